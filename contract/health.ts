@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** One missing or unusable asset, described for an operator ("what is missing and why it matters"). */
+export const AssetProblem = z.strictObject({
+  path: z.string(),
+  what: z.string(),
+  impact: z.string(),
+});
+export type AssetProblem = z.infer<typeof AssetProblem>;
+
+export const AssetsStatus = z.strictObject({
+  dir: z.string().nullable(),
+  ok: z.boolean(),
+  missing: z.array(AssetProblem),
+});
+export type AssetsStatus = z.infer<typeof AssetsStatus>;
+
+export const HealthResponse = z.strictObject({
+  status: z.literal('ok'),
+  version: z.string(),
+  startedAt: z.string(),
+  uptimeS: z.number(),
+  database: z.strictObject({ schemaVersion: z.number().int(), journalMode: z.string() }),
+  assets: AssetsStatus,
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;

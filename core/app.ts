@@ -1,0 +1,120 @@
+import Fastify from 'fastify';
+import { Server as IoServer } from 'socket.io';
+import { join } from 'node:path';
+import { SOCKET_PATH } from '../contract';
+import { checkAssets } from './assets';
+import type { Config } from './config';
+import { prepareDataDir } from './data-dir';
+import { openDatabase, type Database } from './db/database';
+import { SentinelError } from './errors';
+import { EventBus } from './events/bus';
+import type { CoreContext, Feature, SentinelIo } from './feature';
+import { healthFeature } from './health';
+import { serveConsole } from './http/console';
+import { installErrorHandling } from './http/errors';
+import { createLogger, type Logger } from './logger';
+import { realtimeFeature } from './realtime';
+
+/** Features wired into the core, in order. Each later capability appends its feature. */
+export const FEATURES: readonly Feature[] = [healthFeature, realtimeFeature];
+
+export interface CoreHandle {
+  config: Config;
+  db: Database;
+  log: Logger;
+  bus: EventBus;
+  io: SentinelIo;
+  /** The URL the core listens on (with the real port when 0 was asked for). */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  features?: readonly Feature[];
+}
+
+/**
+ * Starts the core: data directory, database, HTTP API, socket.io, the console, and every
+ * feature. Fails fast with a SentinelError (one clear line) on a bad data directory, a
+ * corrupt database or an occupied port, and undoes whatever it had started.
+ */
+export async function startCore(config: Config, opts: StartOptions = {}): Promise<CoreHandle> {
+  const log = opts.log ?? createLogger(config.log.level);
+  prepareDataDir(config.dataDir);
+  const db = openDatabase(join(config.dataDir, 'sentinel.db'), log.child({ name: 'db' }));
+  const closers: Array<() => Promise<void> | void> = [() => void db.close()];
+  const runClosers = async (): Promise<void> => {
+    for (const fn of closers.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err }, 'error during shutdown');
+      }
+    }
+  };
+
+  try {
+    const http = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+    installErrorHandling(http, log.child({ name: 'http' }));
+    const io: SentinelIo = new IoServer(http.server, { path: SOCKET_PATH, serveClient: false, cors: { origin: false } });
+    closers.push(() => http.close());
+    closers.push(() => new Promise<void>((resolve) => void io.close(() => resolve())));
+    const bus = new EventBus();
+    const assets = checkAssets(config.assetsDir);
+    if (!assets.ok) {
+      log.warn({ assetsDir: assets.dir, missing: assets.missing.map((m) => m.path) }, 'assets missing: some capabilities are unavailable');
+    }
+    const ctx: CoreContext = {
+      config,
+      db,
+      log,
+      bus,
+      http,
+      io,
+      assets,
+      startedAt: new Date(),
+      onClose: (fn) => void closers.push(fn),
+    };
+    for (const f of opts.features ?? FEATURES) {
+      await f.register({ ...ctx, log: log.child({ name: f.name }) });
+    }
+    await serveConsole(http);
+
+    try {
+      await http.listen({ host: config.server.host, port: config.server.port });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') throw new SentinelError(`port ${config.server.port} on ${config.server.host} is already in use; choose another with --port`);
+      if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') throw new SentinelError(`cannot listen on host "${config.server.host}": no such local address`);
+      if (e.code === 'EACCES') throw new SentinelError(`permission denied to listen on ${config.server.host}:${config.server.port}`);
+      throw err;
+    }
+    const addr = http.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
+    const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+    const url = `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}/`;
+    log.info({ url, dataDir: config.dataDir, assetsDir: config.assetsDir }, 'sentinel core listening');
+    let closing: Promise<void> | null = null;
+    return {
+      config,
+      db,
+      log,
+      bus,
+      io,
+      url,
+      port,
+      close: () => {
+        closing ??= (async () => {
+          bus.emit('core:shutdown');
+          await runClosers();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await runClosers();
+    throw err;
+  }
+}

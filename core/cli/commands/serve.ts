@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { startCore } from '../../app';
+import { loadConfig } from '../../config';
+import { parsePort } from '../util';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('start the core service (HTTP API, socket.io) and serve the console at /')
+    .option('--port <n>', 'TCP port (0 picks a free one)', parsePort)
+    .option('--host <host>', 'address to listen on (default 127.0.0.1: this machine only)')
+    .option('--data-dir <dir>', 'where the database, recordings and clips live')
+    .option('--config <file>', 'JSON config file')
+    .option('--assets <dir>', 'assets directory (models, footage, map data)')
+    .action(async (opts: { port?: number; host?: string; dataDir?: string; config?: string; assets?: string }) => {
+      const config = loadConfig({ configFile: opts.config, host: opts.host, port: opts.port, dataDir: opts.dataDir, assetsDir: opts.assets });
+      const core = await startCore(config);
+      // One line on stdout that people and the Electron shell both read.
+      process.stdout.write(`Sentinel console at ${core.url}\n`);
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        core.log.info({ signal }, 'shutting down');
+        void core.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      // Electron's utilityProcess (and any parent) may ask for a clean stop over IPC.
+      process.on('message', (m) => {
+        if (m === 'shutdown') stop('ipc');
+      });
+    });
+}

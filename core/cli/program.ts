@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { SentinelError } from '../errors';
+import { VERSION } from '../version';
+import { registerServe } from './commands/serve';
+
+/**
+ * The `sentinel` CLI. Each capability registers its subcommands in its own file under
+ * commands/ and is listed here. A SentinelError prints as one line `sentinel: <message>`
+ * and exits non-zero; anything else is a bug and prints its stack.
+ */
+export function buildProgram(): Command {
+  const program = new Command('sentinel')
+    .description('Sentinel: video analytics and incident console for the CTA control center')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run sentinel --help for the commands)')
+    .exitOverride();
+  registerServe(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof SentinelError) {
+      process.stderr.write(`sentinel: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    throw err;
+  }
+}
+
+

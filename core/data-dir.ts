@@ -1,0 +1,30 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SentinelError } from './errors';
+
+/**
+ * Creates the data directory if needed and proves it is writable by writing a probe file
+ * (access() is not enough: root passes every permission check, and a read-only mount or a
+ * full disk only shows on write).
+ */
+export function prepareDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'EACCES' || e.code === 'EPERM'
+        ? 'permission denied'
+        : e.code === 'ENOTDIR'
+          ? 'a part of the path is a file, not a directory'
+          : e.code === 'EROFS'
+            ? 'the file system is read-only'
+            : e.code === 'ENOSPC'
+              ? 'the disk is full'
+              : (e.code ?? e.message);
+    throw new SentinelError(`data directory ${dir} is not writable: ${why}`);
+  }
+}

@@ -1,0 +1,25 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * In-process domain events. Services publish here; the socket.io layer (and later the
+ * incident service) subscribe. Keeps producers (ingest, analytics, feeds) unaware of
+ * transports. Each later feature adds its events to this map.
+ */
+export interface DomainEvents {
+  'core:shutdown': [];
+}
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+  constructor() {
+    // Many sockets and services subscribe; the default limit of 10 is a false alarm here.
+    this.emitter.setMaxListeners(0);
+  }
+  emit<K extends keyof DomainEvents>(event: K, ...args: DomainEvents[K]): void {
+    this.emitter.emit(event, ...args);
+  }
+  on<K extends keyof DomainEvents>(event: K, fn: (...args: DomainEvents[K]) => void): () => void {
+    this.emitter.on(event, fn as (...a: unknown[]) => void);
+    return () => this.emitter.off(event, fn as (...a: unknown[]) => void);
+  }
+}
