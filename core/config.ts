@@ -29,15 +29,16 @@ export const ConfigSchema = z.strictObject({
 });
 export type ConfigFile = z.input<typeof ConfigSchema>;
 
-/** Resolved configuration: every path absolute, every default applied. */
-export interface Config {
-  server: { host: string; port: number };
+/**
+ * Resolved configuration: the file's sections with every default applied (so a feature's
+ * section added to ConfigSchema flows through untouched), plus absolute paths.
+ */
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'dataDir' | 'assetsDir'> & {
   dataDir: string;
   assetsDir: string | null;
-  log: { level: z.infer<typeof ConfigSchema>['log']['level'] };
   /** Where the values came from, for `sentinel serve` to print and for support. */
   configFile: string | null;
-}
+};
 
 export interface ConfigOverrides {
   configFile?: string | undefined;
@@ -130,13 +131,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     overrides.assetsDir ?? (env.SENTINEL_ASSETS || undefined) ?? (file.assetsDir ? resolve(fileDir, file.assetsDir) : discoverAssetsDir());
 
   return {
+    ...file,
     server: {
       host: overrides.host ?? (env.SENTINEL_HOST || undefined) ?? file.server.host,
       port: overrides.port ?? envPort(env) ?? file.server.port,
     },
     dataDir: resolve(dataDir),
     assetsDir: assetsDir ? resolve(assetsDir) : null,
-    log: { level: logLevel?.success ? logLevel.data : file.log.level },
+    log: { ...file.log, level: logLevel?.success ? logLevel.data : file.log.level },
     configFile: fileAbs,
   };
 }
