@@ -21,6 +21,8 @@ export const ConfigSchema = z.strictObject({
   dataDir: z.string().min(1).optional(),
   /** Models, footage and map data (the shared assets pack). */
   assetsDir: z.string().min(1).optional(),
+  /** Demo mode: simulated cameras and a simulated CTA fleet (`sentinel serve --demo`). */
+  demo: z.boolean().default(false),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -46,6 +48,7 @@ export interface ConfigOverrides {
   port?: number | undefined;
   dataDir?: string | undefined;
   assetsDir?: string | undefined;
+  demo?: boolean | undefined;
 }
 
 /** The default data directory follows the XDG convention (a per-user, writable place). */
@@ -132,6 +135,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
 
   return {
     ...file,
+    demo: overrides.demo ?? (env.SENTINEL_DEMO === '1' || file.demo),
     server: {
       host: overrides.host ?? (env.SENTINEL_HOST || undefined) ?? file.server.host,
       port: overrides.port ?? envPort(env) ?? file.server.port,
