@@ -1,3 +1,4 @@
+export {};
 // `npm run bench -- <name> [args]`: runs one benchmark (or all, with no name). Each benchmark
 // measures its subject against a baseline run in the same process and prints the ratio;
 // figures go into docs/performance.md. Benchmarks are never part of `npm test`.
