@@ -4,3 +4,4 @@ export * from './api';
 export * from './errors';
 export * from './events';
 export * from './health';
+export * from './shell';

@@ -1,0 +1,14 @@
+/**
+ * What the Electron preload exposes to the renderer as `window.sentinelShell`, and nothing
+ * more (no Node, no ipcRenderer). In a plain browser it is absent and the renderer falls
+ * back to web APIs (Web Notifications), so both share this one type.
+ */
+export interface SentinelShell {
+  readonly kind: 'electron';
+  readonly platform: string;
+  readonly appVersion: string;
+  /** A native desktop notification; resolves when shown. */
+  notify(title: string, body: string): Promise<void>;
+}
+
+export const SHELL_GLOBAL = 'sentinelShell';

@@ -1,0 +1,69 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HealthResponse } from '../../contract';
+import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+
+// The one honest reason to skip: no browser on this machine (CI installs it in .ci/run).
+describe.skipIf(!hasChromium)('console in Chromium (skipped: /usr/bin/chromium is not installed)', () => {
+  let browser: Browser;
+  let core: RunningServe | null = null;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await core?.stop();
+    await browser?.close();
+  });
+
+  it('serves the console on a fresh data directory, connects, and logs no browser errors', async () => {
+    core = await startServe();
+    const health = HealthResponse.parse(await (await fetch(new URL('/api/v1/health', core.url))).json());
+    expect(health.status).toBe('ok');
+
+    const { page, errors } = await openPage(browser, core.url);
+    const link = page.getByTestId('connection-state');
+    await expect.poll(() => link.getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
+    await expect.poll(() => link.textContent()).toMatch(/Connected · \d+ ms/);
+    expect(await page.title()).toContain('Sentinel');
+    for (const region of ['Live map', 'Alert queue', 'Cameras']) {
+      await expect(page.getByRole('heading', { name: region }).isVisible()).resolves.toBe(true);
+    }
+    // Keyboard-first: "2" focuses the alert queue, "?" opens the shortcuts.
+    await page.keyboard.press('2');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('region-alerts');
+    await page.keyboard.press('?');
+    await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' }).isVisible()).resolves.toBe(true);
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('dialog').count()).resolves.toBe(0);
+    await screenshot(page, 'console-connected');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a lost connection and reconnects by itself when the core comes back', async () => {
+    core ??= await startServe();
+    const { page, errors } = await openPage(browser, core.url);
+    const link = page.getByTestId('connection-state');
+    await expect.poll(() => link.getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
+    const port = new URL(core.url).port;
+    const dataDir = core.dataDir;
+
+    const errorsBeforeOutage = errors.length;
+    core.proc.kill('SIGKILL'); // an abrupt loss, as when the core's machine drops off
+    await new Promise((r) => core!.proc.once('exit', r));
+    await expect.poll(() => link.getAttribute('data-status'), { timeout: 15_000 }).toBe('reconnecting');
+    await expect(page.getByTestId('disconnected-banner').isVisible()).resolves.toBe(true);
+    await screenshot(page, 'console-disconnected');
+
+    core = await startServe({ dataDir, args: ['--port', port] });
+    await expect.poll(() => link.getAttribute('data-status'), { timeout: 20_000 }).toBe('connected');
+    await expect(page.getByTestId('disconnected-banner').count()).resolves.toBe(0);
+    // While the core was down Chromium itself logs the refused reconnection attempts; those,
+    // and only those, are expected.
+    const unexpected = errors.slice(errorsBeforeOutage).filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection .* failed|Failed to load resource/.test(e));
+    expect(unexpected).toEqual([]);
+    expect(errors.slice(0, errorsBeforeOutage)).toEqual([]);
+    await page.close();
+  });
+});

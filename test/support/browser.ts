@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from './serve';
+
+export const CHROMIUM = process.env.SENTINEL_CHROMIUM ?? '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-results');
+
+/**
+ * Debian's Chromium driven by Playwright (its own browser download is impossible here).
+ * No background networking (the machine is offline and Chromium's phone-home requests would
+ * fail noisily); SwiftShader gives MapLibre WebGL without a GPU.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
+  });
+}
+
+export interface ConsolePage {
+  page: Page;
+  /** Browser console errors and uncaught page errors seen so far: e2e tests fail on any. */
+  errors: string[];
+}
+
+export async function openPage(browser: Browser, url: string, viewport = { width: 1600, height: 900 }): Promise<ConsolePage> {
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  await page.goto(url);
+  return { page, errors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const file = join(ARTIFACTS_DIR, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

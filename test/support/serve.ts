@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const SENTINEL_BIN = join(REPO_ROOT, 'bin', 'sentinel.js');
+
+export interface RunningServe {
+  url: string;
+  dataDir: string;
+  proc: ChildProcess;
+  stderr(): string;
+  /** Stops the core (SIGTERM, then SIGKILL after 5 s) and removes a temp data dir. */
+  stop(): Promise<number | null>;
+}
+
+export function tempDir(prefix = 'sentinel-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Starts the real `sentinel serve` as a child process on a free port (the same command a
+ * user runs) and resolves once it prints its console URL.
+ */
+export async function startServe(opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; timeoutMs?: number } = {}): Promise<RunningServe> {
+  const ownDir = !opts.dataDir;
+  const dataDir = opts.dataDir ?? tempDir();
+  const proc = spawn(process.execPath, [SENTINEL_BIN, 'serve', '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`sentinel serve did not start within ${opts.timeoutMs ?? 30000} ms; stderr:\n${err}`)), opts.timeoutMs ?? 30000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Sentinel console at (\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`sentinel serve exited with ${code}; stderr:\n${err}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    proc,
+    stderr: () => err,
+    stop: () =>
+      new Promise((res) => {
+        const done = (code: number | null): void => {
+          if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+          res(code);
+        };
+        if (proc.exitCode !== null) return done(proc.exitCode);
+        const kill = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        proc.once('exit', (code) => {
+          clearTimeout(kill);
+          done(code);
+        });
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Runs the `sentinel` CLI to completion and returns its exit code and output. */
+export function runSentinel(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const proc = spawn(process.execPath, [SENTINEL_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), opts.timeoutMs ?? 30000);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
