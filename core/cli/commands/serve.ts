@@ -27,9 +27,14 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
-      // Electron's utilityProcess (and any parent) may ask for a clean stop over IPC.
+      // A parent may ask for a clean stop: Node's IPC channel, or Electron's utilityProcess
+      // port (process.parentPort exists only there).
       process.on('message', (m) => {
         if (m === 'shutdown') stop('ipc');
+      });
+      const parentPort = (process as { parentPort?: { on(event: 'message', fn: (e: { data: unknown }) => void): void } }).parentPort;
+      parentPort?.on('message', (e) => {
+        if (e.data === 'shutdown') stop('electron');
       });
     });
 }

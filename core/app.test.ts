@@ -1,0 +1,103 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io as connect } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ApiErrorBody, HealthResponse, ServerHello } from '../contract';
+import { startCore, FEATURES, type CoreHandle } from './app';
+import { loadConfig } from './config';
+import type { Feature } from './feature';
+import { parseInput } from './http/errors';
+import { createLogger } from './logger';
+
+const Echo = z.strictObject({ name: z.string().min(1), count: z.number().int().positive() });
+// A route used only to exercise the shared validation and error path end to end.
+const echoFeature: Feature = {
+  name: 'echo',
+  register(ctx) {
+    ctx.http.post('/api/v1/test/echo', async (req) => parseInput(Echo, req.body));
+    ctx.http.get('/api/v1/test/boom', async () => {
+      throw new Error('secret internal detail');
+    });
+  },
+};
+
+let core: CoreHandle | null = null;
+afterEach(async () => {
+  await core?.close();
+  core = null;
+});
+
+async function start(): Promise<CoreHandle> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
+  core = await startCore(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), { log: createLogger('silent'), features: [...FEATURES, echoFeature] });
+  return core;
+}
+
+describe('core HTTP API and socket.io', () => {
+  it('answers health with status ok, version, schema and the missing assets', async () => {
+    const c = await start();
+    const res = await fetch(new URL('/api/v1/health', c.url));
+    expect(res.status).toBe(200);
+    const body = HealthResponse.parse(await res.json());
+    expect(body.status).toBe('ok');
+    expect(body.database.journalMode).toBe('wal');
+    expect(body.assets.ok).toBe(false);
+    expect(body.assets.missing[0]?.impact).toMatch(/does not exist/);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
+
+  it('returns the contract error shape for validation, bad JSON, unknown routes and crashes', async () => {
+    const c = await start();
+    const post = (body: string) => fetch(new URL('/api/v1/test/echo', c.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+    const ok = await post(JSON.stringify({ name: 'a', count: 2 }));
+    expect(await ok.json()).toEqual({ name: 'a', count: 2 });
+
+    const invalid = await post(JSON.stringify({ name: 'a', count: -1 }));
+    expect(invalid.status).toBe(400);
+    const invalidBody = ApiErrorBody.parse(await invalid.json());
+    expect(invalidBody.error).toMatchObject({ code: 'validation_failed', field: 'count' });
+
+    const unknown = ApiErrorBody.parse(await (await post(JSON.stringify({ name: 'a', count: 1, extra: true }))).json());
+    expect(unknown.error.message).toContain('"extra"');
+
+    const notJson = await post('{"name": ');
+    expect(notJson.status).toBe(400);
+    expect(ApiErrorBody.parse(await notJson.json()).error.code).toBe('bad_request');
+
+    const missing = await fetch(new URL('/api/v1/nothing-here', c.url));
+    expect(missing.status).toBe(404);
+    expect(ApiErrorBody.parse(await missing.json()).error.code).toBe('not_found');
+
+    const boom = await fetch(new URL('/api/v1/test/boom', c.url));
+    expect(boom.status).toBe(500);
+    const boomBody = ApiErrorBody.parse(await boom.json());
+    expect(boomBody.error.message).not.toContain('secret'); // internals stay in the log
+  });
+
+  it('greets a socket.io client and answers its ping; a malformed ping does not break the socket', async () => {
+    const c = await start();
+    const socket = connect(c.url, { path: '/socket.io', transports: ['websocket'] });
+    try {
+      const hello = ServerHello.parse(await new Promise((res) => socket.once('server:hello', res)));
+      expect(hello.assets.ok).toBe(false);
+      socket.emit('client:ping', { sentAt: 'nope' }, () => undefined);
+      const pong = (await socket.timeout(5000).emitWithAck('client:ping', { sentAt: 42 })) as { sentAt: number; serverTime: number };
+      expect(pong.sentAt).toBe(42);
+      expect(pong.serverTime).toBeGreaterThan(0);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('refuses an occupied port with a clear message and releases what it opened', async () => {
+    const c = await start();
+    const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
+    await expect(startCore(loadConfig({ port: c.port, dataDir }, {}), { log: createLogger('silent') })).rejects.toThrow(`port ${c.port} on 127.0.0.1 is already in use`);
+    // The failed start closed its database: a second core can open the same data dir.
+    const again = await startCore(loadConfig({ port: 0, dataDir }, {}), { log: createLogger('silent') });
+    await again.close();
+  });
+});

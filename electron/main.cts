@@ -1,0 +1,103 @@
+// Electron main process: a thin desktop shell. It starts the Sentinel core as a separate
+// process (Electron's utilityProcess, so a crash of the core never takes the window down and
+// the core stays the same headless program `sentinel serve` runs), waits for its URL, and
+// opens the console there. No business logic lives here.
+import { app, BrowserWindow, ipcMain, Notification, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const CORE_BIN = join(ROOT, 'bin', 'sentinel.js');
+const CORE_START_TIMEOUT_MS = 30_000;
+
+let core: UtilityProcess | null = null;
+
+/** A remote core (a control-center server) can be used instead of a local one. */
+function remoteCoreUrl(): string | null {
+  const flag = process.argv.find((a) => a.startsWith('--core-url='));
+  return flag ? flag.slice('--core-url='.length) : (process.env.SENTINEL_CORE_URL ?? null);
+}
+
+function startLocalCore(): Promise<string> {
+  const dataDir = join(app.getPath('userData'), 'data');
+  const child = utilityProcess.fork(CORE_BIN, ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
+    stdio: 'pipe',
+    serviceName: 'Sentinel core',
+    env: { ...process.env },
+  });
+  core = child;
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the Sentinel core did not start within ${CORE_START_TIMEOUT_MS / 1000} s`)), CORE_START_TIMEOUT_MS);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Sentinel console at (\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the Sentinel core exited with code ${code}`));
+    });
+  });
+}
+
+function createWindow(url: string): BrowserWindow {
+  const origin = new URL(url).origin;
+  const win = new BrowserWindow({
+    width: 1600,
+    height: 960,
+    backgroundColor: '#0b0f14',
+    title: 'Sentinel',
+    webPreferences: {
+      preload: join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  // The window shows the core's console and nothing else: other origins open in the
+  // system browser (https only), never inside the privileged window.
+  win.webContents.setWindowOpenHandler(({ url: target }) => {
+    if (target.startsWith('https://')) void shell.openExternal(target);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (event, target) => {
+    if (new URL(target).origin !== origin) event.preventDefault();
+  });
+  void win.loadURL(url);
+  return win;
+}
+
+ipcMain.handle('sentinel:notify', (_event, payload: unknown) => {
+  const p = payload as { title?: unknown; body?: unknown };
+  if (typeof p?.title !== 'string' || typeof p.body !== 'string') throw new Error('notify: title and body must be strings');
+  if (Notification.isSupported()) new Notification({ title: p.title.slice(0, 200), body: p.body.slice(0, 1000) }).show();
+});
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
+  app.whenReady().then(async () => {
+    try {
+      const url = remoteCoreUrl() ?? (await startLocalCore());
+      createWindow(url);
+    } catch (err) {
+      process.stderr.write(`sentinel: ${(err as Error).message}\n`);
+      app.exit(1);
+    }
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => {
+    // Ask the core to shut down cleanly (it stops cameras and ffmpeg); kill it if it hangs.
+    if (core) {
+      core.postMessage('shutdown');
+      const c = core;
+      setTimeout(() => c.kill(), 5000).unref();
+    }
+  });
+}
