@@ -66,4 +66,21 @@ describe.skipIf(!hasChromium)('console in Chromium (skipped: /usr/bin/chromium i
     expect(errors.slice(0, errorsBeforeOutage)).toEqual([]);
     await page.close();
   });
+
+  it('starts without the assets pack and says what is missing', async () => {
+    const bare = await startServe({ env: { SENTINEL_ASSETS: '/nonexistent/assets' } });
+    try {
+      const { page, errors } = await openPage(browser, bare.url);
+      const missing = page.getByTestId('assets-missing');
+      await expect.poll(() => missing.textContent(), { timeout: 15_000 }).toMatch(/No assets: models, footage, map data missing/);
+      await missing.click();
+      const dialog = page.getByRole('dialog', { name: 'Missing assets' });
+      await expect.poll(() => dialog.textContent()).toContain('/nonexistent/assets');
+      await screenshot(page, 'console-assets-missing');
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await bare.stop();
+    }
+  });
 });

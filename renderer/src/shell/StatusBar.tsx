@@ -33,6 +33,7 @@ export function StatusBar({ children, onAssets }: { children?: ReactNode; onAsse
   const now = useNow(1000);
   const link = describeLink(c, now);
   const missing = c.hello?.assets.missing.length ?? 0;
+  const noAssetsDir = c.hello?.assets.missing[0]?.what === 'assets directory';
   return (
     <footer className="statusbar" role="status" aria-live="polite">
       <span className={`status-item link link-${link.tone}`} data-testid="connection-state" data-status={c.status}>
@@ -43,7 +44,7 @@ export function StatusBar({ children, onAssets }: { children?: ReactNode; onAsse
       <span className="spacer" />
       {c.hello && missing > 0 && (
         <button type="button" className="status-item status-button warn" onClick={onAssets} data-testid="assets-missing">
-          {missing} asset{missing > 1 ? 's' : ''} missing
+          {noAssetsDir ? 'No assets: models, footage, map data missing' : `${missing} asset${missing > 1 ? 's' : ''} missing`}
         </button>
       )}
       {c.hello && <span className="status-item muted">core {c.hello.version}</span>}
