@@ -31,7 +31,7 @@ describe.skipIf(!hasChromium)('console in Chromium (skipped: /usr/bin/chromium i
     }
     // Keyboard-first: "2" focuses the alert queue, "?" opens the shortcuts.
     await page.keyboard.press('2');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('region-alerts');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('region-alerts');
     await page.keyboard.press('?');
     await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' }).isVisible()).resolves.toBe(true);
     await page.keyboard.press('Escape');

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ApiErrorBody, HealthResponse, ServerHello } from '../contract';
-import { startCore, FEATURES, type CoreHandle } from './app';
-import { loadConfig } from './config';
-import type { Feature } from './feature';
-import { parseInput } from './http/errors';
-import { createLogger } from './logger';
+import { ApiErrorBody, HealthResponse, ServerHello } from '../../contract';
+import { startCore, FEATURES, type CoreHandle } from '../../core/app';
+import { loadConfig } from '../../core/config';
+import type { Feature } from '../../core/feature';
+import { parseInput } from '../../core/http/errors';
+import { createLogger } from '../../core/logger';
 
 const Echo = z.strictObject({ name: z.string().min(1), count: z.number().int().positive() });
 // A route used only to exercise the shared validation and error path end to end.
