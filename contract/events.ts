@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Camera, CameraHealthEvent, CameraRemovedEvent } from './cameras';
 import { AssetsStatus } from './health';
+import type { FeedStatus, VehicleDiff, VehicleSnapshot } from './vehicles';
 
 /**
  * socket.io events, one enum-like table for both directions (the maplibre habit: one
@@ -21,11 +23,26 @@ export type PongPayload = z.infer<typeof PongPayload>;
 /** Events the server emits to clients. Later issues add theirs here. */
 export interface ServerToClientEvents {
   'server:hello': (payload: ServerHello) => void;
+  /** Every camera (URLs masked), sent on connect. */
+  'cameras:snapshot': (payload: Camera[]) => void;
+  /** A camera was created or changed (URLs masked, never a password). */
+  'camera:upsert': (payload: Camera) => void;
+  'camera:removed': (payload: CameraRemovedEvent) => void;
+  /** Health on every state change and every few seconds while live (fps). */
+  'camera:health': (payload: CameraHealthEvent) => void;
+  /** The whole live fleet, sent on connect (and on `vehicles:resync`). */
+  'vehicles:snapshot': (payload: VehicleSnapshot) => void;
+  /** Changes keyed by vehicle id, at the feeds' own cadence. */
+  'vehicles:diff': (payload: VehicleDiff) => void;
+  /** Feed health for the status bar (live / stale / outage), on every change. */
+  'feeds:status': (payload: FeedStatus[]) => void;
 }
 
 /** Events clients emit to the server. Every handler validates its payload with the schema. */
 export interface ClientToServerEvents {
   'client:ping': (payload: PingPayload, ack: (reply: PongPayload) => void) => void;
+  /** A client that missed a diff (sequence gap) asks for a fresh snapshot. */
+  'vehicles:resync': (ack: (snapshot: VehicleSnapshot) => void) => void;
 }
 
 export const SOCKET_PATH = '/socket.io';

@@ -1,7 +1,9 @@
 // The one contract between the core and every client (renderer, Electron, tests).
 // It must run anywhere: no `node:*`, no DOM, no Electron (enforced by eslint).
 export * from './api';
+export * from './cameras';
 export * from './errors';
 export * from './events';
 export * from './health';
 export * from './shell';
+export * from './vehicles';

@@ -3,11 +3,13 @@ import { Server as IoServer } from 'socket.io';
 import { join } from 'node:path';
 import { SOCKET_PATH } from '../contract';
 import { checkAssets } from './assets';
+import { camerasFeature } from './cameras';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Database } from './db/database';
 import { SentinelError } from './errors';
 import { EventBus } from './events/bus';
+import { feedsFeature } from './feeds/feature';
 import type { CoreContext, Feature, SentinelIo } from './feature';
 import { healthFeature } from './health';
 import { serveConsole } from './http/console';
@@ -16,7 +18,7 @@ import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
 
 /** Features wired into the core, in order. Each later capability appends its feature. */
-export const FEATURES: readonly Feature[] = [healthFeature, realtimeFeature];
+export const FEATURES: readonly Feature[] = [healthFeature, realtimeFeature, feedsFeature, camerasFeature];
 
 export interface CoreHandle {
   config: Config;

@@ -23,6 +23,106 @@ export const ConfigSchema = z.strictObject({
   assetsDir: z.string().min(1).optional(),
   /** Demo mode: simulated cameras and a simulated CTA fleet (`sentinel serve --demo`). */
   demo: z.boolean().default(false),
+  /** Transit feeds (issue 6): CTA Bus Tracker, Train Tracker, GTFS-realtime, the demo fleet. */
+  feeds: z
+    .strictObject({
+      /** A vehicle whose reports stop advancing is shown stale after this long... */
+      staleAfterS: z.number().positive().default(120),
+      /** ...and dropped after this long (never while its feed is down: last positions stay). */
+      dropAfterS: z.number().positive().default(300),
+      busTracker: z
+        .strictObject({
+          /** Bus Tracker API key; env SENTINEL_BUS_TRACKER_KEY is used when absent. No key: feed off. */
+          apiKey: z.string().min(1).optional(),
+          baseUrl: z.url().default('https://www.ctabustracker.com/bustime/api/v2'),
+          /** Routes to poll; empty = every bus route in the assets' GTFS routes.txt. */
+          routes: z.array(z.string().min(1)).default([]),
+          /** Wanted time between polls of the same route; stretched to fit the daily budget. */
+          intervalS: z.number().min(5).default(60),
+          dailyBudget: z.number().int().positive().default(10_000),
+        })
+        .prefault({}),
+      trainTracker: z
+        .strictObject({
+          /** Train Tracker API key; env SENTINEL_TRAIN_TRACKER_KEY is used when absent. */
+          apiKey: z.string().min(1).optional(),
+          baseUrl: z.url().default('https://lapi.transitchicago.com/api/1.0'),
+          intervalS: z.number().min(5).default(15),
+        })
+        .prefault({}),
+      /** Any agency's GTFS-realtime VehiclePositions feeds. */
+      gtfsRt: z
+        .array(
+          z.strictObject({
+            id: z.string().regex(/^[a-z0-9-]+$/, 'use lowercase letters, digits and dashes'),
+            url: z.url(),
+            defaultMode: z.enum(['bus', 'train']).default('bus'),
+            intervalS: z.number().min(5).default(30),
+          }),
+        )
+        .default([]),
+      /** The demo fleet (`sentinel serve --demo`), on real CTA geometry from the assets. */
+      simulator: z
+        .strictObject({
+          buses: z.number().int().min(0).max(5000).default(1500),
+          trains: z.number().int().min(0).max(500).default(100),
+          /** 1 = real speeds. */
+          speed: z.number().positive().max(100).default(1),
+          reportIntervalS: z.number().positive().default(10),
+          /** Vehicles report in this many groups spread over the interval. */
+          groups: z.number().int().min(1).max(100).default(10),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** ONNX inference pool (issue 4): see docs/inference.md and docs/performance.md. */
+  inference: z
+    .strictObject({
+      /** Worker threads, one onnxruntime session each. Measured on a 2-core VM: 2 workers x 1 thread beat 1 x 2. */
+      workers: z.number().int().min(1).max(64).default(2),
+      /** onnxruntime intra-op threads per worker. */
+      intraOpThreads: z.number().int().min(1).max(64).default(1),
+      /** Where model weights live; default `<assetsDir>/models`. Absolute, or relative to the working directory. */
+      modelsDir: z.string().min(1).optional(),
+      /** A frame that waited longer than this for a worker is dropped as stale. */
+      maxFrameAgeMs: z.number().int().positive().default(2000),
+      /** Detector used when a camera or command names none. */
+      defaultModel: z.string().min(1).default('yolox-nano'),
+    })
+    .prefault({}),
+  /** Camera ingest (issue 3): see docs/video.md. */
+  ingest: z
+    .strictObject({
+      /** Frames per second decoded for analytics (the camera may send more). */
+      fps: z.number().positive().max(60).default(5),
+      /** Frames are scaled to fit inside this box keeping the aspect ratio (the detector's input size). */
+      maxWidth: z.number().int().min(32).max(4096).default(416),
+      maxHeight: z.number().int().min(32).max(4096).default(416),
+      /** No frame for this long: the stream is stalled and ffmpeg is restarted. */
+      stallTimeoutS: z.number().min(1).max(120).default(5),
+      /** Reconnect delay grows from 1 s to this cap. */
+      backoffMaxS: z.number().min(1).max(600).default(30),
+      ffmpegPath: z.string().min(1).default('ffmpeg'),
+      ffprobePath: z.string().min(1).default('ffprobe'),
+      /** `sentinel serve --demo`: the simulator's RTSP port. */
+      demoRtspPort: z.number().int().min(1).max(65535).default(8554),
+    })
+    .prefault({}),
+  /** Rolling recording and clips (issue 3): see docs/video.md. */
+  recording: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      segmentSeconds: z.number().int().min(1).max(600).default(10),
+      /** Segments older than this are deleted. */
+      retentionHours: z.number().positive().default(24),
+      /** Disk budget for all cameras' segments; the oldest go first when it is exceeded. */
+      maxDiskGb: z.number().positive().default(20),
+      preRollS: z.number().min(0).max(300).default(10),
+      postRollS: z.number().min(0).max(300).default(10),
+      /** Where segments and clips go; default `<dataDir>/recordings` and `<dataDir>/clips`. */
+      dir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

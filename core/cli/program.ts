@@ -1,7 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { SentinelError } from '../errors';
 import { VERSION } from '../version';
+import { registerDetect } from './commands/detect';
+import { registerModels } from './commands/models';
+import { registerFeed } from './commands/feed';
 import { registerServe } from './commands/serve';
+import { registerIngest } from './commands/ingest';
+import { registerProbe } from './commands/probe';
+import { registerSim } from './commands/sim';
 
 /**
  * The `sentinel` CLI. Each capability registers its subcommands in its own file under
@@ -15,6 +21,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run sentinel --help for the commands)')
     .exitOverride();
   registerServe(program);
+  registerProbe(program);
+  registerIngest(program);
+  registerSim(program);
+  registerFeed(program);
+  registerDetect(program);
+  registerModels(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { CameraHealthEvent, FeedStatus, VehicleDiff } from '../../contract';
 
 /**
  * In-process domain events. Services publish here; the socket.io layer (and later the
@@ -7,6 +8,11 @@ import { EventEmitter } from 'node:events';
  */
 export interface DomainEvents {
   'core:shutdown': [];
+  /** Live fleet changes (core/feeds): alerts on a bus camera follow the bus with these. */
+  'vehicles:diff': [diff: VehicleDiff];
+  'feeds:status': [feeds: FeedStatus[]];
+  /** Camera health on state changes and every few seconds (core/cameras). */
+  'camera:health': [event: CameraHealthEvent];
 }
 
 export class EventBus {

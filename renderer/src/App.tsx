@@ -1,5 +1,9 @@
 import { useCallback, useState } from 'react';
+import { CameraPanel } from './cameras/CameraPanel';
 import { useConnection } from './client/CoreProvider';
+import { FeedStatusItem } from './map/FeedStatusItem';
+import { MapView } from './map/MapView';
+import { useFleet } from './map/useFleet';
 import { AssetsDialog, ShortcutsDialog } from './shell/Dialogs';
 import { EmptyState } from './shell/EmptyState';
 import { useGlobalShortcuts } from './shell/keyboard';
@@ -15,6 +19,7 @@ type DialogId = 'shortcuts' | 'assets' | null;
  */
 export function App() {
   const conn = useConnection();
+  const fleet = useFleet();
   const [dialog, setDialog] = useState<DialogId>(null);
   const toggleHelp = useCallback(() => setDialog((d) => (d === 'shortcuts' ? null : 'shortcuts')), []);
   const escape = useCallback(() => {
@@ -46,16 +51,18 @@ export function App() {
       )}
       <main className="layout">
         <Region id="map" title="Live map" className="area-map">
-          <EmptyState title="Map">Buses, trains, stations and cameras appear here.</EmptyState>
+          <MapView fleet={fleet} />
         </Region>
         <Region id="alerts" title="Alert queue" className="area-alerts">
           <EmptyState title="No open alerts">New alerts arrive here, newest first.</EmptyState>
         </Region>
         <Region id="cameras" title="Cameras" className="area-cameras">
-          <EmptyState title="No cameras registered">A technician registers cameras; live tiles appear here.</EmptyState>
+          <CameraPanel />
         </Region>
       </main>
-      <StatusBar onAssets={() => setDialog('assets')} />
+      <StatusBar onAssets={() => setDialog('assets')}>
+        <FeedStatusItem fleet={fleet} />
+      </StatusBar>
       {dialog === 'shortcuts' && <ShortcutsDialog onClose={() => setDialog(null)} />}
       {dialog === 'assets' && conn.hello && <AssetsDialog assets={conn.hello.assets} onClose={() => setDialog(null)} />}
     </div>

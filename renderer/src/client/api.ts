@@ -50,6 +50,7 @@ export async function request<S extends z.ZodType>(method: string, path: string,
 
 /** Typed call of a route from the contract's route table (GET routes without parameters). */
 export function get<N extends RouteName>(name: N, signal?: AbortSignal): Promise<z.infer<(typeof routes)[N]['response']>> {
-  const r: { method: string; path: string; response: (typeof routes)[N]['response'] } = routes[name];
-  return request(r.method, r.path, r.response, undefined, signal);
+  const r = routes[name];
+  // The schema validates at run time; with several routes TS cannot relate the union back to N.
+  return request(r.method, r.path, r.response as z.ZodType, undefined, signal) as Promise<z.infer<(typeof routes)[N]['response']>>;
 }

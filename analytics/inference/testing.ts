@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import { ROOT_DIR } from '../../core/version';
+import { readManifestFile } from './registry';
+import type { ModelManifest } from './manifest';
+
+/** The project-generated tiny detector (tools/gen-tiny-onnx.ts), for tests and benchmarks. */
+export const TINY_MODEL_DIR = join(ROOT_DIR, 'models', 'tiny');
+export const TINY_MODEL_PATH = join(TINY_MODEL_DIR, 'tiny_detector.onnx');
+
+export function tinyManifest(): ModelManifest {
+  return readManifestFile(join(TINY_MODEL_DIR, 'tiny-detector.json'));
+}
+
+/** A BGR24 frame filled with one colour, with an optional filled rectangle of another. */
+export function solidFrame(
+  width: number,
+  height: number,
+  bg: [number, number, number],
+  rect?: { x: number; y: number; w: number; h: number; bgr: [number, number, number] },
+): ArrayBuffer {
+  const buf = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const inside = rect && x >= rect.x && x < rect.x + rect.w && y >= rect.y && y < rect.y + rect.h;
+      const c = inside ? rect.bgr : bg;
+      const o = (y * width + x) * 3;
+      buf[o] = c[0];
+      buf[o + 1] = c[1];
+      buf[o + 2] = c[2];
+    }
+  }
+  return buf.buffer;
+}

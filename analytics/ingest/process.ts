@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/**
+ * Child processes (ffmpeg, the RTSP simulator) that must never outlive the core, however the
+ * core ends:
+ *  - a clean stop kills them (the owners do, and stop() waits for the exit);
+ *  - process exit (including an uncaught exception) kills every child still tracked here;
+ *  - a SIGKILL of the core or a crash in native code runs no JavaScript at all, so on Linux
+ *    each child is started through a tiny exec wrapper that sets PR_SET_PDEATHSIG: the kernel
+ *    sends the child SIGKILL when its parent dies. The wrapper is Python's ctypes (present on
+ *    the machines we run on) and execs the real program, so no shell is ever involved.
+ */
+
+const PYTHON = '/usr/bin/python3';
+const WRAPPER = [
+  '-c',
+  'import ctypes,os,signal,sys\n' +
+    'ctypes.CDLL(None).prctl(1, signal.SIGKILL)\n' +
+    // The parent may have died before prctl took effect: then we are already orphaned.
+    'if os.getppid() != int(sys.argv[1]): sys.exit(70)\n' +
+    'os.execvp(sys.argv[2], sys.argv[2:])',
+];
+
+const canWrap = process.platform === 'linux' && existsSync(PYTHON);
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const c of live) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** Spawns `cmd args` directly (never through a shell), tied to this process's life. */
+export function spawnTied(cmd: string, args: readonly string[], opts: SpawnOptions = {}): ChildProcess {
+  hookExit();
+  const child = canWrap
+    ? spawn(PYTHON, [...WRAPPER, String(process.pid), cmd, ...args], { ...opts, shell: false })
+    : spawn(cmd, args, { ...opts, shell: false });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+  return child;
+}
+
+/** Pids of tied children still running (tests check that none remain after shutdown). */
+export function tiedChildren(): number[] {
+  return [...live].map((c) => c.pid).filter((p): p is number => typeof p === 'number');
+}
+
+/**
+ * Asks a child to stop (SIGTERM, or 'q' on stdin for ffmpeg so it finalises its files) and
+ * kills it if it has not exited after `graceMs`. Resolves when it has exited.
+ */
+export function stopChild(child: ChildProcess, graceMs = 2000, how: 'term' | 'ffmpeg-q' = 'term'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      if (how === 'ffmpeg-q' && child.stdin && !child.stdin.destroyed) {
+        child.stdin.end('q');
+      } else {
+        child.kill('SIGTERM');
+      }
+    } catch {
+      child.kill('SIGKILL');
+    }
+  });
+}

@@ -1,0 +1,175 @@
+import type { Database } from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clip } from '../../contract/cameras';
+import type { SegmentStore } from './store';
+
+export class ClipError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'not_found' | 'bad_request' | 'unavailable' | 'internal',
+  ) {
+    super(message);
+    this.name = 'ClipError';
+  }
+}
+
+export interface ClipOptions {
+  preRollMs: number;
+  postRollMs: number;
+  /** How long to wait for the post-roll to be recorded before cutting what exists. */
+  waitForMs?: number;
+}
+
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+function run(ffmpeg: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-2000)));
+    p.on('error', (e) => reject(new ClipError(`cannot run ffmpeg: ${e.message}`, 'internal')));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new ClipError(`ffmpeg failed cutting the clip: ${err.trim().split('\n').at(-1) ?? code}`, 'internal'))));
+  });
+}
+
+function probeDuration(ffprobe: string, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const p = spawn(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', path], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    p.on('error', () => resolve(0));
+    p.on('exit', () => resolve(Number(out.trim()) || 0));
+  });
+}
+
+interface ClipRow {
+  id: string;
+  camera_id: string;
+  path: string;
+  snapshot_path: string | null;
+  start_ms: number;
+  end_ms: number;
+  duration_s: number;
+  bytes: number;
+  sha256: string;
+  snapshot_sha256: string | null;
+  created_at: string;
+}
+
+function toClip(r: ClipRow): Clip {
+  return {
+    id: r.id,
+    cameraId: r.camera_id,
+    startAt: new Date(r.start_ms).toISOString(),
+    endAt: new Date(r.end_ms).toISOString(),
+    durationS: r.duration_s,
+    bytes: r.bytes,
+    sha256: r.sha256,
+    snapshotSha256: r.snapshot_sha256,
+    createdAt: r.created_at,
+  };
+}
+
+/**
+ * Cuts clips from the recorded segments: the segments overlapping [from - preRoll,
+ * to + postRoll] are joined with ffmpeg's concat demuxer (inpoint/outpoint on the first and
+ * last) and copied (`-c copy`, the camera's own bits: what evidence wants), so the clip
+ * starts on the keyframe at or before the requested start. A JPEG snapshot from the middle
+ * goes with it, and both files' SHA-256 are stored in the `clips` table.
+ */
+export class ClipCutter {
+  constructor(
+    private readonly db: Database,
+    private readonly segments: SegmentStore,
+    private readonly dir: string,
+    private readonly log: Logger,
+    private readonly ffmpeg = 'ffmpeg',
+    private readonly ffprobe = 'ffprobe',
+  ) {}
+
+  async cut(cameraId: string, fromMs: number, toMs: number, opts: ClipOptions): Promise<Clip> {
+    if (!(toMs > fromMs)) throw new ClipError('clip "to" must be after "from"', 'bad_request');
+    if (toMs - fromMs > 3600_000) throw new ClipError('a clip may be at most one hour long', 'bad_request');
+    const start = fromMs - opts.preRollMs;
+    const end = toMs + opts.postRollMs;
+    // The post-roll may still be in the future: wait (bounded) until it is recorded.
+    const waitUntil = Date.now() + (opts.waitForMs ?? 0);
+    let segs = this.segments.overlapping(cameraId, start, end);
+    while ((segs.at(-1)?.endMs ?? 0) < end && Date.now() < waitUntil) {
+      await new Promise((r) => setTimeout(r, 500));
+      segs = this.segments.overlapping(cameraId, start, end);
+    }
+    if (segs.length === 0) throw new ClipError(`no recording of camera ${cameraId} between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}`, 'not_found');
+    const first = segs[0]!;
+    const last = segs.at(-1)!;
+    const id = randomUUID();
+    const camDir = join(this.dir, cameraId);
+    mkdirSync(camDir, { recursive: true });
+    const listPath = join(camDir, `${id}.txt`);
+    const out = join(camDir, `${id}.mp4`);
+    const snap = join(camDir, `${id}.jpg`);
+    const lines = ['ffconcat version 1.0'];
+    for (const s of segs) {
+      lines.push(`file '${s.path.replace(/'/g, "'\\''")}'`);
+      if (s === first && start > s.startMs) lines.push(`inpoint ${((start - s.startMs) / 1000).toFixed(3)}`);
+      if (s === last && end < s.endMs) lines.push(`outpoint ${((end - s.startMs) / 1000).toFixed(3)}`);
+    }
+    writeFileSync(listPath, `${lines.join('\n')}\n`);
+    try {
+      await run(this.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', listPath, '-map', '0:v:0', '-c', 'copy', '-movflags', '+faststart', out]);
+    } finally {
+      rmSync(listPath, { force: true });
+    }
+    const durationS = Math.round((await probeDuration(this.ffprobe, out)) * 1000) / 1000;
+    let snapshotOk = true;
+    try {
+      await run(this.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', String(Math.max(0, durationS / 2)), '-i', out, '-frames:v', '1', '-q:v', '3', snap]);
+    } catch (err) {
+      snapshotOk = false;
+      this.log.warn({ err, clip: id }, 'clip snapshot failed');
+    }
+    const [sha, snapSha] = await Promise.all([sha256File(out), snapshotOk ? sha256File(snap) : Promise.resolve(null)]);
+    const actualStart = Math.max(first.startMs, start);
+    const row: ClipRow = {
+      id,
+      camera_id: cameraId,
+      path: out,
+      snapshot_path: snapshotOk ? snap : null,
+      start_ms: actualStart,
+      end_ms: Math.round(actualStart + durationS * 1000),
+      duration_s: durationS,
+      bytes: statSync(out).size,
+      sha256: sha,
+      snapshot_sha256: snapSha,
+      created_at: new Date().toISOString(),
+    };
+    this.db
+      .prepare(
+        'INSERT INTO clips (id, camera_id, path, snapshot_path, start_ms, end_ms, duration_s, bytes, sha256, snapshot_sha256, created_at) VALUES (@id, @camera_id, @path, @snapshot_path, @start_ms, @end_ms, @duration_s, @bytes, @sha256, @snapshot_sha256, @created_at)',
+      )
+      .run(row);
+    this.log.info({ clip: id, cameraId, durationS, sha256: sha }, 'clip cut');
+    return toClip(row);
+  }
+
+  get(id: string): (Clip & { path: string; snapshotPath: string | null }) | null {
+    const r = this.db.prepare('SELECT * FROM clips WHERE id = ?').get(id) as ClipRow | undefined;
+    return r ? { ...toClip(r), path: r.path, snapshotPath: r.snapshot_path } : null;
+  }
+
+  list(cameraId: string): Clip[] {
+    return (this.db.prepare('SELECT * FROM clips WHERE camera_id = ? ORDER BY start_ms DESC').all(cameraId) as ClipRow[]).map(toClip);
+  }
+}

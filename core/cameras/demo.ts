@@ -1,0 +1,51 @@
+import type { CameraMount } from '../../contract/cameras';
+import { rtspDescribe } from '../../analytics/ingest/rtsp-describe';
+import { demoStreams, startSimulator } from '../../tools/rtsp-sim/sim';
+import type { CoreContext } from '../feature';
+import type { CameraRepository } from './repository';
+
+/** Where each demo camera is "mounted", so the map and alerts have something real to show. */
+const DEMO_MOUNTS: Record<string, { name: string; mount: CameraMount; location: { lat: number; lon: number } | null }> = {
+  'station-platform': { name: 'Clark/Lake platform (demo)', mount: { kind: 'station', stationId: '40380', platform: 'Inner Loop' }, location: { lat: 41.885737, lon: -87.630886 } },
+  'station-entrance': { name: 'Jackson Blue Line entrance (demo)', mount: { kind: 'station', stationId: '40070', platform: 'Mezzanine' }, location: { lat: 41.878183, lon: -87.629296 } },
+  'bus-operator-cab': { name: 'Bus 1234 operator cab (demo)', mount: { kind: 'operator_cab', vehicleId: '1234' }, location: null },
+  'railcar-interior': { name: 'Railcar 5001 interior (demo)', mount: { kind: 'railcar', railcarId: '5001', line: 'Red' }, location: null },
+};
+
+/**
+ * `sentinel serve --demo`: starts the camera simulator (unless one already answers on the
+ * demo port, e.g. `sentinel sim cameras` in another terminal) and registers its streams as
+ * cameras. The simulator is tied to the core: it stops on close, and dies with the core.
+ */
+export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository): Promise<void> {
+  const log = ctx.log.child({ name: 'demo-cameras' });
+  if (!ctx.config.assetsDir) {
+    log.warn('demo cameras need the assets pack (media/); none registered');
+    return;
+  }
+  const streams = demoStreams(ctx.config.assetsDir);
+  if (streams.length === 0) {
+    log.warn({ assetsDir: ctx.config.assetsDir }, 'no demo footage found in the assets; no demo cameras');
+    return;
+  }
+  const port = ctx.config.ingest.demoRtspPort;
+  const host = '127.0.0.1';
+  const already = await rtspDescribe(`rtsp://${host}:${port}/${streams[0]!.name}`, { timeoutMs: 1000 });
+  if (already.kind === 'ok') {
+    log.info({ port }, 'using the camera simulator already running');
+  } else {
+    try {
+      const sim = await startSimulator({ host, port, streams, ffmpegPath: ctx.config.ingest.ffmpegPath });
+      log.info({ port, pid: sim.pid, streams: sim.streams.map((s) => s.name) }, 'camera simulator started');
+      ctx.onClose(() => sim.close());
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'cannot start the camera simulator; demo cameras will show offline');
+    }
+  }
+  for (const s of streams) {
+    const meta = DEMO_MOUNTS[s.name];
+    const name = meta?.name ?? `${s.name} (demo)`;
+    if (repo.findByName(name)) continue;
+    repo.create({ name, url: `rtsp://${host}:${port}/${s.name}`, mount: meta?.mount ?? { kind: 'other' }, location: meta?.location ?? null, analyticsEnabled: true }, { demo: true });
+  }
+}

@@ -1,0 +1,139 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { z } from 'zod';
+import { CameraCreate, CameraUpdate, ClipRequest, cameraRoutes, type Camera, type CameraHealth } from '../../contract/cameras';
+import { ClipError } from '../../analytics/recording/clips';
+import { SentinelError } from '../errors';
+import type { CoreContext, Feature } from '../feature';
+import { parseInput } from '../http/errors';
+import { startDemoCameras } from './demo';
+import { CameraRepository } from './repository';
+import { CredentialVault } from './secrets';
+import { CameraService } from './service';
+
+const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
+
+function toMs(v: string | number): number {
+  return typeof v === 'number' ? v : Date.parse(v);
+}
+
+/**
+ * Cameras: CRUD under /api/v1/cameras, health and changes over socket.io, one ingest
+ * supervisor and one recorder per camera, snapshots for the console tiles, clips. Every
+ * camera leaving the core goes through CameraService.toPublic (URLs masked, no secrets).
+ */
+export const camerasFeature: Feature = {
+  name: 'cameras',
+  async register(ctx: CoreContext) {
+    const { http, io, log, bus } = ctx;
+    const vault = new CredentialVault(ctx.config.dataDir);
+    const repo = new CameraRepository(ctx.db, vault);
+    const service = new CameraService(ctx.config, ctx.db, log, (cameraId: string, health: CameraHealth) => {
+      io.emit('camera:health', { cameraId, health });
+      bus.emit('camera:health', { cameraId, health });
+    });
+    cameraServices.set(ctx.db, service);
+    const pub = (id: string): Camera => {
+      const c = repo.get(id);
+      if (!c) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+      return service.toPublic(c);
+    };
+
+    http.get(cameraRoutes.cameras.path, async () => ({ cameras: repo.list().map((c) => service.toPublic(c)) }));
+    http.get(cameraRoutes.camera.path, async (req) => pub(parseInput(IdParams, req.params, 'params').id));
+    http.post(cameraRoutes.cameraCreate.path, async (req, reply) => {
+      const input = parseInput(CameraCreate, req.body);
+      const c = repo.create(input);
+      service.start(c);
+      const out = service.toPublic(c);
+      log.info({ cameraId: c.id, name: c.name, url: out.url }, 'camera registered');
+      io.emit('camera:upsert', out);
+      return reply.status(201).send(out);
+    });
+    http.patch(cameraRoutes.cameraUpdate.path, async (req) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      const patch = parseInput(CameraUpdate, req.body);
+      const c = repo.update(id, patch);
+      // A new URL or credentials needs a new connection; the rest is metadata.
+      if (patch.url !== undefined || patch.subUrl !== undefined || patch.username !== undefined || patch.password !== undefined || patch.recordingEnabled !== undefined) {
+        await service.restart(c);
+      }
+      const out = service.toPublic(c);
+      io.emit('camera:upsert', out);
+      return out;
+    });
+    http.delete(cameraRoutes.cameraDelete.path, async (req) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+      await service.stop(id);
+      repo.delete(id);
+      io.emit('camera:removed', { id });
+      return { deleted: true as const };
+    });
+    http.get(cameraRoutes.cameraSnapshot.path, async (req, reply) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+      const jpeg = await service.snapshot(id);
+      if (!jpeg) throw new SentinelError(`camera ${id} has no frame yet (${service.health(id).state})`, 'unavailable');
+      return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
+    });
+    http.post(cameraRoutes.cameraClipCreate.path, async (req, reply) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+      const r = parseInput(ClipRequest, req.body);
+      const rec = ctx.config.recording;
+      const postRollMs = (r.postRollS ?? rec.postRollS) * 1000;
+      try {
+        const clip = await service.clips.cut(id, toMs(r.from), toMs(r.to), {
+          preRollMs: (r.preRollS ?? rec.preRollS) * 1000,
+          postRollMs,
+          waitForMs: postRollMs + rec.segmentSeconds * 2000,
+        });
+        return reply.status(201).send(clip);
+      } catch (err) {
+        if (err instanceof ClipError) throw new SentinelError(err.message, err.code);
+        throw err;
+      }
+    });
+    http.get(cameraRoutes.cameraClips.path, async (req) => ({ clips: service.clips.list(parseInput(IdParams, req.params, 'params').id) }));
+    const clipOr404 = (id: string) => {
+      const c = service.clips.get(id);
+      if (!c) throw new SentinelError(`no clip with id ${id}`, 'not_found', 'id');
+      return c;
+    };
+    http.get(cameraRoutes.clip.path, async (req) => {
+      const { path: _p, snapshotPath: _s, ...clip } = clipOr404(parseInput(IdParams, req.params, 'params').id);
+      return clip;
+    });
+    http.get(cameraRoutes.clipVideo.path, async (req, reply) => {
+      const c = clipOr404(parseInput(IdParams, req.params, 'params').id);
+      if (!existsSync(c.path)) throw new SentinelError(`the file of clip ${c.id} is missing`, 'not_found');
+      return reply.header('content-type', 'video/mp4').header('x-content-sha256', c.sha256).send(createReadStream(c.path));
+    });
+    http.get(cameraRoutes.clipSnapshot.path, async (req, reply) => {
+      const c = clipOr404(parseInput(IdParams, req.params, 'params').id);
+      if (!c.snapshotPath || !existsSync(c.snapshotPath)) throw new SentinelError(`clip ${c.id} has no snapshot`, 'not_found');
+      return reply.header('content-type', 'image/jpeg').send(createReadStream(c.snapshotPath));
+    });
+
+    io.on('connection', (socket) => {
+      socket.emit('cameras:snapshot', repo.list().map((c) => service.toPublic(c)));
+    });
+
+    // Closers run in reverse: registering the demo simulator's first stops it after the
+    // cameras that read from it.
+    if (ctx.config.demo) await startDemoCameras(ctx, repo);
+    ctx.onClose(async () => {
+      cameraServices.delete(ctx.db);
+      await service.stopAll();
+    });
+    for (const c of repo.list()) service.start(c);
+    service.startRetention();
+  },
+};
+
+/**
+ * The running CameraService of a core, keyed by its database handle: how analytics wired in
+ * by another feature (inference) reaches the frames without a global.
+ */
+export const cameraServices = new WeakMap<object, CameraService>();
+export { CameraService };

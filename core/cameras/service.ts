@@ -1,0 +1,205 @@
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { maskRtspUrl, withCredentials, type Camera, type CameraHealth } from '../../contract/cameras';
+import type { FrameListener, IngestFrame } from '../../analytics/ingest/frame-slot';
+import { IngestSupervisor } from '../../analytics/ingest/supervisor';
+import { ClipCutter } from '../../analytics/recording/clips';
+import { SegmentRecorder } from '../../analytics/recording/recorder';
+import { SegmentStore } from '../../analytics/recording/store';
+import type { Config } from '../config';
+import type { Database } from '../db/database';
+import type { Logger } from '../logger';
+import type { CameraRecord } from './repository';
+
+interface Running {
+  supervisor: IngestSupervisor;
+  recorder: SegmentRecorder | null;
+  lastHealthSentAt: number;
+  lastState: string;
+  snapshot: { seq: number; jpeg: Buffer } | null;
+}
+
+const IDLE_HEALTH: CameraHealth = {
+  state: 'disabled',
+  fpsIn: 0,
+  fpsOut: 0,
+  frames: 0,
+  dropped: 0,
+  reconnects: 0,
+  lastFrameAt: null,
+  lastError: null,
+  sourceWidth: null,
+  sourceHeight: null,
+  since: new Date(0).toISOString(),
+};
+
+/**
+ * Runs the video path of every registered camera: an ingest supervisor (analysis frames,
+ * health) and a segment recorder each, a retention sweep, and clip cutting. Everything
+ * outward-facing goes through `toPublic`, which masks URLs and drops the secrets.
+ */
+export class CameraService {
+  private readonly running = new Map<string, Running>();
+  private readonly frameListeners = new Set<FrameListener>();
+  readonly segments: SegmentStore;
+  readonly clips: ClipCutter;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private readonly recordingsDir: string;
+
+  constructor(
+    private readonly config: Config,
+    db: Database,
+    private readonly log: Logger,
+    private readonly onHealth: (cameraId: string, health: CameraHealth) => void,
+  ) {
+    const base = config.recording.dir ?? config.dataDir;
+    this.recordingsDir = join(base, 'recordings');
+    this.segments = new SegmentStore(db, log.child({ name: 'segments' }));
+    this.clips = new ClipCutter(db, this.segments, join(base, 'clips'), log.child({ name: 'clips' }), config.ingest.ffmpegPath, config.ingest.ffprobePath);
+  }
+
+  startRetention(): void {
+    const sweep = (): void => {
+      try {
+        this.segments.sweep({ maxAgeMs: this.config.recording.retentionHours * 3600_000, maxBytes: this.config.recording.maxDiskGb * 1024 ** 3 });
+      } catch (err) {
+        this.log.error({ err }, 'retention sweep failed');
+      }
+    };
+    sweep();
+    this.retentionTimer = setInterval(sweep, 30_000);
+    this.retentionTimer.unref();
+  }
+
+  health(id: string): CameraHealth {
+    return this.running.get(id)?.supervisor.health() ?? IDLE_HEALTH;
+  }
+
+  toPublic(c: CameraRecord): Camera {
+    return {
+      id: c.id,
+      name: c.name,
+      url: maskRtspUrl(withCredentials(c.url, c.credentials.username, c.credentials.password)),
+      subUrl: c.subUrl ? maskRtspUrl(withCredentials(c.subUrl, c.credentials.username, c.credentials.password)) : null,
+      username: c.credentials.username ?? null,
+      hasPassword: Boolean(c.credentials.password),
+      mount: c.mount,
+      location: c.location,
+      analyticsEnabled: c.analyticsEnabled,
+      recordingEnabled: c.recordingEnabled,
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt,
+      health: this.health(c.id),
+    };
+  }
+
+  /** Every analysis frame of every camera. The buffer is shared: slice it before transferring. */
+  onFrame(fn: FrameListener): () => void {
+    this.frameListeners.add(fn);
+    return () => this.frameListeners.delete(fn);
+  }
+
+  /** The newest frame of one camera as the analytics path takes it. */
+  latestFrame(id: string): IngestFrame | null {
+    return this.running.get(id)?.supervisor.slot.latest() ?? null;
+  }
+
+  subscribe(id: string, fn: FrameListener): (() => void) | null {
+    return this.running.get(id)?.supervisor.slot.subscribe(fn) ?? null;
+  }
+
+  start(c: CameraRecord): void {
+    if (this.running.has(c.id)) return;
+    const { ingest, recording } = this.config;
+    // The supervisor and recorder put the camera id on every line themselves.
+    const log = this.log;
+    const supervisor = new IngestSupervisor({
+      cameraId: c.id,
+      // Detection reads the sub-stream when there is one: fewer pixels to decode.
+      url: c.subUrl ?? c.url,
+      username: c.credentials.username,
+      password: c.credentials.password,
+      fps: ingest.fps,
+      maxWidth: ingest.maxWidth,
+      maxHeight: ingest.maxHeight,
+      stallTimeoutMs: ingest.stallTimeoutS * 1000,
+      backoffMaxMs: ingest.backoffMaxS * 1000,
+      ffmpegPath: ingest.ffmpegPath,
+      log,
+    });
+    const r: Running = { supervisor, recorder: null, lastHealthSentAt: 0, lastState: '', snapshot: null };
+    supervisor.on('health', (h) => {
+      const now = Date.now();
+      // State changes go out at once; fps updates at most every 2 s per camera.
+      if (h.state !== r.lastState || now - r.lastHealthSentAt >= 2000) {
+        r.lastState = h.state;
+        r.lastHealthSentAt = now;
+        this.onHealth(c.id, h);
+      }
+    });
+    supervisor.slot.subscribe((f) => {
+      for (const fn of this.frameListeners) fn(f);
+    });
+    if (recording.enabled && c.recordingEnabled) {
+      r.recorder = new SegmentRecorder({
+        cameraId: c.id,
+        url: c.url,
+        username: c.credentials.username,
+        password: c.credentials.password,
+        dir: join(this.recordingsDir, c.id),
+        segmentSeconds: recording.segmentSeconds,
+        stallTimeoutMs: ingest.stallTimeoutS * 1000,
+        backoffMaxMs: ingest.backoffMaxS * 1000,
+        ffmpegPath: ingest.ffmpegPath,
+        log: log.child({ name: 'recorder' }),
+      });
+      r.recorder.on('segment', (s) => {
+        try {
+          this.segments.add(s);
+        } catch (err) {
+          // The camera was deleted while its last segment was being written.
+          log.debug({ err }, 'segment not indexed');
+        }
+      });
+      r.recorder.start();
+    }
+    this.running.set(c.id, r);
+    supervisor.start();
+  }
+
+  async stop(id: string): Promise<void> {
+    const r = this.running.get(id);
+    if (!r) return;
+    this.running.delete(id);
+    await Promise.all([r.supervisor.stop(), r.recorder?.stop()]);
+    this.onHealth(id, IDLE_HEALTH);
+  }
+
+  async restart(c: CameraRecord): Promise<void> {
+    await this.stop(c.id);
+    this.start(c);
+  }
+
+  async stopAll(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
+  }
+
+  /** JPEG of the newest analysis frame (cached per frame), or null before the first frame. */
+  async snapshot(id: string): Promise<Buffer | null> {
+    const r = this.running.get(id);
+    const f = r?.supervisor.slot.latest();
+    if (!r || !f) return null;
+    if (r.snapshot?.seq === f.seq) return r.snapshot.jpeg;
+    const bgr = new Uint8Array(f.data);
+    const rgb = Buffer.allocUnsafe(bgr.length);
+    for (let i = 0; i < bgr.length; i += 3) {
+      rgb[i] = bgr[i + 2]!;
+      rgb[i + 1] = bgr[i + 1]!;
+      rgb[i + 2] = bgr[i]!;
+    }
+    const jpeg = await sharp(rgb, { raw: { width: f.width, height: f.height, channels: 3 } }).jpeg({ quality: 75 }).toBuffer();
+    r.snapshot = { seq: f.seq, jpeg };
+    return jpeg;
+  }
+}

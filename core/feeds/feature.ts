@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { GEO_BASE, GeoLayerName, LocateQuery, routes, type VehicleSnapshot } from '../../contract';
+import type { EventBus } from '../events/bus';
+import { SentinelError } from '../errors';
+import type { Feature } from '../feature';
+import { loadGeoData, type GeoData } from '../geo/geodata';
+import { placePoint } from '../geo/place';
+import { parseInput } from '../http/errors';
+import { FeedsService } from './service';
+import { buildSources } from './sources';
+
+/**
+ * Other features (alerts, cameras) reach the live fleet and the city's geography through
+ * this, keyed by the core's event bus (one per running core), without a global.
+ */
+const services = new WeakMap<EventBus, { feeds: FeedsService; geo: GeoData | null }>();
+export function feedsOf(bus: EventBus): { feeds: FeedsService; geo: GeoData | null } | undefined {
+  return services.get(bus);
+}
+
+const GlyphParams = z.strictObject({
+  fontstack: z.string().min(1).max(200),
+  range: z.string().regex(/^\d{1,5}-\d{1,5}\.pbf$/, 'expected <start>-<end>.pbf'),
+});
+const LayerParams = z.strictObject({ name: GeoLayerName });
+const EMPTY_LAYER = JSON.stringify({ type: 'FeatureCollection', features: [] });
+
+/**
+ * Transit feeds and map data: runs the configured feeds (the demo fleet with --demo),
+ * pushes vehicle diffs and feed status over socket.io, and serves the map's offline data
+ * (GeoJSON layers and glyphs from the assets) under /api/v1/geo.
+ */
+export const feedsFeature: Feature = {
+  name: 'feeds',
+  register(ctx) {
+    const log = ctx.log;
+    const loaded = loadGeoData(ctx.config.assetsDir);
+    const geo = loaded.geo;
+    if (!loaded.geo) log.warn({ reason: loaded.reason }, 'map geography unavailable: no districts, stations or demo fleet');
+
+    const f = ctx.config.feeds;
+    const service = new FeedsService({
+      staleAfterMs: f.staleAfterS * 1000,
+      dropAfterMs: f.dropAfterS * 1000,
+      ...(geo ? { locate: (lat: number, lon: number) => geo.locate(lat, lon) } : {}),
+      log,
+      onDiff: (diff) => {
+        ctx.bus.emit('vehicles:diff', diff);
+        ctx.io.emit('vehicles:diff', diff);
+      },
+      onStatus: (feeds) => {
+        ctx.bus.emit('feeds:status', feeds);
+        ctx.io.emit('feeds:status', feeds);
+      },
+    });
+    const built = buildSources(ctx.config, geo, service, log);
+    for (const note of built.notes) log.info(note);
+    for (const s of built.sources) service.add(s.source, s.expectedEveryMs);
+    services.set(ctx.bus, { feeds: service, geo });
+
+    ctx.io.on('connection', (socket) => {
+      socket.emit('vehicles:snapshot', service.snapshot());
+      socket.on('vehicles:resync', (ack) => {
+        if (typeof ack === 'function') ack(service.snapshot());
+      });
+    });
+
+    ctx.http.get(routes.vehicles.path, async (): Promise<VehicleSnapshot> => service.snapshot());
+    ctx.http.get(routes.feeds.path, async () => ({ feeds: service.status() }));
+    ctx.http.get(routes.geoLocate.path, async (req) => {
+      const q = parseInput(LocateQuery, req.query, 'query');
+      if (!geo) throw new SentinelError('map geography is unavailable: the assets directory has no chicago/geo data', 'unavailable');
+      return placePoint(geo, q.lat, q.lon);
+    });
+    ctx.http.get(`${GEO_BASE}/layers/:name`, async (req, reply) => {
+      const { name } = parseInput(LayerParams, req.params, 'params');
+      // Without the geography the map is blank, not broken: an empty layer keeps MapLibre quiet,
+      // and the console says why from the assets status it gets on connect.
+      if (!geo) return reply.header('x-sentinel-unavailable', 'assets').type('application/geo+json').send(EMPTY_LAYER);
+      return reply.header('cache-control', 'public, max-age=3600').type('application/geo+json').send(geo.layer(name));
+    });
+    const glyphsDir = ctx.config.assetsDir ? join(ctx.config.assetsDir, 'chicago', 'glyphs') : null;
+    ctx.http.get(`${GEO_BASE}/glyphs/:fontstack/:range`, async (req, reply) => {
+      const { fontstack, range } = parseInput(GlyphParams, req.params, 'params');
+      // MapLibre asks for a comma-separated stack; serve the first font we have.
+      const fonts = fontstack.split(',').map((s) => s.trim());
+      if (fonts.some((s) => s.includes('/') || s.includes('\\') || s.startsWith('.'))) throw new SentinelError(`font stack "${fontstack}" is not a font name`, 'bad_request', 'fontstack');
+      const file = glyphsDir ? fonts.map((font) => join(glyphsDir, font, range)).find((p) => existsSync(p)) : undefined;
+      reply.header('cache-control', 'public, max-age=86400').type('application/x-protobuf');
+      // A range the assets lack (rare scripts) is an empty glyph set: labels still draw,
+      // and MapLibre does not log an error for every label.
+      return reply.send(file ? readFileSync(file) : Buffer.alloc(0));
+    });
+
+    service.start();
+    ctx.onClose(() => {
+      service.stop();
+      services.delete(ctx.bus);
+    });
+  },
+};

@@ -1,0 +1,165 @@
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { cameraPath, cameraRoutes, type Camera, type CameraMount, type CameraState } from '../../../contract';
+import { EmptyState } from '../shell/EmptyState';
+import './cameras.css';
+import { useCameras } from './useCameras';
+
+const STATE_LABEL: Record<CameraState, string> = {
+  live: 'Live',
+  connecting: 'Connecting',
+  stalled: 'Stalled',
+  offline: 'Offline',
+  disabled: 'Stopped',
+};
+
+export function mountLabel(m: CameraMount): string {
+  switch (m.kind) {
+    case 'station':
+      return `Station ${m.stationId}${m.platform ? ` · ${m.platform}` : ''}`;
+    case 'bus':
+      return `Bus ${m.vehicleId}`;
+    case 'railcar':
+      return `Railcar ${m.railcarId}${m.line ? ` · ${m.line} Line` : ''}`;
+    case 'operator_cab':
+      return `Operator cab · vehicle ${m.vehicleId}`;
+    case 'other':
+      return m.description ?? 'Unassigned mount';
+  }
+}
+
+/**
+ * A snapshot refreshed every second while the camera is live: the core serves the newest
+ * analysis frame as JPEG. The next image is loaded off-screen and swapped in when complete,
+ * so a tile never flashes empty between frames.
+ */
+function LiveImage({ camera, className }: { camera: Camera; className: string }) {
+  const live = camera.health.state === 'live' || camera.health.state === 'stalled';
+  const [src, setSrc] = useState<string | null>(null);
+  useEffect(() => {
+    if (!live) return;
+    let stop = false;
+    const base = cameraPath(cameraRoutes.cameraSnapshot.path, camera.id);
+    const load = (): void => {
+      const img = new Image();
+      const url = `${base}?t=${Date.now()}`;
+      img.onload = () => !stop && setSrc(url);
+      img.src = url;
+    };
+    load();
+    const timer = setInterval(load, 1000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [camera.id, live]);
+  if (!src) return <div className={`${className} cam-noimage`}>{live ? 'Waiting for the first frame…' : STATE_LABEL[camera.health.state]}</div>;
+  return <img className={className} src={src} alt={`Live view of ${camera.name}`} />;
+}
+
+export function HealthBadge({ camera }: { camera: Camera }) {
+  const h = camera.health;
+  return (
+    <span className={`cam-badge cam-${h.state}`} title={h.lastError ?? undefined} data-testid="camera-state">
+      {STATE_LABEL[h.state]}
+      {h.state === 'live' && <span className="cam-fps"> {h.fpsIn.toFixed(1)} fps</span>}
+    </span>
+  );
+}
+
+function CameraTile({ camera, onOpen }: { camera: Camera; onOpen: () => void }) {
+  return (
+    <button type="button" className="cam-tile" onClick={onOpen} data-testid="camera-tile" aria-label={`${camera.name}: ${STATE_LABEL[camera.health.state]}`}>
+      <LiveImage camera={camera} className="cam-image" />
+      <span className="cam-caption">
+        <span className="cam-name">{camera.name}</span>
+        <HealthBadge camera={camera} />
+      </span>
+      {camera.health.state !== 'live' && camera.health.lastError && <span className="cam-error">{camera.health.lastError}</span>}
+    </button>
+  );
+}
+
+function Row({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+/** One camera in full: larger live view, where it is mounted, stream and health details. */
+export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () => void }) {
+  const h = camera.health;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+  return (
+    <div className="cam-detail" data-testid="camera-detail" role="dialog" aria-label={`Camera ${camera.name}`}>
+      <div className="cam-detail-head">
+        <strong>{camera.name}</strong>
+        <HealthBadge camera={camera} />
+        <span className="spacer" />
+        <button type="button" className="ghost-button" onClick={onClose}>
+          Back to all cameras <kbd>Esc</kbd>
+        </button>
+      </div>
+      <div className="cam-detail-body">
+        <LiveImage camera={camera} className="cam-detail-image" />
+        <dl className="cam-facts">
+          <Row label="Mount">{mountLabel(camera.mount)}</Row>
+          <Row label="Location">{camera.location ? `${camera.location.lat.toFixed(5)}, ${camera.location.lon.toFixed(5)}` : 'moves with its vehicle / not set'}</Row>
+          <Row label="Stream">
+            <code>{camera.url}</code>
+          </Row>
+          {camera.subUrl && (
+            <Row label="Detection stream">
+              <code>{camera.subUrl}</code>
+            </Row>
+          )}
+          <Row label="Analytics">{camera.analyticsEnabled ? 'on' : 'off'}</Row>
+          <Row label="Recording">{camera.recordingEnabled ? 'on' : 'off'}</Row>
+          <Row label="Frames in / out">
+            {h.fpsIn.toFixed(1)} / {h.fpsOut.toFixed(1)} fps
+          </Row>
+          <Row label="Source size">{h.sourceWidth ? `${h.sourceWidth}×${h.sourceHeight}` : '—'}</Row>
+          <Row label="Frames · dropped · reconnects">
+            {h.frames} · {h.dropped} · {h.reconnects}
+          </Row>
+          <Row label="Last frame">{h.lastFrameAt ? new Date(h.lastFrameAt).toLocaleTimeString() : '—'}</Row>
+          <Row label="Since">{new Date(h.since).toLocaleTimeString()}</Row>
+          {h.lastError && <Row label="Last error">{h.lastError}</Row>}
+        </dl>
+      </div>
+    </div>
+  );
+}
+
+/** The camera panel: live tiles with health badges, or one camera's detail view. */
+export function CameraPanel() {
+  const { cameras, loaded, lastProblem } = useCameras();
+  const [openId, setOpenId] = useState<string | null>(null);
+  const list = useMemo(() => [...cameras.values()].sort((a, b) => a.name.localeCompare(b.name)), [cameras]);
+  const open = openId ? cameras.get(openId) : undefined;
+  if (open) return <CameraDetail camera={open} onClose={() => setOpenId(null)} />;
+  if (loaded && list.length === 0) return <EmptyState title="No cameras registered">A technician registers cameras; live tiles appear here.</EmptyState>;
+  if (!loaded) return <EmptyState title="Loading cameras…" />;
+  return (
+    <div className="cam-panel">
+      {lastProblem && (
+        <div className="banner banner-bad" role="alert">
+          Camera data from the core did not match this console: {lastProblem}
+        </div>
+      )}
+      <div className="cam-grid" data-testid="camera-grid">
+        {list.map((c) => (
+          <CameraTile key={c.id} camera={c} onOpen={() => setOpenId(c.id)} />
+        ))}
+      </div>
+    </div>
+  );
+}
