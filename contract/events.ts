@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Alert } from './alerts';
 import type { Camera, CameraHealthEvent, CameraRemovedEvent } from './cameras';
 import { AssetsStatus } from './health';
 import type { FeedStatus, VehicleDiff, VehicleSnapshot } from './vehicles';
@@ -36,6 +37,10 @@ export interface ServerToClientEvents {
   'vehicles:diff': (payload: VehicleDiff) => void;
   /** Feed health for the status bar (live / stale / outage), on every change. */
   'feeds:status': (payload: FeedStatus[]) => void;
+  /** A new alert, to every socket whose scope covers it (core/alerts/deliver.ts). */
+  'alert:raised': (payload: Alert) => void;
+  /** An alert changed (cleared, new snapshot). */
+  'alert:updated': (payload: Alert) => void;
 }
 
 /** Events clients emit to the server. Every handler validates its payload with the schema. */

@@ -1,6 +1,8 @@
 // The one contract between the core and every client (renderer, Electron, tests).
 // It must run anywhere: no `node:*`, no DOM, no Electron (enforced by eslint).
+export * from './alerts';
 export * from './api';
+export * from './auth';
 export * from './cameras';
 export * from './errors';
 export * from './events';

@@ -3,6 +3,7 @@ import { Server as IoServer } from 'socket.io';
 import { join } from 'node:path';
 import { SOCKET_PATH } from '../contract';
 import { checkAssets } from './assets';
+import { alertDeliveryFeature } from './alerts/deliver';
 import { camerasFeature } from './cameras';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
@@ -18,7 +19,7 @@ import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
 
 /** Features wired into the core, in order. Each later capability appends its feature. */
-export const FEATURES: readonly Feature[] = [healthFeature, realtimeFeature, feedsFeature, camerasFeature];
+export const FEATURES: readonly Feature[] = [healthFeature, realtimeFeature, feedsFeature, camerasFeature, alertDeliveryFeature];
 
 export interface CoreHandle {
   config: Config;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CameraHealthEvent, FeedStatus, VehicleDiff } from '../../contract';
+import type { Alert, CameraHealthEvent, FeedStatus, VehicleDiff } from '../../contract';
 
 /**
  * In-process domain events. Services publish here; the socket.io layer (and later the
@@ -13,6 +13,10 @@ export interface DomainEvents {
   'feeds:status': [feeds: FeedStatus[]];
   /** Camera health on state changes and every few seconds (core/cameras). */
   'camera:health': [event: CameraHealthEvent];
+  /** Analytics raised an alert (persisted before this is emitted). */
+  'alert:raised': [alert: Alert];
+  /** An alert changed: cleared (endedAt set), new snapshot, score. */
+  'alert:updated': [alert: Alert];
 }
 
 export class EventBus {
