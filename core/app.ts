@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SOCKET_PATH } from '../contract';
 import { checkAssets } from './assets';
 import { alertDeliveryFeature } from './alerts/deliver';
+import { AlertStore } from './alerts/store';
 import { camerasFeature } from './cameras';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
@@ -74,6 +75,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       db,
       log,
       bus,
+      alerts: new AlertStore(db, bus),
       http,
       io,
       assets,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Server as IoServer } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../contract';
+import type { AlertStore } from './alerts/store';
 import type { Config } from './config';
 import type { Database } from './db/database';
 import type { EventBus } from './events/bus';
@@ -15,6 +16,8 @@ export interface CoreContext {
   db: Database;
   log: Logger;
   bus: EventBus;
+  /** The one writer of alerts (persist, then publish on the bus). */
+  alerts: AlertStore;
   http: FastifyInstance;
   io: SentinelIo;
   assets: AssetsStatus;
