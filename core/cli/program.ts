@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { SentinelError } from '../errors';
 import { VERSION } from '../version';
 import { registerDetect } from './commands/detect';
+import { registerEvidence } from './commands/evidence';
 import { registerModels } from './commands/models';
 import { registerFeed } from './commands/feed';
 import { registerServe } from './commands/serve';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerFeed(program);
   registerDetect(program);
   registerModels(program);
+  registerEvidence(program);
   return program;
 }
 
