@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { CameraCreate, type CameraMount } from '../../contract/cameras';
+import type { Database } from '../db/database';
+import type { CameraRecord, CameraRepository } from './repository';
+
+/**
+ * Bulk camera import from CSV (technicians register a depot's worth of buses at once).
+ * All or nothing: every row is checked first, and only a file with no bad row is written,
+ * in one SQLite transaction. The report names each bad row by its line in the file.
+ */
+
+export const CSV_COLUMNS = ['name', 'url', 'sub_url', 'username', 'password', 'mount', 'station_id', 'platform', 'vehicle_id', 'railcar_id', 'line', 'description', 'lat', 'lon', 'analytics', 'recording'] as const;
+type Column = (typeof CSV_COLUMNS)[number];
+export const MAX_CSV_ROWS = 5000;
+
+export interface CsvRowError {
+  /** 1-based line in the file (the header is line 1). */
+  line: number;
+  column: string | null;
+  message: string;
+}
+
+export interface CsvImportResult {
+  imported: CameraRecord[];
+  errors: CsvRowError[];
+  rows: number;
+}
+
+export class CsvSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+/** RFC 4180: quoted fields may hold commas, newlines and doubled quotes; CRLF or LF. */
+export function parseCsv(text: string): { line: number; fields: string[] }[] {
+  const rows: { line: number; fields: string[] }[] = [];
+  let fields: string[] = [];
+  let field = '';
+  let i = 0;
+  let line = 1;
+  let rowLine = 1;
+  let inQuotes = false;
+  let quoteStart = 0;
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // Excel's BOM
+  const endRow = (): void => {
+    fields.push(field);
+    if (!(fields.length === 1 && fields[0] === '')) rows.push({ line: rowLine, fields });
+    fields = [];
+    field = '';
+  };
+  while (i < src.length) {
+    const ch = src[i]!;
+    if (inQuotes) {
+      if (ch === '"') {
+        if (src[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        inQuotes = false;
+        i++;
+        continue;
+      }
+      if (ch === '\n') line++;
+      field += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      if (field !== '') throw new CsvSyntaxError(`line ${line}: a quote in the middle of an unquoted field`, line);
+      inQuotes = true;
+      quoteStart = line;
+      i++;
+    } else if (ch === ',') {
+      fields.push(field);
+      field = '';
+      i++;
+    } else if (ch === '\r' || ch === '\n') {
+      endRow();
+      if (ch === '\r' && src[i + 1] === '\n') i++;
+      i++;
+      line++;
+      rowLine = line;
+    } else {
+      field += ch;
+      i++;
+    }
+  }
+  if (inQuotes) throw new CsvSyntaxError(`line ${quoteStart}: a quoted field is never closed`, quoteStart);
+  if (field !== '' || fields.length > 0) endRow();
+  return rows;
+}
+
+const BOOL: Record<string, boolean> = { true: true, yes: true, y: true, '1': true, on: true, false: false, no: false, n: false, '0': false, off: false };
+
+function toBool(v: string, column: Column, line: number, errors: CsvRowError[]): boolean | undefined {
+  if (v === '') return undefined;
+  const b = BOOL[v.toLowerCase()];
+  if (b === undefined) errors.push({ line, column, message: `"${v}" is not yes/no (use true/false, yes/no or 1/0)` });
+  return b;
+}
+
+function mountOf(get: (c: Column) => string, line: number, errors: CsvRowError[]): CameraMount | undefined {
+  const kind = get('mount') || 'other';
+  const need = (c: Column): string => {
+    const v = get(c);
+    if (!v) errors.push({ line, column: c, message: `${c} is required for a ${kind} mount` });
+    return v;
+  };
+  switch (kind) {
+    case 'station':
+      return { kind, stationId: need('station_id'), ...(get('platform') ? { platform: get('platform') } : {}) };
+    case 'bus':
+    case 'operator_cab':
+      return { kind, vehicleId: need('vehicle_id') };
+    case 'railcar':
+      return { kind, railcarId: need('railcar_id'), ...(get('line') ? { line: get('line') } : {}) };
+    case 'other':
+      return { kind, ...(get('description') ? { description: get('description') } : {}) };
+    default:
+      errors.push({ line, column: 'mount', message: `mount "${kind}" is not one of station, bus, operator_cab, railcar, other` });
+      return undefined;
+  }
+}
+
+/** Checks every row; returns the valid CameraCreate inputs only when no row is bad. */
+export function checkCsv(text: string, existingNames: Set<string>): { inputs: { line: number; input: CameraCreate }[]; errors: CsvRowError[]; rows: number } {
+  let table: { line: number; fields: string[] }[];
+  try {
+    table = parseCsv(text);
+  } catch (err) {
+    if (err instanceof CsvSyntaxError) return { inputs: [], errors: [{ line: err.line, column: null, message: err.message }], rows: 0 };
+    throw err;
+  }
+  const header = table.shift();
+  if (!header) return { inputs: [], errors: [{ line: 1, column: null, message: 'the file is empty; the first line must name the columns (name,url,...)' }], rows: 0 };
+  const cols = header.fields.map((h) => h.trim().toLowerCase());
+  const errors: CsvRowError[] = [];
+  cols.forEach((c) => {
+    if (!(CSV_COLUMNS as readonly string[]).includes(c)) errors.push({ line: 1, column: c, message: `unknown column "${c}"; the columns are ${CSV_COLUMNS.join(', ')}` });
+  });
+  for (const required of ['name', 'url'] as const) if (!cols.includes(required)) errors.push({ line: 1, column: required, message: `the header has no "${required}" column` });
+  if (new Set(cols).size !== cols.length) errors.push({ line: 1, column: null, message: 'a column appears twice in the header' });
+  if (errors.length) return { inputs: [], errors, rows: table.length };
+  if (table.length > MAX_CSV_ROWS) return { inputs: [], errors: [{ line: 1, column: null, message: `${table.length} rows; import at most ${MAX_CSV_ROWS} at a time` }], rows: table.length };
+
+  const inputs: { line: number; input: CameraCreate }[] = [];
+  const seen = new Map<string, number>();
+  for (const row of table) {
+    const line = row.line;
+    if (row.fields.length !== cols.length) {
+      errors.push({ line, column: null, message: `${row.fields.length} fields, the header has ${cols.length}` });
+      continue;
+    }
+    const get = (c: Column): string => {
+      const idx = cols.indexOf(c);
+      return idx < 0 ? '' : row.fields[idx]!.trim();
+    };
+    const rowErrors: CsvRowError[] = [];
+    const mount = mountOf(get, line, rowErrors);
+    const lat = get('lat');
+    const lon = get('lon');
+    let location: { lat: number; lon: number } | null = null;
+    if (lat || lon) {
+      if (!lat || !lon || !Number.isFinite(Number(lat)) || !Number.isFinite(Number(lon))) rowErrors.push({ line, column: lat ? 'lon' : 'lat', message: 'lat and lon must both be numbers, or both empty' });
+      else location = { lat: Number(lat), lon: Number(lon) };
+    }
+    const analytics = toBool(get('analytics'), 'analytics', line, rowErrors);
+    const recording = toBool(get('recording'), 'recording', line, rowErrors);
+    const candidate = {
+      name: get('name'),
+      url: get('url'),
+      ...(get('sub_url') ? { subUrl: get('sub_url') } : {}),
+      // Passwords are taken verbatim (spaces included), never trimmed.
+      ...(get('username') ? { username: get('username') } : {}),
+      ...(cols.includes('password') && row.fields[cols.indexOf('password')] ? { password: row.fields[cols.indexOf('password')]! } : {}),
+      ...(mount ? { mount } : {}),
+      location,
+      ...(analytics !== undefined ? { analyticsEnabled: analytics } : {}),
+      ...(recording !== undefined ? { recordingEnabled: recording } : {}),
+    };
+    const parsed = CameraCreate.safeParse(candidate);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const path = issue.path.join('.');
+        const column = path === 'subUrl' ? 'sub_url' : path.startsWith('location') ? 'lat' : path.startsWith('mount') ? 'mount' : path || null;
+        // Never echo a credential back in an error report.
+        rowErrors.push({ line, column, message: column === 'password' ? 'password is not acceptable (too long)' : issue.message });
+      }
+    }
+    const name = get('name');
+    if (name) {
+      const key = name.toLowerCase();
+      if (existingNames.has(name)) rowErrors.push({ line, column: 'name', message: `a camera named "${name}" already exists` });
+      else if (seen.has(key)) rowErrors.push({ line, column: 'name', message: `"${name}" is also on line ${seen.get(key)}` });
+      else seen.set(key, line);
+    }
+    if (rowErrors.length) errors.push(...rowErrors);
+    else if (parsed.success) inputs.push({ line, input: candidate as CameraCreate });
+  }
+  return { inputs: errors.length ? [] : inputs, errors, rows: table.length };
+}
+
+/** Imports all rows in one transaction, or none when any row is bad. */
+export function importCamerasCsv(db: Database, repo: CameraRepository, text: string): CsvImportResult {
+  const existing = new Set(repo.list().map((c) => c.name));
+  const { inputs, errors, rows } = checkCsv(text, existing);
+  if (errors.length) return { imported: [], errors, rows };
+  const imported = db.transaction(() => inputs.map((r) => repo.create(r.input)))();
+  return { imported, errors: [], rows };
+}
+
+export const CsvImportBody = z.strictObject({ csv: z.string().min(1, 'the CSV is empty').max(5 * 1024 * 1024) });
