@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { CameraCreate, CameraUpdate, ClipRequest, cameraRoutes, type Camera, type CameraHealth } from '../../contract/cameras';
 import { ClipError } from '../../analytics/recording/clips';
+import { audit, auditView } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext, Feature } from '../feature';
 import { parseInput } from '../http/errors';
@@ -9,6 +10,7 @@ import { startDemoCameras } from './demo';
 import { CameraRepository } from './repository';
 import { CredentialVault } from './secrets';
 import { CameraService } from './service';
+import { registerTechnicianRoutes } from './technician-routes';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
@@ -38,6 +40,7 @@ export const camerasFeature: Feature = {
       return service.toPublic(c);
     };
 
+    registerTechnicianRoutes(ctx, repo, service);
     http.get(cameraRoutes.cameras.path, async () => ({ cameras: repo.list().map((c) => service.toPublic(c)) }));
     http.get(cameraRoutes.camera.path, async (req) => pub(parseInput(IdParams, req.params, 'params').id));
     http.post(cameraRoutes.cameraCreate.path, async (req, reply) => {
@@ -46,6 +49,7 @@ export const camerasFeature: Feature = {
       service.start(c);
       const out = service.toPublic(c);
       log.info({ cameraId: c.id, name: c.name, url: out.url }, 'camera registered');
+      audit(ctx.db, req, 'camera.create', `camera:${c.id}`, { name: c.name, url: out.url });
       io.emit('camera:upsert', out);
       return reply.status(201).send(out);
     });
@@ -58,6 +62,8 @@ export const camerasFeature: Feature = {
         await service.restart(c);
       }
       const out = service.toPublic(c);
+      // What changed, never the secret itself.
+      audit(ctx.db, req, 'camera.update', `camera:${id}`, { fields: Object.keys(patch), url: out.url });
       io.emit('camera:upsert', out);
       return out;
     });
@@ -66,6 +72,7 @@ export const camerasFeature: Feature = {
       if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
       await service.stop(id);
       repo.delete(id);
+      audit(ctx.db, req, 'camera.delete', `camera:${id}`);
       io.emit('camera:removed', { id });
       return { deleted: true as const };
     });
@@ -74,6 +81,7 @@ export const camerasFeature: Feature = {
       if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
       const jpeg = await service.snapshot(id);
       if (!jpeg) throw new SentinelError(`camera ${id} has no frame yet (${service.health(id).state})`, 'unavailable');
+      auditView(ctx.db, req, 'video.view', `camera:${id}`);
       return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
     });
     http.post(cameraRoutes.cameraClipCreate.path, async (req, reply) => {
@@ -88,6 +96,7 @@ export const camerasFeature: Feature = {
           postRollMs,
           waitForMs: postRollMs + rec.segmentSeconds * 2000,
         });
+        audit(ctx.db, req, 'clip.export', `clip:${clip.id}`, { cameraId: id, from: clip.startAt, to: clip.endAt });
         return reply.status(201).send(clip);
       } catch (err) {
         if (err instanceof ClipError) throw new SentinelError(err.message, err.code);
@@ -107,6 +116,7 @@ export const camerasFeature: Feature = {
     http.get(cameraRoutes.clipVideo.path, async (req, reply) => {
       const c = clipOr404(parseInput(IdParams, req.params, 'params').id);
       if (!existsSync(c.path)) throw new SentinelError(`the file of clip ${c.id} is missing`, 'not_found');
+      auditView(ctx.db, req, 'clip.play', `clip:${c.id}`, 60_000);
       return reply.header('content-type', 'video/mp4').header('x-content-sha256', c.sha256).send(createReadStream(c.path));
     });
     http.get(cameraRoutes.clipSnapshot.path, async (req, reply) => {

@@ -21,7 +21,7 @@ describe.skipIf(!hasChromium)('console in Chromium (skipped: /usr/bin/chromium i
     const health = HealthResponse.parse(await (await fetch(new URL('/api/v1/health', core.url))).json());
     expect(health.status).toBe('ok');
 
-    const { page, errors } = await openPage(browser, core.url);
+    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
     const link = page.getByTestId('connection-state');
     await expect.poll(() => link.getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
     await expect.poll(() => link.textContent()).toMatch(/Connected · \d+ ms/);
@@ -43,7 +43,7 @@ describe.skipIf(!hasChromium)('console in Chromium (skipped: /usr/bin/chromium i
 
   it('shows a lost connection and reconnects by itself when the core comes back', async () => {
     core ??= await startServe();
-    const { page, errors } = await openPage(browser, core.url);
+    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
     const link = page.getByTestId('connection-state');
     await expect.poll(() => link.getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
     const port = new URL(core.url).port;
@@ -70,7 +70,7 @@ describe.skipIf(!hasChromium)('console in Chromium (skipped: /usr/bin/chromium i
   it('starts without the assets pack and says what is missing', async () => {
     const bare = await startServe({ env: { SENTINEL_ASSETS: '/nonexistent/assets' } });
     try {
-      const { page, errors } = await openPage(browser, bare.url);
+      const { page, errors } = await openPage(browser, bare.url, undefined, { token: bare.token });
       const missing = page.getByTestId('assets-missing');
       await expect.poll(() => missing.textContent(), { timeout: 15_000 }).toMatch(/No assets: models, footage, map data missing/);
       await missing.click();

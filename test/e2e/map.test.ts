@@ -56,7 +56,7 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
   });
 
   it('shows the demo fleet over the Chicago basemap; clicking a vehicle shows its details', async () => {
-    const { page, errors } = await openPage(browser, core.url);
+    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
     await expect.poll(() => page.getByTestId('map').getAttribute('data-ready'), { timeout: 30_000 }).toBe('true');
     await expect.poll(() => page.getByTestId('feed-status').first().getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
     expect(await page.getByTestId('feed-status').first().textContent()).toMatch(/Demo fleet: 1[5-9]\d\d vehicles/);
@@ -144,7 +144,7 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
     writeFileSync(config, JSON.stringify({ feeds: { trainTracker: { apiKey: 'test-key-not-shown', baseUrl: `http://127.0.0.1:${deadPort}/api/1.0`, intervalS: 5 } } }));
     const outage = await startServe({ args: ['--demo', '--config', config] });
     try {
-      const { page, errors } = await openPage(browser, outage.url);
+      const { page, errors } = await openPage(browser, outage.url, undefined, { token: outage.token });
       const tt = page.locator('[data-testid="feed-status"][data-feed="train-tracker"]');
       await expect.poll(() => tt.getAttribute('data-state'), { timeout: 30_000 }).toBe('outage');
       expect(await tt.textContent()).toMatch(/^Train Tracker: outage \(\d+ failed calls: .+\); showing last positions$/);
@@ -160,7 +160,7 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
   });
 
   it('applies vehicle updates as diffs: a rendered train moves without a full redraw', async () => {
-    const { page, errors } = await openPage(browser, core.url);
+    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
     await expect.poll(() => page.getByTestId('map').getAttribute('data-ready'), { timeout: 30_000 }).toBe('true');
     await expect.poll(async () => (await renderedVehicles(page, ['trains'])).length, { timeout: 30_000 }).toBeGreaterThan(20);
     // Count updateData and setData calls on the vehicle sources from here on.

@@ -10,14 +10,16 @@ import { loadConfig } from '../../core/config';
 import type { Feature } from '../../core/feature';
 import { parseInput } from '../../core/http/errors';
 import { createLogger } from '../../core/logger';
+import { signIn, type SignedIn } from '../support/auth';
 
 const Echo = z.strictObject({ name: z.string().min(1), count: z.number().int().positive() });
 // A route used only to exercise the shared validation and error path end to end.
 const echoFeature: Feature = {
   name: 'echo',
   register(ctx) {
-    ctx.http.post('/api/v1/test/echo', async (req) => parseInput(Echo, req.body));
-    ctx.http.get('/api/v1/test/boom', async () => {
+    // Test-only routes are not in the contract's table, so they declare who may call them.
+    ctx.http.post('/api/v1/test/echo', { config: { access: ['operator'] } }, async (req) => parseInput(Echo, req.body));
+    ctx.http.get('/api/v1/test/boom', { config: { access: ['operator'] } }, async () => {
       throw new Error('secret internal detail');
     });
   },
@@ -29,10 +31,10 @@ afterEach(async () => {
   core = null;
 });
 
-async function start(): Promise<CoreHandle> {
+async function start(): Promise<CoreHandle & { admin: SignedIn }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
   core = await startCore(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), { log: createLogger('silent'), features: [...FEATURES, echoFeature] });
-  return core;
+  return { ...core, admin: await signIn(core) };
 }
 
 describe('core HTTP API and socket.io', () => {
@@ -45,12 +47,18 @@ describe('core HTTP API and socket.io', () => {
     expect(body.database.journalMode).toBe('wal');
     expect(body.assets.ok).toBe(false);
     expect(body.assets.missing[0]?.impact).toMatch(/does not exist/);
+    // Signed out, health does not reveal where the installation keeps its files...
+    expect(body.assets.dir).toBeNull();
+    expect(JSON.stringify(body)).not.toContain('/nonexistent-assets');
+    // ...signed in, it does.
+    const full = HealthResponse.parse(await (await c.admin.api('/api/v1/health')).json());
+    expect(full.assets.dir).toBe('/nonexistent-assets');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
   });
 
   it('returns the contract error shape for validation, bad JSON, unknown routes and crashes', async () => {
     const c = await start();
-    const post = (body: string) => fetch(new URL('/api/v1/test/echo', c.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = (body: string) => c.admin.api('/api/v1/test/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
     const ok = await post(JSON.stringify({ name: 'a', count: 2 }));
     expect(await ok.json()).toEqual({ name: 'a', count: 2 });
@@ -67,11 +75,11 @@ describe('core HTTP API and socket.io', () => {
     expect(notJson.status).toBe(400);
     expect(ApiErrorBody.parse(await notJson.json()).error.code).toBe('bad_request');
 
-    const missing = await fetch(new URL('/api/v1/nothing-here', c.url));
+    const missing = await c.admin.api('/api/v1/nothing-here');
     expect(missing.status).toBe(404);
     expect(ApiErrorBody.parse(await missing.json()).error.code).toBe('not_found');
 
-    const boom = await fetch(new URL('/api/v1/test/boom', c.url));
+    const boom = await c.admin.api('/api/v1/test/boom');
     expect(boom.status).toBe(500);
     const boomBody = ApiErrorBody.parse(await boom.json());
     expect(boomBody.error.message).not.toContain('secret'); // internals stay in the log
@@ -79,7 +87,7 @@ describe('core HTTP API and socket.io', () => {
 
   it('greets a socket.io client and answers its ping; a malformed ping does not break the socket', async () => {
     const c = await start();
-    const socket = connect(c.url, { path: '/socket.io', transports: ['websocket'] });
+    const socket = connect(c.url, { path: '/socket.io', transports: ['websocket'], auth: { token: c.admin.token } });
     try {
       const hello = ServerHello.parse(await new Promise((res) => socket.once('server:hello', res)));
       expect(hello.assets.ok).toBe(false);

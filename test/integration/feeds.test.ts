@@ -13,6 +13,7 @@ import { parseBusTrackerText } from '../../core/feeds/bus-tracker';
 import { HttpPoller } from '../../core/feeds/pollers';
 import { FeedsService } from '../../core/feeds/service';
 import { encodeGtfsRt, parseGtfsRt } from '../../core/feeds/gtfs-rt';
+import { signIn, type SignedIn } from '../support/auth';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const log = pino({ level: 'silent' });
@@ -127,12 +128,14 @@ describe.skipIf(!assets)('sentinel core with the demo fleet over socket.io (skip
   let core: CoreHandle;
   let dataDir: string;
   let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+  let admin: SignedIn;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-feeds-'));
     const config = loadConfig({ port: 0, dataDir, demo: true }, { SENTINEL_LOG_LEVEL: 'silent' });
     // A faster cadence than the default so the test sees several report groups quickly.
     core = await startCore({ ...config, feeds: { ...config.feeds, simulator: { ...config.feeds.simulator, reportIntervalS: 2, groups: 4 } } }, { log });
+    admin = await signIn(core);
   });
   afterEach(() => {
     socket?.close();
@@ -144,7 +147,7 @@ describe.skipIf(!assets)('sentinel core with the demo fleet over socket.io (skip
   });
 
   it('serves a snapshot of at least 1,500 buses and 100 trains, each placed in a district and community area', async () => {
-    const snap = VehicleSnapshot.parse(await (await fetch(new URL('/api/v1/vehicles', core.url))).json());
+    const snap = VehicleSnapshot.parse(await (await admin.api('/api/v1/vehicles')).json());
     const buses = snap.vehicles.filter((v) => v.mode === 'bus');
     const trains = snap.vehicles.filter((v) => v.mode === 'train');
     expect(buses.length).toBeGreaterThanOrEqual(1500);
@@ -154,7 +157,7 @@ describe.skipIf(!assets)('sentinel core with the demo fleet over socket.io (skip
   });
 
   it('pushes a snapshot on connect, then diffs with consecutive sequence numbers and only some vehicles each', async () => {
-    socket = ioClient(core.url, { path: SOCKET_PATH, transports: ['websocket'] });
+    socket = ioClient(core.url, { path: SOCKET_PATH, transports: ['websocket'], auth: { token: admin.token } });
     const snapshot = await new Promise<VehicleSnapshot>((r) => socket!.once('vehicles:snapshot', r));
     const diffs: VehicleDiff[] = [];
     await new Promise<void>((r) =>
@@ -176,20 +179,20 @@ describe.skipIf(!assets)('sentinel core with the demo fleet over socket.io (skip
   });
 
   it('serves the offline map data: layers, glyphs (an absent range is empty, not an error), and locate', async () => {
-    const rail = await fetch(new URL('/api/v1/geo/layers/rail-lines', core.url));
+    const rail = await admin.api('/api/v1/geo/layers/rail-lines');
     expect(rail.status).toBe(200);
     expect(((await rail.json()) as { features: unknown[] }).features.length).toBe(154);
-    const glyph = await fetch(new URL('/api/v1/geo/glyphs/Noto%20Sans%20Regular/0-255.pbf', core.url));
+    const glyph = await admin.api('/api/v1/geo/glyphs/Noto%20Sans%20Regular/0-255.pbf');
     expect(glyph.headers.get('content-type')).toBe('application/x-protobuf');
     expect((await glyph.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
-    const absent = await fetch(new URL('/api/v1/geo/glyphs/Noto%20Sans%20Regular,Arial/65280-65535.pbf', core.url));
+    const absent = await admin.api('/api/v1/geo/glyphs/Noto%20Sans%20Regular,Arial/65280-65535.pbf');
     expect(absent.status).toBe(200);
     expect((await absent.arrayBuffer()).byteLength).toBe(0);
-    const bad = await fetch(new URL('/api/v1/geo/glyphs/..%2F..%2Fetc/0-255.pbf', core.url));
+    const bad = await admin.api('/api/v1/geo/glyphs/..%2F..%2Fetc/0-255.pbf');
     expect(bad.status).toBe(400);
-    const here = await (await fetch(new URL('/api/v1/geo/locate?lat=41.8842&lon=-87.6304', core.url))).json();
+    const here = await (await admin.api('/api/v1/geo/locate?lat=41.8842&lon=-87.6304')).json();
     expect(here).toMatchObject({ district: '1', communityArea: 'Loop', nearestStation: { id: '40370', name: 'Washington' } });
-    const wrong = await fetch(new URL('/api/v1/geo/locate?lat=north&lon=-87.63', core.url));
+    const wrong = await admin.api('/api/v1/geo/locate?lat=north&lon=-87.63');
     expect(wrong.status).toBe(400);
     expect(((await wrong.json()) as { error: { field: string } }).error.field).toBe('lat');
   });

@@ -11,6 +11,7 @@ import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { alive, assets, freePort, skipReason, vtest, waitFor } from './ingest-helpers';
+import { signIn, type SignedIn } from '../support/auth';
 
 const SECRET = 'Pa:ss@w%rd-Q7';
 const USER = 'tech@cta';
@@ -25,9 +26,10 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
   const socketPayloads: string[] = [];
   const health: CameraHealthEvent[] = [];
   let dataDir: string;
+  let admin: SignedIn;
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(new URL(path, base), { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await admin.api(path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     return { status: res.status, text, json: text && res.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as unknown) : null };
   };
@@ -44,7 +46,8 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
     });
     core = await startCore({ ...cfg, recording: { ...cfg.recording, segmentSeconds: 2 }, log: { level: 'debug' } }, { log: pino({ level: 'debug' }, sink) });
     base = core.url;
-    socket = ioClient(base, { path: SOCKET_PATH, transports: ['websocket'] });
+    admin = await signIn(core);
+    socket = ioClient(base, { path: SOCKET_PATH, transports: ['websocket'], auth: { token: admin.token } });
     socket.onAny((_e: string, payload: unknown) => socketPayloads.push(JSON.stringify(payload)));
     socket.on('camera:health', (e) => health.push(CameraHealthEvent.parse(e)));
     await waitFor('socket connected', () => socket.connected, 5000);
@@ -65,7 +68,7 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
     await waitFor('live over socket.io', () => health.find((h) => h.cameraId === cam.id && h.health.state === 'live'), 20_000);
     const list = CameraList.parse((await api('GET', '/api/v1/cameras')).json);
     expect(list.cameras.map((c) => c.id)).toContain(cam.id);
-    const snap = await fetch(new URL(`/api/v1/cameras/${cam.id}/snapshot.jpg`, base));
+    const snap = await admin.api(`/api/v1/cameras/${cam.id}/snapshot.jpg`);
     expect(snap.status).toBe(200);
     expect(snap.headers.get('content-type')).toBe('image/jpeg');
     expect(Buffer.from(await snap.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
@@ -119,7 +122,7 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
     const r = await api('POST', `/api/v1/cameras/${cam.id}/clips`, { from: now - 3000, to: now - 1000, preRollS: 0, postRollS: 1 });
     expect(r.status, r.text).toBe(201);
     const clip = r.json as { id: string; sha256: string; durationS: number };
-    const video = await fetch(new URL(`/api/v1/clips/${clip.id}/video.mp4`, base));
+    const video = await admin.api(`/api/v1/clips/${clip.id}/video.mp4`);
     const bytes = Buffer.from(await video.arrayBuffer());
     const { createHash } = await import('node:crypto');
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(clip.sha256);

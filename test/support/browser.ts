@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { SESSION_COOKIE } from '../../contract';
 import { REPO_ROOT } from './serve';
 
 export const CHROMIUM = process.env.SENTINEL_CHROMIUM ?? '/usr/bin/chromium';
@@ -25,8 +26,17 @@ export interface ConsolePage {
   errors: string[];
 }
 
-export async function openPage(browser: Browser, url: string, viewport = { width: 1600, height: 900 }): Promise<ConsolePage> {
-  const page = await browser.newPage({ viewport });
+/**
+ * Opens the console in a fresh browser context. With `token`, the context carries that
+ * session's cookie (signed in, as after the sign-in screen); without, it starts signed out.
+ */
+export async function openPage(browser: Browser, url: string, viewport = { width: 1600, height: 900 }, opts: { token?: string } = {}): Promise<ConsolePage> {
+  const context = await browser.newContext({ viewport });
+  if (opts.token) await context.addCookies([{ name: SESSION_COOKIE, value: opts.token, url, httpOnly: true, sameSite: 'Strict' }]);
+  const page = await context.newPage();
+  // Closing the page closes its context (each page has its own cookie jar).
+  // The browser may already be closing (afterAll): a failed context close is expected then.
+  page.once('close', () => void context.close().catch(() => undefined));
   const errors: string[] = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { login, seedAdmin, TEST_ADMIN, type SignedIn } from './auth';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const SENTINEL_BIN = join(REPO_ROOT, 'bin', 'sentinel.js');
@@ -12,6 +13,12 @@ export interface RunningServe {
   dataDir: string;
   proc: ChildProcess;
   stderr(): string;
+  /** Signed in as TEST_ADMIN (see test/support/auth.ts); null with `{ auth: false }`. */
+  admin: SignedIn | null;
+  /** The admin's bearer token (shortcut for admin.token). */
+  token: string;
+  /** fetch as the admin, relative to the core's URL. */
+  api(path: string, init?: RequestInit): Promise<Response>;
   /** Stops the core (SIGTERM, then SIGKILL after 5 s) and removes a temp data dir. */
   stop(): Promise<number | null>;
 }
@@ -24,9 +31,12 @@ export function tempDir(prefix = 'sentinel-test-'): string {
  * Starts the real `sentinel serve` as a child process on a free port (the same command a
  * user runs) and resolves once it prints its console URL.
  */
-export async function startServe(opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; timeoutMs?: number } = {}): Promise<RunningServe> {
+export async function startServe(opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; timeoutMs?: number; auth?: boolean } = {}): Promise<RunningServe> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? tempDir();
+  // Every route needs a session: the first admin is created in the data directory before the
+  // core starts (what `sentinel users create-admin` does), then we sign in over HTTP.
+  if (opts.auth !== false) await seedAdmin(dataDir);
   const proc = spawn(process.execPath, [SENTINEL_BIN, 'serve', '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', ...opts.env },
@@ -50,10 +60,14 @@ export async function startServe(opts: { args?: string[]; env?: NodeJS.ProcessEn
       rej(new Error(`sentinel serve exited with ${code}; stderr:\n${err}`));
     });
   });
+  const admin = opts.auth !== false ? await login(url, TEST_ADMIN.username, TEST_ADMIN.password) : null;
   return {
     url,
     dataDir,
     proc,
+    admin,
+    token: admin?.token ?? '',
+    api: (path, init) => (admin ? admin.api(path, init) : fetch(new URL(path, url), init)),
     stderr: () => err,
     stop: () =>
       new Promise((res) => {
@@ -61,7 +75,8 @@ export async function startServe(opts: { args?: string[]; env?: NodeJS.ProcessEn
           if (ownDir) rmSync(dataDir, { recursive: true, force: true });
           res(code);
         };
-        if (proc.exitCode !== null) return done(proc.exitCode);
+        // Already gone (it exited, or a test killed it with a signal): nothing to wait for.
+        if (proc.exitCode !== null || proc.signalCode !== null) return done(proc.exitCode);
         const kill = setTimeout(() => proc.kill('SIGKILL'), 5000);
         proc.once('exit', (code) => {
           clearTimeout(kill);

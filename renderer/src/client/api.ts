@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ApiErrorBody, routes, type RouteName } from '../../../contract';
+import { ApiErrorBody, CSRF_HEADER, routes, type RouteName } from '../../../contract';
 
 /** An API failure with the core's error code and message (or a network failure). */
 export class ApiError extends Error {
@@ -23,7 +23,8 @@ export async function request<S extends z.ZodType>(method: string, path: string,
   try {
     res = await fetch(path, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      // The CSRF header: the core refuses cookie-authenticated writes without it (docs/security.md).
+      headers: body === undefined ? { accept: 'application/json', [CSRF_HEADER]: '1' } : { accept: 'application/json', 'content-type': 'application/json', [CSRF_HEADER]: '1' },
       body: body === undefined ? null : JSON.stringify(body),
       credentials: 'same-origin',
       signal: signal ?? null,
@@ -53,4 +54,16 @@ export function get<N extends RouteName>(name: N, signal?: AbortSignal): Promise
   const r = routes[name];
   // The schema validates at run time; with several routes TS cannot relate the union back to N.
   return request(r.method, r.path, r.response as z.ZodType, undefined, signal) as Promise<z.infer<(typeof routes)[N]['response']>>;
+}
+
+/**
+ * Typed call of any route of the contract's table: `:params` are filled in (encoded), the
+ * body is sent as JSON, the answer validated with the route's response schema.
+ */
+export function call<N extends RouteName>(name: N, opts: { params?: Record<string, string>; body?: unknown; query?: Record<string, string>; signal?: AbortSignal } = {}): Promise<z.infer<(typeof routes)[N]['response']>> {
+  const r = routes[name];
+  let path: string = r.path;
+  for (const [k, v] of Object.entries(opts.params ?? {})) path = path.replace(`:${k}`, encodeURIComponent(v));
+  if (opts.query) path += `?${new URLSearchParams(opts.query).toString()}`;
+  return request(r.method, path, r.response as z.ZodType, opts.body, opts.signal) as Promise<z.infer<(typeof routes)[N]['response']>>;
 }

@@ -18,6 +18,16 @@ export interface ConnectionState {
 
 export type CoreSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/**
+ * The id of the newest alert this console has seen: sent in the handshake of every
+ * (re)connection so the core replays what was missed (at-least-once; the client de-duplicates
+ * by id). Set by whoever keeps the alert list (renderer/src/liaison/pushStore.ts).
+ */
+let resumeFrom: string | null = null;
+export function setResumeFrom(alertId: string): void {
+  resumeFrom = alertId;
+}
+
 const PING_INTERVAL_MS = 5000;
 
 /**
@@ -27,7 +37,16 @@ const PING_INTERVAL_MS = 5000;
  */
 export function connectToCore(url?: string): { socket: CoreSocket; state: Store<ConnectionState>; close(): void } {
   const state = new Store<ConnectionState>({ status: 'connecting', since: Date.now(), attempt: 0, latencyMs: null, hello: null, lastError: null });
-  const opts = { path: SOCKET_PATH, reconnectionDelay: 500, reconnectionDelayMax: 5000, timeout: 5000 };
+  // Not connected until signed in (renderer/src/auth/AuthGate.tsx calls connect): the core
+  // refuses sockets without a session. The session travels in the HttpOnly cookie.
+  const opts = {
+    path: SOCKET_PATH,
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    timeout: 5000,
+    autoConnect: false,
+    auth: (cb: (data: object) => void) => cb(resumeFrom ? { lastAlertId: resumeFrom } : {}),
+  };
   const socket: CoreSocket = url ? io(url, opts) : io(opts);
 
   socket.on('connect', () => state.update((s) => ({ ...s, status: 'connected', since: Date.now(), attempt: 0, lastError: null })));

@@ -1,0 +1,144 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Incident, type User } from '../../../contract';
+import { UserMenu } from '../auth/AuthGate';
+import { useConnection, useCoreSocket } from '../client/CoreProvider';
+import { useStore } from '../client/store';
+import { EmptyState } from '../shell/EmptyState';
+import { MiniMap } from './MiniMap';
+import { alertPlace, alertTitle, createPushStore, ctTime, type PushedAlert } from './pushStore';
+import './liaison.css';
+
+function scopeText(u: User): string {
+  const s = u.scope;
+  const parts = [s.districts.length ? `District ${s.districts.join(', ')}` : null, s.lines.length ? `${s.lines.join(', ')} line` : null, s.routes.length ? `Route ${s.routes.join(', ')}` : null, s.escalation ? 'escalations' : null];
+  return parts.filter(Boolean).join(' · ') || 'no scope assigned: ask an administrator';
+}
+
+/**
+ * The police liaison's console: the alerts of their district, lines and routes as they are
+ * pushed, each with its snapshot, its place on the map, the vehicle and the clip, and one key
+ * to acknowledge. Plain browser friendly: no WebGL, Web Notifications when allowed.
+ */
+export function LiaisonView({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+  const socket = useCoreSocket();
+  const conn = useConnection();
+  const push = useMemo(() => createPushStore(socket, { notify: true }), [socket]);
+  useEffect(() => () => push.close(), [push]);
+  const { alerts } = useStore(push.state);
+  const [incidents, setIncidents] = useState<Map<string, Incident>>(new Map());
+  const [selected, setSelected] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [permission, setPermission] = useState(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
+
+  useEffect(() => {
+    const on = (payload: Incident): void => {
+      const r = Incident.safeParse(payload);
+      if (!r.success) return;
+      setIncidents((m) => {
+        const next = new Map(m);
+        for (const id of r.data.alertIds) next.set(id, r.data);
+        return next;
+      });
+    };
+    socket.on('incident:upsert', on);
+    return () => void socket.off('incident:upsert', on);
+  }, [socket]);
+
+  const ack = useCallback(
+    (p: PushedAlert | undefined) => {
+      if (!p) return;
+      void push.ack(p.alert.id).then((r) => setError(r.ok ? null : r.error));
+    },
+    [push],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.target instanceof HTMLElement && ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.target.tagName)) return;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'j' || e.key === 'ArrowDown') setSelected((i) => Math.min(i + 1, alerts.length - 1));
+      else if (e.key === 'k' || e.key === 'ArrowUp') setSelected((i) => Math.max(i - 1, 0));
+      else if (e.key === 'a') ack(alerts[selected]);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [alerts, selected, ack]);
+
+  const online = conn.status === 'connected';
+  return (
+    <div className={`app liaison ${online ? '' : 'offline'}`}>
+      <header className="topbar">
+        <span className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          Sentinel
+        </span>
+        <span className="muted">Police liaison · {scopeText(user)}</span>
+        <span className="spacer" />
+        <span className={`link-dot link-${online ? 'ok' : 'bad'}`} data-testid="connection-state" data-status={conn.status}>
+          {online ? 'Live' : conn.status === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+        </span>
+        {permission === 'default' && (
+          <button type="button" className="ghost-button" onClick={() => void Notification.requestPermission().then(setPermission)}>
+            Enable desktop notifications
+          </button>
+        )}
+        <UserMenu user={user} onSignOut={onSignOut} />
+      </header>
+      {!online && conn.status !== 'connecting' && (
+        <div className="banner banner-bad" role="alert">
+          Connection lost; alerts sent meanwhile arrive when it is back.
+        </div>
+      )}
+      {error && (
+        <div className="banner banner-bad" role="alert">
+          {error}
+        </div>
+      )}
+      <main className="liaison-list" aria-label="Alerts in your scope">
+        {alerts.length === 0 ? (
+          <EmptyState title="No alerts in your scope">Alerts for {scopeText(user)} appear here the moment they are raised. Keys: J/K move, A acknowledges.</EmptyState>
+        ) : (
+          alerts.map((p, i) => <AlertCard key={p.alert.id} p={p} me={user} incident={incidents.get(p.alert.id)} selected={i === selected} onSelect={() => setSelected(i)} onAck={() => ack(p)} />)
+        )}
+      </main>
+    </div>
+  );
+}
+
+function AlertCard({ p, me, incident, selected, onSelect, onAck }: { p: PushedAlert; me: User; incident: Incident | undefined; selected: boolean; onSelect: () => void; onAck: () => void }) {
+  const a = p.alert;
+  const mine = p.acks.some((x) => x.by === me.username);
+  const clip = incident?.links.find((l) => l.kind === 'clip');
+  const vehicle = a.scope.placement?.vehicleId ?? incident?.vehicleId ?? null;
+  return (
+    <article className={`liaison-card ${selected ? 'selected' : ''} ${p.escalated ? 'escalated' : ''}`} data-testid="liaison-alert" data-alert-id={a.id} onClick={onSelect} aria-current={selected}>
+      <div className="liaison-snap">{a.snapshotUrl ? <img src={a.snapshotUrl} alt={`Snapshot: ${alertTitle(a)}`} /> : <span className="muted">No snapshot</span>}</div>
+      <div className="liaison-body">
+        <h3>{alertTitle(a)}</h3>
+        <div className="muted">
+          {ctTime(a.startedAt)} CT · {alertPlace(a)}
+        </div>
+        <div>Vehicle: {vehicle ?? '—'}</div>
+        <div>
+          {clip ? (
+            <a href={`/api/v1/clips/${encodeURIComponent(clip.ref)}/video.mp4`} target="_blank" rel="noreferrer">
+              Play clip
+            </a>
+          ) : (
+            <span className="muted">Clip: not cut yet</span>
+          )}
+        </div>
+        {p.escalated && <div className="liaison-escalated">Escalated: {p.escalated.reason}</div>}
+        <div className="liaison-acks" data-testid="alert-acks">
+          {p.acks.length ? p.acks.map((x) => `Acknowledged by ${x.by} (${x.role}) at ${ctTime(x.at)}`).join('; ') : 'Not acknowledged'}
+        </div>
+        <button type="button" className="ack-button" onClick={onAck} disabled={mine}>
+          {mine ? 'Acknowledged' : 'Acknowledge'} <kbd>A</kbd>
+        </button>
+      </div>
+      <MiniMap district={a.scope.district} point={a.scope.placement ? { lat: a.scope.placement.lat, lon: a.scope.placement.lon } : null} />
+    </article>
+  );
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../../contract';
+import type { CoreSocket } from '../client/connection';
+import { alertPlace, createPushStore } from './pushStore';
+
+/**
+ * A stand-in for the socket that only routes handlers: what is under test is the store's
+ * bookkeeping (de-duplication, acks, escalations), not the transport (test/integration/push).
+ */
+function fakeSocket() {
+  const handlers = new Map<string, (p: unknown) => void>();
+  const socket = { on: (e: string, fn: (p: unknown) => void) => handlers.set(e, fn), off: (e: string) => handlers.delete(e) } as unknown as CoreSocket;
+  return { socket, fire: (e: string, p: unknown) => handlers.get(e)?.(p) };
+}
+
+const alert = (id: string, district = '1'): Alert => ({
+  id,
+  kind: 'crowding',
+  cameraId: 'c',
+  cameraName: 'Clark/Lake',
+  zoneId: null,
+  zoneName: null,
+  score: 0.9,
+  startedAt: '2026-11-28T20:00:00.000Z',
+  endedAt: null,
+  snapshotUrl: null,
+  trackIds: [],
+  detail: {},
+  scope: { placement: null, district, lines: ['Blue'], routes: [] },
+});
+
+describe('push store', () => {
+  it('keeps one entry per alert id when a reconnect replays it, newest first', () => {
+    const f = fakeSocket();
+    const store = createPushStore(f.socket);
+    f.fire('alert:raised', alert('a1'));
+    f.fire('alert:raised', alert('a2'));
+    f.fire('alert:raised', { ...alert('a1'), endedAt: '2026-11-28T20:05:00.000Z' }); // replayed, and changed meanwhile
+    f.fire('alert:raised', { not: 'an alert' });
+    expect(store.state.get().alerts.map((p) => p.alert.id)).toEqual(['a2', 'a1']);
+    expect(store.state.get().alerts[1]!.alert.endedAt).toBe('2026-11-28T20:05:00.000Z');
+  });
+
+  it('folds in acknowledgements (once per person) and escalations', () => {
+    const f = fakeSocket();
+    const store = createPushStore(f.socket);
+    f.fire('alert:raised', alert('a1'));
+    const ack = { alertId: 'a1', by: 'lee', role: 'liaison', at: '2026-11-28T20:00:03.000Z' };
+    f.fire('alert:acked', ack);
+    f.fire('alert:acked', ack);
+    f.fire('alert:escalated', { alertId: 'a1', at: '2026-11-28T20:01:00.000Z', afterS: 60, reason: 'no acknowledgement within 60 s' });
+    const p = store.state.get().alerts[0]!;
+    expect(p.acks).toEqual([ack]);
+    expect(p.escalated?.reason).toBe('no acknowledgement within 60 s');
+    expect(alertPlace(p.alert)).toBe('District 1 · Blue line');
+  });
+});

@@ -1,0 +1,100 @@
+import { Alert, AlertAcked, AlertEscalated, SHELL_GLOBAL, type AlertAckReply, type SentinelShell } from '../../../contract';
+import { setResumeFrom, type CoreSocket } from '../client/connection';
+import { Store } from '../client/store';
+import { clockTime } from '../shell/time';
+
+export interface PushedAlert {
+  alert: Alert;
+  acks: AlertAcked[];
+  escalated: AlertEscalated | null;
+  receivedAt: number;
+}
+
+export interface PushState {
+  /** Newest first, one entry per alert id (the core delivers at least once). */
+  alerts: PushedAlert[];
+}
+
+/**
+ * Alerts pushed to this console: de-duplicated by id (a reconnect replays what was missed,
+ * so the same alert may arrive twice), with acknowledgements and escalations folded in.
+ * The newest id is handed to the connection so a reconnect resumes after it.
+ */
+export function createPushStore(socket: CoreSocket, opts: { notify?: boolean } = {}): { state: Store<PushState>; ack(alertId: string): Promise<AlertAckReply>; close(): void } {
+  const state = new Store<PushState>({ alerts: [] });
+  const upsert = (id: string, fn: (p: PushedAlert) => PushedAlert): void =>
+    state.update((s) => ({ alerts: s.alerts.map((p) => (p.alert.id === id ? fn(p) : p)) }));
+
+  const onRaised = (payload: Alert): void => {
+    const r = Alert.safeParse(payload);
+    if (!r.success) return;
+    const a = r.data;
+    setResumeFrom(a.id);
+    if (state.get().alerts.some((p) => p.alert.id === a.id)) return upsert(a.id, (p) => ({ ...p, alert: a }));
+    state.update((s) => ({ alerts: [{ alert: a, acks: [], escalated: null, receivedAt: Date.now() }, ...s.alerts].slice(0, 500) }));
+    if (opts.notify) notify(a);
+  };
+  const onUpdated = (payload: Alert): void => {
+    const r = Alert.safeParse(payload);
+    if (r.success) upsert(r.data.id, (p) => ({ ...p, alert: r.data }));
+  };
+  const onAcked = (payload: AlertAcked): void => {
+    const r = AlertAcked.safeParse(payload);
+    if (r.success) upsert(r.data.alertId, (p) => (p.acks.some((a) => a.by === r.data.by) ? p : { ...p, acks: [...p.acks, r.data] }));
+  };
+  const onEscalated = (payload: AlertEscalated): void => {
+    const r = AlertEscalated.safeParse(payload);
+    if (r.success) upsert(r.data.alertId, (p) => ({ ...p, escalated: r.data }));
+  };
+  socket.on('alert:raised', onRaised);
+  socket.on('alert:updated', onUpdated);
+  socket.on('alert:acked', onAcked);
+  socket.on('alert:escalated', onEscalated);
+
+  return {
+    state,
+    ack: (alertId) =>
+      new Promise((resolve) => {
+        socket.timeout(5000).emit('alert:ack', { alertId }, (err: Error | null, reply?: AlertAckReply) => resolve(err || !reply ? { ok: false, error: 'the core did not answer; try again' } : reply));
+      }),
+    close() {
+      socket.off('alert:raised', onRaised);
+      socket.off('alert:updated', onUpdated);
+      socket.off('alert:acked', onAcked);
+      socket.off('alert:escalated', onEscalated);
+    },
+  };
+}
+
+const KIND: Record<string, string> = { crowding: 'Crowding', barrier: 'Protected-area breach', fight: 'Possible fight' };
+export function alertTitle(a: Alert): string {
+  return `${KIND[a.kind] ?? a.kind} · ${a.cameraName}`;
+}
+export function alertPlace(a: Alert): string {
+  const p = a.scope.placement;
+  const parts = [p?.nearestStation ? `near ${p.nearestStation.name}` : null, p?.communityArea ?? null, a.scope.district ? `District ${a.scope.district}` : null, a.scope.lines.length ? `${a.scope.lines.join(', ')} line` : null, a.scope.routes.length ? `Route ${a.scope.routes.join(', ')}` : null];
+  return parts.filter(Boolean).join(' · ') || 'Place unknown';
+}
+
+/** Desktop notification: Electron's native one when in the shell, else the Web Notifications API. */
+function notify(a: Alert): void {
+  const title = `Sentinel: ${KIND[a.kind] ?? a.kind}`;
+  const body = `${a.cameraName} — ${alertPlace(a)}`;
+  const shell = (window as unknown as Record<string, SentinelShell | undefined>)[SHELL_GLOBAL];
+  if (shell) {
+    void shell.notify(title, body).catch(() => undefined);
+    return;
+  }
+  if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+    try {
+      new Notification(title, { body, tag: a.id });
+    } catch {
+      // Some browsers only allow notifications from a service worker; the list still shows it.
+    }
+  }
+}
+
+/** Times in Chicago time, as the status bar shows them, whatever the browser's zone. */
+export function ctTime(iso: string): string {
+  return clockTime(iso);
+}

@@ -1,0 +1,72 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAndLogin } from '../support/auth';
+import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+
+// Issue 7's "done when": an operator and a police liaison, two browser contexts on one core.
+describe.skipIf(!hasChromium)('operator and liaison in Chromium (skipped: /usr/bin/chromium is not installed)', () => {
+  let browser: Browser;
+  let core: RunningServe;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    core = await startServe();
+  });
+  afterAll(async () => {
+    await core?.stop();
+    await browser?.close();
+  });
+
+  it('both see the same alert; the liaison acknowledges; the operator sees the acknowledgement', async () => {
+    const admin = core.admin!;
+    const operator = await createAndLogin(core.url, admin, { username: 'olivia', password: 'operator-password-1', role: 'operator' });
+    await createAndLogin(core.url, admin, { username: 'officer.lee', password: 'liaison-password-1', role: 'liaison', scope: { districts: ['1'] } });
+
+    const op = await openPage(browser, core.url, undefined, { token: operator.token });
+    await expect.poll(() => op.page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 20_000 }).toBe('connected');
+
+    // The liaison signs in through the console's own sign-in screen, in a plain browser context.
+    const li = await openPage(browser, core.url, { width: 1280, height: 800 });
+    await li.page.getByLabel('User name').fill('officer.lee');
+    await li.page.getByLabel('Password').fill('liaison-password-1');
+    await li.page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => li.page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 20_000 }).toBe('connected');
+    await expect.poll(() => li.page.getByText('Police liaison · District 1').count()).toBe(1);
+
+    const other = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district: '2', cameraId: 'cam-far', cameraName: 'Far away' }) });
+    expect(other.status).toBe(201);
+    const res = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ kind: 'fight', district: '1', cameraId: 'cam-loop', cameraName: 'Washington platform 2' }) });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+
+    const card = li.page.locator(`[data-alert-id="${id}"]`);
+    await expect.poll(() => card.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => card.textContent()).toContain('Possible fight · Washington platform 2');
+    // District 2's alert never reaches this liaison.
+    expect(await li.page.getByText('Far away').count()).toBe(0);
+
+    const incident = op.page.getByTestId('incident').filter({ hasText: 'Washington platform 2' });
+    await expect.poll(() => incident.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => incident.getAttribute('data-state')).toBe('new');
+    await screenshot(op.page, 'incident-operator-new');
+
+    await card.getByRole('button', { name: /Acknowledge/ }).click();
+    await expect.poll(() => card.getByTestId('alert-acks').textContent(), { timeout: 10_000 }).toContain('Acknowledged by officer.lee (liaison)');
+    await screenshot(li.page, 'liaison-acknowledged');
+
+    await expect.poll(() => incident.getByTestId('incident-acks').textContent(), { timeout: 10_000 }).toContain('Acknowledged by officer.lee (liaison)');
+    await expect.poll(() => incident.getAttribute('data-state')).toBe('acknowledged');
+    await expect.poll(() => incident.textContent()).toMatch(/acknowledged in [\d.]+ s/);
+    await screenshot(op.page, 'incident-operator-acknowledged');
+
+    // The operator works the queue from the keyboard: focus the queue, D = dispatched.
+    await op.page.keyboard.press('2');
+    await op.page.keyboard.press('d');
+    await expect.poll(() => incident.getAttribute('data-state'), { timeout: 10_000 }).toBe('dispatched');
+
+    expect(op.errors).toEqual([]);
+    expect(li.errors).toEqual([]);
+    await op.page.close();
+    await li.page.close();
+  });
+});

@@ -1,0 +1,143 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Alert, AlertAcked, AlertEscalated, Incident, type ClientToServerEvents, type ServerToClientEvents, type TestAlertRequest } from '../../contract';
+import { pushServices } from '../../core/alerts/deliver';
+import { startCore, type CoreHandle } from '../../core/app';
+import { loadConfig } from '../../core/config';
+import { createLogger } from '../../core/logger';
+import { connected, createAndLogin, signIn, type SignedIn } from '../support/auth';
+import { waitFor } from './ingest-helpers';
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A socket that records what it receives. */
+function record(s: Client) {
+  const raised: Alert[] = [];
+  const acked: AlertAcked[] = [];
+  const escalated: AlertEscalated[] = [];
+  const incidents: Incident[] = [];
+  s.on('alert:raised', (a) => raised.push(Alert.parse(a)));
+  s.on('alert:acked', (a) => acked.push(AlertAcked.parse(a)));
+  s.on('alert:escalated', (e) => escalated.push(AlertEscalated.parse(e)));
+  s.on('incident:upsert', (i) => incidents.push(Incident.parse(i)));
+  return { s, raised, acked, escalated, incidents };
+}
+
+// Liaison push over a real core and real socket.io clients (issue 7).
+describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () => {
+  let core: CoreHandle;
+  let admin: SignedIn;
+  let operator: SignedIn;
+  let d1: SignedIn;
+  let d2: SignedIn;
+  let backup: SignedIn;
+  const open: Client[] = [];
+  const sock = async (u: SignedIn, opts: { lastAlertId?: string } = {}) => {
+    const r = record(u.socket(opts));
+    open.push(r.s);
+    await connected(r.s);
+    return r;
+  };
+  const send = async (t: TestAlertRequest): Promise<string> => {
+    const res = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify(t) });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  };
+
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-push-'));
+    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
+    // Escalation after 1.5 s so the test sees it; production default is 60 s.
+    core = await startCore({ ...cfg, push: { escalateAfterS: 1.5 } }, { log: createLogger('silent') });
+    admin = await signIn(core);
+    operator = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
+    d1 = await createAndLogin(core.url, admin, { username: 'd1', password: 'liaison-password-1', role: 'liaison', scope: { districts: ['1'], lines: ['Red'] } });
+    d2 = await createAndLogin(core.url, admin, { username: 'd2', password: 'liaison-password-2', role: 'liaison', scope: { districts: ['2'] } });
+    backup = await createAndLogin(core.url, admin, { username: 'sup', password: 'liaison-password-3', role: 'liaison', scope: { districts: ['18'], escalation: true } });
+  });
+  afterAll(async () => {
+    for (const s of open) s.close();
+    await core?.close();
+  });
+
+  it("a district-1 liaison gets district 1's and the Red line's alerts, never district 2's; the operator gets all", async () => {
+    const [op, one, two] = [await sock(operator), await sock(d1), await sock(d2)];
+    const a1 = await send({ district: '1', cameraId: 'cam-a' });
+    const a2 = await send({ district: '2', cameraId: 'cam-b' });
+    const red = await send({ district: '3', lines: ['Red'], cameraId: 'cam-c' });
+    await waitFor('operator has all three', () => op.raised.length >= 3, 5000);
+    await waitFor('d2 has its alert', () => two.raised.length >= 1, 5000);
+    await waitFor('d1 has two', () => one.raised.length >= 2, 5000);
+    // A last alert for district 2 proves d1's socket was flushed past a2 before we assert.
+    const marker = await send({ district: '1', cameraId: 'cam-z' });
+    await waitFor('d1 marker', () => one.raised.some((a) => a.id === marker), 5000);
+    expect(one.raised.map((a) => a.id)).toEqual([a1, red, marker]);
+    expect(two.raised.map((a) => a.id)).toEqual([a2]);
+    expect(op.raised.map((a) => a.id)).toEqual([a1, a2, red, marker]);
+    // Incidents follow the same scope.
+    await waitFor('d1 incidents', () => one.incidents.length >= 3, 5000);
+    expect(one.incidents.every((i) => i.scope.district === '1' || i.scope.lines.includes('Red'))).toBe(true);
+    const list = (await (await d1.api('/api/v1/incidents')).json()) as { incidents: Incident[] };
+    expect(list.incidents.some((i) => i.scope.district === '2')).toBe(false);
+    const other = op.incidents.find((i) => i.alertIds.includes(a2))!;
+    expect((await d1.api(`/api/v1/incidents/${other.id}`)).status).toBe(404);
+  });
+
+  it('the liaison acknowledges; the operator sees who and when; the incident is acknowledged; out of scope is refused', async () => {
+    const [op, one] = [await sock(operator), await sock(d1)];
+    const id = await send({ district: '1', cameraId: 'cam-ack' });
+    await waitFor('d1 got it', () => one.raised.some((a) => a.id === id), 5000);
+    const reply = await one.s.timeout(5000).emitWithAck('alert:ack', { alertId: id });
+    expect(reply).toEqual({ ok: true });
+    const ack = await waitFor('operator sees ack', () => op.acked.find((a) => a.alertId === id), 5000);
+    expect(ack).toMatchObject({ by: 'd1', role: 'liaison' });
+    const inc = await waitFor('incident acknowledged', () => op.incidents.find((i) => i.alertIds.includes(id) && i.state === 'acknowledged'), 5000);
+    expect(inc.timeToAcknowledgeS).not.toBeNull();
+    const foreign = await send({ district: '2', cameraId: 'cam-foreign' });
+    expect(await one.s.timeout(5000).emitWithAck('alert:ack', { alertId: foreign })).toEqual({ ok: false, error: `no alert with id ${foreign}` });
+  });
+
+  it('a liaison that reconnects receives exactly what it missed, in order (at-least-once by id)', async () => {
+    const first = await sock(d1);
+    const seen = await send({ district: '1', cameraId: 'cam-r0' });
+    await waitFor('seen', () => first.raised.some((a) => a.id === seen), 5000);
+    first.s.close();
+    const missed = [await send({ district: '1', cameraId: 'cam-r1' }), await send({ district: '2', cameraId: 'cam-r2' }), await send({ district: '1', cameraId: 'cam-r3' })];
+    const again = await sock(d1, { lastAlertId: seen });
+    await waitFor('replayed', () => again.raised.length >= 2, 5000);
+    expect(again.raised.map((a) => a.id)).toEqual([missed[0], missed[2]]);
+    // A liaison's first connection (nothing seen yet) gets the recent alerts of its scope,
+    // oldest first; an operator's console loads its queue over REST instead.
+    const fresh = await sock(d1);
+    await waitFor('first-connection replay', () => fresh.raised.some((a) => a.id === missed[2]), 5000);
+    expect(fresh.raised.every((a) => a.scope.district === '1' || a.scope.lines.includes('Red'))).toBe(true);
+    expect(fresh.raised.at(-1)?.id).toBe(missed[2]);
+    const op = await sock(operator);
+    const marker = await send({ district: '3', cameraId: 'cam-r4' });
+    await waitFor('operator live alert', () => op.raised.some((a) => a.id === marker), 5000);
+    expect(op.raised.map((a) => a.id)).toEqual([marker]);
+  });
+
+  it('an unacknowledged alert escalates to the operator and the next liaison (who was out of scope)', async () => {
+    const [op, sup, two] = [await sock(operator), await sock(backup), await sock(d2)];
+    const id = await send({ district: '2', cameraId: 'cam-esc' });
+    const acked = await send({ district: '2', cameraId: 'cam-esc-acked' });
+    await waitFor('d2 got both', () => two.raised.filter((a) => a.id === id || a.id === acked).length === 2, 5000);
+    expect(pushServices.get(core.db)!.pendingEscalations()).toEqual(expect.arrayContaining([id, acked]));
+    expect(await two.s.timeout(5000).emitWithAck('alert:ack', { alertId: acked })).toEqual({ ok: true });
+    // The acknowledgement cancelled that alert's escalation; the other one still waits.
+    expect(pushServices.get(core.db)!.pendingEscalations()).not.toContain(acked);
+    expect(sup.raised.some((a) => a.id === id)).toBe(false);
+    const e = await waitFor('operator sees escalation', () => op.escalated.find((x) => x.alertId === id), 10_000);
+    expect(e.reason).toMatch(/no acknowledgement within 2 s|no acknowledgement within 1 s/);
+    await waitFor('backup liaison got the alert', () => sup.raised.some((a) => a.id === id), 5000);
+    await waitFor('backup liaison got the escalation', () => sup.escalated.some((x) => x.alertId === id), 5000);
+    // The backup may now acknowledge it; the acknowledged one never escalated.
+    expect(await sup.s.timeout(5000).emitWithAck('alert:ack', { alertId: id })).toEqual({ ok: true });
+    expect(op.escalated.some((x) => x.alertId === acked)).toBe(false);
+    expect(core.db.prepare('SELECT alert_id FROM alert_escalations WHERE alert_id = ?').get(acked)).toBeUndefined();
+  });
+});
