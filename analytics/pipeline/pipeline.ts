@@ -1,0 +1,131 @@
+import type { Zone } from '../../contract/zones';
+import { BarrierRule } from '../rules/barrier';
+import { CrowdingRule } from '../rules/crowding';
+import { FightRule } from '../rules/fight';
+import { fightCandidates, ModelFightRule, type FightCandidate, type PairScore } from '../rules/fight-model';
+import type { Rule, RuleEvent } from '../rules/types';
+import { Tracker, type Box, type Track, type TrackerOptions } from '../tracking/tracker';
+import { boxInZone } from '../zones';
+
+/** A detection as the inference pool returns it (source pixels). */
+export interface PipelineDetection {
+  label: string;
+  score: number;
+  box: Box;
+}
+
+export interface PipelineInput {
+  t: number;
+  width: number;
+  height: number;
+  /** BGR24 pixels of the frame (for the fight rule's motion energy); null to skip that. */
+  bgr: Uint8Array | null;
+  detections: readonly PipelineDetection[];
+  /** The vehicle's speed (km/h) when known. */
+  speedKmh?: number | null;
+}
+
+export interface PipelineOutput {
+  t: number;
+  /** Confident person detections in this frame. */
+  people: number;
+  /** Confirmed tracks present (seen this frame or coasting through a short occlusion). */
+  tracks: Track[];
+  /** People (tracks) per zone id. */
+  zones: Record<string, number>;
+  inZone: Map<string, number[]>;
+  events: RuleEvent[];
+}
+
+export interface PipelineOptions {
+  tracker?: TrackerOptions;
+  /** Person detections below this are ignored entirely (default 0.2, ByteTrack's low stage). */
+  minScore?: number;
+  /** Detections at or above this count as people (default 0.5). */
+  personScore?: number;
+  /**
+   * Fights in watch zones: `heuristic` (default) is the track-motion rule; `model` leaves the
+   * decision to a clip classifier whose scores the caller feeds back (fightCandidates ->
+   * scoreCandidates -> applyFightScores); `off` looks for none.
+   */
+  fight?: 'heuristic' | 'model' | 'off';
+  /** Model mode: a pair scoring at least this is a fight frame (default 0.5). */
+  fightThreshold?: number;
+}
+
+/** BGR24 to one grey byte per pixel (integer luma weights). */
+export function toGrey(bgr: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  for (let i = 0, j = 0; j < out.length; i += 3, j++) out[j] = (bgr[i]! * 29 + bgr[i + 1]! * 150 + bgr[i + 2]! * 77) >> 8;
+  return out;
+}
+
+/**
+ * The analytics path of one camera after detection: person detections -> tracker -> zone
+ * membership -> rules. It holds no I/O and no clock of its own (time comes with each
+ * frame), so `sentinel analyze` (offline, video time) and the core (live, capture time)
+ * run exactly this, and the tests drive it frame by frame.
+ */
+export class AnalyticsPipeline {
+  private readonly tracker: Tracker;
+  private readonly rules: Rule[] = [];
+  private readonly modelFight: ModelFightRule[] = [];
+  private prevGrey: Uint8Array | null = null;
+  private readonly minScore: number;
+  private readonly personScore: number;
+
+  constructor(
+    readonly zones: readonly Zone[],
+    opts: PipelineOptions = {},
+  ) {
+    this.minScore = opts.minScore ?? 0.2;
+    this.personScore = opts.personScore ?? 0.5;
+    this.tracker = new Tracker({ highScore: this.personScore, lowScore: this.minScore, ...opts.tracker });
+    for (const z of zones) {
+      if (z.kind === 'crowding') this.rules.push(new CrowdingRule(z));
+      else if (z.kind === 'operator') this.rules.push(new BarrierRule(z));
+      else if (z.kind === 'watch' && opts.fight === 'model') this.modelFight.push(new ModelFightRule(z, opts.fightThreshold));
+      else if (z.kind === 'watch' && opts.fight !== 'off') this.rules.push(new FightRule(z));
+    }
+  }
+
+  process(input: PipelineInput): PipelineOutput {
+    const persons = input.detections.filter((d) => d.label === 'person' && d.score >= this.minScore);
+    this.tracker.update(
+      input.t,
+      persons.map((d) => ({ box: d.box, score: d.score })),
+    );
+    const tracks = this.tracker.active();
+    const inZone = new Map<string, number[]>();
+    const zones: Record<string, number> = {};
+    for (const z of this.zones) {
+      const ids = tracks.filter((t) => boxInZone(z, t.box, input.width, input.height)).map((t) => t.id);
+      inZone.set(z.id, ids);
+      zones[z.id] = ids.length;
+    }
+    const grey = input.bgr ? toGrey(input.bgr, input.width, input.height) : null;
+    const events: RuleEvent[] = [];
+    for (const r of this.rules) {
+      events.push(
+        ...r.evaluate({ t: input.t, width: input.width, height: input.height, tracks, inZone, grey, prevGrey: this.prevGrey, speedKmh: input.speedKmh ?? null }),
+      );
+    }
+    this.prevGrey = grey;
+    return { t: input.t, people: persons.filter((d) => d.score >= this.personScore).length, tracks, zones, inZone, events };
+  }
+
+  /** Whether a clip classifier decides fights here (then call fightCandidates / applyFightScores every frame). */
+  get usesFightModel(): boolean {
+    return this.modelFight.length > 0;
+  }
+
+  /** The pairs the fight model should score for this frame (empty unless in model mode). */
+  fightCandidates(out: PipelineOutput, width: number, height: number): FightCandidate[] {
+    return this.usesFightModel ? fightCandidates(this.zones, out.tracks, out.inZone, width, height) : [];
+  }
+
+  /** The model's scores for this frame's candidates (possibly none): fight raises and clears. */
+  applyFightScores(t: number, scores: readonly PairScore[]): RuleEvent[] {
+    return this.modelFight.flatMap((r) => r.apply(t, scores));
+  }
+}

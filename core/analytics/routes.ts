@@ -1,0 +1,84 @@
+import { createReadStream, existsSync } from 'node:fs';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { alertRoutes, AlertListQuery, OccupancyQuery, ZonesFile, formatZoneIssue, type Alert, type CameraZones, type OccupancySeries } from '../../contract';
+import { inScope } from '../alerts/deliver';
+import type { StoredAlert } from '../alerts/store';
+import { audit, auditView } from '../audit';
+import { SentinelError } from '../errors';
+import type { CoreContext } from '../feature';
+import { parseInput } from '../http/errors';
+import type { OccupancyStore, ZoneStore } from './store';
+
+const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
+const ZoneParams = z.strictObject({ id: z.string().min(1).max(100), zoneId: z.string().min(1).max(64) });
+
+/** A liaison sees only alerts in their scope (district, lines, routes); everyone else sees all. */
+function visible(req: FastifyRequest, alert: Alert): boolean {
+  const user = req.auth?.user;
+  return !user || user.role !== 'liaison' || inScope(user, alert);
+}
+
+export function registerAnalyticsRoutes(ctx: CoreContext, deps: { zones: ZoneStore; occupancy: OccupancyStore; onZonesChanged(): void }): void {
+  const { http, db } = ctx;
+  const cameraExists = (id: string): boolean => db.prepare('SELECT 1 FROM cameras WHERE id = ?').get(id) !== undefined;
+  const requireCamera = (id: string): void => {
+    if (!cameraExists(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+  };
+  const alertOr404 = (req: FastifyRequest, id: string): StoredAlert => {
+    const a = ctx.alerts.get(id);
+    // Out of scope reads as absent: a liaison learns nothing about other districts.
+    if (!a || !visible(req, a.alert)) throw new SentinelError(`no alert with id ${id}`, 'not_found', 'id');
+    return a;
+  };
+
+  http.get(alertRoutes.alerts.path, async (req) => {
+    const q = parseInput(AlertListQuery, req.query, 'query');
+    // Filtered after the query for liaisons and kinds: ask for more so a page is still full.
+    const filtered = q.kind !== undefined || req.auth?.user.role === 'liaison';
+    const limit = q.limit ?? 200;
+    const rows = ctx.alerts.list({ limit: filtered ? 5000 : limit, ...(q.afterSeq !== undefined ? { afterSeq: q.afterSeq } : {}), ...(q.cameraId ? { cameraId: q.cameraId } : {}) });
+    const alerts = rows.filter((r) => (q.kind === undefined || r.alert.kind === q.kind) && visible(req, r.alert)).slice(0, limit);
+    return { alerts: alerts.map((r) => ({ seq: r.seq, alert: r.alert })) };
+  });
+
+  http.get(alertRoutes.alert.path, async (req) => alertOr404(req, parseInput(IdParams, req.params, 'params').id).alert);
+
+  http.get(alertRoutes.alertSnapshot.path, async (req, reply) => {
+    const a = alertOr404(req, parseInput(IdParams, req.params, 'params').id);
+    if (!a.snapshotPath || !existsSync(a.snapshotPath)) throw new SentinelError(`alert ${a.alert.id} has no snapshot`, 'not_found');
+    auditView(db, req, 'alert.snapshot.view', a.alert.id);
+    return reply.header('content-type', 'image/jpeg').header('cache-control', 'private, max-age=3600').send(createReadStream(a.snapshotPath));
+  });
+
+  http.get(alertRoutes.cameraZones.path, async (req): Promise<CameraZones> => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    requireCamera(id);
+    return { cameraId: id, zones: deps.zones.list(id) };
+  });
+
+  http.put(alertRoutes.cameraZonesPut.path, async (req): Promise<CameraZones> => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    requireCamera(id);
+    // The ZONES.json messages ("zones[1] ("door").polygon: ..."), the same as the CLI's.
+    const r = ZonesFile.safeParse(req.body);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new SentinelError(`body: ${formatZoneIssue(r.error, req.body)}`, 'validation_failed', issue?.path.map(String).join('.'));
+    }
+    deps.zones.replace(id, r.data.zones);
+    audit(db, req, 'zones.replace', id, { zones: r.data.zones.map((z) => ({ id: z.id, kind: z.kind })) });
+    deps.onZonesChanged();
+    return { cameraId: id, zones: deps.zones.list(id) };
+  });
+
+  http.get(alertRoutes.zoneOccupancy.path, async (req): Promise<OccupancySeries> => {
+    const { id, zoneId } = parseInput(ZoneParams, req.params, 'params');
+    const q = parseInput(OccupancyQuery, req.query, 'query');
+    requireCamera(id);
+    const zone = deps.zones.list(id).find((z) => z.id === zoneId);
+    if (!zone) throw new SentinelError(`camera ${id} has no zone ${zoneId}`, 'not_found', 'zoneId');
+    const since = Date.now() - (q.minutes ?? 60) * 60_000;
+    return { cameraId: id, zoneId, capacity: zone.capacity ?? null, points: deps.occupancy.series(id, zoneId, since) };
+  });
+}

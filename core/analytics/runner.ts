@@ -1,0 +1,164 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { AlertScope, CameraMount, GeoPoint } from '../../contract';
+import type { Zone } from '../../contract/zones';
+import type { IngestFrame } from '../../analytics/ingest/frame-slot';
+import type { InferencePool } from '../../analytics/inference';
+import { AnalyticsPipeline } from '../../analytics/pipeline/pipeline';
+import { renderSnapshot } from '../../analytics/pipeline/snapshot';
+import { scoreCandidates } from '../../analytics/rules/fight-model';
+import type { RuleEvent } from '../../analytics/rules/types';
+import type { AlertStore } from '../alerts/store';
+import type { AnalyticsFrameEvent } from '../events/bus';
+import type { Logger } from '../logger';
+import type { OccupancyStore } from './store';
+
+export interface AnalysedCamera {
+  id: string;
+  name: string;
+  mount: CameraMount;
+  location: GeoPoint | null;
+}
+
+export interface RunnerDeps {
+  alerts: AlertStore;
+  occupancy: OccupancyStore;
+  snapshotsDir: string;
+  log: Logger;
+  scope(camera: AnalysedCamera): AlertScope;
+  /** Occupancy is sampled at most this often per camera (ms). */
+  sampleEveryMs: number;
+  /** The clip classifier deciding fights, when one is configured (analytics.fightModel). */
+  fightPool?: InferencePool | null;
+  /** Every analysed frame's confirmed tracks (the reviewer's replay overlay stores them). */
+  onAnalysed?: (frame: AnalyticsFrameEvent) => void;
+}
+
+/**
+ * The live pipeline of one camera: takes its newest frame whenever the previous one is done
+ * (never a queue: a slow model means fewer analysed frames, not growing latency), detects,
+ * tracks, applies the rules, and turns rule events into persisted alerts. Rule state lives
+ * in the pipeline, so a restart of the core starts the rules afresh.
+ */
+export class CameraRunner {
+  private pipeline: AnalyticsPipeline;
+  private busy = false;
+  private closed = false;
+  /** Open alerts by rule key -> alert id. */
+  private readonly open = new Map<string, string>();
+  private lastSampleAt = 0;
+  frames = 0;
+  skipped = 0;
+
+  constructor(
+    public camera: AnalysedCamera,
+    zones: readonly Zone[],
+    private readonly pool: InferencePool,
+    private readonly deps: RunnerDeps,
+  ) {
+    this.pipeline = this.newPipeline(zones);
+  }
+
+  private newPipeline(zones: readonly Zone[]): AnalyticsPipeline {
+    return new AnalyticsPipeline(zones, this.deps.fightPool ? { fight: 'model' } : {});
+  }
+
+  get zones(): readonly Zone[] {
+    return this.pipeline.zones;
+  }
+
+  /**
+   * New zones: every rule restarts with fresh state, so an alert left open would never be
+   * cleared by it; open alerts are closed now (detail says why).
+   */
+  setZones(zones: readonly Zone[]): void {
+    for (const [key, id] of this.open) {
+      this.deps.alerts.update(id, { endedAt: new Date(), detail: { ...(this.deps.alerts.get(id)?.alert.detail ?? {}), closedBy: 'zones changed' } });
+      this.open.delete(key);
+    }
+    this.pipeline = this.newPipeline(zones);
+  }
+
+  /** Called with every frame of this camera; frames arriving while one is analysed are skipped. */
+  onFrame(f: IngestFrame): void {
+    if (this.closed) return;
+    if (this.busy) {
+      this.skipped++;
+      return;
+    }
+    this.busy = true;
+    void this.analyse(f)
+      .catch((err: unknown) => this.deps.log.error({ err, cameraId: this.camera.id }, 'analytics failed on a frame'))
+      .finally(() => {
+        this.busy = false;
+      });
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async analyse(f: IngestFrame): Promise<void> {
+    // The ingest buffer may be shared with other listeners: the pool gets its own copy to transfer.
+    const bgr = new Uint8Array(f.data);
+    const r = await this.pool.submit({ cameraId: this.camera.id, width: f.width, height: f.height, data: f.data.slice(0), ts: f.ts }, { scoreThreshold: 0.2 });
+    if (r.status !== 'ok' || this.closed) return;
+    const pipeline = this.pipeline;
+    const out = pipeline.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: r.detections });
+    const fightPool = this.deps.fightPool;
+    if (fightPool && pipeline.usesFightModel) {
+      const scores = await scoreCandidates(fightPool, this.camera.id, bgr, f.width, f.ts, pipeline.fightCandidates(out, f.width, f.height));
+      out.events.push(...pipeline.applyFightScores(f.ts, scores));
+    }
+    this.frames++;
+    if (this.deps.onAnalysed) {
+      const zonesOf = new Map<number, string[]>();
+      for (const [zoneId, ids] of out.inZone) for (const id of ids) zonesOf.set(id, [...(zonesOf.get(id) ?? []), zoneId]);
+      this.deps.onAnalysed({ cameraId: this.camera.id, t: f.ts, width: f.width, height: f.height, tracks: out.tracks.map((t) => ({ id: t.id, box: t.box, score: t.score, zones: zonesOf.get(t.id) ?? [] })) });
+    }
+    if (f.ts - this.lastSampleAt >= this.deps.sampleEveryMs) {
+      this.lastSampleAt = f.ts;
+      this.deps.occupancy.add(this.camera.id, f.ts, out.zones);
+    }
+    for (const e of out.events) await this.apply(e, f, bgr, out.tracks);
+  }
+
+  private async apply(e: RuleEvent, f: IngestFrame, bgr: Uint8Array, tracks: Parameters<typeof renderSnapshot>[3]): Promise<void> {
+    const { alerts, log } = this.deps;
+    if (e.type === 'raise') {
+      let snapshotPath: string | null = null;
+      try {
+        const jpeg = await renderSnapshot(bgr, f.width, f.height, tracks, e.trackIds, e.zone);
+        mkdirSync(this.deps.snapshotsDir, { recursive: true });
+        snapshotPath = join(this.deps.snapshotsDir, `${randomUUID()}.jpg`);
+        writeFileSync(snapshotPath, jpeg);
+      } catch (err) {
+        // An alert without its picture is still an alert.
+        log.error({ err, cameraId: this.camera.id }, 'cannot write the alert snapshot');
+        snapshotPath = null;
+      }
+      const stored = alerts.create({
+        kind: e.kind,
+        cameraId: this.camera.id,
+        cameraName: this.camera.name,
+        zoneId: e.zone.id,
+        zoneName: e.zone.name ?? e.zone.id,
+        score: e.score,
+        startedAt: new Date(f.ts),
+        snapshotPath,
+        trackIds: e.trackIds,
+        detail: e.detail,
+        scope: this.deps.scope(this.camera),
+      });
+      this.open.set(e.key, stored.alert.id);
+      log.info({ alertId: stored.alert.id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id, score: e.score }, 'alert raised');
+      return;
+    }
+    const id = this.open.get(e.key);
+    if (!id) return;
+    this.open.delete(e.key);
+    alerts.update(id, { endedAt: new Date(f.ts), score: e.score, trackIds: e.trackIds, detail: e.detail });
+    log.info({ alertId: id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id }, 'alert cleared');
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * `npm run eval`: runs `sentinel analyze` (the real CLI: ffmpeg, YOLOX-nano, tracker, rules)
+ * over the shared footage named in eval/labels/*.json and scores it against the labels the
+ * project wrote by eye (eval/README.md says how): people-count MAE, zone-entry precision and
+ * recall, false alerts per hour on footage with no event. Prints a table, and JSON with
+ * `--json`. Figures are recorded in docs/performance.md.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { Zone } from '../contract/zones';
+import type { FrameLine } from '../analytics/pipeline/offline';
+import { countMae, detectEntries, matchEntries } from '../analytics/pipeline/metrics';
+import { discoverAssetsDir } from '../core/config';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const LabelFile = z.strictObject({
+  video: z.string(),
+  description: z.string(),
+  fps: z.number().positive().optional(),
+  counts: z.array(z.strictObject({ t: z.number(), people: z.number().int().min(0) })),
+  zones: z.array(Zone).min(1),
+  entries: z.array(z.strictObject({ zone: z.string(), t: z.number() })),
+  /** Nothing alert-worthy happens in this footage: any alert is a false one. */
+  noEvent: z.boolean(),
+});
+
+const ENTRY_TOLERANCE_S = 1.5;
+const json = process.argv.includes('--json');
+const model = process.argv.find((a) => a.startsWith('--model='))?.slice(8) ?? 'yolox-nano';
+const assets = process.env.SENTINEL_ASSETS || discoverAssetsDir();
+if (!assets) {
+  process.stderr.write('eval: no assets pack (set SENTINEL_ASSETS)\n');
+  process.exit(1);
+}
+
+function analyze(video: string, zonesFile: string, fps: number): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'sentinel.js'), 'analyze', '--video', video, '--zones', zonesFile, '--fps', String(fps), '--model', model, '--json'], { env: { ...process.env, SENTINEL_ASSETS: assets ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    p.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)) : reject(new Error(`analyze ${video} failed (${code}): ${err.trim()}`))));
+  });
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'sentinel-eval-'));
+const rows: Array<Record<string, unknown>> = [];
+let countErr = 0;
+let countN = 0;
+let trackErr = 0;
+let tp = 0;
+let fp = 0;
+let fn = 0;
+let falseAlerts = 0;
+let noEventSeconds = 0;
+try {
+  for (const f of readdirSync(join(ROOT, 'eval', 'labels')).filter((n) => n.endsWith('.json')).sort()) {
+    const label = LabelFile.parse(JSON.parse(readFileSync(join(ROOT, 'eval', 'labels', f), 'utf8')));
+    const video = join(assets, label.video);
+    if (!existsSync(video)) {
+      process.stderr.write(`eval: ${label.video} not in the assets; skipped\n`);
+      continue;
+    }
+    const zonesFile = join(tmp, f);
+    writeFileSync(zonesFile, JSON.stringify({ zones: label.zones }));
+    const fps = label.fps ?? 5;
+    const lines = await analyze(video, zonesFile, fps);
+    const frames = lines.filter((l) => l.type === 'frame') as unknown as FrameLine[];
+    const alerts = lines.filter((l) => l.type === 'alert');
+    const summary = lines.find((l) => l.type === 'summary') as { durationS: number; framesPerSecond: number } | undefined;
+    const people = countMae(frames, label.counts, (fr) => fr.people);
+    const tracked = countMae(frames, label.counts, (fr) => fr.tracks.length);
+    countErr += people.mae * people.n;
+    trackErr += tracked.mae * tracked.n;
+    countN += people.n;
+    // Entries are scored only in zones that have entry labels (the others have no ground truth for them).
+    const entryZones = new Set(label.entries.map((e) => e.zone));
+    const found = detectEntries(frames, label.zones.filter((z) => entryZones.has(z.id)));
+    const m = matchEntries(found, label.entries, ENTRY_TOLERANCE_S);
+    tp += m.tp;
+    fp += m.fp;
+    fn += m.fn;
+    if (label.noEvent) {
+      falseAlerts += alerts.length;
+      noEventSeconds += summary?.durationS ?? 0;
+    }
+    rows.push({ file: label.video, fps, frames: frames.length, countMae: round(people.mae), trackCountMae: round(tracked.mae), counts: people.pairs, entries: { found: found.map((e) => e.t), truth: label.entries.map((e) => e.t), ...m }, alerts: alerts.map((a) => `${String(a.kind)}@${String(a.t)}s`), noEvent: label.noEvent, analysedFps: summary?.framesPerSecond });
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+const hours = noEventSeconds / 3600;
+const result = {
+  model,
+  countMae: round(countErr / Math.max(1, countN)),
+  trackCountMae: round(trackErr / Math.max(1, countN)),
+  countedFrames: countN,
+  entryPrecision: tp + fp ? round(tp / (tp + fp)) : null,
+  entryRecall: tp + fn ? round(tp / (tp + fn)) : null,
+  entries: { tp, fp, fn, toleranceS: ENTRY_TOLERANCE_S },
+  falseAlerts,
+  noEventMinutes: round(noEventSeconds / 60),
+  falseAlertsPerHour: hours > 0 ? round(falseAlerts / hours) : null,
+  videos: rows,
+};
+if (json) {
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+} else {
+  for (const r of rows) process.stdout.write(`${String(r.file).padEnd(44)} frames ${String(r.frames).padStart(4)}  count MAE ${String(r.countMae).padStart(5)} (tracks ${r.trackCountMae as number})  entries ${JSON.stringify(r.entries)}  alerts ${JSON.stringify(r.alerts)}\n`);
+  process.stdout.write(`\nmodel ${model}: people-count MAE ${result.countMae} over ${countN} labelled frames (from tracks: ${result.trackCountMae}); zone entries precision ${result.entryPrecision} recall ${result.entryRecall} (tp ${tp}, fp ${fp}, fn ${fn}, +-${ENTRY_TOLERANCE_S} s); false alerts ${falseAlerts} in ${result.noEventMinutes} min of no-event footage (${result.falseAlertsPerHour} per hour)\n`);
+}
