@@ -74,7 +74,7 @@ describe('bulk camera import', () => {
     expect(byLine(3)[0]).toMatchObject({ column: 'url', message: expect.stringMatching(/scheme "http:"/) });
     expect(byLine(4)[0]).toMatchObject({ column: 'name', message: expect.stringMatching(/already exists/) });
     expect(byLine(5)[0]).toMatchObject({ column: 'name', message: expect.stringMatching(/also on line 2/) });
-    expect(byLine(6)[0]).toMatchObject({ column: 'station_id' });
+    expect(byLine(6)).toEqual([{ line: 6, column: 'station_id', message: 'station_id is required for a station mount' }]);
     expect(byLine(7)[0]).toMatchObject({ column: 'lon' });
     expect(byLine(8)[0]).toMatchObject({ column: 'url', message: expect.stringMatching(/character ";"/) });
     expect(byLine(9)[0]).toMatchObject({ column: 'analytics' });

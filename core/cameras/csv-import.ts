@@ -185,8 +185,11 @@ export function checkCsv(text: string, existingNames: Set<string>): { inputs: { 
     };
     const parsed = CameraCreate.safeParse(candidate);
     if (!parsed.success) {
+      const mountReported = rowErrors.some((e) => e.column === 'mount' || e.column === 'station_id' || e.column === 'vehicle_id' || e.column === 'railcar_id');
       for (const issue of parsed.error.issues) {
         const path = issue.path.join('.');
+        // A missing station/vehicle id is already reported by column; the schema's echo of it is noise.
+        if (mountReported && path.startsWith('mount')) continue;
         const column = path === 'subUrl' ? 'sub_url' : path.startsWith('location') ? 'lat' : path.startsWith('mount') ? 'mount' : path || null;
         // Never echo a credential back in an error report.
         rowErrors.push({ line, column, message: column === 'password' ? 'password is not acceptable (too long)' : issue.message });

@@ -1,0 +1,404 @@
+import { useCallback, useEffect, useId, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { cameraPath, cameraRoutes, type Camera } from '../../../contract';
+import { ZoneKind, type Point } from '../../../contract/zones';
+import { ApiError, call } from '../client/api';
+import { clampPoint, labelAnchor, movePoint, nextZoneId, removePoint, splitEdge, zoneIndexOfField, zoneProblems, type DraftZone } from './zoneEdit';
+
+const KIND_LABEL: Record<ZoneKind, string> = { crowding: 'Crowding (capacity)', operator: 'Operator protected area', watch: 'Watch (fights)' };
+const KIND_COLOR: Record<ZoneKind, string> = { crowding: '#f5a524', operator: '#e5484d', watch: '#00a1de' };
+/** Pixels within which a click on the first point closes the polygon being drawn. */
+const CLOSE_PX = 12;
+
+/**
+ * The camera's newest frame, refreshed every 2 s while the editor is open (loaded off-screen
+ * and swapped in, so the picture never flashes empty). Reports the frame's size for the
+ * stage's aspect ratio.
+ */
+function useSnapshot(camera: Camera): { src: string | null; size: [number, number] | null; failed: boolean } {
+  const [src, setSrc] = useState<string | null>(null);
+  const [size, setSize] = useState<[number, number] | null>(null);
+  const [failed, setFailed] = useState(false);
+  // Only a camera with frames has a snapshot; asking otherwise is a 503 the browser logs.
+  const live = camera.health.state === 'live' || camera.health.state === 'stalled';
+  useEffect(() => {
+    if (!live) return;
+    let stop = false;
+    const base = cameraPath(cameraRoutes.cameraSnapshot.path, camera.id);
+    const load = (): void => {
+      const img = new Image();
+      const url = `${base}?t=${Date.now()}`;
+      img.onload = () => {
+        if (stop) return;
+        setSrc(url);
+        setSize([img.naturalWidth, img.naturalHeight]);
+        setFailed(false);
+      };
+      img.onerror = () => !stop && setFailed(true);
+      img.src = url;
+    };
+    load();
+    const timer = setInterval(load, 2000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [camera.id, live]);
+  return { src, size, failed: failed || !live };
+}
+
+/** Pixel size of an element, following resizes. */
+function useElementSize<T extends Element>(): [React.RefObject<T | null>, { w: number; h: number }] {
+  const ref = useRef<T | null>(null);
+  const [size, setSize] = useState({ w: 0, h: 0 });
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(([e]) => e && setSize({ w: e.contentRect.width, h: e.contentRect.height }));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, size];
+}
+
+/**
+ * Draw and edit a camera's zones over its live picture. Click "Draw zone", click the corners,
+ * and click the first corner (or press Enter) to close the polygon. Drag a corner to move it,
+ * click an edge's midpoint to add a corner, Shift+click a corner to remove it. Problems are
+ * checked with the contract's schema as you edit and shown beside the zone; the core checks
+ * again on save and its message lands next to the zone it names.
+ */
+export function ZoneEditor({ camera }: { camera: Camera }) {
+  const id = useId();
+  const [zones, setZones] = useState<DraftZone[]>([]);
+  const [savedJson, setSavedJson] = useState('[]');
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [drawing, setDrawing] = useState<Point[] | null>(null);
+  const [hover, setHover] = useState<Point | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [serverError, setServerError] = useState<{ index: number | null; message: string } | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const drag = useRef<{ zone: number; point: number } | null>(null);
+  const snap = useSnapshot(camera);
+  const [stageRef, stage] = useElementSize<HTMLDivElement>();
+
+  useEffect(() => {
+    let live = true;
+    setLoaded(false);
+    call('cameraZones', { params: { id: camera.id } })
+      .then((r) => {
+        if (!live) return;
+        setZones(r.zones);
+        setSavedJson(JSON.stringify(r.zones));
+        setLoaded(true);
+      })
+      .catch((err: Error) => live && setLoadError(err.message));
+    return () => {
+      live = false;
+    };
+  }, [camera.id]);
+
+  const problems = zoneProblems(zones);
+  const dirty = JSON.stringify(zones) !== savedJson;
+  const toPx = (p: Point): [number, number] => [p[0] * stage.w, p[1] * stage.h];
+  const fromEvent = (e: { clientX: number; clientY: number }): Point => {
+    const r = stageRef.current?.getBoundingClientRect();
+    if (!r || !r.width || !r.height) return [0, 0];
+    return clampPoint((e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
+  };
+
+  const update = (i: number, patch: Partial<DraftZone>): void => {
+    setServerError(null);
+    setStatus(null);
+    setZones((zs) =>
+      zs.map((z, j) => {
+        if (j !== i) return z;
+        const next = { ...z, ...patch } as DraftZone & Record<string, unknown>;
+        // Optional keys are left out rather than sent as undefined (the schema is strict).
+        for (const k of Object.keys(next)) if (next[k] === undefined) delete next[k];
+        return next;
+      }),
+    );
+  };
+
+  const finishDrawing = useCallback(() => {
+    if (!drawing || drawing.length < 3) return;
+    // New zones start as crowding zones: the editor then asks for the capacity they need.
+    setZones([...zones, { id: nextZoneId(zones), name: `Zone ${zones.length + 1}`, kind: 'crowding', polygon: drawing }]);
+    setSelected(zones.length);
+    setDrawing(null);
+    setHover(null);
+    setStatus(null);
+  }, [drawing, zones]);
+
+  useEffect(() => {
+    if (!drawing) return;
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        finishDrawing();
+      } else if (e.key === 'Escape') setDrawing(null);
+      else if (e.key === 'Backspace') setDrawing((d) => (d ? d.slice(0, -1) : d));
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [drawing, finishDrawing]);
+
+  const onStageClick = (e: React.MouseEvent): void => {
+    if (!drawing) return;
+    const p = fromEvent(e);
+    const first = drawing[0];
+    if (first && drawing.length >= 3) {
+      const [fx, fy] = toPx(first);
+      const [px, py] = toPx(p);
+      if (Math.hypot(fx - px, fy - py) <= CLOSE_PX) return finishDrawing();
+    }
+    setDrawing([...drawing, p]);
+  };
+
+  const onVertexDown = (e: ReactPointerEvent, zone: number, point: number): void => {
+    e.stopPropagation();
+    if (drawing) return;
+    const poly = zones[zone]?.polygon;
+    if (!poly) return;
+    if (e.shiftKey) {
+      update(zone, { polygon: removePoint(poly, point) });
+      return;
+    }
+    setSelected(zone);
+    drag.current = { zone, point };
+    (e.target as Element).setPointerCapture(e.pointerId);
+  };
+  const onPointerMove = (e: ReactPointerEvent): void => {
+    if (drawing) setHover(fromEvent(e));
+    const d = drag.current;
+    if (!d) return;
+    const poly = zones[d.zone]?.polygon;
+    if (poly) update(d.zone, { polygon: movePoint(poly, d.point, fromEvent(e)) });
+  };
+  const onPointerUp = (): void => {
+    drag.current = null;
+  };
+
+  const save = async (): Promise<void> => {
+    setSaving(true);
+    setServerError(null);
+    setStatus(null);
+    try {
+      const r = await call('cameraZonesPut', { params: { id: camera.id }, body: { zones } });
+      setZones(r.zones);
+      setSavedJson(JSON.stringify(r.zones));
+      setStatus(`Saved ${r.zones.length} zone${r.zones.length === 1 ? '' : 's'}`);
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(String(err), 0, 'network');
+      setServerError({ index: zoneIndexOfField(e.field), message: e.message });
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const remove = (i: number): void => {
+    setZones((zs) => zs.filter((_, j) => j !== i));
+    setSelected(null);
+    setServerError(null);
+    setStatus(null);
+  };
+
+  const aspect = snap.size ? `${snap.size[0]} / ${snap.size[1]}` : '4 / 3';
+  const messageFor = (i: number): string | undefined => problems.get(i) ?? (serverError?.index === i ? serverError.message : undefined);
+
+  if (loadError) {
+    return (
+      <div className="tech-error" role="alert">
+        Cannot load the zones of {camera.name}: {loadError}
+      </div>
+    );
+  }
+
+  return (
+    <div className="zone-editor" data-testid="zone-editor">
+      <div className="zone-stage-wrap">
+        <div className="zone-toolbar">
+          {drawing ? (
+            <>
+              <span>
+                Click the corners; click the first corner or press <kbd>Enter</kbd> to close ({drawing.length} point{drawing.length === 1 ? '' : 's'}). <kbd>Esc</kbd> cancels.
+              </span>
+              <button type="button" className="ghost-button" disabled={drawing.length < 3} onClick={finishDrawing}>
+                Finish zone
+              </button>
+            </>
+          ) : (
+            <>
+              <button type="button" className="tech-primary" disabled={!loaded} onClick={() => (setDrawing([]), setSelected(null))}>
+                Draw zone
+              </button>
+              <span className="muted">Drag a corner to move it · click a midpoint to add a corner · Shift+click a corner to remove it</span>
+            </>
+          )}
+        </div>
+        <div
+          ref={stageRef}
+          className={`zone-stage ${drawing ? 'drawing' : ''}`}
+          style={{ aspectRatio: aspect }}
+          data-testid="zone-stage"
+          onClick={onStageClick}
+          onPointerMove={onPointerMove}
+          onPointerUp={onPointerUp}
+        >
+          {snap.src ? <img src={snap.src} alt={`Live picture of ${camera.name}`} draggable={false} /> : <div className="zone-nopicture">{snap.failed ? `No live picture (camera is ${camera.health.state}); zones can still be drawn` : 'Loading the live picture…'}</div>}
+          <svg width={stage.w} height={stage.h} className="zone-svg" aria-label="Zones">
+            {zones.map((z, i) => {
+              const poly = z.polygon ?? [
+                [0, 0],
+                [1, 0],
+                [1, 1],
+                [0, 1],
+              ];
+              const color = KIND_COLOR[z.kind];
+              const bad = messageFor(i) !== undefined;
+              const [lx, ly] = toPx(labelAnchor(poly));
+              return (
+                <g key={`${z.id}-${i}`} className={`zone-shape ${selected === i ? 'selected' : ''}`} data-zone-id={z.id}>
+                  <polygon
+                    points={poly.map((p) => toPx(p).join(',')).join(' ')}
+                    fill={color}
+                    fillOpacity={selected === i ? 0.28 : 0.16}
+                    stroke={bad ? '#e5484d' : color}
+                    strokeWidth={selected === i ? 3 : 2}
+                    strokeDasharray={bad ? '6 4' : undefined}
+                    onClick={(e) => {
+                      if (drawing) return;
+                      e.stopPropagation();
+                      setSelected(i);
+                    }}
+                  />
+                  <text x={lx + 4} y={Math.max(14, ly - 6)} className="zone-label" fill={color}>
+                    {z.name ?? z.id}
+                    {z.kind === 'crowding' && z.capacity ? ` · cap ${z.capacity}` : ''}
+                  </text>
+                  {bad && (
+                    <text x={lx + 4} y={Math.max(30, ly + 12)} className="zone-label zone-label-bad">
+                      ⚠ {messageFor(i)}
+                    </text>
+                  )}
+                  {selected === i &&
+                    z.polygon &&
+                    z.polygon.map((p, k) => {
+                      const [x, y] = toPx(p);
+                      const q = z.polygon![(k + 1) % z.polygon!.length]!;
+                      const [mx, my] = toPx([(p[0] + q[0]) / 2, (p[1] + q[1]) / 2]);
+                      return (
+                        <g key={k}>
+                          <circle
+                            cx={mx}
+                            cy={my}
+                            r={4}
+                            className="zone-mid"
+                            onClick={(e) => {
+                              e.stopPropagation();
+                              update(i, { polygon: splitEdge(z.polygon!, k) });
+                            }}
+                          />
+                          <circle cx={x} cy={y} r={7} className="zone-vertex" onPointerDown={(e) => onVertexDown(e, i, k)} />
+                        </g>
+                      );
+                    })}
+                </g>
+              );
+            })}
+            {drawing && drawing.length > 0 && (
+              <g className="zone-drawing">
+                <polyline points={[...drawing, ...(hover ? [hover] : [])].map((p) => toPx(p).join(',')).join(' ')} fill="none" stroke="#4cc2ff" strokeWidth={2} strokeDasharray="4 3" />
+                {drawing.map((p, k) => {
+                  const [x, y] = toPx(p);
+                  return <circle key={k} cx={x} cy={y} r={k === 0 ? 8 : 5} className={k === 0 ? 'zone-first' : 'zone-vertex'} />;
+                })}
+              </g>
+            )}
+          </svg>
+        </div>
+      </div>
+      <aside className="zone-list" aria-label="Zones of this camera">
+        <header className="zone-list-head">
+          <strong>Zones</strong>
+          <span className="muted">{loaded ? `${zones.length} zone${zones.length === 1 ? '' : 's'}` : 'loading…'}</span>
+          <span className="spacer" />
+          {dirty && <span className="tech-warn">Unsaved changes</span>}
+        </header>
+        {loaded && zones.length === 0 && !drawing && <p className="muted">No zones yet. Without zones, analytics counts the whole frame only.</p>}
+        {zones.map((z, i) => (
+          <div key={`${z.id}-${i}`} className={`zone-item ${selected === i ? 'selected' : ''}`} data-testid="zone-item" onFocus={() => setSelected(i)}>
+            <div className="tech-row">
+              <label htmlFor={`${id}-${i}-name`}>Name</label>
+              <input id={`${id}-${i}-name`} value={z.name ?? ''} maxLength={100} onChange={(e) => update(i, { name: e.target.value || undefined })} />
+            </div>
+            <div className="tech-row">
+              <label htmlFor={`${id}-${i}-kind`}>Kind</label>
+              <select id={`${id}-${i}-kind`} value={z.kind} onChange={(e) => update(i, { kind: e.target.value as ZoneKind })}>
+                {ZoneKind.options.map((k) => (
+                  <option key={k} value={k}>
+                    {KIND_LABEL[k]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="tech-row">
+              <label htmlFor={`${id}-${i}-cap`}>Capacity</label>
+              <input
+                id={`${id}-${i}-cap`}
+                type="number"
+                min={1}
+                step={1}
+                value={z.capacity ?? ''}
+                placeholder={z.kind === 'crowding' ? 'people (required)' : 'optional'}
+                onChange={(e) => update(i, { capacity: e.target.value === '' ? undefined : Number(e.target.value) })}
+              />
+            </div>
+            <div className="zone-item-foot">
+              <code>{z.id}</code>
+              <span className="muted">{z.polygon ? `${z.polygon.length} corners` : 'whole frame'}</span>
+              <span className="spacer" />
+              <button type="button" className="ghost-button" onClick={() => remove(i)} aria-label={`Delete zone ${z.name ?? z.id}`}>
+                Delete
+              </button>
+            </div>
+            {messageFor(i) && (
+              <div className="tech-error" data-testid="zone-problem">
+                {messageFor(i)}
+              </div>
+            )}
+          </div>
+        ))}
+        {serverError && serverError.index === null && (
+          <div className="tech-error" role="alert">
+            {serverError.message}
+          </div>
+        )}
+        {status && (
+          <div className="tech-ok" role="status" data-testid="zones-saved">
+            {status}
+          </div>
+        )}
+        <div className="tech-actions">
+          <button type="button" className="tech-primary" disabled={!loaded || saving || !dirty || problems.size > 0} onClick={() => void save()}>
+            {saving ? 'Saving…' : 'Save zones'}
+          </button>
+          <button
+            type="button"
+            className="ghost-button"
+            disabled={!dirty || saving}
+            onClick={() => {
+              setZones(JSON.parse(savedJson) as DraftZone[]);
+              setServerError(null);
+              setSelected(null);
+            }}
+          >
+            Revert
+          </button>
+        </div>
+      </aside>
+    </div>
+  );
+}
