@@ -1,0 +1,198 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Clip, Incident } from '../../contract';
+import { DetectionQuery, ReviewListQuery, reviewRoutes, ReviewNoteRequest, VerdictRequest, type DetectionTrack, type ReviewBundle } from '../../contract/review';
+import { ClipError } from '../../analytics/recording/clips';
+import { audit, auditView } from '../audit';
+import { cameraServices } from '../cameras';
+import { SentinelError } from '../errors';
+import { loadOrCreateSigningKey } from '../evidence';
+import type { Feature } from '../feature';
+import { parseInput } from '../http/errors';
+import { incidentStores } from '../incidents';
+import { DetectionLog } from './detections';
+import { exportIncident } from './export';
+import { ReviewStore } from './service';
+
+export { DetectionLog } from './detections';
+export { ReviewStore } from './service';
+
+const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
+/** A detections query may span at most an hour (a clip is minutes). */
+const MAX_DETECTION_SPAN_MS = 3_600_000;
+
+function userOf(req: { auth: { user: { username: string } } | null }): string {
+  return req.auth?.user.username ?? 'unknown';
+}
+
+/** The window an incident's alerts cover, in ms: first start to last end (or start + 10 s). */
+export function incidentWindow(inc: Incident, alertTimes: { startedAt: string; endedAt: string | null }[]): { from: number; to: number } {
+  let from = Date.parse(inc.createdAt);
+  let to = from;
+  for (const a of alertTimes) {
+    const s = Date.parse(a.startedAt);
+    from = Math.min(from, s);
+    to = Math.max(to, a.endedAt ? Date.parse(a.endedAt) : s + 10_000);
+  }
+  return { from, to };
+}
+
+/**
+ * Review (issue 8): reviewers' incident list and filters, the bundle a replay needs (clips,
+ * alert marks, stored detections), verdicts feeding each rule's precision, notes, and signed
+ * evidence exports built in the background with progress. Every look and every export is
+ * audited. Detections for replay come from the analytics on the domain bus.
+ */
+export const reviewFeature: Feature = {
+  name: 'review',
+  register(ctx) {
+    const { http, db, bus, log, config } = ctx;
+    const review = new ReviewStore(db);
+    review.failInterrupted();
+    const detections = new DetectionLog(db);
+    ctx.onClose(() => detections.close());
+    bus.on('analytics:frame', (f) => {
+      const tracks: DetectionTrack[] = f.tracks.map((t) => ({ id: t.id, box: [t.box[0] / f.width, t.box[1] / f.height, t.box[2] / f.width, t.box[3] / f.height], score: t.score, zones: t.zones }));
+      detections.record(f.cameraId, f.t, tracks);
+    });
+    // Detections live as long as the recordings they annotate.
+    const prune = setInterval(() => {
+      try {
+        detections.prune(Date.now() - config.recording.retentionHours * 3_600_000);
+      } catch (err) {
+        log.warn({ err }, 'pruning detections failed');
+      }
+    }, 10 * 60_000);
+    prune.unref();
+    ctx.onClose(() => clearInterval(prune));
+
+    let key: ReturnType<typeof loadOrCreateSigningKey> | null = null;
+    const signingKey = () => (key ??= loadOrCreateSigningKey(config.dataDir));
+    const incidents = () => {
+      const s = incidentStores.get(db);
+      if (!s) throw new SentinelError('incidents are not available in this core', 'unavailable');
+      return s.store;
+    };
+    const incidentOr404 = (id: string): Incident => {
+      const inc = incidents().get(id);
+      if (!inc) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
+      return inc;
+    };
+    const clips = () => {
+      const s = cameraServices.get(db);
+      if (!s) throw new SentinelError('recordings are not available in this core', 'unavailable');
+      return s.clips;
+    };
+    const bundle = (inc: Incident): ReviewBundle => {
+      const alerts = inc.alertIds.map((id) => ctx.alerts.get(id)?.alert).filter((a) => a !== undefined);
+      const clipList: Clip[] = [];
+      for (const l of inc.links) {
+        if (l.kind !== 'clip') continue;
+        const c = clips().get(l.ref);
+        if (c) {
+          const { path: _p, snapshotPath: _s, ...meta } = c;
+          clipList.push(meta);
+        }
+      }
+      return {
+        incident: inc,
+        alerts: alerts.map((a) => ({ id: a.id, kind: a.kind, startedAt: Date.parse(a.startedAt), endedAt: a.endedAt ? Date.parse(a.endedAt) : null, score: a.score, zoneId: a.zoneId })),
+        clips: clipList,
+        verdict: review.verdict(inc.id),
+        notes: review.notes(inc.id),
+        exports: review.exports(inc.id),
+      };
+    };
+
+    http.get(reviewRoutes.reviewIncidents.path, async (req) => {
+      const q = parseInput(ReviewListQuery, req.query, 'query');
+      return { incidents: review.filter(incidents().list({ limit: 2000 }), q) };
+    });
+    http.get(reviewRoutes.reviewPrecision.path, async () => review.precision(incidents().list({ limit: 100_000 })));
+    http.get(reviewRoutes.reviewBundle.path, async (req) => {
+      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      auditView(db, req, 'incident.review', `incident:${inc.id}`);
+      return bundle(inc);
+    });
+    http.post(reviewRoutes.reviewClip.path, async (req, reply) => {
+      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const alerts = inc.alertIds.map((id) => ctx.alerts.get(id)?.alert).filter((a) => a !== undefined);
+      const { from, to } = incidentWindow(inc, alerts);
+      const rec = config.recording;
+      try {
+        const clip = await clips().cut(inc.cameraId, from, to, { preRollMs: rec.preRollS * 1000, postRollMs: rec.postRollS * 1000, waitForMs: rec.postRollS * 1000 + rec.segmentSeconds * 2000 });
+        incidents().update(inc.id, { link: { kind: 'clip', ref: clip.id } }, userOf(req));
+        audit(db, req, 'clip.export', `clip:${clip.id}`, { incidentId: inc.id, cameraId: inc.cameraId, from: clip.startAt, to: clip.endAt });
+        return reply.status(201).send(clip);
+      } catch (err) {
+        if (err instanceof ClipError) throw new SentinelError(`${err.message} (incident ${inc.id}, camera ${inc.cameraName})`, err.code);
+        throw err;
+      }
+    });
+    http.put(reviewRoutes.reviewVerdict.path, async (req) => {
+      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const body = parseInput(VerdictRequest, req.body);
+      const v = review.setVerdict(inc.id, body.verdict, body.reason, userOf(req));
+      audit(db, req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
+      return v;
+    });
+    http.post(reviewRoutes.reviewNote.path, async (req, reply) => {
+      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const body = parseInput(ReviewNoteRequest, req.body);
+      const note = review.addNote(inc.id, userOf(req), body.text);
+      audit(db, req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
+      return reply.status(201).send(note);
+    });
+    http.post(reviewRoutes.reviewExport.path, async (req, reply) => {
+      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const by = userOf(req);
+      const job = review.createExport(inc.id, by);
+      audit(db, req, 'evidence.export', `incident:${inc.id}`, { exportId: job.id });
+      // Built in the background; the console polls the export for progress.
+      void exportIncident(
+        { db, alerts: ctx.alerts, detections, review, key: signingKey(), clip: (id) => clips().get(id), outDir: join(config.dataDir, 'evidence') },
+        inc,
+        job.id,
+        by,
+        (done, total) => review.setProgress(job.id, done, total),
+      ).then(
+        (r) => {
+          review.finishExport(job.id, r);
+          log.info({ exportId: job.id, incidentId: inc.id, bytes: r.bytes }, 'evidence package ready');
+        },
+        (err: Error) => {
+          review.finishExport(job.id, { error: err.message });
+          log.warn({ exportId: job.id, incidentId: inc.id, err: err.message }, 'evidence export failed');
+        },
+      );
+      return reply.status(202).send(job);
+    });
+    http.get(reviewRoutes.evidenceExport.path, async (req) => {
+      const id = parseInput(IdParams, req.params, 'params').id;
+      const e = review.export(id);
+      if (!e) throw new SentinelError(`no evidence export with id ${id}`, 'not_found', 'id');
+      return e;
+    });
+    http.get(reviewRoutes.evidencePackage.path, async (req, reply) => {
+      const id = parseInput(IdParams, req.params, 'params').id;
+      const row = review.exportRow(id);
+      if (!row) throw new SentinelError(`no evidence export with id ${id}`, 'not_found', 'id');
+      if (row.state !== 'ready' || !row.path) throw new SentinelError(`evidence export ${id} is ${row.state === 'failed' ? `failed: ${row.error}` : 'still being built'}`, 'conflict');
+      if (!existsSync(row.path)) throw new SentinelError(`the file of evidence export ${id} is missing`, 'not_found');
+      audit(db, req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
+      return reply
+        .header('content-type', 'application/zip')
+        .header('content-disposition', `attachment; filename="sentinel-evidence-${row.incident_id}.zip"`)
+        .header('x-content-sha256', row.sha256 ?? '')
+        .send(createReadStream(row.path));
+    });
+    http.get(reviewRoutes.cameraDetections.path, async (req) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      const q = parseInput(DetectionQuery, req.query, 'query');
+      if (q.to < q.from) throw new SentinelError('"to" is before "from"', 'validation_failed', 'to');
+      if (q.to - q.from > MAX_DETECTION_SPAN_MS) throw new SentinelError('ask for at most one hour of detections at a time', 'validation_failed', 'to');
+      return { cameraId: id, from: q.from, to: q.to, frames: detections.range(id, q.from, q.to) };
+    });
+  },
+};
