@@ -4,9 +4,11 @@ export {};
 // figures go into docs/performance.md. Benchmarks are never part of `npm test`.
 const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   // name: () => import('./name'),  (each benchmark module exports run(args))
+  analytics: () => import('./analytics'),
   inference: () => import('./inference'),
   ingest: () => import('./ingest'),
   map: () => import('./map'),
+  push: () => import('./push'),
 };
 
 const [name, ...args] = process.argv.slice(2);

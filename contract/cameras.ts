@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Role } from './auth';
 
 /**
  * Cameras: registration, health and clips. The rule that shapes this file: RTSP credentials
@@ -209,20 +210,23 @@ export type ClipList = z.infer<typeof ClipList>;
  * Camera routes, spread into the `routes` table (contract/api.ts). Paths with `:id` are
  * filled in with `cameraPath`. (The literal base avoids an import cycle with api.ts.)
  */
+/** Registering and changing cameras is the technicians' job (admin passes everything). */
+const TECHNICIANS: readonly Role[] = ['technician'];
+
 export const cameraRoutes = {
-  cameras: { method: 'GET', path: '/api/v1/cameras', response: CameraList },
-  camera: { method: 'GET', path: '/api/v1/cameras/:id', response: Camera },
-  cameraCreate: { method: 'POST', path: '/api/v1/cameras', response: Camera },
-  cameraUpdate: { method: 'PATCH', path: '/api/v1/cameras/:id', response: Camera },
-  cameraDelete: { method: 'DELETE', path: '/api/v1/cameras/:id', response: z.strictObject({ deleted: z.literal(true) }) },
+  cameras: { method: 'GET', path: '/api/v1/cameras', response: CameraList, roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
+  camera: { method: 'GET', path: '/api/v1/cameras/:id', response: Camera, roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
+  cameraCreate: { method: 'POST', path: '/api/v1/cameras', response: Camera, roles: TECHNICIANS as readonly Role[] },
+  cameraUpdate: { method: 'PATCH', path: '/api/v1/cameras/:id', response: Camera, roles: TECHNICIANS as readonly Role[] },
+  cameraDelete: { method: 'DELETE', path: '/api/v1/cameras/:id', response: z.strictObject({ deleted: z.literal(true) }), roles: TECHNICIANS as readonly Role[] },
   /** image/jpeg: the newest analysis frame; 503 while the camera has none. */
-  cameraSnapshot: { method: 'GET', path: '/api/v1/cameras/:id/snapshot.jpg', response: z.unknown() },
-  cameraClipCreate: { method: 'POST', path: '/api/v1/cameras/:id/clips', response: Clip },
-  cameraClips: { method: 'GET', path: '/api/v1/cameras/:id/clips', response: ClipList },
-  clip: { method: 'GET', path: '/api/v1/clips/:id', response: Clip },
+  cameraSnapshot: { method: 'GET', path: '/api/v1/cameras/:id/snapshot.jpg', response: z.unknown(), roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
+  cameraClipCreate: { method: 'POST', path: '/api/v1/cameras/:id/clips', response: Clip, roles: ['operator', 'reviewer', 'technician'] as readonly Role[] },
+  cameraClips: { method: 'GET', path: '/api/v1/cameras/:id/clips', response: ClipList, roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[] },
+  clip: { method: 'GET', path: '/api/v1/clips/:id', response: Clip, roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[] },
   /** video/mp4 and image/jpeg of a clip. */
-  clipVideo: { method: 'GET', path: '/api/v1/clips/:id/video.mp4', response: z.unknown() },
-  clipSnapshot: { method: 'GET', path: '/api/v1/clips/:id/snapshot.jpg', response: z.unknown() },
+  clipVideo: { method: 'GET', path: '/api/v1/clips/:id/video.mp4', response: z.unknown(), roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[] },
+  clipSnapshot: { method: 'GET', path: '/api/v1/clips/:id/snapshot.jpg', response: z.unknown(), roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[] },
 } as const;
 
 export function cameraPath(path: string, id: string): string {

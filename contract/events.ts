@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Alert } from './alerts';
+import type { AlertAckPayload, AlertAckReply, AlertAcked, AlertEscalated, Incident } from './incidents';
 import type { Camera, CameraHealthEvent, CameraRemovedEvent } from './cameras';
 import { AssetsStatus } from './health';
 import type { FeedStatus, VehicleDiff, VehicleSnapshot } from './vehicles';
@@ -41,6 +42,14 @@ export interface ServerToClientEvents {
   'alert:raised': (payload: Alert) => void;
   /** An alert changed (cleared, new snapshot). */
   'alert:updated': (payload: Alert) => void;
+  /** Someone (a liaison, an operator) acknowledged an alert (issue 7). */
+  'alert:acked': (payload: AlertAcked) => void;
+  /** An alert went unacknowledged too long: to operators and the escalation liaisons. */
+  'alert:escalated': (payload: AlertEscalated) => void;
+  /** An incident was created or changed (operators, reviewers, liaisons in scope). */
+  'incident:upsert': (payload: Incident) => void;
+  /** The session behind this socket ended (logout, expiry, user disabled): sign in again. */
+  'auth:expired': () => void;
 }
 
 /** Events clients emit to the server. Every handler validates its payload with the schema. */
@@ -48,6 +57,8 @@ export interface ClientToServerEvents {
   'client:ping': (payload: PingPayload, ack: (reply: PongPayload) => void) => void;
   /** A client that missed a diff (sequence gap) asks for a fresh snapshot. */
   'vehicles:resync': (ack: (snapshot: VehicleSnapshot) => void) => void;
+  /** A liaison or operator acknowledges an alert (validated with AlertAckPayload). */
+  'alert:ack': (payload: AlertAckPayload, ack: (reply: AlertAckReply) => void) => void;
 }
 
 export const SOCKET_PATH = '/socket.io';

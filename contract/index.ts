@@ -1,5 +1,6 @@
 // The one contract between the core and every client (renderer, Electron, tests).
 // It must run anywhere: no `node:*`, no DOM, no Electron (enforced by eslint).
+export * from './alert-routes';
 export * from './alerts';
 export * from './api';
 export * from './auth';
@@ -7,5 +8,9 @@ export * from './cameras';
 export * from './errors';
 export * from './events';
 export * from './health';
+export * from './incidents';
 export * from './shell';
+export * from './technician';
 export * from './vehicles';
+export * from './zones';
+export * from './review';

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { SOCKET_PATH } from '../contract';
 import { checkAssets } from './assets';
 import { alertDeliveryFeature } from './alerts/deliver';
+import { analyticsFeature } from './analytics';
+import { authFeature } from './auth';
 import { AlertStore } from './alerts/store';
 import { camerasFeature } from './cameras';
 import type { Config } from './config';
@@ -14,13 +16,15 @@ import { EventBus } from './events/bus';
 import { feedsFeature } from './feeds/feature';
 import type { CoreContext, Feature, SentinelIo } from './feature';
 import { healthFeature } from './health';
+import { incidentsFeature } from './incidents';
+import { reviewFeature } from './review';
 import { serveConsole } from './http/console';
 import { installErrorHandling } from './http/errors';
 import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
 
 /** Features wired into the core, in order. Each later capability appends its feature. */
-export const FEATURES: readonly Feature[] = [healthFeature, realtimeFeature, feedsFeature, camerasFeature, alertDeliveryFeature];
+export const FEATURES: readonly Feature[] = [authFeature, healthFeature, realtimeFeature, feedsFeature, camerasFeature, alertDeliveryFeature, incidentsFeature, analyticsFeature, reviewFeature];
 
 export interface CoreHandle {
   config: Config;

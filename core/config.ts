@@ -123,6 +123,45 @@ export const ConfigSchema = z.strictObject({
       dir: z.string().min(1).optional(),
     })
     .prefault({}),
+  /** Users, sessions, liaison push and incidents (issue 7): see docs/security.md and docs/incidents.md. */
+  auth: z
+    .strictObject({
+      /** A session ends this long after sign-in... */
+      sessionHours: z.number().positive().max(24 * 30).default(12),
+      /** ...or after this long unused (an open console keeps it alive). */
+      idleMinutes: z.number().positive().max(24 * 60).default(30),
+      /** Failed sign-ins allowed per user name before each attempt must wait (per address: 4x). */
+      freeFailures: z.number().int().min(1).max(100).default(5),
+    })
+    .prefault({}),
+  push: z
+    .strictObject({
+      /** An alert no one acknowledged within this many seconds escalates. */
+      escalateAfterS: z.number().positive().max(3600).default(60),
+    })
+    .prefault({}),
+  incidents: z
+    .strictObject({
+      /** Alerts on the same camera, vehicle or zone within this window join one incident. */
+      mergeWindowS: z.number().min(0).max(24 * 3600).default(300),
+      /** Optional dispatch webhook: each incident change is POSTed, signed with HMAC-SHA256. */
+      webhook: z.strictObject({ url: z.url(), secret: z.string().min(16, 'webhook secret must be at least 16 characters') }).optional(),
+    })
+    .prefault({}),
+  /** Live analytics (issue 5): tracking, zones, alerts. See docs/analytics.md. */
+  analytics: z
+    .strictObject({
+      /** Run the pipeline on cameras with analytics enabled and at least one zone. */
+      enabled: z.boolean().default(true),
+      /** Person detector; default inference.defaultModel. */
+      model: z.string().min(1).optional(),
+      /** A clip classifier (task classify-clip) deciding fights in watch zones; without one, the motion heuristic (docs/analytics.md). */
+      fightModel: z.string().min(1).optional(),
+      /** One occupancy sample per camera at most this often (the console's chart). */
+      sampleEveryS: z.number().min(0.2).max(3600).default(1),
+      occupancyRetentionHours: z.number().positive().max(24 * 90).default(24),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

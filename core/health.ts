@@ -3,16 +3,23 @@ import { schemaVersion } from './db/database';
 import type { Feature } from './feature';
 import { VERSION } from './version';
 
+function relativeTo(dir: string | null, path: string): string {
+  if (dir && path.startsWith(dir)) return path.slice(dir.length).replace(/^[/\\]+/, '') || '.';
+  return path.split(/[/\\]/).pop() ?? path;
+}
+
 export const healthFeature: Feature = {
   name: 'health',
   register(ctx) {
-    ctx.http.get(routes.health.path, async (): Promise<HealthResponse> => ({
+    ctx.http.get(routes.health.path, async (req): Promise<HealthResponse> => ({
       status: 'ok',
       version: VERSION,
       startedAt: ctx.startedAt.toISOString(),
       uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
       database: { schemaVersion: schemaVersion(ctx.db), journalMode: String(ctx.db.pragma('journal_mode', { simple: true })) },
-      assets: ctx.assets,
+      // Health is public (load balancers, the Electron shell): signed out, it says what is
+      // missing but not where the installation keeps its files.
+      assets: req.auth ? ctx.assets : { dir: null, ok: ctx.assets.ok, missing: ctx.assets.missing.map((m) => ({ ...m, path: relativeTo(ctx.assets.dir, m.path) })) },
     }));
   },
 };

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SentinelError } from '../errors';
 import { VERSION } from '../version';
+import { registerAnalyze } from './commands/analyze';
 import { registerDetect } from './commands/detect';
 import { registerEvidence } from './commands/evidence';
 import { registerModels } from './commands/models';
@@ -9,6 +10,8 @@ import { registerServe } from './commands/serve';
 import { registerIngest } from './commands/ingest';
 import { registerProbe } from './commands/probe';
 import { registerSim } from './commands/sim';
+import { registerUsers } from './commands/users';
+import { registerAudit } from './commands/audit';
 
 /**
  * The `sentinel` CLI. Each capability registers its subcommands in its own file under
@@ -29,6 +32,9 @@ export function buildProgram(): Command {
   registerDetect(program);
   registerModels(program);
   registerEvidence(program);
+  registerUsers(program);
+  registerAudit(program);
+  registerAnalyze(program);
   return program;
 }
 

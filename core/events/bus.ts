@@ -1,13 +1,25 @@
 import { EventEmitter } from 'node:events';
-import type { Alert, CameraHealthEvent, FeedStatus, VehicleDiff } from '../../contract';
+import type { Alert, AlertAcked, AlertEscalated, CameraHealthEvent, FeedStatus, VehicleDiff } from '../../contract';
 
 /**
  * In-process domain events. Services publish here; the socket.io layer (and later the
  * incident service) subscribe. Keeps producers (ingest, analytics, feeds) unaware of
  * transports. Each later feature adds its events to this map.
  */
+/** One analysed frame's confirmed tracks (pixels of the analysed frame), for replay overlays. */
+export interface AnalyticsFrameEvent {
+  cameraId: string;
+  /** Capture time, ms since the epoch. */
+  t: number;
+  width: number;
+  height: number;
+  tracks: { id: number; box: [number, number, number, number]; score: number; zones: string[] }[];
+}
+
 export interface DomainEvents {
   'core:shutdown': [];
+  /** Every analysed frame of a live camera (core/analytics -> core/review's detection log). */
+  'analytics:frame': [frame: AnalyticsFrameEvent];
   /** Live fleet changes (core/feeds): alerts on a bus camera follow the bus with these. */
   'vehicles:diff': [diff: VehicleDiff];
   'feeds:status': [feeds: FeedStatus[]];
@@ -17,6 +29,10 @@ export interface DomainEvents {
   'alert:raised': [alert: Alert];
   /** An alert changed: cleared (endedAt set), new snapshot, score. */
   'alert:updated': [alert: Alert];
+  /** Someone acknowledged an alert (core/alerts/deliver.ts): incidents move to acknowledged. */
+  'alert:acked': [ack: AlertAcked];
+  /** An alert went unacknowledged too long, or an operator escalated it. */
+  'alert:escalated': [event: AlertEscalated];
 }
 
 export class EventBus {

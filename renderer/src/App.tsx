@@ -1,23 +1,44 @@
 import { useCallback, useState } from 'react';
+import { AlertQueue } from './alerts/AlertQueue';
+import { AuthGate, UserMenu } from './auth/AuthGate';
+import { useSession } from './auth/session';
+import { IncidentQueue } from './incidents/IncidentQueue';
+import { LiaisonView } from './liaison/LiaisonView';
 import { CameraPanel } from './cameras/CameraPanel';
 import { useConnection } from './client/CoreProvider';
 import { FeedStatusItem } from './map/FeedStatusItem';
 import { MapView } from './map/MapView';
 import { useFleet } from './map/useFleet';
 import { AssetsDialog, ShortcutsDialog } from './shell/Dialogs';
-import { EmptyState } from './shell/EmptyState';
 import { useGlobalShortcuts } from './shell/keyboard';
 import { Region } from './shell/Region';
 import { StatusBar } from './shell/StatusBar';
+import { ReviewWorkspace } from './review/ReviewWorkspace';
+import { TechnicianWorkspace, useWorkspace, WorkspaceTabs } from './technician/workspace';
 
 type DialogId = 'shortcuts' | 'assets' | null;
+
+/**
+ * Signed out: the sign-in (or first-run set-up) screen. Signed in: the console for the role.
+ */
+export function App() {
+  // Liaisons get their own view (any browser); everyone else the operator layout, with what
+  // their role may not do hidden (the core enforces it regardless).
+  return <AuthGate>{(user) => (user.role === 'liaison' ? <LiaisonRoot /> : <OperatorConsole />)}</AuthGate>;
+}
+
+function LiaisonRoot() {
+  const session = useSession();
+  return <LiaisonView user={session.user} onSignOut={session.signOut} />;
+}
 
 /**
  * The operator layout: the map takes most of the screen, the alert queue sits on the right
  * (the operator's work list), the camera panel below the map, the status bar at the bottom.
  * Each region is a slot that a feature fills with its component.
  */
-export function App() {
+function OperatorConsole() {
+  const session = useSession();
   const conn = useConnection();
   const fleet = useFleet();
   const [dialog, setDialog] = useState<DialogId>(null);
@@ -29,6 +50,7 @@ export function App() {
     });
   }, []);
   useGlobalShortcuts(toggleHelp, escape);
+  const workspace = useWorkspace(session.user.role);
   const online = conn.status === 'connected';
 
   return (
@@ -39,27 +61,37 @@ export function App() {
           Sentinel
         </span>
         <span className="muted">CTA control center</span>
+        <WorkspaceTabs workspace={workspace} />
         <span className="spacer" />
         <button type="button" className="ghost-button" onClick={toggleHelp} title="Keyboard shortcuts (?)">
           Shortcuts <kbd>?</kbd>
         </button>
+        <UserMenu user={session.user} onSignOut={session.signOut} />
       </header>
       {!online && conn.status !== 'connecting' && (
         <div className="banner banner-bad" role="alert" data-testid="disconnected-banner">
           Connection to the Sentinel core lost. What you see may be out of date; reconnecting automatically…
         </div>
       )}
-      <main className="layout">
+      {/* Hidden, not unmounted: the map keeps its WebGL context while a technician works. */}
+      <main className="layout" hidden={workspace.current !== 'operations'}>
         <Region id="map" title="Live map" className="area-map">
           <MapView fleet={fleet} />
         </Region>
         <Region id="alerts" title="Alert queue" className="area-alerts">
-          <EmptyState title="No open alerts">New alerts arrive here, newest first.</EmptyState>
+          {session.user.role === 'technician' ? null : <IncidentQueue role={session.user.role} />}
+          <AlertQueue />
         </Region>
         <Region id="cameras" title="Cameras" className="area-cameras">
           <CameraPanel />
         </Region>
       </main>
+      {workspace.current === 'cameras' && <TechnicianWorkspace />}
+      {workspace.current === 'review' && (
+        <main className="workspace-main">
+          <ReviewWorkspace role={session.user.role} />
+        </main>
+      )}
       <StatusBar onAssets={() => setDialog('assets')}>
         <FeedStatusItem fleet={fleet} />
       </StatusBar>

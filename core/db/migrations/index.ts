@@ -2,9 +2,13 @@ import { m0001 } from './0001_init';
 import { m0002 } from './0002_cameras';
 import { m0003 } from './0003_recordings';
 import { m0004 } from './0004_alerts';
+import { m0005 } from './0005_analytics';
+import { m0006 } from './0006_auth_audit';
+import { m0007 } from './0007_incidents';
+import { m0008 } from './0008_review';
 import type { Migration } from './types';
 
 export type { Migration };
 
 /** All migrations in order. A new one takes the next number and is appended here. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008];

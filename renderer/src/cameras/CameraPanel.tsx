@@ -1,8 +1,10 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { cameraPath, cameraRoutes, type Camera, type CameraMount, type CameraState } from '../../../contract';
 import { EmptyState } from '../shell/EmptyState';
+import { OPEN_CAMERA_EVENT } from '../shell/events';
 import './cameras.css';
 import { useCameras } from './useCameras';
+import { clockTime } from '../shell/time';
 
 const STATE_LABEL: Record<CameraState, string> = {
   live: 'Live',
@@ -130,8 +132,8 @@ export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () 
           <Row label="Frames · dropped · reconnects">
             {h.frames} · {h.dropped} · {h.reconnects}
           </Row>
-          <Row label="Last frame">{h.lastFrameAt ? new Date(h.lastFrameAt).toLocaleTimeString() : '—'}</Row>
-          <Row label="Since">{new Date(h.since).toLocaleTimeString()}</Row>
+          <Row label="Last frame">{h.lastFrameAt ? clockTime(h.lastFrameAt) : '—'}</Row>
+          <Row label="Since">{clockTime(h.since)}</Row>
           {h.lastError && <Row label="Last error">{h.lastError}</Row>}
         </dl>
       </div>
@@ -145,6 +147,16 @@ export function CameraPanel() {
   const [openId, setOpenId] = useState<string | null>(null);
   const list = useMemo(() => [...cameras.values()].sort((a, b) => a.name.localeCompare(b.name)), [cameras]);
   const open = openId ? cameras.get(openId) : undefined;
+  // "O" in the incident queue opens the incident's camera here (a window event keeps the
+  // two panels independent of each other).
+  useEffect(() => {
+    const onOpen = (e: Event): void => {
+      const id = (e as CustomEvent<{ cameraId?: unknown }>).detail?.cameraId;
+      if (typeof id === 'string') setOpenId(id);
+    };
+    window.addEventListener(OPEN_CAMERA_EVENT, onOpen);
+    return () => window.removeEventListener(OPEN_CAMERA_EVENT, onOpen);
+  }, []);
   if (open) return <CameraDetail camera={open} onClose={() => setOpenId(null)} />;
   if (loaded && list.length === 0) return <EmptyState title="No cameras registered">A technician registers cameras; live tiles appear here.</EmptyState>;
   if (!loaded) return <EmptyState title="Loading cameras…" />;

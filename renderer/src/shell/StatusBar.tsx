@@ -1,8 +1,8 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useConnection } from '../client/CoreProvider';
 import type { ConnectionState } from '../client/connection';
+import { clockTime } from './time';
 
-const chicagoTime = new Intl.DateTimeFormat('en-US', { timeZone: 'America/Chicago', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
 function useNow(intervalMs: number): number {
   const [now, setNow] = useState(() => Date.now());
@@ -49,7 +49,7 @@ export function StatusBar({ children, onAssets }: { children?: ReactNode; onAsse
       )}
       {c.hello && <span className="status-item muted">core {c.hello.version}</span>}
       <span className="status-item clock" title="Chicago time">
-        {chicagoTime.format(now)} CT
+        {clockTime(now)} CT
       </span>
     </footer>
   );

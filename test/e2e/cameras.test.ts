@@ -1,0 +1,63 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { discoverAssetsDir } from '../../core/config';
+import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+
+const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
+
+/**
+ * Issue 3's "done when": `sentinel serve --demo` shows live tiles for the demo cameras.
+ * The demo cameras are the real GStreamer RTSP simulator serving the assets' footage; the
+ * tiles are the core's real snapshots. Also checks that a camera's password never reaches
+ * the page.
+ */
+describe.skipIf(!hasChromium || !assets)('camera tiles in Chromium (skipped: needs /usr/bin/chromium and the assets pack)', () => {
+  let browser: Browser;
+  let core: RunningServe;
+
+  beforeAll(async () => {
+    core = await startServe({ args: ['--demo'] });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await core?.stop();
+  });
+
+  it('shows every demo camera live with a real picture; a tile opens the camera detail', async () => {
+    // A camera with credentials, registered through the API like a technician would.
+    const secret = 'Pl4tform@pw:%x';
+    const res = await core.api('/api/v1/cameras', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Locked camera', url: 'rtsp://127.0.0.1:9/unreachable', username: 'tech', password: secret, analyticsEnabled: false }),
+    });
+    expect(res.status).toBe(201);
+
+    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
+    const tiles = page.getByTestId('camera-tile');
+    await expect.poll(() => tiles.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
+    const demoNames = ['Clark/Lake platform (demo)', 'Jackson Blue Line entrance (demo)', 'Bus 1234 operator cab (demo)', 'Railcar 5001 interior (demo)'];
+    for (const name of demoNames) {
+      const tile = page.getByRole('button', { name: new RegExp(`^${name.replace(/[()/]/g, '\\$&')}: Live`) });
+      await expect.poll(() => tile.count(), { timeout: 45_000 }).toBe(1);
+      // The snapshot is a decoded picture, not a broken image.
+      await expect.poll(() => tile.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 20_000 }).toBeGreaterThan(100);
+    }
+    const locked = page.getByRole('button', { name: /^Locked camera: / });
+    await expect.poll(() => locked.getAttribute('aria-label'), { timeout: 30_000 }).not.toMatch(/Live$/);
+    await screenshot(page, 'cameras-demo-tiles');
+
+    await page.getByRole('button', { name: /^Clark\/Lake platform \(demo\): Live/ }).click();
+    const detail = page.getByTestId('camera-detail');
+    await expect.poll(() => detail.isVisible()).toBe(true);
+    await expect.poll(() => detail.textContent()).toMatch(/Clark\/Lake platform/);
+    await screenshot(page, 'cameras-detail');
+
+    // The password is nowhere in the page (DOM or anything the page fetched into it).
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.content()).not.toContain(encodeURIComponent(secret));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
