@@ -5,7 +5,7 @@ import type { CameraHealth, CameraState } from '../../contract/cameras';
 import { Backoff } from './backoff';
 import { describeFfmpegError } from './ffmpeg-errors';
 import { FrameSlot } from './frame-slot';
-import { spawnTied, stopChild } from './process';
+import { rtspInputArgs, spawnTied, stopChild } from './process';
 import { rtspDescribe } from './rtsp-describe';
 
 export interface SupervisorOptions {
@@ -174,17 +174,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       '-nostats',
       '-loglevel',
       'info',
-      '-rtsp_transport',
-      'tcp',
-      // Socket I/O timeout (µs): a camera that stops answering ends the session instead of hanging it.
-      '-timeout',
-      String(Math.max(2_000_000, this.opts.stallTimeoutMs * 1000)),
-      // Live RTSP needs little probing (the SDP carries SPS/PPS); ffmpeg's defaults (5 s)
-      // would delay the first frame of every (re)connect by seconds. Measured: ~1.2 s vs ~3.5 s.
-      '-analyzeduration',
-      '300000',
-      '-probesize',
-      '500000',
+      ...rtspInputArgs(this.opts.stallTimeoutMs),
       '-reinit_filter',
       '0',
       '-i',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Backoff } from '../ingest/backoff';
 import { describeFfmpegError } from '../ingest/ffmpeg-errors';
-import { spawnTied, stopChild } from '../ingest/process';
+import { rtspInputArgs, spawnTied, stopChild } from '../ingest/process';
 import { rtspDescribe } from '../ingest/rtsp-describe';
 
 export interface RecordedSegment {
@@ -114,14 +114,7 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
       '-nostats',
       '-loglevel',
       'error',
-      '-rtsp_transport',
-      'tcp',
-      '-timeout',
-      String(Math.max(2_000_000, this.opts.stallTimeoutMs * 1000)),
-      '-analyzeduration',
-      '300000',
-      '-probesize',
-      '500000',
+      ...rtspInputArgs(this.opts.stallTimeoutMs),
       '-i',
       this.url(),
       '-map',

@@ -4,51 +4,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
-import yazl from 'yazl';
+import { readZip as readAll, rewriteZip as rewrite } from '../../test/support/zip';
 import { buildEvidencePackage, loadOrCreateSigningKey, verifyEvidencePackage, type EvidenceEntry } from './index';
 
 const dir = mkdtempSync(join(tmpdir(), 'evidence-'));
 const key = loadOrCreateSigningKey(join(dir, 'data'));
-
-async function readAll(file: string): Promise<{ name: string; data: Buffer }[]> {
-  const zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(file, { lazyEntries: true }, (e, z) => (e || !z ? rej(e) : res(z))));
-  const out: { name: string; data: Buffer }[] = [];
-  await new Promise<void>((res, rej) => {
-    zip.on('end', () => res());
-    zip.on('error', rej);
-    zip.on('entry', (en: yauzl.Entry) =>
-      zip.openReadStream(en, (e, s) => {
-        if (e || !s) return rej(e);
-        const chunks: Buffer[] = [];
-        s.on('data', (c: Buffer) => chunks.push(c));
-        s.on('end', () => {
-          out.push({ name: en.fileName, data: Buffer.concat(chunks) });
-          zip.readEntry();
-        });
-      }),
-    );
-    zip.readEntry();
-  });
-  return out;
-}
-
-/** Rewrites a package entry by entry (what someone tampering with it would do). */
-async function rewrite(src: string, dst: string, edit: (entries: { name: string; data: Buffer }[]) => { name: string; data: Buffer }[]): Promise<void> {
-  const entries = edit(await readAll(src));
-  const z = new yazl.ZipFile();
-  for (const e of entries) z.addBuffer(e.data, e.name);
-  z.end();
-  await new Promise<void>((res, rej) => {
-    const chunks: Buffer[] = [];
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => {
-      writeFileSync(dst, Buffer.concat(chunks));
-      res();
-    });
-    z.outputStream.on('error', rej);
-  });
-}
 
 // A real clip-like file: an MP4 made by ffmpeg from a test pattern (no shared assets needed).
 const clip = join(dir, 'clip.mp4');

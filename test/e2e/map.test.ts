@@ -110,12 +110,14 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
     // The map recentres on the bus (it was off-centre when clicked) and stays with it.
     await expect.poll(() => offset(clicked!), { timeout: 10_000 }).toBeLessThan(0.0005);
 
-    // Filter to one rail line: only its trains stay on the map.
+    // Filter to one rail line: only its trains stay on the map. Stop following first: a
+    // follow still on would pull the view back to the bus, away from the rail lines.
+    await page.getByTestId('follow-vehicle').click();
+    await expect.poll(() => page.getByTestId('follow-vehicle').getAttribute('aria-pressed')).toBe('false');
     await page.evaluate(() => {
       const h = (globalThis as unknown as { sentinelMap: { map: { jumpTo(o: { center: [number, number]; zoom: number }): void } } }).sentinelMap;
       h.map.jumpTo({ center: [-87.68, 41.84], zoom: 10.3 });
     });
-    await page.getByTestId('follow-vehicle').click();
     await page.getByTestId('filter-line').selectOption('Red');
     await expect
       .poll(

@@ -3,40 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
-import yazl from 'yazl';
 import { Camera } from '../../contract';
 import { discoverAssetsDir } from '../../core/config';
 import { createAndLogin, type SignedIn } from '../support/auth';
+import { rewriteZip } from '../support/zip';
 import { hasChromium, launchChromium, openPage, runSentinel, screenshot, startServe, type RunningServe } from './harness';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Rewrites one file inside a ZIP, as someone tampering with a package would. */
-async function tamper(src: string, dst: string, name: string): Promise<void> {
-  const zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(src, { lazyEntries: true }, (e, z) => (e || !z ? rej(e) : res(z))));
-  const out = new yazl.ZipFile();
-  await new Promise<void>((res, rej) => {
-    zip.on('end', res).on('error', rej);
-    zip.on('entry', (en: yauzl.Entry) =>
-      zip.openReadStream(en, (e, s) => {
-        if (e || !s) return rej(e);
-        const c: Buffer[] = [];
-        s.on('data', (b: Buffer) => c.push(b)).on('end', () => {
-          const data = Buffer.concat(c);
-          out.addBuffer(en.fileName === name ? Buffer.concat([data, Buffer.from(' ')]) : data, en.fileName);
-          zip.readEntry();
-        });
-      }),
-    );
-    zip.readEntry();
-  });
-  out.end();
-  const chunks: Buffer[] = [];
-  await new Promise<void>((res) => out.outputStream.on('data', (b: Buffer) => chunks.push(b)).on('end', res));
-  writeFileSync(dst, Buffer.concat(chunks));
-}
 
 /**
  * Issue 8's reviewer path in Chromium: an incident on a demo camera (real RTSP simulator,
@@ -112,7 +86,7 @@ describe.skipIf(!hasChromium || !assets)('reviewer replay and evidence export in
     const ok = await runSentinel(['evidence', 'verify', file, '--key', pem]);
     expect(ok.code, ok.stderr).toBe(0);
     const tampered = file.replace('.zip', '-tampered.zip');
-    await tamper(file, tampered, 'detections.json');
+    await rewriteZip(file, tampered, (es) => es.map((e) => (e.name === 'detections.json' ? { ...e, data: Buffer.concat([e.data, Buffer.from(' ')]) } : e)));
     const bad = await runSentinel(['evidence', 'verify', tampered, '--key', pem]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/detections\.json was altered/);

@@ -1,30 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
-import yazl from 'yazl';
 import { buildEvidencePackage, loadOrCreateSigningKey } from '../../core/evidence';
 import { runSentinel, tempDir } from '../support/serve';
-
-async function entriesOf(file: string): Promise<{ name: string; data: Buffer }[]> {
-  const zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(file, { lazyEntries: true }, (e, z) => (e || !z ? rej(e) : res(z))));
-  const out: { name: string; data: Buffer }[] = [];
-  await new Promise<void>((res, rej) => {
-    zip.on('end', res).on('error', rej);
-    zip.on('entry', (en: yauzl.Entry) =>
-      zip.openReadStream(en, (e, s) => {
-        if (e || !s) return rej(e);
-        const c: Buffer[] = [];
-        s.on('data', (b: Buffer) => c.push(b)).on('end', () => {
-          out.push({ name: en.fileName, data: Buffer.concat(c) });
-          zip.readEntry();
-        });
-      }),
-    );
-    zip.readEntry();
-  });
-  return out;
-}
+import { rewriteZip } from '../support/zip';
 
 describe('sentinel evidence verify / key', () => {
   it('exits 0 for an intact package and 1 naming the altered file for a tampered one', async () => {
@@ -54,13 +33,8 @@ describe('sentinel evidence verify / key', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/OK — 2 files match the manifest/);
 
-    const z = new yazl.ZipFile();
-    for (const e of await entriesOf(pkg)) z.addBuffer(e.name === 'snapshots/a.jpg' ? Buffer.from([0xff, 0xd8, 0x00, 0xff, 0xd9]) : e.data, e.name);
-    z.end();
-    const chunks: Buffer[] = [];
-    await new Promise<void>((res) => z.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', res));
     const tampered = join(dir, 'tampered.zip');
-    writeFileSync(tampered, Buffer.concat(chunks));
+    await rewriteZip(pkg, tampered, (es) => es.map((e) => (e.name === 'snapshots/a.jpg' ? { ...e, data: Buffer.from([0xff, 0xd8, 0x00, 0xff, 0xd9]) } : e)));
 
     const bad = await runSentinel(['evidence', 'verify', tampered]);
     expect(bad.code).toBe(1);

@@ -1,9 +1,10 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
-import { cameraPath, cameraRoutes, type Camera, type CameraMount, type CameraState } from '../../../contract';
+import type { Camera, CameraMount, CameraState } from '../../../contract';
 import { EmptyState } from '../shell/EmptyState';
 import { OPEN_CAMERA_EVENT } from '../shell/events';
 import './cameras.css';
 import { useCameras } from './useCameras';
+import { useLiveSnapshot } from './useLiveSnapshot';
 import { clockTime } from '../shell/time';
 
 const STATE_LABEL: Record<CameraState, string> = {
@@ -35,25 +36,7 @@ export function mountLabel(m: CameraMount): string {
  * so a tile never flashes empty between frames.
  */
 function LiveImage({ camera, className }: { camera: Camera; className: string }) {
-  const live = camera.health.state === 'live' || camera.health.state === 'stalled';
-  const [src, setSrc] = useState<string | null>(null);
-  useEffect(() => {
-    if (!live) return;
-    let stop = false;
-    const base = cameraPath(cameraRoutes.cameraSnapshot.path, camera.id);
-    const load = (): void => {
-      const img = new Image();
-      const url = `${base}?t=${Date.now()}`;
-      img.onload = () => !stop && setSrc(url);
-      img.src = url;
-    };
-    load();
-    const timer = setInterval(load, 1000);
-    return () => {
-      stop = true;
-      clearInterval(timer);
-    };
-  }, [camera.id, live]);
+  const { src, live } = useLiveSnapshot(camera, 1000);
   if (!src) return <div className={`${className} cam-noimage`}>{live ? 'Waiting for the first frame…' : STATE_LABEL[camera.health.state]}</div>;
   return <img className={className} src={src} alt={`Live view of ${camera.name}`} />;
 }

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useId, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
-import { cameraPath, cameraRoutes, type Camera } from '../../../contract';
+import type { Camera } from '../../../contract';
 import { ZoneKind, type Point } from '../../../contract/zones';
 import { ApiError, call } from '../client/api';
 import { clampPoint, labelAnchor, movePoint, nextZoneId, removePoint, splitEdge, zoneIndexOfField, zoneProblems, type DraftZone } from './zoneEdit';
+import { useLiveSnapshot } from '../cameras/useLiveSnapshot';
 
 const KIND_LABEL: Record<ZoneKind, string> = { crowding: 'Crowding (capacity)', operator: 'Operator protected area', watch: 'Watch (fights)' };
 const KIND_COLOR: Record<ZoneKind, string> = { crowding: '#f5a524', operator: '#e5484d', watch: '#00a1de' };
@@ -15,35 +16,7 @@ const CLOSE_PX = 12;
  * stage's aspect ratio.
  */
 function useSnapshot(camera: Camera): { src: string | null; size: [number, number] | null; failed: boolean } {
-  const [src, setSrc] = useState<string | null>(null);
-  const [size, setSize] = useState<[number, number] | null>(null);
-  const [failed, setFailed] = useState(false);
-  // Only a camera with frames has a snapshot; asking otherwise is a 503 the browser logs.
-  const live = camera.health.state === 'live' || camera.health.state === 'stalled';
-  useEffect(() => {
-    if (!live) return;
-    let stop = false;
-    const base = cameraPath(cameraRoutes.cameraSnapshot.path, camera.id);
-    const load = (): void => {
-      const img = new Image();
-      const url = `${base}?t=${Date.now()}`;
-      img.onload = () => {
-        if (stop) return;
-        setSrc(url);
-        setSize([img.naturalWidth, img.naturalHeight]);
-        setFailed(false);
-      };
-      img.onerror = () => !stop && setFailed(true);
-      img.src = url;
-    };
-    load();
-    const timer = setInterval(load, 2000);
-    return () => {
-      stop = true;
-      clearInterval(timer);
-    };
-  }, [camera.id, live]);
-  return { src, size, failed: failed || !live };
+  return useLiveSnapshot(camera, 2000);
 }
 
 /** Pixel size of an element, following resizes. */
