@@ -12,45 +12,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { attrInt, attrInts, FLOAT, INT64, model, msg, node, str, tensor, valueInfo } from '../analytics/inference/onnx-writer';
 
-// --- minimal protobuf writer -------------------------------------------------------------
-function varint(n: number | bigint): number[] {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out: number[] = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) b |= 0x80;
-    out.push(b);
-  } while (v > 0n);
-  return out;
-}
-const key = (field: number, wire: number): number[] => varint((field << 3) | wire);
-const int = (field: number, v: number): number[] => [...key(field, 0), ...varint(v)];
-const bytes = (field: number, b: Uint8Array | number[]): number[] => [...key(field, 2), ...varint(b.length), ...b];
-const str = (field: number, s: string): number[] => bytes(field, [...new TextEncoder().encode(s)]);
-const msg = (field: number, parts: number[][]): number[] => bytes(field, parts.flat());
-
-
-// --- ONNX messages (field numbers from onnx.proto) ----------------------------------------
-const FLOAT = 1;
-const INT64 = 7;
-function tensor(name: string, dims: number[], dataType: number, raw: Uint8Array): number[][] {
-  return [...dims.map((d) => int(1, d)), int(2, dataType), str(8, name), bytes(9, raw)];
-}
-function valueInfo(field: number, name: string, shape: number[]): number[] {
-  const dims = shape.map((d) => msg(1, [int(1, d)]));
-  return msg(field, [str(1, name), msg(2, [msg(1, [int(1, FLOAT), msg(2, dims)])])]);
-}
-function attrInts(name: string, values: number[]): number[] {
-  return msg(5, [str(1, name), int(20, 7), ...values.map((v) => int(8, v))]);
-}
-function attrInt(name: string, v: number): number[] {
-  return msg(5, [str(1, name), int(20, 2), int(3, v)]);
-}
-function node(op: string, inputs: string[], outputs: string[], name: string, attrs: number[][] = []): number[] {
-  return msg(1, [...inputs.map((i) => str(1, i)), ...outputs.map((o) => str(2, o)), str(3, name), str(4, op), ...attrs]);
-}
 
 export const TINY_SIZE = 32;
 const ANCHORS = 16 + 4 + 1;
@@ -84,8 +47,7 @@ export function buildTinyDetector(): Uint8Array {
     valueInfo(11, 'images', [1, 3, TINY_SIZE, TINY_SIZE]),
     valueInfo(12, 'output', [1, ANCHORS, COLS]),
   ];
-  const model = [int(1, 8), str(2, 'sentinel-tools'), str(3, '1'), msg(7, graph), msg(8, [str(1, ''), int(2, 13)])];
-  return new Uint8Array(model.flat());
+  return model('sentinel-tools', graph);
 }
 
 export const TINY_DIR = fileURLToPath(new URL('../models/tiny/', import.meta.url));
