@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { CameraHealth, CameraState } from '../../contract/cameras';
+import { withCredentials, type CameraHealth, type CameraState } from '../../contract/cameras';
 import { Backoff } from './backoff';
 import { describeFfmpegError } from './ffmpeg-errors';
 import { FrameSlot } from './frame-slot';
@@ -159,12 +159,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private urlWithCredentials(): string {
-    const { username, password } = this.opts;
-    if (!username && !password) return this.opts.url;
-    const u = new URL(this.opts.url);
-    u.username = encodeURIComponent(username ?? '');
-    u.password = encodeURIComponent(password ?? '');
-    return u.toString();
+    return withCredentials(this.opts.url, this.opts.username, this.opts.password);
   }
 
   private ffmpegArgs(): string[] {

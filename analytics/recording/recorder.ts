@@ -7,6 +7,7 @@ import { Backoff } from '../ingest/backoff';
 import { describeFfmpegError } from '../ingest/ffmpeg-errors';
 import { rtspInputArgs, spawnTied, stopChild } from '../ingest/process';
 import { rtspDescribe } from '../ingest/rtsp-describe';
+import { withCredentials } from '../../contract/cameras';
 
 export interface RecordedSegment {
   cameraId: string;
@@ -76,12 +77,7 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
   }
 
   private url(): string {
-    const { username, password } = this.opts;
-    if (!username && !password) return this.opts.url;
-    const u = new URL(this.opts.url);
-    u.username = encodeURIComponent(username ?? '');
-    u.password = encodeURIComponent(password ?? '');
-    return u.toString();
+    return withCredentials(this.opts.url, this.opts.username, this.opts.password);
   }
 
   private async run(): Promise<void> {

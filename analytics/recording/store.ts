@@ -3,15 +3,8 @@ import { rmSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { RecordedSegment } from './recorder';
 
-export interface SegmentRow {
-  id: number;
-  cameraId: string;
-  path: string;
-  startMs: number;
-  endMs: number;
-  bytes: number;
-  session: number;
-}
+/** A recorded segment as stored, with its row id. */
+export type SegmentRow = RecordedSegment & { id: number };
 
 export interface RetentionPolicy {
   /** Segments older than this are deleted. */

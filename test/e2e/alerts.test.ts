@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { discoverAssetsDir } from '../../core/config';
-import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+import { demoConsole, hasChromium, openPage, screenshot } from './harness';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const ready = hasChromium && assets !== null && existsSync(join(assets, 'models', 'yolox_nano.onnx')) && existsSync(join(assets, 'media', 'worker-zone-detection.gif'));
@@ -14,20 +13,10 @@ const ready = hasChromium && assets !== null && existsSync(join(assets, 'models'
  * raise reach the console's queue with their snapshot; crowding shows its occupancy chart.
  */
 describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromium and the assets pack with yolox_nano.onnx)', () => {
-  let browser: Browser;
-  let core: RunningServe;
-
-  beforeAll(async () => {
-    core = await startServe({ args: ['--demo'] });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await core?.stop();
-  });
+  const env = demoConsole();
 
   it('shows real alerts from the demo cameras, newest first, with snapshot, chart and keyboard selection', async () => {
-    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
+    const { page, errors } = await openPage(env.browser, env.core.url, undefined, { token: env.core.token });
     const items = page.getByTestId('alert-item');
     // The operator-cab footage (a worker walking into the zone) and the railcar (four people
     // seated, capacity 4) both raise within seconds of the cameras going live.

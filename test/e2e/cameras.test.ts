@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { discoverAssetsDir } from '../../core/config';
-import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+import { demoConsole, hasChromium, openPage, screenshot } from './harness';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 
@@ -12,29 +11,19 @@ const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
  * the page.
  */
 describe.skipIf(!hasChromium || !assets)('camera tiles in Chromium (skipped: needs /usr/bin/chromium and the assets pack)', () => {
-  let browser: Browser;
-  let core: RunningServe;
-
-  beforeAll(async () => {
-    core = await startServe({ args: ['--demo'] });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await core?.stop();
-  });
+  const env = demoConsole();
 
   it('shows every demo camera live with a real picture; a tile opens the camera detail', async () => {
     // A camera with credentials, registered through the API like a technician would.
     const secret = 'Pl4tform@pw:%x';
-    const res = await core.api('/api/v1/cameras', {
+    const res = await env.core.api('/api/v1/cameras', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Locked camera', url: 'rtsp://127.0.0.1:9/unreachable', username: 'tech', password: secret, analyticsEnabled: false }),
     });
     expect(res.status).toBe(201);
 
-    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
+    const { page, errors } = await openPage(env.browser, env.core.url, undefined, { token: env.core.token });
     const tiles = page.getByTestId('camera-tile');
     await expect.poll(() => tiles.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
     const demoNames = ['Clark/Lake platform (demo)', 'Jackson Blue Line entrance (demo)', 'Bus 1234 operator cab (demo)', 'Railcar 5001 interior (demo)'];

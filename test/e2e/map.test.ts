@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { discoverAssetsDir } from '../../core/config';
-import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+import { demoConsole, hasChromium, openPage, screenshot, startServe } from './harness';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 
@@ -42,21 +42,10 @@ async function renderedVehicles(page: Page, layers: string[]): Promise<Rendered[
 }
 
 describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped: needs /usr/bin/chromium and the assets pack)', () => {
-  let browser: Browser;
-  let core: RunningServe;
-
-  beforeAll(async () => {
-    // A fast demo fleet so the test sees movement within seconds.
-    core = await startServe({ args: ['--demo'] });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await core?.stop();
-  });
+  const env = demoConsole();
 
   it('shows the demo fleet over the Chicago basemap; clicking a vehicle shows its details', async () => {
-    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
+    const { page, errors } = await openPage(env.browser, env.core.url, undefined, { token: env.core.token });
     await expect.poll(() => page.getByTestId('map').getAttribute('data-ready'), { timeout: 30_000 }).toBe('true');
     await expect.poll(() => page.getByTestId('feed-status').first().getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
     expect(await page.getByTestId('feed-status').first().textContent()).toMatch(/Demo fleet: 1[5-9]\d\d vehicles/);
@@ -146,7 +135,7 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
     writeFileSync(config, JSON.stringify({ feeds: { trainTracker: { apiKey: 'test-key-not-shown', baseUrl: `http://127.0.0.1:${deadPort}/api/1.0`, intervalS: 5 } } }));
     const outage = await startServe({ args: ['--demo', '--config', config] });
     try {
-      const { page, errors } = await openPage(browser, outage.url, undefined, { token: outage.token });
+      const { page, errors } = await openPage(env.browser, outage.url, undefined, { token: outage.token });
       const tt = page.locator('[data-testid="feed-status"][data-feed="train-tracker"]');
       await expect.poll(() => tt.getAttribute('data-state'), { timeout: 30_000 }).toBe('outage');
       expect(await tt.textContent()).toMatch(/^Train Tracker: outage \(\d+ failed calls: .+\); showing last positions$/);
@@ -162,7 +151,7 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
   });
 
   it('applies vehicle updates as diffs: a rendered train moves without a full redraw', async () => {
-    const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
+    const { page, errors } = await openPage(env.browser, env.core.url, undefined, { token: env.core.token });
     await expect.poll(() => page.getByTestId('map').getAttribute('data-ready'), { timeout: 30_000 }).toBe('true');
     await expect.poll(async () => (await renderedVehicles(page, ['trains'])).length, { timeout: 30_000 }).toBeGreaterThan(20);
     // Count updateData and setData calls on the vehicle sources from here on.

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SESSION_COOKIE } from '../../contract';
-import { REPO_ROOT } from './serve';
+import { afterAll, beforeAll } from 'vitest';
+import { REPO_ROOT, startServe, type RunningServe } from './serve';
 
 export const CHROMIUM = process.env.SENTINEL_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -51,4 +52,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(ARTIFACTS_DIR, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+/**
+ * For a describe block of console tests on the demo: starts `sentinel serve --demo` (signed in
+ * as the test admin) and Chromium before all its tests, and stops both after. Read `core` and
+ * `browser` inside the tests (they are set by then).
+ */
+export function demoConsole(args: string[] = []): { core: RunningServe; browser: Browser } {
+  const env = {} as { core: RunningServe; browser: Browser };
+  beforeAll(async () => {
+    env.core = await startServe({ args: ['--demo', ...args] });
+    env.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.core?.stop();
+  });
+  return env;
 }
