@@ -57,8 +57,14 @@ export class ReviewStore {
     return (this.db.prepare('SELECT * FROM review_notes WHERE incident_id = ? ORDER BY at').all(incidentId) as { id: string; incident_id: string; author: string; text: string; at: string }[]).map((r) => ({ id: r.id, incidentId: r.incident_id, author: r.author, text: r.text, at: r.at }));
   }
 
+  /** Every verdict by incident id, in one query (lists and precision need them all). */
+  private verdictMap(): Map<string, Verdict> {
+    return new Map((this.db.prepare('SELECT * FROM verdicts').all() as VerdictRow[]).map((r) => [r.incident_id, toVerdict(r)]));
+  }
+
   /** Filters the incidents (already read by the caller) and attaches verdicts. */
   filter(incidents: Incident[], q: ReviewListQuery): { incident: Incident; verdict: Verdict | null }[] {
+    const verdicts = this.verdictMap();
     const from = q.from ? Date.parse(q.from) : -Infinity;
     const to = q.to ? Date.parse(q.to) : Infinity;
     const out: { incident: Incident; verdict: Verdict | null }[] = [];
@@ -69,7 +75,7 @@ export class ReviewStore {
       if (q.state && inc.state !== q.state) continue;
       if (q.district && inc.scope.district !== q.district) continue;
       if (q.line && !inc.scope.lines.includes(q.line) && !inc.scope.routes.includes(q.line)) continue;
-      const v = this.verdict(inc.id);
+      const v = verdicts.get(inc.id) ?? null;
       if (q.verdict === 'none' ? v !== null : q.verdict ? v?.verdict !== q.verdict : false) continue;
       out.push({ incident: inc, verdict: v });
       if (out.length >= (q.limit ?? 500)) break;
@@ -80,9 +86,10 @@ export class ReviewStore {
   /** Per rule: reviewed true / (true + false). A rule nobody reviewed has no precision yet. */
   precision(incidents: Incident[]): PrecisionReport {
     const counts = new Map(AlertKind.options.map((k) => [k, { t: 0, f: 0, u: 0 }]));
+    const verdicts = this.verdictMap();
     for (const inc of incidents) {
       const c = counts.get(inc.kind)!;
-      const v = this.verdict(inc.id);
+      const v = verdicts.get(inc.id);
       if (!v) c.u++;
       else if (v.verdict === 'true-alarm') c.t++;
       else c.f++;
