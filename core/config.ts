@@ -239,14 +239,19 @@ function readConfigFile(file: string): unknown {
   }
 }
 
-function envPort(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env.SENTINEL_PORT;
+function envPort(env: NodeJS.ProcessEnv, name = 'SENTINEL_PORT', min = 0): number | undefined {
+  const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new SentinelError(`environment variable SENTINEL_PORT="${raw}" is not a port number (0-65535)`, 'validation_failed', 'SENTINEL_PORT');
+  if (!Number.isInteger(n) || n < min || n > 65535) {
+    throw new SentinelError(`environment variable ${name}="${raw}" is not a port number (${min}-65535)`, 'validation_failed', name);
   }
   return n;
+}
+
+/** SENTINEL_DEMO_RTSP_PORT: lets two demo cores on one machine (tests, two checkouts) each run their own simulator. */
+function envDemoRtspPort(env: NodeJS.ProcessEnv): number | undefined {
+  return envPort(env, 'SENTINEL_DEMO_RTSP_PORT', 1);
 }
 
 /**
@@ -282,6 +287,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dataDir: resolve(dataDir),
     assetsDir: assetsDir ? resolve(assetsDir) : null,
     log: { ...file.log, level: logLevel?.success ? logLevel.data : file.log.level },
+    ingest: { ...file.ingest, demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort },
     configFile: fileAbs,
   };
 }
