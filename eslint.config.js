@@ -3,11 +3,66 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import sentinel from './tools/eslint/allowed-imports.js';
 
-// Bare builtin names go in `paths` (exact module names): as gitignore-style patterns, 'events'
-// would also match a local './events' file.
-const nodeBuiltinNames = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net', 'events', 'stream', 'url', 'util'];
-const nodePaths = (message) => nodeBuiltinNames.map((name) => ({ name, message }));
+// What each layer may import. `node`: Node built-ins; `packages`: npm packages (runtime);
+// `typePackages`: packages for `import type` only; `layers`: folders relative imports may reach.
+// Tests beside the code get the same list plus the test runner.
+const LAYERS = [
+  { layer: 'contract/', files: ['contract/**/*.ts'], node: false, packages: ['zod'], layers: ['contract'] },
+  { layer: 'common/', files: ['common/**/*.ts'], ignores: ['common/node/**'], node: false, packages: [], typePackages: ['pino'], layers: ['contract', 'common'] },
+  { layer: 'common/node/', files: ['common/node/**/*.ts'], node: true, packages: ['pino'], layers: ['contract', 'common', 'common/node'] },
+  {
+    layer: 'analytics/',
+    files: ['analytics/**/*.ts', 'analytics/**/*.mjs'],
+    node: true,
+    packages: ['zod', 'sharp', 'onnxruntime-node', 'better-sqlite3', 'tsx'],
+    typePackages: ['pino'],
+    layers: ['contract', 'common', 'common/node', 'analytics', 'models'],
+  },
+  {
+    layer: 'core/',
+    files: ['core/**/*.ts'],
+    node: true,
+    packages: [
+      'zod', 'fastify', '@fastify/static', '@fastify/cookie', '@fastify/helmet', '@fastify/rate-limit', 'socket.io', 'better-sqlite3',
+      'commander', 'pino', 'yazl', 'yauzl', 'sharp', 'gtfs-realtime-bindings', 'otpauth', 'openid-client', 'csv-parse', 'qrcode',
+      'twilio', '@observablehq/plot', 'jsdom', 'ws', '@ffmpeg-installer/linux-x64',
+    ],
+    // tools/rtsp-sim: `serve --demo` and `sentinel sim` start the camera simulator.
+    layers: ['contract', 'common', 'common/node', 'core', 'analytics', 'models', 'tools/rtsp-sim', 'tools/rtsp-js', 'package.json'],
+  },
+  {
+    layer: 'renderer/',
+    files: ['renderer/**/*.{ts,tsx}'],
+    ignores: ['renderer/vite.config.ts'],
+    node: false,
+    packages: ['react', 'react-dom', 'maplibre-gl', 'socket.io-client', 'zod'],
+    typePackages: ['geojson'],
+    layers: ['contract', 'common', 'renderer'],
+  },
+  // The Electron shell is thin: it starts the core as a process and never imports its code.
+  { layer: 'electron/', files: ['electron/**/*.{ts,cts}'], node: true, packages: ['electron'], layers: ['contract', 'electron'] },
+];
+const TEST_FILES = ['**/*.test.ts', '**/*.test.tsx'];
+// Tests may use the runner and reach the layer's test helpers in core/db (migrations) and test/support.
+const TEST_EXTRA = { packages: ['vitest', 'pino', 'better-sqlite3', 'socket.io-client', 'playwright-core'], layers: ['core/db', 'test/support', 'tools'] };
+
+function layerConfigs() {
+  return LAYERS.flatMap(({ files, ignores, ...opt }) => [
+    { files, ignores: [...(ignores ?? []), ...TEST_FILES], plugins: { sentinel }, rules: { 'sentinel/allowed-imports': ['error', opt] } },
+    {
+      files: files.map((f) => f.replace(/\*\.\{?[a-z,]+\}?$/, '*.test.{ts,tsx}')),
+      plugins: { sentinel },
+      rules: {
+        'sentinel/allowed-imports': [
+          'error',
+          { ...opt, packages: [...opt.packages, ...TEST_EXTRA.packages], layers: [...opt.layers, ...TEST_EXTRA.layers] },
+        ],
+      },
+    },
+  ]);
+}
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'models/**/*.onnx'] },
@@ -26,80 +81,26 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: { 'no-console': 'off', '@typescript-eslint/consistent-type-imports': 'off' },
   },
+  // Layering by allowlist: each top-level folder says which environment it runs in and which
+  // packages and folders it may import; anything else fails lint with a message naming the
+  // list to extend. Proven by test/integration/layers.test.ts.
+  ...layerConfigs(),
   {
-    // The contract runs everywhere: in the core, the renderer and Electron.
-    files: ['contract/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: nodePaths('contract/ must run anywhere: no Node imports'),
-          patterns: [{ group: ['node:*', 'electron', 'react', 'react-dom', '**/core/**', '**/renderer/**', '**/analytics/**'], message: 'contract/ must run anywhere: no Node, DOM, Electron or layer imports' }],
-        },
-      ],
-      'no-restricted-globals': ['error', 'window', 'document', 'process', 'Buffer'],
-    },
+    files: ['contract/**/*.ts', 'common/**/*.ts'],
+    ignores: ['common/node/**'],
+    rules: { 'no-restricted-globals': ['error', 'window', 'document', 'process', 'Buffer'] },
   },
   {
-    // The core and analytics are headless Node: never Electron, the DOM, React or the renderer.
-    files: ['core/**/*.ts', 'analytics/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['electron'], message: 'core/ and analytics/ are headless: no Electron import (electron/ starts the core instead)' },
-            { group: ['react', 'react-dom', 'maplibre-gl', 'socket.io-client'], message: 'core/ and analytics/ are headless: no browser libraries' },
-            { group: ['**/renderer/**', '**/electron/**'], message: 'dependency direction is renderer -> contract <- core -> analytics' },
-          ],
-        },
-      ],
-      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'localStorage'],
-    },
+    files: ['core/**/*.ts', 'analytics/**/*.ts', 'common/node/**/*.ts'],
+    rules: { 'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'localStorage'] },
   },
   {
-    files: ['analytics/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['electron', 'react', 'react-dom', 'maplibre-gl', 'socket.io-client'], message: 'analytics/ is headless Node' },
-            { group: ['**/core/app', '**/core/http/**', '**/renderer/**', '**/electron/**'], message: 'analytics/ is used by the core, not the other way round' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The renderer runs in Chromium (Electron or a plain browser): no Node, no Electron.
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: nodePaths('renderer/ runs in a browser: no Node imports'),
-          patterns: [
-            { group: ['node:*'], message: 'renderer/ runs in a browser: no node:* imports (talk to the core over HTTP/socket.io)' },
-            { group: ['electron'], message: 'renderer/ never imports Electron: use window.sentinelShell from the preload' },
-            { group: ['**/core/**', '**/analytics/**'], message: 'renderer/ talks to the core only through the contract and the typed client' },
-          ],
-        },
-      ],
-    },
   },
   {
-    files: ['renderer/vite.config.ts'],
-    rules: { 'no-restricted-imports': 'off' },
-  },
-  {
-    // The Electron shell is thin: it starts the core as a process and never imports its code.
     files: ['electron/**/*.{ts,cts}'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/core/**', '**/analytics/**', '**/renderer/**'], message: 'electron/ starts the core as a process; no business logic here' }] }],
-      '@typescript-eslint/no-require-imports': 'off',
-    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['**/*.test.ts', '**/*.test.tsx', 'test/**/*.ts', 'bench/**/*.ts', 'tools/**/*.ts'],

@@ -1,23 +1,2 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
-
-export type { Logger };
-
-/**
- * The root logger writes JSON to stderr so that stdout stays free for CLI output
- * (`--json` lines, the console URL). Every module takes a named child: `log.child({ name })`.
- * Secrets never reach it: redact covers the fields that may carry credentials.
- */
-export function createLogger(level: LevelWithSilent = 'info'): Logger {
-  return pino(
-    {
-      level,
-      base: { app: 'sentinel' },
-      redact: {
-        paths: ['password', '*.password', 'credentials', '*.credentials', 'rtspUrl', '*.rtspUrl', 'headers.authorization', 'req.headers.authorization', 'req.headers.cookie'],
-        censor: '[redacted]',
-      },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    pino.destination({ fd: 2, sync: true }),
-  );
-}
+// The logger factory lives in common/node/ so analytics/ and tools share it with the core.
+export { createLogger, type Logger } from '../common/node/logger';

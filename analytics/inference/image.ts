@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { SentinelError } from '../../core/errors';
+import { SentinelError } from '../../common/errors';
 
 export interface BgrImage {
   width: number;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SentinelError } from '../../core/errors';
+import { SentinelError } from '../../common/errors';
 import { inputSize, type ModelManifestInput } from './manifest';
 import { MANIFEST_DIR, loadManifests, parseManifest } from './registry';
 

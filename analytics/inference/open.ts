@@ -1,4 +1,4 @@
-import type { Logger } from '../../core/logger';
+import type { Logger } from '../../common/logger';
 import { InferencePool } from './pool';
 import { checkModel, type ModelRegistry } from './registry';
 import type { ModelStatus } from './types';

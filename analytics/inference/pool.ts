@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { SentinelError } from '../../core/errors';
-import type { Logger } from '../../core/logger';
+import { SentinelError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
 import type { ModelManifest } from './manifest';
 import { BadFrameError, checkFrameGeometry } from './preprocess';
 import { ControlState, type FromWorker, type InferRequest, type WorkerInit } from './protocol';

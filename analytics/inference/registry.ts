@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SentinelError } from '../../core/errors';
-import { ROOT_DIR } from '../../core/version';
+import { SentinelError } from '../../common/errors';
+import { ROOT_DIR } from '../../common/node/paths';
 import { formatManifestIssue, ModelManifest } from './manifest';
 import type { ModelStatus } from './types';
 

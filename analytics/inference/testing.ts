@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ROOT_DIR } from '../../core/version';
+import { ROOT_DIR } from '../../common/node/paths';
 import { readManifestFile } from './registry';
 import type { ModelManifest } from './manifest';
 

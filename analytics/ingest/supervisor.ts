@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { Logger } from 'pino';
+import type { Logger } from '../../common/logger';
 import { withCredentials, type CameraHealth, type CameraState } from '../../contract/cameras';
 import { Backoff } from './backoff';
 import { describeFfmpegError } from './ffmpeg-errors';

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '../../common/logger';
 import { Backoff } from '../ingest/backoff';
 import { describeFfmpegError } from '../ingest/ffmpeg-errors';
 import { rtspInputArgs, spawnTied, stopChild } from '../ingest/process';

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { rmSync } from 'node:fs';
-import type { Logger } from 'pino';
+import type { Logger } from '../../common/logger';
 import type { RecordedSegment } from './recorder';
 
 /** A recorded segment as stored, with its row id. */

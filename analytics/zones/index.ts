@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { formatZoneIssue, pointInPolygon, ZonesFile, type Point, type Zone } from '../../contract/zones';
-import { SentinelError } from '../../core/errors';
+import { SentinelError } from '../../common/errors';
 
 export type { Zone };
 
