@@ -9,6 +9,13 @@ export interface SentinelShell {
   readonly appVersion: string;
   /** A native desktop notification; resolves when shown. */
   notify(title: string, body: string): Promise<void>;
+  /**
+   * The local core's state as the Electron main process sees it: it restarts a core that died
+   * and the console says so. Returns the unsubscribe function.
+   */
+  onCoreStatus(fn: (status: CoreStatus) => void): () => void;
 }
+
+export type CoreStatus = { state: 'running'; url: string } | { state: 'restarting'; attempt: number; inMs: number; reason: string };
 
 export const SHELL_GLOBAL = 'sentinelShell';

@@ -10,6 +10,15 @@ const CORE_BIN = join(ROOT, 'bin', 'sentinel.js');
 const CORE_START_TIMEOUT_MS = 30_000;
 
 let core: UtilityProcess | null = null;
+let quitting = false;
+let mainWindow: BrowserWindow | null = null;
+
+// The same shape as CoreStatus in contract/shell.ts (electron/ compiles alone, to CommonJS).
+type CoreStatus = { state: 'running'; url: string } | { state: 'restarting'; attempt: number; inMs: number; reason: string };
+
+function tellWindow(status: CoreStatus): void {
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send('sentinel:core-status', status);
+}
 
 /** A remote core (a control-center server) can be used instead of a local one. */
 function remoteCoreUrl(): string | null {
@@ -17,9 +26,13 @@ function remoteCoreUrl(): string | null {
   return flag ? flag.slice('--core-url='.length) : (process.env.SENTINEL_CORE_URL ?? null);
 }
 
-function startLocalCore(): Promise<string> {
+/**
+ * Starts the core; `port` 0 picks a free port the first time, and a restart asks for the same
+ * port again so the console's socket reconnects by itself (no reload, no lost view).
+ */
+function startLocalCore(port: number): Promise<string> {
   const dataDir = join(app.getPath('userData'), 'data');
-  const child = utilityProcess.fork(CORE_BIN, ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
+  const child = utilityProcess.fork(CORE_BIN, ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {
     stdio: 'pipe',
     serviceName: 'Sentinel core',
     env: { ...process.env },
@@ -28,20 +41,51 @@ function startLocalCore(): Promise<string> {
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
   return new Promise((resolve, reject) => {
     let out = '';
+    let started: string | null = null;
     const timer = setTimeout(() => reject(new Error(`the Sentinel core did not start within ${CORE_START_TIMEOUT_MS / 1000} s`)), CORE_START_TIMEOUT_MS);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /Sentinel console at (\S+)/.exec(out);
-      if (m?.[1]) {
+      if (m?.[1] && !started) {
+        started = m[1];
         clearTimeout(timer);
         resolve(m[1]);
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the Sentinel core exited with code ${code}`));
+      if (core === child) core = null;
+      if (!started) reject(new Error(`the Sentinel core exited with code ${code}`));
+      else if (!quitting) superviseRestart(Number(new URL(started).port) || port, `the core stopped (exit code ${code})`);
     });
   });
+}
+
+// A core that died is started again with a growing delay (1 s doubling to 30 s): an alert
+// console that silently stays dead is worse than one that keeps trying and says so.
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+let restartAttempt = 0;
+
+function superviseRestart(port: number, reason: string): void {
+  restartAttempt += 1;
+  const inMs = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** (restartAttempt - 1));
+  process.stderr.write(`sentinel: ${reason}; restarting it in ${inMs / 1000} s (attempt ${restartAttempt})\n`);
+  tellWindow({ state: 'restarting', attempt: restartAttempt, inMs, reason });
+  setTimeout(() => {
+    if (quitting) return;
+    startLocalCore(port).then(
+      (url) => {
+        restartAttempt = 0;
+        tellWindow({ state: 'running', url });
+        // Same port: the console reconnects by itself. Another port (ours was taken): reload.
+        if (mainWindow && !mainWindow.isDestroyed() && new URL(mainWindow.webContents.getURL()).origin !== new URL(url).origin) {
+          void mainWindow.loadURL(url);
+        }
+      },
+      (err: Error) => superviseRestart(port, err.message),
+    );
+  }, inMs);
 }
 
 function createWindow(url: string): BrowserWindow {
@@ -84,8 +128,8 @@ if (!app.requestSingleInstanceLock()) {
   app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
   app.whenReady().then(async () => {
     try {
-      const url = remoteCoreUrl() ?? (await startLocalCore());
-      createWindow(url);
+      const url = remoteCoreUrl() ?? (await startLocalCore(0));
+      mainWindow = createWindow(url);
     } catch (err) {
       process.stderr.write(`sentinel: ${(err as Error).message}\n`);
       app.exit(1);
@@ -93,6 +137,7 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => {
+    quitting = true;
     // Ask the core to shut down cleanly (it stops cameras and ffmpeg); kill it if it hangs.
     if (core) {
       core.postMessage('shutdown');

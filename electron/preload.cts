@@ -7,6 +7,11 @@ const shell = {
   platform: process.platform,
   appVersion: process.versions.electron ?? 'unknown',
   notify: (title: string, body: string): Promise<void> => ipcRenderer.invoke('sentinel:notify', { title: String(title), body: String(body) }),
+  onCoreStatus: (fn: (status: unknown) => void): (() => void) => {
+    const listener = (_e: unknown, status: unknown): void => fn(status);
+    ipcRenderer.on('sentinel:core-status', listener);
+    return () => void ipcRenderer.off('sentinel:core-status', listener);
+  },
 };
 
 contextBridge.exposeInMainWorld('sentinelShell', shell);

@@ -13,6 +13,7 @@ import { AssetsDialog, ShortcutsDialog } from './shell/Dialogs';
 import { useGlobalShortcuts } from './shell/keyboard';
 import { Region } from './shell/Region';
 import { StatusBar } from './shell/StatusBar';
+import { CoreRestartBanner } from './shell/CoreRestartBanner';
 import { ReviewWorkspace } from './review/ReviewWorkspace';
 import { TechnicianWorkspace, useWorkspace, WorkspaceTabs } from './technician/workspace';
 
@@ -68,6 +69,7 @@ function OperatorConsole() {
         </button>
         <UserMenu user={session.user} onSignOut={session.signOut} />
       </header>
+      <CoreRestartBanner />
       {!online && conn.status !== 'connecting' && (
         <div className="banner banner-bad" role="alert" data-testid="disconnected-banner">
           Connection to the Sentinel core lost. What you see may be out of date; reconnecting automatically…
