@@ -4,8 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../contract';
 import { openDatabase } from '../db/database';
+import { AuditTrail } from '../audit/trail';
 import { EventBus } from '../events/bus';
+import { LifecycleLog } from '../lifecycle/log';
+import { createLogger } from '../logger';
 import { AlertStore, type NewAlert } from './store';
+
+const log = createLogger('silent');
+const storeOn = (db: ReturnType<typeof openDatabase>, bus: EventBus) => new AlertStore({ db, bus, lifecycle: new LifecycleLog(db, log), audit: new AuditTrail(db), log });
 
 const input: NewAlert = {
   kind: 'crowding',
@@ -25,7 +31,7 @@ describe('AlertStore', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'alerts-')), 'db.sqlite');
     const db = openDatabase(file);
     const bus = new EventBus();
-    const store = new AlertStore(db, bus);
+    const store = storeOn(db, bus);
     const seen: string[] = [];
     bus.on('alert:raised', (a: Alert) => {
       // Published only once it is committed: a fresh read finds it.
@@ -45,7 +51,7 @@ describe('AlertStore', () => {
     expect(store.list({ afterSeq: a.seq }).map((s) => s.alert.id)).toEqual([b.alert.id]);
     db.close();
     // And it is still there after reopening the file.
-    const again = new AlertStore(openDatabase(file), new EventBus());
+    const again = storeOn(openDatabase(file), new EventBus());
     expect(again.list().length).toBe(2);
   });
 });

@@ -44,7 +44,7 @@ describe('incidents: merge, states, CAP 1.2, signed webhook', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-inc-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
     core = await startCore(
-      { ...cfg, incidents: { mergeWindowS: 300, webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: SECRET } } },
+      { ...cfg, incidents: { mergeWindowS: 300, webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: SECRET, drainTimeoutS: 5 } } },
       { log: createLogger('silent') },
     );
     admin = await signIn(core);
@@ -55,18 +55,37 @@ describe('incidents: merge, states, CAP 1.2, signed webhook', () => {
     await new Promise<void>((r) => receiver.close(() => r()));
   });
 
-  it('merges alerts from the same camera or zone into one incident; another camera opens another', async () => {
+  it('merges alerts from the same camera and zone; two cameras with the same zone id open two incidents', async () => {
     const a = await send({ cameraId: 'cam-1', cameraName: 'Clark/Lake platform', district: '1', kind: 'crowding' });
     const b = await send({ cameraId: 'cam-1', cameraName: 'Clark/Lake platform', district: '1', kind: 'crowding' });
-    const c = await send({ cameraId: 'cam-2', cameraName: 'Bus 1234', zoneId: 'zone-9', kind: 'barrier' });
-    const d = await send({ cameraId: 'cam-3', cameraName: 'Bus 1234 rear', zoneId: 'zone-9', kind: 'barrier' });
+    // "zone-1" is the zone editor's default: the same id on two cameras is two places.
+    const c = await send({ cameraId: 'cam-2', cameraName: 'Bus 1234', zoneId: 'zone-1', district: '4', kind: 'barrier' });
+    const d = await send({ cameraId: 'cam-3', cameraName: 'Bus 5678', zoneId: 'zone-1', district: '5', kind: 'barrier' });
     const list = await incidents();
     const first = list.find((i) => i.alertIds.includes(a))!;
     expect(first.alertIds).toEqual([a, b]);
     expect(first).toMatchObject({ state: 'new', kind: 'crowding', title: 'Crowding at Clark/Lake platform', timeToAcknowledgeS: null });
-    const zone = list.find((i) => i.alertIds.includes(c))!;
-    expect(zone.alertIds).toEqual([c, d]);
-    expect(zone.id).not.toBe(first.id);
+    const onC = list.find((i) => i.alertIds.includes(c))!;
+    const onD = list.find((i) => i.alertIds.includes(d))!;
+    expect(onC.id).not.toBe(onD.id);
+    expect(onC.alertIds).toEqual([c]);
+    expect(onD).toMatchObject({ alertIds: [d], title: 'Protected-area breach at Bus 5678', scope: { district: '5' } });
+  });
+
+  it("a merged incident's reach is the union of its alerts' scopes: the second district's liaison sees it", async () => {
+    const d7 = await createAndLogin(core.url, admin, { username: 'd7', password: 'liaison-password-7', role: 'liaison', scope: { districts: ['7'] } });
+    const a6 = await send({ cameraId: 'cam-six', cameraName: 'Cermak', district: '6', kind: 'crowding' });
+    // One platform camera whose alerts are placed in district 6, then (a boundary station) 7.
+    const x = await send({ cameraId: 'cam-edge', cameraName: 'Garfield', zoneId: 'platform', district: '6', kind: 'crowding' });
+    const y = await send({ cameraId: 'cam-edge', cameraName: 'Garfield', zoneId: 'platform', district: '7', lines: ['Green'], kind: 'crowding' });
+    const merged = (await incidents()).find((i) => i.alertIds.includes(x))!;
+    expect(merged.alertIds).toEqual([x, y]);
+    expect(merged.reach).toEqual({ districts: ['6', '7'], lines: ['Green'], routes: [], cameras: ['cam-edge'] });
+    const seen = IncidentList.parse(await (await d7.api('/api/v1/incidents')).json()).incidents;
+    expect(seen.map((i) => i.id)).toContain(merged.id);
+    expect((await d7.api(`/api/v1/incidents/${merged.id}`)).status).toBe(200);
+    // ...and nothing of district 6 alone.
+    expect(seen.some((i) => i.alertIds.includes(a6))).toBe(false);
   });
 
   it('moves through states with a timestamp each; refuses an impossible transition; records notes and assignee', async () => {
