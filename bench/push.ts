@@ -120,7 +120,7 @@ export async function run(args: string[]): Promise<void> {
         const district = String((i % DISTRICTS) + 1);
         const alert: Alert = { id, kind: 'crowding', cameraId: id, cameraName: 'bench', zoneId: null, zoneName: null, score: 1, startedAt: new Date().toISOString(), endedAt: null, snapshotUrl: null, trackIds: [], detail: { test: true }, scope: { ...(JSON.parse(sample.scope) as Alert['scope']), district } };
         sent.set(id, now());
-        core.io.to(['alerts:all', `district:${district}`]).emit('alert:raised', alert);
+        core.io.to(['alerts:all', `district:${district}`]).emit('alert:raised', alert, 0);
       };
       if (burst) for (let i = 0; i < alerts; i++) one(i);
       else

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Alert } from './alerts';
-import type { AlertAckPayload, AlertAckReply, AlertAcked, AlertEscalated, Incident } from './incidents';
+import { Alert } from './alerts';
+import { AlertAcked, AlertEscalated, Incident, type AlertAckPayload, type AlertAckReply } from './incidents';
 import type { Camera, CameraHealthEvent, CameraRemovedEvent } from './cameras';
 import { AssetsStatus } from './health';
 import type { FeedStatus, VehicleDiff, VehicleSnapshot } from './vehicles';
@@ -22,7 +22,29 @@ export type PingPayload = z.infer<typeof PingPayload>;
 export const PongPayload = z.strictObject({ sentAt: z.number(), serverTime: z.number() });
 export type PongPayload = z.infer<typeof PongPayload>;
 
-/** Events the server emits to clients. Later issues add theirs here. */
+/**
+ * A full picture of the alert lifecycle in a client's scope, sent when its reconnect cursor
+ * is unknown or too old to replay: the recent alerts in their current state (cleared ones
+ * with endedAt), every acknowledgement and escalation of them, the open incidents, and the
+ * cursor to resume from. A client replaces its lists with this (never keeps stale actives).
+ */
+export const AlertsResync = z.strictObject({
+  cursor: z.number().int(),
+  reason: z.string(),
+  alerts: z.array(Alert),
+  acks: z.array(AlertAcked),
+  escalations: z.array(AlertEscalated),
+  incidents: z.array(Incident),
+});
+export type AlertsResync = z.infer<typeof AlertsResync>;
+
+/**
+ * Events the server emits to clients. Later issues add theirs here.
+ *
+ * Alert and incident events come from the lifecycle log (core/lifecycle/log.ts) and carry
+ * its sequence number as a second argument: a client keeps the highest one it saw and sends
+ * it as `lastSeq` in its handshake to resume (contract SocketAuth).
+ */
 export interface ServerToClientEvents {
   'server:hello': (payload: ServerHello) => void;
   /** Every camera (URLs masked), sent on connect. */
@@ -39,15 +61,17 @@ export interface ServerToClientEvents {
   /** Feed health for the status bar (live / stale / outage), on every change. */
   'feeds:status': (payload: FeedStatus[]) => void;
   /** A new alert, to every socket whose scope covers it (core/alerts/deliver.ts). */
-  'alert:raised': (payload: Alert) => void;
+  'alert:raised': (payload: Alert, seq: number) => void;
   /** An alert changed (cleared, new snapshot). */
-  'alert:updated': (payload: Alert) => void;
-  /** Someone (a liaison, an operator) acknowledged an alert (issue 7). */
-  'alert:acked': (payload: AlertAcked) => void;
+  'alert:updated': (payload: Alert, seq: number) => void;
+  /** Someone (a liaison, an operator, or an operator acknowledging its incident) acknowledged an alert. */
+  'alert:acked': (payload: AlertAcked, seq: number) => void;
   /** An alert went unacknowledged too long: to operators and the escalation liaisons. */
-  'alert:escalated': (payload: AlertEscalated) => void;
+  'alert:escalated': (payload: AlertEscalated, seq: number) => void;
   /** An incident was created or changed (operators, reviewers, liaisons in scope). */
-  'incident:upsert': (payload: Incident) => void;
+  'incident:upsert': (payload: Incident, seq: number) => void;
+  /** The reconnect cursor could not be replayed: the current state instead (see AlertsResync). */
+  'alerts:resync': (payload: AlertsResync) => void;
   /** The session behind this socket ended (logout, expiry, user disabled): sign in again. */
   'auth:expired': () => void;
 }

@@ -22,5 +22,19 @@ export const HealthResponse = z.strictObject({
   uptimeS: z.number(),
   database: z.strictObject({ schemaVersion: z.number().int(), journalMode: z.string() }),
   assets: AssetsStatus,
+  /**
+   * The alert lifecycle's faults: alert writes still being retried, failed attempts since
+   * start (and the last error, signed in), webhook deliveries waiting in the outbox, bus
+   * listeners that threw. Nothing here is lost; it says what is late.
+   */
+  lifecycle: z
+    .strictObject({
+      pendingAlertWrites: z.number().int(),
+      failedAlertWrites: z.number().int(),
+      lastWriteError: z.string().nullable(),
+      webhookPending: z.number().int().nullable(),
+      listenerFailures: z.number().int(),
+    })
+    .optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;

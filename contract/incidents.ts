@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AlertKind, AlertScope } from './alerts';
+import { Alert, AlertKind, AlertScope } from './alerts';
 import type { Role } from './auth';
 
 /**
@@ -22,7 +22,7 @@ export const INCIDENT_TRANSITIONS: Record<IncidentState, readonly IncidentState[
 export const IncidentEvent = z.strictObject({
   at: z.string(),
   actor: z.string().nullable(),
-  kind: z.enum(['created', 'alert', 'state', 'assign', 'note', 'link', 'escalated']),
+  kind: z.enum(['created', 'alert', 'state', 'assign', 'note', 'link', 'escalated', 'clip']),
   state: IncidentState.nullable(),
   text: z.string().nullable(),
 });
@@ -30,6 +30,14 @@ export type IncidentEvent = z.infer<typeof IncidentEvent>;
 
 export const IncidentLink = z.strictObject({ kind: z.enum(['clip', 'vehicle', 'station']), ref: z.string() });
 export type IncidentLink = z.infer<typeof IncidentLink>;
+
+export const IncidentReach = z.strictObject({
+  districts: z.array(z.string()),
+  lines: z.array(z.string()),
+  routes: z.array(z.string()),
+  cameras: z.array(z.string()),
+});
+export type IncidentReach = z.infer<typeof IncidentReach>;
 
 export const Incident = z.strictObject({
   id: z.string(),
@@ -41,7 +49,13 @@ export const Incident = z.strictObject({
   zoneId: z.string().nullable(),
   vehicleId: z.string().nullable(),
   stationId: z.string().nullable(),
+  /** Where it happened: its first alert's scope. */
   scope: AlertScope,
+  /**
+   * Everyone it concerns: the union of its alerts' districts, lines, routes and cameras (a
+   * merged incident reaches the liaisons of each). Always set by the core.
+   */
+  reach: IncidentReach.optional(),
   assignee: z.string().nullable(),
   alertIds: z.array(z.string()),
   links: z.array(IncidentLink),
@@ -89,14 +103,34 @@ export type AlertAckReply = z.infer<typeof AlertAckReply>;
 export const AlertAcked = z.strictObject({ alertId: z.string(), by: z.string(), role: z.string(), at: z.string() });
 export type AlertAcked = z.infer<typeof AlertAcked>;
 /** Server -> operators and the next liaison: an alert went unacknowledged for N s. */
-export const AlertEscalated = z.strictObject({ alertId: z.string(), at: z.string(), afterS: z.number(), reason: z.string() });
+export const AlertEscalated = z.strictObject({
+  alertId: z.string(),
+  at: z.string(),
+  afterS: z.number(),
+  reason: z.string(),
+  /** Why: nobody acknowledged in time, or an operator escalated it. */
+  cause: z.enum(['timeout', 'operator']).optional(),
+  /** Who was told: the rooms it went to and the liaisons connected in them at that moment. */
+  told: z.strictObject({ rooms: z.array(z.string()), liaisons: z.array(z.string()) }).optional(),
+});
 export type AlertEscalated = z.infer<typeof AlertEscalated>;
 
 /**
  * Socket handshake `auth`: a token (tools, tests; the console uses its cookie) and the id of
  * the last alert this client saw, so a reconnect replays what it missed (at-least-once).
  */
-export const SocketAuth = z.object({ token: z.string().max(200).optional(), lastAlertId: z.string().max(100).optional() });
+export const SocketAuth = z.object({
+  token: z.string().max(200).optional(),
+  /** Older clients: the last alert id seen (mapped onto the log cursor of its raise). */
+  lastAlertId: z.string().max(100).optional(),
+  /**
+   * The lifecycle log cursor: the highest sequence this client received (every alert and
+   * incident event carries it as its second argument). Replay sends everything after it in
+   * the client's scope: raises, updates, clears, acks, escalations and incidents. An unknown
+   * or too old cursor gets a full resync instead (`alerts:resync`).
+   */
+  lastSeq: z.number().int().min(0).optional(),
+});
 
 const INCIDENT_ROLES: readonly Role[] = ['operator', 'reviewer'];
 export const incidentRoutes = {
@@ -108,4 +142,6 @@ export const incidentRoutes = {
   alertAck: { method: 'POST', path: '/api/v1/alerts/:id/ack', response: AlertAckReply, roles: ['operator', 'liaison'] },
   alertEscalate: { method: 'POST', path: '/api/v1/alerts/:id/escalate', response: AlertEscalated, roles: ['operator'] },
   testAlert: { method: 'POST', path: '/api/v1/test-alert', response: TestAlertResponse, body: TestAlertRequest, roles: ['admin'] },
+  /** Clears a test alert (a drill's "all clear"), as a rule clears a real one. */
+  testAlertClear: { method: 'POST', path: '/api/v1/test-alert/:id/clear', response: Alert, roles: ['admin'] },
 } as const;

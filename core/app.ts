@@ -6,7 +6,6 @@ import { checkAssets } from './assets';
 import { alertDeliveryFeature } from './alerts/deliver';
 import { analyticsFeature } from './analytics';
 import { authFeature } from './auth';
-import { AlertStore } from './alerts/store';
 import { camerasFeature } from './cameras';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
@@ -17,9 +16,11 @@ import { feedsFeature } from './feeds/feature';
 import type { CoreContext, Feature, SentinelIo } from './feature';
 import { healthFeature } from './health';
 import { incidentsFeature } from './incidents';
+import { auditTrail } from './audit';
 import { reviewFeature } from './review';
 import { serveConsole } from './http/console';
 import { installErrorHandling } from './http/errors';
+import { buildLifecycle, type Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
 
@@ -32,6 +33,8 @@ export interface CoreHandle {
   log: Logger;
   bus: EventBus;
   io: SentinelIo;
+  /** The alert lifecycle's services (tests and benchmarks reach the push service, the outbox... here). */
+  lifecycle: Lifecycle;
   /** The URL the core listens on (with the real port when 0 was asked for). */
   url: string;
   port: number;
@@ -69,17 +72,21 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
     const io: SentinelIo = new IoServer(http.server, { path: SOCKET_PATH, serveClient: false, cors: { origin: false } });
     closers.push(() => http.close());
     closers.push(() => new Promise<void>((resolve) => void io.close(() => resolve())));
-    const bus = new EventBus();
+    const bus = new EventBus(log.child({ name: 'bus' }));
     const assets = checkAssets(config.assetsDir);
     if (!assets.ok) {
       log.warn({ assetsDir: assets.dir, missing: assets.missing.map((m) => m.path) }, 'assets missing: some capabilities are unavailable');
     }
+    const lifecycle = buildLifecycle({ config, db, bus, io, audit: auditTrail(db), log });
+    // Retry timers of alert writes stop last-but-one (the database closes last).
+    closers.push(() => lifecycle.alerts.close());
     const ctx: CoreContext = {
       config,
       db,
       log,
       bus,
-      alerts: new AlertStore(db, bus),
+      alerts: lifecycle.alerts,
+      lifecycle,
       http,
       io,
       assets,
@@ -112,6 +119,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       log,
       bus,
       io,
+      lifecycle,
       url,
       port,
       close: () => {

@@ -142,10 +142,17 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   incidents: z
     .strictObject({
-      /** Alerts on the same camera, vehicle or zone within this window join one incident. */
+      /** Alerts on the same camera and zone, or the same vehicle, within this window join one incident. */
       mergeWindowS: z.number().min(0).max(24 * 3600).default(300),
       /** Optional dispatch webhook: each incident change is POSTed, signed with HMAC-SHA256. */
-      webhook: z.strictObject({ url: z.url(), secret: z.string().min(16, 'webhook secret must be at least 16 characters') }).optional(),
+      webhook: z
+        .strictObject({
+          url: z.url(),
+          secret: z.string().min(16, 'webhook secret must be at least 16 characters'),
+          /** Shutdown waits at most this long for pending deliveries (the rest stays in the outbox for the next start). */
+          drainTimeoutS: z.number().min(0).max(300).default(5),
+        })
+        .optional(),
     })
     .prefault({}),
   /** Live analytics (issue 5): tracking, zones, alerts. See docs/analytics.md. */

@@ -5,6 +5,7 @@ import type { AlertStore } from './alerts/store';
 import type { Config } from './config';
 import type { Database } from './db/database';
 import type { EventBus } from './events/bus';
+import type { Lifecycle } from './lifecycle';
 import type { Logger } from './logger';
 import type { AssetsStatus } from '../contract';
 
@@ -16,8 +17,10 @@ export interface CoreContext {
   db: Database;
   log: Logger;
   bus: EventBus;
-  /** The one writer of alerts (persist, then publish on the bus). */
+  /** The one writer of alerts (persist with its log event and incident, then publish). Same as lifecycle.alerts. */
   alerts: AlertStore;
+  /** The alert lifecycle's services (log, incidents, acknowledgement rule, delivery, outbox), built in core/app.ts. */
+  lifecycle: Lifecycle;
   http: FastifyInstance;
   io: SentinelIo;
   assets: AssetsStatus;

@@ -1,109 +1,162 @@
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
-import { AlertAckPayload, routes, SocketAuth, type Alert, type AlertAckReply, type AlertAcked, type AlertEscalated, type User } from '../../contract';
-import { audit, auditTrail } from '../audit';
+import { AlertAckPayload, routes, SocketAuth, type Alert, type AlertAckReply, type AlertAcked, type AlertEscalated, type AlertsResync, type Incident, type User } from '../../contract';
+import { actorOf } from '../audit';
 import { socketAuth } from '../auth';
 import { SentinelError } from '../errors';
-import type { CoreContext, Feature, SentinelIo } from '../feature';
+import type { Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
+import type { IncidentStore } from '../incidents/service';
+import type { LifecycleLog, LogEvent } from '../lifecycle/log';
+import type { EscalationCause, LifecycleService } from '../lifecycle/service';
+import type { Logger } from '../logger';
+import { alertRooms, inScope, reaches, roomsForUser } from './rooms';
 import type { AlertStore } from './store';
 
+export { alertRooms, inScope, reachOf, reaches, reachRooms, roomsForUser, unionReach, type Reach } from './rooms';
+
 /**
- * The only place alerts go onto sockets. Producers (analytics) publish on the domain bus;
- * this module decides who receives what, so scoping (a district-1 liaison never sees
- * district 2) is enforced once, on the server.
+ * The only place alerts and incidents go onto sockets. Everything it sends comes from the
+ * lifecycle log (core/lifecycle/log.ts), read by cursor after each commit, to the rooms the
+ * event was recorded with (core/alerts/rooms.ts: scoping is decided once, on the server).
+ * Each event carries its log sequence as a second argument.
  *
- * Rooms: `alerts:all` (operators, reviewers, technicians, admins), `district:<n>`,
- * `line:<code>` and `route:<id>` (liaisons, by their scope), `escalation` (liaisons marked
- * as the next in line). A socket joins its rooms when it connects, from its user.
- *
- * Delivery is at-least-once: every alert is in SQLite before it is pushed; a client that
- * reconnects sends the id of the last alert it saw (handshake `lastAlertId`) and gets
- * everything in its scope after it, in order; clients de-duplicate by id.
+ * Delivery is at-least-once: every event is committed before it is pushed; a client that
+ * reconnects sends the highest sequence it saw (handshake `lastSeq`; older clients
+ * `lastAlertId`) and gets every event in its scope after it, in order: raises, updates,
+ * clears, acknowledgements, escalations and its incidents. An unknown or too old cursor gets
+ * the current state instead (`alerts:resync`), never silence. Clients de-duplicate by id.
  */
-export function alertRooms(alert: Alert): string[] {
-  const rooms = ['alerts:all'];
-  if (alert.scope.district) rooms.push(`district:${alert.scope.district}`);
-  for (const l of alert.scope.lines) rooms.push(`line:${l}`);
-  for (const r of alert.scope.routes) rooms.push(`route:${r}`);
-  return rooms;
-}
-
-export function deliverAlert(io: SentinelIo, event: 'alert:raised' | 'alert:updated', alert: Alert): void {
+export function deliverAlert(io: SentinelIo, event: 'alert:raised' | 'alert:updated', alert: Alert, seq: number): void {
   // io.to([...rooms]) sends once per socket even when a socket is in several of the rooms.
-  io.to(alertRooms(alert)).emit(event, alert);
-}
-
-/** The alert rooms a user's sockets join. A liaison with an empty scope receives nothing. */
-export function roomsForUser(user: Pick<User, 'role' | 'scope'>): string[] {
-  if (user.role !== 'liaison') return ['alerts:all'];
-  return [
-    ...user.scope.districts.map((d) => `district:${d}`),
-    ...user.scope.lines.map((l) => `line:${l}`),
-    ...user.scope.routes.map((r) => `route:${r}`),
-    ...(user.scope.escalation ? ['escalation'] : []),
-  ];
-}
-
-export function inScope(user: Pick<User, 'role' | 'scope'>, alert: Alert, escalated = false): boolean {
-  const mine = new Set(roomsForUser(user));
-  if (escalated && mine.has('escalation')) return true;
-  return alertRooms(alert).some((r) => mine.has(r));
+  io.to(alertRooms(alert)).emit(event, alert, seq);
 }
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-/** How many missed alerts a reconnecting client is sent at most (older ones: the REST list). */
-const REPLAY_LIMIT = 1000;
+/** How many missed events a reconnecting client is replayed at most; further behind, it is resynced. */
+export const REPLAY_LIMIT = 5000;
 /** A liaison's first connection (nothing seen yet) gets the recent alerts in its scope. */
 const FIRST_REPLAY = 100;
-const FIRST_REPLAY_WINDOW_MS = 12 * 3_600_000;
+const RECENT_WINDOW_MS = 12 * 3_600_000;
+/** Escalation timers are rebuilt at start for alerts raised this recently. */
+const REBUILD_WINDOW_MS = 3_600_000;
+
+export interface AlertPushDeps {
+  io: SentinelIo;
+  log: Logger;
+  lifecycle: LifecycleLog;
+  alerts: AlertStore;
+  incidents: IncidentStore;
+  service: LifecycleService;
+}
+
+type Cursor = { kind: 'none' } | { kind: 'seq'; seq: number } | { kind: 'unknown'; reason: string };
 
 export class AlertPush {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private unsubscribe: (() => void) | null = null;
   constructor(
-    private readonly ctx: Pick<CoreContext, 'db' | 'io' | 'bus' | 'log'> & { alerts: AlertStore },
+    private readonly d: AlertPushDeps,
     private readonly escalateAfterMs: number,
   ) {}
 
+  /** Starts reading the log (live delivery, timers) and rebuilds the escalation timers from it. */
+  start(): void {
+    this.unsubscribe = this.d.lifecycle.subscribe('socket delivery', (events) => this.deliver(events));
+    this.rebuildTimers();
+  }
+
   acks(alertId: string): AlertAcked[] {
-    return (this.ctx.db.prepare('SELECT alert_id, username, role, at FROM alert_acks WHERE alert_id = ? ORDER BY at').all(alertId) as { alert_id: string; username: string; role: string; at: string }[]).map((r) => ({
-      alertId: r.alert_id,
-      by: r.username,
-      role: r.role,
-      at: r.at,
-    }));
+    return this.d.service.acks(alertId);
   }
 
   escalated(alertId: string): boolean {
-    return this.ctx.db.prepare('SELECT 1 FROM alert_escalations WHERE alert_id = ?').get(alertId) !== undefined;
+    return this.d.service.escalated(alertId);
   }
 
-  /** Records an acknowledgement (idempotent per user) and tells everyone who sees the alert. */
+  /** Live delivery: each committed event to its rooms, then each touched incident once, current. */
+  private deliver(events: readonly LogEvent[]): void {
+    const { io } = this.d;
+    const incidents = new Map<string, LogEvent>();
+    for (const e of events) {
+      switch (e.kind) {
+        case 'alert.raised':
+          io.to(e.rooms).emit('alert:raised', e.payload as Alert, e.seq);
+          this.scheduleEscalation(e.alertId!, Date.parse((e.payload as Alert).startedAt));
+          break;
+        case 'alert.updated':
+        case 'alert.cleared':
+          io.to(e.rooms).emit('alert:updated', e.payload as Alert, e.seq);
+          break;
+        case 'alert.acknowledged':
+          this.cancelEscalation(e.alertId!);
+          io.to(e.rooms).emit('alert:acked', ackOf(e), e.seq);
+          break;
+        case 'alert.escalated': {
+          this.cancelEscalation(e.alertId!);
+          const stored = this.d.alerts.get(e.alertId!);
+          // The next liaison has not seen this alert (it was out of their scope): send it first.
+          if (stored) io.to('escalation').except(alertRooms(stored.alert)).emit('alert:raised', stored.alert, e.seq);
+          io.to(e.rooms).emit('alert:escalated', e.payload as AlertEscalated, e.seq);
+          break;
+        }
+        default:
+          break;
+      }
+      if (e.incidentId) incidents.set(e.incidentId, e);
+    }
+    for (const [id, e] of incidents) {
+      const inc = this.d.incidents.get(id);
+      if (inc) io.to(this.d.incidents.rooms(id)).emit('incident:upsert', inc, e.seq);
+    }
+  }
+
+  /** A person acknowledges an alert they were sent; refused (as unknown) outside their scope. */
   ack(user: User, alertId: string, ip: string | null): AlertAckReply {
     if (user.role !== 'operator' && user.role !== 'liaison' && user.role !== 'admin') return { ok: false, error: `role "${user.role}" does not acknowledge alerts` };
-    const stored = this.ctx.alerts.get(alertId);
+    const stored = this.d.alerts.get(alertId);
     if (!stored) return { ok: false, error: `no alert with id ${alertId}` };
     // A liaison may only acknowledge what was sent to them (the same answer as for an unknown id).
     if (user.role === 'liaison' && !inScope(user, stored.alert, this.escalated(alertId))) return { ok: false, error: `no alert with id ${alertId}` };
-    const at = new Date().toISOString();
-    const fresh = this.ctx.db.prepare('INSERT OR IGNORE INTO alert_acks (alert_id, user_id, username, role, at) VALUES (?, ?, ?, ?, ?)').run(alertId, user.id, user.username, user.role, at).changes > 0;
-    if (!fresh) return { ok: true };
-    this.cancelEscalation(alertId);
-    auditTrail(this.ctx.db).append({ actorId: user.id, actor: user.username, action: 'alert.ack', target: `alert:${alertId}`, ip });
-    const event: AlertAcked = { alertId, by: user.username, role: user.role, at };
-    this.ctx.io.to([...alertRooms(stored.alert), 'escalation']).emit('alert:acked', event);
-    this.ctx.bus.emit('alert:acked', event);
-    return { ok: true };
+    return this.d.service.acknowledgeAlert(user, alertId, ip);
   }
 
-  scheduleEscalation(alert: Alert, delayMs = this.escalateAfterMs): void {
-    if (this.timers.has(alert.id)) return;
-    const t = setTimeout(() => {
-      this.timers.delete(alert.id);
-      if (this.acks(alert.id).length === 0) this.escalate(alert.id, `no acknowledgement within ${Math.round(this.escalateAfterMs / 1000)} s`);
-    }, Math.max(0, delayMs));
+  /** Who an escalation reaches now: its rooms, and the liaisons connected in them. */
+  private told(alert: Alert): { rooms: string[]; liaisons: string[] } {
+    const rooms = [...this.d.alerts.roomsOf(alert.id, alert).filter((r) => r !== 'alerts:all'), 'escalation'];
+    const liaisons = new Set<string>();
+    for (const room of new Set(rooms)) {
+      for (const sid of this.d.io.sockets.adapter.rooms.get(room) ?? []) {
+        const who = socketAuth(this.d.io.sockets.sockets.get(sid) as Socket);
+        if (who?.user.role === 'liaison') liaisons.add(who.user.username);
+      }
+    }
+    return { rooms: ['alerts:all', ...new Set(rooms)], liaisons: [...liaisons].sort() };
+  }
+
+  /** To the operators and the next liaisons (`escalation` room), once per alert. */
+  escalate(alertId: string, cause: EscalationCause, by: (Pick<User, 'id' | 'username' | 'role'> & { ip: string | null }) | null = null): AlertEscalated | null {
+    const stored = this.d.alerts.get(alertId);
+    if (!stored) return null;
+    this.cancelEscalation(alertId);
+    return this.d.service.escalate(alertId, cause, this.told(stored.alert), by);
+  }
+
+  private scheduleEscalation(alertId: string, startedAtMs: number): void {
+    if (this.timers.has(alertId)) return;
+    const t = setTimeout(
+      () => {
+        this.timers.delete(alertId);
+        try {
+          this.escalate(alertId, 'timeout');
+        } catch (err) {
+          this.d.log.error({ err, alertId }, 'cannot escalate an alert');
+        }
+      },
+      Math.max(0, startedAtMs + this.escalateAfterMs - Date.now()),
+    );
     t.unref();
-    this.timers.set(alert.id, t);
+    this.timers.set(alertId, t);
   }
 
   /** Alerts waiting for their escalation deadline (for health and tests). */
@@ -117,82 +170,128 @@ export class AlertPush {
     this.timers.delete(alertId);
   }
 
-  /** To the operators (alerts:all) and the next liaisons (`escalation` room), once per alert. */
-  escalate(alertId: string, reason: string): AlertEscalated | null {
-    const stored = this.ctx.alerts.get(alertId);
-    if (!stored) return null;
-    this.cancelEscalation(alertId);
-    const at = new Date().toISOString();
-    const first = this.ctx.db.prepare('INSERT OR IGNORE INTO alert_escalations (alert_id, at, reason) VALUES (?, ?, ?)').run(alertId, at, reason).changes > 0;
-    const event: AlertEscalated = { alertId, at, afterS: Math.round((Date.now() - Date.parse(stored.alert.startedAt)) / 1000), reason };
-    if (!first) return event;
-    // The next liaison has not seen this alert (it was out of their scope): send it first.
-    this.ctx.io.to('escalation').except(alertRooms(stored.alert)).emit('alert:raised', stored.alert);
-    this.ctx.io.to([...alertRooms(stored.alert), 'escalation']).emit('alert:escalated', event);
-    this.ctx.bus.emit('alert:escalated', event);
-    this.ctx.log.info({ alertId, reason }, 'alert escalated');
-    return event;
-  }
-
-  /** After a restart: unacknowledged, unescalated alerts of the last hour get their timers back. */
-  rescheduleOpen(): void {
-    const since = new Date(Date.now() - 3_600_000).toISOString();
-    const ids = this.ctx.db
-      .prepare('SELECT id, started_at FROM alerts WHERE started_at >= ? AND id NOT IN (SELECT alert_id FROM alert_acks) AND id NOT IN (SELECT alert_id FROM alert_escalations)')
-      .all(since) as { id: string; started_at: string }[];
-    for (const r of ids) {
-      const a = this.ctx.alerts.get(r.id);
-      if (a) this.scheduleEscalation(a.alert, Date.parse(r.started_at) + this.escalateAfterMs - Date.now());
+  /** After a restart: alerts raised in the last hour that the log shows neither acknowledged nor escalated. */
+  private rebuildTimers(): void {
+    const since = new Date(Date.now() - REBUILD_WINDOW_MS).toISOString();
+    for (const r of this.d.lifecycle.openForEscalation(since)) {
+      if (!this.d.service.isSettled(r.alertId)) this.scheduleEscalation(r.alertId, r.startedAtMs);
     }
   }
 
-  /** What a (re)connecting socket missed, in its scope, oldest first, with acks and escalations. */
-  replay(socket: Socket, user: User, lastAlertId: string | undefined): void {
-    // A first connection of an operator's console loads its queue over REST; a liaison's
-    // view has no other source, so it gets the recent alerts of its scope.
-    if (!lastAlertId && user.role !== 'liaison') return;
-    let list;
-    if (lastAlertId) {
-      const last = this.ctx.alerts.get(lastAlertId);
-      if (!last) return;
-      list = this.ctx.alerts.list({ afterSeq: last.seq, limit: REPLAY_LIMIT });
-    } else {
-      const since = Date.now() - FIRST_REPLAY_WINDOW_MS;
-      list = this.ctx.alerts
-        .list({ limit: FIRST_REPLAY * 5 })
-        .filter((s) => Date.parse(s.alert.startedAt) >= since)
-        .reverse();
+  private cursorOf(socket: Socket): Cursor {
+    const hs = SocketAuth.safeParse(socket.handshake.auth ?? {});
+    if (!hs.success) return { kind: 'none' };
+    const head = this.d.lifecycle.head();
+    if (hs.data.lastSeq !== undefined) {
+      if (hs.data.lastSeq > head) return { kind: 'unknown', reason: `cursor ${hs.data.lastSeq} is ahead of the log (${head})` };
+      return { kind: 'seq', seq: hs.data.lastSeq };
     }
-    let sent = 0;
-    for (const s of list) {
-      const esc = this.escalated(s.alert.id);
-      if (!inScope(user, s.alert, esc)) continue;
-      if (!lastAlertId && ++sent > FIRST_REPLAY) break;
-      socket.emit('alert:raised', s.alert);
-      for (const a of this.acks(s.alert.id)) socket.emit('alert:acked', a);
+    if (hs.data.lastAlertId) {
+      const seq = this.d.lifecycle.raisedSeq(hs.data.lastAlertId);
+      return seq === null ? { kind: 'unknown', reason: `unknown alert ${hs.data.lastAlertId}` } : { kind: 'seq', seq };
     }
+    return { kind: 'none' };
+  }
+
+  /** What a (re)connecting socket missed, in its scope, oldest first. */
+  replay(socket: Socket, user: User): void {
+    const cursor = this.cursorOf(socket);
+    if (cursor.kind === 'none') {
+      // An operator's console loads its queue over REST; a liaison's view has no other source.
+      if (user.role === 'liaison') this.replayRecent(socket, user);
+      return;
+    }
+    if (cursor.kind === 'unknown') return this.resync(socket, user, cursor.reason);
+    const events = this.d.lifecycle.after(cursor.seq, REPLAY_LIMIT + 1);
+    if (events.length > REPLAY_LIMIT) return this.resync(socket, user, `cursor ${cursor.seq} is more than ${REPLAY_LIMIT} events behind`);
+    const sentRaise = new Set<string>();
+    const incidents = new Map<string, number>();
+    for (const e of events) {
+      if (!reaches(user, e.rooms)) continue;
+      if (e.kind === 'alert.raised') sentRaise.add(e.alertId!);
+      if (e.kind === 'alert.escalated' && !sentRaise.has(e.alertId!)) {
+        const a = this.d.alerts.get(e.alertId!);
+        if (a && !inScope(user, a.alert)) socket.emit('alert:raised', a.alert, e.seq);
+      }
+      this.emitOne(socket, e);
+      if (e.incidentId) incidents.set(e.incidentId, e.seq);
+    }
+    for (const [id, seq] of incidents) {
+      const inc = this.d.incidents.get(id);
+      if (inc) socket.emit('incident:upsert', inc, seq);
+    }
+  }
+
+  private emitOne(socket: Socket, e: LogEvent): void {
+    if (e.kind === 'alert.raised') socket.emit('alert:raised', e.payload as Alert, e.seq);
+    else if (e.kind === 'alert.updated' || e.kind === 'alert.cleared') socket.emit('alert:updated', e.payload as Alert, e.seq);
+    else if (e.kind === 'alert.acknowledged') socket.emit('alert:acked', ackOf(e), e.seq);
+    else if (e.kind === 'alert.escalated') socket.emit('alert:escalated', e.payload as AlertEscalated, e.seq);
+  }
+
+  /** Alerts of the recent window that this user may see, oldest first, in their current state. */
+  private recentInScope(user: User, max: number) {
+    const since = new Date(Date.now() - RECENT_WINDOW_MS).toISOString();
+    return this.d.alerts
+      .list({ limit: 5000, since })
+      .filter((s) => inScope(user, s.alert, this.escalated(s.alert.id)))
+      .slice(0, max)
+      .reverse();
+  }
+
+  private replayRecent(socket: Socket, user: User): void {
+    const head = this.d.lifecycle.head();
+    for (const s of this.recentInScope(user, FIRST_REPLAY)) {
+      socket.emit('alert:raised', s.alert, head);
+      for (const a of this.acks(s.alert.id)) socket.emit('alert:acked', a, head);
+      const esc = this.d.service.escalation(s.alert.id);
+      if (esc) socket.emit('alert:escalated', esc, head);
+    }
+  }
+
+  /** The current state of this user's scope, when its cursor cannot be replayed. */
+  resync(socket: Socket, user: User, reason: string): void {
+    const cursor = this.d.lifecycle.head();
+    const alerts = this.recentInScope(user, 500);
+    const incidents: Incident[] = this.d.incidents.list({ open: true, limit: 500 }).filter((i) => reaches(user, this.d.incidents.rooms(i.id)));
+    const payload: AlertsResync = {
+      cursor,
+      reason,
+      alerts: alerts.map((s) => s.alert),
+      acks: alerts.flatMap((s) => this.acks(s.alert.id)),
+      escalations: alerts.flatMap((s) => this.d.service.escalation(s.alert.id) ?? []),
+      incidents,
+    };
+    socket.emit('alerts:resync', payload);
   }
 
   close(): void {
+    this.unsubscribe?.();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
 }
 
-/** The running push service of a core (incidents and the bench reach it through the database). */
-export const pushServices = new WeakMap<object, AlertPush>();
+function ackOf(e: LogEvent): AlertAcked {
+  const p = e.payload as AlertAcked & { via?: string };
+  return { alertId: p.alertId, by: p.by, role: p.role, at: p.at };
+}
 
+/** Socket handlers and REST routes of alert delivery; the push service is built in core/lifecycle (wired in core/app.ts). */
 export const alertDeliveryFeature: Feature = {
   name: 'alert-delivery',
   register(ctx) {
-    const push = new AlertPush(ctx, ctx.config.push.escalateAfterS * 1000);
-    pushServices.set(ctx.db, push);
+    const push = ctx.lifecycle.push;
     ctx.io.on('connection', (socket) => {
       const who = socketAuth(socket);
       if (!who) return socket.disconnect(true); // cannot happen: the auth middleware ran first
       void socket.join(roomsForUser(who.user));
-      const hs = SocketAuth.safeParse(socket.handshake.auth ?? {});
-      push.replay(socket, who.user, hs.success ? hs.data.lastAlertId : undefined);
+      try {
+        push.replay(socket, who.user);
+      } catch (err) {
+        ctx.log.error({ err, user: who.user.username }, 'replay failed; sending the current state');
+        push.resync(socket, who.user, 'replay failed');
+      }
       socket.on('alert:ack', (payload, ack) => {
         const p = AlertAckPayload.safeParse(payload);
         const reply: AlertAckReply = p.success ? push.ack(who.user, p.data.alertId, socket.handshake.address) : { ok: false, error: `invalid payload: ${p.error.issues[0]?.message ?? 'expected {"alertId": "..."}'}` };
@@ -200,11 +299,6 @@ export const alertDeliveryFeature: Feature = {
         if (typeof ack === 'function') ack(reply);
       });
     });
-    ctx.bus.on('alert:raised', (a) => {
-      deliverAlert(ctx.io, 'alert:raised', a);
-      push.scheduleEscalation(a);
-    });
-    ctx.bus.on('alert:updated', (a) => deliverAlert(ctx.io, 'alert:updated', a));
 
     ctx.http.post(routes.alertAck.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
@@ -214,16 +308,12 @@ export const alertDeliveryFeature: Feature = {
     });
     ctx.http.post(routes.alertEscalate.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
-      const e = push.escalate(id, `escalated by ${req.auth!.user.username}`);
+      const user = req.auth!.user;
+      const e = push.escalate(id, 'operator', { id: user.id, username: user.username, role: user.role, ip: actorOf(req).ip ?? null });
       if (!e) throw new SentinelError(`no alert with id ${id}`, 'not_found', 'id');
-      audit(ctx.db, req, 'alert.escalate', `alert:${id}`);
       return e;
     });
-
-    push.rescheduleOpen();
-    ctx.onClose(() => {
-      push.close();
-      pushServices.delete(ctx.db);
-    });
+    push.start();
+    ctx.onClose(() => push.close());
   },
 };

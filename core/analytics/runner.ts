@@ -74,7 +74,7 @@ export class CameraRunner {
    */
   setZones(zones: readonly Zone[]): void {
     for (const [key, id] of this.open) {
-      this.deps.alerts.update(id, { endedAt: new Date(), detail: { ...(this.deps.alerts.get(id)?.alert.detail ?? {}), closedBy: 'zones changed' } });
+      this.deps.alerts.change(id, { endedAt: new Date(), detail: { ...(this.deps.alerts.get(id)?.alert.detail ?? {}), closedBy: 'zones changed' } });
       this.open.delete(key);
     }
     this.pipeline = this.newPipeline(zones);
@@ -138,7 +138,9 @@ export class CameraRunner {
         log.error({ err, cameraId: this.camera.id }, 'cannot write the alert snapshot');
         snapshotPath = null;
       }
-      const stored = alerts.create({
+      // The store is the point of truth: `raise` assigns the id now and, if the write fails
+      // (SQLITE_BUSY, a full disk), keeps retrying it; the rule's later clear follows it.
+      const raised = alerts.raise({
         kind: e.kind,
         cameraId: this.camera.id,
         cameraName: this.camera.name,
@@ -151,14 +153,14 @@ export class CameraRunner {
         detail: e.detail,
         scope: this.deps.scope(this.camera),
       });
-      this.open.set(e.key, stored.alert.id);
-      log.info({ alertId: stored.alert.id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id, score: e.score }, 'alert raised');
+      this.open.set(e.key, raised.id);
+      log.info({ alertId: raised.id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id, score: e.score, stored: raised.stored !== null }, 'alert raised');
       return;
     }
     const id = this.open.get(e.key);
     if (!id) return;
     this.open.delete(e.key);
-    alerts.update(id, { endedAt: new Date(f.ts), score: e.score, trackIds: e.trackIds, detail: e.detail });
+    alerts.change(id, { endedAt: new Date(f.ts), score: e.score, trackIds: e.trackIds, detail: e.detail });
     log.info({ alertId: id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id }, 'alert cleared');
   }
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Alert, AlertAcked, AlertEscalated, CameraHealthEvent, FeedStatus, VehicleDiff } from '../../contract';
+import type { Logger } from '../logger';
 
 /**
  * In-process domain events. Services publish here; the socket.io layer (and later the
@@ -33,19 +34,43 @@ export interface DomainEvents {
   'alert:acked': [ack: AlertAcked];
   /** An alert went unacknowledged too long, or an operator escalated it. */
   'alert:escalated': [event: AlertEscalated];
+  /** Recording cut the clip of an alert (core/analytics); the incident records it in the lifecycle log. */
+  'clip:ready': [clip: { alertId: string; clipId: string; cameraId: string; sha256: string }];
+  /** Cutting an alert's clip failed (disk full, no recording): the alert stays, the error shows on its incident. */
+  'clip:failed': [clip: { alertId: string; cameraId: string; error: string }];
 }
 
+/**
+ * Listeners are isolated from each other: one that throws (SQLITE_BUSY, a full disk, a bug)
+ * is logged with the event's name and the others still run; the emitter never sees the
+ * throw, so it cannot crash the core or the producer that emitted. A listener returning a
+ * promise gets the same treatment for its rejection.
+ */
 export class EventBus {
   private readonly emitter = new EventEmitter();
-  constructor() {
+  /** Listener failures since start (health, tests). */
+  failures = 0;
+  constructor(private readonly log: Logger | null = null) {
     // Many sockets and services subscribe; the default limit of 10 is a false alarm here.
     this.emitter.setMaxListeners(0);
   }
   emit<K extends keyof DomainEvents>(event: K, ...args: DomainEvents[K]): void {
     this.emitter.emit(event, ...args);
   }
-  on<K extends keyof DomainEvents>(event: K, fn: (...args: DomainEvents[K]) => void): () => void {
-    this.emitter.on(event, fn as (...a: unknown[]) => void);
-    return () => this.emitter.off(event, fn as (...a: unknown[]) => void);
+  on<K extends keyof DomainEvents>(event: K, fn: (...args: DomainEvents[K]) => unknown): () => void {
+    const fail = (err: unknown): void => {
+      this.failures++;
+      this.log?.error({ err, event }, 'a bus listener failed; the other listeners still ran');
+    };
+    const isolated = (...a: unknown[]): void => {
+      try {
+        const r = (fn as (...x: unknown[]) => unknown)(...a);
+        if (r instanceof Promise) r.catch(fail);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    this.emitter.on(event, isolated);
+    return () => this.emitter.off(event, isolated);
   }
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AlertScope, INCIDENT_TRANSITIONS, Incident, IncidentLink, type Alert, type IncidentEvent, type IncidentState, type IncidentUpdate } from '../../contract';
+import { reachOf, reachRooms, unionReach, type Reach } from '../alerts/rooms';
 import type { Database } from '../db/database';
 import { SentinelError } from '../errors';
+import type { LifecycleLog, LogKind } from '../lifecycle/log';
 
 interface Row {
   id: string;
@@ -22,47 +24,71 @@ interface Row {
   acknowledged_at: string | null;
   dispatched_at: string | null;
   resolved_at: string | null;
+  reach: string;
 }
 
 const KIND_TITLE: Record<string, string> = { crowding: 'Crowding', barrier: 'Protected-area breach', fight: 'Possible fight' };
 
 /**
- * Incidents: alerts merged by camera, vehicle or zone within a window; states with a
- * timestamp for each transition (events table); assignee, notes and links.
+ * Incidents, the repository of the incidents feature (it alone writes incidents,
+ * incident_alerts and incident_events). Alerts merge into one open incident when they come
+ * from the same camera and zone, or from the same vehicle (the same run), within the merge
+ * window; never on a zone id alone, since zone ids repeat across cameras (the zone editor's
+ * "zone-1"). A merged incident's reach is the union of its alerts' delivery scopes.
+ *
+ * Every change is also a lifecycle log event, appended in the same transaction.
  */
 export class IncidentStore {
   constructor(
     private readonly db: Database,
+    private readonly lifecycle: LifecycleLog,
     private readonly mergeWindowMs: number,
   ) {}
 
-  /** Puts an alert into the open incident it belongs to, or a new one. Idempotent per alert. */
+  /**
+   * Puts an alert into the open incident it belongs to, or a new one. Idempotent per alert.
+   * Runs inside the caller's transaction when there is one (the alert store files every new
+   * alert in the alert's own transaction); usable by any feature that opens incidents.
+   */
+  openOrJoin(alert: Alert): { incident: Incident; created: boolean } {
+    const r = this.db.transaction(() => this.file(alert)).immediate();
+    return { incident: this.get(r.id)!, created: r.created };
+  }
+
+  /** @deprecated the alert store files alerts itself; kept for callers outside it. */
   addAlert(alert: Alert): { incident: Incident; created: boolean } {
-    const run = this.db.transaction((): { id: string; created: boolean } => {
+    return this.openOrJoin(alert);
+  }
+
+  private file(alert: Alert): { id: string; created: boolean } {
+    {
       const linked = this.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as { incident_id: string } | undefined;
       if (linked) return { id: linked.incident_id, created: false };
       const vehicleId = alert.scope.placement?.vehicleId ?? null;
       const since = new Date(Date.parse(alert.startedAt) - this.mergeWindowMs).toISOString();
       const open = this.db
         .prepare(
-          `SELECT id FROM incidents WHERE state NOT IN ('resolved', 'false-alarm') AND last_alert_at >= ?
-             AND (camera_id = ? OR (vehicle_id IS NOT NULL AND vehicle_id = ?) OR (zone_id IS NOT NULL AND zone_id = ?))
+          `SELECT id, reach FROM incidents WHERE state NOT IN ('resolved', 'false-alarm') AND last_alert_at >= ?
+             AND ((camera_id = ? AND zone_id IS ?) OR (vehicle_id IS NOT NULL AND vehicle_id = ?))
            ORDER BY last_alert_at DESC LIMIT 1`,
         )
-        .get(since, alert.cameraId, vehicleId, alert.zoneId) as { id: string } | undefined;
+        .get(since, alert.cameraId, alert.zoneId, vehicleId) as { id: string; reach: string } | undefined;
       const now = new Date().toISOString();
+      const alertReach = reachOf(alert.scope, alert.cameraId);
       if (open) {
+        const reach = unionReach(JSON.parse(open.reach) as Reach, alertReach);
         this.db.prepare('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(open.id, alert.id);
-        this.db.prepare('UPDATE incidents SET last_alert_at = max(last_alert_at, ?), updated_at = ? WHERE id = ?').run(alert.startedAt, now, open.id);
+        this.db.prepare('UPDATE incidents SET last_alert_at = max(last_alert_at, ?), reach = ?, updated_at = ? WHERE id = ?').run(alert.startedAt, JSON.stringify(reach), now, open.id);
         this.event(open.id, null, 'alert', null, alert.id);
+        this.logEvent('incident.merged', open.id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach });
         return { id: open.id, created: false };
       }
       const id = randomUUID();
       const title = `${KIND_TITLE[alert.kind] ?? alert.kind} at ${alert.cameraName}${alert.zoneName ? ` (${alert.zoneName})` : ''}`;
       this.db
         .prepare(
-          `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, zone_id, vehicle_id, station_id, scope, links, created_at, updated_at, last_alert_at)
-           VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, zone_id, vehicle_id, station_id, scope, links, created_at, updated_at, last_alert_at, reach)
+           VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -78,18 +104,50 @@ export class IncidentStore {
           now,
           now,
           alert.startedAt,
+          JSON.stringify(alertReach),
         );
       this.db.prepare('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(id, alert.id);
       this.event(id, null, 'created', 'new', alert.id);
+      this.logEvent('incident.created', id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach: alertReach });
       return { id, created: true };
-    });
-    const r = run.immediate();
-    return { incident: this.get(r.id)!, created: r.created };
+    }
+  }
+
+  /** The rooms of everyone an incident concerns (its reach). */
+  rooms(id: string): string[] {
+    const r = this.db.prepare('SELECT reach FROM incidents WHERE id = ?').get(id) as { reach: string } | undefined;
+    return r ? reachRooms(JSON.parse(r.reach) as Reach) : ['alerts:all'];
+  }
+
+  private logEvent(kind: LogKind, id: string, refs: { alertId?: string | null; cameraId?: string | null; actor?: string | null }, payload: object): void {
+    this.lifecycle.append({ kind, incidentId: id, alertId: refs.alertId ?? null, cameraId: refs.cameraId ?? null, actor: refs.actor ?? null, rooms: this.rooms(id), payload: { incidentId: id, ...payload } });
+  }
+
+  alertIds(id: string): string[] {
+    return (this.db.prepare('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(id) as { alert_id: string }[]).map((a) => a.alert_id);
   }
 
   forAlert(alertId: string): Incident | null {
     const r = this.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alertId) as { incident_id: string } | undefined;
     return r ? this.get(r.incident_id) : null;
+  }
+
+  /** A clip (cut by recording) ready or failed for one of the incident's alerts: in its history and the log. */
+  noteClip(alertId: string, kind: 'clip.ready' | 'clip.failed', payload: Record<string, unknown>): Incident | null {
+    const run = this.db.transaction((): string | null => {
+      const inc = this.forAlert(alertId);
+      if (!inc) return null;
+      const text = kind === 'clip.ready' ? `clip ${String(payload.clipId)} ready (sha256 ${String(payload.sha256)})` : `clip failed: ${String(payload.error)}`;
+      this.event(inc.id, null, 'clip', null, text);
+      if (kind === 'clip.ready' && typeof payload.clipId === 'string') {
+        const links = inc.links.filter((l) => !(l.kind === 'clip' && l.ref === payload.clipId));
+        this.db.prepare('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(JSON.stringify([...links, { kind: 'clip', ref: payload.clipId }]), new Date().toISOString(), inc.id);
+      }
+      this.logEvent(kind, inc.id, { alertId, cameraId: typeof payload.cameraId === 'string' ? payload.cameraId : null }, payload);
+      return inc.id;
+    });
+    const id = run.immediate();
+    return id ? this.get(id) : null;
   }
 
   private event(id: string, actor: string | null, kind: IncidentEvent['kind'], state: IncidentState | null, text: string | null, at = new Date().toISOString()): void {
@@ -110,7 +168,11 @@ export class IncidentStore {
         // The first acknowledgement is kept: time-to-acknowledge does not reset on reopen.
         if (col) this.db.prepare(`UPDATE incidents SET state = ?, ${col} = coalesce(${col === 'acknowledged_at' ? col : 'NULL'}, ?), updated_at = ? WHERE id = ?`).run(patch.state, now, now, id);
         this.event(id, actor, 'state', patch.state, null, now);
+        this.logEvent('incident.state', id, { actor }, { from, state: patch.state });
       }
+      const other = { ...patch };
+      delete other.state;
+      if (Object.keys(other).length) this.logEvent('incident.updated', id, { actor }, other);
       if (patch.assignee !== undefined) {
         this.db.prepare('UPDATE incidents SET assignee = ?, updated_at = ? WHERE id = ?').run(patch.assignee, now, id);
         this.event(id, actor, 'assign', null, patch.assignee, now);
@@ -130,7 +192,7 @@ export class IncidentStore {
     return this.get(id)!;
   }
 
-  /** An alert acknowledgement acknowledges its incident if no one has yet. */
+  /** An alert acknowledgement acknowledges its incident if no one has yet (inside the caller's transaction). */
   acknowledgeFromAlert(alertId: string, actor: string): Incident | null {
     const inc = this.forAlert(alertId);
     if (!inc || inc.state !== 'new') return null;
@@ -174,6 +236,7 @@ export class IncidentStore {
       vehicleId: r.vehicle_id,
       stationId: r.station_id,
       scope: AlertScope.parse(JSON.parse(r.scope)),
+      reach: JSON.parse(r.reach) as unknown,
       assignee: r.assignee,
       alertIds,
       links: JSON.parse(r.links) as unknown,

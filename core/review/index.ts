@@ -10,7 +10,6 @@ import { SentinelError } from '../errors';
 import { loadOrCreateSigningKey } from '../evidence';
 import type { Feature } from '../feature';
 import { parseInput } from '../http/errors';
-import { incidentStores } from '../incidents';
 import { DetectionLog } from './detections';
 import { exportIncident } from './export';
 import { ReviewStore } from './service';
@@ -69,11 +68,7 @@ export const reviewFeature: Feature = {
 
     let key: ReturnType<typeof loadOrCreateSigningKey> | null = null;
     const signingKey = () => (key ??= loadOrCreateSigningKey(config.dataDir));
-    const incidents = () => {
-      const s = incidentStores.get(db);
-      if (!s) throw new SentinelError('incidents are not available in this core', 'unavailable');
-      return s.store;
-    };
+    const incidents = () => ctx.lifecycle.incidents;
     const incidentOr404 = (id: string): Incident => {
       const inc = incidents().get(id);
       if (!inc) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');

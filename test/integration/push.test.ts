@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Alert, AlertAcked, AlertEscalated, Incident, type ClientToServerEvents, type ServerToClientEvents, type TestAlertRequest } from '../../contract';
-import { pushServices } from '../../core/alerts/deliver';
 import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
@@ -126,10 +125,10 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     const id = await send({ district: '2', cameraId: 'cam-esc' });
     const acked = await send({ district: '2', cameraId: 'cam-esc-acked' });
     await waitFor('d2 got both', () => two.raised.filter((a) => a.id === id || a.id === acked).length === 2, 5000);
-    expect(pushServices.get(core.db)!.pendingEscalations()).toEqual(expect.arrayContaining([id, acked]));
+    expect(core.lifecycle.push.pendingEscalations()).toEqual(expect.arrayContaining([id, acked]));
     expect(await two.s.timeout(5000).emitWithAck('alert:ack', { alertId: acked })).toEqual({ ok: true });
     // The acknowledgement cancelled that alert's escalation; the other one still waits.
-    expect(pushServices.get(core.db)!.pendingEscalations()).not.toContain(acked);
+    expect(core.lifecycle.push.pendingEscalations()).not.toContain(acked);
     expect(sup.raised.some((a) => a.id === id)).toBe(false);
     const e = await waitFor('operator sees escalation', () => op.escalated.find((x) => x.alertId === id), 10_000);
     expect(e.reason).toMatch(/no acknowledgement within 2 s|no acknowledgement within 1 s/);

@@ -47,7 +47,7 @@ export interface SignedIn {
   /** fetch with `Authorization: Bearer`, relative to the core's URL. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** A socket.io client with this session (not yet waited for: use `connected(socket)`). */
-  socket(opts?: { lastAlertId?: string }): Socket<ServerToClientEvents, ClientToServerEvents>;
+  socket(opts?: { lastAlertId?: string; lastSeq?: number }): Socket<ServerToClientEvents, ClientToServerEvents>;
 }
 
 export async function login(baseUrl: string, username: string, password: string): Promise<SignedIn> {

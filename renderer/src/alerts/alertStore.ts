@@ -1,4 +1,4 @@
-import { Alert, type AlertList } from '../../../contract';
+import { Alert, AlertsResync, type AlertList } from '../../../contract';
 import type { CoreSocket } from '../client/connection';
 import { Store } from '../client/store';
 
@@ -36,11 +36,19 @@ export class AlertStore {
     };
     const raised = on('alert:raised');
     const updated = on('alert:updated');
+    // The core could not replay from our cursor: the alerts it sends are the current state.
+    const resync = (payload: unknown) => {
+      const r = AlertsResync.safeParse(payload);
+      if (!r.success) return this.state.update((s) => ({ ...s, lastProblem: `alerts:resync: ${r.error.issues[0]?.message ?? 'invalid payload'}` }));
+      this.state.update((s) => ({ ...s, alerts: r.data.alerts.reduce<Alert[]>((acc, a) => mergeAlert(acc, a), [...s.alerts]) }));
+    };
     socket.on('alert:raised', raised);
     socket.on('alert:updated', updated);
+    socket.on('alerts:resync', resync);
     return () => {
       socket.off('alert:raised', raised);
       socket.off('alert:updated', updated);
+      socket.off('alerts:resync', resync);
     };
   }
 

@@ -28,6 +28,14 @@ export function setResumeFrom(alertId: string): void {
   resumeFrom = alertId;
 }
 
+/**
+ * The highest lifecycle log sequence received (alert and incident events carry it as their
+ * second argument; a resync carries its cursor). Preferred over `resumeFrom`: the core
+ * replays every event after it (updates, clears, acks), not only raises.
+ */
+let resumeSeq: number | null = null;
+const LIFECYCLE_EVENTS = new Set(['alert:raised', 'alert:updated', 'alert:acked', 'alert:escalated', 'incident:upsert']);
+
 const PING_INTERVAL_MS = 5000;
 
 /**
@@ -45,10 +53,17 @@ export function connectToCore(url?: string): { socket: CoreSocket; state: Store<
     reconnectionDelayMax: 5000,
     timeout: 5000,
     autoConnect: false,
-    auth: (cb: (data: object) => void) => cb(resumeFrom ? { lastAlertId: resumeFrom } : {}),
+    auth: (cb: (data: object) => void) => cb(resumeSeq !== null ? { lastSeq: resumeSeq } : resumeFrom ? { lastAlertId: resumeFrom } : {}),
   };
   const socket: CoreSocket = url ? io(url, opts) : io(opts);
 
+  socket.onAny((event: string, ...args: unknown[]) => {
+    const seq = args[1];
+    if (LIFECYCLE_EVENTS.has(event) && typeof seq === 'number' && Number.isInteger(seq)) resumeSeq = Math.max(resumeSeq ?? 0, seq);
+  });
+  socket.on('alerts:resync', (payload) => {
+    if (Number.isInteger(payload?.cursor)) resumeSeq = payload.cursor;
+  });
   socket.on('connect', () => state.update((s) => ({ ...s, status: 'connected', since: Date.now(), attempt: 0, lastError: null })));
   socket.on('disconnect', (reason) => {
     // 'io client disconnect' is our own close(); anything else is a lost link that socket.io retries.

@@ -1,4 +1,4 @@
-import { Alert, AlertAcked, AlertEscalated, SHELL_GLOBAL, type AlertAckReply, type SentinelShell } from '../../../contract';
+import { Alert, AlertAcked, AlertEscalated, AlertsResync, SHELL_GLOBAL, type AlertAckReply, type SentinelShell } from '../../../contract';
 import { setResumeFrom, type CoreSocket } from '../client/connection';
 import { Store } from '../client/store';
 import { clockTime } from '../shell/time';
@@ -46,10 +46,24 @@ export function createPushStore(socket: CoreSocket, opts: { notify?: boolean } =
     const r = AlertEscalated.safeParse(payload);
     if (r.success) upsert(r.data.alertId, (p) => ({ ...p, escalated: r.data }));
   };
+  // The core could not replay from our cursor: its current state replaces ours (no stale actives).
+  const onResync = (payload: AlertsResync): void => {
+    const r = AlertsResync.safeParse(payload);
+    if (!r.success) return;
+    const prior = new Map(state.get().alerts.map((p) => [p.alert.id, p.receivedAt]));
+    const alerts = [...r.data.alerts].reverse().map((a) => ({
+      alert: a,
+      acks: r.data.acks.filter((x) => x.alertId === a.id),
+      escalated: r.data.escalations.find((x) => x.alertId === a.id) ?? null,
+      receivedAt: prior.get(a.id) ?? Date.now(),
+    }));
+    state.update(() => ({ alerts: alerts.slice(0, 500) }));
+  };
   socket.on('alert:raised', onRaised);
   socket.on('alert:updated', onUpdated);
   socket.on('alert:acked', onAcked);
   socket.on('alert:escalated', onEscalated);
+  socket.on('alerts:resync', onResync);
 
   return {
     state,
@@ -62,6 +76,7 @@ export function createPushStore(socket: CoreSocket, opts: { notify?: boolean } =
       socket.off('alert:updated', onUpdated);
       socket.off('alert:acked', onAcked);
       socket.off('alert:escalated', onEscalated);
+      socket.off('alerts:resync', onResync);
     },
   };
 }

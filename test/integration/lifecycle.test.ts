@@ -1,0 +1,225 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Alert, AlertAcked, AlertEscalated, AlertsResync, Incident, IncidentList, type ClientToServerEvents, type ServerToClientEvents, type TestAlertRequest } from '../../contract';
+import { startCore, type CoreHandle } from '../../core/app';
+import { loadConfig } from '../../core/config';
+import type { WebhookBody } from '../../core/incidents/outbox';
+import { signWebhook } from '../../core/incidents/webhook';
+import { createLogger } from '../../core/logger';
+import { connected, createAndLogin, signIn, type SignedIn } from '../support/auth';
+import { waitFor } from './ingest-helpers';
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A socket that records what it receives, with the highest log sequence seen. */
+function record(s: Client) {
+  const r = {
+    s,
+    maxSeq: 0,
+    raised: [] as Alert[],
+    updated: [] as Alert[],
+    acked: [] as AlertAcked[],
+    escalated: [] as AlertEscalated[],
+    incidents: [] as Incident[],
+    resyncs: [] as AlertsResync[],
+  };
+  const seq = (n: number) => (r.maxSeq = Math.max(r.maxSeq, n));
+  s.on('alert:raised', (a, n) => (r.raised.push(Alert.parse(a)), seq(n)));
+  s.on('alert:updated', (a, n) => (r.updated.push(Alert.parse(a)), seq(n)));
+  s.on('alert:acked', (a, n) => (r.acked.push(AlertAcked.parse(a)), seq(n)));
+  s.on('alert:escalated', (e, n) => (r.escalated.push(AlertEscalated.parse(e)), seq(n)));
+  s.on('incident:upsert', (i, n) => (r.incidents.push(Incident.parse(i)), seq(n)));
+  s.on('alerts:resync', (p) => r.resyncs.push(AlertsResync.parse(p)));
+  return r;
+}
+
+const SECRET = 'dispatch-shared-secret-0123456789';
+
+/** A port nothing listens on (yet): the webhook receiver is "down" until it binds it. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, outbox, isolation', () => {
+  let core: CoreHandle;
+  let admin: SignedIn;
+  let operator: SignedIn;
+  let d2: SignedIn;
+  let backup: SignedIn;
+  let hookPort: number;
+  const open: Client[] = [];
+  const sock = async (u: SignedIn, opts: { lastAlertId?: string; lastSeq?: number } = {}) => {
+    const r = record(u.socket(opts));
+    open.push(r.s);
+    await connected(r.s);
+    return r;
+  };
+  const send = async (t: TestAlertRequest): Promise<string> => {
+    const res = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify(t) });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  };
+  const incidentOf = async (alertId: string) => IncidentList.parse(await (await operator.api('/api/v1/incidents?limit=2000')).json()).incidents.find((i) => i.alertIds.includes(alertId))!;
+
+  beforeAll(async () => {
+    hookPort = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-lifecycle-'));
+    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
+    core = await startCore(
+      { ...cfg, push: { escalateAfterS: 1.5 }, incidents: { mergeWindowS: 300, webhook: { url: `http://127.0.0.1:${hookPort}/hook`, secret: SECRET, drainTimeoutS: 2 } } },
+      { log: createLogger('silent') },
+    );
+    admin = await signIn(core);
+    operator = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
+    d2 = await createAndLogin(core.url, admin, { username: 'd2', password: 'liaison-password-2', role: 'liaison', scope: { districts: ['2'] } });
+    backup = await createAndLogin(core.url, admin, { username: 'sup', password: 'liaison-password-3', role: 'liaison', scope: { districts: ['18'], escalation: true } });
+  });
+  afterAll(async () => {
+    for (const s of open) s.close();
+    await core?.close();
+  });
+
+  it('writes the alert, its incident, their log events and the audit record in one transaction', async () => {
+    const id = await send({ district: '2', cameraId: 'cam-tx' });
+    const events = core.db.prepare('SELECT kind, incident_id FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(id) as { kind: string; incident_id: string | null }[];
+    expect(events.map((e) => e.kind)).toEqual(['alert.raised', 'incident.created']);
+    expect(core.db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'alert.test' AND target = ?").get(`alert:${id}`)).toEqual({ n: 1 });
+    expect(core.db.prepare('SELECT count(*) AS n FROM incident_alerts WHERE alert_id = ?').get(id)).toEqual({ n: 1 });
+  });
+
+  it('acknowledged within the window: no escalation; not acknowledged: the escalation liaison is told, and the event says who and why', async () => {
+    const [op, sup, two] = [await sock(operator), await sock(backup), await sock(d2)];
+    const acked = await send({ district: '2', cameraId: 'cam-esc-acked' });
+    const ignored = await send({ district: '2', cameraId: 'cam-esc-ignored' });
+    await waitFor('d2 got both', () => [acked, ignored].every((id) => two.raised.some((a) => a.id === id)), 5000);
+    expect(await two.s.timeout(5000).emitWithAck('alert:ack', { alertId: acked })).toEqual({ ok: true });
+    const e = await waitFor('escalation of the ignored alert', () => op.escalated.find((x) => x.alertId === ignored), 10_000);
+    expect(e.cause).toBe('timeout');
+    expect(e.told?.rooms).toEqual(expect.arrayContaining(['district:2', 'escalation']));
+    expect(e.told?.liaisons).toEqual(expect.arrayContaining(['d2', 'sup']));
+    await waitFor('the escalation liaison was told', () => sup.escalated.some((x) => x.alertId === ignored), 5000);
+    expect(sup.raised.some((a) => a.id === ignored)).toBe(true);
+    // Past the acknowledged alert's deadline too: it never escalated.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(op.escalated.some((x) => x.alertId === acked)).toBe(false);
+    expect(core.db.prepare("SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(acked)).toEqual({ n: 0 });
+  });
+
+  it("acknowledging the incident acknowledges its alerts and stops their escalation", async () => {
+    const op = await sock(operator);
+    const a = await send({ district: '2', cameraId: 'cam-inc-ack', zoneId: 'z' });
+    const b = await send({ district: '2', cameraId: 'cam-inc-ack', zoneId: 'z' });
+    const inc = await incidentOf(a);
+    expect(inc.alertIds).toEqual([a, b]);
+    expect(core.lifecycle.push.pendingEscalations()).toEqual(expect.arrayContaining([a, b]));
+    const res = await operator.api(`/api/v1/incidents/${inc.id}`, { method: 'PATCH', body: JSON.stringify({ state: 'acknowledged' }) });
+    expect(res.status).toBe(200);
+    await waitFor('both alerts acknowledged on the operator console', () => [a, b].every((id) => op.acked.some((x) => x.alertId === id && x.by === 'op')), 5000);
+    expect(core.lifecycle.push.pendingEscalations()).not.toContain(a);
+    expect(core.lifecycle.push.pendingEscalations()).not.toContain(b);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(op.escalated.filter((x) => x.alertId === a || x.alertId === b)).toEqual([]);
+    const audit = core.db.prepare("SELECT detail FROM audit WHERE action = 'incident.update' AND target = ? ORDER BY seq DESC LIMIT 1").get(`incident:${inc.id}`) as { detail: string };
+    expect(JSON.parse(audit.detail)).toMatchObject({ state: 'acknowledged', acknowledgedAlerts: [a, b] });
+  });
+
+  it('replays raises, clears and acks after the cursor; an unknown cursor gets the current state, never silence', async () => {
+    const first = await sock(d2);
+    const seen = await send({ district: '2', cameraId: 'cam-rp0' });
+    await waitFor('seen', () => first.raised.some((a) => a.id === seen), 5000);
+    const cursor = first.maxSeq;
+    first.s.close();
+    const cleared = await send({ district: '2', cameraId: 'cam-rp1' });
+    expect((await admin.api(`/api/v1/test-alert/${cleared}/clear`, { method: 'POST' })).status).toBe(200);
+    const ackedByOp = await send({ district: '2', cameraId: 'cam-rp2' });
+    expect((await operator.api(`/api/v1/alerts/${ackedByOp}/ack`, { method: 'POST' })).status).toBe(200);
+    const foreign = await send({ district: '3', cameraId: 'cam-rp3' });
+
+    const again = await sock(d2, { lastSeq: cursor });
+    await waitFor('replayed the ack', () => again.acked.some((a) => a.alertId === ackedByOp), 5000);
+    expect(again.raised.map((a) => a.id)).toEqual([cleared, ackedByOp]);
+    expect(again.updated.find((a) => a.id === cleared)?.endedAt).not.toBeNull();
+    expect(again.acked.find((a) => a.alertId === ackedByOp)).toMatchObject({ by: 'op', role: 'operator' });
+    expect(again.raised.some((a) => a.id === foreign || a.id === seen)).toBe(false);
+    expect(again.incidents.map((i) => i.alertIds[0])).toEqual(expect.arrayContaining([cleared, ackedByOp]));
+    expect(again.maxSeq).toBeGreaterThan(cursor);
+
+    const lost = await sock(d2, { lastSeq: 10 ** 9 });
+    const sync = await waitFor('resync', () => lost.resyncs[0], 5000);
+    expect(sync.cursor).toBeGreaterThanOrEqual(again.maxSeq);
+    expect(sync.alerts.find((a) => a.id === cleared)?.endedAt).not.toBeNull();
+    expect(sync.acks.some((a) => a.alertId === ackedByOp)).toBe(true);
+    expect(sync.alerts.every((a) => a.scope.district === '2')).toBe(true);
+    // An older client's unknown alert id, as any role: the same resync.
+    const opLost = await sock(operator, { lastAlertId: 'no-such-alert' });
+    await waitFor('operator resync', () => opLost.resyncs.length === 1, 5000);
+    expect(opLost.resyncs[0]!.alerts.some((a) => a.id === foreign)).toBe(true);
+  });
+
+  it('a throwing bus listener or log reader does not crash the core or stop the others', async () => {
+    const seen: string[] = [];
+    const off1 = core.bus.on('alert:raised', () => {
+      throw new Error('SQLITE_BUSY: database is locked (planted)');
+    });
+    const off2 = core.bus.on('alert:raised', (a) => void seen.push(a.id));
+    const off3 = core.lifecycle.log.subscribe('planted failing reader', () => {
+      throw new Error('disk I/O error (planted)');
+    });
+    const failures = core.bus.failures;
+    try {
+      const op = await sock(operator);
+      const id = await send({ district: '2', cameraId: 'cam-throw' });
+      expect(seen).toContain(id);
+      expect(core.bus.failures).toBe(failures + 1);
+      await waitFor('delivered despite the failing reader', () => op.raised.some((a) => a.id === id), 5000);
+      expect((await admin.api('/api/v1/health')).status).toBe(200);
+    } finally {
+      off1();
+      off2();
+      off3();
+    }
+  });
+
+  it('webhook receiver down, then back: every event arrives, once per idempotency key, in order per incident', async () => {
+    // The receiver has been down since the core started: everything so far waits in the outbox.
+    await send({ district: '2', cameraId: 'cam-hook', zoneId: 'z' });
+    await send({ district: '2', cameraId: 'cam-hook', zoneId: 'z' });
+    expect(core.lifecycle.outbox!.pending()).toBeGreaterThan(0);
+    const tries = core.db.prepare('SELECT max(attempts) AS n FROM webhook_outbox').get() as { n: number };
+    expect(tries.n).toBeGreaterThanOrEqual(1);
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(hookPort, '127.0.0.1', r));
+    try {
+      await waitFor('outbox drained', () => core.lifecycle.outbox!.pending() === 0, 60_000);
+      const rows = core.db.prepare('SELECT idem_key, incident_id, event_seq FROM webhook_outbox ORDER BY id').all() as { idem_key: string; incident_id: string; event_seq: number }[];
+      const keys = received.map((r) => String(r.headers['idempotency-key']));
+      expect(new Set(keys).size).toBe(keys.length);
+      expect([...keys].sort()).toEqual(rows.map((r) => r.idem_key).sort());
+      const bodies = received.map((r) => JSON.parse(r.body) as WebhookBody);
+      for (const r of received) expect(r.headers['x-sentinel-signature']).toBe(signWebhook(SECRET, String(r.headers['x-sentinel-timestamp']), r.body));
+      const byIncident = new Map<string, number[]>();
+      for (const b of bodies) byIncident.set(b.incident.id, [...(byIncident.get(b.incident.id) ?? []), b.seq]);
+      for (const seqs of byIncident.values()) expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      expect(bodies.some((b) => b.event === 'incident.created')).toBe(true);
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
+  });
+});
