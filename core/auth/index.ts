@@ -18,6 +18,7 @@ import {
   type Session,
   type User,
 } from '../../contract';
+import { cameraRoomFor, CameraScopes, visibilityGate } from '../access';
 import { audit, auditTrail } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext, Feature, SentinelIo } from '../feature';
@@ -149,6 +150,8 @@ export const authFeature: Feature = {
         throw new SentinelError(`role "${who.user.role}" may not ${req.method} ${url}`, 'forbidden');
       }
     });
+    // After the role: may this user see the camera, clip, alert or incident the route names?
+    http.addHook('preHandler', visibilityGate({ db, alerts: ctx.alerts, scopes: new CameraScopes(db, ctx.bus), log }));
 
     const sessionCookie = (token: string, maxAgeS: number): string => `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.max(0, Math.floor(maxAgeS))}`;
     const startSession = (reply: FastifyReply, user: User, ip: string): Session => {
@@ -269,7 +272,7 @@ export const authFeature: Feature = {
         return next(new Error('unauthorized: sign in first'));
       }
       (socket.data as { auth?: AuthContext }).auth = who;
-      void socket.join([`session:${who.tokenHash}`, `user:${who.user.id}`]);
+      void socket.join([`session:${who.tokenHash}`, `user:${who.user.id}`, cameraRoomFor(who.user)]);
       next();
     });
 
