@@ -17,7 +17,7 @@ import { Session } from '../../contract';
  * outside the liaison's scope. A route with no visibility rule (core/access/route-rules.ts)
  * fails here. Real core, real SQLite, real geodata (a station's district comes from it).
  */
-const ASSETS = process.env.SENTINEL_ASSETS || discoverAssetsDir();
+const ASSETS = process.env.SENTINEL_ASSETS || discoverAssetsDir() || undefined;
 // Skips when the assets pack is absent: a station's district comes from its Chicago geodata.
 const hasGeo = ASSETS !== undefined && existsSync(join(ASSETS, 'chicago'));
 
