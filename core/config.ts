@@ -132,6 +132,12 @@ export const ConfigSchema = z.strictObject({
       idleMinutes: z.number().positive().max(24 * 60).default(30),
       /** Failed sign-ins allowed per user name before each attempt must wait (per address: 4x). */
       freeFailures: z.number().int().min(1).max(100).default(5),
+      /** Roles that must use a second factor; a member without one is taken to enrolment at sign-in. */
+      mfaRequiredRoles: z.array(z.enum(['operator', 'liaison', 'technician', 'reviewer', 'admin'])).default(['admin', 'liaison']),
+      /** Requests per minute (@fastify/rate-limit): sign-in and set-up per client address, writes per user. */
+      rateLimit: z
+        .strictObject({ signInPerMinute: z.number().int().min(1).max(10_000).default(60), writesPerMinute: z.number().int().min(1).max(100_000).default(600) })
+        .prefault({}),
     })
     .prefault({}),
   push: z

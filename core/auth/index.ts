@@ -1,3 +1,5 @@
+import fastifyCookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
@@ -18,6 +20,7 @@ import {
   type Session,
   type User,
 } from '../../contract';
+import { cameraRoomFor, CameraScopes, visibilityGate } from '../access';
 import { audit, auditTrail } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext, Feature, SentinelIo } from '../feature';
@@ -50,20 +53,15 @@ export function accessFor(method: string, url: string, config?: { access?: Route
   return ROUTE_ACCESS.get(`${m} ${url}`) ?? config?.access;
 }
 
+/** Cookie header parsing by @fastify/cookie (the socket handshake has no Fastify request). */
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!header) return out;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i < 0) continue;
-    const k = part.slice(0, i).trim();
-    try {
-      out[k] = decodeURIComponent(part.slice(i + 1).trim());
-    } catch {
-      // A malformed cookie is ignored, as if absent.
-    }
+  if (!header) return {};
+  try {
+    return fastifyCookie.parse(header);
+  } catch {
+    // A malformed header is ignored, as if absent.
+    return {};
   }
-  return out;
 }
 
 /** The running UserStore of a core (CLI commands and tests reach it through the database). */
@@ -91,8 +89,9 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export const authFeature: Feature = {
   name: 'auth',
-  register(ctx: CoreContext) {
+  async register(ctx: CoreContext) {
     const { http, io, db, log, config } = ctx;
+    await http.register(fastifyCookie);
     const users = new UserStore(db, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 });
     userStores.set(db, users);
     const throttle = new LoginThrottle(config.auth.freeFailures);
@@ -118,7 +117,7 @@ export const authFeature: Feature = {
         const r = users.resolve(authz.slice(7).trim());
         return r ? { ...r, via: 'bearer' } : null;
       }
-      const cookie = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+      const cookie = req.cookies[SESSION_COOKIE];
       if (cookie) {
         const r = users.resolve(cookie);
         return r ? { ...r, via: 'cookie' } : null;
@@ -149,11 +148,28 @@ export const authFeature: Feature = {
         throw new SentinelError(`role "${who.user.role}" may not ${req.method} ${url}`, 'forbidden');
       }
     });
+    // Throttles with @fastify/rate-limit, after the hook above so a write is counted per user.
+    // Sign-in and set-up per client address (LoginThrottle adds the per-user backoff, which a
+    // fixed window cannot express); every write per user; reads are not limited.
+    const SIGN_IN = new Set([`POST ${routes.login.path}`, `POST ${routes.authSetup.path}`]);
+    const signInRoute = (req: FastifyRequest): boolean => SIGN_IN.has(`${req.method} ${req.routeOptions.url ?? ''}`);
+    await http.register(rateLimit, {
+      global: true,
+      timeWindow: 60_000,
+      keyGenerator: (req) => (signInRoute(req) || !req.auth ? `signin:${req.ip}` : `write:${req.auth.user.id}`),
+      max: (req) => (signInRoute(req) ? config.auth.rateLimit.signInPerMinute : config.auth.rateLimit.writesPerMinute),
+      allowList: (req) => !UNSAFE.has(req.method) || !(req.url.split('?')[0] ?? '').startsWith(API_BASE),
+      errorResponseBuilder: (_req, ctx) => new SentinelError(`too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`, 'rate_limited'),
+    });
+    // After the role: may this user see the camera, clip, alert or incident the route names?
+    http.addHook('preHandler', visibilityGate({ db, alerts: ctx.alerts, scopes: new CameraScopes(db, ctx.bus), log }));
 
-    const sessionCookie = (token: string, maxAgeS: number): string => `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.max(0, Math.floor(maxAgeS))}`;
+    const setSessionCookie = (reply: FastifyReply, token: string, maxAgeS: number): void => {
+      reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: Math.max(0, Math.floor(maxAgeS)) });
+    };
     const startSession = (reply: FastifyReply, user: User, ip: string): Session => {
       const s = users.createSession(user.id, ip);
-      reply.header('set-cookie', sessionCookie(s.token, config.auth.sessionHours * 3600));
+      setSessionCookie(reply, s.token, config.auth.sessionHours * 3600);
       reply.header('cache-control', 'no-store');
       return { user, token: s.token, expiresAt: s.expiresAt.toISOString() };
     };
@@ -194,7 +210,7 @@ export const authFeature: Feature = {
       users.endSession(a.tokenHash);
       dropSockets(io, `session:${a.tokenHash}`);
       audit(db, req, 'auth.logout', null);
-      reply.header('set-cookie', sessionCookie('', 0));
+      setSessionCookie(reply, '', 0);
       return { ok: true as const };
     });
 
@@ -269,7 +285,7 @@ export const authFeature: Feature = {
         return next(new Error('unauthorized: sign in first'));
       }
       (socket.data as { auth?: AuthContext }).auth = who;
-      void socket.join([`session:${who.tokenHash}`, `user:${who.user.id}`]);
+      void socket.join([`session:${who.tokenHash}`, `user:${who.user.id}`, cameraRoomFor(who.user)]);
       next();
     });
 

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { CameraCreate, type CameraMount } from '../../contract/cameras';
 import type { Database } from '../db/database';
@@ -35,63 +36,31 @@ export class CsvSyntaxError extends Error {
   }
 }
 
-/** RFC 4180: quoted fields may hold commas, newlines and doubled quotes; CRLF or LF. */
+/**
+ * RFC 4180 with the kept `csv-parse`: quoted fields may hold commas, newlines and doubled
+ * quotes; CRLF or LF; Excel's BOM. Each row keeps the line it starts on (the report names
+ * bad rows by line), which csv-parse gives as where the previous record ended plus the empty
+ * lines it skipped in between.
+ */
 export function parseCsv(text: string): { line: number; fields: string[] }[] {
-  const rows: { line: number; fields: string[] }[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let i = 0;
-  let line = 1;
-  let rowLine = 1;
-  let inQuotes = false;
-  let quoteStart = 0;
-  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // Excel's BOM
-  const endRow = (): void => {
-    fields.push(field);
-    if (!(fields.length === 1 && fields[0] === '')) rows.push({ line: rowLine, fields });
-    fields = [];
-    field = '';
-  };
-  while (i < src.length) {
-    const ch = src[i]!;
-    if (inQuotes) {
-      if (ch === '"') {
-        if (src[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        inQuotes = false;
-        i++;
-        continue;
-      }
-      if (ch === '\n') line++;
-      field += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"') {
-      if (field !== '') throw new CsvSyntaxError(`line ${line}: a quote in the middle of an unquoted field`, line);
-      inQuotes = true;
-      quoteStart = line;
-      i++;
-    } else if (ch === ',') {
-      fields.push(field);
-      field = '';
-      i++;
-    } else if (ch === '\r' || ch === '\n') {
-      endRow();
-      if (ch === '\r' && src[i + 1] === '\n') i++;
-      i++;
-      line++;
-      rowLine = line;
-    } else {
-      field += ch;
-      i++;
-    }
+  let records: { record: string[]; info: { lines: number; empty_lines: number } }[];
+  try {
+    records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
+  } catch (err) {
+    const e = err as { code?: string; lines?: number; message: string };
+    const line = typeof e.lines === 'number' ? e.lines : 1;
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED') throw new CsvSyntaxError(`line ${line}: a quoted field is never closed`, line);
+    if (e.code === 'INVALID_OPENING_QUOTE') throw new CsvSyntaxError(`line ${line}: a quote in the middle of an unquoted field`, line);
+    throw new CsvSyntaxError(`line ${line}: ${e.message.replace(/^[^:]*:\s*/, '')}`, line);
   }
-  if (inQuotes) throw new CsvSyntaxError(`line ${quoteStart}: a quoted field is never closed`, quoteStart);
-  if (field !== '' || fields.length > 0) endRow();
+  const rows: { line: number; fields: string[] }[] = [];
+  let endLine = 0;
+  let empty = 0;
+  for (const r of records) {
+    rows.push({ line: endLine + 1 + (r.info.empty_lines - empty), fields: r.record });
+    endLine = r.info.lines;
+    empty = r.info.empty_lines;
+  }
   return rows;
 }
 

@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { CameraCreate, CameraUpdate, ClipRequest, cameraRoutes, type Camera, type CameraHealth } from '../../contract/cameras';
 import { ClipError } from '../../analytics/recording/clips';
+import { CAMERAS_ALL_ROOM, CameraScopes, canSee, scopedViewers, socketSees } from '../access';
 import { audit, auditView } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext, Feature } from '../feature';
@@ -29,8 +30,16 @@ export const camerasFeature: Feature = {
     const { http, io, log, bus } = ctx;
     const vault = new CredentialVault(ctx.config.dataDir);
     const repo = new CameraRepository(ctx.db, vault);
+    // Camera records and health reach only the sockets whose user may see the camera.
+    const scopes = new CameraScopes(ctx.db, bus);
+    const sendUpsert = (c: Camera): void => {
+      scopes.forget(c.id);
+      io.to(CAMERAS_ALL_ROOM).emit('camera:upsert', c);
+      for (const s of scopedViewers(io, scopes, c.id, 'camera')) s.emit('camera:upsert', c);
+    };
     const service = new CameraService(ctx.config, ctx.db, log, (cameraId: string, health: CameraHealth) => {
-      io.emit('camera:health', { cameraId, health });
+      io.to(CAMERAS_ALL_ROOM).emit('camera:health', { cameraId, health });
+      for (const s of scopedViewers(io, scopes, cameraId, 'camera-health')) s.emit('camera:health', { cameraId, health });
       bus.emit('camera:health', { cameraId, health });
     });
     cameraServices.set(ctx.db, service);
@@ -40,8 +49,16 @@ export const camerasFeature: Feature = {
       return service.toPublic(c);
     };
 
-    registerTechnicianRoutes(ctx, repo, service);
-    http.get(cameraRoutes.cameras.path, async () => ({ cameras: repo.list().map((c) => service.toPublic(c)) }));
+    registerTechnicianRoutes(ctx, repo, service, sendUpsert);
+    http.get(cameraRoutes.cameras.path, async (req) => {
+      const user = req.auth?.user;
+      const list = repo.list().filter((c) => {
+        if (!user) return false;
+        const scope = scopes.of(c.id);
+        return scope !== null && canSee(user, { kind: 'camera', cameraId: c.id, scope });
+      });
+      return { cameras: list.map((c) => service.toPublic(c)) };
+    });
     http.get(cameraRoutes.camera.path, async (req) => pub(parseInput(IdParams, req.params, 'params').id));
     http.post(cameraRoutes.cameraCreate.path, async (req, reply) => {
       const input = parseInput(CameraCreate, req.body);
@@ -50,7 +67,7 @@ export const camerasFeature: Feature = {
       const out = service.toPublic(c);
       log.info({ cameraId: c.id, name: c.name, url: out.url }, 'camera registered');
       audit(ctx.db, req, 'camera.create', `camera:${c.id}`, { name: c.name, url: out.url });
-      io.emit('camera:upsert', out);
+      sendUpsert(out);
       return reply.status(201).send(out);
     });
     http.patch(cameraRoutes.cameraUpdate.path, async (req) => {
@@ -64,16 +81,20 @@ export const camerasFeature: Feature = {
       const out = service.toPublic(c);
       // What changed, never the secret itself.
       audit(ctx.db, req, 'camera.update', `camera:${id}`, { fields: Object.keys(patch), url: out.url });
-      io.emit('camera:upsert', out);
+      sendUpsert(out);
       return out;
     });
     http.delete(cameraRoutes.cameraDelete.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
       if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+      // Who saw the camera is decided before it is gone.
+      const viewers = scopedViewers(io, scopes, id, 'camera');
       await service.stop(id);
       repo.delete(id);
+      scopes.forget(id);
       audit(ctx.db, req, 'camera.delete', `camera:${id}`);
-      io.emit('camera:removed', { id });
+      io.to(CAMERAS_ALL_ROOM).emit('camera:removed', { id });
+      for (const s of viewers) s.emit('camera:removed', { id });
       return { deleted: true as const };
     });
     http.get(cameraRoutes.cameraSnapshot.path, async (req, reply) => {
@@ -126,7 +147,7 @@ export const camerasFeature: Feature = {
     });
 
     io.on('connection', (socket) => {
-      socket.emit('cameras:snapshot', repo.list().map((c) => service.toPublic(c)));
+      socket.emit('cameras:snapshot', repo.list().filter((c) => socketSees(socket, scopes, c.id, 'camera')).map((c) => service.toPublic(c)));
     });
 
     // Closers run in reverse: registering the demo simulator's first stops it after the

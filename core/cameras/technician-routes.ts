@@ -1,5 +1,5 @@
 import { CsvImportRequest, ProbeRequest, technicianRoutes, type CsvImportReport, type ProbeResult } from '../../contract';
-import { maskRtspUrl, parseRtspUrl, withCredentials } from '../../contract/cameras';
+import { maskRtspUrl, parseRtspUrl, withCredentials, type Camera } from '../../contract/cameras';
 import { ProbeError, probeStream } from '../../analytics/ingest/probe';
 import { audit } from '../audit';
 import { SentinelError } from '../errors';
@@ -27,8 +27,9 @@ export function scrubSecret(message: string, secret: string | undefined): string
  * the all-or-nothing CSV import with its dry run. Registered by the cameras feature, which
  * owns the repository and the running ingest service.
  */
-export function registerTechnicianRoutes(ctx: CoreContext, repo: CameraRepository, service: CameraService): void {
-  const { http, io } = ctx;
+/** `publish` sends a camera record to the sockets that may see it (the visibility rule). */
+export function registerTechnicianRoutes(ctx: CoreContext, repo: CameraRepository, service: CameraService, publish: (c: Camera) => void): void {
+  const { http } = ctx;
   const log = ctx.log.child({ module: 'technician' });
   let probing = 0;
 
@@ -92,7 +93,7 @@ export function registerTechnicianRoutes(ctx: CoreContext, repo: CameraRepositor
     const cameras = r.imported.map((c) => {
       service.start(c);
       const out = service.toPublic(c);
-      io.emit('camera:upsert', out);
+      publish(out);
       return out;
     });
     log.info({ count: cameras.length }, 'cameras imported from CSV');

@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,28 +13,23 @@ export const CONSOLE_DIR = join(ROOT_DIR, 'dist', 'renderer');
  * its own origin (HTTP and the socket.io websocket). MapLibre needs blob: workers and
  * images; React's style attributes need inline styles.
  */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self' ws: wss:",
-  "worker-src 'self' blob:",
-  "media-src 'self' blob:",
-  "object-src 'none'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'", 'ws:', 'wss:'],
+  workerSrc: ["'self'", 'blob:'],
+  mediaSrc: ["'self'", 'blob:'],
+  objectSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
 
 /** Serves the built React console at `/`, with SPA fallback for client-side routes. */
 export async function serveConsole(app: FastifyInstance): Promise<void> {
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('Content-Security-Policy', CSP);
-  });
+  await installSecurityHeaders(app);
   const built = existsSync(join(CONSOLE_DIR, 'index.html'));
   if (built) {
     await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
@@ -49,5 +45,23 @@ export async function serveConsole(app: FastifyInstance): Promise<void> {
         .send('The Sentinel console is not built. Run `npm run build` (npm ci does it for you), then reload.\n');
     }
     return reply.type('text/html; charset=utf-8').sendFile('index.html');
+  });
+}
+
+/**
+ * Security headers on every answer (API, console, errors) with @fastify/helmet: our CSP
+ * (helmet's defaults off, so nothing like upgrade-insecure-requests breaks the plain-HTTP
+ * localhost console), nosniff, no referrer, no framing. Registered with the route hooks'
+ * encapsulation skipped, so it covers routes registered before and after it.
+ */
+export async function installSecurityHeaders(app: FastifyInstance): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    noSniff: true,
+    // A plain-HTTP core on 127.0.0.1 (Electron, the demo) must not pin HTTPS for localhost.
+    strictTransportSecurity: false,
   });
 }

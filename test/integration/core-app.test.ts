@@ -54,6 +54,13 @@ describe('core HTTP API and socket.io', () => {
     const full = HealthResponse.parse(await (await c.admin.api('/api/v1/health')).json());
     expect(full.assets.dir).toBe('/nonexistent-assets');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    // Helmet with today's policy, and none of its defaults that break a plain-HTTP localhost core.
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('strict-transport-security')).toBeNull();
   });
 
   it('returns the contract error shape for validation, bad JSON, unknown routes and crashes', async () => {

@@ -1,0 +1,88 @@
+import type { FastifyRequest } from 'fastify';
+import { AlertScope, routes, type RouteName } from '../../contract';
+import type { AlertStore } from '../alerts/store';
+import type { Database } from '../db/database';
+import { SentinelError } from '../errors';
+import type { Logger } from '../logger';
+import type { CameraScopes } from './camera-scope';
+import { ROUTE_RULES, type RouteRule } from './route-rules';
+import { CAMERA_RESOURCE_KINDS, canSee, type CameraResourceKind, type PlaceScope, type Viewer } from './visibility';
+
+const ROUTE_NAMES: ReadonlyMap<string, RouteName> = new Map(Object.entries(routes).map(([name, r]) => [`${r.method} ${r.path}`, name as RouteName]));
+
+export function ruleFor(method: string, url: string): RouteRule | undefined {
+  const name = ROUTE_NAMES.get(`${method === 'HEAD' ? 'GET' : method} ${url}`);
+  return name ? ROUTE_RULES[name] : undefined;
+}
+
+/** Contract routes with no visibility rule (the matrix test fails on any). */
+export function routesWithoutRule(): string[] {
+  return Object.entries(routes)
+    .filter(([name]) => !ROUTE_RULES[name])
+    .map(([name, r]) => `${name} (${r.method} ${r.path})`);
+}
+
+const NOUN = { camera: 'camera', clip: 'clip', alert: 'alert', incident: 'incident' } as const;
+
+/**
+ * The visibility gate: a preHandler (after the auth hook has checked the role, before the
+ * handler) that finds where the resource a route names lies and asks `canSee`. What a user
+ * may not see reads as absent (404 with the same message as an unknown id), so a liaison
+ * cannot probe other districts' ids. An id that does not exist is left to the handler.
+ */
+export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes: CameraScopes; log: Logger }) {
+  const { db, alerts, scopes } = deps;
+  const placeOf = (from: 'camera' | 'clip' | 'alert' | 'incident', id: string): { scope: PlaceScope; cameraId?: string; escalated?: boolean } | null => {
+    switch (from) {
+      case 'camera': {
+        const scope = scopes.of(id);
+        return scope ? { scope, cameraId: id } : null;
+      }
+      case 'clip': {
+        const row = db.prepare('SELECT camera_id FROM clips WHERE id = ?').get(id) as { camera_id: string } | undefined;
+        // A clip outlives its camera; with the camera gone, nobody scoped may see it.
+        const scope = row ? (scopes.of(row.camera_id) ?? { district: null, lines: [], routes: [] }) : null;
+        return scope && row ? { scope, cameraId: row.camera_id } : null;
+      }
+      case 'alert': {
+        const a = alerts.get(id);
+        if (!a) return null;
+        const escalated = db.prepare('SELECT 1 FROM alert_escalations WHERE alert_id = ?').get(id) !== undefined;
+        return { scope: a.alert.scope, escalated };
+      }
+      case 'incident': {
+        const row = db.prepare('SELECT scope FROM incidents WHERE id = ?').get(id) as { scope: string } | undefined;
+        if (!row) return null;
+        const parsed = AlertScope.safeParse(JSON.parse(row.scope));
+        return { scope: parsed.success ? parsed.data : { district: null, lines: [], routes: [] } };
+      }
+    }
+  };
+
+  return async (req: FastifyRequest): Promise<void> => {
+    const url = req.routeOptions.url;
+    const user = req.auth?.user;
+    if (!url || !user) return;
+    const rule = ruleFor(req.method, url);
+    if (!rule) return;
+    const viewer: Viewer = user;
+    if ('kind' in rule) {
+      if (!canSee(viewer, { kind: rule.kind })) throw new SentinelError(`role "${user.role}" may not see ${rule.kind === 'audit' ? 'the audit trail' : 'evidence'}`, 'forbidden');
+      return;
+    }
+    if (!('param' in rule)) return;
+    const id = (req.params as Record<string, unknown> | undefined)?.[rule.param];
+    if (typeof id !== 'string') return;
+    const place = placeOf(rule.from, id);
+    if (!place) return;
+    let ok: boolean;
+    if (rule.from === 'alert') ok = canSee(viewer, { kind: 'alert', scope: place.scope, escalated: place.escalated ?? false });
+    else if (rule.from === 'incident') ok = canSee(viewer, { kind: 'incident', scope: place.scope });
+    else {
+      const kind: CameraResourceKind = (CAMERA_RESOURCE_KINDS as readonly string[]).includes(rule.resource) ? (rule.resource as CameraResourceKind) : 'camera';
+      ok = canSee(viewer, { kind, cameraId: place.cameraId ?? id, scope: place.scope });
+    }
+    if (ok && rule.resource === 'evidence') ok = canSee(viewer, { kind: 'evidence' });
+    if (!ok) throw new SentinelError(`no ${NOUN[rule.from]} with id ${id}`, 'not_found', 'id');
+  };
+}
