@@ -48,6 +48,8 @@ export interface ServerToClientEvents {
   'alert:escalated': (payload: AlertEscalated) => void;
   /** An incident was created or changed (operators, reviewers, liaisons in scope). */
   'incident:upsert': (payload: Incident) => void;
+  /** A rider's text arrived or an answer went out (core/sms): fetch the conversation by id. */
+  'sms:conversation': (payload: { conversationId: string; incidentId: string | null }) => void;
   /** The session behind this socket ended (logout, expiry, user disabled): sign in again. */
   'auth:expired': () => void;
 }

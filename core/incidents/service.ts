@@ -24,7 +24,7 @@ interface Row {
   resolved_at: string | null;
 }
 
-const KIND_TITLE: Record<string, string> = { crowding: 'Crowding', barrier: 'Protected-area breach', fight: 'Possible fight' };
+const KIND_TITLE: Record<string, string> = { crowding: 'Crowding', barrier: 'Protected-area breach', fight: 'Possible fight', 'rider-report': 'Rider report' };
 
 /**
  * Incidents: alerts merged by camera, vehicle or zone within a window; states with a
