@@ -7,7 +7,8 @@ import { Placement } from './vehicles';
  * publish it on the core's domain bus, and only the delivery module (core/alerts/deliver.ts)
  * puts it on sockets, so scoping by role, district and line lives in one place.
  */
-export const AlertKind = z.enum(['crowding', 'barrier', 'fight']);
+/** `rider-report`: a rider's text (core/sms), placed by what it says rather than by a camera. */
+export const AlertKind = z.enum(['crowding', 'barrier', 'fight', 'rider-report']);
 export type AlertKind = z.infer<typeof AlertKind>;
 
 /** Where an alert happened, in the terms a liaison is scoped by. */

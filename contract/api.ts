@@ -5,6 +5,7 @@ import { cameraRoutes } from './cameras';
 import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
 import { reviewRoutes } from './review';
+import { smsRoutes } from './sms';
 import { technicianRoutes } from './technician';
 import { FeedsResponse, Placement, VehicleSnapshot } from './vehicles';
 
@@ -33,6 +34,7 @@ export const routes = {
   ...incidentRoutes,
   ...alertRoutes,
   ...reviewRoutes,
+  ...smsRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;
 

@@ -72,6 +72,8 @@ export interface ServerToClientEvents {
   'incident:upsert': (payload: Incident, seq: number) => void;
   /** The reconnect cursor could not be replayed: the current state instead (see AlertsResync). */
   'alerts:resync': (payload: AlertsResync) => void;
+  /** A rider's text arrived or an answer went out (core/sms): fetch the conversation by id. */
+  'sms:conversation': (payload: { conversationId: string; incidentId: string | null }) => void;
   /** The session behind this socket ended (logout, expiry, user disabled): sign in again. */
   'auth:expired': () => void;
 }

@@ -14,3 +14,4 @@ export * from './technician';
 export * from './vehicles';
 export * from './zones';
 export * from './review';
+export * from './sms';

@@ -161,6 +161,26 @@ export const ConfigSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /** Rider text reports through a Twilio-compatible provider: see docs/riders.md. */
+  sms: z
+    .strictObject({
+      /** The URL the provider calls (Twilio signs it); default: rebuilt from the request's Host. */
+      publicUrl: z.url().optional(),
+      /** Twilio auth token (prefer SENTINEL_SMS_AUTH_TOKEN); without one every webhook is refused. */
+      authToken: z.string().min(8).optional(),
+      accountSid: z.string().min(1).default('AC00000000000000000000000000000000'),
+      /** The number riders text (outbound messages come from it). */
+      fromNumber: z.string().min(3).default('+13125550100'),
+      /** Provider REST base URL (a local server in tests). */
+      apiBaseUrl: z.url().default('https://api.twilio.com'),
+      /** Inbound messages one number may send per window before it is refused (429). */
+      rateLimit: z.strictObject({ max: z.number().int().min(1).max(1000).default(10), windowS: z.number().int().min(1).max(86400).default(60) }).prefault({}),
+      /** Numbers whose texts are dropped (E.164), besides those an operator blocks. */
+      blockList: z.array(z.string().min(3).max(32)).default([]),
+      /** Conversations are deleted this many days after their last message (audited). */
+      retentionDays: z.number().positive().max(3650).default(90),
+    })
+    .prefault({}),
   /** Live analytics (issue 5): tracking, zones, alerts. See docs/analytics.md. */
   analytics: z
     .strictObject({
@@ -301,6 +321,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     assetsDir: assetsDir ? resolve(assetsDir) : null,
     log: { ...file.log, level: logLevel?.success ? logLevel.data : file.log.level },
     ingest: { ...file.ingest, demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort },
+    sms: { ...file.sms, ...(env.SENTINEL_SMS_AUTH_TOKEN ? { authToken: env.SENTINEL_SMS_AUTH_TOKEN } : {}) },
     configFile: fileAbs,
   };
 }

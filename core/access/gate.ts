@@ -32,7 +32,8 @@ const NOUN = { camera: 'camera', clip: 'clip', alert: 'alert', incident: 'incide
  */
 export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes: CameraScopes; log: Logger }) {
   const { db, alerts, scopes } = deps;
-  const placeOf = (from: 'camera' | 'clip' | 'alert' | 'incident', id: string): { scope: PlaceScope; cameraId?: string; escalated?: boolean } | null => {
+  type Place = { scope: PlaceScope; cameraId?: string; escalated?: boolean; reach?: { districts: string[]; lines: string[]; routes: string[] } };
+  const placeOf = (from: 'camera' | 'clip' | 'alert' | 'incident', id: string): Place | null => {
     switch (from) {
       case 'camera': {
         const scope = scopes.of(id);
@@ -51,10 +52,11 @@ export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes:
         return { scope: a.alert.scope, escalated };
       }
       case 'incident': {
-        const row = db.prepare('SELECT scope FROM incidents WHERE id = ?').get(id) as { scope: string } | undefined;
+        const row = db.prepare('SELECT scope, reach FROM incidents WHERE id = ?').get(id) as { scope: string; reach: string | null } | undefined;
         if (!row) return null;
         const parsed = AlertScope.safeParse(JSON.parse(row.scope));
-        return { scope: parsed.success ? parsed.data : { district: null, lines: [], routes: [] } };
+        const reach = row.reach ? (JSON.parse(row.reach) as Place['reach']) : undefined;
+        return { scope: parsed.success ? parsed.data : { district: null, lines: [], routes: [] }, reach };
       }
     }
   };
@@ -77,7 +79,7 @@ export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes:
     if (!place) return;
     let ok: boolean;
     if (rule.from === 'alert') ok = canSee(viewer, { kind: 'alert', scope: place.scope, escalated: place.escalated ?? false });
-    else if (rule.from === 'incident') ok = canSee(viewer, { kind: 'incident', scope: place.scope });
+    else if (rule.from === 'incident') ok = canSee(viewer, { kind: 'incident', scope: place.scope, ...(place.reach ? { reach: place.reach } : {}) });
     else {
       const kind: CameraResourceKind = (CAMERA_RESOURCE_KINDS as readonly string[]).includes(rule.resource) ? (rule.resource as CameraResourceKind) : 'camera';
       ok = canSee(viewer, { kind, cameraId: place.cameraId ?? id, scope: place.scope });

@@ -9,6 +9,8 @@ import type { ResourceKind } from './visibility';
  *   where it is and answers 404, as for an unknown id, when the user may not see it;
  * - `list`: the handler filters what it returns, item by item, with `canSee`;
  * - `kind`: the resource has no place (evidence, the audit trail): `canSee` by role alone;
+ * - `handler`: the resource is named by an id the gate cannot place (a rider's conversation);
+ *   the handler resolves it to the incident it belongs to and asks `canSee`, answering 404;
  * - `none`: the route shows nothing tied to a camera or a place (sign-in, map data, the
  *   fleet every console shows, creating things); `why` says so.
  *
@@ -19,6 +21,7 @@ export type RouteRule =
   | { param: 'id'; from: 'camera' | 'clip' | 'alert' | 'incident'; resource: ResourceKind }
   | { list: ResourceKind }
   | { kind: 'evidence' | 'audit' }
+  | { handler: ResourceKind; why: string }
   | { none: string };
 
 const AUTH = 'authentication and the user\'s own account';
@@ -64,6 +67,14 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   alertAck: { param: 'id', from: 'alert', resource: 'alert' },
   alertEscalate: { param: 'id', from: 'alert', resource: 'alert' },
   testAlert: { none: 'the admin\'s test alert' },
+  testAlertClear: { none: 'the admin\'s test alert' },
+  smsInbound: { none: 'authenticated by the Twilio signature; files a rider text, shows nothing' },
+  smsConversations: { list: 'incident' },
+  smsConversation: { handler: 'incident', why: 'a conversation is seen where its incident is' },
+  smsReply: { handler: 'incident', why: 'a conversation is seen where its incident is' },
+  smsReveal: { handler: 'incident', why: 'a conversation is seen where its incident is' },
+  smsShare: { handler: 'incident', why: 'a conversation is seen where its incident is' },
+  smsBlock: { handler: 'incident', why: 'a conversation is seen where its incident is' },
   alerts: { list: 'alert' },
   alert: { param: 'id', from: 'alert', resource: 'alert' },
   alertSnapshot: { param: 'id', from: 'alert', resource: 'alert' },

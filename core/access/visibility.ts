@@ -27,7 +27,8 @@ export const CAMERA_RESOURCE_KINDS: readonly CameraResourceKind[] = ['camera', '
 export type Resource =
   | { kind: CameraResourceKind; cameraId: string; scope: PlaceScope }
   | { kind: 'alert'; scope: PlaceScope; escalated?: boolean }
-  | { kind: 'incident'; scope: PlaceScope }
+  /** `reach`: a merged incident concerns every place its alerts came from (the union of their scopes). */
+  | { kind: 'incident'; scope: PlaceScope; reach?: { districts: readonly string[]; lines: readonly string[]; routes: readonly string[] } }
   | { kind: 'evidence' }
   | { kind: 'audit' };
 export type ResourceKind = Resource['kind'];
@@ -56,8 +57,16 @@ export function canSee(user: Viewer, resource: Resource): boolean {
     case 'alert':
       if (SEE_EVERYWHERE.has(user.role)) return true;
       return inLiaisonScope(user.scope, resource.scope) || (resource.escalated === true && user.scope.escalation);
+    case 'incident':
+      if (SEE_EVERYWHERE.has(user.role) || inLiaisonScope(user.scope, resource.scope)) return true;
+      return (
+        resource.reach !== undefined &&
+        (resource.reach.districts.some((d) => user.scope.districts.includes(d)) ||
+          resource.reach.lines.some((l) => user.scope.lines.includes(l)) ||
+          resource.reach.routes.some((r) => user.scope.routes.includes(r)))
+      );
     default:
-      // Cameras and everything they produce, and incidents.
+      // Cameras and everything they produce.
       return SEE_EVERYWHERE.has(user.role) || inLiaisonScope(user.scope, resource.scope);
   }
 }

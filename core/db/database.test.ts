@@ -8,15 +8,18 @@ import { MIGRATIONS } from './migrations';
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'sentinel-db-'));
 
 describe('database', () => {
-  it('numbers migrations 1..n without gaps', () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  // Strictly increasing rather than 1..n: parallel branches own reserved numbers, so a branch can hold a gap until they merge.
+  it('numbers migrations in strictly increasing order, starting at 1', () => {
+    const v = MIGRATIONS.map((m) => m.version);
+    expect(v[0]).toBe(1);
+    expect(v.every((n, i) => i === 0 || n > v[i - 1]!)).toBe(true);
   });
 
   it('opens a new file in WAL mode at the latest schema, and reopens it', () => {
     const file = join(tmp(), 'sentinel.db');
     const db = openDatabase(file);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.at(-1)!.version);
     const id = (db.prepare('SELECT id FROM installation').get() as { id: string }).id;
     db.close();
     const again = openDatabase(file);
@@ -45,7 +48,7 @@ describe('database', () => {
   it('refuses a database from a newer Sentinel', () => {
     const file = join(tmp(), 'sentinel.db');
     const db = openDatabase(file);
-    db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    db.pragma(`user_version = ${MIGRATIONS.at(-1)!.version + 5}`);
     expect(() => migrate(db)).toThrow(/newer than this Sentinel/);
     db.close();
   });

@@ -27,7 +27,7 @@ interface Row {
   reach: string;
 }
 
-const KIND_TITLE: Record<string, string> = { crowding: 'Crowding', barrier: 'Protected-area breach', fight: 'Possible fight' };
+const KIND_TITLE: Record<string, string> = { crowding: 'Crowding', barrier: 'Protected-area breach', fight: 'Possible fight', 'rider-report': 'Rider report' };
 
 /**
  * Incidents, the repository of the incidents feature (it alone writes incidents,

@@ -9,7 +9,7 @@ import { OccupancyChart } from './OccupancyChart';
 import './alerts.css';
 import { clockTime } from '../shell/time';
 
-const KIND_LABEL: Record<AlertKind, string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight' };
+const KIND_LABEL: Record<AlertKind, string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight', 'rider-report': 'Rider text' };
 
 function time(iso: string): string {
   return clockTime(iso);

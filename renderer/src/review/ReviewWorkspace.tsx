@@ -6,7 +6,7 @@ import { ClipPlayer } from './ClipPlayer';
 import './review.css';
 import { dateTime } from '../shell/time';
 
-const KIND_LABEL: Record<AlertKind, string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight' };
+const KIND_LABEL: Record<AlertKind, string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight', 'rider-report': 'Rider text' };
 type Filters = { kind: string; line: string; district: string; verdict: string; from: string; to: string };
 const NO_FILTERS: Filters = { kind: '', line: '', district: '', verdict: '', from: '', to: '' };
 
