@@ -9,6 +9,7 @@ import { useConnection } from './client/CoreProvider';
 import { FeedStatusItem } from './map/FeedStatusItem';
 import { MapView } from './map/MapView';
 import { useFleet } from './map/useFleet';
+import { useMapOverlay } from './map/useMapOverlay';
 import { AssetsDialog, ShortcutsDialog } from './shell/Dialogs';
 import { useGlobalShortcuts } from './shell/keyboard';
 import { Region } from './shell/Region';
@@ -42,6 +43,8 @@ function OperatorConsole() {
   const session = useSession();
   const conn = useConnection();
   const fleet = useFleet();
+  // Cameras, open alerts and the selected incident over the fleet, from the console's stores.
+  const mapOverlay = useMapOverlay(session.user.role);
   const [dialog, setDialog] = useState<DialogId>(null);
   const toggleHelp = useCallback(() => setDialog((d) => (d === 'shortcuts' ? null : 'shortcuts')), []);
   const escape = useCallback(() => {
@@ -78,7 +81,7 @@ function OperatorConsole() {
       {/* Hidden, not unmounted: the map keeps its WebGL context while a technician works. */}
       <main className="layout" hidden={workspace.current !== 'operations'}>
         <Region id="map" title="Live map" className="area-map">
-          <MapView fleet={fleet} />
+          <MapView fleet={fleet} {...mapOverlay} />
         </Region>
         <Region id="alerts" title="Alert queue" className="area-alerts">
           {session.user.role === 'technician' ? null : <IncidentQueue role={session.user.role} />}

@@ -1,13 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { OPEN_CAMERA_EVENT } from '../shell/events';
-import { Incident, INCIDENT_TRANSITIONS, type IncidentState, type Role } from '../../../contract';
+import { INCIDENT_TRANSITIONS, type Incident, type IncidentState, type Role } from '../../../contract';
 import { can } from '../auth/session';
 import { ApiError, call } from '../client/api';
 import { useCoreSocket } from '../client/CoreProvider';
 import { useStore } from '../client/store';
 import { createPushStore, ctTime } from '../liaison/pushStore';
+import { ConfirmDialog } from '../shell/Dialogs';
 import { EmptyState } from '../shell/EmptyState';
-import { focusRegion, SHORTCUTS } from '../shell/keyboard';
+import { focusRegion, isTypingTarget, keyScope, SHORTCUTS } from '../shell/keyboard';
+import { select, selection } from '../shell/selection';
+import { isOpenIncident, useIncidentStore } from './incidentStore';
 import './incidents.css';
 
 // Listed in the help overlay (`?`); handled while the incident queue has focus.
@@ -15,7 +18,7 @@ SHORTCUTS.push(
   { keys: 'J / K', what: 'Next / previous incident (incident queue)' },
   { keys: 'A', what: 'Acknowledge the selected incident' },
   { keys: 'O', what: 'Open the selected incident’s camera' },
-  { keys: 'E', what: 'Escalate the selected incident to the liaisons' },
+  { keys: 'E', what: 'Escalate the selected incident to the police liaisons, after confirming' },
   { keys: 'D / R / F', what: 'Dispatched / resolved / false alarm' },
 );
 
@@ -26,40 +29,32 @@ export { OPEN_CAMERA_EVENT };
 /**
  * The operator's incident queue: open incidents newest first, with the liaisons'
  * acknowledgements as they arrive, time to acknowledge, and one key per action. Actions a role
- * may not take are not offered (the core refuses them anyway).
+ * may not take are not offered (the core refuses them anyway). Keys act here while the focus
+ * is in this list or on the alert region itself (key `2`), never while it is in the alert
+ * queue below (that list has its own A / E / O). Escalating notifies the police: it asks first.
  */
 export function IncidentQueue({ role }: { role: Role }) {
   const socket = useCoreSocket();
   const push = useMemo(() => createPushStore(socket), [socket]);
   useEffect(() => () => push.close(), [push]);
   const pushed = useStore(push.state);
-  const [incidents, setIncidents] = useState<Incident[]>([]);
-  const [selected, setSelected] = useState(0);
+  const store = useIncidentStore(true);
+  const { incidents, lastProblem } = useStore(store.state);
+  const sel = useStore(selection);
   const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<Incident | null>(null);
   const root = useRef<HTMLDivElement>(null);
   const mayWork = can(role, 'workIncidents');
 
+  const open = incidents.filter(isOpenIncident);
+  const current = open.find((i) => i.id === sel.incidentId) ?? open[0];
+  const choose = useCallback((inc: Incident | undefined) => {
+    if (inc) select({ incidentId: inc.id, alertId: inc.alertIds.at(-1) ?? null });
+  }, []);
+  // The selected incident scrolls into view when another panel (the map) selects it.
   useEffect(() => {
-    const ctl = new AbortController();
-    call('incidents', { query: { open: 'true' }, signal: ctl.signal })
-      .then((r) => setIncidents(r.incidents))
-      .catch((err: unknown) => {
-        if (!ctl.signal.aborted) setError(err instanceof ApiError ? err.message : 'could not load incidents');
-      });
-    const on = (payload: Incident): void => {
-      const r = Incident.safeParse(payload);
-      if (!r.success) return;
-      setIncidents((list) => [r.data, ...list.filter((i) => i.id !== r.data.id)].sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
-    };
-    socket.on('incident:upsert', on);
-    return () => {
-      ctl.abort();
-      socket.off('incident:upsert', on);
-    };
-  }, [socket]);
-
-  const open = incidents.filter((i) => i.state !== 'resolved' && i.state !== 'false-alarm');
-  const current = open[Math.min(selected, open.length - 1)];
+    if (sel.incidentId) root.current?.querySelector(`[data-incident-id="${CSS.escape(sel.incidentId)}"]`)?.scrollIntoView({ block: 'nearest' });
+  }, [sel.incidentId]);
 
   const setState = useCallback(
     (inc: Incident | undefined, state: IncidentState) => {
@@ -73,6 +68,7 @@ export function IncidentQueue({ role }: { role: Role }) {
   );
   const escalate = useCallback(
     (inc: Incident | undefined) => {
+      setConfirming(null);
       const alertId = inc?.alertIds.at(-1);
       if (!alertId || !mayWork) return;
       call('alertEscalate', { params: { id: alertId } })
@@ -86,17 +82,21 @@ export function IncidentQueue({ role }: { role: Role }) {
     const el = root.current?.closest('section');
     if (!el) return;
     const onKey = (e: KeyboardEvent): void => {
-      if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.target instanceof HTMLElement && ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.target.tagName)) return;
+      if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
+      // Focus rule: the alert queue in the same region handles its own keys.
+      const scope = keyScope(e.target);
+      if (scope !== null && scope !== 'incidents') return;
       const k = e.key.toLowerCase();
-      if (k === 'j' || e.key === 'ArrowDown') setSelected((i) => Math.min(i + 1, open.length - 1));
-      else if (k === 'k' || e.key === 'ArrowUp') setSelected((i) => Math.max(i - 1, 0));
+      const i = current ? open.indexOf(current) : -1;
+      if (k === 'j' || e.key === 'ArrowDown') choose(open[Math.min(i + 1, open.length - 1)]);
+      else if (k === 'k' || e.key === 'ArrowUp') choose(open[Math.max(i - 1, 0)]);
       else if (k === 'a') setState(current, 'acknowledged');
       else if (k === 'd') setState(current, 'dispatched');
       else if (k === 'r') setState(current, 'resolved');
       else if (k === 'f') setState(current, 'false-alarm');
-      else if (k === 'e') escalate(current);
-      else if (k === 'o' && current) {
+      else if (k === 'e') {
+        if (current && mayWork) setConfirming(current);
+      } else if (k === 'o' && current) {
         window.dispatchEvent(new CustomEvent(OPEN_CAMERA_EVENT, { detail: { cameraId: current.cameraId } }));
         focusRegion('cameras');
       } else return;
@@ -104,25 +104,34 @@ export function IncidentQueue({ role }: { role: Role }) {
     };
     el.addEventListener('keydown', onKey);
     return () => el.removeEventListener('keydown', onKey);
-  }, [open.length, current, setState, escalate]);
+  }, [open, current, setState, choose, mayWork]);
 
   const acksFor = (inc: Incident) => pushed.alerts.filter((p) => inc.alertIds.includes(p.alert.id)).flatMap((p) => p.acks);
   return (
-    <div ref={root} className="incident-queue" data-testid="incident-queue">
-      {error && (
+    <div ref={root} className="incident-queue" data-testid="incident-queue" data-key-scope="incidents">
+      {(error ?? lastProblem) && (
         <div className="incident-error" role="alert">
-          {error}
+          {error ?? lastProblem}
         </div>
       )}
       {open.length === 0 ? (
         <EmptyState title="No open incidents">New alerts become incidents here, newest first.</EmptyState>
       ) : (
-        <ol className="incident-list">
+        <ol className="incident-list" tabIndex={0} aria-label="Open incidents, newest first" aria-activedescendant={current ? `incident-${current.id}` : undefined} data-testid="incident-list">
           {open.map((inc) => {
             const acks = acksFor(inc);
             const esc = pushed.alerts.find((p) => inc.alertIds.includes(p.alert.id) && p.escalated)?.escalated;
             return (
-              <li key={inc.id} className={`incident ${inc === current ? 'selected' : ''} state-${inc.state}`} data-testid="incident" data-incident-id={inc.id} data-state={inc.state} onClick={() => setSelected(open.indexOf(inc))}>
+              <li
+                key={inc.id}
+                id={`incident-${inc.id}`}
+                className={`incident ${inc === current ? 'selected' : ''} state-${inc.state}`}
+                data-testid="incident"
+                data-incident-id={inc.id}
+                data-state={inc.state}
+                aria-current={inc === current ? 'true' : undefined}
+                onClick={() => choose(inc)}
+              >
                 <div className="incident-head">
                   <span className="incident-title">{inc.title}</span>
                   <span className="incident-state">{STATE_LABEL[inc.state]}</span>
@@ -143,7 +152,7 @@ export function IncidentQueue({ role }: { role: Role }) {
                     <button type="button" onClick={() => setState(inc, 'acknowledged')} disabled={inc.state !== 'new'}>
                       Acknowledge <kbd>A</kbd>
                     </button>
-                    <button type="button" onClick={() => escalate(inc)}>
+                    <button type="button" onClick={() => setConfirming(inc)}>
                       Escalate <kbd>E</kbd>
                     </button>
                     <button type="button" onClick={() => setState(inc, 'dispatched')}>
@@ -158,6 +167,15 @@ export function IncidentQueue({ role }: { role: Role }) {
             );
           })}
         </ol>
+      )}
+      {confirming && (
+        <ConfirmDialog title="Escalate to the police?" confirmLabel="Escalate" onConfirm={() => escalate(confirming)} onCancel={() => setConfirming(null)}>
+          <p>
+            <strong>{confirming.title}</strong>, {confirming.alertIds.length} alert{confirming.alertIds.length === 1 ? '' : 's'}
+            {confirming.scope.district ? `, District ${confirming.scope.district}` : ''}.
+          </p>
+          <p>The police liaisons on escalation duty are notified now, and the escalation is recorded with your name.</p>
+        </ConfirmDialog>
       )}
     </div>
   );

@@ -1,4 +1,3 @@
-import type { FeatureCollection } from 'geojson';
 import { Map as MapLibreMap, NavigationControl, setWorkerUrl, type GeoJSONSource, type MapLayerMouseEvent } from 'maplibre-gl';
 import maplibreWorkerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
@@ -9,31 +8,40 @@ import { useStore } from '../client/store';
 import type { Fleet } from './fleet';
 import { addVehicleIcons } from './icons';
 import './map.css';
-import { BUS_CLUSTER_MAX_ZOOM, buildStyle, CHICAGO_BOUNDS, VEHICLE_LAYERS } from './style';
+import { buildOverlay, KeyedLayer, NO_CONTEXT, TrailTracker, mountVehicleId, type OverlayInput, type PointFeature, type TrailFeature } from './overlays';
+import { ALERT_LAYERS, BUS_CLUSTER_MAX_ZOOM, buildStyle, CAMERA_LAYERS, CHICAGO_BOUNDS, VEHICLE_LAYERS } from './style';
 import { NO_FILTER, VehicleLayer, type VehicleFilter } from './vehicleLayer';
 import { VehicleDetails, type VehicleContext } from './VehicleDetails';
 
+/** What the map draws over the fleet, from the console's stores (see useMapOverlay.ts). */
+export type MapOverlayData = Omit<OverlayInput, 'vehicles' | 'stations' | 'trails' | 'now'>;
+
 export interface MapViewProps {
   fleet: Fleet;
-  /** Cameras by mount, placed by the cameras feature (points with `id`). */
-  cameras?: FeatureCollection;
-  /** Open alerts and incidents, placed by the alerts feature (points with `id`, `severity`). */
-  alerts?: FeatureCollection;
+  /** Cameras, open alerts and incidents, and the selection: drawn as markers over the fleet. */
+  overlay?: MapOverlayData;
   /** A vehicle's cameras and open alerts, for the details panel. */
   vehicleContext?: (vehicleId: string) => VehicleContext;
+  /** An alert marker (or an alert in the vehicle panel) was clicked. */
+  onPickAlert?: (pick: { alertId: string; incidentId: string | null; cameraId: string | null }) => void;
+  /** A camera marker was clicked. */
+  onPickCamera?: (cameraId: string) => void;
 }
+
+/** How often markers are redrawn without news, so their age (fading) stays true. */
+const AGE_REFRESH_MS = 20_000;
 
 // MapLibre 6 loads its worker from a file beside its own module; once bundled, that file is
 // wherever Vite put it, so say where (served from our origin: the CSP allows it).
 setWorkerUrl(maplibreWorkerUrl);
-
-const NO_CONTEXT: VehicleContext = { cameras: [], alerts: [] };
 
 /** Handle for diagnostics, the e2e test and the map benchmark (window.sentinelMap). */
 export interface MapHandle {
   map: MapLibreMap;
   layer: VehicleLayer;
   fleet: Fleet;
+  /** Redraws cameras, alerts and trails now (the e2e test and the benchmark await it). */
+  redrawOverlay: () => Promise<unknown>;
 }
 
 /**
@@ -41,7 +49,7 @@ export interface MapHandle {
  * trains applied as diffs, stations, cameras and alerts. Click a vehicle for its details,
  * follow it, or filter by line, route and district.
  */
-export function MapView({ fleet, cameras, alerts, vehicleContext }: MapViewProps) {
+export function MapView({ fleet, overlay, vehicleContext, onPickAlert, onPickCamera }: MapViewProps) {
   const container = useRef<HTMLDivElement>(null);
   const handle = useRef<MapHandle | null>(null);
   const [ready, setReady] = useState(false);
@@ -55,6 +63,16 @@ export function MapView({ fleet, cameras, alerts, vehicleContext }: MapViewProps
   const geoMissing = hello ? hello.assets.missing.some((m) => m.path.includes('chicago/geo') || m.what === 'assets directory') : false;
   const selectedRef = useRef<{ id: string | null; follow: boolean }>({ id: null, follow: false });
   selectedRef.current = { id: selected, follow: following };
+  // The latest overlay data and callbacks, read by map event handlers set up once.
+  const overlayRef = useRef<{ data: MapOverlayData | undefined; stations: Map<string, [number, number]>; pickAlert: MapViewProps['onPickAlert']; pickCamera: MapViewProps['onPickCamera'] }>({
+    data: overlay,
+    stations: new Map(),
+    pickAlert: onPickAlert,
+    pickCamera: onPickCamera,
+  });
+  overlayRef.current.data = overlay;
+  overlayRef.current.pickAlert = onPickAlert;
+  overlayRef.current.pickCamera = onPickCamera;
 
   useEffect(() => {
     if (!container.current) return;
@@ -81,26 +99,70 @@ export function MapView({ fleet, cameras, alerts, vehicleContext }: MapViewProps
     const sourceOf = (id: string): GeoJSONSource => map.getSource(id) as GeoJSONSource;
 
     let unsubscribe = (): void => {};
+    let ageTimer: ReturnType<typeof setInterval> | undefined;
     map.on('load', () => {
       // Sources exist once the style has loaded.
       const layer = new VehicleLayer({ bus: sourceOf('buses'), train: sourceOf('trains') });
-      const h: MapHandle = { map, layer, fleet };
+      const cameraLayer = new KeyedLayer<PointFeature>(sourceOf('cameras'));
+      const alertLayer = new KeyedLayer<PointFeature>(sourceOf('alerts'));
+      const trailLayer = new KeyedLayer<TrailFeature>(sourceOf('trails'));
+      const trails = new TrailTracker();
+      // Trails are kept for every vehicle that carries a camera (a handful), so a trail is
+      // already there when an alert is raised on one.
+      const recordTrails = (): void => {
+        const data = overlayRef.current.data;
+        if (!data) return;
+        const watch: string[] = [];
+        for (const c of data.cameras.values()) {
+          const vid = mountVehicleId(c.mount);
+          if (vid) watch.push(vid);
+        }
+        trails.record(fleet.vehicles, watch);
+      };
+      const redrawOverlay = (): Promise<unknown> => {
+        const { data, stations } = overlayRef.current;
+        if (!data) return Promise.resolve();
+        const o = buildOverlay({ ...data, vehicles: fleet.vehicles, stations, trails: trails.trails, now: Date.now() });
+        return Promise.all([cameraLayer.set(o.cameras), alertLayer.set(o.alerts), trailLayer.set(o.trails)]);
+      };
+      const h: MapHandle = { map, layer, fleet, redrawOverlay };
       handle.current = h;
       (window as unknown as { sentinelMap?: MapHandle }).sentinelMap = h;
       addVehicleIcons(map);
       void layer.reset(fleet.vehicles.values());
+      recordTrails();
+      void redrawOverlay();
       unsubscribe = fleet.onChange((c) => {
         if (c.kind === 'reset') void layer.reset(fleet.vehicles.values());
         else void layer.apply(c.diff);
+        recordTrails();
+        void redrawOverlay();
       });
+      ageTimer = setInterval(() => void redrawOverlay(), AGE_REFRESH_MS);
       setReady(true);
     });
     const pick = (e: MapLayerMouseEvent): void => {
       const id = e.features?.[0]?.properties?.id;
       if (typeof id === 'string') setSelected(id);
     };
-    for (const l of VEHICLE_LAYERS) {
-      map.on('click', l, pick);
+    const pickAlert = (e: MapLayerMouseEvent): void => {
+      const p = e.features?.[0]?.properties;
+      if (!p || typeof p.alertId !== 'string') return;
+      // An alert riding on a vehicle opens that vehicle's panel too.
+      if (typeof p.vehicleId === 'string') setSelected(p.vehicleId);
+      overlayRef.current.pickAlert?.({ alertId: p.alertId, incidentId: typeof p.incidentId === 'string' ? p.incidentId : null, cameraId: typeof p.cameraId === 'string' ? p.cameraId : null });
+    };
+    const pickCamera = (e: MapLayerMouseEvent): void => {
+      const id = e.features?.[0]?.properties?.cameraId;
+      if (typeof id === 'string') overlayRef.current.pickCamera?.(id);
+    };
+    const clickable: Array<[string, (e: MapLayerMouseEvent) => void]> = [
+      ...VEHICLE_LAYERS.map((l) => [l, pick] as [string, typeof pick]),
+      ...ALERT_LAYERS.map((l) => [l, pickAlert] as [string, typeof pick]),
+      ...CAMERA_LAYERS.map((l) => [l, pickCamera] as [string, typeof pick]),
+    ];
+    for (const [l, fn] of clickable) {
+      map.on('click', l, fn);
       map.on('mouseenter', l, () => (map.getCanvas().style.cursor = 'pointer'));
       map.on('mouseleave', l, () => (map.getCanvas().style.cursor = ''));
     }
@@ -117,6 +179,7 @@ export function MapView({ fleet, cameras, alerts, vehicleContext }: MapViewProps
     map.on('dragstart', () => setFollowing(false));
     return () => {
       unsubscribe();
+      clearInterval(ageTimer);
       handle.current = null;
       map.remove();
     };
@@ -136,13 +199,27 @@ export function MapView({ fleet, cameras, alerts, vehicleContext }: MapViewProps
     if (ready && handle.current) void handle.current.layer.setFilter(filter, fleet.vehicles);
   }, [filter, ready, fleet]);
 
+  // Station positions, for station cameras and their alerts (the layer the map draws).
   useEffect(() => {
-    const map = handle.current?.map;
-    if (!ready || !map) return;
-    const empty: FeatureCollection = { type: 'FeatureCollection', features: [] };
-    void (map.getSource('cameras') as GeoJSONSource | undefined)?.setData(cameras ?? empty);
-    void (map.getSource('alerts') as GeoJSONSource | undefined)?.setData(alerts ?? empty);
-  }, [cameras, alerts, ready]);
+    const ctl = new AbortController();
+    fetch(`${GEO_BASE}/layers/stations`, { signal: ctl.signal })
+      .then((r) => (r.ok ? (r.json() as Promise<{ features: Array<{ properties: { id?: unknown }; geometry: { type: string; coordinates: unknown } }> }>) : { features: [] }))
+      .then((fc) => {
+        const m = new Map<string, [number, number]>();
+        for (const f of fc.features) {
+          const c = f.geometry.coordinates;
+          if (typeof f.properties.id === 'string' && f.geometry.type === 'Point' && Array.isArray(c) && typeof c[0] === 'number' && typeof c[1] === 'number') m.set(f.properties.id, [c[0], c[1]]);
+        }
+        overlayRef.current.stations = m;
+        void handle.current?.redrawOverlay();
+      })
+      .catch(() => undefined); // no geography: station cameras fall back to their registered point
+    return () => ctl.abort();
+  }, []);
+
+  useEffect(() => {
+    if (ready) void handle.current?.redrawOverlay();
+  }, [overlay, ready]);
 
   // The selected vehicle: highlight ring, and the camera follows it while "follow" is on.
   const vehicle = selected ? fleet.vehicles.get(selected) : undefined;
@@ -208,6 +285,10 @@ export function MapView({ fleet, cameras, alerts, vehicleContext }: MapViewProps
           following={following}
           now={Date.now()}
           onFollow={() => setFollowing((f) => !f)}
+          onAlert={(alertId, incidentId) => {
+            const cameraId = overlay?.alerts.find((a) => a.id === alertId)?.cameraId ?? null;
+            onPickAlert?.({ alertId, incidentId, cameraId });
+          }}
           onClose={() => {
             setSelected(null);
             setFollowing(false);

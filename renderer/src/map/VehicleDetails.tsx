@@ -1,10 +1,7 @@
 import { RAIL_LINE_NAMES, type LiveVehicle, type RailLine } from '../../../contract';
+import type { VehicleContext } from './overlays';
 
-/** What the map knows about a vehicle's cameras and alerts (filled by the cameras and alerts features). */
-export interface VehicleContext {
-  cameras: Array<{ id: string; name: string }>;
-  alerts: Array<{ id: string; title: string; severity: string }>;
-}
+export type { VehicleContext };
 
 export function vehicleTitle(v: LiveVehicle): string {
   const num = v.id.slice(v.id.indexOf(':') + 1);
@@ -16,7 +13,18 @@ function ago(iso: string, now: number): string {
   return s < 90 ? `${s} s ago` : `${Math.round(s / 60)} min ago`;
 }
 
-export function VehicleDetails({ vehicle, context, following, onFollow, onClose, now }: { vehicle: LiveVehicle | undefined; context: VehicleContext; following: boolean; onFollow: () => void; onClose: () => void; now: number }) {
+export interface VehicleDetailsProps {
+  vehicle: LiveVehicle | undefined;
+  context: VehicleContext;
+  following: boolean;
+  onFollow: () => void;
+  onClose: () => void;
+  /** An open alert in the list was chosen: open its camera and incident. */
+  onAlert?: (alertId: string, incidentId: string | null) => void;
+  now: number;
+}
+
+export function VehicleDetails({ vehicle, context, following, onFollow, onClose, onAlert, now }: VehicleDetailsProps) {
   if (!vehicle) {
     return (
       <aside className="map-panel vehicle-details" data-testid="vehicle-details" aria-label="Vehicle details">
@@ -68,20 +76,30 @@ export function VehicleDetails({ vehicle, context, following, onFollow, onClose,
       {context.cameras.length === 0 ? (
         <p className="muted">No cameras on this vehicle.</p>
       ) : (
-        <ul>
+        <ul data-testid="vehicle-cameras">
           {context.cameras.map((c) => (
-            <li key={c.id}>{c.name}</li>
+            <li key={c.id} data-camera-id={c.id}>
+              {c.name} <span className={c.state === 'live' ? 'muted' : 'warn'}>· {c.state}</span>
+            </li>
           ))}
         </ul>
       )}
       <h3>Open alerts</h3>
+      {context.unknown && (
+        <p className="warn" data-testid="vehicle-alerts-unknown">
+          Unknown: {context.unknown}.{context.alerts.length > 0 ? ' Last known:' : ''}
+        </p>
+      )}
       {context.alerts.length === 0 ? (
-        <p className="muted">No open alerts.</p>
+        context.unknown ? null : <p className="muted">No open alerts.</p>
       ) : (
-        <ul>
+        <ul data-testid="vehicle-alerts">
           {context.alerts.map((a) => (
-            <li key={a.id} className={`sev-${a.severity}`}>
-              {a.title}
+            <li key={a.id} className={`sev-${a.severity}`} data-alert-id={a.id}>
+              <button type="button" className="link-button" onClick={() => onAlert?.(a.id, a.incidentId)}>
+                {a.title}
+              </button>
+              {a.active ? '' : <span className="muted"> · cleared</span>}
             </li>
           ))}
         </ul>

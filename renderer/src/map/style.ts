@@ -1,4 +1,4 @@
-import type { StyleSpecification } from 'maplibre-gl';
+import type { ExpressionSpecification, StyleSpecification } from 'maplibre-gl';
 import { GEO_BASE, GLYPHS_URL, type GeoLayerName } from '../../../contract';
 
 export const CHICAGO_BOUNDS: [[number, number], [number, number]] = [
@@ -7,6 +7,8 @@ export const CHICAGO_BOUNDS: [[number, number], [number, number]] = [
 ];
 export const FONT = ['Noto Sans Regular'];
 export const FONT_BOLD = ['Noto Sans Medium'];
+
+const SEVERITY_COLOR: ExpressionSpecification = ['match', ['get', 'severity'], 'critical', '#e5484d', 'high', '#f76b15', 'medium', '#f5a524', '#8595a8'];
 
 /** Zoom above which buses are drawn one by one (below it they are clustered). */
 export const BUS_CLUSTER_MAX_ZOOM = 12;
@@ -35,6 +37,8 @@ export function buildStyle(origin: string): StyleSpecification {
       trains: { type: 'geojson', data: empty, promoteId: 'id' },
       cameras: { type: 'geojson', data: empty, promoteId: 'id' },
       alerts: { type: 'geojson', data: empty, promoteId: 'id' },
+      // Recent path of each vehicle that carries an open alert.
+      trails: { type: 'geojson', data: empty, promoteId: 'id' },
       selection: { type: 'geojson', data: empty },
     },
     layers: [
@@ -161,30 +165,68 @@ export function buildStyle(origin: string): StyleSpecification {
         source: 'selection',
         paint: { 'circle-radius': 17, 'circle-color': 'rgba(76,194,255,0.15)', 'circle-stroke-color': '#4cc2ff', 'circle-stroke-width': 2.5 },
       },
-      // Cameras by mount (station cameras at the station, bus cameras riding with the bus).
+      // Cameras by mount (station cameras at the station, bus cameras riding with the bus):
+      // a small square-ish dot, grey when the camera is not sending video.
       {
         id: 'cameras',
         type: 'circle',
         source: 'cameras',
         minzoom: 11,
-        paint: { 'circle-radius': 4, 'circle-color': '#9ad1ff', 'circle-stroke-color': '#0c1219', 'circle-stroke-width': 1 },
+        paint: {
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 3, 15, 5],
+          'circle-color': ['case', ['==', ['get', 'state'], 'live'], '#9ad1ff', '#6b7785'],
+          'circle-stroke-color': '#0c1219',
+          'circle-stroke-width': 1.5,
+          // A vehicle camera sits beside its vehicle's icon, not on top of it.
+          'circle-translate': [9, -9],
+        },
       },
-      // Alerts and incidents by severity, on top of everything.
+      // The recent trail of a vehicle with an open alert, under the alert marker.
+      {
+        id: 'alert-trails',
+        type: 'line',
+        source: 'trails',
+        layout: { 'line-cap': 'round', 'line-join': 'round' },
+        paint: { 'line-color': '#f76b15', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 2, 16, 4], 'line-opacity': 0.75, 'line-dasharray': [1, 1.5] },
+      },
+      // Alerts and incidents by severity, fading with age, on top of everything. One marker per
+      // incident; acknowledged ones keep their colour but lose their fill.
       {
         id: 'alerts',
         type: 'circle',
         source: 'alerts',
         paint: {
-          'circle-radius': ['match', ['get', 'severity'], 'critical', 13, 'high', 11, 9],
-          'circle-color': ['match', ['get', 'severity'], 'critical', '#e5484d', 'high', '#f76b15', 'medium', '#f5a524', '#8595a8'],
-          'circle-opacity': 0.35,
-          'circle-stroke-color': ['match', ['get', 'severity'], 'critical', '#e5484d', 'high', '#f76b15', 'medium', '#f5a524', '#8595a8'],
-          'circle-stroke-width': 2.5,
+          'circle-radius': ['match', ['get', 'severity'], 'critical', 15, 'high', 13, 11],
+          'circle-color': SEVERITY_COLOR,
+          'circle-opacity': ['case', ['get', 'acknowledged'], 0.08, ['match', ['get', 'age'], 0, 0.5, 1, 0.38, 2, 0.26, 0.16]],
+          'circle-stroke-color': SEVERITY_COLOR,
+          'circle-stroke-opacity': ['match', ['get', 'age'], 0, 1, 1, 0.85, 2, 0.65, 0.45],
+          'circle-stroke-width': ['case', ['get', 'active'], 3, 1.5],
         },
+      },
+      // The selected incident: a white ring around its marker.
+      {
+        id: 'alerts-selected',
+        type: 'circle',
+        source: 'alerts',
+        filter: ['==', ['get', 'selected'], true],
+        paint: { 'circle-radius': 21, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2.5 },
+      },
+      {
+        id: 'alerts-count',
+        type: 'symbol',
+        source: 'alerts',
+        filter: ['>', ['get', 'count'], 1],
+        layout: { 'text-field': ['to-string', ['get', 'count']], 'text-font': FONT_BOLD, 'text-size': 10, 'text-offset': [1.3, -1.3], 'text-allow-overlap': true },
+        paint: { 'text-color': '#ffffff', 'text-halo-color': '#0c1219', 'text-halo-width': 1.5 },
       },
     ],
   };
 }
+
+/** Layers a click can pick an alert (incident marker) or a camera from. */
+export const ALERT_LAYERS = ['alerts'];
+export const CAMERA_LAYERS = ['cameras'];
 
 /** Layers a click can pick a vehicle from. */
 export const VEHICLE_LAYERS = ['trains', 'buses'];

@@ -62,3 +62,19 @@ export function useGlobalShortcuts(onHelp: () => void, onEscape: () => void): vo
     return () => window.removeEventListener('keydown', onKey);
   }, [onHelp, onEscape]);
 }
+
+/**
+ * Focus rule for regions that hold more than one list (the alert region holds the incident
+ * queue and the alert queue): a list marks its root with `data-key-scope`, and a key acts
+ * only on the list whose scope holds the focused element. Returns that scope, or null when
+ * the focus is on the region itself (or outside any list).
+ */
+export function keyScope(target: EventTarget | null): string | null {
+  if (!(target instanceof Element)) return null;
+  return target.closest('[data-key-scope]')?.getAttribute('data-key-scope') ?? null;
+}
+
+/** True while a text field, select or editable element has the focus: letters are typing, not commands. */
+export function isTypingTarget(target: EventTarget | null): boolean {
+  return isTyping(target);
+}
