@@ -6,7 +6,10 @@ import { audit, auditView } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext, Feature } from '../feature';
 import { parseInput } from '../http/errors';
+import { alertScope } from '../analytics/scope';
+import { feedsOf } from '../feeds/feature';
 import { startDemoCameras } from './demo';
+import { registerLiveVideo } from './live';
 import { CameraRepository } from './repository';
 import { CredentialVault } from './secrets';
 import { CameraService } from './service';
@@ -41,6 +44,11 @@ export const camerasFeature: Feature = {
     };
 
     registerTechnicianRoutes(ctx, repo, service);
+    registerLiveVideo(ctx, repo, service, (id) => {
+      const c = repo.get(id);
+      const f = feedsOf(bus);
+      return c ? alertScope(c.mount, c.location, f?.geo ?? null, f?.feeds ?? null) : { placement: null, district: null, lines: [], routes: [] };
+    });
     http.get(cameraRoutes.cameras.path, async () => ({ cameras: repo.list().map((c) => service.toPublic(c)) }));
     http.get(cameraRoutes.camera.path, async (req) => pub(parseInput(IdParams, req.params, 'params').id));
     http.post(cameraRoutes.cameraCreate.path, async (req, reply) => {
