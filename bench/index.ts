@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   analytics: () => import('./analytics'),
   inference: () => import('./inference'),
   ingest: () => import('./ingest'),
+  live: () => import('./live'),
   map: () => import('./map'),
   push: () => import('./push'),
 };

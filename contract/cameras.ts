@@ -117,8 +117,37 @@ export const CameraHealth = z.strictObject({
   sourceWidth: z.number().int().nullable(),
   sourceHeight: z.number().int().nullable(),
   since: z.string(),
+  /** The live stream (restreamer): what viewers get, and whether it had to be transcoded. */
+  live: z
+    .strictObject({
+      state: z.enum(['connecting', 'live', 'offline', 'disabled']),
+      codec: z.string().nullable(),
+      width: z.number().int().nullable(),
+      height: z.number().int().nullable(),
+      fps: z.number(),
+      kbps: z.number(),
+      /** Viewers, the recorder and the analysis decoder fed from the camera's one RTSP session. */
+      consumers: z.number().int(),
+      /** Why the stream is transcoded (a codec browsers cannot play), or null: passed through. */
+      transcoding: z.string().nullable(),
+    })
+    .optional(),
 });
 export type CameraHealth = z.infer<typeof CameraHealth>;
+
+/**
+ * Live video over a WebSocket (`cameraLive`): binary messages are fragmented MP4 (the init
+ * segment first, then one fragment per frame from a keyframe), text messages are these.
+ * `stream` precedes each init (a new stream session: the player resets its decoder);
+ * `clock` maps the stream's media time to the core's wall clock, for the player's delay.
+ */
+export const LiveMessage = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('stream'), codec: z.string(), width: z.number().int(), height: z.number().int(), serverTime: z.number() }),
+  z.strictObject({ type: z.literal('clock'), mediaTime: z.number(), serverTime: z.number() }),
+  z.strictObject({ type: z.literal('ended'), reason: z.string() }),
+  z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+export type LiveMessage = z.infer<typeof LiveMessage>;
 
 const CameraName = z.string().trim().min(1, 'name must not be empty').max(120);
 /** Credentials may hold any printable characters, including `@ : %`. */
@@ -219,6 +248,11 @@ export const cameraRoutes = {
   cameraCreate: { method: 'POST', path: '/api/v1/cameras', response: Camera, roles: TECHNICIANS as readonly Role[] },
   cameraUpdate: { method: 'PATCH', path: '/api/v1/cameras/:id', response: Camera, roles: TECHNICIANS as readonly Role[] },
   cameraDelete: { method: 'DELETE', path: '/api/v1/cameras/:id', response: z.strictObject({ deleted: z.literal(true) }), roles: TECHNICIANS as readonly Role[] },
+  /**
+   * WebSocket upgrade: live video as fMP4 (see LiveMessage). A plain GET answers 426. Liaisons
+   * see only cameras in their scope.
+   */
+  cameraLive: { method: 'GET', path: '/api/v1/cameras/:id/live', response: z.unknown(), roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
   /** image/jpeg: the newest analysis frame; 503 while the camera has none. */
   cameraSnapshot: { method: 'GET', path: '/api/v1/cameras/:id/snapshot.jpg', response: z.unknown(), roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
   cameraClipCreate: { method: 'POST', path: '/api/v1/cameras/:id/clips', response: Clip, roles: ['operator', 'reviewer', 'technician'] as readonly Role[] },

@@ -6,7 +6,9 @@ import { Backoff } from './backoff';
 import { describeFfmpegError } from './ffmpeg-errors';
 import { FrameSlot } from './frame-slot';
 import { rtspInputArgs, spawnTied, stopChild } from './process';
+import type { LiveSource } from './restreamer';
 import { rtspDescribe } from './rtsp-describe';
+import { pipeLive } from './live-pipe';
 
 export interface SupervisorOptions {
   cameraId: string;
@@ -24,6 +26,11 @@ export interface SupervisorOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   ffmpegPath?: string;
+  /**
+   * Read the camera's restreamed main stream (fragmented MP4 on ffmpeg's stdin) instead of
+   * opening an RTSP session of our own: the camera then serves one session for everything.
+   */
+  source?: LiveSource | undefined;
   log: Logger;
 }
 
@@ -162,6 +169,13 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
     return withCredentials(this.opts.url, this.opts.username, this.opts.password);
   }
 
+  /** Where frames come from: the camera's own RTSP, or the restreamer's fMP4 on stdin. */
+  private inputArgs(): string[] {
+    const reinit = ['-reinit_filter', '0'];
+    if (this.opts.source) return ['-probesize', '65536', '-analyzeduration', '0', '-fflags', 'nobuffer', ...reinit, '-f', 'mp4', '-i', 'pipe:0'];
+    return [...rtspInputArgs(this.opts.stallTimeoutMs), ...reinit, '-i', this.urlWithCredentials()];
+  }
+
   private ffmpegArgs(): string[] {
     const { fps, maxWidth: w, maxHeight: h } = this.opts;
     return [
@@ -169,11 +183,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       '-nostats',
       '-loglevel',
       'info',
-      ...rtspInputArgs(this.opts.stallTimeoutMs),
-      '-reinit_filter',
-      '0',
-      '-i',
-      this.urlWithCredentials(),
+      ...this.inputArgs(),
       '-an',
       '-sn',
       '-dn',
@@ -220,6 +230,10 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       const step = Math.min(WAKE_CHECK_MS, until - Date.now());
       await Promise.race([wakeP, new Promise((r) => setTimeout(r, step))]);
       if (!this.running || woken || Date.now() >= until) break;
+      if (this.opts.source) {
+        if (await this.opts.source.waitLive(Math.max(1, until - Date.now()))) break;
+        continue;
+      }
       const d = await rtspDescribe(this.opts.url, { username: this.opts.username, password: this.opts.password, timeoutMs: 800 });
       if (d.kind === 'ok') break;
     }
@@ -229,8 +243,10 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
   /** One ffmpeg session; resolves when it ends. Returns whether any frame arrived. */
   private session(): Promise<boolean> {
     return new Promise((resolve) => {
-      const child = spawnTied(this.opts.ffmpegPath ?? 'ffmpeg', this.ffmpegArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const source = this.opts.source;
+      const child = spawnTied(this.opts.ffmpegPath ?? 'ffmpeg', this.ffmpegArgs(), { stdio: [source ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
       this.child = child;
+      const detach = source ? pipeLive(source, child) : null;
       let stderrTail = '';
       let header = '';
       let frameW = 0;
@@ -319,6 +335,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       });
       child.once('close', (code, signal) => {
         this.child = null;
+        detach?.();
         const why = this.lastError?.includes('stalled') ? this.lastError : describeFfmpegError(stderrTail, code === 0 ? 'the stream ended' : `ffmpeg exited (${signal ?? `code ${code}`})`);
         if (this.running) {
           this.lastError = got && code === 0 && !/401|404|refused/.test(why) ? 'the stream ended' : why;

@@ -6,6 +6,8 @@ import type { Logger } from '../../common/logger';
 import { Backoff } from '../ingest/backoff';
 import { describeFfmpegError } from '../ingest/ffmpeg-errors';
 import { rtspInputArgs, spawnTied, stopChild } from '../ingest/process';
+import { pipeLive } from '../ingest/live-pipe';
+import type { LiveSource } from '../ingest/restreamer';
 import { rtspDescribe } from '../ingest/rtsp-describe';
 import { withCredentials } from '../../contract/cameras';
 
@@ -30,6 +32,8 @@ export interface RecorderOptions {
   stallTimeoutMs: number;
   backoffMaxMs?: number;
   ffmpegPath?: string;
+  /** Record the camera's restreamed main stream (fMP4 on stdin) instead of a second RTSP session. */
+  source?: LiveSource | undefined;
   log: Logger;
 }
 
@@ -71,8 +75,9 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
     if (!this.running) return;
     this.running = false;
     this.wake?.();
-    // 'q' lets ffmpeg close the current segment properly (a playable MP4 with its index).
-    if (this.child) await stopChild(this.child, 3000, 'ffmpeg-q');
+    // 'q' lets ffmpeg close the current segment properly (a playable MP4 with its index); with
+    // the restreamed input stdin carries video, so SIGTERM (which ffmpeg also handles cleanly).
+    if (this.child) await stopChild(this.child, 3000, this.opts.source ? 'term' : 'ffmpeg-q');
     await this.loop;
   }
 
@@ -82,6 +87,9 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
 
   private async run(): Promise<void> {
     while (this.running) {
+      // Restreamed: start ffmpeg only when there is video to give it (else its stall timer fires).
+      while (this.running && this.opts.source && !(await this.opts.source.waitLive(1000))) continue;
+      if (!this.running) break;
       const t0 = Date.now();
       const got = await this.recordSession();
       if (!this.running) break;
@@ -94,6 +102,10 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
       while (this.running && !woken && Date.now() < until) {
         await Promise.race([wakeP, new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())))]);
         if (!this.running || woken || Date.now() >= until) break;
+        if (this.opts.source) {
+          if (await this.opts.source.waitLive(Math.max(1, until - Date.now()))) break;
+          continue;
+        }
         const d = await rtspDescribe(this.opts.url, { username: this.opts.username, password: this.opts.password, timeoutMs: 800 });
         if (d.kind === 'ok') break;
       }
@@ -110,9 +122,7 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
       '-nostats',
       '-loglevel',
       'error',
-      ...rtspInputArgs(this.opts.stallTimeoutMs),
-      '-i',
-      this.url(),
+      ...(this.opts.source ? ['-probesize', '65536', '-analyzeduration', '0', '-f', 'mp4', '-i', 'pipe:0'] : [...rtspInputArgs(this.opts.stallTimeoutMs), '-i', this.url()]),
       '-map',
       '0:v:0',
       '-c',
@@ -138,6 +148,7 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
     return new Promise((resolve) => {
       const child = spawnTied(this.opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['pipe', 'pipe', 'pipe'] });
       this.child = child;
+      const detach = this.opts.source ? pipeLive(this.opts.source, child) : null;
       let stderr = '';
       let buf = '';
       let got = false;
@@ -184,6 +195,7 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
       child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
       child.once('close', (code) => {
         clearInterval(stallTimer);
+        detach?.();
         this.child = null;
         if (this.running) {
           this.lastError = this.lastError?.includes('stalled') ? this.lastError : describeFfmpegError(stderr, code === 0 ? 'the stream ended' : `ffmpeg exited (code ${code})`);

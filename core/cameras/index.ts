@@ -7,7 +7,10 @@ import { audit, auditView } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext, Feature } from '../feature';
 import { parseInput } from '../http/errors';
+import { alertScope } from '../analytics/scope';
+import { feedsOf } from '../feeds/feature';
 import { startDemoCameras } from './demo';
+import { registerLiveVideo } from './live';
 import { CameraRepository } from './repository';
 import { CredentialVault } from './secrets';
 import { CameraService } from './service';
@@ -50,6 +53,11 @@ export const camerasFeature: Feature = {
     };
 
     registerTechnicianRoutes(ctx, repo, service, sendUpsert);
+    registerLiveVideo(ctx, repo, service, (id) => {
+      const c = repo.get(id);
+      const f = feedsOf(bus);
+      return c ? alertScope(c.mount, c.location, f?.geo ?? null, f?.feeds ?? null) : { placement: null, district: null, lines: [], routes: [] };
+    });
     http.get(cameraRoutes.cameras.path, async (req) => {
       const user = req.auth?.user;
       const list = repo.list().filter((c) => {

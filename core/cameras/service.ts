@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { maskRtspUrl, withCredentials, type Camera, type CameraHealth } from '../../contract/cameras';
 import type { FrameListener, IngestFrame } from '../../analytics/ingest/frame-slot';
+import { Restreamer } from '../../analytics/ingest/restreamer';
 import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { ClipCutter } from '../../analytics/recording/clips';
 import { SegmentRecorder } from '../../analytics/recording/recorder';
@@ -12,6 +13,7 @@ import type { Logger } from '../logger';
 import type { CameraRecord } from './repository';
 
 interface Running {
+  restreamer: Restreamer;
   supervisor: IngestSupervisor;
   recorder: SegmentRecorder | null;
   lastHealthSentAt: number;
@@ -72,7 +74,19 @@ export class CameraService {
   }
 
   health(id: string): CameraHealth {
-    return this.running.get(id)?.supervisor.health() ?? IDLE_HEALTH;
+    const r = this.running.get(id);
+    if (!r) return IDLE_HEALTH;
+    const { lastError, ...live } = r.restreamer.health();
+    const h = r.supervisor.health();
+    // Analysis fed by the restreamer never sees the camera itself: while the camera's session
+    // is down, its reason (401, refused, 404...) is the camera's.
+    if (r.supervisor.opts.source && live.state !== 'live' && h.state !== 'live' && lastError) return { ...h, state: 'offline', lastError, live };
+    return { ...h, live };
+  }
+
+  /** The camera's live stream (one RTSP session, fanned out), or null when it is not running. */
+  live(id: string): Restreamer | null {
+    return this.running.get(id)?.restreamer ?? null;
   }
 
   toPublic(c: CameraRecord): Camera {
@@ -113,10 +127,23 @@ export class CameraService {
     const { ingest, recording } = this.config;
     // The supervisor and recorder put the camera id on every line themselves.
     const log = this.log;
+    // The camera's one session on its main stream: viewers, the recorder and (without a
+    // sub-stream) the analysis decoder all read from it.
+    const restreamer = new Restreamer({
+      cameraId: c.id,
+      url: c.url,
+      username: c.credentials.username,
+      password: c.credentials.password,
+      stallTimeoutMs: ingest.stallTimeoutS * 1000,
+      backoffMaxMs: ingest.backoffMaxS * 1000,
+      ffmpegPath: ingest.ffmpegPath,
+      log: log.child({ name: 'restream' }),
+    });
     const supervisor = new IngestSupervisor({
       cameraId: c.id,
       // Detection reads the sub-stream when there is one: fewer pixels to decode.
       url: c.subUrl ?? c.url,
+      source: c.subUrl ? undefined : restreamer,
       username: c.credentials.username,
       password: c.credentials.password,
       fps: ingest.fps,
@@ -127,8 +154,8 @@ export class CameraService {
       ffmpegPath: ingest.ffmpegPath,
       log,
     });
-    const r: Running = { supervisor, recorder: null, lastHealthSentAt: 0, lastState: '', snapshot: null };
-    supervisor.on('health', (h) => {
+    const r: Running = { restreamer, supervisor, recorder: null, lastHealthSentAt: 0, lastState: '', snapshot: null };
+    const report = (h: CameraHealth): void => {
       const now = Date.now();
       // State changes go out at once; fps updates at most every 2 s per camera.
       if (h.state !== r.lastState || now - r.lastHealthSentAt >= 2000) {
@@ -136,6 +163,12 @@ export class CameraService {
         r.lastHealthSentAt = now;
         this.onHealth(c.id, h);
       }
+    };
+    supervisor.on('health', () => report(this.health(c.id)));
+    restreamer.on('health', () => {
+      // The live state changed: send at once (the player and the health panel show it).
+      r.lastState = '';
+      report(this.health(c.id));
     });
     supervisor.slot.subscribe((f) => {
       for (const fn of this.frameListeners) fn(f);
@@ -151,6 +184,7 @@ export class CameraService {
         stallTimeoutMs: ingest.stallTimeoutS * 1000,
         backoffMaxMs: ingest.backoffMaxS * 1000,
         ffmpegPath: ingest.ffmpegPath,
+        source: restreamer,
         log: log.child({ name: 'recorder' }),
       });
       r.recorder.on('segment', (s) => {
@@ -164,6 +198,7 @@ export class CameraService {
       r.recorder.start();
     }
     this.running.set(c.id, r);
+    restreamer.start();
     supervisor.start();
   }
 
@@ -172,6 +207,7 @@ export class CameraService {
     if (!r) return;
     this.running.delete(id);
     await Promise.all([r.supervisor.stop(), r.recorder?.stop()]);
+    await r.restreamer.stop();
     this.onHealth(id, IDLE_HEALTH);
   }
 

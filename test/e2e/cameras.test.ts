@@ -30,8 +30,10 @@ describe.skipIf(!hasChromium || !assets)('camera tiles in Chromium (skipped: nee
     for (const name of demoNames) {
       const tile = page.getByRole('button', { name: new RegExp(`^${name.replace(/[()/]/g, '\\$&')}: Live`) });
       await expect.poll(() => tile.count(), { timeout: 45_000 }).toBe(1);
-      // The snapshot is a decoded picture, not a broken image.
-      await expect.poll(() => tile.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 20_000 }).toBeGreaterThan(100);
+      // A decoded picture, not a broken image: live video on screen (or the snapshot until it plays).
+      const pictureWidth = (): Promise<number> =>
+        tile.locator('video, img').first().evaluate((el) => (el as unknown as { videoWidth?: number; naturalWidth?: number }).videoWidth ?? (el as unknown as { naturalWidth: number }).naturalWidth);
+      await expect.poll(pictureWidth, { timeout: 20_000 }).toBeGreaterThan(100);
     }
     const locked = page.getByRole('button', { name: /^Locked camera: / });
     await expect.poll(() => locked.getAttribute('aria-label'), { timeout: 30_000 }).not.toMatch(/Live$/);

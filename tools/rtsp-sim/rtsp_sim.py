@@ -10,8 +10,8 @@ camera (as with a real camera, joining mid-stream), with timestamps that keep gr
 loops. Looping in ffmpeg rather than GStreamer avoids seek-on-EOS tricks and timestamp jumps.
 
 Control (to simulate a dropped camera):
-  - stdin, one command a line: "stop NAME", "start NAME", "list"; replies are JSON lines on
-    stdout. EOF on stdin (the parent process died or closed it) stops the simulator.
+  - stdin, one command a line: "stop NAME", "start NAME", "list" (each stream with its count
+    of RTSP client sessions); replies are JSON lines on stdout. EOF on stdin (the parent process died or closed it) stops the simulator.
   - HTTP on --control-port: POST /streams/NAME/stop, POST /streams/NAME/start, GET /streams.
 
 "stop" removes the mount, disconnects the clients of that stream and kills its producer, so
@@ -155,8 +155,25 @@ class Stream:
             p.kill()
             p.wait()
 
+    def session_count(self):
+        """RTSP client sessions (SETUP done, not torn down) on this stream's media right now."""
+        medias = list(self.medias)
+        count = 0
+
+        def session_filter(_pool, sess, *_):
+            nonlocal count
+            if any(sm.get_media() in medias for sm in sess.filter(None)):
+                count += 1
+            return GstRtspServer.RTSPFilterResult.KEEP
+
+        self.sim.server.get_session_pool().filter(session_filter)
+        return count
+
     def info(self):
-        return {"name": self.name, "running": self.running, "url": "rtsp://%s:%d/%s" % (self.sim.host, self.sim.port, self.name), "auth": bool(self.auth)}
+        return {
+            "name": self.name, "running": self.running, "url": "rtsp://%s:%d/%s" % (self.sim.host, self.sim.port, self.name),
+            "auth": bool(self.auth), "sessions": self.session_count() if self.running else 0,
+        }
 
 
 class Auth(GstRtspServer.RTSPAuth):

@@ -40,6 +40,8 @@ export interface SimStreamInfo {
   running: boolean;
   url: string;
   auth: boolean;
+  /** RTSP client sessions on the stream now (what a camera limited to N sessions counts). */
+  sessions: number;
 }
 
 export interface RunningSim {
@@ -51,6 +53,8 @@ export interface RunningSim {
   /** Removes the stream's mount and disconnects its clients (a dropped camera). */
   stopStream(name: string): Promise<void>;
   startStream(name: string): Promise<void>;
+  /** Every stream with its current RTSP session count. */
+  list(): Promise<SimStreamInfo[]>;
   close(): Promise<void>;
   readonly exited: Promise<number | null>;
 }
@@ -126,9 +130,9 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSim> {
     await stopChild(child, 1000);
     throw new Error(first.error ?? 'simulator failed to start');
   }
-  const command = (line: string): Promise<void> =>
+  const command = (line: string): Promise<SimReply> =>
     new Promise((resolve, reject) => {
-      replies.push((r) => (r.ok ? resolve() : reject(new Error(r.error ?? 'simulator command failed'))));
+      replies.push((r) => (r.ok ? resolve(r) : reject(new Error(r.error ?? 'simulator command failed'))));
       child.stdin?.write(`${line}\n`);
     });
   return {
@@ -137,8 +141,9 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSim> {
     controlPort: first.controlPort ?? 0,
     streams: first.streams ?? [],
     url: (name) => `rtsp://${host}:${port}/${name}`,
-    stopStream: (name) => command(`stop ${name}`),
-    startStream: (name) => command(`start ${name}`),
+    stopStream: async (name) => void (await command(`stop ${name}`)),
+    startStream: async (name) => void (await command(`start ${name}`)),
+    list: async () => (await command('list')).streams ?? [],
     close: async () => {
       child.stdin?.end();
       await stopChild(child, 3000);

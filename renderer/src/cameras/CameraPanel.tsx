@@ -1,9 +1,10 @@
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import type { Camera, CameraMount, CameraState } from '../../../contract';
 import { EmptyState } from '../shell/EmptyState';
 import { OPEN_CAMERA_EVENT } from '../shell/events';
 import './cameras.css';
 import { useCameras } from './useCameras';
+import { LiveVideo } from './LiveVideo';
 import { useLiveSnapshot } from './useLiveSnapshot';
 import { clockTime } from '../shell/time';
 
@@ -51,10 +52,32 @@ export function HealthBadge({ camera }: { camera: Camera }) {
   );
 }
 
+/** Whether the element is on screen: live video only where someone can see it. */
+function useInView<T extends Element>(): [RefObject<T | null>, boolean] {
+  const ref = useRef<T>(null);
+  const [inView, setInView] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof IntersectionObserver === 'undefined') return;
+    const io = new IntersectionObserver((entries) => setInView(entries.some((e) => e.isIntersecting)), { threshold: 0.1 });
+    io.observe(el);
+    return () => io.disconnect();
+  }, []);
+  return [ref, inView];
+}
+
+/** Live video while the tile is on screen and the camera streams; the snapshot otherwise. */
+export function CameraView({ camera, className, inView = true }: { camera: Camera; className: string; inView?: boolean }) {
+  const streaming = camera.health.state === 'live' || camera.health.state === 'stalled';
+  if (inView && streaming) return <LiveVideo camera={camera} className={className} />;
+  return <LiveImage camera={camera} className={className} />;
+}
+
 function CameraTile({ camera, onOpen }: { camera: Camera; onOpen: () => void }) {
+  const [ref, inView] = useInView<HTMLButtonElement>();
   return (
-    <button type="button" className="cam-tile" onClick={onOpen} data-testid="camera-tile" aria-label={`${camera.name}: ${STATE_LABEL[camera.health.state]}`}>
-      <LiveImage camera={camera} className="cam-image" />
+    <button ref={ref} type="button" className="cam-tile" onClick={onOpen} data-testid="camera-tile" aria-label={`${camera.name}: ${STATE_LABEL[camera.health.state]}`}>
+      <CameraView camera={camera} className="cam-image" inView={inView} />
       <span className="cam-caption">
         <span className="cam-name">{camera.name}</span>
         <HealthBadge camera={camera} />
@@ -94,7 +117,7 @@ export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () 
         </button>
       </div>
       <div className="cam-detail-body">
-        <LiveImage camera={camera} className="cam-detail-image" />
+        <CameraView camera={camera} className="cam-detail-image" />
         <dl className="cam-facts">
           <Row label="Mount">{mountLabel(camera.mount)}</Row>
           <Row label="Location">{camera.location ? `${camera.location.lat.toFixed(5)}, ${camera.location.lon.toFixed(5)}` : 'moves with its vehicle / not set'}</Row>
@@ -112,6 +135,12 @@ export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () 
             {h.fpsIn.toFixed(1)} / {h.fpsOut.toFixed(1)} fps
           </Row>
           <Row label="Source size">{h.sourceWidth ? `${h.sourceWidth}×${h.sourceHeight}` : '—'}</Row>
+          {h.live && (
+            <Row label="Live stream">
+              {h.live.codec ?? '—'} · {h.live.fps.toFixed(1)} fps · {h.live.kbps} kbit/s · {h.live.consumers} fed from one camera session
+              {h.live.transcoding && <span className="cam-error"> {h.live.transcoding}</span>}
+            </Row>
+          )}
           <Row label="Frames · dropped · reconnects">
             {h.frames} · {h.dropped} · {h.reconnects}
           </Row>

@@ -249,7 +249,7 @@ export interface VehicleContext {
 
 export const NO_CONTEXT: VehicleContext = { cameras: [], alerts: [], unknown: null };
 
-const KIND_TITLE: Record<Alert['kind'], string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight' };
+const KIND_TITLE: Record<Alert['kind'], string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight', 'rider-report': 'Rider text' };
 
 export interface ContextInput {
   cameras: ReadonlyMap<string, Camera>;

@@ -1,0 +1,158 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { roleAllows, SESSION_COOKIE, cameraRoutes, type AlertScope, type LiveMessage, type RouteAccess, type User } from '../../contract';
+import type { LiveSink } from '../../analytics/ingest/restreamer';
+import { auditTrail } from '../audit';
+import { parseCookies, userStores } from '../auth';
+import type { CoreContext } from '../feature';
+import { canSee } from '../access/visibility';
+import type { CameraRepository } from './repository';
+import type { CameraService } from './service';
+
+/** A viewer this far behind (bytes queued on its socket) skips to the next keyframe. */
+const MAX_QUEUED_BYTES = 1.5 * 1024 * 1024;
+/** How often the media-time/wall-clock pair goes out (the player's delay read-out). */
+const CLOCK_EVERY_MS = 1000;
+/** A live view outlasting its session is cut: sessions end (logout, expiry) while video plays. */
+const RECHECK_SESSION_MS = 30_000;
+
+const LIVE_PATH = /^\/api\/v1\/cameras\/([^/?#]+)\/live$/;
+
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Live video: `GET /api/v1/cameras/:id/live` upgraded to a WebSocket, fed from the camera's
+ * restreamer (its one RTSP session). Authenticated like every route (session cookie or
+ * bearer, role from the contract's route table), a liaison only for cameras in scope, and
+ * audited once per view. The upgrade is handled here because Fastify routes plain requests
+ * only; socket.io keeps its own path on the same server.
+ */
+export function registerLiveVideo(ctx: CoreContext, repo: CameraRepository, service: CameraService, scopeOf: (id: string) => AlertScope): void {
+  const { http, db } = ctx;
+  const log = ctx.log.child({ name: 'live-video' });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
+  const access = cameraRoutes.cameraLive.roles as RouteAccess;
+
+  http.get(cameraRoutes.cameraLive.path, async (_req, reply) =>
+    reply.status(426).header('upgrade', 'websocket').send({ error: { code: 'bad_request', message: 'live video is a WebSocket: send an Upgrade: websocket request' } }),
+  );
+
+  const who = (req: IncomingMessage): { user: User; tokenHash: string; via: 'bearer' | 'cookie' } | null => {
+    const users = userStores.get(db);
+    if (!users) return null;
+    const authz = req.headers.authorization;
+    if (authz?.startsWith('Bearer ')) {
+      const r = users.resolve(authz.slice(7).trim());
+      return r ? { ...r, via: 'bearer' } : null;
+    }
+    const cookie = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+    const r = cookie ? users.resolve(cookie) : null;
+    return r ? { ...r, via: 'cookie' } : null;
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const m = LIVE_PATH.exec((req.url ?? '').split('?')[0] ?? '');
+    if (!m) return; // socket.io's upgrade, or nobody's (socket.io closes those)
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1] ?? '');
+    } catch {
+      return refuse(socket, 404, 'not_found', 'no such camera');
+    }
+    const ip = req.socket.remoteAddress ?? null;
+    const a = who(req);
+    if (!a) return refuse(socket, 401, 'unauthorized', 'sign in first: this request has no valid session (send the session cookie or Authorization: Bearer <token>)');
+    // A cookie rides along on any page's WebSocket; only our own pages may use it (no CSWSH).
+    if (a.via === 'cookie') {
+      const origin = req.headers.origin;
+      let sameHost = false;
+      try {
+        sameHost = origin !== undefined && new URL(origin).host === req.headers.host;
+      } catch {
+        sameHost = false;
+      }
+      if (!sameHost) return refuse(socket, 403, 'forbidden', 'cookie-authenticated live video must come from the console\'s own origin');
+    }
+    if (!roleAllows(access, a.user.role)) return refuse(socket, 403, 'forbidden', `role "${a.user.role}" may not watch live video`);
+    const cam = repo.get(id);
+    if (!cam) return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
+    if (!canSee(a.user, { kind: 'live-video', cameraId: id, scope: scopeOf(id) })) {
+      auditTrail(db).append({ actorId: a.user.id, actor: a.user.username, action: 'video.live_denied', target: `camera:${id}`, detail: { reason: 'out of scope' }, ip });
+      // Same answer as an unknown camera: a liaison learns nothing about cameras outside their scope.
+      return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
+    }
+    const live = service.live(id);
+    if (!live) return refuse(socket, 503, 'unavailable', `camera ${id} is not running`);
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, id, a, ip));
+  };
+
+  const serve = (ws: WebSocket, id: string, a: { user: User; tokenHash: string }, ip: string | null): void => {
+    const live = service.live(id);
+    if (!live) return ws.close(1011, 'camera stopped');
+    const started = Date.now();
+    auditTrail(db).append({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
+    let timescale = 90_000;
+    let lastClock = 0;
+    let skipping = false;
+    let sent = 0;
+    const text = (msg: LiveMessage): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    };
+    const sink: LiveSink = {
+      init(data, info) {
+        timescale = info.timescale;
+        lastClock = 0;
+        skipping = false;
+        text({ type: 'stream', codec: info.codec, width: info.width, height: info.height, serverTime: Date.now() });
+        if (ws.readyState === ws.OPEN) ws.send(data);
+      },
+      fragment(data, key, decodeTime) {
+        if (ws.readyState !== ws.OPEN) return;
+        // A slow viewer drops whole GOPs and rejoins at a keyframe: it stays live, never stalls others.
+        if (ws.bufferedAmount > MAX_QUEUED_BYTES) {
+          skipping = true;
+          return;
+        }
+        if (skipping && !key) return;
+        skipping = false;
+        const now = Date.now();
+        if (now - lastClock >= CLOCK_EVERY_MS) {
+          lastClock = now;
+          text({ type: 'clock', mediaTime: decodeTime / timescale, serverTime: now });
+        }
+        ws.send(data);
+        sent++;
+      },
+      end(reason) {
+        text({ type: 'ended', reason });
+        // The camera was stopped or reconfigured: a new restreamer replaces this one, so the
+        // player reconnects to it. Otherwise the same stream resumes with a new init.
+        if (reason === 'stopped') ws.close(1012, 'camera restarted');
+      },
+    };
+    const detach = live.attach(sink);
+    const recheck = setInterval(() => {
+      const users = userStores.get(db);
+      if (!users?.resolveHash(a.tokenHash)) ws.close(4401, 'session ended');
+    }, RECHECK_SESSION_MS);
+    ws.on('message', () => undefined); // nothing is expected from the viewer; maxPayload caps it
+    ws.on('error', (err) => log.debug({ err: err.message, cameraId: id }, 'live viewer socket error'));
+    ws.on('close', () => {
+      clearInterval(recheck);
+      detach();
+      log.debug({ cameraId: id, user: a.user.username, seconds: Math.round((Date.now() - started) / 1000), fragments: sent }, 'live view ended');
+    });
+  };
+
+  http.server.on('upgrade', onUpgrade);
+  ctx.onClose(() => {
+    http.server.off('upgrade', onUpgrade);
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+  });
+}
