@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { maskRtspUrl, withCredentials, type Camera, type CameraHealth } from '../../contract/cameras';
+import { maskRtspUrl, withCredentials, type Camera, type CameraAnalysisHealth, type CameraHealth } from '../../contract/cameras';
 import type { FrameListener, IngestFrame } from '../../analytics/ingest/frame-slot';
 import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { ClipCutter } from '../../analytics/recording/clips';
@@ -71,8 +71,20 @@ export class CameraService {
     this.retentionTimer.unref();
   }
 
+  /** Where a camera's analysis figures come from (the analytics feature sets it; cameras do not import analytics). */
+  private analysisOf: ((id: string) => CameraAnalysisHealth | null) | null = null;
+
+  setAnalysisSource(fn: ((id: string) => CameraAnalysisHealth | null) | null): void {
+    this.analysisOf = fn;
+  }
+
+  private withAnalysis(id: string, h: CameraHealth): CameraHealth {
+    const analysis = this.analysisOf?.(id) ?? null;
+    return analysis ? { ...h, analysis } : h;
+  }
+
   health(id: string): CameraHealth {
-    return this.running.get(id)?.supervisor.health() ?? IDLE_HEALTH;
+    return this.withAnalysis(id, this.running.get(id)?.supervisor.health() ?? IDLE_HEALTH);
   }
 
   toPublic(c: CameraRecord): Camera {
@@ -134,7 +146,7 @@ export class CameraService {
       if (h.state !== r.lastState || now - r.lastHealthSentAt >= 2000) {
         r.lastState = h.state;
         r.lastHealthSentAt = now;
-        this.onHealth(c.id, h);
+        this.onHealth(c.id, this.withAnalysis(c.id, h));
       }
     });
     supervisor.slot.subscribe((f) => {
