@@ -73,6 +73,8 @@ export class CameraRunner {
   /** Detections of the last frame the detector ran on: gated (still) frames keep them. */
   private held: readonly PipelineDetection[] = [];
   private motion = false;
+  /** The pixel buffer the pool returned with the last result, reused for the next frame's copy. */
+  private spare: ArrayBuffer | null = null;
   private readonly analysedRate = new RateWindow();
   private readonly detectorRate = new RateWindow();
   /** Frames the pipeline (tracker, zones, rules) ran on. */
@@ -154,8 +156,13 @@ export class CameraRunner {
     const bgr = new Uint8Array(f.data);
     const pipeline = this.pipeline;
     if (detect) {
-      // The ingest buffer may be shared with other listeners: the pool gets its own copy to transfer.
-      const r = await this.pool.submit({ cameraId: this.camera.id, width: f.width, height: f.height, data: f.data.slice(0), ts: f.ts }, { scoreThreshold: 0.2 });
+      // The ingest buffer may be shared with other listeners: the pool gets its own copy to
+      // transfer, into the buffer the pool handed back last time (no allocation per frame).
+      const spare = this.spare && this.spare.byteLength === f.data.byteLength ? this.spare : new ArrayBuffer(f.data.byteLength);
+      this.spare = null;
+      new Uint8Array(spare).set(bgr);
+      const r = await this.pool.submit({ cameraId: this.camera.id, width: f.width, height: f.height, data: spare, ts: f.ts }, { scoreThreshold: 0.2 });
+      if (r.buffer && r.buffer.byteLength > 0) this.spare = r.buffer;
       if (r.status !== 'ok' || this.closed) return;
       this.held = r.detections;
       this.detectorRate.add(Date.now());
