@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { InferencePool, openRegistry, requireModel } from '../analytics/inference';
+import type { IngestFrame } from '../analytics/ingest/frame-slot';
 import { IngestSupervisor } from '../analytics/ingest/supervisor';
 import { MotionGate } from '../analytics/motion/gate';
 import { AnalyticsPipeline, type PipelineDetection } from '../analytics/pipeline/pipeline';
@@ -16,9 +17,10 @@ import { preencode, startSimulator, type SimStreamSpec } from '../tools/rtsp-sim
  * ffmpeg ingest (5 fps, 416 px), the shared inference pool (2 workers, YOLOX-nano) and the
  * pipeline (tracker, zones, rules), the way core/analytics/runner.ts runs them. Mostly quiet
  * scenes (still pictures, as from an empty platform), one camera in BUSY_EVERY with people
- * moving. For each N, gating off and on in the same run; N passes when every busy camera gets
- * >= 4.75 analysed frames/s (5 fps ingest, minus measurement edges) and the p95 of capture ->
- * rules-evaluated latency of detected frames (what an alert waits for) is under 1 s.
+ * moving. For each N, gating off and on in the same run; N passes when every busy camera
+ * analyses at least 95 % of the frames its 5 fps ingest delivers (the ingest itself delivers
+ * 4.4-5 fps from the simulator, reported as ingestFps) and the p95 of capture -> rules-evaluated
+ * latency of detected frames (what an alert waits for) is under 1 s.
  *
  * The simulator serves pre-encoded H.264 (no encoder per stream); its CPU is reported apart.
  *
@@ -67,6 +69,8 @@ interface Cam {
   pipe: AnalyticsPipeline;
   held: readonly PipelineDetection[];
   inFlight: boolean;
+  waiting: IngestFrame | null;
+  delivered: number;
   analysed: number;
   detected: number;
   motionMs: number;
@@ -77,10 +81,14 @@ interface Result {
   gating: boolean;
   busyCameras: number;
   minBusyFps: number;
+  /** Lowest share of the frames its ingest delivered that a busy camera analysed. */
+  minBusyShare: number;
   meanQuietDetectorFps: number;
   latencyP95Ms: number;
   detectorRunsPerS: number;
   pass: boolean;
+  /** Lowest and mean frames/s the ingest handed over (what analysis could have had at most). */
+  ingestFps: { min: number; mean: number };
   /** The machine's 1-minute load average at the end (other work on a shared box shows here). */
   load1: number;
   cpu: { sentinelCores: number; decodeCores: number; motionCores: number; inferenceCores: number; simulatorCores: number; perCameraPct: number };
@@ -95,10 +103,15 @@ async function measure(n: number, gating: boolean, urls: Array<{ url: string; bu
   for (let i = 0; i < n; i++) {
     const { url, busy } = urls[i]!;
     const sup = new IngestSupervisor({ cameraId: `cam${i}`, url, fps: FPS, maxWidth: 416, maxHeight: 416, stallTimeoutMs: 10_000, log });
-    const cam: Cam = { id: `cam${i}`, busy, sup, gate: new MotionGate({ enabled: gating }), pipe: new AnalyticsPipeline([{ id: 'all', kind: 'crowding', capacity: 5 }]), held: [], inFlight: false, analysed: 0, detected: 0, motionMs: 0 };
-    // What CameraRunner.onFrame does: skip while busy, gate, detect or hold, then the rules.
-    sup.slot.subscribe((f) => {
-      if (cam.inFlight) return;
+    const cam: Cam = { id: `cam${i}`, busy, sup, gate: new MotionGate({ enabled: gating }), pipe: new AnalyticsPipeline([{ id: 'all', kind: 'crowding', capacity: 5 }]), held: [], inFlight: false, waiting: null, delivered: 0, analysed: 0, detected: 0, motionMs: 0 };
+    // What CameraRunner.onFrame does: the newest frame waits while one is in analysis; gate,
+    // detect or hold, then the rules.
+    const onFrame = (f: IngestFrame, fresh = true): void => {
+      if (fresh && measuring) cam.delivered++;
+      if (cam.inFlight) {
+        cam.waiting = f;
+        return;
+      }
       const t0 = performance.now();
       const d = cam.gate.decide(f.ts, new Uint8Array(f.data), f.width, f.height);
       if (measuring) cam.motionMs += performance.now() - t0;
@@ -111,6 +124,9 @@ async function measure(n: number, gating: boolean, urls: Array<{ url: string; bu
       cam.inFlight = true;
       void pool.submit({ cameraId: cam.id, width: f.width, height: f.height, data: f.data.slice(0), ts: f.ts }, { scoreThreshold: 0.2 }).then((r) => {
         cam.inFlight = false;
+        const next = cam.waiting;
+        cam.waiting = null;
+        if (next) setImmediate(() => onFrame(next, false));
         if (r.status !== 'ok') return;
         cam.held = r.detections;
         cam.pipe.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: cam.held });
@@ -120,12 +136,14 @@ async function measure(n: number, gating: boolean, urls: Array<{ url: string; bu
         inferMs += r.timings.preprocessMs + r.timings.inferMs + r.timings.decodeMs;
         latencies.push(Date.now() - f.ts);
       });
-    });
+    };
+    sup.slot.subscribe((f) => onFrame(f));
     sup.start();
     cams.push(cam);
   }
   // Connect, probe, and let the backgrounds settle before the window.
-  await new Promise((r) => setTimeout(r, 5000));
+  // Connecting N decoders at once takes a while on 2 cores: wait longer for more cameras.
+  await new Promise((r) => setTimeout(r, 5000 + 250 * n));
   const decoders = childrenOf(process.pid).filter((p) => {
     try {
       return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('rawvideo');
@@ -143,6 +161,7 @@ async function measure(n: number, gating: boolean, urls: Array<{ url: string; bu
   measuring = false;
   const wall = (Date.now() - t0) / 1000;
   const node = process.cpuUsage(n0);
+  const ingestFps = cams.map((c) => c.sup.health().fpsOut);
   const decode = (decoders.reduce((s, p) => s + cpuOf(p), 0) - d0) / wall;
   const simCpu = (simPids.reduce((s, p) => s + cpuOf(p), 0) - s0) / wall;
   await Promise.all(cams.map((c) => c.sup.stop()));
@@ -152,6 +171,7 @@ async function measure(n: number, gating: boolean, urls: Array<{ url: string; bu
   latencies.sort((a, b) => a - b);
   const p95 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.95))]! : Infinity;
   const minBusyFps = Math.min(...busy.map((c) => c.analysed / wall));
+  const minBusyShare = Math.min(...busy.map((c) => (c.delivered ? c.analysed / c.delivered : 0)));
   const result: Result = {
     cameras: n,
     gating,
@@ -160,7 +180,9 @@ async function measure(n: number, gating: boolean, urls: Array<{ url: string; bu
     meanQuietDetectorFps: +(quiet.reduce((s, c) => s + c.detected, 0) / Math.max(1, quiet.length) / wall).toFixed(2),
     latencyP95Ms: p95,
     detectorRunsPerS: +(cams.reduce((s, c) => s + c.detected, 0) / wall).toFixed(1),
-    pass: minBusyFps >= 4.75 && p95 < 1000,
+    minBusyShare: +minBusyShare.toFixed(3),
+    pass: minBusyShare >= 0.95 && p95 < 1000,
+    ingestFps: { min: +Math.min(...ingestFps).toFixed(2), mean: +(ingestFps.reduce((a, b) => a + b, 0) / n).toFixed(2) },
     load1: +(loadavg()[0] ?? 0).toFixed(1),
     cpu: {
       sentinelCores: +(nodeCores + decode).toFixed(3),
@@ -234,7 +256,7 @@ export async function run(args: string[]): Promise<void> {
       }
     }
     const best = (g: boolean): number => Math.max(0, ...results.filter((r) => r.gating === g && r.pass).map((r) => r.cameras));
-    console.log(`largest N passing (busy cameras >= 4.75 analysed fps, p95 latency < 1 s, 1 busy in ${busyEvery}): gating off ${best(false)}, gating on ${best(true)} (goal >= 48)`);
+    console.log(`largest N passing (busy cameras analyse >= 95 % of their 5 fps ingest, p95 latency < 1 s, 1 busy in ${busyEvery}): gating off ${best(false)}, gating on ${best(true)} (goal >= 48)`);
   } finally {
     await pool.close();
     await sim.close();
