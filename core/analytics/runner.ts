@@ -80,6 +80,8 @@ export class CameraRunner {
   private readonly detectorRate = new RateWindow();
   /** Frames the pipeline (tracker, zones, rules) ran on. */
   frames = 0;
+  /** Of those, the ones with fresh detections (counted with frames, so never above it). */
+  detected = 0;
   /** Frames skipped because newer ones arrived while the previous one was still in analysis. */
   skipped = 0;
 
@@ -100,7 +102,7 @@ export class CameraRunner {
       fps: this.analysedRate.perSecond(now),
       detectorFps: this.detectorRate.perSecond(now),
       frames: this.frames,
-      detectorRuns: g.detectorRuns,
+      detectorRuns: this.detected,
       skippedBusy: this.skipped,
       skippedNoMotion: g.skipped,
       gating: this.gate.enabled,
@@ -185,6 +187,7 @@ export class CameraRunner {
       out.events.push(...pipeline.applyFightScores(f.ts, scores));
     }
     this.frames++;
+    if (detect) this.detected++;
     if (this.deps.onAnalysed) {
       const zonesOf = new Map<number, string[]>();
       for (const [zoneId, ids] of out.inZone) for (const id of ids) zonesOf.set(id, [...(zonesOf.get(id) ?? []), zoneId]);
