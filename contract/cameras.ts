@@ -101,6 +101,27 @@ export type GeoPoint = z.infer<typeof GeoPoint>;
 export const CameraState = z.enum(['connecting', 'live', 'stalled', 'offline', 'disabled']);
 export type CameraState = z.infer<typeof CameraState>;
 
+/** What the analytics path did with a camera's frames (absent when analytics does not run on it). */
+export const CameraAnalysisHealth = z.strictObject({
+  /** Frames per second the tracker and rules ran on, over the last few seconds. */
+  fps: z.number(),
+  /** Person-detector runs per second over the same window (below fps when motion gating skips still frames). */
+  detectorFps: z.number(),
+  /** Totals since analytics started on this camera. */
+  frames: z.number().int(),
+  detectorRuns: z.number().int(),
+  /** Frames skipped because the previous one was still being analysed (the pool is saturated). */
+  skippedBusy: z.number().int(),
+  /** Frames whose detection was skipped because nothing moved (gating). */
+  skippedNoMotion: z.number().int(),
+  gating: z.boolean(),
+  /** Motion in the last frame. */
+  motion: z.boolean(),
+  /** The person detector this camera uses. */
+  model: z.string(),
+});
+export type CameraAnalysisHealth = z.infer<typeof CameraAnalysisHealth>;
+
 export const CameraHealth = z.strictObject({
   state: CameraState,
   /** Frames per second the decoder delivered over the last few seconds. */
@@ -132,6 +153,8 @@ export const CameraHealth = z.strictObject({
       transcoding: z.string().nullable(),
     })
     .optional(),
+  /** The analytics side (core/analytics); absent or null when the camera is not analysed. */
+  analysis: CameraAnalysisHealth.nullable().optional(),
 });
 export type CameraHealth = z.infer<typeof CameraHealth>;
 

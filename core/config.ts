@@ -193,6 +193,20 @@ export const ConfigSchema = z.strictObject({
       /** One occupancy sample per camera at most this often (the console's chart). */
       sampleEveryS: z.number().min(0.2).max(3600).default(1),
       occupancyRetentionHours: z.number().positive().max(24 * 90).default(24),
+      /** Motion gating: the person detector runs on frames with motion, plus a keep-alive (docs/analytics.md). */
+      motion: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Grey-level change (1..255) that counts as motion. */
+          threshold: z.number().int().min(1).max(255).default(20),
+          /** With no motion, one detection at least this often, so people standing still are still counted. */
+          keepAliveS: z.number().min(0.2).max(600).default(5),
+          /** Keep detecting this long after the last motion. */
+          holdS: z.number().min(0).max(60).default(1.5),
+          /** Per camera id: polygons (normalised 0..1) where motion never counts (clocks, screens, trees). */
+          masks: z.record(z.string(), z.array(z.array(z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)])).min(3))).default({}),
+        })
+        .prefault({}),
     })
     .prefault({}),
   log: z

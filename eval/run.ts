@@ -30,6 +30,8 @@ const LabelFile = z.strictObject({
 
 const ENTRY_TOLERANCE_S = 1.5;
 const json = process.argv.includes('--json');
+// --no-gate: the detector on every frame (the comparison for motion gating, which is on by default).
+const noGate = process.argv.includes('--no-gate');
 const model = process.argv.find((a) => a.startsWith('--model='))?.slice(8) ?? 'yolox-nano';
 const assets = process.env.SENTINEL_ASSETS || discoverAssetsDir();
 if (!assets) {
@@ -39,7 +41,7 @@ if (!assets) {
 
 function analyze(video: string, zonesFile: string, fps: number): Promise<Array<Record<string, unknown>>> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'sentinel.js'), 'analyze', '--video', video, '--zones', zonesFile, '--fps', String(fps), '--model', model, '--json'], { env: { ...process.env, SENTINEL_ASSETS: assets ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'sentinel.js'), 'analyze', '--video', video, '--zones', zonesFile, '--fps', String(fps), '--model', model, '--json', ...(noGate ? ['--no-gate'] : [])], { env: { ...process.env, SENTINEL_ASSETS: assets ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -57,6 +59,8 @@ let tp = 0;
 let fp = 0;
 let fn = 0;
 let falseAlerts = 0;
+let framesRead = 0;
+let detectorRuns = 0;
 let noEventSeconds = 0;
 try {
   for (const f of readdirSync(join(ROOT, 'eval', 'labels')).filter((n) => n.endsWith('.json')).sort()) {
@@ -72,7 +76,9 @@ try {
     const lines = await analyze(video, zonesFile, fps);
     const frames = lines.filter((l) => l.type === 'frame') as unknown as FrameLine[];
     const alerts = lines.filter((l) => l.type === 'alert');
-    const summary = lines.find((l) => l.type === 'summary') as { durationS: number; framesPerSecond: number } | undefined;
+    const summary = lines.find((l) => l.type === 'summary') as { durationS: number; framesPerSecond: number; framesRead?: number; detectorRuns?: number } | undefined;
+    framesRead += summary?.framesRead ?? 0;
+    detectorRuns += summary?.detectorRuns ?? 0;
     const people = countMae(frames, label.counts, (fr) => fr.people);
     const tracked = countMae(frames, label.counts, (fr) => fr.tracks.length);
     countErr += people.mae * people.n;
@@ -89,7 +95,7 @@ try {
       falseAlerts += alerts.length;
       noEventSeconds += summary?.durationS ?? 0;
     }
-    rows.push({ file: label.video, fps, frames: frames.length, countMae: round(people.mae), trackCountMae: round(tracked.mae), counts: people.pairs, entries: { found: found.map((e) => e.t), truth: label.entries.map((e) => e.t), ...m }, alerts: alerts.map((a) => `${String(a.kind)}@${String(a.t)}s`), noEvent: label.noEvent, analysedFps: summary?.framesPerSecond });
+    rows.push({ file: label.video, fps, frames: frames.length, countMae: round(people.mae), trackCountMae: round(tracked.mae), counts: people.pairs, entries: { found: found.map((e) => e.t), truth: label.entries.map((e) => e.t), ...m }, alerts: alerts.map((a) => `${String(a.kind)}@${String(a.t)}s`), noEvent: label.noEvent, analysedFps: summary?.framesPerSecond, detectorRuns: summary?.detectorRuns });
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
@@ -102,6 +108,9 @@ function round(v: number): number {
 const hours = noEventSeconds / 3600;
 const result = {
   model,
+  gate: !noGate,
+  framesRead,
+  detectorRuns,
   countMae: round(countErr / Math.max(1, countN)),
   trackCountMae: round(trackErr / Math.max(1, countN)),
   countedFrames: countN,
@@ -117,5 +126,5 @@ if (json) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } else {
   for (const r of rows) process.stdout.write(`${String(r.file).padEnd(44)} frames ${String(r.frames).padStart(4)}  count MAE ${String(r.countMae).padStart(5)} (tracks ${r.trackCountMae as number})  entries ${JSON.stringify(r.entries)}  alerts ${JSON.stringify(r.alerts)}\n`);
-  process.stdout.write(`\nmodel ${model}: people-count MAE ${result.countMae} over ${countN} labelled frames (from tracks: ${result.trackCountMae}); zone entries precision ${result.entryPrecision} recall ${result.entryRecall} (tp ${tp}, fp ${fp}, fn ${fn}, +-${ENTRY_TOLERANCE_S} s); false alerts ${falseAlerts} in ${result.noEventMinutes} min of no-event footage (${result.falseAlertsPerHour} per hour)\n`);
+  process.stdout.write(`\nmodel ${model}: people-count MAE ${result.countMae} over ${countN} labelled frames (from tracks: ${result.trackCountMae}); zone entries precision ${result.entryPrecision} recall ${result.entryRecall} (tp ${tp}, fp ${fp}, fn ${fn}, +-${ENTRY_TOLERANCE_S} s); false alerts ${falseAlerts} in ${result.noEventMinutes} min of no-event footage (${result.falseAlertsPerHour} per hour); gating ${noGate ? 'off' : 'on'}: detector on ${detectorRuns} of ${framesRead} frames\n`);
 }

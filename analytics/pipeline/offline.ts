@@ -3,7 +3,8 @@ import type { InferencePool } from '../inference/pool';
 import { scoreCandidates } from '../rules/fight-model';
 import type { RuleEvent } from '../rules/types';
 import type { Track } from '../tracking/tracker';
-import { AnalyticsPipeline, type PipelineOptions, type PipelineOutput } from './pipeline';
+import { MotionGate, type GateOptions } from '../motion/gate';
+import { AnalyticsPipeline, type PipelineDetection, type PipelineOptions, type PipelineOutput } from './pipeline';
 import { SourceError, type VideoSource } from './source';
 
 /** JSON line for one analysed frame (the `sentinel analyze` format). */
@@ -32,6 +33,12 @@ export interface SummaryLine {
   model: string;
   fps: number;
   frames: number;
+  /** Frames decoded from the source. */
+  framesRead: number;
+  /** Frames the tracker and rules ran on (offline: every frame read). */
+  framesAnalysed: number;
+  /** Frames the person detector ran on; the rest were gated out for lack of motion. */
+  detectorRuns: number;
   durationS: number;
   /** false when the video ended early (the error says why); the figures cover what was read. */
   complete: boolean;
@@ -69,6 +76,8 @@ export interface OfflineOptions {
   pipeline?: PipelineOptions;
   /** Detections below this score are not returned by the pool (the tracker's low stage uses them). */
   scoreThreshold?: number;
+  /** Motion gating of the detector (default on; `{ enabled: false }` detects on every frame). */
+  gate?: GateOptions;
   onLine(line: FrameLine | AlertLine | SummaryLine): void;
 }
 
@@ -91,12 +100,22 @@ export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
   const byKind: Record<string, number> = {};
   let alerts = 0;
   let error: SourceError | null = null;
+  const gate = new MotionGate(o.gate);
+  // A frame the gate skips keeps the last detections: nothing moved, so whoever was there still is.
+  let held: readonly PipelineDetection[] = [];
   try {
     for await (const f of o.source.frames()) {
-      const bgr = new Uint8Array(f.data.slice(0));
-      const r = await o.pool.submit({ cameraId: 'analyze', width: f.width, height: f.height, data: f.data, ts: f.t }, o.scoreThreshold === undefined ? {} : { scoreThreshold: o.scoreThreshold });
-      if (r.status !== 'ok') throw new SourceError(`frame ${f.index} (t=${(f.t / 1000).toFixed(1)} s): detection ${r.status === 'failed' ? `failed: ${r.message}` : `dropped (${r.reason})`}`);
-      const out = pipe.process({ t: f.t, width: f.width, height: f.height, bgr, detections: r.detections });
+      const view = new Uint8Array(f.data);
+      const decision = gate.decide(f.t, view, f.width, f.height);
+      let bgr = view;
+      if (decision.run) {
+        // The pool takes (transfers) the frame's buffer; the rules keep reading a copy.
+        bgr = new Uint8Array(f.data.slice(0));
+        const r = await o.pool.submit({ cameraId: 'analyze', width: f.width, height: f.height, data: f.data, ts: f.t }, o.scoreThreshold === undefined ? {} : { scoreThreshold: o.scoreThreshold });
+        if (r.status !== 'ok') throw new SourceError(`frame ${f.index} (t=${(f.t / 1000).toFixed(1)} s): detection ${r.status === 'failed' ? `failed: ${r.message}` : `dropped (${r.reason})`}`);
+        held = r.detections;
+      }
+      const out = pipe.process({ t: f.t, width: f.width, height: f.height, bgr, detections: held });
       if (o.fightPool && pipe.usesFightModel) {
         const scores = await scoreCandidates(o.fightPool, 'analyze', bgr, f.width, f.t, pipe.fightCandidates(out, f.width, f.height));
         out.events.push(...pipe.applyFightScores(f.t, scores));
@@ -130,6 +149,9 @@ export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
     model: o.model,
     fps: o.fps,
     frames,
+    framesRead: gate.stats.framesSeen,
+    framesAnalysed: frames,
+    detectorRuns: gate.stats.detectorRuns,
     durationS: r3(frames ? lastT / 1000 + 1 / o.fps : 0),
     complete: error === null,
     ...(error ? { error: error.message } : {}),

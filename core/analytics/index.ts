@@ -6,6 +6,7 @@ import { cameraServices } from '../cameras';
 import type { CoreContext, Feature } from '../feature';
 import { feedsOf } from '../feeds/feature';
 import { registerAnalyticsRoutes } from './routes';
+import type { GateOptions } from '../../analytics/motion/gate';
 import { CameraRunner, type AnalysedCamera } from './runner';
 import { alertScope } from './scope';
 import { OccupancyStore, ZoneStore } from './store';
@@ -96,6 +97,15 @@ export const analyticsFeature: Feature = {
       return pool;
     };
 
+    const motion = config.analytics.motion;
+    const gateOf = (cameraId: string): GateOptions => ({
+      enabled: motion.enabled,
+      threshold: motion.threshold,
+      keepAliveMs: motion.keepAliveS * 1000,
+      holdMs: motion.holdS * 1000,
+      masks: motion.masks[cameraId] ?? [],
+    });
+
     /** Brings the runners in line with the cameras and their zones. */
     const refresh = async (): Promise<void> => {
       if (closed || !config.analytics.enabled) return;
@@ -120,13 +130,14 @@ export const analyticsFeature: Feature = {
           if (JSON.stringify(r.zones) !== JSON.stringify(w.zones)) r.setZones(w.zones);
           continue;
         }
-        runners.set(id, new CameraRunner(w.cam, w.zones, p, { alerts: ctx.alerts, occupancy, snapshotsDir, log, scope: scopeOf, sampleEveryMs: config.analytics.sampleEveryS * 1000, fightPool, onAnalysed: (frame) => ctx.bus.emit('analytics:frame', frame) }));
+        runners.set(id, new CameraRunner(w.cam, w.zones, p, { alerts: ctx.alerts, occupancy, snapshotsDir, log, scope: scopeOf, sampleEveryMs: config.analytics.sampleEveryS * 1000, fightPool, gate: gateOf(id), onAnalysed: (frame) => ctx.bus.emit('analytics:frame', frame) }));
         log.info({ cameraId: id, zones: w.zones.map((z) => z.id) }, 'analytics running');
       }
     };
 
     const cameras = cameraServices.get(db);
     const unsubscribe = cameras?.onFrame((f) => runners.get(f.cameraId)?.onFrame(f));
+    cameras?.setAnalysisSource((id) => runners.get(id)?.health() ?? null);
     if (!cameras) log.warn('no camera service: analytics has no frames');
 
     registerAnalyticsRoutes(ctx, {
@@ -150,6 +161,7 @@ export const analyticsFeature: Feature = {
       clearInterval(timer);
       clearInterval(sweep);
       unsubscribe?.();
+      cameras?.setAnalysisSource(null);
       for (const r of runners.values()) r.close();
       runners.clear();
       await pool?.close();

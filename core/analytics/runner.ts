@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { AlertScope, CameraMount, GeoPoint } from '../../contract';
+import type { AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } from '../../contract';
 import type { Zone } from '../../contract/zones';
 import type { IngestFrame } from '../../analytics/ingest/frame-slot';
 import type { InferencePool } from '../../analytics/inference';
-import { AnalyticsPipeline } from '../../analytics/pipeline/pipeline';
+import { MotionGate, type GateOptions } from '../../analytics/motion/gate';
+import { AnalyticsPipeline, type PipelineDetection } from '../../analytics/pipeline/pipeline';
 import { renderSnapshot } from '../../analytics/pipeline/snapshot';
 import { scoreCandidates } from '../../analytics/rules/fight-model';
 import type { RuleEvent } from '../../analytics/rules/types';
@@ -33,6 +34,26 @@ export interface RunnerDeps {
   fightPool?: InferencePool | null;
   /** Every analysed frame's confirmed tracks (the reviewer's replay overlay stores them). */
   onAnalysed?: (frame: AnalyticsFrameEvent) => void;
+  /** Motion gating of the detector (default on, analytics.motion in the config). */
+  gate?: GateOptions;
+}
+
+/** Frame times (wall clock) of the last RATE_WINDOW_MS, for the fps figures in the camera's health. */
+const RATE_WINDOW_MS = 5000;
+
+class RateWindow {
+  private readonly times: number[] = [];
+  add(now: number): void {
+    this.times.push(now);
+    this.prune(now);
+  }
+  private prune(now: number): void {
+    while (this.times.length && this.times[0]! < now - RATE_WINDOW_MS) this.times.shift();
+  }
+  perSecond(now: number): number {
+    this.prune(now);
+    return Math.round((this.times.length / (RATE_WINDOW_MS / 1000)) * 10) / 10;
+  }
 }
 
 /**
@@ -44,11 +65,24 @@ export interface RunnerDeps {
 export class CameraRunner {
   private pipeline: AnalyticsPipeline;
   private busy = false;
+  private waiting: IngestFrame | null = null;
   private closed = false;
   /** Open alerts by rule key -> alert id. */
   private readonly open = new Map<string, string>();
   private lastSampleAt = 0;
+  private gate: MotionGate;
+  /** Detections of the last frame the detector ran on: gated (still) frames keep them. */
+  private held: readonly PipelineDetection[] = [];
+  private motion = false;
+  /** The pixel buffer the pool returned with the last result, reused for the next frame's copy. */
+  private spare: ArrayBuffer | null = null;
+  private readonly analysedRate = new RateWindow();
+  private readonly detectorRate = new RateWindow();
+  /** Frames the pipeline (tracker, zones, rules) ran on. */
   frames = 0;
+  /** Of those, the ones with fresh detections (counted with frames, so never above it). */
+  detected = 0;
+  /** Frames skipped because newer ones arrived while the previous one was still in analysis. */
   skipped = 0;
 
   constructor(
@@ -58,6 +92,23 @@ export class CameraRunner {
     private readonly deps: RunnerDeps,
   ) {
     this.pipeline = this.newPipeline(zones);
+    this.gate = new MotionGate(deps.gate);
+  }
+
+  /** This camera's analysis figures for its health. */
+  health(now = Date.now()): CameraAnalysisHealth {
+    const g = this.gate.stats;
+    return {
+      fps: this.analysedRate.perSecond(now),
+      detectorFps: this.detectorRate.perSecond(now),
+      frames: this.frames,
+      detectorRuns: this.detected,
+      skippedBusy: this.skipped,
+      skippedNoMotion: g.skipped,
+      gating: this.gate.enabled,
+      motion: this.motion,
+      model: this.pool.model,
+    };
   }
 
   private newPipeline(zones: readonly Zone[]): AnalyticsPipeline {
@@ -78,40 +129,65 @@ export class CameraRunner {
       this.open.delete(key);
     }
     this.pipeline = this.newPipeline(zones);
+    this.held = [];
   }
 
-  /** Called with every frame of this camera; frames arriving while one is analysed are skipped. */
+  /** Called with every frame of this camera; while one is analysed the newest waits, older ones are skipped. */
   onFrame(f: IngestFrame): void {
     if (this.closed) return;
     if (this.busy) {
-      this.skipped++;
+      // One frame waits (the newest): ffmpeg hands frames over in bursts (two within a few ms
+      // after a network hiccup), and dropping the second cost a camera a third of its rate.
+      // A waiting frame replaced by a newer one is the skip counted.
+      if (this.waiting) this.skipped++;
+      this.waiting = f;
       return;
     }
+    // The gate runs here, synchronously and in well under a millisecond, so a still frame costs
+    // no trip through the pool; the detector's capacity goes to the cameras where something moves.
+    const decision = this.gate.decide(f.ts, new Uint8Array(f.data), f.width, f.height);
+    this.motion = decision.motion?.moving ?? false;
     this.busy = true;
-    void this.analyse(f)
+    void this.analyse(f, decision.run)
       .catch((err: unknown) => this.deps.log.error({ err, cameraId: this.camera.id }, 'analytics failed on a frame'))
       .finally(() => {
         this.busy = false;
+        const next = this.waiting;
+        this.waiting = null;
+        if (next) this.onFrame(next);
       });
   }
 
   close(): void {
     this.closed = true;
+    this.waiting = null;
   }
 
-  private async analyse(f: IngestFrame): Promise<void> {
-    // The ingest buffer may be shared with other listeners: the pool gets its own copy to transfer.
+  private async analyse(f: IngestFrame, detect: boolean): Promise<void> {
     const bgr = new Uint8Array(f.data);
-    const r = await this.pool.submit({ cameraId: this.camera.id, width: f.width, height: f.height, data: f.data.slice(0), ts: f.ts }, { scoreThreshold: 0.2 });
-    if (r.status !== 'ok' || this.closed) return;
     const pipeline = this.pipeline;
-    const out = pipeline.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: r.detections });
+    if (detect) {
+      // The ingest buffer may be shared with other listeners: the pool gets its own copy to
+      // transfer, into the buffer the pool handed back last time (no allocation per frame).
+      const spare = this.spare && this.spare.byteLength === f.data.byteLength ? this.spare : new ArrayBuffer(f.data.byteLength);
+      this.spare = null;
+      new Uint8Array(spare).set(bgr);
+      const r = await this.pool.submit({ cameraId: this.camera.id, width: f.width, height: f.height, data: spare, ts: f.ts }, { scoreThreshold: 0.2 });
+      if (r.buffer && r.buffer.byteLength > 0) this.spare = r.buffer;
+      if (r.status !== 'ok' || this.closed) return;
+      this.held = r.detections;
+      this.detectorRate.add(Date.now());
+    }
+    if (pipeline !== this.pipeline) return;
+    this.analysedRate.add(Date.now());
+    const out = pipeline.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: this.held });
     const fightPool = this.deps.fightPool;
     if (fightPool && pipeline.usesFightModel) {
       const scores = await scoreCandidates(fightPool, this.camera.id, bgr, f.width, f.ts, pipeline.fightCandidates(out, f.width, f.height));
       out.events.push(...pipeline.applyFightScores(f.ts, scores));
     }
     this.frames++;
+    if (detect) this.detected++;
     if (this.deps.onAnalysed) {
       const zonesOf = new Map<number, string[]>();
       for (const [zoneId, ids] of out.inZone) for (const id of ids) zonesOf.set(id, [...(zonesOf.get(id) ?? []), zoneId]);

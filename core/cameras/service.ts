@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { maskRtspUrl, withCredentials, type Camera, type CameraHealth } from '../../contract/cameras';
+import { maskRtspUrl, withCredentials, type Camera, type CameraAnalysisHealth, type CameraHealth } from '../../contract/cameras';
 import type { FrameListener, IngestFrame } from '../../analytics/ingest/frame-slot';
 import { Restreamer } from '../../analytics/ingest/restreamer';
 import { IngestSupervisor } from '../../analytics/ingest/supervisor';
@@ -73,7 +73,23 @@ export class CameraService {
     this.retentionTimer.unref();
   }
 
+  /** Where a camera's analysis figures come from (the analytics feature sets it; cameras do not import analytics). */
+  private analysisOf: ((id: string) => CameraAnalysisHealth | null) | null = null;
+
+  setAnalysisSource(fn: ((id: string) => CameraAnalysisHealth | null) | null): void {
+    this.analysisOf = fn;
+  }
+
+  private withAnalysis(id: string, h: CameraHealth): CameraHealth {
+    const analysis = this.analysisOf?.(id) ?? null;
+    return analysis ? { ...h, analysis } : h;
+  }
+
   health(id: string): CameraHealth {
+    return this.withAnalysis(id, this.cameraHealth(id));
+  }
+
+  private cameraHealth(id: string): CameraHealth {
     const r = this.running.get(id);
     if (!r) return IDLE_HEALTH;
     const { lastError, ...live } = r.restreamer.health();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Alert, AlertList, CameraZones, OccupancySeries, type Camera } from '../../contract';
+import { Alert, AlertList, Camera, CameraZones, OccupancySeries } from '../../contract';
 import { openRegistry } from '../../analytics/inference';
 import { checkModel } from '../../analytics/inference/registry';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
@@ -93,6 +93,21 @@ describe.skipIf(why !== null)(`live analytics on an RTSP camera${why ? ` [skippe
       socket.close();
     }
   }, 90_000);
+
+  it("shows what analytics does with the camera's frames in its health: rates, detector runs, skips", async () => {
+    const read = async (): Promise<Camera> => Camera.parse(await (await core.api(`/api/v1/cameras/${camera.id}`)).json());
+    let c = await read();
+    for (const until = Date.now() + 30_000; !(c.health.analysis && c.health.analysis.detectorRuns > 0 && c.health.analysis.fps > 0) && Date.now() < until; c = await read()) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const a = c.health.analysis;
+    if (!a) throw new Error(`no analysis figures in the camera's health: ${JSON.stringify(c.health)}`);
+    expect(a).toMatchObject({ gating: true, model: 'yolox-nano' });
+    // Every frame through the rules was either detected or gated (held detections).
+    expect(a.frames).toBeGreaterThanOrEqual(a.detectorRuns);
+    expect(a.detectorFps).toBeLessThanOrEqual(a.fps + 0.5);
+    expect(a.skippedBusy).toBeGreaterThanOrEqual(0);
+  }, 60_000);
 
   it('answers 404 for unknown alerts and zones, and 400 for a bad query', async () => {
     expect((await core.api('/api/v1/alerts/nope')).status).toBe(404);

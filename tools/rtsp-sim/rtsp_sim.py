@@ -9,6 +9,10 @@ server's media for that stream reads the UDP port, so every client sees one shar
 camera (as with a real camera, joining mid-stream), with timestamps that keep growing across
 loops. Looping in ffmpeg rather than GStreamer avoids seek-on-EOS tricks and timestamp jumps.
 
+A stream marked ",copy=1" is already H.264 (MPEG-TS, pre-encoded once by sim.ts's
+preencode()): its producer only loops and packetises it (-c:v copy), with no encoder per
+stream, so dozens of cameras cost the simulator almost nothing (the capacity benchmark).
+
 Control (to simulate a dropped camera):
   - stdin, one command a line: "stop NAME", "start NAME", "list" (each stream with its count
     of RTSP client sessions); replies are JSON lines on stdout. EOF on stdin (the parent process died or closed it) stops the simulator.
@@ -18,7 +22,7 @@ Control (to simulate a dropped camera):
 a client sees the connection close and then 404 until "start" brings it back.
 
 Run with Debian's /usr/bin/python3 (it owns the python3-gi bindings). Usage:
-  rtsp_sim.py --port 8554 --control-port 8555 --stream NAME=FILE[,auth=USER:PASS][,size=WxH][,fps=N] ...
+  rtsp_sim.py --port 8554 --control-port 8555 --stream NAME=FILE[,auth=USER:PASS][,size=WxH][,fps=N][,copy=1] ...
 """
 import argparse
 import ctypes
@@ -64,8 +68,9 @@ def emit(obj):
 
 
 class Stream:
-    def __init__(self, sim, name, path, auth=None, size=None, fps=None):
+    def __init__(self, sim, name, path, auth=None, size=None, fps=None, copy=False):
         self.sim = sim
+        self.copy = copy
         self.name = name
         self.path = path
         self.auth = auth
@@ -78,6 +83,12 @@ class Stream:
         self.running = False
 
     def producer_args(self):
+        if self.copy:
+            return [
+                self.sim.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin",
+                "-re", "-stream_loop", "-1", "-i", self.path, "-an", "-c:v", "copy",
+                "-payload_type", "96", "-f", "rtp", "rtp://127.0.0.1:%d?pkt_size=1200" % self.udp_port,
+            ]
         vf = []
         if self.size:
             vf.append("scale=%s" % self.size.replace("x", ":"))
@@ -282,7 +293,7 @@ def parse_stream(spec):
         k, _, v = p.partition("=")
         opts[k] = v
     if not name or not opts["path"]:
-        raise SystemExit("bad --stream %r: expected NAME=FILE[,auth=USER:PASS][,size=WxH][,fps=N]" % spec)
+        raise SystemExit("bad --stream %r: expected NAME=FILE[,auth=USER:PASS][,size=WxH][,fps=N][,copy=1]" % spec)
     if not os.path.isfile(opts["path"]):
         raise SystemExit("stream %s: footage file %s does not exist" % (name, opts["path"]))
     return name, opts
@@ -301,7 +312,7 @@ def main():
     sim = Sim(args.host, args.port, args.ffmpeg)
     for spec in args.stream:
         name, o = parse_stream(spec)
-        sim.add(Stream(sim, name, o["path"], o.get("auth"), o.get("size"), o.get("fps")))
+        sim.add(Stream(sim, name, o["path"], o.get("auth"), o.get("size"), o.get("fps"), o.get("copy") == "1"))
     if sim.server.attach(None) == 0:
         emit({"event": "error", "error": "cannot listen on %s:%d (port in use?)" % (args.host, args.port)})
         sys.exit(1)

@@ -1,7 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTied, stopChild } from '../../analytics/ingest/process';
 
@@ -22,6 +23,8 @@ export interface SimStreamSpec {
   /** Re-encode at this size (WxH), e.g. to simulate a sub-stream. */
   size?: string;
   fps?: number;
+  /** The file is H.264 in MPEG-TS (see preencode): served as it is, with no encoder per stream. */
+  copy?: boolean;
 }
 
 export interface SimOptions {
@@ -80,6 +83,29 @@ export function demoStreams(assetsDir: string): SimStreamSpec[] {
   return specs.filter((s) => existsSync(s.file));
 }
 
+/**
+ * Encodes a footage file (video or still picture) once to H.264 in MPEG-TS with a 1 s GOP,
+ * cached in `cacheDir` by source path, size and modification time, so the simulator can serve
+ * it to many cameras without encoding per stream (`copy: true`). A still picture becomes
+ * `stillSeconds` of video at `fps`.
+ */
+export function preencode(file: string, cacheDir: string, opts: { size?: string; fps?: number; stillSeconds?: number; ffmpegPath?: string } = {}): string {
+  const fps = opts.fps ?? 10;
+  const st = statSync(file);
+  const key = createHash('sha256').update(`${file}|${st.size}|${st.mtimeMs}|${opts.size ?? ''}|${fps}|${opts.stillSeconds ?? ''}`).digest('hex').slice(0, 16);
+  const out = join(cacheDir, `${basename(file).replace(/\W+/g, '_')}-${key}.ts`);
+  if (existsSync(out)) return out;
+  mkdirSync(cacheDir, { recursive: true });
+  const still = /\.(png|jpe?g|bmp)$/i.test(file);
+  const vf = [`fps=${fps}`, ...(opts.size ? [`scale=${opts.size.replace('x', ':')}`] : ['scale=trunc(iw/2)*2:trunc(ih/2)*2'])];
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...(still ? ['-loop', '1', '-t', String(opts.stillSeconds ?? 10)] : []), '-i', file, '-an', '-vf', vf.join(','),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', String(fps), '-keyint_min', String(fps), '-sc_threshold', '0', '-f', 'mpegts', '-y', `${out}.part`];
+  const r = spawnSync(opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`cannot pre-encode ${file}: ${String(r.stderr).trim().split('\n').at(-1) ?? `ffmpeg exited with ${r.status}`}`);
+  renameSync(`${out}.part`, out);
+  return out;
+}
+
 export function simulatorAvailable(): string | null {
   if (!existsSync(SIM_PYTHON)) return `${SIM_PYTHON} not found (the simulator needs Debian's python3 with python3-gi and gir1.2-gst-rtsp-server-1.0)`;
   return null;
@@ -101,6 +127,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSim> {
     if (s.auth) spec += `,auth=${encodeAuth(s.auth)}`;
     if (s.size) spec += `,size=${s.size}`;
     if (s.fps) spec += `,fps=${s.fps}`;
+    if (s.copy) spec += ',copy=1';
     args.push('--stream', spec);
   }
   // stdin stays open as the control channel; its EOF (our death) stops the simulator.

@@ -19,6 +19,16 @@ interface AnalyzeOpts {
   config?: string;
   assets?: string;
   modelsDir?: string;
+  /** Commander's --no-gate: false when given. */
+  gate: boolean;
+  keepAlive?: number;
+  motionThreshold?: number;
+}
+
+function parseThreshold(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 255) throw new InvalidArgumentError(`"${value}" is not a grey-level difference between 1 and 255`);
+  return n;
 }
 
 function parseFps(value: string): number {
@@ -48,6 +58,9 @@ export function registerAnalyze(program: Command): void {
     .option('--fight-model <name>', 'clip classifier (task classify-clip) deciding fights in watch zones instead of the motion heuristic')
     .option('--fps <n>', 'analysed frames per second', parseFps, 5)
     .option('--seconds <n>', 'stop after this many seconds (needed to end an RTSP run)', parseSeconds)
+    .option('--no-gate', 'run the detector on every frame instead of only on frames with motion (plus a keep-alive)')
+    .option('--keep-alive <s>', 'with no motion, detect at least this often (seconds, default 5)', parseSeconds)
+    .option('--motion-threshold <n>', 'grey-level change that counts as motion (1-255, default 20)', parseThreshold)
     .option('--json', 'JSON lines (the only output format; kept for scripts that pass it)')
     .option('--config <file>', 'JSON config file')
     .option('--assets <dir>', 'assets directory (models are read from <dir>/models)')
@@ -70,13 +83,18 @@ export function registerAnalyze(program: Command): void {
       if (!manifest.labels.includes('person')) throw new SentinelError(`model ${name} has no "person" class`, 'bad_request', 'model');
       const fight = opts.fightModel ? requireModel(registry, opts.fightModel) : null;
       if (fight && fight.manifest.task !== 'classify-clip') throw new SentinelError(`model ${opts.fightModel} is a ${fight.manifest.task} model, not a clip classifier (task classify-clip)`, 'bad_request', 'fight-model');
+      const gate = {
+        enabled: opts.gate,
+        ...(opts.keepAlive !== undefined ? { keepAliveMs: opts.keepAlive * 1000 } : {}),
+        ...(opts.motionThreshold !== undefined ? { threshold: opts.motionThreshold } : {}),
+      };
       // Offline every frame waits for its detections, so one worker with all intra-op threads is the fastest shape.
       const pool = await InferencePool.start({ manifest, modelPath: path, workers: 1, intraOpThreads: Math.max(config.inference.intraOpThreads, 2), maxFrameAgeMs: 60_000, log });
       let fightPool: InferencePool | undefined;
       try {
         if (fight) fightPool = await InferencePool.start({ manifest: fight.manifest, modelPath: fight.path, workers: 1, intraOpThreads: 1, maxFrameAgeMs: 60_000, log });
         // 0.2: the tracker's second (low-score) stage needs the weak detections too.
-        await runOffline({ source, zones, pool, ...(fightPool ? { fightPool } : {}), model: name, fps: opts.fps, scoreThreshold: 0.2, onLine: printJson });
+        await runOffline({ source, zones, pool, ...(fightPool ? { fightPool } : {}), model: name, fps: opts.fps, scoreThreshold: 0.2, gate, onLine: printJson });
       } catch (err) {
         if (err instanceof SourceError) throw new SentinelError(err.message, 'bad_request', 'video');
         throw err;

@@ -25,6 +25,17 @@ function HealthBadge({ camera }: { camera: Camera }) {
   );
 }
 
+/** What analytics does with the camera's frames: analysed and detector rates, frames skipped (busy pool / no motion). */
+function AnalysisLine({ camera }: { camera: Camera }) {
+  const a = camera.health.analysis;
+  if (!a) return null;
+  return (
+    <span className="tech-cam-sub muted" data-testid="analysis-health" title={`model ${a.model}; ${a.frames} frames analysed, ${a.detectorRuns} detector runs`}>
+      analysed {a.fps.toFixed(1)} fps · detector {a.detectorFps.toFixed(1)}/s{a.gating ? (a.motion ? ' · motion' : ' · still') : ' · gating off'} · skipped {a.skippedNoMotion} still, {a.skippedBusy} busy
+    </span>
+  );
+}
+
 function placeOf(c: Camera, stations: StationsState): string {
   if (c.mount.kind === 'station') {
     const s = stations.byId.get(c.mount.stationId);
@@ -116,6 +127,7 @@ export function TechnicianWorkspace() {
                   {placeOf(c, stations)} · {urlHostPath(c.url)}
                   {!c.analyticsEnabled && ' · analytics off'}
                 </span>
+                <AnalysisLine camera={c} />
                 {c.health.lastError && c.health.state !== 'live' && <span className="tech-cam-err">{c.health.lastError}</span>}
               </button>
             </li>
