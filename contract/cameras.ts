@@ -117,6 +117,12 @@ export const CameraHealth = z.strictObject({
   sourceWidth: z.number().int().nullable(),
   sourceHeight: z.number().int().nullable(),
   since: z.string(),
+  /**
+   * How far back the camera's recording goes: the start of its oldest kept segment (ISO), or
+   * null with no recording. Added by the core from the recording index, so ingest's own
+   * report leaves it out.
+   */
+  recordingSince: z.string().nullable().optional(),
 });
 export type CameraHealth = z.infer<typeof CameraHealth>;
 

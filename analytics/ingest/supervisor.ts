@@ -6,6 +6,7 @@ import { Backoff } from './backoff';
 import { describeFfmpegError } from './ffmpeg-errors';
 import { FrameSlot } from './frame-slot';
 import { rtspInputArgs, spawnTied, stopChild } from './process';
+import { scaleToFitFilter } from './ffmpeg-binary';
 import { rtspDescribe } from './rtsp-describe';
 
 export interface SupervisorOptions {
@@ -169,7 +170,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       '-nostats',
       '-loglevel',
       'info',
-      ...rtspInputArgs(this.opts.stallTimeoutMs),
+      ...rtspInputArgs(this.opts.stallTimeoutMs, this.opts.ffmpegPath),
       '-reinit_filter',
       '0',
       '-i',
@@ -180,7 +181,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       '-map',
       '0:v:0',
       '-vf',
-      `fps=${fps},scale=w=${w}:h=${h}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
+      `fps=${fps},${scaleToFitFilter(this.opts.ffmpegPath ?? 'ffmpeg', w, h)}`,
       '-pix_fmt',
       'bgr24',
       '-f',

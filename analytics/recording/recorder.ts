@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Backoff } from '../ingest/backoff';
 import { describeFfmpegError } from '../ingest/ffmpeg-errors';
 import { rtspInputArgs, spawnTied, stopChild } from '../ingest/process';
+import { statsPeriodArgs } from '../ingest/ffmpeg-binary';
 import { rtspDescribe } from '../ingest/rtsp-describe';
 import { withCredentials } from '../../contract/cameras';
 
@@ -110,7 +111,7 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
       '-nostats',
       '-loglevel',
       'error',
-      ...rtspInputArgs(this.opts.stallTimeoutMs),
+      ...rtspInputArgs(this.opts.stallTimeoutMs, this.opts.ffmpegPath),
       '-i',
       this.url(),
       '-map',
@@ -131,8 +132,7 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
       'csv',
       '-progress',
       'pipe:1',
-      '-stats_period',
-      '1',
+      ...statsPeriodArgs(this.opts.ffmpegPath ?? 'ffmpeg', 1),
       join(this.opts.dir, `${prefix}-%05d.mp4`),
     ];
     return new Promise((resolve) => {

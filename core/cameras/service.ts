@@ -6,6 +6,7 @@ import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { ClipCutter } from '../../analytics/recording/clips';
 import { SegmentRecorder } from '../../analytics/recording/recorder';
 import { SegmentStore } from '../../analytics/recording/store';
+import type { HeldRange } from '../../analytics/recording/holds';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
@@ -58,10 +59,11 @@ export class CameraService {
     this.clips = new ClipCutter(db, this.segments, join(base, 'clips'), log.child({ name: 'clips' }), config.ingest.ffmpegPath, config.ingest.ffprobePath);
   }
 
-  startRetention(): void {
+  /** `held()` lists the ranges retention must keep (evidence holds), asked at each sweep. */
+  startRetention(held: () => readonly HeldRange[] = () => []): void {
     const sweep = (): void => {
       try {
-        this.segments.sweep({ maxAgeMs: this.config.recording.retentionHours * 3600_000, maxBytes: this.config.recording.maxDiskGb * 1024 ** 3 });
+        this.segments.sweep({ maxAgeMs: this.config.recording.retentionHours * 3600_000, maxBytes: this.config.recording.maxDiskGb * 1024 ** 3 }, Date.now(), held());
       } catch (err) {
         this.log.error({ err }, 'retention sweep failed');
       }
@@ -72,7 +74,18 @@ export class CameraService {
   }
 
   health(id: string): CameraHealth {
-    return this.running.get(id)?.supervisor.health() ?? IDLE_HEALTH;
+    return this.withDepth(id, this.running.get(id)?.supervisor.health() ?? IDLE_HEALTH);
+  }
+
+  /** Adds how far back the camera's recording goes (one indexed MIN per health report). */
+  private withDepth(id: string, h: CameraHealth): CameraHealth {
+    let since: number | null = null;
+    try {
+      since = this.segments.oldestStartMs(id);
+    } catch (err) {
+      this.log.debug({ err, cameraId: id }, 'recording depth unavailable');
+    }
+    return { ...h, recordingSince: since === null ? null : new Date(since).toISOString() };
   }
 
   toPublic(c: CameraRecord): Camera {
@@ -134,7 +147,7 @@ export class CameraService {
       if (h.state !== r.lastState || now - r.lastHealthSentAt >= 2000) {
         r.lastState = h.state;
         r.lastHealthSentAt = now;
-        this.onHealth(c.id, h);
+        this.onHealth(c.id, this.withDepth(c.id, h));
       }
     });
     supervisor.slot.subscribe((f) => {
@@ -172,7 +185,7 @@ export class CameraService {
     if (!r) return;
     this.running.delete(id);
     await Promise.all([r.supervisor.stop(), r.recorder?.stop()]);
-    this.onHealth(id, IDLE_HEALTH);
+    this.onHealth(id, this.withDepth(id, IDLE_HEALTH));
   }
 
   async restart(c: CameraRecord): Promise<void> {

@@ -33,6 +33,10 @@ export interface DomainEvents {
   'alert:acked': [ack: AlertAcked];
   /** An alert went unacknowledged too long, or an operator escalated it. */
   'alert:escalated': [event: AlertEscalated];
+  /** An alert's evidence clip was cut and hashed (core/cameras/evidence.ts). */
+  'clip:ready': [{ alertId: string; clipId: string; cameraId: string; sha256: string }];
+  /** An alert's evidence clip could not be cut: the alert stays, the error is recorded. */
+  'clip:failed': [{ alertId: string; cameraId: string; error: string }];
 }
 
 export class EventBus {

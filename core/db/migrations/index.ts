@@ -6,9 +6,10 @@ import { m0005 } from './0005_analytics';
 import { m0006 } from './0006_auth_audit';
 import { m0007 } from './0007_incidents';
 import { m0008 } from './0008_review';
+import { m0010 } from './0010_evidence';
 import type { Migration } from './types';
 
 export type { Migration };
 
 /** All migrations in order. A new one takes the next number and is appended here. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0010];
