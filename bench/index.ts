@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   ingest: () => import('./ingest'),
   map: () => import('./map'),
   push: () => import('./push'),
+  'rtsp-js': () => import('./rtsp-js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
