@@ -119,7 +119,9 @@ export function parseFfmpegVersion(out: string): FfmpegVersion | null {
 /** The version of an ffmpeg binary (run once per path and cached), or null when it cannot run. */
 export function ffmpegVersion(path: string): FfmpegVersion | null {
   if (versions.has(path)) return versions.get(path) ?? null;
-  const r = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000 });
+  // Its own argv[0]: a process listing (or a test looking for a camera's ffmpeg) never takes
+  // this one-off check for a stream's ffmpeg.
+  const r = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000, argv0: 'sentinel-ffmpeg-version-check' });
   const v = r.status === 0 ? parseFfmpegVersion(String(r.stdout)) : null;
   versions.set(path, v);
   return v;
