@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertList, CameraList, DetectionRange, HealthResponse } from '../../contract';
 import { bundledFfmpeg } from '../../analytics/ingest/ffmpeg-binary';
-import { startServe, type RunningServe } from '../support/serve';
+import { runSentinel, startServe, type RunningServe } from '../support/serve';
 import { assets, freePort } from './ingest-helpers';
 
 /** Polls an async check until it returns something truthy. */
@@ -101,4 +101,10 @@ describe.skipIf(skip !== null)(`serve --demo on a machine with only Node${skip ?
     );
     expect(cameras.map((c) => c.id)).toContain(alerts[0]!.alert.cameraId);
   }, 480_000);
+
+  it('probes a camera without ffprobe: `sentinel probe` reads the stream parameters from the bundled ffmpeg', async () => {
+    const r = await runSentinel(['probe', `rtsp://127.0.0.1:${rtspPort}/station-platform`, '--json'], { env: { PATH: emptyPath, SENTINEL_CONFIG: '' }, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ codec: 'h264', width: 768, height: 576, fps: 10 });
+  }, 90_000);
 });
