@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   live: () => import('./live'),
   map: () => import('./map'),
   push: () => import('./push'),
+  'rtsp-js': () => import('./rtsp-js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertRoutes } from './alert-routes';
 import { ANY_ROLE, PUBLIC, authRoutes, type RouteAccess } from './auth';
 import { cameraRoutes } from './cameras';
+import { evidenceRoutes } from './evidence';
 import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
 import { reviewRoutes } from './review';
@@ -35,6 +36,7 @@ export const routes = {
   ...alertRoutes,
   ...reviewRoutes,
   ...smsRoutes,
+  ...evidenceRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;
 

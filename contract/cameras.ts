@@ -155,6 +155,12 @@ export const CameraHealth = z.strictObject({
     .optional(),
   /** The analytics side (core/analytics); absent or null when the camera is not analysed. */
   analysis: CameraAnalysisHealth.nullable().optional(),
+  /**
+   * How far back the camera's recording goes: the start of its oldest kept segment (ISO), or
+   * null with no recording. Added by the core from the recording index, so ingest's own
+   * report leaves it out.
+   */
+  recordingSince: z.string().nullable().optional(),
 });
 export type CameraHealth = z.infer<typeof CameraHealth>;
 

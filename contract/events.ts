@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Alert } from './alerts';
 import { AlertAcked, AlertEscalated, Incident, type AlertAckPayload, type AlertAckReply } from './incidents';
 import type { Camera, CameraHealthEvent, CameraRemovedEvent } from './cameras';
-import { AssetsStatus } from './health';
+import { AssetsStatus, DemoCamerasStatus, FfmpegStatus } from './health';
 import type { FeedStatus, VehicleDiff, VehicleSnapshot } from './vehicles';
 
 /**
@@ -14,6 +14,9 @@ export const ServerHello = z.strictObject({
   version: z.string(),
   serverTime: z.string(),
   assets: AssetsStatus,
+  /** Which ffmpeg the core runs (never its path: the hello goes to every signed-in role). */
+  ffmpeg: FfmpegStatus.omit({ path: true }).optional(),
+  demoCameras: DemoCamerasStatus.optional(),
 });
 export type ServerHello = z.infer<typeof ServerHello>;
 

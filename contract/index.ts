@@ -7,6 +7,7 @@ export * from './auth';
 export * from './cameras';
 export * from './errors';
 export * from './events';
+export * from './evidence';
 export * from './health';
 export * from './incidents';
 export * from './shell';

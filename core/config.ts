@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { chooseFfmpeg, type FfmpegChoice } from '../analytics/ingest/ffmpeg-binary';
 import { SentinelError } from './errors';
 import { ROOT_DIR } from './version';
 
@@ -119,6 +120,14 @@ export const ConfigSchema = z.strictObject({
       maxDiskGb: z.number().positive().default(20),
       preRollS: z.number().min(0).max(300).default(10),
       postRollS: z.number().min(0).max(300).default(10),
+      /** The clip every alert gets: this long before the alert starts to this long after (docs/video.md). */
+      alertClip: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          preRollS: z.number().min(0).max(300).default(10),
+          postRollS: z.number().min(0).max(300).default(20),
+        })
+        .prefault({}),
       /** Where segments and clips go; default `<dataDir>/recordings` and `<dataDir>/clips`. */
       dir: z.string().min(1).optional(),
     })
@@ -226,6 +235,8 @@ export type Config = Omit<z.infer<typeof ConfigSchema>, 'dataDir' | 'assetsDir'>
   assetsDir: string | null;
   /** Where the values came from, for `sentinel serve` to print and for support. */
   configFile: string | null;
+  /** Which ffmpeg `ingest.ffmpegPath` resolved to (system, bundled from npm...), for logs and health. */
+  ffmpeg?: FfmpegChoice;
 };
 
 export interface ConfigOverrides {
@@ -321,8 +332,18 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   // Paths in the config file are relative to the file; paths from env and flags to the cwd.
   const dataDir =
     overrides.dataDir ?? (env.SENTINEL_DATA_DIR || undefined) ?? (file.dataDir ? resolve(fileDir, file.dataDir) : defaultDataDir(env));
+  // Last resort: where `sentinel assets fetch` puts the pack by default.
+  const fetched = join(dataDir, 'assets');
   const assetsDir =
-    overrides.assetsDir ?? (env.SENTINEL_ASSETS || undefined) ?? (file.assetsDir ? resolve(fileDir, file.assetsDir) : discoverAssetsDir());
+    overrides.assetsDir ??
+    (env.SENTINEL_ASSETS || undefined) ??
+    (file.assetsDir ? resolve(fileDir, file.assetsDir) : (discoverAssetsDir() ?? (existsSync(fetched) ? fetched : null)));
+
+  // No ffmpeg on PATH (a machine with only Node): the one shipped in an npm package instead.
+  // The system's stays preferred, and is still named plainly so PATH decides as before.
+  const ffmpeg = chooseFfmpeg(file.ingest, env.PATH ?? '');
+  const useFfmpeg = ffmpeg.source === 'system' && file.ingest.ffmpegPath === 'ffmpeg' ? 'ffmpeg' : ffmpeg.path;
+  const useFfprobe = ffmpeg.ffprobe && !(ffmpeg.source === 'system' && file.ingest.ffprobePath === 'ffprobe') ? ffmpeg.ffprobe : file.ingest.ffprobePath;
 
   return {
     ...file,
@@ -334,8 +355,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dataDir: resolve(dataDir),
     assetsDir: assetsDir ? resolve(assetsDir) : null,
     log: { ...file.log, level: logLevel?.success ? logLevel.data : file.log.level },
-    ingest: { ...file.ingest, demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort },
+    ingest: { ...file.ingest, ffmpegPath: useFfmpeg, ffprobePath: useFfprobe, demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort },
     sms: { ...file.sms, ...(env.SENTINEL_SMS_AUTH_TOKEN ? { authToken: env.SENTINEL_SMS_AUTH_TOKEN } : {}) },
     configFile: fileAbs,
+    ffmpeg,
   };
 }

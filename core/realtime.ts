@@ -1,5 +1,6 @@
 import { PingPayload, type ServerHello } from '../contract';
 import type { Feature } from './feature';
+import { demoCamerasStatus, ffmpegStatusOf } from './health';
 import { VERSION } from './version';
 
 /** The socket.io basics: a hello with the server's state on connect, and a ping for latency. */
@@ -9,7 +10,9 @@ export const realtimeFeature: Feature = {
     const log = ctx.log.child({ name: 'socket' });
     ctx.io.on('connection', (socket) => {
       log.debug({ id: socket.id, address: socket.handshake.address }, 'client connected');
-      const hello: ServerHello = { version: VERSION, serverTime: new Date().toISOString(), assets: ctx.assets };
+      const { path: _path, ...ffmpeg } = ffmpegStatusOf(ctx);
+      const demo = demoCamerasStatus.get(ctx.db);
+      const hello: ServerHello = { version: VERSION, serverTime: new Date().toISOString(), assets: ctx.assets, ffmpeg, ...(demo ? { demoCameras: demo } : {}) };
       socket.emit('server:hello', hello);
       socket.on('client:ping', (payload, ack) => {
         const p = PingPayload.safeParse(payload);

@@ -30,6 +30,18 @@ function run(cmd, cmdArgs, env = process.env) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
+// The assets pack (models, footage, map data) is third-party and not in the repository:
+// without it the demo has no cameras, so say at once how to get it.
+function assetsFound() {
+  if (process.env.SENTINEL_ASSETS) return existsSync(process.env.SENTINEL_ASSETS);
+  const dataHome = process.env.XDG_DATA_HOME || join(process.env.HOME || '', '.local', 'share');
+  const dataDir = process.env.SENTINEL_DATA_DIR || join(dataHome, 'sentinel');
+  return [join(root, '..', 'shared', 'assets'), join(dataDir, 'assets')].some((d) => existsSync(d));
+}
+if (!assetsFound()) {
+  console.log('No assets pack found (models, footage, map data): get it with `npx sentinel assets fetch`, or point SENTINEL_ASSETS at a copy.');
+}
+
 const electron = electronBinary();
 if (electron && existsSync(join(root, 'dist', 'electron', 'main.cjs'))) {
   run(electron, [root, ...passThrough], { ...process.env, SENTINEL_DEMO: demo ? '1' : '0' });

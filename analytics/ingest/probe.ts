@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { describeFfmpegError } from './ffmpeg-errors';
+import { findOnPath, parseFfmpegBanner, rtspTimeoutArgs } from './ffmpeg-binary';
 import { rtspDescribe, type DescribeOutcome } from './rtsp-describe';
 
 export interface StreamInfo {
@@ -26,6 +27,8 @@ export interface ProbeOptions {
   /** Whole-probe budget; the RTSP check gets part of it, ffprobe the rest. */
   timeoutMs?: number;
   ffprobePath?: string;
+  /** Used instead of ffprobe when there is none (the npm-bundled ffmpeg ships without one). */
+  ffmpegPath?: string;
 }
 
 const FfprobeJson = z.object({
@@ -65,10 +68,12 @@ export async function probeStream(url: string, opts: ProbeOptions = {}): Promise
     u.password = encodeURIComponent(opts.password ?? '');
     return u.toString();
   })();
+  const ffprobe = findOnPath(opts.ffprobePath ?? 'ffprobe');
+  if (!ffprobe) return probeWithFfmpeg(opts.ffmpegPath ?? 'ffmpeg', withCreds, left);
   const args = ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', String(Math.round(left * 1000)), '-analyzeduration', '700000', '-probesize', '1000000'];
   args.push('-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate', '-of', 'json', withCreds);
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const p = spawn(opts.ffprobePath ?? 'ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(ffprobe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -88,4 +93,27 @@ export async function probeStream(url: string, opts: ProbeOptions = {}): Promise
   const s = parsed.success ? parsed.data.streams[0] : undefined;
   if (!s?.codec_name || !s.width || !s.height) throw new ProbeError('no_video', 'the stream has no video track');
   return { codec: s.codec_name, width: s.width, height: s.height, fps: Math.round((rate(s.avg_frame_rate) || rate(s.r_frame_rate)) * 100) / 100 };
+}
+
+/** The same answer from `ffmpeg -i URL` (no output: it prints the stream banner and exits). */
+async function probeWithFfmpeg(ffmpeg: string, url: string, budgetMs: number): Promise<StreamInfo> {
+  const args = ['-hide_banner', '-rtsp_transport', 'tcp', ...rtspTimeoutArgs(ffmpeg, budgetMs * 1000), '-analyzeduration', '700000', '-probesize', '1000000', '-i', url];
+  const stderr = await new Promise<string>((resolve, reject) => {
+    const p = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-8000)));
+    const timer = setTimeout(() => p.kill('SIGKILL'), budgetMs);
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new ProbeError('ffprobe_failed', `cannot run ffmpeg (${e.message}); install ffmpeg`));
+    });
+    p.on('exit', () => {
+      clearTimeout(timer);
+      resolve(err);
+    });
+  });
+  const info = parseFfmpegBanner(stderr);
+  if (!/Input #0/.test(stderr)) throw new ProbeError('ffprobe_failed', describeFfmpegError(stderr, 'ffmpeg could not read the stream'));
+  if (!info.codec || !info.width || !info.height) throw new ProbeError('no_video', 'the stream has no video track');
+  return { codec: info.codec, width: info.width, height: info.height, fps: Math.round((info.fps ?? 0) * 100) / 100 };
 }

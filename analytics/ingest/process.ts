@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rtspTimeoutArgs } from './ffmpeg-binary';
 
 /**
  * Child processes (ffmpeg, the RTSP simulator) that must never outlive the core, however the
@@ -96,6 +97,6 @@ export function stopChild(child: ChildProcess, graceMs = 2000, how: 'term' | 'ff
  * - Little probing: the SDP carries SPS/PPS, and ffmpeg's default 5 s analysis would delay
  *   the first frame of every (re)connect by seconds (measured ~1.2 s vs ~3.5 s).
  */
-export function rtspInputArgs(stallTimeoutMs: number): string[] {
-  return ['-rtsp_transport', 'tcp', '-timeout', String(Math.max(2_000_000, stallTimeoutMs * 1000)), '-analyzeduration', '300000', '-probesize', '500000'];
+export function rtspInputArgs(stallTimeoutMs: number, ffmpegPath = 'ffmpeg'): string[] {
+  return ['-rtsp_transport', 'tcp', ...rtspTimeoutArgs(ffmpegPath, Math.max(2_000_000, stallTimeoutMs * 1000)), '-analyzeduration', '300000', '-probesize', '500000'];
 }

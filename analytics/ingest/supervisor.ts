@@ -7,6 +7,7 @@ import { describeFfmpegError } from './ffmpeg-errors';
 import { FrameSlot } from './frame-slot';
 import { rtspInputArgs, spawnTied, stopChild } from './process';
 import type { LiveSource } from './restreamer';
+import { scaleToFitFilter } from './ffmpeg-binary';
 import { rtspDescribe } from './rtsp-describe';
 import { pipeLive } from './live-pipe';
 
@@ -173,7 +174,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
   private inputArgs(): string[] {
     const reinit = ['-reinit_filter', '0'];
     if (this.opts.source) return ['-probesize', '65536', '-analyzeduration', '0', '-fflags', 'nobuffer', ...reinit, '-f', 'mp4', '-i', 'pipe:0'];
-    return [...rtspInputArgs(this.opts.stallTimeoutMs), ...reinit, '-i', this.urlWithCredentials()];
+    return [...rtspInputArgs(this.opts.stallTimeoutMs, this.opts.ffmpegPath), ...reinit, '-i', this.urlWithCredentials()];
   }
 
   private ffmpegArgs(): string[] {
@@ -190,7 +191,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       '-map',
       '0:v:0',
       '-vf',
-      `fps=${fps},scale=w=${w}:h=${h}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
+      `fps=${fps},${scaleToFitFilter(this.opts.ffmpegPath ?? 'ffmpeg', w, h)}`,
       '-pix_fmt',
       'bgr24',
       '-f',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { describeFfmpegError } from '../ingest/ffmpeg-errors';
 import { probeStream } from '../ingest/probe';
 import { spawnTied } from '../ingest/process';
+import { findOnPath, parseFfmpegBanner, rtspTimeoutArgs } from '../ingest/ffmpeg-binary';
 
 /** One decoded analysis frame of an offline source. */
 export interface SourceFrame {
@@ -46,10 +47,27 @@ export function fitSize(w: number, h: number, maxW: number, maxH: number): { wid
   return { width: even(w), height: even(h) };
 }
 
-async function probeFile(file: string, ffprobePath: string): Promise<{ width: number; height: number; durationS: number | null }> {
+/** Size and duration from `ffmpeg -i FILE` where there is no ffprobe (the npm-bundled ffmpeg has none). */
+async function probeFileWithFfmpeg(file: string, ffmpegPath: string): Promise<{ width: number; height: number; durationS: number | null }> {
+  const err = await new Promise<string>((resolve, reject) => {
+    const p = spawn(ffmpegPath, ['-hide_banner', '-i', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let e = '';
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (e = (e + s).slice(-8000)));
+    p.on('error', (x) => reject(new SourceError(`cannot run ffmpeg (${x.message}); install ffmpeg`)));
+    p.on('exit', () => resolve(e));
+  });
+  if (!/Input #0/.test(err)) throw new SourceError(`${file}: not a readable video (${describeFfmpegError(err, 'ffmpeg failed')})`);
+  const info = parseFfmpegBanner(err);
+  if (!info.width || !info.height) throw new SourceError(`${file}: has no video track`);
+  return { width: info.width, height: info.height, durationS: info.durationS && info.durationS > 0 ? info.durationS : null };
+}
+
+async function probeFile(file: string, ffprobePath: string, ffmpegPath: string): Promise<{ width: number; height: number; durationS: number | null }> {
+  const ffprobe = findOnPath(ffprobePath);
+  if (!ffprobe) return probeFileWithFfmpeg(file, ffmpegPath);
   const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height:format=duration', '-of', 'json', file];
   const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const p = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(ffprobe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let o = '';
     let e = '';
     p.stdout.setEncoding('utf8').on('data', (s: string) => (o += s));
@@ -94,7 +112,7 @@ export class VideoSource {
     let durationS: number | null = null;
     if (live) {
       try {
-        const s = await probeStream(input, { ffprobePath: o.ffprobePath });
+        const s = await probeStream(input, { ffprobePath: o.ffprobePath, ffmpegPath: o.ffmpegPath });
         w = s.width;
         h = s.height;
       } catch (err) {
@@ -103,7 +121,7 @@ export class VideoSource {
     } else {
       if (!existsSync(input)) throw new SourceError(`video file ${input} does not exist`);
       if (!statSync(input).isFile()) throw new SourceError(`${input} is not a file`);
-      ({ width: w, height: h, durationS } = await probeFile(input, o.ffprobePath));
+      ({ width: w, height: h, durationS } = await probeFile(input, o.ffprobePath, o.ffmpegPath));
     }
     const out = fitSize(w, h, o.maxWidth, o.maxHeight);
     return new VideoSource(input, { width: w, height: h, outWidth: out.width, outHeight: out.height, durationS, live }, o);
@@ -117,7 +135,7 @@ export class VideoSource {
   async *frames(): AsyncGenerator<SourceFrame> {
     const { outWidth: w, outHeight: h, live } = this.info;
     const args = ['-hide_banner', '-nostats', '-loglevel', 'error'];
-    if (live) args.push('-rtsp_transport', 'tcp', '-timeout', '5000000');
+    if (live) args.push('-rtsp_transport', 'tcp', ...rtspTimeoutArgs(this.opts.ffmpegPath, 5_000_000));
     args.push('-i', this.input);
     if (this.opts.maxSeconds !== undefined) args.push('-t', String(this.opts.maxSeconds));
     args.push('-an', '-sn', '-dn', '-map', '0:v:0', '-vf', `fps=${this.opts.fps},scale=${w}:${h}`, '-pix_fmt', 'bgr24', '-f', 'rawvideo', 'pipe:1');

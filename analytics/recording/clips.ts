@@ -5,7 +5,7 @@ import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import type { Logger } from '../../common/logger';
 import type { Clip } from '../../contract/cameras';
-import type { SegmentStore } from './store';
+import type { SegmentRow, SegmentStore } from './store';
 
 export class ClipError extends Error {
   constructor(
@@ -44,13 +44,36 @@ function run(ffmpeg: string, args: string[]): Promise<void> {
   });
 }
 
-function probeDuration(ffprobe: string, path: string): Promise<number> {
+/** A file's duration from `ffmpeg -i` (its "Duration: HH:MM:SS.cc" line): for machines with ffmpeg but no ffprobe. */
+export function ffmpegDuration(ffmpeg: string, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const p = spawn(ffmpeg, ['-hide_banner', '-i', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    p.on('error', () => resolve(0));
+    p.on('exit', () => {
+      const m = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(err);
+      resolve(m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : 0);
+    });
+  });
+}
+
+function probeDuration(ffprobe: string | null, ffmpeg: string, path: string): Promise<number> {
+  if (!ffprobe) return ffmpegDuration(ffmpeg, path);
   return new Promise((resolve) => {
     const p = spawn(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', path], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    p.on('error', () => resolve(0));
-    p.on('exit', () => resolve(Number(out.trim()) || 0));
+    let done = false;
+    const finish = (viaFfmpeg: boolean): void => {
+      if (done) return;
+      done = true;
+      if (viaFfmpeg) void ffmpegDuration(ffmpeg, path).then(resolve);
+      else resolve(Number(out.trim()) || 0);
+    };
+    // No ffprobe after all (the bundled ffmpeg comes without one): ask ffmpeg.
+    p.on('error', () => finish(true));
+    p.on('exit', (code) => finish(code !== 0 || out.trim() === ''));
   });
 }
 
@@ -96,7 +119,8 @@ export class ClipCutter {
     private readonly dir: string,
     private readonly log: Logger,
     private readonly ffmpeg = 'ffmpeg',
-    private readonly ffprobe = 'ffprobe',
+    /** null: there is no ffprobe, durations come from ffmpeg. */
+    private readonly ffprobe: string | null = 'ffprobe',
   ) {}
 
   async cut(cameraId: string, fromMs: number, toMs: number, opts: ClipOptions): Promise<Clip> {
@@ -112,14 +136,28 @@ export class ClipCutter {
       segs = this.segments.overlapping(cameraId, start, end);
     }
     if (segs.length === 0) throw new ClipError(`no recording of camera ${cameraId} between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}`, 'not_found');
-    const first = segs[0]!;
-    const last = segs.at(-1)!;
     const id = randomUUID();
     const camDir = join(this.dir, cameraId);
-    mkdirSync(camDir, { recursive: true });
-    const listPath = join(camDir, `${id}.txt`);
     const out = join(camDir, `${id}.mp4`);
     const snap = join(camDir, `${id}.jpg`);
+    try {
+      return await this.cutInto(id, cameraId, camDir, out, snap, segs, start, end);
+    } catch (err) {
+      // A half-written clip is no evidence and takes the space a retry needs (a full disk).
+      rmSync(out, { force: true });
+      rmSync(snap, { force: true });
+      if (err instanceof ClipError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      throw new ClipError(`cannot write the clip in ${camDir}: ${e.code === 'ENOSPC' ? 'no space left on device' : e.message}`, 'internal');
+    }
+  }
+
+  private async cutInto(id: string, cameraId: string, camDir: string, out: string, snap: string, segs: SegmentRow[], start: number, end: number): Promise<Clip> {
+    const first = segs[0]!;
+    const last = segs.at(-1)!;
+
+    mkdirSync(camDir, { recursive: true });
+    const listPath = join(camDir, `${id}.txt`);
     const lines = ['ffconcat version 1.0'];
     for (const s of segs) {
       lines.push(`file '${s.path.replace(/'/g, "'\\''")}'`);
@@ -132,7 +170,7 @@ export class ClipCutter {
     } finally {
       rmSync(listPath, { force: true });
     }
-    const durationS = Math.round((await probeDuration(this.ffprobe, out)) * 1000) / 1000;
+    const durationS = Math.round((await probeDuration(this.ffprobe, this.ffmpeg, out)) * 1000) / 1000;
     let snapshotOk = true;
     try {
       await run(this.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', String(Math.max(0, durationS / 2)), '-i', out, '-frames:v', '1', '-q:v', '3', snap]);

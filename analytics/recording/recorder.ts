@@ -8,6 +8,7 @@ import { describeFfmpegError } from '../ingest/ffmpeg-errors';
 import { rtspInputArgs, spawnTied, stopChild } from '../ingest/process';
 import { pipeLive } from '../ingest/live-pipe';
 import type { LiveSource } from '../ingest/restreamer';
+import { statsPeriodArgs } from '../ingest/ffmpeg-binary';
 import { rtspDescribe } from '../ingest/rtsp-describe';
 import { withCredentials } from '../../contract/cameras';
 
@@ -122,7 +123,9 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
       '-nostats',
       '-loglevel',
       'error',
-      ...(this.opts.source ? ['-probesize', '65536', '-analyzeduration', '0', '-f', 'mp4', '-i', 'pipe:0'] : [...rtspInputArgs(this.opts.stallTimeoutMs), '-i', this.url()]),
+      ...(this.opts.source
+        ? ['-probesize', '65536', '-analyzeduration', '0', '-f', 'mp4', '-i', 'pipe:0']
+        : [...rtspInputArgs(this.opts.stallTimeoutMs, this.opts.ffmpegPath), '-i', this.url()]),
       '-map',
       '0:v:0',
       '-c',
@@ -141,8 +144,7 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
       'csv',
       '-progress',
       'pipe:1',
-      '-stats_period',
-      '1',
+      ...statsPeriodArgs(this.opts.ffmpegPath ?? 'ffmpeg', 1),
       join(this.opts.dir, `${prefix}-%05d.mp4`),
     ];
     return new Promise((resolve) => {

@@ -43,9 +43,22 @@ describe('SegmentStore retention', () => {
     const p2 = add('b', 2000, 100);
     const p3 = add('a', 3000, 100);
     const r = store.sweep({ maxAgeMs: 1e12, maxBytes: 150 }, 5000);
-    expect(r).toEqual({ removed: 2, freedBytes: 200 });
+    expect(r).toEqual({ removed: 2, freedBytes: 200, keptHeld: 0 });
     expect([existsSync(p1), existsSync(p2), existsSync(p3)]).toEqual([false, false, true]);
     expect(store.totalBytes()).toBe(100);
     expect(store.overlapping('a', 0, 20_000).map((s) => s.path)).toEqual([p3]);
+  });
+
+  it('never deletes a held segment, by age or by budget, and says how far back each camera goes', () => {
+    const { store, add } = setup();
+    const p1 = add('a', 1000, 100);
+    const p2 = add('a', 11_000, 100);
+    const p3 = add('b', 1000, 100);
+    const held = [{ cameraId: 'a', fromMs: 12_000, toMs: 13_000 }];
+    const r = store.sweep({ maxAgeMs: 0, maxBytes: 0 }, 100_000, held);
+    expect(r).toEqual({ removed: 2, freedBytes: 200, keptHeld: 1 });
+    expect([existsSync(p1), existsSync(p2), existsSync(p3)]).toEqual([false, true, false]);
+    expect(store.oldestStartMs('a')).toBe(11_000);
+    expect(store.oldestStartMs('b')).toBeNull();
   });
 });

@@ -1,6 +1,11 @@
 import type { CameraMount } from '../../contract/cameras';
 import { rtspDescribe } from '../../analytics/ingest/rtsp-describe';
-import { demoStreams, startSimulator } from '../../tools/rtsp-sim/sim';
+import { join } from 'node:path';
+import type { DemoCamerasStatus } from '../../contract';
+import { demoStreams, simulatorAvailable, startSimulator, type SimStreamSpec } from '../../tools/rtsp-sim/sim';
+import { startRtspJs } from '../../tools/rtsp-js/server';
+import { demoCamerasStatus } from '../health';
+import type { Logger } from '../logger';
 import type { CoreContext } from '../feature';
 import type { CameraRepository } from './repository';
 
@@ -31,16 +36,24 @@ export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository)
   const port = ctx.config.ingest.demoRtspPort;
   const host = '127.0.0.1';
   const already = await rtspDescribe(`rtsp://${host}:${port}/${streams[0]!.name}`, { timeoutMs: 1000 });
+  const status = (server: DemoCamerasStatus['server'], note: string | null): void => void demoCamerasStatus.set(ctx.db, { server, note });
   if (already.kind === 'ok') {
     log.info({ port }, 'using the camera simulator already running');
+    status('external', `a simulator already answers on port ${port}`);
   } else {
-    try {
-      const sim = await startSimulator({ host, port, streams, ffmpegPath: ctx.config.ingest.ffmpegPath });
-      log.info({ port, pid: sim.pid, streams: sim.streams.map((s) => s.name) }, 'camera simulator started');
-      ctx.onClose(() => sim.close());
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'cannot start the camera simulator; demo cameras will show offline');
+    const noGst = simulatorAvailable();
+    let gstError = noGst;
+    if (!noGst) {
+      try {
+        const sim = await startSimulator({ host, port, streams, ffmpegPath: ctx.config.ingest.ffmpegPath });
+        log.info({ port, pid: sim.pid, streams: sim.streams.map((s) => s.name) }, 'camera simulator started');
+        status('gstreamer', null);
+        ctx.onClose(() => sim.close());
+      } catch (err) {
+        gstError = (err as Error).message;
+      }
     }
+    if (gstError) startBuiltInServer(ctx, log, host, port, streams, gstError, status);
   }
   for (const s of streams) {
     const meta = DEMO_MOUNTS[s.name];
@@ -48,4 +61,40 @@ export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository)
     if (repo.findByName(name)) continue;
     repo.create({ name, url: `rtsp://${host}:${port}/${s.name}`, mount: meta?.mount ?? { kind: 'other' }, location: meta?.location ?? null, analyticsEnabled: true }, { demo: true });
   }
+}
+
+/**
+ * Without GStreamer (a machine with only Node): the built-in TypeScript RTSP server. Its
+ * first start encodes each footage file once (seconds per file, cached in the data
+ * directory), so it starts in the background: the cameras register at once and connect as
+ * soon as it answers (ingest's DESCRIBE check notices within a second).
+ */
+function startBuiltInServer(
+  ctx: CoreContext,
+  log: Logger,
+  host: string,
+  port: number,
+  streams: SimStreamSpec[],
+  why: string,
+  status: (server: DemoCamerasStatus['server'], note: string | null) => void,
+): void {
+  const note = `GStreamer simulator unavailable (${why}); demo cameras come from the built-in RTSP server`;
+  log.warn({ port, reason: why }, 'GStreamer camera simulator unavailable: serving the demo footage with the built-in RTSP server (rtsp-js)');
+  status('rtsp-js', `${note} (starting)`);
+  let closed = false;
+  let close: (() => Promise<void>) | null = null;
+  ctx.onClose(async () => {
+    closed = true;
+    await close?.();
+  });
+  void startRtspJs({ host, port, streams: streams.map((s) => ({ name: s.name, file: s.file, fps: s.fps ?? 10 })), ffmpegPath: ctx.config.ingest.ffmpegPath, cacheDir: join(ctx.config.dataDir, 'demo-cache'), log })
+    .then(async (srv) => {
+      if (closed) return srv.close();
+      close = () => srv.close();
+      status('rtsp-js', note);
+    })
+    .catch((err: unknown) => {
+      status('none', `${note}, which failed: ${(err as Error).message}`);
+      log.error({ err: (err as Error).message }, 'cannot start the built-in RTSP server; demo cameras will show offline');
+    });
 }

@@ -11,6 +11,7 @@ import { alertScope } from '../analytics/scope';
 import { feedsOf } from '../feeds/feature';
 import { startDemoCameras } from './demo';
 import { registerLiveVideo } from './live';
+import { AutoEvidence, registerEvidenceRoutes, sqlEvidenceRefs } from './evidence';
 import { CameraRepository } from './repository';
 import { CredentialVault } from './secrets';
 import { CameraService } from './service';
@@ -165,8 +166,20 @@ export const camerasFeature: Feature = {
       cameraServices.delete(ctx.db);
       await service.stopAll();
     });
+    // Every alert's footage: held at once, cut as a clip once its post-roll is recorded.
+    const refs = sqlEvidenceRefs(ctx.db);
+    const rec = ctx.config.recording;
+    const evidence = new AutoEvidence(ctx.db, bus, service.clips, refs, { preRollMs: rec.alertClip.preRollS * 1000, postRollMs: rec.alertClip.postRollS * 1000, segmentSeconds: rec.segmentSeconds }, log.child({ name: 'evidence' }));
+    registerEvidenceRoutes(ctx, evidence, refs, (id) => repo.get(id) !== null);
+    if (rec.alertClip.enabled) {
+      const off = evidence.start();
+      ctx.onClose(async () => {
+        off();
+        await evidence.close();
+      });
+    }
     for (const c of repo.list()) service.start(c);
-    service.startRetention();
+    service.startRetention(() => evidence.releaseAndListHeld());
   },
 };
 

@@ -7,6 +7,7 @@ import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { ClipCutter } from '../../analytics/recording/clips';
 import { SegmentRecorder } from '../../analytics/recording/recorder';
 import { SegmentStore } from '../../analytics/recording/store';
+import type { HeldRange } from '../../analytics/recording/holds';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
@@ -60,10 +61,11 @@ export class CameraService {
     this.clips = new ClipCutter(db, this.segments, join(base, 'clips'), log.child({ name: 'clips' }), config.ingest.ffmpegPath, config.ingest.ffprobePath);
   }
 
-  startRetention(): void {
+  /** `held()` lists the ranges retention must keep (evidence holds), asked at each sweep. */
+  startRetention(held: () => readonly HeldRange[] = () => []): void {
     const sweep = (): void => {
       try {
-        this.segments.sweep({ maxAgeMs: this.config.recording.retentionHours * 3600_000, maxBytes: this.config.recording.maxDiskGb * 1024 ** 3 });
+        this.segments.sweep({ maxAgeMs: this.config.recording.retentionHours * 3600_000, maxBytes: this.config.recording.maxDiskGb * 1024 ** 3 }, Date.now(), held());
       } catch (err) {
         this.log.error({ err }, 'retention sweep failed');
       }
@@ -86,7 +88,7 @@ export class CameraService {
   }
 
   health(id: string): CameraHealth {
-    return this.withAnalysis(id, this.cameraHealth(id));
+    return this.withAnalysis(id, this.withDepth(id, this.cameraHealth(id)));
   }
 
   private cameraHealth(id: string): CameraHealth {
@@ -103,6 +105,17 @@ export class CameraService {
   /** The camera's live stream (one RTSP session, fanned out), or null when it is not running. */
   live(id: string): Restreamer | null {
     return this.running.get(id)?.restreamer ?? null;
+  }
+
+  /** Adds how far back the camera's recording goes (one indexed MIN per health report). */
+  private withDepth(id: string, h: CameraHealth): CameraHealth {
+    let since: number | null = null;
+    try {
+      since = this.segments.oldestStartMs(id);
+    } catch (err) {
+      this.log.debug({ err, cameraId: id }, 'recording depth unavailable');
+    }
+    return { ...h, recordingSince: since === null ? null : new Date(since).toISOString() };
   }
 
   toPublic(c: CameraRecord): Camera {
@@ -177,7 +190,7 @@ export class CameraService {
       if (h.state !== r.lastState || now - r.lastHealthSentAt >= 2000) {
         r.lastState = h.state;
         r.lastHealthSentAt = now;
-        this.onHealth(c.id, h);
+        this.onHealth(c.id, this.withDepth(c.id, h));
       }
     };
     supervisor.on('health', () => report(this.health(c.id)));
@@ -224,7 +237,7 @@ export class CameraService {
     this.running.delete(id);
     await Promise.all([r.supervisor.stop(), r.recorder?.stop()]);
     await r.restreamer.stop();
-    this.onHealth(id, IDLE_HEALTH);
+    this.onHealth(id, this.withDepth(id, IDLE_HEALTH));
   }
 
   async restart(c: CameraRecord): Promise<void> {

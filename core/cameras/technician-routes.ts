@@ -52,7 +52,7 @@ export function registerTechnicianRoutes(ctx: CoreContext, repo: CameraRepositor
     const started = Date.now();
     const shown = maskRtspUrl(withCredentials(parsed.url, username, password));
     try {
-      const info = await probeStream(parsed.url, { username, password, timeoutMs: PROBE_BUDGET_MS, ffprobePath: ctx.config.ingest.ffprobePath });
+      const info = await probeStream(parsed.url, { username, password, timeoutMs: PROBE_BUDGET_MS, ffprobePath: ctx.config.ingest.ffprobePath, ffmpegPath: ctx.config.ingest.ffmpegPath });
       const tookMs = Date.now() - started;
       log.info({ url: shown, ...info, tookMs }, 'probe succeeded');
       audit(ctx.db, req, 'camera.probe', null, { url: shown, ok: true, codec: info.codec, width: info.width, height: info.height, fps: info.fps });

@@ -34,10 +34,10 @@ export interface DomainEvents {
   'alert:acked': [ack: AlertAcked];
   /** An alert went unacknowledged too long, or an operator escalated it. */
   'alert:escalated': [event: AlertEscalated];
-  /** Recording cut the clip of an alert (core/analytics); the incident records it in the lifecycle log. */
-  'clip:ready': [clip: { alertId: string; clipId: string; cameraId: string; sha256: string }];
-  /** Cutting an alert's clip failed (disk full, no recording): the alert stays, the error shows on its incident. */
-  'clip:failed': [clip: { alertId: string; cameraId: string; error: string }];
+  /** An alert's evidence clip was cut and hashed (core/cameras/evidence.ts). */
+  'clip:ready': [{ alertId: string; clipId: string; cameraId: string; sha256: string }];
+  /** An alert's evidence clip could not be cut: the alert stays, the error is recorded. */
+  'clip:failed': [{ alertId: string; cameraId: string; error: string }];
 }
 
 /**

@@ -12,8 +12,11 @@ import { spawnTied, stopChild } from '../../analytics/ingest/process';
  */
 
 export const SIM_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'rtsp_sim.py');
-/** Debian's GI bindings belong to the system interpreter, not to a python3 earlier on PATH. */
-export const SIM_PYTHON = '/usr/bin/python3';
+/**
+ * Debian's GI bindings belong to the system interpreter, not to a python3 earlier on PATH.
+ * SENTINEL_SIM_PYTHON overrides it (tests hide GStreamer with a path that does not exist).
+ */
+export const SIM_PYTHON = process.env.SENTINEL_SIM_PYTHON || '/usr/bin/python3';
 
 export interface SimStreamSpec {
   name: string;
