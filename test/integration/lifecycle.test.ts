@@ -223,3 +223,33 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     }
   });
 });
+
+describe('escalation timers are rebuilt from the log at start', () => {
+  it('an alert raised before a restart, still unacknowledged, gets its timer back and escalates; an acknowledged one does not', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-rebuild-'));
+    const cfg = { ...loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), push: { escalateAfterS: 2 } };
+    let core = await startCore(cfg, { log: createLogger('silent') });
+    let open: string;
+    let acked: string;
+    try {
+      const admin = await signIn(core);
+      const op = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
+      const send = async (cameraId: string) => ((await (await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId, district: '9' }) })).json()) as { id: string }).id;
+      open = await send('cam-rebuild-open');
+      acked = await send('cam-rebuild-acked');
+      expect((await op.api(`/api/v1/alerts/${acked}/ack`, { method: 'POST' })).status).toBe(200);
+    } finally {
+      await core.close();
+    }
+    core = await startCore(cfg, { log: createLogger('silent') });
+    try {
+      expect(core.lifecycle.push.pendingEscalations()).toEqual([open]);
+      await waitFor('escalated after the restart', () => core.db.prepare("SELECT 1 FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(open), 10_000);
+      const e = core.lifecycle.service.escalation(open);
+      expect(e).toMatchObject({ cause: 'timeout', alertId: open });
+      expect(core.lifecycle.service.escalation(acked)).toBeNull();
+    } finally {
+      await core.close();
+    }
+  });
+});
