@@ -127,7 +127,8 @@ export class AlertPush {
     const liaisons = new Set<string>();
     for (const room of new Set(rooms)) {
       for (const sid of this.d.io.sockets.adapter.rooms.get(room) ?? []) {
-        const who = socketAuth(this.d.io.sockets.sockets.get(sid) as Socket);
+        const socket = this.d.io.sockets.sockets.get(sid);
+        const who = socket ? socketAuth(socket) : null;
         if (who?.user.role === 'liaison') liaisons.add(who.user.username);
       }
     }

@@ -3,6 +3,7 @@ import type { AlertKind } from '../../contract';
 import { Alert, AlertScope } from '../../contract';
 import type { AuditEntry, AuditTrail } from '../audit/trail';
 import type { Database } from '../db/database';
+import { statementCache } from '../db/statements';
 import type { EventBus } from '../events/bus';
 import type { LifecycleLog } from '../lifecycle/log';
 import type { Logger } from '../logger';
@@ -110,8 +111,11 @@ export class AlertStore {
   private lastError: string | null = null;
   private closed = false;
 
+  private readonly q;
+
   constructor(deps: AlertStoreDeps) {
     this.db = deps.db;
+    this.q = statementCache(deps.db);
     this.bus = deps.bus;
     this.lifecycle = deps.lifecycle;
     this.trail = deps.audit;
@@ -129,8 +133,7 @@ export class AlertStore {
     const startedAt = (input.startedAt ?? new Date()).toISOString();
     const scope = AlertScope.parse(input.scope);
     const run = this.db.transaction((): StoredAlert => {
-      const info = this.db
-        .prepare(
+      const info = this.q(
           `INSERT INTO alerts (id, kind, camera_id, camera_name, zone_id, zone_name, score, started_at, snapshot_path, track_ids, detail, scope, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -153,8 +156,7 @@ export class AlertStore {
       const cur = this.get(id);
       if (!cur) throw new Error(`no alert with id ${id}`);
       const a = cur.alert;
-      this.db
-        .prepare('UPDATE alerts SET ended_at = ?, score = ?, snapshot_path = ?, track_ids = ?, detail = ?, updated_at = ? WHERE id = ?')
+      this.q('UPDATE alerts SET ended_at = ?, score = ?, snapshot_path = ?, track_ids = ?, detail = ?, updated_at = ? WHERE id = ?')
         .run(
           change.endedAt ? change.endedAt.toISOString() : a.endedAt,
           change.score ?? a.score,
@@ -178,7 +180,7 @@ export class AlertStore {
 
   /** Every room an alert's events went to so far (its scope, plus `escalation` once escalated). */
   roomsOf(id: string, alert: Alert): string[] {
-    const rows = this.db.prepare('SELECT rooms FROM lifecycle_events WHERE alert_id = ?').all(id) as { rooms: string }[];
+    const rows = this.q('SELECT rooms FROM lifecycle_events WHERE alert_id = ?').all(id) as { rooms: string }[];
     return [...new Set([...alertRooms(alert), ...rows.flatMap((r) => JSON.parse(r.rooms) as string[])])];
   }
 
@@ -261,12 +263,12 @@ export class AlertStore {
   }
 
   get(id: string): StoredAlert | null {
-    const row = this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as Row | undefined;
+    const row = this.q('SELECT * FROM alerts WHERE id = ?').get(id) as Row | undefined;
     return row ? toStored(row) : null;
   }
 
   getBySeq(seq: number): StoredAlert | null {
-    const row = this.db.prepare('SELECT * FROM alerts WHERE seq = ?').get(seq) as Row | undefined;
+    const row = this.q('SELECT * FROM alerts WHERE seq = ?').get(seq) as Row | undefined;
     return row ? toStored(row) : null;
   }
 
@@ -289,7 +291,7 @@ export class AlertStore {
     }
     const order = opts.afterSeq !== undefined ? 'ASC' : 'DESC';
     const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, limit) as Row[]).map(toStored);
+    return (this.q(sql).all(...args, limit) as Row[]).map(toStored);
   }
 }
 

@@ -69,18 +69,27 @@ export class WebhookOutbox {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
   }
 
+  /** The last log sequence turned into outbox rows (or skipped: not about an incident). */
+  private cursor = 0;
+
   start(): void {
     const newest = (this.db.prepare('SELECT max(event_seq) AS seq FROM webhook_outbox').get() as { seq: number | null }).seq;
     // First start with a webhook: deliver from now on, not the whole history.
-    let cursor = newest ?? this.lifecycle.head();
+    this.cursor = newest ?? this.lifecycle.head();
+    this.catchUp();
+    // The reader reads by its own cursor, not the batch it is handed: a batch it failed to
+    // store (SQLITE_BUSY) is picked up again with the next one instead of leaving a gap.
+    this.unsubscribe = this.lifecycle.subscribe('webhook outbox', () => this.catchUp());
+    this.kick();
+  }
+
+  private catchUp(): void {
     for (;;) {
-      const batch = this.lifecycle.after(cursor, 500);
+      const batch = this.lifecycle.after(this.cursor, 500);
       if (!batch.length) break;
       this.enqueue(batch);
-      cursor = batch[batch.length - 1]!.seq;
+      this.cursor = batch[batch.length - 1]!.seq;
     }
-    this.unsubscribe = this.lifecycle.subscribe('webhook outbox', (events) => this.enqueue(events));
-    this.kick();
   }
 
   private enqueue(events: readonly LogEvent[]): void {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AlertScope, INCIDENT_TRANSITIONS, Incident, IncidentLink, type Alert, type IncidentEvent, type IncidentState, type IncidentUpdate } from '../../contract';
 import { reachOf, reachRooms, unionReach, type Reach } from '../alerts/rooms';
 import type { Database } from '../db/database';
+import { statementCache } from '../db/statements';
 import { SentinelError } from '../errors';
 import type { LifecycleLog, LogKind } from '../lifecycle/log';
 
@@ -39,11 +40,14 @@ const KIND_TITLE: Record<string, string> = { crowding: 'Crowding', barrier: 'Pro
  * Every change is also a lifecycle log event, appended in the same transaction.
  */
 export class IncidentStore {
+  private readonly q;
   constructor(
     private readonly db: Database,
     private readonly lifecycle: LifecycleLog,
     private readonly mergeWindowMs: number,
-  ) {}
+  ) {
+    this.q = statementCache(db);
+  }
 
   /**
    * Puts an alert into the open incident it belongs to, or a new one. Idempotent per alert.
@@ -55,6 +59,11 @@ export class IncidentStore {
     return { incident: this.get(r.id)!, created: r.created };
   }
 
+  /** Files an alert inside the caller's transaction (the alert store's hook); no read-back. */
+  fileInTx(alert: Alert): void {
+    this.file(alert);
+  }
+
   /** @deprecated the alert store files alerts itself; kept for callers outside it. */
   addAlert(alert: Alert): { incident: Incident; created: boolean } {
     return this.openOrJoin(alert);
@@ -62,12 +71,11 @@ export class IncidentStore {
 
   private file(alert: Alert): { id: string; created: boolean } {
     {
-      const linked = this.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as { incident_id: string } | undefined;
+      const linked = this.q('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as { incident_id: string } | undefined;
       if (linked) return { id: linked.incident_id, created: false };
       const vehicleId = alert.scope.placement?.vehicleId ?? null;
       const since = new Date(Date.parse(alert.startedAt) - this.mergeWindowMs).toISOString();
-      const open = this.db
-        .prepare(
+      const open = this.q(
           `SELECT id, reach FROM incidents WHERE state NOT IN ('resolved', 'false-alarm') AND last_alert_at >= ?
              AND ((camera_id = ? AND zone_id IS ?) OR (vehicle_id IS NOT NULL AND vehicle_id = ?))
            ORDER BY last_alert_at DESC LIMIT 1`,
@@ -77,16 +85,15 @@ export class IncidentStore {
       const alertReach = reachOf(alert.scope, alert.cameraId);
       if (open) {
         const reach = unionReach(JSON.parse(open.reach) as Reach, alertReach);
-        this.db.prepare('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(open.id, alert.id);
-        this.db.prepare('UPDATE incidents SET last_alert_at = max(last_alert_at, ?), reach = ?, updated_at = ? WHERE id = ?').run(alert.startedAt, JSON.stringify(reach), now, open.id);
+        this.q('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(open.id, alert.id);
+        this.q('UPDATE incidents SET last_alert_at = max(last_alert_at, ?), reach = ?, updated_at = ? WHERE id = ?').run(alert.startedAt, JSON.stringify(reach), now, open.id);
         this.event(open.id, null, 'alert', null, alert.id);
         this.logEvent('incident.merged', open.id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach });
         return { id: open.id, created: false };
       }
       const id = randomUUID();
       const title = `${KIND_TITLE[alert.kind] ?? alert.kind} at ${alert.cameraName}${alert.zoneName ? ` (${alert.zoneName})` : ''}`;
-      this.db
-        .prepare(
+      this.q(
           `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, zone_id, vehicle_id, station_id, scope, links, created_at, updated_at, last_alert_at, reach)
            VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -106,7 +113,7 @@ export class IncidentStore {
           alert.startedAt,
           JSON.stringify(alertReach),
         );
-      this.db.prepare('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(id, alert.id);
+      this.q('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(id, alert.id);
       this.event(id, null, 'created', 'new', alert.id);
       this.logEvent('incident.created', id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach: alertReach });
       return { id, created: true };
@@ -115,7 +122,7 @@ export class IncidentStore {
 
   /** The rooms of everyone an incident concerns (its reach). */
   rooms(id: string): string[] {
-    const r = this.db.prepare('SELECT reach FROM incidents WHERE id = ?').get(id) as { reach: string } | undefined;
+    const r = this.q('SELECT reach FROM incidents WHERE id = ?').get(id) as { reach: string } | undefined;
     return r ? reachRooms(JSON.parse(r.reach) as Reach) : ['alerts:all'];
   }
 
@@ -124,11 +131,11 @@ export class IncidentStore {
   }
 
   alertIds(id: string): string[] {
-    return (this.db.prepare('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(id) as { alert_id: string }[]).map((a) => a.alert_id);
+    return (this.q('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(id) as { alert_id: string }[]).map((a) => a.alert_id);
   }
 
   forAlert(alertId: string): Incident | null {
-    const r = this.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alertId) as { incident_id: string } | undefined;
+    const r = this.q('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alertId) as { incident_id: string } | undefined;
     return r ? this.get(r.incident_id) : null;
   }
 
@@ -141,7 +148,7 @@ export class IncidentStore {
       this.event(inc.id, null, 'clip', null, text);
       if (kind === 'clip.ready' && typeof payload.clipId === 'string') {
         const links = inc.links.filter((l) => !(l.kind === 'clip' && l.ref === payload.clipId));
-        this.db.prepare('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(JSON.stringify([...links, { kind: 'clip', ref: payload.clipId }]), new Date().toISOString(), inc.id);
+        this.q('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(JSON.stringify([...links, { kind: 'clip', ref: payload.clipId }]), new Date().toISOString(), inc.id);
       }
       this.logEvent(kind, inc.id, { alertId, cameraId: typeof payload.cameraId === 'string' ? payload.cameraId : null }, payload);
       return inc.id;
@@ -151,7 +158,7 @@ export class IncidentStore {
   }
 
   private event(id: string, actor: string | null, kind: IncidentEvent['kind'], state: IncidentState | null, text: string | null, at = new Date().toISOString()): void {
-    this.db.prepare('INSERT INTO incident_events (incident_id, at, actor, kind, state, text) VALUES (?, ?, ?, ?, ?, ?)').run(id, at, actor, kind, state, text);
+    this.q('INSERT INTO incident_events (incident_id, at, actor, kind, state, text) VALUES (?, ?, ?, ?, ?, ?)').run(id, at, actor, kind, state, text);
   }
 
   update(id: string, patch: IncidentUpdate, actor: string): Incident {
@@ -166,7 +173,7 @@ export class IncidentStore {
         }
         const col = patch.state === 'acknowledged' ? 'acknowledged_at' : patch.state === 'dispatched' ? 'dispatched_at' : patch.state === 'new' ? null : 'resolved_at';
         // The first acknowledgement is kept: time-to-acknowledge does not reset on reopen.
-        if (col) this.db.prepare(`UPDATE incidents SET state = ?, ${col} = coalesce(${col === 'acknowledged_at' ? col : 'NULL'}, ?), updated_at = ? WHERE id = ?`).run(patch.state, now, now, id);
+        if (col) this.q(`UPDATE incidents SET state = ?, ${col} = coalesce(${col === 'acknowledged_at' ? col : 'NULL'}, ?), updated_at = ? WHERE id = ?`).run(patch.state, now, now, id);
         this.event(id, actor, 'state', patch.state, null, now);
         this.logEvent('incident.state', id, { actor }, { from, state: patch.state });
       }
@@ -174,17 +181,17 @@ export class IncidentStore {
       delete other.state;
       if (Object.keys(other).length) this.logEvent('incident.updated', id, { actor }, other);
       if (patch.assignee !== undefined) {
-        this.db.prepare('UPDATE incidents SET assignee = ?, updated_at = ? WHERE id = ?').run(patch.assignee, now, id);
+        this.q('UPDATE incidents SET assignee = ?, updated_at = ? WHERE id = ?').run(patch.assignee, now, id);
         this.event(id, actor, 'assign', null, patch.assignee, now);
       }
       if (patch.note !== undefined) {
-        this.db.prepare('UPDATE incidents SET updated_at = ? WHERE id = ?').run(now, id);
+        this.q('UPDATE incidents SET updated_at = ? WHERE id = ?').run(now, id);
         this.event(id, actor, 'note', null, patch.note, now);
       }
       if (patch.link !== undefined) {
         const link = IncidentLink.parse(patch.link);
         const links = (JSON.parse(cur.links) as IncidentLink[]).filter((l) => !(l.kind === link.kind && l.ref === link.ref));
-        this.db.prepare('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(JSON.stringify([...links, link]), now, id);
+        this.q('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(JSON.stringify([...links, link]), now, id);
         this.event(id, actor, 'link', null, `${link.kind}:${link.ref}`, now);
       }
     });
@@ -207,7 +214,7 @@ export class IncidentStore {
   }
 
   private row(id: string): Row | undefined {
-    return this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as Row | undefined;
+    return this.q('SELECT * FROM incidents WHERE id = ?').get(id) as Row | undefined;
   }
 
   get(id: string): Incident | null {
@@ -216,15 +223,14 @@ export class IncidentStore {
   }
 
   list(opts: { limit?: number; open?: boolean } = {}): Incident[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM incidents ${opts.open ? "WHERE state NOT IN ('resolved', 'false-alarm')" : ''} ORDER BY created_at DESC LIMIT ?`)
+    const rows = this.q(`SELECT * FROM incidents ${opts.open ? "WHERE state NOT IN ('resolved', 'false-alarm')" : ''} ORDER BY created_at DESC LIMIT ?`)
       .all(Math.min(Math.max(opts.limit ?? 200, 1), 2000)) as Row[];
     return rows.map((r) => this.toIncident(r));
   }
 
   private toIncident(r: Row): Incident {
-    const alertIds = (this.db.prepare('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(r.id) as { alert_id: string }[]).map((a) => a.alert_id);
-    const events = this.db.prepare('SELECT at, actor, kind, state, text FROM incident_events WHERE incident_id = ? ORDER BY id').all(r.id) as IncidentEvent[];
+    const alertIds = (this.q('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(r.id) as { alert_id: string }[]).map((a) => a.alert_id);
+    const events = this.q('SELECT at, actor, kind, state, text FROM incident_events WHERE incident_id = ? ORDER BY id').all(r.id) as IncidentEvent[];
     return Incident.parse({
       id: r.id,
       title: r.title,

@@ -43,7 +43,7 @@ export function buildLifecycle(d: LifecycleDeps): Lifecycle {
   const log = new LifecycleLog(d.db, d.log.child({ name: 'lifecycle' }));
   const alerts = new AlertStore({ db: d.db, bus: d.bus, lifecycle: log, audit: d.audit, log: d.log.child({ name: 'alerts' }) });
   const incidents = new IncidentStore(d.db, log, d.config.incidents.mergeWindowS * 1000);
-  alerts.onRaisedInTx((a) => void incidents.openOrJoin(a));
+  alerts.onRaisedInTx((a) => incidents.fileInTx(a));
   const service = new LifecycleService({ db: d.db, log: d.log.child({ name: 'lifecycle' }), bus: d.bus, lifecycle: log, alerts, incidents, audit: d.audit });
   const push = new AlertPush({ io: d.io, log: d.log.child({ name: 'alert-delivery' }), lifecycle: log, alerts, incidents, service }, d.config.push.escalateAfterS * 1000);
   const hook = d.config.incidents.webhook;

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { statementCache } from '../db/statements';
 import type { Logger } from '../logger';
 
 /** Every kind of event the lifecycle log records (migration 0009 checks the same list). */
@@ -89,11 +90,13 @@ export class LifecycleLog {
   private dispatched: number;
   private flushing = false;
   private flushQueued = false;
+  private readonly q;
 
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
   ) {
+    this.q = statementCache(db);
     this.insert = db.prepare(
       'INSERT INTO lifecycle_events (at, kind, alert_id, incident_id, camera_id, actor, rooms, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -128,21 +131,20 @@ export class LifecycleLog {
   /** Events of one alert (or one incident), oldest first. */
   of(what: { alertId?: string; incidentId?: string }): LogEvent[] {
     const rows = what.alertId
-      ? this.db.prepare('SELECT * FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(what.alertId)
-      : this.db.prepare('SELECT * FROM lifecycle_events WHERE incident_id = ? ORDER BY seq').all(what.incidentId ?? '');
+      ? this.q('SELECT * FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(what.alertId)
+      : this.q('SELECT * FROM lifecycle_events WHERE incident_id = ? ORDER BY seq').all(what.incidentId ?? '');
     return (rows as Row[]).map(toEvent);
   }
 
   /** The sequence of an alert's raise (an older client's `lastAlertId` cursor), or null. */
   raisedSeq(alertId: string): number | null {
-    const r = this.db.prepare("SELECT seq FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.raised'").get(alertId) as { seq: number } | undefined;
+    const r = this.q("SELECT seq FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.raised'").get(alertId) as { seq: number } | undefined;
     return r?.seq ?? null;
   }
 
   /** Alerts raised since `sinceIso` that the log shows neither acknowledged nor escalated (timers to rebuild). */
   openForEscalation(sinceIso: string): { alertId: string; startedAtMs: number }[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.q(
         `SELECT r.alert_id AS alertId, json_extract(r.payload, '$.startedAt') AS startedAt FROM lifecycle_events r
           WHERE r.kind = 'alert.raised' AND r.at >= ?
             AND NOT EXISTS (SELECT 1 FROM lifecycle_events x WHERE x.alert_id = r.alert_id AND x.kind IN ('alert.acknowledged', 'alert.escalated'))

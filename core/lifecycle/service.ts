@@ -5,6 +5,7 @@ import type { Database } from '../db/database';
 import type { EventBus } from '../events/bus';
 import type { IncidentStore } from '../incidents/service';
 import type { Logger } from '../logger';
+import { statementCache } from '../db/statements';
 import type { LifecycleLog } from './log';
 
 export type Actor = Pick<User, 'id' | 'username' | 'role'>;
@@ -34,35 +35,38 @@ const ACTING_STATES = new Set(['acknowledged', 'dispatched', 'resolved', 'false-
  * alert_escalations; incidents stay behind their repository.
  */
 export class LifecycleService {
-  constructor(private readonly d: LifecycleServiceDeps) {}
+  private readonly q;
+  constructor(private readonly d: LifecycleServiceDeps) {
+    this.q = statementCache(d.db);
+  }
 
   acks(alertId: string): AlertAcked[] {
-    const rows = this.d.db.prepare('SELECT alert_id, username, role, at FROM alert_acks WHERE alert_id = ? ORDER BY at').all(alertId) as { alert_id: string; username: string; role: string; at: string }[];
+    const rows = this.q('SELECT alert_id, username, role, at FROM alert_acks WHERE alert_id = ? ORDER BY at').all(alertId) as { alert_id: string; username: string; role: string; at: string }[];
     return rows.map((r) => ({ alertId: r.alert_id, by: r.username, role: r.role, at: r.at }));
   }
 
   escalation(alertId: string): AlertEscalated | null {
-    const r = this.d.db.prepare("SELECT payload FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated' ORDER BY seq LIMIT 1").get(alertId) as { payload: string } | undefined;
+    const r = this.q("SELECT payload FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated' ORDER BY seq LIMIT 1").get(alertId) as { payload: string } | undefined;
     if (r) return JSON.parse(r.payload) as AlertEscalated;
     // Escalated before the lifecycle log existed.
-    const old = this.d.db.prepare('SELECT at, reason FROM alert_escalations WHERE alert_id = ?').get(alertId) as { at: string; reason: string } | undefined;
+    const old = this.q('SELECT at, reason FROM alert_escalations WHERE alert_id = ?').get(alertId) as { at: string; reason: string } | undefined;
     return old ? { alertId, at: old.at, afterS: 0, reason: old.reason } : null;
   }
 
   escalated(alertId: string): boolean {
-    return this.d.db.prepare('SELECT 1 FROM alert_escalations WHERE alert_id = ?').get(alertId) !== undefined;
+    return this.q('SELECT 1 FROM alert_escalations WHERE alert_id = ?').get(alertId) !== undefined;
   }
 
   /** Acknowledged by someone, directly or through its incident: such an alert never escalates on timeout. */
   isSettled(alertId: string): boolean {
-    if (this.d.db.prepare('SELECT 1 FROM alert_acks WHERE alert_id = ? LIMIT 1').get(alertId)) return true;
+    if (this.q('SELECT 1 FROM alert_acks WHERE alert_id = ? LIMIT 1').get(alertId)) return true;
     const inc = this.d.incidents.forAlert(alertId);
     return inc !== null && ACTING_STATES.has(inc.state);
   }
 
   /** Inside a transaction: one ack row and its log event; null when this user had already acknowledged. */
   private ackInTx(alertId: string, user: Actor, at: string, via: 'alert' | 'incident'): AlertAcked | null {
-    const fresh = this.d.db.prepare('INSERT OR IGNORE INTO alert_acks (alert_id, user_id, username, role, at) VALUES (?, ?, ?, ?, ?)').run(alertId, user.id, user.username, user.role, at).changes > 0;
+    const fresh = this.q('INSERT OR IGNORE INTO alert_acks (alert_id, user_id, username, role, at) VALUES (?, ?, ?, ?, ?)').run(alertId, user.id, user.username, user.role, at).changes > 0;
     if (!fresh) return null;
     const stored = this.d.alerts.get(alertId);
     const event: AlertAcked = { alertId, by: user.username, role: user.role, at };
@@ -97,7 +101,7 @@ export class LifecycleService {
         const next = this.d.incidents.update(id, patch, user.username);
         if (patch.state !== undefined && ACTING_STATES.has(patch.state)) {
           for (const alertId of this.d.incidents.alertIds(id)) {
-            if (this.d.db.prepare('SELECT 1 FROM alert_acks WHERE alert_id = ? LIMIT 1').get(alertId)) continue;
+            if (this.q('SELECT 1 FROM alert_acks WHERE alert_id = ? LIMIT 1').get(alertId)) continue;
             const ev = this.ackInTx(alertId, user, at, 'incident');
             if (ev) acked.push(ev);
           }
@@ -123,7 +127,7 @@ export class LifecycleService {
         if (!stored) return null;
         if (cause === 'timeout' && this.isSettled(alertId)) return null;
         const reason = cause === 'timeout' ? `no acknowledgement within ${Math.round((Date.now() - Date.parse(stored.alert.startedAt)) / 1000)} s` : `escalated by ${by?.username ?? 'an operator'}`;
-        const first = this.d.db.prepare('INSERT OR IGNORE INTO alert_escalations (alert_id, at, reason) VALUES (?, ?, ?)').run(alertId, at, reason).changes > 0;
+        const first = this.q('INSERT OR IGNORE INTO alert_escalations (alert_id, at, reason) VALUES (?, ?, ?)').run(alertId, at, reason).changes > 0;
         if (!first) return { event: this.escalation(alertId)!, first: false };
         const event: AlertEscalated = { alertId, at, afterS: Math.round((Date.now() - Date.parse(stored.alert.startedAt)) / 1000), reason, cause, told };
         const inc = this.d.incidents.forAlert(alertId);

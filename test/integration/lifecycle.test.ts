@@ -1,3 +1,4 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -220,6 +221,62 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
       expect(bodies.some((b) => b.event === 'incident.created')).toBe(true);
     } finally {
       await new Promise<void>((r) => receiver.close(() => r()));
+    }
+  });
+});
+
+describe('escalation timers are rebuilt from the log at start', () => {
+  it('an alert raised before a restart, still unacknowledged, gets its timer back and escalates; an acknowledged one does not', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-rebuild-'));
+    const cfg = { ...loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), push: { escalateAfterS: 2 } };
+    let core = await startCore(cfg, { log: createLogger('silent') });
+    let open: string;
+    let acked: string;
+    try {
+      const admin = await signIn(core);
+      const op = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
+      const send = async (cameraId: string) => ((await (await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId, district: '9' }) })).json()) as { id: string }).id;
+      open = await send('cam-rebuild-open');
+      acked = await send('cam-rebuild-acked');
+      expect((await op.api(`/api/v1/alerts/${acked}/ack`, { method: 'POST' })).status).toBe(200);
+    } finally {
+      await core.close();
+    }
+    core = await startCore(cfg, { log: createLogger('silent') });
+    try {
+      expect(core.lifecycle.push.pendingEscalations()).toEqual([open]);
+      await waitFor('escalated after the restart', () => core.db.prepare("SELECT 1 FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(open), 10_000);
+      const e = core.lifecycle.service.escalation(open);
+      expect(e).toMatchObject({ cause: 'timeout', alertId: open });
+      expect(core.lifecycle.service.escalation(acked)).toBeNull();
+    } finally {
+      await core.close();
+    }
+  });
+});
+
+describe('shutdown with a webhook receiver that never answers', () => {
+  it('stops draining after drainTimeoutS and keeps the undelivered events for the next start', async () => {
+    // A receiver that accepts the request and never answers: the old in-memory queue hung shutdown here.
+    const hanging = createServer(() => undefined);
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-drain-'));
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`;
+    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
+    const core = await startCore({ ...cfg, incidents: { mergeWindowS: 300, webhook: { url, secret: SECRET, drainTimeoutS: 1 } } }, { log: createLogger('silent') });
+    try {
+      const admin = await signIn(core);
+      expect((await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId: 'cam-drain' }) })).status).toBe(201);
+      expect(core.lifecycle.outbox!.pending()).toBeGreaterThan(0);
+      const closed = core.close().then(() => 'closed' as const);
+      const hung = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000).unref());
+      expect(await Promise.race([closed, hung])).toBe('closed');
+      const db = new BetterSqlite3(join(dataDir, 'sentinel.db'), { readonly: true });
+      expect((db.prepare('SELECT count(*) AS n FROM webhook_outbox WHERE delivered_at IS NULL').get() as { n: number }).n).toBeGreaterThan(0);
+      db.close();
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((r) => hanging.close(() => r()));
     }
   });
 });
