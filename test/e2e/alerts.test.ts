@@ -109,6 +109,9 @@ describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromi
     // focus goes back to the alert.
     await queue.press(alertId, 'e');
     await expect.poll(() => queue.confirmDialog.isVisible()).toBe(true);
+    // One dialog: the key acted on the alert queue only, not on the incident queue beside it.
+    expect(await queue.confirmDialog.count()).toBe(1);
+    await screenshot(page, 'alerts-escalate-confirm');
     expect(await queue.confirmDialog.textContent()).toContain(BUS_CAMERA);
     await page.keyboard.press('Escape');
     await expect.poll(() => queue.confirmDialog.count()).toBe(0);
