@@ -106,4 +106,10 @@ export default tseslint.config(
     files: ['**/*.test.ts', '**/*.test.tsx', 'test/**/*.ts', 'bench/**/*.ts', 'tools/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // End-to-end tests wait on conditions (expect.poll, locators), never on time: a fixed
+    // sleep is either too short on a loaded machine or wasted on an idle one.
+    files: ['test/e2e/**/*.ts'],
+    rules: { 'no-restricted-properties': ['error', { property: 'waitForTimeout', message: 'wait on a condition (expect.poll, a locator) instead of a fixed time' }] },
+  },
 );

@@ -61,7 +61,7 @@ describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromi
     await page.close();
   });
 
-  it('draws the bus camera’s alert on the bus, moving with it; the vehicle panel lists it; A acknowledges it from the queue', async () => {
+  it('draws the bus camera’s alert on the bus, moving with it; the vehicle panel lists it; A acknowledges and C clips it from the queue', async () => {
     const { page, errors } = await openPage(env.browser, env.core.url, undefined, { token: env.core.token });
     const map = new MapPage(page);
     const queue = new AlertQueuePage(page);
@@ -109,6 +109,9 @@ describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromi
     // focus goes back to the alert.
     await queue.press(alertId, 'e');
     await expect.poll(() => queue.confirmDialog.isVisible()).toBe(true);
+    // One dialog: the key acted on the alert queue only, not on the incident queue beside it.
+    expect(await queue.confirmDialog.count()).toBe(1);
+    await screenshot(page, 'alerts-escalate-confirm');
     expect(await queue.confirmDialog.textContent()).toContain(BUS_CAMERA);
     await page.keyboard.press('Escape');
     await expect.poll(() => queue.confirmDialog.count()).toBe(0);
@@ -121,6 +124,11 @@ describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromi
     await expect.poll(() => queue.item(alertId).getAttribute('data-acked'), { timeout: 10_000 }).toBe('true');
     expect(await queue.item(alertId).getByTestId('alert-state').textContent()).toContain(`acknowledged (${TEST_ADMIN.username})`);
     await screenshot(page, 'alerts-acknowledged');
+
+    // C cuts a clip of the alert from the recording (the real recorder and ffmpeg).
+    await queue.press(alertId, 'c');
+    await expect.poll(() => queue.detail.getByTestId('alert-outcome').textContent(), { timeout: 60_000 }).toMatch(/^(Clip cut: [\d.]+ s|No clip: .+)/);
+    expect(await queue.detail.getByTestId('alert-outcome').textContent()).toMatch(/^Clip cut: [\d.]+ s/);
 
     expect(errors).toEqual([]);
     await page.close();

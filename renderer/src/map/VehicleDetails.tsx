@@ -3,6 +3,9 @@ import type { VehicleContext } from './overlays';
 
 export type { VehicleContext };
 
+/** The panel floats over the map: the newest few alerts, the rest are in the queue. */
+const MAX_ALERTS = 5;
+
 export function vehicleTitle(v: LiveVehicle): string {
   const num = v.id.slice(v.id.indexOf(':') + 1);
   return v.mode === 'train' ? `${RAIL_LINE_NAMES[v.route as RailLine] ?? v.route} · run ${num}` : `Bus ${num} · route ${v.route}`;
@@ -94,7 +97,7 @@ export function VehicleDetails({ vehicle, context, following, onFollow, onClose,
         context.unknown ? null : <p className="muted">No open alerts.</p>
       ) : (
         <ul data-testid="vehicle-alerts">
-          {context.alerts.map((a) => (
+          {context.alerts.slice(0, MAX_ALERTS).map((a) => (
             <li key={a.id} className={`sev-${a.severity}`} data-alert-id={a.id}>
               <button type="button" className="link-button" onClick={() => onAlert?.(a.id, a.incidentId)}>
                 {a.title}
@@ -102,6 +105,7 @@ export function VehicleDetails({ vehicle, context, following, onFollow, onClose,
               {a.active ? '' : <span className="muted"> · cleared</span>}
             </li>
           ))}
+          {context.alerts.length > MAX_ALERTS && <li className="muted">and {context.alerts.length - MAX_ALERTS} more in the alert queue</li>}
         </ul>
       )}
       <button type="button" className="ghost-button" onClick={onFollow} aria-pressed={following} data-testid="follow-vehicle">

@@ -178,7 +178,7 @@ export function buildStyle(origin: string): StyleSpecification {
           'circle-stroke-color': '#0c1219',
           'circle-stroke-width': 1.5,
           // A vehicle camera sits beside its vehicle's icon, not on top of it.
-          'circle-translate': [9, -9],
+          'circle-translate': [-11, -11],
         },
       },
       // The recent trail of a vehicle with an open alert, under the alert marker.
@@ -190,34 +190,43 @@ export function buildStyle(origin: string): StyleSpecification {
         paint: { 'line-color': '#f76b15', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 2, 16, 4], 'line-opacity': 0.75, 'line-dasharray': [1, 1.5] },
       },
       // Alerts and incidents by severity, fading with age, on top of everything. One marker per
-      // incident; acknowledged ones keep their colour but lose their fill.
+      // incident: a filled disc with a white rim and a "!" (a delayed vehicle's ring is orange
+      // and hollow; the two must not be mistaken). Acknowledged ones keep their rim, lose most
+      // of their fill.
       {
         id: 'alerts',
         type: 'circle',
         source: 'alerts',
         paint: {
-          'circle-radius': ['match', ['get', 'severity'], 'critical', 15, 'high', 13, 11],
+          'circle-radius': ['match', ['get', 'severity'], 'critical', 14, 'high', 12, 10],
           'circle-color': SEVERITY_COLOR,
-          'circle-opacity': ['case', ['get', 'acknowledged'], 0.08, ['match', ['get', 'age'], 0, 0.5, 1, 0.38, 2, 0.26, 0.16]],
-          'circle-stroke-color': SEVERITY_COLOR,
-          'circle-stroke-opacity': ['match', ['get', 'age'], 0, 1, 1, 0.85, 2, 0.65, 0.45],
-          'circle-stroke-width': ['case', ['get', 'active'], 3, 1.5],
+          'circle-opacity': ['case', ['get', 'acknowledged'], 0.25, ['match', ['get', 'age'], 0, 0.95, 1, 0.8, 2, 0.6, 0.4]],
+          'circle-stroke-color': ['case', ['get', 'active'], '#ffffff', SEVERITY_COLOR],
+          'circle-stroke-opacity': ['match', ['get', 'age'], 0, 1, 1, 0.9, 2, 0.7, 0.5],
+          'circle-stroke-width': 2,
         },
       },
-      // The selected incident: a white ring around its marker.
+      {
+        id: 'alerts-mark',
+        type: 'symbol',
+        source: 'alerts',
+        layout: { 'text-field': '!', 'text-font': FONT_BOLD, 'text-size': 14, 'text-allow-overlap': true, 'text-ignore-placement': true },
+        paint: { 'text-color': '#ffffff', 'text-halo-color': '#0c1219', 'text-halo-width': 0.6 },
+      },
+      // The selected incident: an accent ring around its marker.
       {
         id: 'alerts-selected',
         type: 'circle',
         source: 'alerts',
         filter: ['==', ['get', 'selected'], true],
-        paint: { 'circle-radius': 21, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2.5 },
+        paint: { 'circle-radius': 20, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#4cc2ff', 'circle-stroke-width': 3 },
       },
       {
         id: 'alerts-count',
         type: 'symbol',
         source: 'alerts',
         filter: ['>', ['get', 'count'], 1],
-        layout: { 'text-field': ['to-string', ['get', 'count']], 'text-font': FONT_BOLD, 'text-size': 10, 'text-offset': [1.3, -1.3], 'text-allow-overlap': true },
+        layout: { 'text-field': ['concat', '×', ['to-string', ['get', 'count']]], 'text-font': FONT_BOLD, 'text-size': 11, 'text-offset': [1.9, -1.3], 'text-allow-overlap': true },
         paint: { 'text-color': '#ffffff', 'text-halo-color': '#0c1219', 'text-halo-width': 1.5 },
       },
     ],

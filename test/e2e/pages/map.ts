@@ -132,20 +132,22 @@ export class MapPage {
   }
 
   /**
-   * Resolves once the map has drawn everything it was sent (no tiles or source updates
-   * pending), so a screenshot shows a settled map rather than one mid-render.
+   * Resolves once the basemap sources are loaded and two more frames have been drawn, so a
+   * screenshot shows a settled map rather than one mid-render. (Not map.loaded(): the live
+   * fleet updates its sources every second, so the map as a whole is rarely "loaded".)
    */
   async settled(): Promise<void> {
     await expect
       .poll(
         () =>
           this.page.evaluate(() => {
-            const h = (globalThis as unknown as { sentinelMap?: { map: { loaded(): boolean; areTilesLoaded(): boolean } } }).sentinelMap;
-            return h ? h.map.loaded() && h.map.areTilesLoaded() : false;
+            const h = (globalThis as unknown as { sentinelMap?: { map: { isSourceLoaded(id: string): boolean } } }).sentinelMap;
+            return h ? ['areas', 'districts', 'rail', 'stations'].every((id) => h.map.isSourceLoaded(id)) : false;
           }),
         { timeout: 10_000 },
       )
       .toBe(true);
+    await this.page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
   }
 
   /** The vehicle panel's list of open alerts, and of cameras. */
