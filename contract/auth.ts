@@ -102,7 +102,10 @@ export const AuthStatus = z.strictObject({
 });
 export type AuthStatus = z.infer<typeof AuthStatus>;
 
-export const TotpSetup = z.strictObject({ secret: z.string(), otpauthUrl: z.string() });
+/** Starting a (new) enrolment. With a second factor already on, it needs the password and a current code. */
+export const TotpSetupRequest = z.strictObject({ password: z.string().min(1).max(256).optional(), code: z.string().regex(/^\d{6}$/, 'a six-digit code').optional() });
+/** The secret, its `otpauth://` URI and that URI as a QR code (an SVG data: URL) for the phone. */
+export const TotpSetup = z.strictObject({ secret: z.string(), otpauthUrl: z.string(), qrDataUrl: z.string() });
 export const TotpEnable = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'a six-digit code') });
 
 export const AuditRecord = z.strictObject({
@@ -134,7 +137,7 @@ export const authRoutes = {
   login: { method: 'POST', path: '/api/v1/auth/login', response: Session, body: LoginRequest, roles: PUBLIC },
   logout: { method: 'POST', path: '/api/v1/auth/logout', response: OK, roles: ANY_ROLE },
   me: { method: 'GET', path: '/api/v1/auth/me', response: User, roles: ANY_ROLE },
-  totpSetup: { method: 'POST', path: '/api/v1/auth/totp/setup', response: TotpSetup, roles: ANY_ROLE },
+  totpSetup: { method: 'POST', path: '/api/v1/auth/totp/setup', response: TotpSetup, body: TotpSetupRequest, roles: ANY_ROLE },
   totpEnable: { method: 'POST', path: '/api/v1/auth/totp/enable', response: OK, body: TotpEnable, roles: ANY_ROLE },
   users: { method: 'GET', path: '/api/v1/users', response: UserList, roles: ['admin'] },
   userCreate: { method: 'POST', path: '/api/v1/users', response: User, body: UserCreate, roles: ['admin'] },

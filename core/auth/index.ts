@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'socket.io';
+import QRCode from 'qrcode';
 import { z } from 'zod';
 import {
   API_BASE,
@@ -14,6 +15,7 @@ import {
   SetupRequest,
   SocketAuth,
   TotpEnable,
+  TotpSetupRequest,
   UserCreate,
   UserUpdate,
   type RouteAccess,
@@ -26,7 +28,7 @@ import { SentinelError } from '../errors';
 import type { CoreContext, Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
 import { LoginThrottle, UserStore } from './store';
-import { newTotpSecret } from './totp';
+import { newTotpSecret, otpauthUri } from './totp';
 
 export interface AuthContext {
   user: User;
@@ -216,12 +218,21 @@ export const authFeature: Feature = {
 
     http.get(routes.me.path, async (req) => req.auth!.user);
 
+    // A new secret replaces the old one, so with a factor on, a session alone is not enough:
+    // the password and a current code are needed (a stolen session cannot switch MFA off).
     http.post(routes.totpSetup.path, async (req) => {
-      const user = req.auth!.user;
+      const input = parseInput(TotpSetupRequest, req.body ?? {});
+      const user = users.get(req.auth!.user.id)!;
+      if (user.totpEnabled) {
+        if (!input.password || !(await users.checkPassword(user.id, input.password))) throw new SentinelError('changing the second factor needs your password', 'unauthorized', 'password');
+        if (!input.code || !users.checkTotp(user.id, input.code)) throw new SentinelError('changing the second factor needs a current code from your authenticator app', 'unauthorized', 'code');
+      }
       const secret = newTotpSecret();
       users.setTotpSecret(user.id, secret);
-      audit(db, req, 'user.totp_setup', `user:${user.id}`);
-      return { secret, otpauthUrl: `otpauth://totp/Sentinel:${encodeURIComponent(user.username)}?secret=${secret}&issuer=Sentinel` };
+      audit(db, req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
+      const otpauthUrl = otpauthUri(secret, user.username);
+      const svg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
+      return { secret, otpauthUrl, qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
     });
     http.post(routes.totpEnable.path, async (req) => {
       const { code } = parseInput(TotpEnable, req.body);

@@ -128,6 +128,17 @@ export class UserStore {
     this.db.prepare('UPDATE users SET totp_secret = ?, totp_enabled = 0 WHERE id = ?').run(secret, id);
   }
 
+  /** Is this the user's current second-factor code (for changes that need password + code)? */
+  checkTotp(id: string, code: string): boolean {
+    const r = this.row('id', id);
+    return !!(r?.totp_enabled && r.totp_secret && verifyTotp(r.totp_secret, code));
+  }
+
+  async checkPassword(id: string, password: string): Promise<boolean> {
+    const r = this.row('id', id);
+    return r ? verifyPassword(password, r.password_hash) : false;
+  }
+
   enableTotp(id: string, code: string): boolean {
     const r = this.row('id', id);
     if (!r?.totp_secret || !verifyTotp(r.totp_secret, code)) return false;

@@ -154,7 +154,7 @@ describe('authentication and authorisation on every route and socket', () => {
 
   it('a TOTP second factor, once enabled, is required at sign-in', async () => {
     const u = await login(core.url, 'lia', 'liaison-password-1');
-    const setup = (await (await u.api('/api/v1/auth/totp/setup', { method: 'POST' })).json()) as { secret: string; otpauthUrl: string };
+    const setup = (await (await u.api('/api/v1/auth/totp/setup', { method: 'POST' })).json()) as { secret: string; otpauthUrl: string; qrDataUrl: string };
     expect(setup.otpauthUrl).toContain(`secret=${setup.secret}`);
     const bad = await u.api('/api/v1/auth/totp/enable', { method: 'POST', body: JSON.stringify({ code: '000000' }) });
     expect(bad.status).toBe(400);
@@ -166,6 +166,15 @@ describe('authentication and authorisation on every route and socket', () => {
     expect(ApiErrorBody.parse(await without.json()).error.field).toBe('totp');
     const withCode = await post({ username: 'lia', password: 'liaison-password-1', totp: totp(base32Decode(setup.secret), Date.now()) });
     expect(withCode.status).toBe(200);
+    expect(setup.qrDataUrl).toMatch(/^data:image\/svg\+xml;base64,/);
+    // Once on, a session alone cannot replace (and so switch off) the factor.
+    for (const body of [{}, { password: 'liaison-password-1' }, { password: 'wrong-password-here', code: totp(base32Decode(setup.secret), Date.now()) }]) {
+      const r = await u.api('/api/v1/auth/totp/setup', { method: 'POST', body: JSON.stringify(body) });
+      expect(r.status, JSON.stringify(body)).toBe(401);
+    }
+    expect((await post({ username: 'lia', password: 'liaison-password-1' })).status).toBe(401);
+    const change = await u.api('/api/v1/auth/totp/setup', { method: 'POST', body: JSON.stringify({ password: 'liaison-password-1', code: totp(base32Decode(setup.secret), Date.now()) }) });
+    expect(change.status).toBe(200);
   });
 
   it('malformed socket payloads are answered with an error and the socket keeps working', async () => {
