@@ -6,6 +6,7 @@ import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
 import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
+import { statisticsRoutes } from './statistics';
 import { technicianRoutes } from './technician';
 import { FeedsResponse, Placement, VehicleSnapshot } from './vehicles';
 
@@ -35,6 +36,7 @@ export const routes = {
   ...alertRoutes,
   ...reviewRoutes,
   ...smsRoutes,
+  ...statisticsRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;
 

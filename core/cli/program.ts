@@ -12,6 +12,7 @@ import { registerProbe } from './commands/probe';
 import { registerSim } from './commands/sim';
 import { registerUsers } from './commands/users';
 import { registerAudit } from './commands/audit';
+import { registerReport } from './commands/report';
 
 /**
  * The `sentinel` CLI. Each capability registers its subcommands in its own file under
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerUsers(program);
   registerAudit(program);
   registerAnalyze(program);
+  registerReport(program);
   return program;
 }
 
