@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import { AlertQueue } from './alerts/AlertQueue';
 import { AuthGate, UserMenu } from './auth/AuthGate';
-import { useSession } from './auth/session';
+import { can, useSession } from './auth/session';
 import { IncidentQueue } from './incidents/IncidentQueue';
 import { LiaisonView } from './liaison/LiaisonView';
 import { CameraPanel } from './cameras/CameraPanel';
@@ -14,6 +14,8 @@ import { useGlobalShortcuts } from './shell/keyboard';
 import { Region } from './shell/Region';
 import { StatusBar } from './shell/StatusBar';
 import { ReviewWorkspace } from './review/ReviewWorkspace';
+import { RiderTexts } from './sms/RiderTexts';
+import { incidentPlace, useRiderTexts } from './sms/useRiderTexts';
 import { TechnicianWorkspace, useWorkspace, WorkspaceTabs } from './technician/workspace';
 
 type DialogId = 'shortcuts' | 'assets' | null;
@@ -41,6 +43,7 @@ function OperatorConsole() {
   const session = useSession();
   const conn = useConnection();
   const fleet = useFleet();
+  const riders = useRiderTexts(incidentPlace, session.user.role !== 'technician');
   const [dialog, setDialog] = useState<DialogId>(null);
   const toggleHelp = useCallback(() => setDialog((d) => (d === 'shortcuts' ? null : 'shortcuts')), []);
   const escape = useCallback(() => {
@@ -76,9 +79,10 @@ function OperatorConsole() {
       {/* Hidden, not unmounted: the map keeps its WebGL context while a technician works. */}
       <main className="layout" hidden={workspace.current !== 'operations'}>
         <Region id="map" title="Live map" className="area-map">
-          <MapView fleet={fleet} />
+          <MapView fleet={fleet} alerts={riders.points} />
         </Region>
         <Region id="alerts" title="Alert queue" className="area-alerts">
+          {session.user.role === 'technician' ? null : <RiderTexts conversations={riders.conversations} onSent={riders.refresh} mayReply={can(session.user.role, 'workIncidents')} />}
           {session.user.role === 'technician' ? null : <IncidentQueue role={session.user.role} />}
           <AlertQueue />
         </Region>
