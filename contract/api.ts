@@ -7,6 +7,7 @@ import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
 import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
+import { statisticsRoutes } from './statistics';
 import { technicianRoutes } from './technician';
 import { FeedsResponse, Placement, VehicleSnapshot } from './vehicles';
 
@@ -37,6 +38,7 @@ export const routes = {
   ...reviewRoutes,
   ...smsRoutes,
   ...evidenceRoutes,
+  ...statisticsRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;
 

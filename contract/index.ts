@@ -16,3 +16,4 @@ export * from './vehicles';
 export * from './zones';
 export * from './review';
 export * from './sms';
+export * from './statistics';

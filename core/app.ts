@@ -19,6 +19,7 @@ import { incidentsFeature } from './incidents';
 import { auditTrail } from './audit';
 import { reviewFeature } from './review';
 import { smsFeature } from './sms';
+import { statisticsFeature } from './statistics';
 import { serveConsole } from './http/console';
 import { installErrorHandling } from './http/errors';
 import { buildLifecycle, type Lifecycle } from './lifecycle';
@@ -26,7 +27,7 @@ import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
 
 /** Features wired into the core, in order. Each later capability appends its feature. */
-export const FEATURES: readonly Feature[] = [authFeature, healthFeature, realtimeFeature, feedsFeature, camerasFeature, alertDeliveryFeature, incidentsFeature, analyticsFeature, reviewFeature, smsFeature];
+export const FEATURES: readonly Feature[] = [authFeature, healthFeature, realtimeFeature, feedsFeature, camerasFeature, alertDeliveryFeature, incidentsFeature, analyticsFeature, reviewFeature, smsFeature, statisticsFeature];
 
 export interface CoreHandle {
   config: Config;

@@ -13,6 +13,7 @@ import { registerSim } from './commands/sim';
 import { registerUsers } from './commands/users';
 import { registerAudit } from './commands/audit';
 import { registerAssets } from './commands/assets';
+import { registerReport } from './commands/report';
 
 /**
  * The `sentinel` CLI. Each capability registers its subcommands in its own file under
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerAnalyze(program);
   registerAssets(program);
+  registerReport(program);
   return program;
 }
 

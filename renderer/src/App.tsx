@@ -1,7 +1,7 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { AlertQueue } from './alerts/AlertQueue';
 import { AuthGate, UserMenu } from './auth/AuthGate';
-import { useSession } from './auth/session';
+import { can, useSession } from './auth/session';
 import { IncidentQueue } from './incidents/IncidentQueue';
 import { LiaisonView } from './liaison/LiaisonView';
 import { CameraPanel } from './cameras/CameraPanel';
@@ -16,6 +16,8 @@ import { Region } from './shell/Region';
 import { StatusBar } from './shell/StatusBar';
 import { CoreRestartBanner } from './shell/CoreRestartBanner';
 import { ReviewWorkspace } from './review/ReviewWorkspace';
+import { RiderTexts } from './sms/RiderTexts';
+import { incidentPlace, riderAlertMarkers, useRiderTexts } from './sms/useRiderTexts';
 import { TechnicianWorkspace, useWorkspace, WorkspaceTabs } from './technician/workspace';
 
 type DialogId = 'shortcuts' | 'assets' | null;
@@ -45,6 +47,10 @@ function OperatorConsole() {
   const fleet = useFleet();
   // Cameras, open alerts and the selected incident over the fleet, from the console's stores.
   const mapOverlay = useMapOverlay(session.user.role);
+  const riders = useRiderTexts(incidentPlace, session.user.role !== 'technician');
+  // Rider texts placed by what they say (a station with no camera, a bus) join the alert markers.
+  const riderMarkers = useMemo(() => riderAlertMarkers(riders.points), [riders.points]);
+  const overlay = useMemo(() => (mapOverlay.overlay ? { ...mapOverlay.overlay, extraAlerts: riderMarkers } : undefined), [mapOverlay.overlay, riderMarkers]);
   const [dialog, setDialog] = useState<DialogId>(null);
   const toggleHelp = useCallback(() => setDialog((d) => (d === 'shortcuts' ? null : 'shortcuts')), []);
   const escape = useCallback(() => {
@@ -81,9 +87,10 @@ function OperatorConsole() {
       {/* Hidden, not unmounted: the map keeps its WebGL context while a technician works. */}
       <main className="layout" hidden={workspace.current !== 'operations'}>
         <Region id="map" title="Live map" className="area-map">
-          <MapView fleet={fleet} {...mapOverlay} />
+          <MapView fleet={fleet} {...mapOverlay} overlay={overlay} />
         </Region>
         <Region id="alerts" title="Alert queue" className="area-alerts">
+          {session.user.role === 'technician' ? null : <RiderTexts conversations={riders.conversations} onSent={riders.refresh} mayReply={can(session.user.role, 'workIncidents')} />}
           {session.user.role === 'technician' ? null : <IncidentQueue role={session.user.role} />}
           <AlertQueue />
         </Region>

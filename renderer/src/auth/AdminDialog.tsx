@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ROLES, type Role, type User } from '../../../contract';
 import { ApiError, call } from '../client/api';
+import { StatisticsAdmin } from '../statistics/StatisticsAdmin';
 
 const list = (s: string): string[] =>
   s
@@ -114,6 +115,7 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
             Send to district
           </button>
         </div>
+        <StatisticsAdmin />
       </div>
     </div>
   );

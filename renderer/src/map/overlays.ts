@@ -48,6 +48,8 @@ export interface OverlayInput {
   selectedIncidentId: string | null;
   selectedAlertId: string | null;
   now: number;
+  /** Markers placed by other means (a rider's text placed by what it says), drawn with the alerts. */
+  extraAlerts?: readonly PointFeature[];
 }
 
 /** Where a camera is now: on its vehicle's live position, at its station, or at its registered point. */
@@ -133,7 +135,7 @@ export function buildOverlay(input: OverlayInput): Overlay {
     if (g) g.push(o);
     else groups.set(key, [o]);
   }
-  const alerts: PointFeature[] = [];
+  const alerts: PointFeature[] = [...(input.extraAlerts ?? [])];
   const alertVehicles = new Set<string>();
   for (const [key, group] of groups) {
     // The store keeps alerts newest first, so group[0] is the newest.
