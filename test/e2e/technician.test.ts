@@ -202,4 +202,20 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     expect(errors).toEqual([]);
     await page.close();
   });
+  it("shows an analysed camera's analysis line (rates, skips) live in the camera list", async () => {
+    const res = await tech.api('/api/v1/cameras', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bus 8200 analysed', url: sim.url('platform'), mount: { kind: 'bus', vehicleId: '8200' }, analyticsEnabled: true, recordingEnabled: false }) });
+    expect(res.status).toBe(201);
+    const cam = (await res.json()) as { id: string };
+    const put = await tech.api(`/api/v1/cameras/${cam.id}/zones`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zones: [{ id: 'all', kind: 'crowding', capacity: 20 }] }) });
+    expect(put.status).toBe(200);
+    const { page, errors } = await openPage(browser, core.url, undefined, { token: tech.token });
+    await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
+    await page.getByRole('tab', { name: 'Cameras' }).click();
+    const row = page.getByTestId('tech-camera-row').filter({ hasText: 'Bus 8200 analysed' });
+    // The analytics feature picks the camera up within its 3 s refresh, then health pushes carry the figures.
+    await expect.poll(async () => ((await row.getByTestId('analysis-health').count()) ? await row.getByTestId('analysis-health').textContent() : ''), { timeout: 60_000 }).toMatch(/^analysed [1-9][\d.]* fps · detector [\d.]+\/s · (motion|still) · skipped \d+ still, \d+ busy$/);
+    await screenshot(page, 'technician-analysis-health');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
 });
