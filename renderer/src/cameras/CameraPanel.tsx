@@ -69,7 +69,14 @@ function useInView<T extends Element>(): [RefObject<T | null>, boolean] {
 /** Live video while the tile is on screen and the camera streams; the snapshot otherwise. */
 export function CameraView({ camera, className, inView = true }: { camera: Camera; className: string; inView?: boolean }) {
   const streaming = camera.health.state === 'live' || camera.health.state === 'stalled';
-  if (inView && streaming) return <LiveVideo camera={camera} className={className} />;
+  // Once playing, the player stays through a camera drop: it shows the outage and resumes by
+  // itself when the stream returns (a disabled camera, deleted or stopped, ends it).
+  const [wasLive, setWasLive] = useState(false);
+  useEffect(() => {
+    if (streaming) setWasLive(true);
+    else if (camera.health.state === 'disabled') setWasLive(false);
+  }, [streaming, camera.health.state]);
+  if (inView && (streaming || wasLive)) return <LiveVideo camera={camera} className={className} />;
   return <LiveImage camera={camera} className={className} />;
 }
 
