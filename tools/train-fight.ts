@@ -12,7 +12,8 @@
  *
  * Options: --frames=T (default 6), --type=logistic|stumps (default: the better by CV AUC),
  * --seed=N (default 7), --max-fpr=F (alert threshold: out-of-fold false-positive rate at most F,
- * default 0.05), --l2=L, --log (log inputs), --fps=N (default 5), --dry-run (report only).
+ * default 0.05), --l2=L, --log (log inputs), --fps=N (default 5), --dry-run (write nothing;
+ * with --json the report goes to stdout: `npm run eval` uses that).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -185,6 +186,7 @@ const report = {
     clips: r.cv.names.map((n, i) => ({ clip: n, fold: r.cv.folds[i], score: round(r.cv.scores[i]!, 4) })),
   })),
 };
+if (dry && process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);
 if (!dry) {
   writeFileSync(join(ROOT, 'analytics', 'rules', 'fight-clip-weights.json'), JSON.stringify(model, (_k, v: unknown) => (typeof v === 'number' ? round(v, 6) : v), 1) + '\n');
   writeFileSync(join(ROOT, 'eval', 'fight-cv.json'), JSON.stringify(report, null, 1) + '\n');
