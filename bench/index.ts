@@ -5,6 +5,7 @@ export {};
 const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   // name: () => import('./name'),  (each benchmark module exports run(args))
   analytics: () => import('./analytics'),
+  fight: () => import('./fight'),
   inference: () => import('./inference'),
   ingest: () => import('./ingest'),
   map: () => import('./map'),

@@ -127,7 +127,7 @@ async function fightSection(): Promise<Record<string, unknown>> {
     p.stdout.setEncoding('utf8').on('data', (x: string) => (out += x));
     p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`train-fight --dry-run failed (${code})`))));
   });
-  const rep = JSON.parse(cv.trim().split('\n').at(-1)!) as { chosen: string; clips: number; sources: number; models: Array<{ type: string; auc: number; threshold: number; alertThreshold: number; atThreshold: Record<string, number>; atAlert: Record<string, number> }> };
+  const rep = JSON.parse(cv.trim().split('\n').find((l) => l.includes('"models"')) ?? '{}') as { chosen: string; clips: number; sources: number; models: Array<{ type: string; auc: number; threshold: number; alertThreshold: number; atThreshold: Record<string, number>; atAlert: Record<string, number> }> };
   const m = rep.models.find((x) => x.type === rep.chosen)!;
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-eval-fight-'));
   const zonesFile = join(dir, 'watch.json');

@@ -24,7 +24,8 @@ import { confusion, groupedFolds, roc, trainLogistic, trainStumps, type FightMod
 import { loadClips, type Clip } from '../analytics/rules/fight-data';
 import { clipFeatures, FEATURE_NAMES } from '../analytics/rules/fight-features';
 
-const log = pino({ name: 'train-fight' });
+// With --json the report owns stdout; the log goes to stderr.
+const log = pino({ name: 'train-fight' }, pino.destination(process.argv.includes('--json') ? 2 : 1));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const arg = (k: string): string | undefined => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
 const T = Number(arg('frames') ?? 6);
