@@ -16,7 +16,7 @@ const LAYERS = [
     layer: 'analytics/',
     files: ['analytics/**/*.ts', 'analytics/**/*.mjs'],
     node: true,
-    packages: ['zod', 'sharp', 'onnxruntime-node', 'better-sqlite3', 'tsx'],
+    packages: ['zod', 'sharp', 'onnxruntime-node', 'better-sqlite3', 'tsx', 'csv-parse'],
     typePackages: ['pino'],
     layers: ['contract', 'common', 'common/node', 'analytics', 'models'],
   },

@@ -197,7 +197,7 @@ export const ConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** Person detector; default inference.defaultModel. */
       model: z.string().min(1).optional(),
-      /** A clip classifier (task classify-clip) deciding fights in watch zones; without one, the motion heuristic (docs/analytics.md). */
+      /** A clip classifier (task classify-clip) deciding fights in watch zones; without one, the built-in trained clip classifier (docs/analytics.md). */
       fightModel: z.string().min(1).optional(),
       /** One occupancy sample per camera at most this often (the console's chart). */
       sampleEveryS: z.number().min(0.2).max(3600).default(1),

@@ -122,9 +122,59 @@ const result = {
   falseAlertsPerHour: hours > 0 ? round(falseAlerts / hours) : null,
   videos: rows,
 };
+// Fight section: the classifier's grouped cross-validation (re-run, nothing written) and its
+// false alerts on footage with no fight. The non-fight clips count out-of-fold (the shipped
+// model was trained on them, so running it over them would flatter it); the four normal videos
+// run through `sentinel analyze` with one whole-frame watch zone.
+const fight = await fightSection();
+Object.assign(result, { fight });
+
+async function fightSection(): Promise<Record<string, unknown>> {
+  const cv = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'run-ts.js'), join(ROOT, 'tools', 'train-fight.ts'), '--dry-run', '--json'], { env: { ...process.env, SENTINEL_ASSETS: assets ?? '' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (x: string) => (out += x));
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`train-fight --dry-run failed (${code})`))));
+  });
+  const rep = JSON.parse(cv.trim().split('\n').find((l) => l.includes('"models"')) ?? '{}') as { chosen: string; clips: number; sources: number; models: Array<{ type: string; auc: number; threshold: number; alertThreshold: number; atThreshold: Record<string, number>; atAlert: Record<string, number> }> };
+  const m = rep.models.find((x) => x.type === rep.chosen)!;
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-eval-fight-'));
+  const zonesFile = join(dir, 'watch.json');
+  writeFileSync(zonesFile, JSON.stringify({ zones: [{ id: 'scene', kind: 'watch' }] }));
+  const videos: Array<{ file: string; seconds: number; fightAlerts: number }> = [];
+  try {
+    for (const v of ['media/vtest.avi', 'media/one-by-one-person-detection.mp4', 'media/classroom.gif', 'media/worker-zone-detection.gif']) {
+      if (!existsSync(join(assets!, v))) continue;
+      const lines = await analyze(join(assets!, v), zonesFile, 5);
+      const summary = lines.find((l) => l.type === 'summary') as { durationS: number } | undefined;
+      videos.push({ file: v, seconds: summary?.durationS ?? 0, fightAlerts: lines.filter((l) => l.type === 'alert' && l.kind === 'fight').length });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const clipSeconds = (m.atAlert.fp! + m.atAlert.tn!) * 2;
+  const seconds = videos.reduce((s, v) => s + v.seconds, 0) + clipSeconds;
+  const alerts = videos.reduce((s, v) => s + v.fightAlerts, 0) + m.atAlert.fp!;
+  return {
+    model: m.type,
+    clips: rep.clips,
+    sources: rep.sources,
+    auc: m.auc,
+    bestAccuracy: { threshold: m.threshold, ...m.atThreshold },
+    alertThreshold: { threshold: m.alertThreshold, ...m.atAlert },
+    normalFootage: videos,
+    nonFightClipsOutOfFold: { clips: m.atAlert.fp! + m.atAlert.tn!, falseAlerts: m.atAlert.fp },
+    falseAlerts: alerts,
+    noFightMinutes: round(seconds / 60),
+    falseAlertsPerHour: seconds > 0 ? round((alerts * 3600) / seconds) : null,
+  };
+}
+
 if (json) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } else {
   for (const r of rows) process.stdout.write(`${String(r.file).padEnd(44)} frames ${String(r.frames).padStart(4)}  count MAE ${String(r.countMae).padStart(5)} (tracks ${r.trackCountMae as number})  entries ${JSON.stringify(r.entries)}  alerts ${JSON.stringify(r.alerts)}\n`);
   process.stdout.write(`\nmodel ${model}: people-count MAE ${result.countMae} over ${countN} labelled frames (from tracks: ${result.trackCountMae}); zone entries precision ${result.entryPrecision} recall ${result.entryRecall} (tp ${tp}, fp ${fp}, fn ${fn}, +-${ENTRY_TOLERANCE_S} s); false alerts ${falseAlerts} in ${result.noEventMinutes} min of no-event footage (${result.falseAlertsPerHour} per hour); gating ${noGate ? 'off' : 'on'}: detector on ${detectorRuns} of ${framesRead} frames\n`);
+  process.stdout.write(`\nfight classifier (${String(fight.model)}, grouped 5-fold CV over ${String(fight.clips)} clips / ${String(fight.sources)} sources): AUC ${String(fight.auc)}; best accuracy ${JSON.stringify(fight.bestAccuracy)}; at the alert threshold ${JSON.stringify(fight.alertThreshold)}\n`);
+  process.stdout.write(`fight false alerts on no-fight footage: ${String(fight.falseAlerts)} in ${String(fight.noFightMinutes)} min (${String(fight.falseAlertsPerHour)} per hour): ${JSON.stringify(fight.normalFootage)}, non-fight clips out-of-fold ${JSON.stringify(fight.nonFightClipsOutOfFold)}\n`);
 }

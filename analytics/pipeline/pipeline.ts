@@ -2,6 +2,7 @@ import type { Zone } from '../../contract/zones';
 import { BarrierRule } from '../rules/barrier';
 import { CrowdingRule } from '../rules/crowding';
 import { FightRule } from '../rules/fight';
+import { ClipFightRule } from '../rules/fight-clip';
 import { fightCandidates, ModelFightRule, type FightCandidate, type PairScore } from '../rules/fight-model';
 import type { Rule, RuleEvent } from '../rules/types';
 import { Tracker, type Box, type Track, type TrackerOptions } from '../tracking/tracker';
@@ -44,11 +45,12 @@ export interface PipelineOptions {
   /** Detections at or above this count as people (default 0.5). */
   personScore?: number;
   /**
-   * Fights in watch zones: `heuristic` (default) is the track-motion rule; `model` leaves the
-   * decision to a clip classifier whose scores the caller feeds back (fightCandidates ->
+   * Fights in watch zones: `classifier` (default) is the trained clip classifier over windows
+   * of frames (rules/fight-clip.ts); `heuristic` the older track-motion rule; `model` leaves the
+   * decision to an ONNX crop classifier whose scores the caller feeds back (fightCandidates ->
    * scoreCandidates -> applyFightScores); `off` looks for none.
    */
-  fight?: 'heuristic' | 'model' | 'off';
+  fight?: 'classifier' | 'heuristic' | 'model' | 'off';
   /** Model mode: a pair scoring at least this is a fight frame (default 0.5). */
   fightThreshold?: number;
 }
@@ -85,7 +87,8 @@ export class AnalyticsPipeline {
       if (z.kind === 'crowding') this.rules.push(new CrowdingRule(z));
       else if (z.kind === 'operator') this.rules.push(new BarrierRule(z));
       else if (z.kind === 'watch' && opts.fight === 'model') this.modelFight.push(new ModelFightRule(z, opts.fightThreshold));
-      else if (z.kind === 'watch' && opts.fight !== 'off') this.rules.push(new FightRule(z));
+      else if (z.kind === 'watch' && opts.fight === 'heuristic') this.rules.push(new FightRule(z));
+      else if (z.kind === 'watch' && opts.fight !== 'off') this.rules.push(new ClipFightRule(z));
     }
   }
 

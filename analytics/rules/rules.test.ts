@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Zone } from '../../contract/zones';
-import { AnalyticsPipeline, type PipelineDetection } from '../pipeline/pipeline';
+import { AnalyticsPipeline, type PipelineDetection, type PipelineOptions } from '../pipeline/pipeline';
 import type { RuleEvent } from './types';
 
 // Frames of 400x300 at 5 fps; boxes in pixels. The pipeline runs the real tracker, zones and rules.
@@ -8,8 +8,8 @@ const W = 400;
 const H = 300;
 const person = (cx: number, feetY: number, h = 80, score = 0.9): PipelineDetection => ({ label: 'person', score, box: [cx - h / 5, feetY - h, cx + h / 5, feetY] });
 
-function run(zones: Zone[], frames: Array<{ dets: PipelineDetection[]; speedKmh?: number | null; bgr?: Uint8Array }>, stepMs = 200): Array<RuleEvent & { frame: number }> {
-  const p = new AnalyticsPipeline(zones);
+function run(zones: Zone[], frames: Array<{ dets: PipelineDetection[]; speedKmh?: number | null; bgr?: Uint8Array }>, stepMs = 200, opts: PipelineOptions = {}): Array<RuleEvent & { frame: number }> {
+  const p = new AnalyticsPipeline(zones, opts);
   const out: Array<RuleEvent & { frame: number }> = [];
   frames.forEach((f, i) => {
     for (const e of p.process({ t: i * stepMs, width: W, height: H, bgr: f.bgr ?? null, detections: f.dets, speedKmh: f.speedKmh ?? null }).events) out.push({ ...e, frame: i });
@@ -105,7 +105,7 @@ function frameWithNoise(seed: number, noiseBox: [number, number, number, number]
 
 const watch: Zone = { id: 'all', kind: 'watch' };
 
-describe('fight rule (default heuristic)', () => {
+describe('fight rule (the older motion heuristic, fight: heuristic)', () => {
   it('fires on two people close together shoving back and forth with their pixels churning', () => {
     // The constructed scenario: two people 30 px apart (80 px tall) whose boxes jerk by 16 px
     // sideways and 8 px up/down, reversing every frame (shoving), while the pixels of their
@@ -114,7 +114,7 @@ describe('fight rule (default heuristic)', () => {
       const j = i % 2 === 0 ? 8 : -8;
       return { dets: [person(185 + j, 220 + j / 2), person(215 - j, 220 - j / 2)], bgr: frameWithNoise(i + 1, [140, 120, 260, 250]) };
     });
-    const ev = run([watch], frames);
+    const ev = run([watch], frames, 200, { fight: 'heuristic' });
     expect(ev.filter((e) => e.type === 'raise').map((e) => e.kind)).toEqual(['fight']);
     const raise = ev.find((e) => e.type === 'raise')!;
     expect(raise.score).toBeGreaterThanOrEqual(0.5);
@@ -124,7 +124,7 @@ describe('fight rule (default heuristic)', () => {
 
   it('raises nothing for the same pair walking side by side, even with moving pixels', () => {
     const frames = Array.from({ length: 30 }, (_, i) => ({ dets: [person(60 + i * 8, 220), person(100 + i * 8, 222)], bgr: frameWithNoise(i + 1, [40 + i * 8, 130, 130 + i * 8, 230]) }));
-    expect(run([watch], frames)).toEqual([]);
+    expect(run([watch], frames, 200, { fight: 'heuristic' })).toEqual([]);
   });
 
   it('raises nothing for people jerking far apart from each other', () => {
@@ -132,6 +132,6 @@ describe('fight rule (default heuristic)', () => {
       const j = i % 2 === 0 ? 20 : -20;
       return { dets: [person(60 + j, 220), person(340 - j, 220)], bgr: frameWithNoise(i + 1, [0, 100, 400, 250]) };
     });
-    expect(run([watch], frames)).toEqual([]);
+    expect(run([watch], frames, 200, { fight: 'heuristic' })).toEqual([]);
   });
 });

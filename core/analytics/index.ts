@@ -80,14 +80,14 @@ export const analyticsFeature: Feature = {
         log.info({ model: name }, 'analytics model ready');
         const fightName = config.analytics.fightModel;
         if (fightName) {
-          // A fight model that cannot run leaves the motion heuristic in charge, said once in the log.
+          // A fight model that cannot run leaves the trained clip classifier in charge, said once in the log.
           const fm = registry.get(fightName);
           if (fm && fm.task !== 'classify-clip') {
-            log.warn({ model: fightName, task: fm.task }, 'analytics.fightModel is not a clip classifier (task classify-clip); using the motion heuristic');
+            log.warn({ model: fightName, task: fm.task }, 'analytics.fightModel is not a clip classifier (task classify-clip); using the trained clip classifier');
           } else {
             const f = await openModel(registry, fightName, { ...config.inference, workers: 1 }, log);
             if (f.state === 'ready') fightPool = f.pool;
-            else log.warn({ model: fightName, reason: f.status.message }, 'fight model unavailable; using the motion heuristic');
+            else log.warn({ model: fightName, reason: f.status.message }, 'fight model unavailable; using the trained clip classifier');
           }
         }
       } else {

@@ -55,7 +55,7 @@ export function registerAnalyze(program: Command): void {
     .requiredOption('--video <file|rtsp-url>', 'video file, or rtsp://[user:password@]host[:port]/path')
     .requiredOption('--zones <file>', 'ZONES.json: {"zones":[{"id","kind":"crowding|operator|watch","polygon":[[x,y],...],"capacity"?}]}')
     .option('--model <name>', 'person detector (default inference.defaultModel, yolox-nano)')
-    .option('--fight-model <name>', 'clip classifier (task classify-clip) deciding fights in watch zones instead of the motion heuristic')
+    .option('--fight-model <name>', 'clip classifier (task classify-clip) deciding fights in watch zones (ONNX, one crop per close pair) instead of the built-in trained clip classifier')
     .option('--fps <n>', 'analysed frames per second', parseFps, 5)
     .option('--seconds <n>', 'stop after this many seconds (needed to end an RTSP run)', parseSeconds)
     .option('--no-gate', 'run the detector on every frame instead of only on frames with motion (plus a keep-alive)')
