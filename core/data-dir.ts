@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SentinelError } from './errors';
 
@@ -26,5 +26,17 @@ export function prepareDataDir(dir: string): void {
               ? 'the disk is full'
               : (e.code ?? e.message);
     throw new SentinelError(`data directory ${dir} is not writable: ${why}`);
+  }
+}
+
+/**
+ * For commands that read an existing installation (audit verify, evidence key): a directory
+ * with no Sentinel database is refused by name, never silently initialised (a typo would
+ * otherwise verify an empty chain as "ok" or mint a new signing key). Only `serve` creates one.
+ */
+export function requireSentinelDataDir(dir: string): void {
+  // The database, or the installation's keys (a key-only directory is still an installation's).
+  if (!existsSync(join(dir, 'sentinel.db')) && !existsSync(join(dir, 'keys'))) {
+    throw new SentinelError(`${dir} holds no Sentinel data (no sentinel.db, no keys/); pass the data directory of a Sentinel that has run (sentinel serve creates one)`);
   }
 }

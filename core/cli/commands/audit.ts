@@ -1,3 +1,4 @@
+import { requireSentinelDataDir } from '../../data-dir';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { auditTrail } from '../../audit';
@@ -15,6 +16,7 @@ export function registerAudit(program: Command): void {
     .option('--data-dir <dir>', 'data directory')
     .action((opts: { dataDir?: string }) => {
       const config = loadConfig({ dataDir: opts.dataDir });
+      requireSentinelDataDir(config.dataDir);
       const db = openDatabase(join(config.dataDir, 'sentinel.db'));
       try {
         const r = auditTrail(db).verify();

@@ -1,3 +1,4 @@
+import { requireSentinelDataDir } from '../../data-dir';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
@@ -44,6 +45,7 @@ export function registerEvidence(program: Command): void {
     .option('--config <file>', 'config file')
     .action((opts: { dataDir?: string; config?: string }) => {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
+      requireSentinelDataDir(config.dataDir);
       const key = loadOrCreateSigningKey(config.dataDir);
       process.stdout.write(`fingerprint ${key.fingerprint}\n${key.publicKeyPem}`);
     });
