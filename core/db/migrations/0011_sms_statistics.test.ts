@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../database';
 import { MIGRATIONS } from './index';
 
-describe('migration 0014 sms and statistics', () => {
+describe('migration 0011 sms and statistics', () => {
   it('keeps numbers only by hash, deletes messages with their conversation, checks values', () => {
     const db = new BetterSqlite3(':memory:');
     db.pragma('foreign_keys = ON');
@@ -11,7 +11,7 @@ describe('migration 0014 sms and statistics', () => {
     const alert = db.prepare("INSERT INTO alerts (seq, id, kind, camera_id, camera_name, score, started_at, scope, updated_at) VALUES (?, ?, ?, 'c', 'C', 1, 'now', '{}', 'now')");
     alert.run(41, 'a41', 'fight');
     expect(() => alert.run(42, 'a42', 'rider-report')).toThrow(/CHECK constraint/);
-    expect(migrate(db, MIGRATIONS.filter((m) => m.version <= 14))).toBe(14);
+    expect(migrate(db, MIGRATIONS.filter((m) => m.version <= 11))).toBe(11);
     // Alerts keep their rows and delivery order, and accept rider reports; other kinds are still refused.
     expect(db.prepare('SELECT seq, kind FROM alerts').all()).toEqual([{ seq: 41, kind: 'fight' }]);
     alert.run(42, 'a42', 'rider-report');

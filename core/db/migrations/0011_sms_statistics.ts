@@ -9,8 +9,8 @@ import type { Migration } from './types';
  * Alerts gain the kind `rider-report`: SQLite cannot change a CHECK, so the table is rebuilt
  * with every row, its seq (the delivery order clients resume from) and its indexes.
  */
-export const m0014: Migration = {
-  version: 14,
+export const m0011: Migration = {
+  version: 11,
   name: 'sms_statistics',
   up(db) {
     db.exec(`
