@@ -4,7 +4,7 @@ import type { Role } from './auth';
 import { CameraZones, OccupancySeries, ZonesFile } from './zones';
 
 /**
- * Alert and zone routes (issue 5), spread into the route table in api.ts. Alerts are read
+ * Alert and zone routes, spread into the route table in api.ts. Alerts are read
  * by everyone who works the queue; a liaison's list is filtered to their scope by the core.
  * Zones are drawn by technicians.
  */

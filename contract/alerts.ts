@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Placement } from './vehicles';
 
 /**
- * Alerts: what analytics raises (issue 5) and what incidents, liaison push and review
+ * Alerts: what analytics raises and what incidents, liaison push and review
  * consume (issues 7, 8). The one shape every producer and consumer agrees on; producers
  * publish it on the core's domain bus, and only the delivery module (core/alerts/deliver.ts)
  * puts it on sockets, so scoping by role, district and line lives in one place.

@@ -43,7 +43,7 @@ export const routes = {
 export type RouteName = keyof typeof routes;
 
 /**
- * One entry of the route table. `roles` is required (issue 7): the core's auth hook denies
+ * One entry of the route table. `roles` is required: the core's auth hook denies
  * any route whose entry is missing, so a new route without roles fails typecheck here.
  */
 export interface RouteEntry {

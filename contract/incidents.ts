@@ -3,7 +3,7 @@ import { Alert, AlertKind, AlertScope } from './alerts';
 import type { Role } from './auth';
 
 /**
- * Incidents (issue 7): alerts merged by camera, vehicle or zone within a window, owned by
+ * Incidents: alerts merged by camera, vehicle or zone within a window, owned by
  * someone, moved through states with a timestamp for each; and the liaison push protocol
  * (ack, escalation, replay) that rides on socket.io.
  */

@@ -5,7 +5,7 @@ import { Clip } from './cameras';
 import { Incident, IncidentState } from './incidents';
 
 /**
- * Review (issue 8): reviewers replay an incident's clip with the stored detections drawn
+ * Review: reviewers replay an incident's clip with the stored detections drawn
  * over it, give a verdict that feeds each rule's precision, write notes, and export signed
  * evidence. Spread into the route table in api.ts.
  */

@@ -3,7 +3,7 @@ import type { Role } from './auth';
 import { Camera, RtspUrl } from './cameras';
 
 /**
- * Technician tools (issue 8): probing an RTSP URL before a camera is saved, and the bulk CSV
+ * Technician tools: probing an RTSP URL before a camera is saved, and the bulk CSV
  * import. Spread into the route table in contract/api.ts. The probe takes credentials in
  * separate fields (or percent-encoded in the URL) and never sends them back.
  */

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 
 /**
- * Zones (issue 5): named polygons on one camera's picture, in normalised image coordinates
+ * Zones: named polygons on one camera's picture, in normalised image coordinates
  * (0..1, x to the right, y down), so a zone survives a change of stream resolution. The
  * same schema checks the zones REST routes, the `--zones ZONES.json` file of
- * `sentinel analyze` and what the zone editor (issue 8) sends. The geometry checks live
+ * `sentinel analyze` and what the zone editor sends. The geometry checks live
  * here, not in analytics, because the console's editor needs the same answers.
  */
 

@@ -24,7 +24,7 @@ export const ConfigSchema = z.strictObject({
   assetsDir: z.string().min(1).optional(),
   /** Demo mode: simulated cameras and a simulated CTA fleet (`sentinel serve --demo`). */
   demo: z.boolean().default(false),
-  /** Transit feeds (issue 6): CTA Bus Tracker, Train Tracker, GTFS-realtime, the demo fleet. */
+  /** Transit feeds: CTA Bus Tracker, Train Tracker, GTFS-realtime, the demo fleet. */
   feeds: z
     .strictObject({
       /** A vehicle whose reports stop advancing is shown stale after this long... */
@@ -76,7 +76,7 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  /** ONNX inference pool (issue 4): see docs/inference.md and docs/performance.md. */
+  /** ONNX inference pool: see docs/inference.md and docs/performance.md. */
   inference: z
     .strictObject({
       /** Worker threads, one onnxruntime session each. Measured on a 2-core VM: 2 workers x 1 thread beat 1 x 2. */
@@ -91,7 +91,7 @@ export const ConfigSchema = z.strictObject({
       defaultModel: z.string().min(1).default('yolox-nano'),
     })
     .prefault({}),
-  /** Camera ingest (issue 3): see docs/video.md. */
+  /** Camera ingest: see docs/video.md. */
   ingest: z
     .strictObject({
       /** Frames per second decoded for analytics (the camera may send more). */
@@ -109,7 +109,7 @@ export const ConfigSchema = z.strictObject({
       demoRtspPort: z.number().int().min(1).max(65535).default(8554),
     })
     .prefault({}),
-  /** Rolling recording and clips (issue 3): see docs/video.md. */
+  /** Rolling recording and clips: see docs/video.md. */
   recording: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -132,7 +132,7 @@ export const ConfigSchema = z.strictObject({
       dir: z.string().min(1).optional(),
     })
     .prefault({}),
-  /** Users, sessions, liaison push and incidents (issue 7): see docs/security.md and docs/incidents.md. */
+  /** Users, sessions, liaison push and incidents: see docs/security.md and docs/incidents.md. */
   auth: z
     .strictObject({
       /** A session ends this long after sign-in... */
@@ -190,7 +190,7 @@ export const ConfigSchema = z.strictObject({
       retentionDays: z.number().positive().max(3650).default(90),
     })
     .prefault({}),
-  /** Live analytics (issue 5): tracking, zones, alerts. See docs/analytics.md. */
+  /** Live analytics: tracking, zones, alerts. See docs/analytics.md. */
   analytics: z
     .strictObject({
       /** Run the pipeline on cameras with analytics enabled and at least one zone. */

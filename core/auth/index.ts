@@ -85,7 +85,7 @@ const AuditQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(50
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Authentication and authorisation for every HTTP route and socket (issue 7). Deny by
+ * Authentication and authorisation for every HTTP route and socket. Deny by
  * default: an API route must have an entry with roles in the contract's route table; the
  * only public ones are the liveness probe, sign-in and first-run set-up. See docs/security.md.
  */

@@ -23,7 +23,7 @@ export function scrubSecret(message: string, secret: string | undefined): string
 }
 
 /**
- * Technician routes (issue 8): the RTSP probe behind the camera form's live validation, and
+ * Technician routes: the RTSP probe behind the camera form's live validation, and
  * the all-or-nothing CSV import with its dry run. Registered by the cameras feature, which
  * owns the repository and the running ingest service.
  */

@@ -38,7 +38,7 @@ export function incidentWindow(inc: Incident, alertTimes: { startedAt: string; e
 }
 
 /**
- * Review (issue 8): reviewers' incident list and filters, the bundle a replay needs (clips,
+ * Review: reviewers' incident list and filters, the bundle a replay needs (clips,
  * alert marks, stored detections), verdicts feeding each rule's precision, notes, and signed
  * evidence exports built in the background with progress. Every look and every export is
  * audited. Detections for replay come from the analytics on the domain bus.

@@ -5,7 +5,7 @@ import { demoConsole, hasChromium, openPage, screenshot } from './harness';
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 
 /**
- * Issue 3's "done when": `sentinel serve --demo` shows live tiles for the demo cameras.
+ * `sentinel serve --demo` shows live tiles for the demo cameras.
  * The demo cameras are the real GStreamer RTSP simulator serving the assets' footage; the
  * tiles are the core's real snapshots. Also checks that a camera's password never reaches
  * the page.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAndLogin } from '../support/auth';
 import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
 
-// Issue 7's "done when": an operator and a police liaison, two browser contexts on one core.
+// An operator and a police liaison, two browser contexts on one core.
 describe.skipIf(!hasChromium)('operator and liaison in Chromium (skipped: /usr/bin/chromium is not installed)', () => {
   let browser: Browser;
   let core: RunningServe;

@@ -13,7 +13,7 @@ const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Issue 8's reviewer path in Chromium: an incident on a demo camera (real RTSP simulator,
+ * The reviewer's path in Chromium: an incident on a demo camera (real RTSP simulator,
  * real recorder, real analytics), the clip replayed with the stored detections drawn over
  * it, a verdict, a signed evidence export that `sentinel evidence verify` accepts, and the
  * same package with one altered byte refused.

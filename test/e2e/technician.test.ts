@@ -9,7 +9,7 @@ import { hasChromium, launchChromium, openPage, screenshot, startServe, type Run
 const why = !hasChromium ? '/usr/bin/chromium is not installed' : skipReason;
 
 /**
- * Issue 8, technician half, in Chromium against the real `sentinel serve` and the real RTSP
+ * The technician's path in Chromium against the real `sentinel serve` and the real RTSP
  * simulator: register a camera through the form (the probe reads the simulator's stream),
  * draw a zone over its live picture and find it again after a reload, and import a CSV with
  * a bad row (the per-row report, nothing imported).

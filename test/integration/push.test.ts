@@ -25,7 +25,7 @@ function record(s: Client) {
   return { s, raised, acked, escalated, incidents };
 }
 
-// Liaison push over a real core and real socket.io clients (issue 7).
+// Liaison push over a real core and real socket.io clients.
 describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () => {
   let core: CoreHandle;
   let admin: SignedIn;

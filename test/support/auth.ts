@@ -6,7 +6,7 @@ import { prepareDataDir } from '../../core/data-dir';
 import { openDatabase, type Database } from '../../core/db/database';
 
 /**
- * How tests sign in (issue 7: every route and socket needs a session).
+ * How tests sign in (every route and socket needs a session).
  *
  * - `sentinel serve` children (startServe): before the child starts, the first admin is
  *   created directly in the data directory's database (TEST_ADMIN below), exactly what

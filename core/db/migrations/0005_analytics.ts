@@ -1,7 +1,7 @@
 import type { Migration } from './types';
 
 /**
- * Analytics (issue 5): each camera's zones, and the people counted per zone over time (the
+ * Analytics: each camera's zones, and the people counted per zone over time (the
  * console's occupancy chart). Zones belong to their camera and go with it; occupancy is a
  * rolling series (the analytics feature deletes samples older than its retention), one row
  * per zone per sample (about one a second while a camera is analysed).

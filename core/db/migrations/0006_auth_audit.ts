@@ -1,7 +1,7 @@
 import type { Migration } from './types';
 
 /**
- * Users, sessions and the audit trail (issue 7).
+ * Users, sessions and the audit trail.
  * - Passwords are scrypt hashes with a per-user salt (`scrypt$N$r$p$salt$hash`).
  * - Sessions store only the SHA-256 of the opaque token: a stolen database grants no login.
  * - The audit table is append-only (triggers refuse UPDATE and DELETE) and hash-chained:

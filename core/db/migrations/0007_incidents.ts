@@ -1,7 +1,7 @@
 import type { Migration } from './types';
 
 /**
- * Incidents and liaison acknowledgements (issue 7). An incident groups alerts (same camera,
+ * Incidents and liaison acknowledgements. An incident groups alerts (same camera,
  * vehicle or zone within a window); every transition is an event row with its time, so
  * time-to-acknowledge and the full history survive. Acks record who acknowledged which
  * alert; an alert with no ack after N s escalates (escalated_at keeps it from escalating twice).

@@ -1,7 +1,7 @@
 import type { Migration } from './types';
 
 /**
- * Review (issue 8): the detections stored for replay overlays, reviewers' verdicts and
+ * Review: the detections stored for replay overlays, reviewers' verdicts and
  * notes, and evidence exports.
  *
  * Detections are kept per analysed frame (tracks as compact JSON) and pruned with the
