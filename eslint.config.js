@@ -10,7 +10,15 @@ import sentinel from './tools/eslint/allowed-imports.js';
 // Tests beside the code get the same list plus the test runner.
 const LAYERS = [
   { layer: 'contract/', files: ['contract/**/*.ts'], node: false, packages: ['zod'], layers: ['contract'] },
-  { layer: 'common/', files: ['common/**/*.ts'], ignores: ['common/node/**'], node: false, packages: [], typePackages: ['pino'], layers: ['contract', 'common'] },
+  {
+    layer: 'common/',
+    files: ['common/**/*.ts'],
+    ignores: ['common/node/**'],
+    node: false,
+    packages: [],
+    typePackages: ['pino'],
+    layers: ['contract', 'common'],
+  },
   { layer: 'common/node/', files: ['common/node/**/*.ts'], node: true, packages: ['pino'], layers: ['contract', 'common', 'common/node'] },
   {
     layer: 'analytics/',
@@ -25,9 +33,29 @@ const LAYERS = [
     files: ['core/**/*.ts'],
     node: true,
     packages: [
-      'zod', 'fastify', '@fastify/static', '@fastify/cookie', '@fastify/helmet', '@fastify/rate-limit', 'socket.io', 'better-sqlite3',
-      'commander', 'pino', 'yazl', 'yauzl', 'sharp', 'gtfs-realtime-bindings', 'otpauth', 'openid-client', 'csv-parse', 'qrcode',
-      'twilio', '@observablehq/plot', 'jsdom', 'ws', '@ffmpeg-installer/linux-x64',
+      'zod',
+      'fastify',
+      '@fastify/static',
+      '@fastify/cookie',
+      '@fastify/helmet',
+      '@fastify/rate-limit',
+      'socket.io',
+      'better-sqlite3',
+      'commander',
+      'pino',
+      'yazl',
+      'yauzl',
+      'sharp',
+      'gtfs-realtime-bindings',
+      'otpauth',
+      'openid-client',
+      'csv-parse',
+      'qrcode',
+      'twilio',
+      '@observablehq/plot',
+      'jsdom',
+      'ws',
+      '@ffmpeg-installer/linux-x64',
     ],
     // tools/rtsp-sim: `serve --demo` and `sentinel sim` start the camera simulator.
     layers: ['contract', 'common', 'common/node', 'core', 'analytics', 'models', 'tools/rtsp-sim', 'tools/rtsp-js', 'package.json'],
@@ -46,7 +74,10 @@ const LAYERS = [
 ];
 const TEST_FILES = ['**/*.test.ts', '**/*.test.tsx'];
 // Tests may use the runner and reach the layer's test helpers in core/db (migrations) and test/support.
-const TEST_EXTRA = { packages: ['vitest', 'pino', 'better-sqlite3', 'socket.io-client', 'playwright-core'], layers: ['core/db', 'test/support', 'tools'] };
+const TEST_EXTRA = {
+  packages: ['vitest', 'pino', 'better-sqlite3', 'socket.io-client', 'playwright-core'],
+  layers: ['core/db', 'test/support', 'tools'],
+};
 
 function layerConfigs() {
   return LAYERS.flatMap(({ files, ignores, ...opt }) => [
@@ -110,6 +141,11 @@ export default tseslint.config(
     // End-to-end tests wait on conditions (expect.poll, locators), never on time: a fixed
     // sleep is either too short on a loaded machine or wasted on an idle one.
     files: ['test/e2e/**/*.ts'],
-    rules: { 'no-restricted-properties': ['error', { property: 'waitForTimeout', message: 'wait on a condition (expect.poll, a locator) instead of a fixed time' }] },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { property: 'waitForTimeout', message: 'wait on a condition (expect.poll, a locator) instead of a fixed time' },
+      ],
+    },
   },
 );

@@ -24,7 +24,14 @@ export async function run(args: string[]): Promise<void> {
   if (!assets) throw new Error('bench analytics needs the assets pack (SENTINEL_ASSETS)');
   const seconds = Number(args[0] ?? 40);
   const { manifest, path } = requireModel(openRegistry({ assetsDir: assets }), 'yolox-nano');
-  const pool = await InferencePool.start({ manifest, modelPath: path, workers: 1, intraOpThreads: 2, maxFrameAgeMs: 60_000, log: pino({ level: 'silent' }) });
+  const pool = await InferencePool.start({
+    manifest,
+    modelPath: path,
+    workers: 1,
+    intraOpThreads: 2,
+    maxFrameAgeMs: 60_000,
+    log: pino({ level: 'silent' }),
+  });
   const src = await VideoSource.open(join(assets, 'media', 'vtest.avi'), { fps: 5, maxSeconds: seconds });
   const frames: Array<{ t: number; width: number; height: number; bgr: Uint8Array; dets: Detection[] }> = [];
   const detectMs: number[] = [];
@@ -37,8 +44,27 @@ export async function run(args: string[]): Promise<void> {
   }
   await pool.close();
   const zones: Zone[] = [
-    { id: 'walkway', kind: 'crowding', capacity: 5, polygon: [[0, 0], [1, 0], [1, 0.45], [0, 0.45]] },
-    { id: 'cab', kind: 'operator', polygon: [[0.15, 0.7], [0.45, 0.7], [0.45, 0.9], [0.15, 0.9]] },
+    {
+      id: 'walkway',
+      kind: 'crowding',
+      capacity: 5,
+      polygon: [
+        [0, 0],
+        [1, 0],
+        [1, 0.45],
+        [0, 0.45],
+      ],
+    },
+    {
+      id: 'cab',
+      kind: 'operator',
+      polygon: [
+        [0.15, 0.7],
+        [0.45, 0.7],
+        [0.45, 0.9],
+        [0.15, 0.9],
+      ],
+    },
     { id: 'all', kind: 'watch' },
   ];
   const pipeMs: number[] = [];
@@ -61,6 +87,8 @@ export async function run(args: string[]): Promise<void> {
   const sm = median(snapMs);
   console.log(`frames ${frames.length} (${seconds} s of vtest.avi at 5 fps, 416x312)`);
   console.log(`detection (baseline, YOLOX-nano, 1 worker x 2 threads): median ${d.toFixed(2)} ms/frame`);
-  console.log(`pipeline (tracker + zones + crowding/barrier/fight): median ${pm.toFixed(3)} ms/frame = ${((pm / d) * 100).toFixed(1)} % of detection`);
+  console.log(
+    `pipeline (tracker + zones + crowding/barrier/fight): median ${pm.toFixed(3)} ms/frame = ${((pm / d) * 100).toFixed(1)} % of detection`,
+  );
   console.log(`snapshot JPEG with boxes (only on a raise): median ${sm.toFixed(2)} ms = ${((sm / d) * 100).toFixed(0)} % of one detection`);
 }

@@ -91,10 +91,24 @@ interface Result {
   ingestFps: { min: number; mean: number };
   /** The machine's 1-minute load average at the end (other work on a shared box shows here). */
   load1: number;
-  cpu: { sentinelCores: number; decodeCores: number; motionCores: number; inferenceCores: number; simulatorCores: number; perCameraPct: number };
+  cpu: {
+    sentinelCores: number;
+    decodeCores: number;
+    motionCores: number;
+    inferenceCores: number;
+    simulatorCores: number;
+    perCameraPct: number;
+  };
 }
 
-async function measure(n: number, gating: boolean, urls: Array<{ url: string; busy: boolean }>, pool: InferencePool, simPid: number, seconds: number): Promise<Result> {
+async function measure(
+  n: number,
+  gating: boolean,
+  urls: Array<{ url: string; busy: boolean }>,
+  pool: InferencePool,
+  simPid: number,
+  seconds: number,
+): Promise<Result> {
   const log = pino({ level: 'silent' });
   const cams: Cam[] = [];
   const latencies: number[] = [];
@@ -103,7 +117,20 @@ async function measure(n: number, gating: boolean, urls: Array<{ url: string; bu
   for (let i = 0; i < n; i++) {
     const { url, busy } = urls[i]!;
     const sup = new IngestSupervisor({ cameraId: `cam${i}`, url, fps: FPS, maxWidth: 416, maxHeight: 416, stallTimeoutMs: 10_000, log });
-    const cam: Cam = { id: `cam${i}`, busy, sup, gate: new MotionGate({ enabled: gating }), pipe: new AnalyticsPipeline([{ id: 'all', kind: 'crowding', capacity: 5 }]), held: [], inFlight: false, waiting: null, delivered: 0, analysed: 0, detected: 0, motionMs: 0 };
+    const cam: Cam = {
+      id: `cam${i}`,
+      busy,
+      sup,
+      gate: new MotionGate({ enabled: gating }),
+      pipe: new AnalyticsPipeline([{ id: 'all', kind: 'crowding', capacity: 5 }]),
+      held: [],
+      inFlight: false,
+      waiting: null,
+      delivered: 0,
+      analysed: 0,
+      detected: 0,
+      motionMs: 0,
+    };
     // What CameraRunner.onFrame does: the newest frame waits while one is in analysis; gate,
     // detect or hold, then the rules.
     const onFrame = (f: IngestFrame, fresh = true): void => {
@@ -122,20 +149,22 @@ async function measure(n: number, gating: boolean, urls: Array<{ url: string; bu
         return;
       }
       cam.inFlight = true;
-      void pool.submit({ cameraId: cam.id, width: f.width, height: f.height, data: f.data.slice(0), ts: f.ts }, { scoreThreshold: 0.2 }).then((r) => {
-        cam.inFlight = false;
-        const next = cam.waiting;
-        cam.waiting = null;
-        if (next) setImmediate(() => onFrame(next, false));
-        if (r.status !== 'ok') return;
-        cam.held = r.detections;
-        cam.pipe.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: cam.held });
-        if (!measuring) return;
-        cam.analysed++;
-        cam.detected++;
-        inferMs += r.timings.preprocessMs + r.timings.inferMs + r.timings.decodeMs;
-        latencies.push(Date.now() - f.ts);
-      });
+      void pool
+        .submit({ cameraId: cam.id, width: f.width, height: f.height, data: f.data.slice(0), ts: f.ts }, { scoreThreshold: 0.2 })
+        .then((r) => {
+          cam.inFlight = false;
+          const next = cam.waiting;
+          cam.waiting = null;
+          if (next) setImmediate(() => onFrame(next, false));
+          if (r.status !== 'ok') return;
+          cam.held = r.detections;
+          cam.pipe.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: cam.held });
+          if (!measuring) return;
+          cam.analysed++;
+          cam.detected++;
+          inferMs += r.timings.preprocessMs + r.timings.inferMs + r.timings.decodeMs;
+          latencies.push(Date.now() - f.ts);
+        });
     };
     sup.slot.subscribe((f) => onFrame(f));
     sup.start();
@@ -243,7 +272,13 @@ export async function run(args: string[]): Promise<void> {
     const capacity = served / ((until - t0) / 1000);
     until = 0;
     const demandOn = (1 / busyEvery) * FPS + (1 - 1 / busyEvery) * (1 / 5);
-    console.log(JSON.stringify({ poolInferencesPerS: +capacity.toFixed(1), load1: +(loadavg()[0] ?? 0).toFixed(1), projectedByInference: { gatingOff: Math.floor(capacity / FPS), gatingOn: Math.floor(capacity / demandOn) } }));
+    console.log(
+      JSON.stringify({
+        poolInferencesPerS: +capacity.toFixed(1),
+        load1: +(loadavg()[0] ?? 0).toFixed(1),
+        projectedByInference: { gatingOff: Math.floor(capacity / FPS), gatingOn: Math.floor(capacity / demandOn) },
+      }),
+    );
     const full = urls.map((u) => ({ url: sim.url(u.name), busy: u.busy }));
     const failed = { off: false, on: false };
     for (const n of counts) {
@@ -256,7 +291,9 @@ export async function run(args: string[]): Promise<void> {
       }
     }
     const best = (g: boolean): number => Math.max(0, ...results.filter((r) => r.gating === g && r.pass).map((r) => r.cameras));
-    console.log(`largest N passing (busy cameras analyse >= 95 % of their 5 fps ingest, p95 latency < 1 s, 1 busy in ${busyEvery}): gating off ${best(false)}, gating on ${best(true)} (goal >= 48)`);
+    console.log(
+      `largest N passing (busy cameras analyse >= 95 % of their 5 fps ingest, p95 latency < 1 s, 1 busy in ${busyEvery}): gating off ${best(false)}, gating on ${best(true)} (goal >= 48)`,
+    );
   } finally {
     await pool.close();
     await sim.close();

@@ -28,10 +28,23 @@ export async function run(args: string[]): Promise<void> {
     base.push((performance.now() - t0) / frames.length);
     const r = new ClipFightRule({ id: 'scene', kind: 'watch' });
     t0 = performance.now();
-    frames.forEach((f, i) => r.evaluate({ t: f.t, width: f.width, height: f.height, tracks: [], inZone: new Map(), grey: greys[i]!, prevGrey: null, speedKmh: null }));
+    frames.forEach((f, i) =>
+      r.evaluate({
+        t: f.t,
+        width: f.width,
+        height: f.height,
+        tracks: [],
+        inZone: new Map(),
+        grey: greys[i]!,
+        prevGrey: null,
+        speedKmh: null,
+      }),
+    );
     rule.push((performance.now() - t0) / frames.length);
   }
   const b = median(base);
   const s = median(rule);
-  process.stdout.write(`${frames.length} frames ${frames[0]?.width}x${frames[0]?.height}: grey conversion ${b.toFixed(3)} ms/frame, fight classifier rule ${s.toFixed(3)} ms/frame (median of 5 rounds), ratio ${(s / b).toFixed(2)}\n`);
+  process.stdout.write(
+    `${frames.length} frames ${frames[0]?.width}x${frames[0]?.height}: grey conversion ${b.toFixed(3)} ms/frame, fight classifier rule ${s.toFixed(3)} ms/frame (median of 5 rounds), ratio ${(s / b).toFixed(2)}\n`,
+  );
 }

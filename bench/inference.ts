@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { InferencePool, inputSize, openRegistry, preprocess, requireModel, type FrameResult, type ModelManifest } from '../analytics/inference';
+import {
+  InferencePool,
+  inputSize,
+  openRegistry,
+  preprocess,
+  requireModel,
+  type FrameResult,
+  type ModelManifest,
+} from '../analytics/inference';
 import { discoverAssetsDir } from '../core/config';
 import { createLogger } from '../core/logger';
 
@@ -48,7 +56,14 @@ class RawBaseline {
   private constructor(private readonly ws: Worker[]) {}
   static async start(m: ModelManifest, modelPath: string, workers: number, threads: number, input: Float32Array): Promise<RawBaseline> {
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const ws = Array.from({ length: workers }, () => new Worker(RAW_WORKER, { eval: true, workerData: { ortPath, modelPath, threads, shape: m.input.shape, inputName: m.input.name, input } }));
+    const ws = Array.from(
+      { length: workers },
+      () =>
+        new Worker(RAW_WORKER, {
+          eval: true,
+          workerData: { ortPath, modelPath, threads, shape: m.input.shape, inputName: m.input.name, input },
+        }),
+    );
     await Promise.all(ws.map((w) => new Promise((r) => w.once('message', r))));
     return new RawBaseline(ws);
   }
@@ -79,7 +94,11 @@ function footage(assets: string | null, scale: { width: number; height: number }
   const size = width * height * 3;
   if (assets) {
     const vf = scale ? `fps=2,scale=${width}:${height}` : 'fps=2';
-    const r = spawnSync('ffmpeg', ['-v', 'error', '-i', join(assets, 'media', 'vtest.avi'), '-vf', vf, '-frames:v', '40', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 1 << 30 });
+    const r = spawnSync(
+      'ffmpeg',
+      ['-v', 'error', '-i', join(assets, 'media', 'vtest.avi'), '-vf', vf, '-frames:v', '40', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'],
+      { maxBuffer: 1 << 30 },
+    );
     if (r.status === 0 && r.stdout.length >= size) {
       const frames: Uint8Array[] = [];
       for (let i = 0; i + size <= r.stdout.length; i += size) frames.push(new Uint8Array(r.stdout.subarray(i, i + size)));
@@ -128,10 +147,19 @@ async function poolThroughput(pool: InferencePool, v: Footage, cameras: number, 
   };
   await Promise.all(Array.from({ length: cameras }, (_, c) => loop(c)));
   const n = Math.max(ok, 1);
-  return { fps: ok / ((performance.now() - t0) / 1000), stages: { preprocessMs: sum.preprocessMs / n, inferMs: sum.inferMs / n, decodeMs: sum.decodeMs / n } };
+  return {
+    fps: ok / ((performance.now() - t0) / 1000),
+    stages: { preprocessMs: sum.preprocessMs / n, inferMs: sum.inferMs / n, decodeMs: sum.decodeMs / n },
+  };
 }
 
-async function latency(pool: InferencePool, v: Footage, cameras: number, fpsPerCamera: number, seconds: number): Promise<{ p50: number; p95: number; ok: number; dropped: number; failed: number }> {
+async function latency(
+  pool: InferencePool,
+  v: Footage,
+  cameras: number,
+  fpsPerCamera: number,
+  seconds: number,
+): Promise<{ p50: number; p95: number; ok: number; dropped: number; failed: number }> {
   const results: Array<Promise<FrameResult>> = [];
   const period = 1000 / fpsPerCamera;
   const timers: NodeJS.Timeout[] = [];
@@ -140,16 +168,19 @@ async function latency(pool: InferencePool, v: Footage, cameras: number, fpsPerC
     const spare: ArrayBuffer[] = [];
     // Staggered starts, like real cameras that do not tick together.
     timers.push(
-      setTimeout(() => {
-        timers.push(
-          setInterval(() => {
-            const data = fill(spare.pop(), v.frames[i++ % v.frames.length]);
-            const p = pool.submit({ cameraId: `live-${c}`, width: v.width, height: v.height, data, ts: Date.now() });
-            results.push(p);
-            void p.then((r) => r.buffer && spare.push(r.buffer));
-          }, period),
-        );
-      }, (c * period) / cameras),
+      setTimeout(
+        () => {
+          timers.push(
+            setInterval(() => {
+              const data = fill(spare.pop(), v.frames[i++ % v.frames.length]);
+              const p = pool.submit({ cameraId: `live-${c}`, width: v.width, height: v.height, data, ts: Date.now() });
+              results.push(p);
+              void p.then((r) => r.buffer && spare.push(r.buffer));
+            }, period),
+          );
+        },
+        (c * period) / cameras,
+      ),
     );
   }
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -157,13 +188,27 @@ async function latency(pool: InferencePool, v: Footage, cameras: number, fpsPerC
   const all = await Promise.all(results);
   const ms = all.flatMap((r) => (r.status === 'ok' ? [r.timings.totalMs] : [])).sort((a, b) => a - b);
   const q = (p: number): number => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? NaN;
-  return { p50: q(0.5), p95: q(0.95), ok: ms.length, dropped: all.filter((r) => r.status === 'dropped').length, failed: all.filter((r) => r.status === 'failed').length };
+  return {
+    p50: q(0.5),
+    p95: q(0.95),
+    ok: ms.length,
+    dropped: all.filter((r) => r.status === 'dropped').length,
+    failed: all.filter((r) => r.status === 'failed').length,
+  };
 }
 
 const f1 = (x: number): string => x.toFixed(1);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-async function compare(label: string, raw: RawBaseline, pool: InferencePool, v: Footage, workers: number, seconds: number, rounds: number): Promise<void> {
+async function compare(
+  label: string,
+  raw: RawBaseline,
+  pool: InferencePool,
+  v: Footage,
+  workers: number,
+  seconds: number,
+  rounds: number,
+): Promise<void> {
   // Warm the pool's JIT and caches first.
   await poolThroughput(pool, v, workers * 4, 1500);
   const rawFps: number[] = [];
@@ -181,8 +226,12 @@ async function compare(label: string, raw: RawBaseline, pool: InferencePool, v: 
   const poolMean = poolFps.reduce((a, x) => a + x, 0) / rounds;
   console.log(`[${label}] frames: ${v.source}`);
   console.log(`  raw onnxruntime: ${f1(rawMean)} inferences/s   pool end to end: ${f1(poolMean)} frames/s`);
-  console.log(`  per frame in the pool: preprocess ${f1(stages.preprocessMs)} ms, infer ${f1(stages.inferMs)} ms, decode+NMS ${f1(stages.decodeMs)} ms`);
-  console.log(`  ratio pool/raw: ${(poolMean / rawMean).toFixed(3)} overall; per round ${ratios.map((x) => x.toFixed(3)).join(' ')} (median ${median(ratios).toFixed(3)}); goal >= 0.9`);
+  console.log(
+    `  per frame in the pool: preprocess ${f1(stages.preprocessMs)} ms, infer ${f1(stages.inferMs)} ms, decode+NMS ${f1(stages.decodeMs)} ms`,
+  );
+  console.log(
+    `  ratio pool/raw: ${(poolMean / rawMean).toFixed(3)} overall; per round ${ratios.map((x) => x.toFixed(3)).join(' ')} (median ${median(ratios).toFixed(3)}); goal >= 0.9`,
+  );
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -200,19 +249,31 @@ export async function run(args: string[]): Promise<void> {
   const ingest = footage(assets, { width: Math.round((768 * s) / 2) * 2, height: Math.round((576 * s) / 2) * 2 });
   const full = footage(assets, null);
   console.log(`machine: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`);
-  console.log(`model ${modelName}, ${workers} worker(s) x ${threads} intra-op thread(s), ${seconds} s per comparison in ${rounds} alternating rounds`);
+  console.log(
+    `model ${modelName}, ${workers} worker(s) x ${threads} intra-op thread(s), ${seconds} s per comparison in ${rounds} alternating rounds`,
+  );
 
   const input = new Float32Array(mw * mh * 3);
   preprocess(manifest, ingest.frames[0] ?? new Uint8Array(0), ingest.width, ingest.height, input);
   const raw = await RawBaseline.start(manifest, path, workers, threads, input);
-  const pool = await InferencePool.start({ manifest, modelPath: path, workers, intraOpThreads: threads, log: createLogger('warn').child({ name: 'bench' }) });
+  const pool = await InferencePool.start({
+    manifest,
+    modelPath: path,
+    workers,
+    intraOpThreads: threads,
+    log: createLogger('warn').child({ name: 'bench' }),
+  });
   try {
     await compare('frames at ingest size', raw, pool, ingest, workers, seconds, rounds);
     await compare('full-size frames, resized in the pool', raw, pool, full, workers, seconds, rounds);
     const lat = await latency(pool, ingest, 8, 5, Math.max(5, seconds / 2));
-    console.log(`[8 cameras x 5 fps, ingest-size frames] p50 ${f1(lat.p50)} ms, p95 ${f1(lat.p95)} ms per frame (submit to result); ${lat.ok} ok, ${lat.dropped} dropped, ${lat.failed} failed`);
+    console.log(
+      `[8 cameras x 5 fps, ingest-size frames] p50 ${f1(lat.p50)} ms, p95 ${f1(lat.p95)} ms per frame (submit to result); ${lat.ok} ok, ${lat.dropped} dropped, ${lat.failed} failed`,
+    );
     const latFull = await latency(pool, full, 8, 5, Math.max(5, seconds / 2));
-    console.log(`[8 cameras x 5 fps, full-size frames] p50 ${f1(latFull.p50)} ms, p95 ${f1(latFull.p95)} ms per frame; ${latFull.ok} ok, ${latFull.dropped} dropped, ${latFull.failed} failed`);
+    console.log(
+      `[8 cameras x 5 fps, full-size frames] p50 ${f1(latFull.p50)} ms, p95 ${f1(latFull.p95)} ms per frame; ${latFull.ok} ok, ${latFull.dropped} dropped, ${latFull.failed} failed`,
+    );
   } finally {
     await pool.close();
     await raw.stop();
@@ -231,6 +292,8 @@ export async function run(args: string[]): Promise<void> {
     await again.stop();
     const am = a.reduce((x, y) => x + y, 0) / rounds;
     const bm = b.reduce((x, y) => x + y, 0) / rounds;
-    console.log(`[thread layout, raw] ${workers} x ${threads}: ${f1(am)}/s; 1 x ${workers * threads}: ${f1(bm)}/s (${(bm / am).toFixed(3)} of ${workers} x ${threads})`);
+    console.log(
+      `[thread layout, raw] ${workers} x ${threads}: ${f1(am)}/s; 1 x ${workers * threads}: ${f1(bm)}/s (${(bm / am).toFixed(3)} of ${workers} x ${threads})`,
+    );
   }
 }

@@ -34,7 +34,11 @@ async function freePort(): Promise<number> {
 }
 
 async function baseline(url: string, seconds: number): Promise<{ cpu: number; wall: number; nodeIdle: number }> {
-  const p = spawn('ffmpeg', ['-hide_banner', '-nostats', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-an', '-f', 'null', '-'], { stdio: 'ignore' });
+  const p = spawn(
+    'ffmpeg',
+    ['-hide_banner', '-nostats', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-an', '-f', 'null', '-'],
+    { stdio: 'ignore' },
+  );
   // Measure a steady window: skip the connection and probing.
   await new Promise((r) => setTimeout(r, 2000));
   const c0 = cpuSecondsOf(p.pid!);
@@ -50,8 +54,19 @@ async function baseline(url: string, seconds: number): Promise<{ cpu: number; wa
   return { cpu, wall, nodeIdle: (n.user + n.system) / 1e6 };
 }
 
-async function ingest(url: string, seconds: number): Promise<{ cpu: number; ffmpegCpu: number; nodeCpu: number; wall: number; frames: number }> {
-  const sup = new IngestSupervisor({ cameraId: 'bench', url, fps: 5, maxWidth: 416, maxHeight: 416, stallTimeoutMs: 5000, log: pino({ level: 'silent' }) });
+async function ingest(
+  url: string,
+  seconds: number,
+): Promise<{ cpu: number; ffmpegCpu: number; nodeCpu: number; wall: number; frames: number }> {
+  const sup = new IngestSupervisor({
+    cameraId: 'bench',
+    url,
+    fps: 5,
+    maxWidth: 416,
+    maxHeight: 416,
+    stallTimeoutMs: 5000,
+    log: pino({ level: 'silent' }),
+  });
   let pid = 0;
   const before = new Set<number>();
   sup.start();
@@ -106,7 +121,8 @@ export async function run(args: string[]): Promise<void> {
       a.push(await baseline(url, seconds));
       b.push(await ingest(url, seconds));
     }
-    const perSec = (xs: Array<{ cpu: number; wall: number }>): number => xs.reduce((s, x) => s + x.cpu, 0) / xs.reduce((s, x) => s + x.wall, 0);
+    const perSec = (xs: Array<{ cpu: number; wall: number }>): number =>
+      xs.reduce((s, x) => s + x.cpu, 0) / xs.reduce((s, x) => s + x.wall, 0);
     const base = perSec(a);
     const ingRaw = perSec(b);
     const idle = a.reduce((s, x) => s + x.nodeIdle, 0) / a.reduce((s, x) => s + x.wall, 0);

@@ -41,7 +41,11 @@ export async function run(args: string[]): Promise<void> {
   const browser = await launchChromium();
   const extra: WebSocket[] = [];
   try {
-    const res = await core.api('/api/v1/cameras', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench camera', url: sim.url('platform'), analyticsEnabled: false }) });
+    const res = await core.api('/api/v1/cameras', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Bench camera', url: sim.url('platform'), analyticsEnabled: false }),
+    });
     const cam = (await res.json()) as { id: string };
     const { page } = await openPage(browser, core.url, undefined, { token: core.token });
     const tile = page.getByRole('button', { name: /^Bench camera: Live/ });
@@ -61,7 +65,15 @@ export async function run(args: string[]): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
       }
       const cpu = ((cpuSecondsOf(pid) - c0) / ((Date.now() - w0) / 1000)) * 100;
-      console.log(JSON.stringify({ viewers, samples: delays.length, delayP50Ms: pct(delays, 50), delayP95Ms: pct(delays, 95), coreCpuPct: Math.round(cpu * 10) / 10 }));
+      console.log(
+        JSON.stringify({
+          viewers,
+          samples: delays.length,
+          delayP50Ms: pct(delays, 50),
+          delayP95Ms: pct(delays, 95),
+          coreCpuPct: Math.round(cpu * 10) / 10,
+        }),
+      );
       results.push({ viewers, cpu });
     };
     const results: Array<{ viewers: number; cpu: number }> = [];
@@ -74,7 +86,13 @@ export async function run(args: string[]): Promise<void> {
     }
     await phase(16);
     const [a, b] = results;
-    if (a && b) console.log(JSON.stringify({ coreCpuPerViewerPct: Math.round(((b.cpu - a.cpu) / 15) * 100) / 100, note: 'core process only (its ffmpeg children do not change with viewers)' }));
+    if (a && b)
+      console.log(
+        JSON.stringify({
+          coreCpuPerViewerPct: Math.round(((b.cpu - a.cpu) / 15) * 100) / 100,
+          note: 'core process only (its ffmpeg children do not change with viewers)',
+        }),
+      );
   } finally {
     for (const ws of extra) ws.close();
     await browser.close();

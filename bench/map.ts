@@ -96,11 +96,18 @@ export async function run(args: string[]): Promise<void> {
     await page.goto(core.url);
     await page.waitForFunction('window.sentinelMap !== undefined', undefined, { timeout: 60_000 });
     const runMode = async (mode: 'diff' | 'setData' | 'none', intervalMs: number, groups: number) =>
-      (await page.evaluate(`(${PAGE_BENCH})(${JSON.stringify({ vehicles, batches, intervalMs, mode, groups })})`)) as { sync: number[]; worker: number[]; rendered: number[]; frames: number[] };
+      (await page.evaluate(`(${PAGE_BENCH})(${JSON.stringify({ vehicles, batches, intervalMs, mode, groups })})`)) as {
+        sync: number[];
+        worker: number[];
+        rendered: number[];
+        frames: number[];
+      };
     const rows: string[] = [];
     const results: Record<string, Awaited<ReturnType<typeof runMode>>> = {};
     const floor = await runMode('none', 1000, 1);
-    rows.push(`| 1 s, no updates | panning only (frame floor) | — | — | — | ${f1(median(floor.frames))} / ${f1(pct(floor.frames, 95))} / ${f1(Math.max(...floor.frames))} |`);
+    rows.push(
+      `| 1 s, no updates | panning only (frame floor) | — | — | — | ${f1(median(floor.frames))} / ${f1(pct(floor.frames, 95))} / ${f1(Math.max(...floor.frames))} |`,
+    );
     const scenarios = [
       ['10 s cadence, whole fleet per batch', slowMs, 1],
       ['1 s stress, whole fleet per batch', 1000, 1],
@@ -115,14 +122,20 @@ export async function run(args: string[]): Promise<void> {
         );
       }
     }
-    console.log(`map: fleet of ${vehicles} vehicles, ${batches} batches per run, Chromium (SwiftShader, no GPU), 1600x900; "until rendered" waits for MapLibre's idle event, which includes its 300 ms symbol fade`);
-    console.log('| cadence | apply | main thread ms (median) | until worker done ms | until rendered ms | frame ms median / p95 / max (while panning) |');
+    console.log(
+      `map: fleet of ${vehicles} vehicles, ${batches} batches per run, Chromium (SwiftShader, no GPU), 1600x900; "until rendered" waits for MapLibre's idle event, which includes its 300 ms symbol fade`,
+    );
+    console.log(
+      '| cadence | apply | main thread ms (median) | until worker done ms | until rendered ms | frame ms median / p95 / max (while panning) |',
+    );
     console.log('|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
     for (const [label] of scenarios) {
       const d = results[`${label}/diff`]!;
       const s = results[`${label}/setData`]!;
-      console.log(`${label}: diff/setData ratio, until rendered: ${(median(d.rendered) / median(s.rendered)).toFixed(2)}; main thread: ${(median(d.sync) / median(s.sync)).toFixed(2)}`);
+      console.log(
+        `${label}: diff/setData ratio, until rendered: ${(median(d.rendered) / median(s.rendered)).toFixed(2)}; main thread: ${(median(d.sync) / median(s.sync)).toFixed(2)}`,
+      );
     }
     if (errors.length) console.log(`browser errors: ${errors.join('; ')}`);
   } finally {

@@ -22,7 +22,8 @@ const sockets = clients.map(({ district, token }) => {
 await Promise.all(sockets.map((s) => new Promise((r) => (s.connected ? r() : s.once('connect', r)))));
 parentPort.postMessage({ type: 'ready' });
 parentPort.on('message', (m) => {
-  if (m.type === 'counts') parentPort.postMessage({ type: 'counts', counts: Object.fromEntries(m.ids.map((id) => [id, arrivals[id]?.length ?? 0])) });
+  if (m.type === 'counts')
+    parentPort.postMessage({ type: 'counts', counts: Object.fromEntries(m.ids.map((id) => [id, arrivals[id]?.length ?? 0])) });
   if (m.type === 'report') parentPort.postMessage({ type: 'report', arrivals, wrong });
   if (m.type === 'close') {
     for (const s of sockets) s.close();

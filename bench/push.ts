@@ -49,10 +49,13 @@ export async function run(args: string[]): Promise<void> {
       const username = `liaison-d${d}`;
       await ensureUser(core.db, { username, password: 'bench-liaison-password', role: 'liaison', scope: { districts: [String(d)] } });
       const user = store.byUsername(username)!;
-      for (let i = 0; i < clients / DISTRICTS; i++) tokens.push({ district: String(d), token: store.createSession(user.id, '127.0.0.1').token });
+      for (let i = 0; i < clients / DISTRICTS; i++)
+        tokens.push({ district: String(d), token: store.createSession(user.id, '127.0.0.1').token });
     }
     // The clients run in a worker thread (bench/push-clients.mjs): see there why.
-    const worker = new Worker(new URL('./push-clients.mjs', import.meta.url), { workerData: { url: core.url, path: SOCKET_PATH, clients: tokens } });
+    const worker = new Worker(new URL('./push-clients.mjs', import.meta.url), {
+      workerData: { url: core.url, path: SOCKET_PATH, clients: tokens },
+    });
     const ask = <T>(msg: object, type: string): Promise<T> =>
       new Promise((resolve) => {
         const on = (m: { type: string }) => {
@@ -88,14 +91,23 @@ export async function run(args: string[]): Promise<void> {
     };
     const latencies = (sent: Map<string, number>) => [...sent].flatMap(([id, t0]) => (arrivals.get(id) ?? []).map((t) => t - t0));
     const report = (label: string, xs: number[]) =>
-      console.log(`${label.padEnd(34)} n=${String(xs.length).padStart(6)}  p50 ${pct(xs, 50).toFixed(1).padStart(6)} ms  p95 ${pct(xs, 95).toFixed(1).padStart(6)} ms  max ${Math.max(...xs).toFixed(1).padStart(6)} ms`);
+      console.log(
+        `${label.padEnd(34)} n=${String(xs.length).padStart(6)}  p50 ${pct(xs, 50).toFixed(1).padStart(6)} ms  p95 ${pct(xs, 95).toFixed(1).padStart(6)} ms  max ${Math.max(
+          ...xs,
+        )
+          .toFixed(1)
+          .padStart(6)} ms`,
+      );
 
     // Push through the product: HTTP create -> SQLite -> incident -> scoped rooms.
     const viaProduct = async (burst: boolean) => {
       const sent = new Map<string, number>();
       const one = async (i: number) => {
         const t0 = now();
-        const res = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district: String((i % DISTRICTS) + 1), cameraId: `bench-${burst ? 'b' : 'p'}-${i}` }) });
+        const res = await admin.api('/api/v1/test-alert', {
+          method: 'POST',
+          body: JSON.stringify({ district: String((i % DISTRICTS) + 1), cameraId: `bench-${burst ? 'b' : 'p'}-${i}` }),
+        });
         const { id } = (await res.json()) as { id: string };
         sent.set(id, t0);
       };
@@ -112,13 +124,29 @@ export async function run(args: string[]): Promise<void> {
     // Baseline: socket.io fan-out alone, the same alert shape to the same rooms.
     const viaBareEmit = async (burst: boolean) => {
       const sent = new Map<string, number>();
-      const template = (await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district: '1', cameraId: 'bench-template' }) }).then((r) => r.json())) as { id: string };
+      const template = (await admin
+        .api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district: '1', cameraId: 'bench-template' }) })
+        .then((r) => r.json())) as { id: string };
       await waitAll([template.id]);
       const sample = core.db.prepare('SELECT scope FROM alerts WHERE id = ?').get(template.id) as { scope: string };
       const one = (i: number) => {
         const id = `bare-${burst ? 'b' : 'p'}-${i}`;
         const district = String((i % DISTRICTS) + 1);
-        const alert: Alert = { id, kind: 'crowding', cameraId: id, cameraName: 'bench', zoneId: null, zoneName: null, score: 1, startedAt: new Date().toISOString(), endedAt: null, snapshotUrl: null, trackIds: [], detail: { test: true }, scope: { ...(JSON.parse(sample.scope) as Alert['scope']), district } };
+        const alert: Alert = {
+          id,
+          kind: 'crowding',
+          cameraId: id,
+          cameraName: 'bench',
+          zoneId: null,
+          zoneName: null,
+          score: 1,
+          startedAt: new Date().toISOString(),
+          endedAt: null,
+          snapshotUrl: null,
+          trackIds: [],
+          detail: { test: true },
+          scope: { ...(JSON.parse(sample.scope) as Alert['scope']), district },
+        };
         sent.set(id, now());
         core.io.to(['alerts:all', `district:${district}`]).emit('alert:raised', alert, 0);
       };
@@ -141,10 +169,14 @@ export async function run(args: string[]): Promise<void> {
     report(`paced, every ${gapMs} ms: bare emit`, pacedBase);
     report(`burst of ${alerts}: push`, burst);
     report(`burst of ${alerts}: bare emit`, burstBase);
-    console.log(`p95 ratio push / bare emit: paced ${(pct(paced, 95) / pct(pacedBase, 95)).toFixed(2)}x, burst ${(pct(burst, 95) / pct(burstBase, 95)).toFixed(2)}x`);
+    console.log(
+      `p95 ratio push / bare emit: paced ${(pct(paced, 95) / pct(pacedBase, 95)).toFixed(2)}x, burst ${(pct(burst, 95) / pct(burstBase, 95)).toFixed(2)}x`,
+    );
     const wrongScope = await collect();
     console.log(`out-of-scope deliveries: ${wrongScope.length} (must be 0)`);
-    console.log(`target: p95 create -> delivered under 250 ms with ${tokens.length} clients: paced ${pct(paced, 95) < 250 ? 'met' : 'MISSED'}, burst ${pct(burst, 95) < 250 ? 'met' : 'MISSED'}`);
+    console.log(
+      `target: p95 create -> delivered under 250 ms with ${tokens.length} clients: paced ${pct(paced, 95) < 250 ? 'met' : 'MISSED'}, burst ${pct(burst, 95) < 250 ? 'met' : 'MISSED'}`,
+    );
     worker.postMessage({ type: 'close' });
     await worker.terminate();
   } finally {

@@ -72,7 +72,13 @@ export async function run(args: string[]): Promise<void> {
   const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
   if (!assets) throw new Error('no assets pack (set SENTINEL_ASSETS)');
   const cacheDir = mkdtempSync(join(tmpdir(), 'sentinel-bench-rtspjs-'));
-  const srv = await startRtspJs({ port: 0, streams: [{ name: 'platform', file: join(assets, 'media', 'vtest.avi'), fps: 10 }], cacheDir, log: pino({ level: 'silent' }), ffmpegPath: chooseFfmpeg().path });
+  const srv = await startRtspJs({
+    port: 0,
+    streams: [{ name: 'platform', file: join(assets, 'media', 'vtest.avi'), fps: 10 }],
+    cacheDir,
+    log: pino({ level: 'silent' }),
+    ffmpegPath: chooseFfmpeg().path,
+  });
   const url = srv.url('platform');
   const counts = [0, 1, 10, 40];
   const cpu = new Map<number, number[]>(counts.map((n) => [n, []]));
@@ -95,7 +101,9 @@ export async function run(args: string[]): Promise<void> {
     const perClient = n ? (c - base) / n : 0;
     console.log(
       `${String(n).padStart(2)} clients: server CPU ${(c * 100).toFixed(2)} % of a core` +
-        (n ? `, ${(perClient * 100).toFixed(3)} % per client, ${median(mbps.get(n)!).toFixed(1)} Mbit/s delivered, x${(c / Math.max(base, 1e-4)).toFixed(1)} vs no client` : ' (baseline: the frame clock alone)'),
+        (n
+          ? `, ${(perClient * 100).toFixed(3)} % per client, ${median(mbps.get(n)!).toFixed(1)} Mbit/s delivered, x${(c / Math.max(base, 1e-4)).toFixed(1)} vs no client`
+          : ' (baseline: the frame clock alone)'),
     );
   }
 }

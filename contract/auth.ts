@@ -27,7 +27,10 @@ export function roleAllows(access: RouteAccess | undefined, role: Role): boolean
 
 /** What a liaison is responsible for: CPD districts, 'L' lines, bus routes. */
 export const LiaisonScope = z.strictObject({
-  districts: z.array(z.string().regex(/^\d{1,2}$/, 'a CPD district number such as "1" or "12"')).max(25).default([]),
+  districts: z
+    .array(z.string().regex(/^\d{1,2}$/, 'a CPD district number such as "1" or "12"'))
+    .max(25)
+    .default([]),
   lines: z.array(z.string().min(1).max(16)).max(16).default([]),
   routes: z.array(z.string().min(1).max(16)).max(200).default([]),
   /** Receives other liaisons' alerts when they go unacknowledged (the "next liaison"). */
@@ -80,11 +83,18 @@ export const LoginRequest = z.strictObject({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(256),
   /** Six-digit TOTP code, required when the user enabled the second factor. */
-  totp: z.string().regex(/^\d{6}$/, 'a six-digit code').optional(),
+  totp: z
+    .string()
+    .regex(/^\d{6}$/, 'a six-digit code')
+    .optional(),
 });
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
-export const SetupRequest = z.strictObject({ username: Username, password: Password, displayName: z.string().trim().min(1).max(120).optional() });
+export const SetupRequest = z.strictObject({
+  username: Username,
+  password: Password,
+  displayName: z.string().trim().min(1).max(120).optional(),
+});
 export type SetupRequest = z.infer<typeof SetupRequest>;
 
 export const Session = z.strictObject({
@@ -103,7 +113,13 @@ export const AuthStatus = z.strictObject({
 export type AuthStatus = z.infer<typeof AuthStatus>;
 
 /** Starting a (new) enrolment. With a second factor already on, it needs the password and a current code. */
-export const TotpSetupRequest = z.strictObject({ password: z.string().min(1).max(256).optional(), code: z.string().regex(/^\d{6}$/, 'a six-digit code').optional() });
+export const TotpSetupRequest = z.strictObject({
+  password: z.string().min(1).max(256).optional(),
+  code: z
+    .string()
+    .regex(/^\d{6}$/, 'a six-digit code')
+    .optional(),
+});
 /** The secret, its `otpauth://` URI and that URI as a QR code (an SVG data: URL) for the phone. */
 export const TotpSetup = z.strictObject({ secret: z.string(), otpauthUrl: z.string(), qrDataUrl: z.string() });
 export const TotpEnable = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'a six-digit code') });
@@ -122,7 +138,12 @@ export const AuditRecord = z.strictObject({
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
 export const AuditList = z.strictObject({ records: z.array(AuditRecord) });
-export const AuditVerify = z.strictObject({ ok: z.boolean(), records: z.number().int(), firstBroken: z.number().int().nullable(), reason: z.string().nullable() });
+export const AuditVerify = z.strictObject({
+  ok: z.boolean(),
+  records: z.number().int(),
+  firstBroken: z.number().int().nullable(),
+  reason: z.string().nullable(),
+});
 export type AuditVerify = z.infer<typeof AuditVerify>;
 
 /** Name of the HttpOnly session cookie; CSRF_HEADER must accompany cookie-authenticated writes. */

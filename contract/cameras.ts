@@ -51,11 +51,18 @@ export function parseRtspUrl(raw: string): ParsedRtspUrl | { error: string } {
     username = u.username ? decodeURIComponent(u.username) : undefined;
     password = u.password ? decodeURIComponent(u.password) : undefined;
   } catch {
-    return { error: 'URL credentials have a malformed percent-escape (a "%" must be followed by two hex digits; write a literal % as %25)' };
+    return {
+      error: 'URL credentials have a malformed percent-escape (a "%" must be followed by two hex digits; write a literal % as %25)',
+    };
   }
   u.username = '';
   u.password = '';
-  return { url: u.toString(), host: u.hostname, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+  return {
+    url: u.toString(),
+    host: u.hostname,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
 }
 
 /** Puts credentials into a credential-free URL, percent-encoding `@ : %` and the rest. */
@@ -171,7 +178,13 @@ export type CameraHealth = z.infer<typeof CameraHealth>;
  * `clock` maps the stream's media time to the core's wall clock, for the player's delay.
  */
 export const LiveMessage = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('stream'), codec: z.string(), width: z.number().int(), height: z.number().int(), serverTime: z.number() }),
+  z.strictObject({
+    type: z.literal('stream'),
+    codec: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    serverTime: z.number(),
+  }),
   z.strictObject({ type: z.literal('clock'), mediaTime: z.number(), serverTime: z.number() }),
   z.strictObject({ type: z.literal('ended'), reason: z.string() }),
   z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string() }),
@@ -256,7 +269,10 @@ export const Clip = z.strictObject({
   durationS: z.number(),
   bytes: z.number().int(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  snapshotSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  snapshotSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   createdAt: z.string(),
 });
 export type Clip = z.infer<typeof Clip>;
@@ -272,24 +288,74 @@ export type ClipList = z.infer<typeof ClipList>;
 const TECHNICIANS: readonly Role[] = ['technician'];
 
 export const cameraRoutes = {
-  cameras: { method: 'GET', path: '/api/v1/cameras', response: CameraList, roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
-  camera: { method: 'GET', path: '/api/v1/cameras/:id', response: Camera, roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
+  cameras: {
+    method: 'GET',
+    path: '/api/v1/cameras',
+    response: CameraList,
+    roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[],
+  },
+  camera: {
+    method: 'GET',
+    path: '/api/v1/cameras/:id',
+    response: Camera,
+    roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[],
+  },
   cameraCreate: { method: 'POST', path: '/api/v1/cameras', response: Camera, roles: TECHNICIANS as readonly Role[] },
   cameraUpdate: { method: 'PATCH', path: '/api/v1/cameras/:id', response: Camera, roles: TECHNICIANS as readonly Role[] },
-  cameraDelete: { method: 'DELETE', path: '/api/v1/cameras/:id', response: z.strictObject({ deleted: z.literal(true) }), roles: TECHNICIANS as readonly Role[] },
+  cameraDelete: {
+    method: 'DELETE',
+    path: '/api/v1/cameras/:id',
+    response: z.strictObject({ deleted: z.literal(true) }),
+    roles: TECHNICIANS as readonly Role[],
+  },
   /**
    * WebSocket upgrade: live video as fMP4 (see LiveMessage). A plain GET answers 426. Liaisons
    * see only cameras in their scope.
    */
-  cameraLive: { method: 'GET', path: '/api/v1/cameras/:id/live', response: z.unknown(), roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
+  cameraLive: {
+    method: 'GET',
+    path: '/api/v1/cameras/:id/live',
+    response: z.unknown(),
+    roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[],
+  },
   /** image/jpeg: the newest analysis frame; 503 while the camera has none. */
-  cameraSnapshot: { method: 'GET', path: '/api/v1/cameras/:id/snapshot.jpg', response: z.unknown(), roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[] },
-  cameraClipCreate: { method: 'POST', path: '/api/v1/cameras/:id/clips', response: Clip, roles: ['operator', 'reviewer', 'technician'] as readonly Role[] },
-  cameraClips: { method: 'GET', path: '/api/v1/cameras/:id/clips', response: ClipList, roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[] },
-  clip: { method: 'GET', path: '/api/v1/clips/:id', response: Clip, roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[] },
+  cameraSnapshot: {
+    method: 'GET',
+    path: '/api/v1/cameras/:id/snapshot.jpg',
+    response: z.unknown(),
+    roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[],
+  },
+  cameraClipCreate: {
+    method: 'POST',
+    path: '/api/v1/cameras/:id/clips',
+    response: Clip,
+    roles: ['operator', 'reviewer', 'technician'] as readonly Role[],
+  },
+  cameraClips: {
+    method: 'GET',
+    path: '/api/v1/cameras/:id/clips',
+    response: ClipList,
+    roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[],
+  },
+  clip: {
+    method: 'GET',
+    path: '/api/v1/clips/:id',
+    response: Clip,
+    roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[],
+  },
   /** video/mp4 and image/jpeg of a clip. */
-  clipVideo: { method: 'GET', path: '/api/v1/clips/:id/video.mp4', response: z.unknown(), roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[] },
-  clipSnapshot: { method: 'GET', path: '/api/v1/clips/:id/snapshot.jpg', response: z.unknown(), roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[] },
+  clipVideo: {
+    method: 'GET',
+    path: '/api/v1/clips/:id/video.mp4',
+    response: z.unknown(),
+    roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[],
+  },
+  clipSnapshot: {
+    method: 'GET',
+    path: '/api/v1/clips/:id/snapshot.jpg',
+    response: z.unknown(),
+    roles: ['operator', 'reviewer', 'technician', 'liaison'] as readonly Role[],
+  },
 } as const;
 
 export function cameraPath(path: string, id: string): string {

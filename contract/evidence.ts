@@ -18,7 +18,10 @@ export const AlertClip = z.strictObject({
   to: z.string(),
   state: AlertClipState,
   clipId: z.string().nullable(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   error: z.string().nullable(),
   updatedAt: z.string(),
 });
@@ -67,5 +70,11 @@ export const evidenceRoutes = {
   /** ?active=false also lists lifted holds. */
   evidenceHolds: { method: 'GET', path: '/api/v1/evidence/holds', response: EvidenceHoldList, roles: EVIDENCE_ROLES },
   evidenceHoldCreate: { method: 'POST', path: '/api/v1/evidence/holds', response: EvidenceHold, body: EvidenceHoldCreate, roles: HOLDERS },
-  evidenceHoldLift: { method: 'POST', path: '/api/v1/evidence/holds/:id/lift', response: EvidenceHold, body: EvidenceHoldLift, roles: HOLDERS },
+  evidenceHoldLift: {
+    method: 'POST',
+    path: '/api/v1/evidence/holds/:id/lift',
+    response: EvidenceHold,
+    body: EvidenceHoldLift,
+    roles: HOLDERS,
+  },
 } as const;

@@ -86,7 +86,11 @@ export const TestAlertRequest = z.strictObject({
   cameraId: z.string().min(1).max(100).default('test-camera'),
   cameraName: z.string().min(1).max(120).default('Test alert'),
   zoneId: z.string().max(100).nullable().default(null),
-  district: z.string().regex(/^\d{1,2}$/).nullable().default(null),
+  district: z
+    .string()
+    .regex(/^\d{1,2}$/)
+    .nullable()
+    .default(null),
   lines: z.array(z.string().min(1).max(16)).max(16).default([]),
   routes: z.array(z.string().min(1).max(16)).max(50).default([]),
 });
@@ -96,7 +100,10 @@ export const TestAlertResponse = z.strictObject({ id: z.string(), seq: z.number(
 /** Liaison push: an acknowledgement of one alert (client -> server, with an ack callback). */
 export const AlertAckPayload = z.strictObject({ alertId: z.string().min(1).max(100) });
 export type AlertAckPayload = z.infer<typeof AlertAckPayload>;
-export const AlertAckReply = z.union([z.strictObject({ ok: z.literal(true) }), z.strictObject({ ok: z.literal(false), error: z.string() })]);
+export const AlertAckReply = z.union([
+  z.strictObject({ ok: z.literal(true) }),
+  z.strictObject({ ok: z.literal(false), error: z.string() }),
+]);
 export type AlertAckReply = z.infer<typeof AlertAckReply>;
 
 /** Server -> clients: someone acknowledged an alert. */

@@ -42,7 +42,13 @@ export const VerdictRequest = z.strictObject({
   reason: z.string().trim().max(2000).default(''),
 });
 export type VerdictRequest = z.input<typeof VerdictRequest>;
-export const Verdict = z.strictObject({ incidentId: z.string(), verdict: VerdictValue, reason: z.string(), by: z.string(), at: z.string() });
+export const Verdict = z.strictObject({
+  incidentId: z.string(),
+  verdict: VerdictValue,
+  reason: z.string(),
+  by: z.string(),
+  at: z.string(),
+});
 export type Verdict = z.infer<typeof Verdict>;
 
 export const ReviewNote = z.strictObject({ id: z.string(), incidentId: z.string(), author: z.string(), text: z.string(), at: z.string() });
@@ -50,7 +56,14 @@ export type ReviewNote = z.infer<typeof ReviewNote>;
 export const ReviewNoteRequest = z.strictObject({ text: z.string().trim().min(1, 'a note needs some text').max(4000) });
 
 /** Alert marks on the timeline, as ms since the epoch. */
-export const ReviewAlertMark = z.strictObject({ id: z.string(), kind: AlertKind, startedAt: z.number(), endedAt: z.number().nullable(), score: z.number(), zoneId: z.string().nullable() });
+export const ReviewAlertMark = z.strictObject({
+  id: z.string(),
+  kind: AlertKind,
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+  score: z.number(),
+  zoneId: z.string().nullable(),
+});
 
 export const ReviewBundle = z.strictObject({
   incident: Incident,
@@ -69,7 +82,10 @@ export const ReviewListQuery = z.strictObject({
   kind: AlertKind.optional(),
   /** An 'L' line code or a bus route. */
   line: z.string().min(1).max(16).optional(),
-  district: z.string().regex(/^\d{1,2}$/).optional(),
+  district: z
+    .string()
+    .regex(/^\d{1,2}$/)
+    .optional(),
   verdict: z.enum(['true-alarm', 'false-alarm', 'none']).optional(),
   state: IncidentState.optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -80,7 +96,13 @@ export const ReviewList = z.strictObject({ incidents: z.array(ReviewListEntry) }
 export type ReviewList = z.infer<typeof ReviewList>;
 
 /** Precision per rule from reviewers' verdicts: true / (true + false). */
-export const RulePrecision = z.strictObject({ kind: AlertKind, trueAlarms: z.number().int(), falseAlarms: z.number().int(), unreviewed: z.number().int(), precision: z.number().nullable() });
+export const RulePrecision = z.strictObject({
+  kind: AlertKind,
+  trueAlarms: z.number().int(),
+  falseAlarms: z.number().int(),
+  unreviewed: z.number().int(),
+  precision: z.number().nullable(),
+});
 export const PrecisionReport = z.strictObject({ rules: z.array(RulePrecision) });
 export type PrecisionReport = z.infer<typeof PrecisionReport>;
 
@@ -111,7 +133,13 @@ export const reviewRoutes = {
   reviewBundle: { method: 'GET', path: '/api/v1/review/incidents/:id', response: ReviewBundle, roles: REVIEW_READERS },
   reviewClip: { method: 'POST', path: '/api/v1/review/incidents/:id/clip', response: IncidentClipResponse, roles: REVIEWERS },
   reviewVerdict: { method: 'PUT', path: '/api/v1/review/incidents/:id/verdict', response: Verdict, body: VerdictRequest, roles: REVIEWERS },
-  reviewNote: { method: 'POST', path: '/api/v1/review/incidents/:id/notes', response: ReviewNote, body: ReviewNoteRequest, roles: REVIEWERS },
+  reviewNote: {
+    method: 'POST',
+    path: '/api/v1/review/incidents/:id/notes',
+    response: ReviewNote,
+    body: ReviewNoteRequest,
+    roles: REVIEWERS,
+  },
   reviewExport: { method: 'POST', path: '/api/v1/review/incidents/:id/evidence', response: EvidenceExport, roles: REVIEWERS },
   evidenceExport: { method: 'GET', path: '/api/v1/evidence/:id', response: EvidenceExport, roles: REVIEWERS },
   /** application/zip: the signed package (every download audited). */

@@ -89,7 +89,13 @@ export const smsRoutes = {
   smsConversations: { method: 'GET', path: '/api/v1/sms/conversations', response: SmsConversationList, roles: SMS_READ_ROLES },
   smsConversation: { method: 'GET', path: '/api/v1/sms/conversations/:id', response: SmsConversation, roles: SMS_READ_ROLES },
   smsReply: { method: 'POST', path: '/api/v1/sms/conversations/:id/reply', response: SmsMessage, body: SmsReply, roles: ['operator'] },
-  smsReveal: { method: 'POST', path: '/api/v1/sms/conversations/:id/reveal', response: SmsRevealResponse, body: SmsReveal, roles: SMS_NUMBER_ROLES },
+  smsReveal: {
+    method: 'POST',
+    path: '/api/v1/sms/conversations/:id/reveal',
+    response: SmsRevealResponse,
+    body: SmsReveal,
+    roles: SMS_NUMBER_ROLES,
+  },
   smsShare: { method: 'POST', path: '/api/v1/sms/conversations/:id/share', response: OK, body: SmsShare, roles: ['operator'] },
   smsBlock: { method: 'POST', path: '/api/v1/sms/conversations/:id/block', response: OK, body: SmsBlock, roles: ['operator'] },
 } as const;

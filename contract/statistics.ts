@@ -26,7 +26,10 @@ export const MonthlyStatistics = z.strictObject({
   riderReports: Cell,
   escalations: Cell,
   /** Minutes from an incident's creation to its first acknowledgement / dispatch / resolution. */
-  response: z.record(z.enum(['acknowledge', 'dispatch', 'resolve']), z.strictObject({ n: Cell, medianMin: z.number().nullable(), p90Min: z.number().nullable() })),
+  response: z.record(
+    z.enum(['acknowledge', 'dispatch', 'resolve']),
+    z.strictObject({ n: Cell, medianMin: z.number().nullable(), p90Min: z.number().nullable() }),
+  ),
   /** Per rule: reviewed true alarms / reviewed alarms; null when fewer than 5 were reviewed. */
   precision: z.record(z.string(), z.strictObject({ reviewed: Cell, precision: z.number().nullable() })),
   /** Per camera group (mount kind): share of the month with recorded video; null when not measurable. */

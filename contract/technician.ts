@@ -34,7 +34,12 @@ export const ProbeResult = z.strictObject({
 export type ProbeResult = z.infer<typeof ProbeResult>;
 
 /** The CSV text (the console reads a picked file in the browser, or takes a paste). */
-export const CsvImportRequest = z.strictObject({ csv: z.string().min(1, 'the CSV is empty').max(5 * 1024 * 1024, 'the CSV is larger than 5 MiB; split it') });
+export const CsvImportRequest = z.strictObject({
+  csv: z
+    .string()
+    .min(1, 'the CSV is empty')
+    .max(5 * 1024 * 1024, 'the CSV is larger than 5 MiB; split it'),
+});
 export type CsvImportRequest = z.infer<typeof CsvImportRequest>;
 
 export const CsvRowError = z.strictObject({
@@ -62,7 +67,13 @@ export const technicianRoutes = {
   /** Connects to a stream: codec, size and fps, or 503 with the exact failure (within 10 s). */
   cameraProbe: { method: 'POST', path: '/api/v1/cameras/probe', body: ProbeRequest, response: ProbeResult, roles: TECHNICIANS },
   /** Checks a CSV without writing anything: the per-row report. */
-  cameraImportCheck: { method: 'POST', path: '/api/v1/cameras/import/check', body: CsvImportRequest, response: CsvImportReport, roles: TECHNICIANS },
+  cameraImportCheck: {
+    method: 'POST',
+    path: '/api/v1/cameras/import/check',
+    body: CsvImportRequest,
+    response: CsvImportReport,
+    roles: TECHNICIANS,
+  },
   /**
    * Imports every row in one transaction (201), or none: 400 whose message lists the bad rows
    * (`line 3, url: ...`); the structured report is what `cameraImportCheck` answers.

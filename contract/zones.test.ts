@@ -15,30 +15,113 @@ const square: [number, number][] = [
 
 describe('zone validation', () => {
   it('accepts a valid file with a whole-frame zone and a seat exclusion', () => {
-    expect(problem({ zones: [{ id: 'platform', kind: 'crowding', polygon: square, capacity: 5 }, { id: 'all', kind: 'watch' }, { id: 'cab', kind: 'operator', polygon: square, exclude: [[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2]]] }] })).toBeNull();
+    expect(
+      problem({
+        zones: [
+          { id: 'platform', kind: 'crowding', polygon: square, capacity: 5 },
+          { id: 'all', kind: 'watch' },
+          {
+            id: 'cab',
+            kind: 'operator',
+            polygon: square,
+            exclude: [
+              [
+                [0.1, 0.1],
+                [0.2, 0.1],
+                [0.2, 0.2],
+              ],
+            ],
+          },
+        ],
+      }),
+    ).toBeNull();
   });
 
   it('names the zone and the point that lies outside the frame', () => {
-    expect(problem({ zones: [{ id: 'door', kind: 'operator', polygon: [[0.1, 0.1], [1.2, 0.1], [0.5, 0.5]] }] })).toBe('zones[0] ("door").polygon: polygon point 2 (1.2, 0.1) is outside the frame; coordinates are normalised to 0..1');
+    expect(
+      problem({
+        zones: [
+          {
+            id: 'door',
+            kind: 'operator',
+            polygon: [
+              [0.1, 0.1],
+              [1.2, 0.1],
+              [0.5, 0.5],
+            ],
+          },
+        ],
+      }),
+    ).toBe('zones[0] ("door").polygon: polygon point 2 (1.2, 0.1) is outside the frame; coordinates are normalised to 0..1');
   });
 
   it('rejects polygons with fewer than three points, empty ones and degenerate ones', () => {
     expect(problem({ zones: [{ id: 'a', kind: 'watch', polygon: [] }] })).toContain('needs at least 3 points, has 0');
-    expect(problem({ zones: [{ id: 'a', kind: 'watch', polygon: [[0, 0], [1, 1]] }] })).toContain('needs at least 3 points, has 2');
-    expect(problem({ zones: [{ id: 'a', kind: 'watch', polygon: [[0, 0], [0.5, 0.5], [1, 1]] }] })).toContain('is degenerate');
-    expect(problem({ zones: [{ id: 'a', kind: 'watch', polygon: [[0, 0], [0, 0], [1, 1]] }] })).toContain('points 1 and 2 are the same point');
+    expect(
+      problem({
+        zones: [
+          {
+            id: 'a',
+            kind: 'watch',
+            polygon: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      }),
+    ).toContain('needs at least 3 points, has 2');
+    expect(
+      problem({
+        zones: [
+          {
+            id: 'a',
+            kind: 'watch',
+            polygon: [
+              [0, 0],
+              [0.5, 0.5],
+              [1, 1],
+            ],
+          },
+        ],
+      }),
+    ).toContain('is degenerate');
+    expect(
+      problem({
+        zones: [
+          {
+            id: 'a',
+            kind: 'watch',
+            polygon: [
+              [0, 0],
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      }),
+    ).toContain('points 1 and 2 are the same point');
   });
 
   it('rejects a self-intersecting (bow-tie) polygon', () => {
-    const bowtie: [number, number][] = [[0.1, 0.1], [0.5, 0.5], [0.5, 0.1], [0.1, 0.5]];
+    const bowtie: [number, number][] = [
+      [0.1, 0.1],
+      [0.5, 0.5],
+      [0.5, 0.1],
+      [0.1, 0.5],
+    ];
     expect(selfIntersection(bowtie)).not.toBeNull();
-    expect(problem({ zones: [{ id: 'x', kind: 'watch', polygon: bowtie }] })).toBe('zones[0] ("x").polygon: polygon crosses itself (edge 1 crosses edge 3)');
+    expect(problem({ zones: [{ id: 'x', kind: 'watch', polygon: bowtie }] })).toBe(
+      'zones[0] ("x").polygon: polygon crosses itself (edge 1 crosses edge 3)',
+    );
     expect(selfIntersection(square)).toBeNull();
   });
 
   it('requires a whole, positive capacity on crowding zones', () => {
     expect(problem({ zones: [{ id: 'p', kind: 'crowding', polygon: square }] })).toContain('a crowding zone needs a capacity');
-    expect(problem({ zones: [{ id: 'p', kind: 'crowding', polygon: square, capacity: 0 }] })).toBe('zones[0] ("p").capacity: capacity must be a whole number above 0, got 0');
+    expect(problem({ zones: [{ id: 'p', kind: 'crowding', polygon: square, capacity: 0 }] })).toBe(
+      'zones[0] ("p").capacity: capacity must be a whole number above 0, got 0',
+    );
     expect(problem({ zones: [{ id: 'p', kind: 'crowding', polygon: square, capacity: -3 }] })).toContain('got -3');
     expect(problem({ zones: [{ id: 'p', kind: 'crowding', polygon: square, capacity: 2.5 }] })).toContain('got 2.5');
   });
@@ -46,7 +129,14 @@ describe('zone validation', () => {
   it('rejects unknown kinds and keys, and duplicate ids', () => {
     expect(problem({ zones: [{ id: 'p', kind: 'lobby' }] })).toMatch(/^zones\[0\] \("p"\)\.kind: /);
     expect(problem({ zones: [{ id: 'p', kind: 'watch', colour: 'red' }] })).toBe('zones[0] ("p"): unknown key "colour"');
-    expect(problem({ zones: [{ id: 'p', kind: 'watch' }, { id: 'p', kind: 'watch' }] })).toBe('zones[1] ("p").id: zone id "p" is used twice');
+    expect(
+      problem({
+        zones: [
+          { id: 'p', kind: 'watch' },
+          { id: 'p', kind: 'watch' },
+        ],
+      }),
+    ).toBe('zones[1] ("p").id: zone id "p" is used twice');
   });
 
   it('point in polygon and the problems helper agree with a hand-checked square', () => {

@@ -72,7 +72,12 @@ function orient(a: Point, b: Point, c: Point): number {
 }
 
 function onSegment(a: Point, b: Point, p: Point): boolean {
-  return Math.min(a[0], b[0]) - 1e-12 <= p[0] && p[0] <= Math.max(a[0], b[0]) + 1e-12 && Math.min(a[1], b[1]) - 1e-12 <= p[1] && p[1] <= Math.max(a[1], b[1]) + 1e-12;
+  return (
+    Math.min(a[0], b[0]) - 1e-12 <= p[0] &&
+    p[0] <= Math.max(a[0], b[0]) + 1e-12 &&
+    Math.min(a[1], b[1]) - 1e-12 <= p[1] &&
+    p[1] <= Math.max(a[1], b[1]) + 1e-12
+  );
 }
 
 /** Whether segments ab and cd share a point (touching counts). */
@@ -142,8 +147,10 @@ function checkZone(z0: z.infer<typeof ZoneBase>, ctx: z.RefinementCtx): void {
     if (p) ctx.addIssue({ code: 'custom', path: ['exclude', i], message: `excluded polygon ${p}` });
   });
   if (z0.kind === 'crowding') {
-    if (z0.capacity === undefined) ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'a crowding zone needs a capacity (people, a whole number above 0)' });
-    else if (!Number.isInteger(z0.capacity) || z0.capacity <= 0) ctx.addIssue({ code: 'custom', path: ['capacity'], message: `capacity must be a whole number above 0, got ${z0.capacity}` });
+    if (z0.capacity === undefined)
+      ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'a crowding zone needs a capacity (people, a whole number above 0)' });
+    else if (!Number.isInteger(z0.capacity) || z0.capacity <= 0)
+      ctx.addIssue({ code: 'custom', path: ['capacity'], message: `capacity must be a whole number above 0, got ${z0.capacity}` });
   } else if (z0.capacity !== undefined && (!Number.isInteger(z0.capacity) || z0.capacity <= 0)) {
     ctx.addIssue({ code: 'custom', path: ['capacity'], message: `capacity must be a whole number above 0, got ${z0.capacity}` });
   }
@@ -153,15 +160,13 @@ export const Zone = ZoneBase.superRefine(checkZone);
 export type Zone = z.infer<typeof Zone>;
 
 /** A camera's zones, as stored and as the `ZONES.json` file of `sentinel analyze`. */
-export const ZonesFile = z
-  .strictObject({ zones: z.array(Zone).max(64) })
-  .superRefine((f, ctx) => {
-    const seen = new Set<string>();
-    f.zones.forEach((zone, i) => {
-      if (seen.has(zone.id)) ctx.addIssue({ code: 'custom', path: ['zones', i, 'id'], message: `zone id "${zone.id}" is used twice` });
-      seen.add(zone.id);
-    });
+export const ZonesFile = z.strictObject({ zones: z.array(Zone).max(64) }).superRefine((f, ctx) => {
+  const seen = new Set<string>();
+  f.zones.forEach((zone, i) => {
+    if (seen.has(zone.id)) ctx.addIssue({ code: 'custom', path: ['zones', i, 'id'], message: `zone id "${zone.id}" is used twice` });
+    seen.add(zone.id);
   });
+});
 export type ZonesFile = z.infer<typeof ZonesFile>;
 
 /** One line naming the zone and the key of the first problem: `zones[1] ("door").polygon: ...`. */
@@ -175,7 +180,8 @@ export function formatZoneIssue(err: z.ZodError, raw: unknown): string {
     const id = (zones?.[path[1]] as { id?: unknown } | undefined)?.id;
     if (typeof id === 'string') where = where.replace(`zones[${path[1]}]`, `zones[${path[1]}] ("${id}")`);
   }
-  if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return `${where}: ${issue.message}`;
 }
 

@@ -27,7 +27,19 @@ import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
 
 /** Features wired into the core, in order. Each later capability appends its feature. */
-export const FEATURES: readonly Feature[] = [authFeature, healthFeature, realtimeFeature, feedsFeature, camerasFeature, alertDeliveryFeature, incidentsFeature, analyticsFeature, reviewFeature, smsFeature, statisticsFeature];
+export const FEATURES: readonly Feature[] = [
+  authFeature,
+  healthFeature,
+  realtimeFeature,
+  feedsFeature,
+  camerasFeature,
+  alertDeliveryFeature,
+  incidentsFeature,
+  analyticsFeature,
+  reviewFeature,
+  smsFeature,
+  statisticsFeature,
+];
 
 export interface CoreHandle {
   config: Config;
@@ -104,8 +116,10 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       await http.listen({ host: config.server.host, port: config.server.port });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'EADDRINUSE') throw new SentinelError(`port ${config.server.port} on ${config.server.host} is already in use; choose another with --port`);
-      if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') throw new SentinelError(`cannot listen on host "${config.server.host}": no such local address`);
+      if (e.code === 'EADDRINUSE')
+        throw new SentinelError(`port ${config.server.port} on ${config.server.host} is already in use; choose another with --port`);
+      if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN')
+        throw new SentinelError(`cannot listen on host "${config.server.host}": no such local address`);
       if (e.code === 'EACCES') throw new SentinelError(`permission denied to listen on ${config.server.host}:${config.server.port}`);
       throw err;
     }

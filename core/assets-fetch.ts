@@ -91,8 +91,10 @@ export async function fetchAssets(opts: FetchOptions): Promise<FetchOutcome[]> {
   const one = async (f: ManifestFile): Promise<void> => {
     const dest = join(dir, ...f.path.split('/'));
     if (!dest.startsWith(dir + sep)) return record({ path: f.path, result: 'failed', error: `${f.path}: not inside the assets directory` });
-    if (existsSync(dest) && statSync(dest).size === f.bytes && (await sha256Of(dest)) === f.sha256) return record({ path: f.path, result: 'present' });
-    if (!f.url) return record({ path: f.path, result: 'failed', error: `${f.path}: no public download address is known (source: ${f.source})` });
+    if (existsSync(dest) && statSync(dest).size === f.bytes && (await sha256Of(dest)) === f.sha256)
+      return record({ path: f.path, result: 'present' });
+    if (!f.url)
+      return record({ path: f.path, result: 'failed', error: `${f.path}: no public download address is known (source: ${f.source})` });
     const host = new URL(f.url).host;
     const down = unreachable.get(host);
     if (down) return record({ path: f.path, result: 'failed', error: `${f.path}: cannot fetch ${f.url}: ${down}` });

@@ -37,7 +37,9 @@ describe('config', () => {
   it('reports a file that is not JSON, or missing, with its path', () => {
     const bad = configFile('{ server: ');
     expect(() => loadConfig({ configFile: bad }, noEnv)).toThrow(new RegExp(`config file ${bad} is not valid JSON`));
-    expect(() => loadConfig({ configFile: '/nonexistent/sentinel.json' }, noEnv)).toThrow('config file /nonexistent/sentinel.json cannot be read (ENOENT)');
+    expect(() => loadConfig({ configFile: '/nonexistent/sentinel.json' }, noEnv)).toThrow(
+      'config file /nonexistent/sentinel.json cannot be read (ENOENT)',
+    );
   });
 
   it('layers file < environment < flags, and resolves file paths relative to the file', () => {
@@ -47,7 +49,13 @@ describe('config', () => {
     expect(fromFile.dataDir).toBe(join(file, '..', 'data'));
     expect(fromFile.assetsDir).toBe('/opt/assets');
 
-    const env = { ...noEnv, SENTINEL_PORT: '9100', SENTINEL_DATA_DIR: '/srv/sentinel', SENTINEL_ASSETS: '/mnt/assets', SENTINEL_LOG_LEVEL: 'debug' };
+    const env = {
+      ...noEnv,
+      SENTINEL_PORT: '9100',
+      SENTINEL_DATA_DIR: '/srv/sentinel',
+      SENTINEL_ASSETS: '/mnt/assets',
+      SENTINEL_LOG_LEVEL: 'debug',
+    };
     const fromEnv = loadConfig({ configFile: file }, env);
     expect(fromEnv.server.port).toBe(9100);
     expect(fromEnv.dataDir).toBe('/srv/sentinel');

@@ -136,16 +136,27 @@ export const ConfigSchema = z.strictObject({
   auth: z
     .strictObject({
       /** A session ends this long after sign-in... */
-      sessionHours: z.number().positive().max(24 * 30).default(12),
+      sessionHours: z
+        .number()
+        .positive()
+        .max(24 * 30)
+        .default(12),
       /** ...or after this long unused (an open console keeps it alive). */
-      idleMinutes: z.number().positive().max(24 * 60).default(30),
+      idleMinutes: z
+        .number()
+        .positive()
+        .max(24 * 60)
+        .default(30),
       /** Failed sign-ins allowed per user name before each attempt must wait (per address: 4x). */
       freeFailures: z.number().int().min(1).max(100).default(5),
       /** Roles that must use a second factor; a member without one is taken to enrolment at sign-in. */
       mfaRequiredRoles: z.array(z.enum(['operator', 'liaison', 'technician', 'reviewer', 'admin'])).default(['admin', 'liaison']),
       /** Requests per minute (@fastify/rate-limit): sign-in and set-up per client address, writes per user. */
       rateLimit: z
-        .strictObject({ signInPerMinute: z.number().int().min(1).max(10_000).default(60), writesPerMinute: z.number().int().min(1).max(100_000).default(600) })
+        .strictObject({
+          signInPerMinute: z.number().int().min(1).max(10_000).default(60),
+          writesPerMinute: z.number().int().min(1).max(100_000).default(600),
+        })
         .prefault({}),
     })
     .prefault({}),
@@ -158,7 +169,11 @@ export const ConfigSchema = z.strictObject({
   incidents: z
     .strictObject({
       /** Alerts on the same camera and zone, or the same vehicle, within this window join one incident. */
-      mergeWindowS: z.number().min(0).max(24 * 3600).default(300),
+      mergeWindowS: z
+        .number()
+        .min(0)
+        .max(24 * 3600)
+        .default(300),
       /** Optional dispatch webhook: each incident change is POSTed, signed with HMAC-SHA256. */
       webhook: z
         .strictObject({
@@ -183,7 +198,9 @@ export const ConfigSchema = z.strictObject({
       /** Provider REST base URL (a local server in tests). */
       apiBaseUrl: z.url().default('https://api.twilio.com'),
       /** Inbound messages one number may send per window before it is refused (429). */
-      rateLimit: z.strictObject({ max: z.number().int().min(1).max(1000).default(10), windowS: z.number().int().min(1).max(86400).default(60) }).prefault({}),
+      rateLimit: z
+        .strictObject({ max: z.number().int().min(1).max(1000).default(10), windowS: z.number().int().min(1).max(86400).default(60) })
+        .prefault({}),
       /** Numbers whose texts are dropped (E.164), besides those an operator blocks. */
       blockList: z.array(z.string().min(3).max(32)).default([]),
       /** Conversations are deleted this many days after their last message (audited). */
@@ -201,7 +218,11 @@ export const ConfigSchema = z.strictObject({
       fightModel: z.string().min(1).optional(),
       /** One occupancy sample per camera at most this often (the console's chart). */
       sampleEveryS: z.number().min(0.2).max(3600).default(1),
-      occupancyRetentionHours: z.number().positive().max(24 * 90).default(24),
+      occupancyRetentionHours: z
+        .number()
+        .positive()
+        .max(24 * 90)
+        .default(24),
       /** Motion gating: the person detector runs on frames with motion, plus a keep-alive (docs/analytics.md). */
       motion: z
         .strictObject({
@@ -326,7 +347,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const level = env.SENTINEL_LOG_LEVEL;
   const logLevel = level ? ConfigSchema.shape.log.unwrap().shape.level.safeParse(level) : null;
   if (logLevel && !logLevel.success) {
-    throw new SentinelError(`environment variable SENTINEL_LOG_LEVEL="${level}" is not one of fatal, error, warn, info, debug, trace, silent`, 'validation_failed', 'SENTINEL_LOG_LEVEL');
+    throw new SentinelError(
+      `environment variable SENTINEL_LOG_LEVEL="${level}" is not one of fatal, error, warn, info, debug, trace, silent`,
+      'validation_failed',
+      'SENTINEL_LOG_LEVEL',
+    );
   }
 
   // Paths in the config file are relative to the file; paths from env and flags to the cwd.
@@ -343,7 +368,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   // The system's stays preferred, and is still named plainly so PATH decides as before.
   const ffmpeg = chooseFfmpeg(file.ingest, env.PATH ?? '');
   const useFfmpeg = ffmpeg.source === 'system' && file.ingest.ffmpegPath === 'ffmpeg' ? 'ffmpeg' : ffmpeg.path;
-  const useFfprobe = ffmpeg.ffprobe && !(ffmpeg.source === 'system' && file.ingest.ffprobePath === 'ffprobe') ? ffmpeg.ffprobe : file.ingest.ffprobePath;
+  const useFfprobe =
+    ffmpeg.ffprobe && !(ffmpeg.source === 'system' && file.ingest.ffprobePath === 'ffprobe') ? ffmpeg.ffprobe : file.ingest.ffprobePath;
 
   return {
     ...file,
@@ -355,7 +381,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dataDir: resolve(dataDir),
     assetsDir: assetsDir ? resolve(assetsDir) : null,
     log: { ...file.log, level: logLevel?.success ? logLevel.data : file.log.level },
-    ingest: { ...file.ingest, ffmpegPath: useFfmpeg, ffprobePath: useFfprobe, demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort },
+    ingest: {
+      ...file.ingest,
+      ffmpegPath: useFfmpeg,
+      ffprobePath: useFfprobe,
+      demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort,
+    },
     sms: { ...file.sms, ...(env.SENTINEL_SMS_AUTH_TOKEN ? { authToken: env.SENTINEL_SMS_AUTH_TOKEN } : {}) },
     configFile: fileAbs,
     ffmpeg,

@@ -37,6 +37,8 @@ export function prepareDataDir(dir: string): void {
 export function requireSentinelDataDir(dir: string): void {
   // The database, or the installation's keys (a key-only directory is still an installation's).
   if (!existsSync(join(dir, 'sentinel.db')) && !existsSync(join(dir, 'keys'))) {
-    throw new SentinelError(`${dir} holds no Sentinel data (no sentinel.db, no keys/); pass the data directory of a Sentinel that has run (sentinel serve creates one)`);
+    throw new SentinelError(
+      `${dir} holds no Sentinel data (no sentinel.db, no keys/); pass the data directory of a Sentinel that has run (sentinel serve creates one)`,
+    );
   }
 }

@@ -17,7 +17,13 @@ function lifecycleHealth(ctx: CoreContext, signedIn: boolean): NonNullable<Healt
   } catch {
     // A database that cannot answer is what health is for: say unknown, do not fail.
   }
-  return { pendingAlertWrites: w.pending, failedAlertWrites: w.failedAttempts, lastWriteError: signedIn ? w.lastError : null, webhookPending, listenerFailures: ctx.bus.failures };
+  return {
+    pendingAlertWrites: w.pending,
+    failedAlertWrites: w.failedAttempts,
+    lastWriteError: signedIn ? w.lastError : null,
+    webhookPending,
+    listenerFailures: ctx.bus.failures,
+  };
 }
 
 /** What serves the demo cameras of a core (set by core/cameras/demo.ts), keyed by its database handle. */
@@ -33,7 +39,14 @@ export function ffmpegStatusOf(ctx: Pick<CoreContext, 'config' | 'db'>): FfmpegS
   if (!s) {
     const choice = ctx.config.ffmpeg ?? chooseFfmpeg(ctx.config.ingest);
     const version = ffmpegVersion(ctx.config.ingest.ffmpegPath);
-    s = { source: version ? choice.source : 'missing', version: version?.version ?? null, release: version?.major != null ? `${version.major}.${version.minor ?? 0}` : null, path: choice.path, ffprobe: choice.ffprobe !== null, note: choice.note };
+    s = {
+      source: version ? choice.source : 'missing',
+      version: version?.version ?? null,
+      release: version?.major != null ? `${version.major}.${version.minor ?? 0}` : null,
+      path: choice.path,
+      ffprobe: choice.ffprobe !== null,
+      note: choice.note,
+    };
     ffmpegStatuses.set(ctx.db, s);
   }
   return s;
@@ -43,8 +56,16 @@ export const healthFeature: Feature = {
   name: 'health',
   register(ctx) {
     const ffmpeg = ffmpegStatusOf(ctx);
-    if (!ffmpeg.version) ctx.log.error({ ffmpeg: ctx.config.ingest.ffmpegPath, note: ffmpeg.note }, 'no usable ffmpeg: cameras, recording and clips will not work');
-    else ctx.log.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version, ffprobe: ffmpeg.ffprobe, note: ffmpeg.note }, 'using ffmpeg');
+    if (!ffmpeg.version)
+      ctx.log.error(
+        { ffmpeg: ctx.config.ingest.ffmpegPath, note: ffmpeg.note },
+        'no usable ffmpeg: cameras, recording and clips will not work',
+      );
+    else
+      ctx.log.info(
+        { ffmpeg: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version, ffprobe: ffmpeg.ffprobe, note: ffmpeg.note },
+        'using ffmpeg',
+      );
     ctx.http.get(routes.health.path, async (req): Promise<HealthResponse> => ({
       status: 'ok',
       version: VERSION,
@@ -53,7 +74,9 @@ export const healthFeature: Feature = {
       database: { schemaVersion: schemaVersion(ctx.db), journalMode: String(ctx.db.pragma('journal_mode', { simple: true })) },
       // Health is public (load balancers, the Electron shell): signed out, it says what is
       // missing but not where the installation keeps its files.
-      assets: req.auth ? ctx.assets : { dir: null, ok: ctx.assets.ok, missing: ctx.assets.missing.map((m) => ({ ...m, path: relativeTo(ctx.assets.dir, m.path) })) },
+      assets: req.auth
+        ? ctx.assets
+        : { dir: null, ok: ctx.assets.ok, missing: ctx.assets.missing.map((m) => ({ ...m, path: relativeTo(ctx.assets.dir, m.path) })) },
       lifecycle: lifecycleHealth(ctx, req.auth !== null),
       ffmpeg: req.auth ? ffmpeg : { ...ffmpeg, path: null },
       ...(demoCamerasStatus.has(ctx.db) ? { demoCameras: demoCamerasStatus.get(ctx.db)! } : {}),

@@ -20,15 +20,30 @@ export function buildOpenApi(): Record<string, unknown> {
   const errorSchema = z.toJSONSchema(ApiErrorBody, { io: 'output' });
   for (const [name, r] of Object.entries(routes as Record<string, RouteSpec>)) {
     const path = r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    const params = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     paths[path] ??= {};
     paths[path][r.method.toLowerCase()] = {
       operationId: name,
       ...(r.summary ? { summary: r.summary } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } },
+            },
+          }
+        : {}),
       responses: {
-        '200': { description: 'OK', content: { 'application/json': { schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) } } },
+        '200': {
+          description: 'OK',
+          content: { 'application/json': { schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) } },
+        },
         default: { description: 'Error', content: { 'application/json': { schema: errorSchema } } },
       },
     };

@@ -12,7 +12,13 @@ export const realtimeFeature: Feature = {
       log.debug({ id: socket.id, address: socket.handshake.address }, 'client connected');
       const { path: _path, ...ffmpeg } = ffmpegStatusOf(ctx);
       const demo = demoCamerasStatus.get(ctx.db);
-      const hello: ServerHello = { version: VERSION, serverTime: new Date().toISOString(), assets: ctx.assets, ffmpeg, ...(demo ? { demoCameras: demo } : {}) };
+      const hello: ServerHello = {
+        version: VERSION,
+        serverTime: new Date().toISOString(),
+        assets: ctx.assets,
+        ffmpeg,
+        ...(demo ? { demoCameras: demo } : {}),
+      };
       socket.emit('server:hello', hello);
       socket.on('client:ping', (payload, ack) => {
         const p = PingPayload.safeParse(payload);

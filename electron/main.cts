@@ -42,7 +42,10 @@ function startLocalCore(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let started: string | null = null;
-    const timer = setTimeout(() => reject(new Error(`the Sentinel core did not start within ${CORE_START_TIMEOUT_MS / 1000} s`)), CORE_START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`the Sentinel core did not start within ${CORE_START_TIMEOUT_MS / 1000} s`)),
+      CORE_START_TIMEOUT_MS,
+    );
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /Sentinel console at (\S+)/.exec(out);

@@ -6,7 +6,8 @@ const shell = {
   kind: 'electron' as const,
   platform: process.platform,
   appVersion: process.versions.electron ?? 'unknown',
-  notify: (title: string, body: string): Promise<void> => ipcRenderer.invoke('sentinel:notify', { title: String(title), body: String(body) }),
+  notify: (title: string, body: string): Promise<void> =>
+    ipcRenderer.invoke('sentinel:notify', { title: String(title), body: String(body) }),
   onCoreStatus: (fn: (status: unknown) => void): (() => void) => {
     const listener = (_e: unknown, status: unknown): void => fn(status);
     ipcRenderer.on('sentinel:core-status', listener);

@@ -41,12 +41,38 @@ if (!assets) {
 
 function analyze(video: string, zonesFile: string, fps: number): Promise<Array<Record<string, unknown>>> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'sentinel.js'), 'analyze', '--video', video, '--zones', zonesFile, '--fps', String(fps), '--model', model, '--json', ...(noGate ? ['--no-gate'] : [])], { env: { ...process.env, SENTINEL_ASSETS: assets ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'sentinel.js'),
+        'analyze',
+        '--video',
+        video,
+        '--zones',
+        zonesFile,
+        '--fps',
+        String(fps),
+        '--model',
+        model,
+        '--json',
+        ...(noGate ? ['--no-gate'] : []),
+      ],
+      { env: { ...process.env, SENTINEL_ASSETS: assets ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    p.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)) : reject(new Error(`analyze ${video} failed (${code}): ${err.trim()}`))));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve(
+            out
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as Record<string, unknown>),
+          )
+        : reject(new Error(`analyze ${video} failed (${code}): ${err.trim()}`)),
+    );
   });
 }
 
@@ -63,7 +89,9 @@ let framesRead = 0;
 let detectorRuns = 0;
 let noEventSeconds = 0;
 try {
-  for (const f of readdirSync(join(ROOT, 'eval', 'labels')).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(join(ROOT, 'eval', 'labels'))
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const label = LabelFile.parse(JSON.parse(readFileSync(join(ROOT, 'eval', 'labels', f), 'utf8')));
     const video = join(assets, label.video);
     if (!existsSync(video)) {
@@ -76,7 +104,8 @@ try {
     const lines = await analyze(video, zonesFile, fps);
     const frames = lines.filter((l) => l.type === 'frame') as unknown as FrameLine[];
     const alerts = lines.filter((l) => l.type === 'alert');
-    const summary = lines.find((l) => l.type === 'summary') as { durationS: number; framesPerSecond: number; framesRead?: number; detectorRuns?: number } | undefined;
+    const summary = lines.find((l) => l.type === 'summary') as
+      { durationS: number; framesPerSecond: number; framesRead?: number; detectorRuns?: number } | undefined;
     framesRead += summary?.framesRead ?? 0;
     detectorRuns += summary?.detectorRuns ?? 0;
     const people = countMae(frames, label.counts, (fr) => fr.people);
@@ -86,7 +115,10 @@ try {
     countN += people.n;
     // Entries are scored only in zones that have entry labels (the others have no ground truth for them).
     const entryZones = new Set(label.entries.map((e) => e.zone));
-    const found = detectEntries(frames, label.zones.filter((z) => entryZones.has(z.id)));
+    const found = detectEntries(
+      frames,
+      label.zones.filter((z) => entryZones.has(z.id)),
+    );
     const m = matchEntries(found, label.entries, ENTRY_TOLERANCE_S);
     tp += m.tp;
     fp += m.fp;
@@ -95,7 +127,19 @@ try {
       falseAlerts += alerts.length;
       noEventSeconds += summary?.durationS ?? 0;
     }
-    rows.push({ file: label.video, fps, frames: frames.length, countMae: round(people.mae), trackCountMae: round(tracked.mae), counts: people.pairs, entries: { found: found.map((e) => e.t), truth: label.entries.map((e) => e.t), ...m }, alerts: alerts.map((a) => `${String(a.kind)}@${String(a.t)}s`), noEvent: label.noEvent, analysedFps: summary?.framesPerSecond, detectorRuns: summary?.detectorRuns });
+    rows.push({
+      file: label.video,
+      fps,
+      frames: frames.length,
+      countMae: round(people.mae),
+      trackCountMae: round(tracked.mae),
+      counts: people.pairs,
+      entries: { found: found.map((e) => e.t), truth: label.entries.map((e) => e.t), ...m },
+      alerts: alerts.map((a) => `${String(a.kind)}@${String(a.t)}s`),
+      noEvent: label.noEvent,
+      analysedFps: summary?.framesPerSecond,
+      detectorRuns: summary?.detectorRuns,
+    });
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
@@ -131,23 +175,52 @@ Object.assign(result, { fight });
 
 async function fightSection(): Promise<Record<string, unknown>> {
   const cv = await new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'run-ts.js'), join(ROOT, 'tools', 'train-fight.ts'), '--dry-run', '--json'], { env: { ...process.env, SENTINEL_ASSETS: assets ?? '' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'run-ts.js'), join(ROOT, 'tools', 'train-fight.ts'), '--dry-run', '--json'], {
+      env: { ...process.env, SENTINEL_ASSETS: assets ?? '' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (x: string) => (out += x));
     p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`train-fight --dry-run failed (${code})`))));
   });
-  const rep = JSON.parse(cv.trim().split('\n').find((l) => l.includes('"models"')) ?? '{}') as { chosen: string; clips: number; sources: number; models: Array<{ type: string; auc: number; threshold: number; alertThreshold: number; atThreshold: Record<string, number>; atAlert: Record<string, number> }> };
+  const rep = JSON.parse(
+    cv
+      .trim()
+      .split('\n')
+      .find((l) => l.includes('"models"')) ?? '{}',
+  ) as {
+    chosen: string;
+    clips: number;
+    sources: number;
+    models: Array<{
+      type: string;
+      auc: number;
+      threshold: number;
+      alertThreshold: number;
+      atThreshold: Record<string, number>;
+      atAlert: Record<string, number>;
+    }>;
+  };
   const m = rep.models.find((x) => x.type === rep.chosen)!;
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-eval-fight-'));
   const zonesFile = join(dir, 'watch.json');
   writeFileSync(zonesFile, JSON.stringify({ zones: [{ id: 'scene', kind: 'watch' }] }));
   const videos: Array<{ file: string; seconds: number; fightAlerts: number }> = [];
   try {
-    for (const v of ['media/vtest.avi', 'media/one-by-one-person-detection.mp4', 'media/classroom.gif', 'media/worker-zone-detection.gif']) {
+    for (const v of [
+      'media/vtest.avi',
+      'media/one-by-one-person-detection.mp4',
+      'media/classroom.gif',
+      'media/worker-zone-detection.gif',
+    ]) {
       if (!existsSync(join(assets!, v))) continue;
       const lines = await analyze(join(assets!, v), zonesFile, 5);
       const summary = lines.find((l) => l.type === 'summary') as { durationS: number } | undefined;
-      videos.push({ file: v, seconds: summary?.durationS ?? 0, fightAlerts: lines.filter((l) => l.type === 'alert' && l.kind === 'fight').length });
+      videos.push({
+        file: v,
+        seconds: summary?.durationS ?? 0,
+        fightAlerts: lines.filter((l) => l.type === 'alert' && l.kind === 'fight').length,
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -173,8 +246,17 @@ async function fightSection(): Promise<Record<string, unknown>> {
 if (json) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } else {
-  for (const r of rows) process.stdout.write(`${String(r.file).padEnd(44)} frames ${String(r.frames).padStart(4)}  count MAE ${String(r.countMae).padStart(5)} (tracks ${r.trackCountMae as number})  entries ${JSON.stringify(r.entries)}  alerts ${JSON.stringify(r.alerts)}\n`);
-  process.stdout.write(`\nmodel ${model}: people-count MAE ${result.countMae} over ${countN} labelled frames (from tracks: ${result.trackCountMae}); zone entries precision ${result.entryPrecision} recall ${result.entryRecall} (tp ${tp}, fp ${fp}, fn ${fn}, +-${ENTRY_TOLERANCE_S} s); false alerts ${falseAlerts} in ${result.noEventMinutes} min of no-event footage (${result.falseAlertsPerHour} per hour); gating ${noGate ? 'off' : 'on'}: detector on ${detectorRuns} of ${framesRead} frames\n`);
-  process.stdout.write(`\nfight classifier (${String(fight.model)}, grouped 5-fold CV over ${String(fight.clips)} clips / ${String(fight.sources)} sources): AUC ${String(fight.auc)}; best accuracy ${JSON.stringify(fight.bestAccuracy)}; at the alert threshold ${JSON.stringify(fight.alertThreshold)}\n`);
-  process.stdout.write(`fight false alerts on no-fight footage: ${String(fight.falseAlerts)} in ${String(fight.noFightMinutes)} min (${String(fight.falseAlertsPerHour)} per hour): ${JSON.stringify(fight.normalFootage)}, non-fight clips out-of-fold ${JSON.stringify(fight.nonFightClipsOutOfFold)}\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `${String(r.file).padEnd(44)} frames ${String(r.frames).padStart(4)}  count MAE ${String(r.countMae).padStart(5)} (tracks ${r.trackCountMae as number})  entries ${JSON.stringify(r.entries)}  alerts ${JSON.stringify(r.alerts)}\n`,
+    );
+  process.stdout.write(
+    `\nmodel ${model}: people-count MAE ${result.countMae} over ${countN} labelled frames (from tracks: ${result.trackCountMae}); zone entries precision ${result.entryPrecision} recall ${result.entryRecall} (tp ${tp}, fp ${fp}, fn ${fn}, +-${ENTRY_TOLERANCE_S} s); false alerts ${falseAlerts} in ${result.noEventMinutes} min of no-event footage (${result.falseAlertsPerHour} per hour); gating ${noGate ? 'off' : 'on'}: detector on ${detectorRuns} of ${framesRead} frames\n`,
+  );
+  process.stdout.write(
+    `\nfight classifier (${String(fight.model)}, grouped 5-fold CV over ${String(fight.clips)} clips / ${String(fight.sources)} sources): AUC ${String(fight.auc)}; best accuracy ${JSON.stringify(fight.bestAccuracy)}; at the alert threshold ${JSON.stringify(fight.alertThreshold)}\n`,
+  );
+  process.stdout.write(
+    `fight false alerts on no-fight footage: ${String(fight.falseAlerts)} in ${String(fight.noFightMinutes)} min (${String(fight.falseAlertsPerHour)} per hour): ${JSON.stringify(fight.normalFootage)}, non-fight clips out-of-fold ${JSON.stringify(fight.nonFightClipsOutOfFold)}\n`,
+  );
 }

@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attrInt, attrInts, FLOAT, INT64, model, msg, node, str, tensor, valueInfo } from '../analytics/inference/onnx-writer';
 
-
 export const TINY_SIZE = 32;
 const ANCHORS = 16 + 4 + 1;
 const COLS = 6;
@@ -62,7 +61,14 @@ export function tinyManifest(sha256: string): Record<string, unknown> {
     sha256,
     source: 'tools/gen-tiny-onnx.ts',
     license: 'UNLICENSED (project-generated)',
-    input: { name: 'images', shape: [1, 3, TINY_SIZE, TINY_SIZE], layout: 'NCHW', colorOrder: 'BGR', normalize: { mean: [0, 0, 0], std: [1, 1, 1] }, letterbox: { mode: 'top-left', pad: 114 } },
+    input: {
+      name: 'images',
+      shape: [1, 3, TINY_SIZE, TINY_SIZE],
+      layout: 'NCHW',
+      colorOrder: 'BGR',
+      normalize: { mean: [0, 0, 0], std: [1, 1, 1] },
+      letterbox: { mode: 'top-left', pad: 114 },
+    },
     decoder: { kind: 'yolox', output: 'output', strides: [8, 16, 32] },
     labels: ['blue-square'],
     defaults: { scoreThreshold: 0.5, nmsIou: 0.45, maxDetections: 100 },

@@ -39,13 +39,17 @@ function assetsFound() {
   return [join(root, '..', 'shared', 'assets'), join(dataDir, 'assets')].some((d) => existsSync(d));
 }
 if (!assetsFound()) {
-  console.log('No assets pack found (models, footage, map data): get it with `npx sentinel assets fetch`, or point SENTINEL_ASSETS at a copy.');
+  console.log(
+    'No assets pack found (models, footage, map data): get it with `npx sentinel assets fetch`, or point SENTINEL_ASSETS at a copy.',
+  );
 }
 
 const electron = electronBinary();
 if (electron && existsSync(join(root, 'dist', 'electron', 'main.cjs'))) {
   run(electron, [root, ...passThrough], { ...process.env, SENTINEL_DEMO: demo ? '1' : '0' });
 } else {
-  console.log('Electron is not installed on this machine (its binary cannot be downloaded offline); serving the console to your browser instead.');
+  console.log(
+    'Electron is not installed on this machine (its binary cannot be downloaded offline); serving the console to your browser instead.',
+  );
   run(process.execPath, [join(root, 'bin', 'sentinel.js'), 'serve', ...(demo ? ['--demo'] : []), ...passThrough]);
 }

@@ -69,7 +69,8 @@ const weightOf = (s: Sample): number => 1 / perClip.get(s.clip)!;
 const base = { version: 1 as const, features: [...FEATURE_NAMES], frames: T, fps: FPS };
 type Trainer = (X: number[][], y: number[], w: number[]) => FightModelFile;
 const trainers: Record<'logistic' | 'stumps', Trainer> = {
-  logistic: (X, y, w) => trainLogistic(X, y, base, { sampleWeight: w, l2: Number(arg('l2') ?? 0.02), epochs: 800, logInput: process.argv.includes('--log') }),
+  logistic: (X, y, w) =>
+    trainLogistic(X, y, base, { sampleWeight: w, l2: Number(arg('l2') ?? 0.02), epochs: 800, logInput: process.argv.includes('--log') }),
   stumps: (X, y, w) => trainStumps(X, y, base, { sampleWeight: w, rounds: 150, learningRate: 0.1 }),
 };
 
@@ -118,7 +119,8 @@ const results = (['logistic', 'stumps'] as const).map((kind) => {
   for (const p of curve.points) {
     if (!Number.isFinite(p.threshold)) continue;
     const c = confusion(cv.scores, cv.labels, p.threshold);
-    if (c.accuracy > best.accuracy || (c.accuracy === best.accuracy && p.threshold > best.threshold)) best = { threshold: p.threshold, accuracy: c.accuracy };
+    if (c.accuracy > best.accuracy || (c.accuracy === best.accuracy && p.threshold > best.threshold))
+      best = { threshold: p.threshold, accuracy: c.accuracy };
   }
   // The shipped (alert) threshold: the lowest whose out-of-fold false-positive rate on the
   // non-fight clips is at most MAX_FPR; an operator console cannot live with the best-accuracy
@@ -174,7 +176,9 @@ const report = {
     alertThreshold: round(r.alert, 4),
     atAlert: { ...r.atAlert, accuracy: round(r.atAlert.accuracy), precision: round(r.atAlert.precision), recall: round(r.atAlert.recall) },
     at05: { ...r.at05, accuracy: round(r.at05.accuracy), precision: round(r.at05.precision), recall: round(r.at05.recall) },
-    roc: r.curve.points.filter((p) => Number.isFinite(p.threshold)).map((p) => ({ threshold: round(p.threshold, 4), fpr: round(p.fpr), tpr: round(p.tpr) })),
+    roc: r.curve.points
+      .filter((p) => Number.isFinite(p.threshold))
+      .map((p) => ({ threshold: round(p.threshold, 4), fpr: round(p.fpr), tpr: round(p.tpr) })),
     perFold: [...Array(K).keys()].map((f) => {
       const idx = r.cv.folds.map((x, i) => (x === f ? i : -1)).filter((i) => i >= 0);
       const c = confusion(
@@ -189,7 +193,10 @@ const report = {
 };
 if (dry && process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);
 if (!dry) {
-  writeFileSync(join(ROOT, 'analytics', 'rules', 'fight-clip-weights.json'), JSON.stringify(model, (_k, v: unknown) => (typeof v === 'number' ? round(v, 6) : v), 1) + '\n');
+  writeFileSync(
+    join(ROOT, 'analytics', 'rules', 'fight-clip-weights.json'),
+    JSON.stringify(model, (_k, v: unknown) => (typeof v === 'number' ? round(v, 6) : v), 1) + '\n',
+  );
   writeFileSync(join(ROOT, 'eval', 'fight-cv.json'), JSON.stringify(report, null, 1) + '\n');
   log.info({ type: model.type, threshold: model.threshold }, 'wrote analytics/rules/fight-clip-weights.json and eval/fight-cv.json');
 }

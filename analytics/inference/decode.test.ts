@@ -12,7 +12,14 @@ function manifest(over: Omit<Partial<ModelManifestInput>, 'input'> & { input?: P
     task: 'detect',
     file: 'm.onnx',
     sha256: '0'.repeat(64),
-    input: { name: 'images', shape: [1, 3, 32, 32], layout: 'NCHW', colorOrder: 'BGR', letterbox: { mode: 'top-left', pad: 114 }, ...input },
+    input: {
+      name: 'images',
+      shape: [1, 3, 32, 32],
+      layout: 'NCHW',
+      colorOrder: 'BGR',
+      letterbox: { mode: 'top-left', pad: 114 },
+      ...input,
+    },
     decoder: { kind: 'yolox', output: 'output' },
     labels: ['a', 'b'],
     ...rest,
@@ -34,7 +41,9 @@ describe('preprocess', () => {
   });
 
   it('centre letterbox pads evenly; RGB order and mean/std are applied per channel', () => {
-    const m = manifest({ input: { letterbox: { mode: 'center', pad: 0 }, colorOrder: 'RGB', normalize: { mean: [1, 2, 3], std: [2, 2, 2] } } });
+    const m = manifest({
+      input: { letterbox: { mode: 'center', pad: 0 }, colorOrder: 'RGB', normalize: { mean: [1, 2, 3], std: [2, 2, 2] } },
+    });
     const out = new Float32Array(3 * 32 * 32);
     const t = preprocess(m, new Uint8Array(solidFrame(128, 64, [10, 20, 30])), 128, 64, out);
     expect(t).toMatchObject({ padX: 0, padY: 8 });
@@ -84,12 +93,19 @@ describe('decoders', () => {
     expect(c[0]?.score).toBeCloseTo(0.72);
     // centre (24, 8), 8 x 16
     [20, 0, 28, 16].forEach((v, i) => expect(c[0]?.box[i]).toBeCloseTo(v, 5));
-    const dets = decodeDetections(m, { output: { data, dims: [1, rows, 7] } }, { scaleX: 0.25, scaleY: 0.25, padX: 0, padY: 0, srcWidth: 128, srcHeight: 64 }, { scoreThreshold: 0.5, nmsIou: 0.45, maxDetections: 10 });
+    const dets = decodeDetections(
+      m,
+      { output: { data, dims: [1, rows, 7] } },
+      { scaleX: 0.25, scaleY: 0.25, padX: 0, padY: 0, srcWidth: 128, srcHeight: 64 },
+      { scoreThreshold: 0.5, nmsIou: 0.45, maxDetections: 10 },
+    );
     expect(dets).toEqual([{ label: 'b', classId: 1, score: 0.72, box: [80, 0, 112, 64] }]);
   });
 
   it('YOLOX: an output whose shape does not fit the manifest is a clear error', () => {
-    expect(() => decodeYolox(manifest(), { output: { data: new Float32Array(20 * 7), dims: [1, 20, 7] } }, 0.5)).toThrow('output "output" is [1,20,7] but the manifest implies [1,21,7]');
+    expect(() => decodeYolox(manifest(), { output: { data: new Float32Array(20 * 7), dims: [1, 20, 7] } }, 0.5)).toThrow(
+      'output "output" is [1,20,7] but the manifest implies [1,21,7]',
+    );
     expect(() => decodeYolox(manifest(), {}, 0.5)).toThrow('model output "output" named in the manifest is missing');
   });
 
@@ -149,7 +165,16 @@ describe('nms', () => {
       10,
     );
     expect(kept.map((k) => k.score)).toEqual([0.9, 0.7, 0.5]);
-    expect(nms([{ box: [0, 0, 1, 1], score: 1, classId: 0 }, { box: [5, 5, 6, 6], score: 0.5, classId: 0 }], 0.45, 1)).toHaveLength(1);
+    expect(
+      nms(
+        [
+          { box: [0, 0, 1, 1], score: 1, classId: 0 },
+          { box: [5, 5, 6, 6], score: 0.5, classId: 0 },
+        ],
+        0.45,
+        1,
+      ),
+    ).toHaveLength(1);
   });
 
   it('iou of identical boxes is 1, of disjoint boxes 0', () => {

@@ -43,7 +43,9 @@ export function decodeYolox(m: ModelManifest, outputs: Outputs, threshold: numbe
     return n + gw * gh;
   }, 0);
   if (rows !== expected || cols !== 5 + m.labels.length) {
-    throw new Error(`output "${m.decoder.output}" is [${t.dims.join(',')}] but the manifest implies [1,${expected},${5 + m.labels.length}] (strides ${m.decoder.strides.join(',')}, ${m.labels.length} labels)`);
+    throw new Error(
+      `output "${m.decoder.output}" is [${t.dims.join(',')}] but the manifest implies [1,${expected},${5 + m.labels.length}] (strides ${m.decoder.strides.join(',')}, ${m.labels.length} labels)`,
+    );
   }
   const d = t.data;
   const nc = cols - 5;
@@ -100,8 +102,10 @@ export function decodeNanodet(m: ModelManifest, outputs: Outputs, threshold: num
     const reg = output(outputs, regName);
     const { gw, gh } = gridCells(width, height, s);
     const n = gw * gh;
-    if (cls.dims[1] !== n || cls.dims[2] !== nc) throw new Error(`output "${clsName}" is [${cls.dims.join(',')}] but the manifest implies [1,${n},${nc}]`);
-    if (reg.dims[1] !== n || reg.dims[2] !== 4 * bins) throw new Error(`output "${regName}" is [${reg.dims.join(',')}] but the manifest implies [1,${n},${4 * bins}]`);
+    if (cls.dims[1] !== n || cls.dims[2] !== nc)
+      throw new Error(`output "${clsName}" is [${cls.dims.join(',')}] but the manifest implies [1,${n},${nc}]`);
+    if (reg.dims[1] !== n || reg.dims[2] !== 4 * bins)
+      throw new Error(`output "${regName}" is [${reg.dims.join(',')}] but the manifest implies [1,${n},${4 * bins}]`);
     for (let i = 0; i < n; i++) {
       let best = 0;
       let score = -1;

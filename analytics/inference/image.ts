@@ -30,7 +30,11 @@ export async function decodeImage(bytes: Uint8Array, source: string): Promise<Bg
     const img = sharp(bytes, { failOn: 'error' });
     const meta = await img.metadata();
     if (meta.format !== 'png' && meta.format !== 'jpeg') {
-      throw new SentinelError(`${source} is a ${meta.format ?? 'unknown'} image; sentinel detect reads PNG or JPEG`, 'bad_request', 'image');
+      throw new SentinelError(
+        `${source} is a ${meta.format ?? 'unknown'} image; sentinel detect reads PNG or JPEG`,
+        'bad_request',
+        'image',
+      );
     }
     raw = await img.flatten({ background: '#000000' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   } catch (err) {

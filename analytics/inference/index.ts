@@ -1,6 +1,17 @@
 // ONNX inference on worker threads: model registry, detection pool, decoders.
 // The life of a frame in the pool is described in docs/inference.md.
-export type { Frame, FrameResult, FrameTimings, Detection, DropReason, FrameFailureCode, ModelStatus, ModelUnavailableReason, PoolStats, CameraStats } from './types';
+export type {
+  Frame,
+  FrameResult,
+  FrameTimings,
+  Detection,
+  DropReason,
+  FrameFailureCode,
+  ModelStatus,
+  ModelUnavailableReason,
+  PoolStats,
+  CameraStats,
+} from './types';
 export { ModelManifest, ModelTask, inputSize, formatManifestIssue, type ModelManifestInput } from './manifest';
 export {
   MANIFEST_DIR,

@@ -45,7 +45,9 @@ describe('model manifests', () => {
     const m = base();
     expect(parseError({ ...m, sha256: '695e750a5d57' })).toMatch(/"sha256": the full lower-case hex sha256/);
     expect(parseError({ ...m, task: 'embed' })).toMatch(/"decoder.kind": decoder "yolox" does not fit task "embed"/);
-    expect(parseError({ ...m, input: { ...m.input, shape: [1, 4, 416, 416] } })).toMatch(/"input.shape": a NCHW input must have 3 channels, the shape says 4/);
+    expect(parseError({ ...m, input: { ...m.input, shape: [1, 4, 416, 416] } })).toMatch(
+      /"input.shape": a NCHW input must have 3 channels, the shape says 4/,
+    );
     expect(parseError({ ...m, file: '../yolox_nano.onnx' })).toMatch(/"file"/);
   });
 

@@ -93,13 +93,27 @@ export const ModelManifest = z
   })
   .superRefine((m, ctx) => {
     const channels = m.input.layout === 'NCHW' ? m.input.shape[1] : m.input.shape[3];
-    if (channels !== 3) ctx.addIssue({ code: 'custom', path: ['input', 'shape'], message: `a ${m.input.layout} input must have 3 channels, the shape says ${channels}` });
+    if (channels !== 3)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['input', 'shape'],
+        message: `a ${m.input.layout} input must have 3 channels, the shape says ${channels}`,
+      });
     if (m.input.shape[0] !== 1) ctx.addIssue({ code: 'custom', path: ['input', 'shape'], message: 'batch size must be 1' });
-    const taskDecoder: Record<ModelTask, Decoder['kind'][]> = { detect: ['yolox', 'nanodet'], embed: ['embedding'], 'classify-clip': ['clip-scores'] };
+    const taskDecoder: Record<ModelTask, Decoder['kind'][]> = {
+      detect: ['yolox', 'nanodet'],
+      embed: ['embedding'],
+      'classify-clip': ['clip-scores'],
+    };
     if (!taskDecoder[m.task].includes(m.decoder.kind)) {
-      ctx.addIssue({ code: 'custom', path: ['decoder', 'kind'], message: `decoder "${m.decoder.kind}" does not fit task "${m.task}" (use ${taskDecoder[m.task].join(' or ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['decoder', 'kind'],
+        message: `decoder "${m.decoder.kind}" does not fit task "${m.task}" (use ${taskDecoder[m.task].join(' or ')})`,
+      });
     }
-    if (m.task === 'detect' && m.labels.length === 0) ctx.addIssue({ code: 'custom', path: ['labels'], message: 'a detector needs its class labels' });
+    if (m.task === 'detect' && m.labels.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: 'a detector needs its class labels' });
   });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 export type ModelManifestInput = z.input<typeof ModelManifest>;

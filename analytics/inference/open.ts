@@ -10,7 +10,9 @@ export interface InferenceSettings {
   maxFrameAgeMs: number;
 }
 
-export type OpenedModel = { state: 'ready'; pool: InferencePool; status: Extract<ModelStatus, { state: 'ready' }> } | { state: 'unavailable'; status: ModelStatus & { state: 'unavailable' } };
+export type OpenedModel =
+  | { state: 'ready'; pool: InferencePool; status: Extract<ModelStatus, { state: 'ready' }> }
+  | { state: 'unavailable'; status: ModelStatus & { state: 'unavailable' } };
 
 /**
  * Starts a pool for a named model, or says why it cannot: never throws. This is what a
@@ -21,7 +23,17 @@ export async function openModel(registry: ModelRegistry, name: string, settings:
   const manifest = registry.get(name);
   if (!manifest) {
     const names = registry.manifests.map((m) => m.name).join(', ') || '(none)';
-    return { state: 'unavailable', status: { name, task: 'unknown', file: '', state: 'unavailable', reason: 'invalid_model', message: `unknown model "${name}"; available: ${names}` } };
+    return {
+      state: 'unavailable',
+      status: {
+        name,
+        task: 'unknown',
+        file: '',
+        state: 'unavailable',
+        reason: 'invalid_model',
+        message: `unknown model "${name}"; available: ${names}`,
+      },
+    };
   }
   const status = checkModel(manifest, registry.modelsDir);
   if (status.state === 'unavailable') {
@@ -29,11 +41,28 @@ export async function openModel(registry: ModelRegistry, name: string, settings:
     return { state: 'unavailable', status };
   }
   try {
-    const pool = await InferencePool.start({ manifest, modelPath: status.path, workers: settings.workers, intraOpThreads: settings.intraOpThreads, maxFrameAgeMs: settings.maxFrameAgeMs, log });
+    const pool = await InferencePool.start({
+      manifest,
+      modelPath: status.path,
+      workers: settings.workers,
+      intraOpThreads: settings.intraOpThreads,
+      maxFrameAgeMs: settings.maxFrameAgeMs,
+      log,
+    });
     return { state: 'ready', pool, status };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log.error({ model: name }, message);
-    return { state: 'unavailable', status: { name, task: manifest.task, file: manifest.file, state: 'unavailable', reason: 'invalid_model', message: `model ${name} unavailable: ${message}` } };
+    return {
+      state: 'unavailable',
+      status: {
+        name,
+        task: manifest.task,
+        file: manifest.file,
+        state: 'unavailable',
+        reason: 'invalid_model',
+        message: `model ${name} unavailable: ${message}`,
+      },
+    };
   }
 }

@@ -43,14 +43,26 @@ describe('inference pool (tiny model, real workers)', () => {
     expect(r.timings.totalMs).toBeGreaterThanOrEqual(r.timings.inferMs);
   });
 
-  it('feeds channels in the manifest\'s colour order: a red square is not blue', async () => {
-    const frame = { cameraId: 'cam-1', width: 128, height: 64, data: solidFrame(128, 64, BLACK, { x: 32, y: 0, w: 32, h: 32, bgr: RED }), ts: 1 };
+  it("feeds channels in the manifest's colour order: a red square is not blue", async () => {
+    const frame = {
+      cameraId: 'cam-1',
+      width: 128,
+      height: 64,
+      data: solidFrame(128, 64, BLACK, { x: 32, y: 0, w: 32, h: 32, bgr: RED }),
+      ts: 1,
+    };
     expect(ok(await pool.submit(frame)).detections).toEqual([]);
   });
 
   it('applies a per-call threshold', async () => {
     // a dimmer blue square: objectness 200/255 = 0.78
-    const frame = (): { cameraId: string; width: number; height: number; data: ArrayBuffer; ts: number } => ({ cameraId: 'cam-1', width: 128, height: 64, data: solidFrame(128, 64, BLACK, { x: 32, y: 0, w: 32, h: 32, bgr: [200, 0, 0] }), ts: 1 });
+    const frame = (): { cameraId: string; width: number; height: number; data: ArrayBuffer; ts: number } => ({
+      cameraId: 'cam-1',
+      width: 128,
+      height: 64,
+      data: solidFrame(128, 64, BLACK, { x: 32, y: 0, w: 32, h: 32, bgr: [200, 0, 0] }),
+      ts: 1,
+    });
     const dflt = ok(await pool.submit(frame()));
     expect(dflt.detections).toHaveLength(1);
     expect(dflt.detections[0]?.score).toBeCloseTo(200 / 255, 3);
@@ -73,9 +85,19 @@ describe('inference pool (tiny model, real workers)', () => {
 
   it('a zero-size frame or a short buffer is a clear failure, and the pool keeps serving', async () => {
     const zero = await pool.submit({ cameraId: 'cam-z', width: 0, height: 0, data: new ArrayBuffer(0), ts: 5 });
-    expect(zero).toMatchObject({ status: 'failed', cameraId: 'cam-z', ts: 5, code: 'bad_frame', message: 'camera cam-z: frame size 0x0 is not a positive whole number of pixels' });
+    expect(zero).toMatchObject({
+      status: 'failed',
+      cameraId: 'cam-z',
+      ts: 5,
+      code: 'bad_frame',
+      message: 'camera cam-z: frame size 0x0 is not a positive whole number of pixels',
+    });
     const short = await pool.submit({ cameraId: 'cam-z', width: 10, height: 10, data: new ArrayBuffer(299), ts: 6 });
-    expect(short).toMatchObject({ status: 'failed', code: 'bad_frame', message: 'camera cam-z: frame data is 299 bytes but 10x10 BGR24 needs 300' });
+    expect(short).toMatchObject({
+      status: 'failed',
+      code: 'bad_frame',
+      message: 'camera cam-z: frame data is 299 bytes but 10x10 BGR24 needs 300',
+    });
     expect(ok(await pool.submit(blueSquareFrame('cam-z'))).detections).toHaveLength(1);
     expect(pool.stats().cameras['cam-z']).toMatchObject({ submitted: 3, failed: 2, processed: 1 });
   });
@@ -99,9 +121,17 @@ describe('inference pool (tiny model, real workers)', () => {
 });
 
 describe('scheduling (one worker)', () => {
-  it('round robin: a quiet camera is served before a busy camera\'s backlog, superseded frames are counted', async () => {
+  it("round robin: a quiet camera is served before a busy camera's backlog, superseded frames are counted", async () => {
     // pipelineDepth 1: the worker takes one frame at a time, so the order is the scheduler's alone
-    const pool = await InferencePool.start({ manifest: tinyManifest(), modelPath: TINY_MODEL_PATH, workers: 1, intraOpThreads: 1, perCameraQueue: 3, pipelineDepth: 1, log });
+    const pool = await InferencePool.start({
+      manifest: tinyManifest(),
+      modelPath: TINY_MODEL_PATH,
+      workers: 1,
+      intraOpThreads: 1,
+      perCameraQueue: 3,
+      pipelineDepth: 1,
+      log,
+    });
     try {
       const done: string[] = [];
       const track = (p: Promise<FrameResult>): Promise<FrameResult> =>
@@ -133,7 +163,8 @@ describe('scheduling (one worker)', () => {
       // the quiet camera sends one and waits for it. How many busy frames finish meanwhile
       // measures how long the quiet camera waited: at most the frames already in the worker.
       for (let round = 0; round < 20; round++) {
-        for (let i = 0; i < 10; i++) busy.push(pool.submit(blueSquareFrame('busy', round * 10 + i)).then((r) => (r.status === 'ok' && busyDone++, r)));
+        for (let i = 0; i < 10; i++)
+          busy.push(pool.submit(blueSquareFrame('busy', round * 10 + i)).then((r) => (r.status === 'ok' && busyDone++, r)));
         const before = busyDone;
         quiet.push(await pool.submit(blueSquareFrame('quiet', round)));
         waits.push(busyDone - before);
@@ -167,7 +198,9 @@ describe('models that cannot load', () => {
     const bytes = readFileSync(TINY_MODEL_PATH);
     const path = join(dir, 'truncated.onnx');
     writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    const err = await InferencePool.start({ manifest: tinyManifest(), modelPath: path, workers: 2, intraOpThreads: 1, log }).catch((e: unknown) => e);
+    const err = await InferencePool.start({ manifest: tinyManifest(), modelPath: path, workers: 2, intraOpThreads: 1, log }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SentinelError);
     expect((err as Error).message).toMatch(new RegExp(`model file ${path} is not a loadable ONNX model \\(corrupt or truncated\\?\\)`));
   });
@@ -175,7 +208,9 @@ describe('models that cannot load', () => {
   it('a file of garbage is the same clear error', async () => {
     const path = join(dir, 'garbage.onnx');
     writeFileSync(path, 'this is not a model');
-    await expect(InferencePool.start({ manifest: tinyManifest(), modelPath: path, workers: 1, intraOpThreads: 1, log })).rejects.toThrow(/is not a loadable ONNX model/);
+    await expect(InferencePool.start({ manifest: tinyManifest(), modelPath: path, workers: 1, intraOpThreads: 1, log })).rejects.toThrow(
+      /is not a loadable ONNX model/,
+    );
   });
 
   it('a model whose input shape does not match its manifest is refused, naming both shapes', async () => {
@@ -188,11 +223,29 @@ describe('models that cannot load', () => {
 
   it('a manifest naming an input or output the model lacks is refused', async () => {
     const m = tinyManifest();
-    await expect(InferencePool.start({ manifest: ModelManifest.parse({ ...m, input: { ...m.input, name: 'input.1' } }), modelPath: TINY_MODEL_PATH, workers: 1, intraOpThreads: 1, log })).rejects.toThrow(/has no input "input.1".*its inputs are images/);
-    await expect(InferencePool.start({ manifest: ModelManifest.parse({ ...m, decoder: { kind: 'yolox', output: 'dets' } }), modelPath: TINY_MODEL_PATH, workers: 1, intraOpThreads: 1, log })).rejects.toThrow(/lacks output "dets"/);
+    await expect(
+      InferencePool.start({
+        manifest: ModelManifest.parse({ ...m, input: { ...m.input, name: 'input.1' } }),
+        modelPath: TINY_MODEL_PATH,
+        workers: 1,
+        intraOpThreads: 1,
+        log,
+      }),
+    ).rejects.toThrow(/has no input "input.1".*its inputs are images/);
+    await expect(
+      InferencePool.start({
+        manifest: ModelManifest.parse({ ...m, decoder: { kind: 'yolox', output: 'dets' } }),
+        modelPath: TINY_MODEL_PATH,
+        workers: 1,
+        intraOpThreads: 1,
+        log,
+      }),
+    ).rejects.toThrow(/lacks output "dets"/);
   });
 
   it('rejects nonsense worker settings', async () => {
-    await expect(InferencePool.start({ manifest: tinyManifest(), modelPath: TINY_MODEL_PATH, workers: 0, intraOpThreads: 1, log })).rejects.toThrow('inference workers must be a whole number >= 1, got 0');
+    await expect(
+      InferencePool.start({ manifest: tinyManifest(), modelPath: TINY_MODEL_PATH, workers: 0, intraOpThreads: 1, log }),
+    ).rejects.toThrow('inference workers must be a whole number >= 1, got 0');
   });
 });

@@ -112,8 +112,18 @@ export class InferencePool {
    * the file; no worker is left running.
    */
   static async start(opts: PoolOptions): Promise<InferencePool> {
-    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new SentinelError(`inference workers must be a whole number >= 1, got ${opts.workers}`, 'validation_failed', 'inference.workers');
-    if (!Number.isInteger(opts.intraOpThreads) || opts.intraOpThreads < 1) throw new SentinelError(`inference intraOpThreads must be a whole number >= 1, got ${opts.intraOpThreads}`, 'validation_failed', 'inference.intraOpThreads');
+    if (!Number.isInteger(opts.workers) || opts.workers < 1)
+      throw new SentinelError(
+        `inference workers must be a whole number >= 1, got ${opts.workers}`,
+        'validation_failed',
+        'inference.workers',
+      );
+    if (!Number.isInteger(opts.intraOpThreads) || opts.intraOpThreads < 1)
+      throw new SentinelError(
+        `inference intraOpThreads must be a whole number >= 1, got ${opts.intraOpThreads}`,
+        'validation_failed',
+        'inference.intraOpThreads',
+      );
     const pool = new InferencePool(opts);
     try {
       await Promise.all(Array.from({ length: opts.workers }, () => pool.spawn()));
@@ -153,10 +163,23 @@ export class InferencePool {
       cam.failed++;
       this.totals.failed++;
       const buffer = frame.data instanceof ArrayBuffer ? { buffer: frame.data } : {};
-      return Promise.resolve({ status: 'failed', cameraId, ts, code: 'bad_frame', message: `camera ${cameraId}: ${(err as Error).message}`, ...buffer });
+      return Promise.resolve({
+        status: 'failed',
+        cameraId,
+        ts,
+        code: 'bad_frame',
+        message: `camera ${cameraId}: ${(err as Error).message}`,
+        ...buffer,
+      });
     }
     return new Promise((resolve) => {
-      const job: Pending = { id: this.nextId++, frame, opts: { ...this.defaults, ...stripUndefined(opts) }, submittedAt: performance.now(), resolve };
+      const job: Pending = {
+        id: this.nextId++,
+        frame,
+        opts: { ...this.defaults, ...stripUndefined(opts) },
+        submittedAt: performance.now(),
+        resolve,
+      };
       let q = this.queues.get(cameraId);
       if (!q) {
         q = [];
@@ -291,9 +314,21 @@ export class InferencePool {
 
   private spawn(): Promise<void> {
     const control = new SharedArrayBuffer(4);
-    const init: WorkerInit = { manifest: this.opts.manifest, modelPath: this.opts.modelPath, intraOpThreads: this.opts.intraOpThreads, control };
+    const init: WorkerInit = {
+      manifest: this.opts.manifest,
+      modelPath: this.opts.modelPath,
+      intraOpThreads: this.opts.intraOpThreads,
+      control,
+    };
     const worker = new Worker(WORKER_URL, { workerData: init, name: `inference-${this.model}` });
-    const slot: Slot = { id: this.nextWorkerId++, worker, state: 'starting', jobs: new Map(), control: new Int32Array(control), stopping: false };
+    const slot: Slot = {
+      id: this.nextWorkerId++,
+      worker,
+      state: 'starting',
+      jobs: new Map(),
+      control: new Int32Array(control),
+      stopping: false,
+    };
     this.slots.push(slot);
     return new Promise<void>((resolveReady, rejectReady) => {
       let settled = false;
@@ -360,7 +395,13 @@ export class InferencePool {
         detections: msg.detections,
         ...(msg.embedding ? { embedding: msg.embedding } : {}),
         ...(msg.scores ? { scores: msg.scores } : {}),
-        timings: { queueMs: job.dispatchedAt - job.submittedAt, preprocessMs: msg.preprocessMs, inferMs: msg.inferMs, decodeMs: msg.decodeMs, totalMs: now - job.submittedAt },
+        timings: {
+          queueMs: job.dispatchedAt - job.submittedAt,
+          preprocessMs: msg.preprocessMs,
+          inferMs: msg.inferMs,
+          decodeMs: msg.decodeMs,
+          totalMs: now - job.submittedAt,
+        },
         worker: slot.id,
         buffer: msg.data,
       });
@@ -383,7 +424,13 @@ export class InferencePool {
       const cam = this.camera(job.frame.cameraId);
       cam.failed++;
       this.totals.failed++;
-      job.resolve({ status: 'failed', cameraId: job.frame.cameraId, ts: job.frame.ts, code: 'worker_crashed', message: `camera ${job.frame.cameraId}: inference worker ${slot.id} stopped (exit code ${code}) while processing this frame` });
+      job.resolve({
+        status: 'failed',
+        cameraId: job.frame.cameraId,
+        ts: job.frame.ts,
+        code: 'worker_crashed',
+        message: `camera ${job.frame.cameraId}: inference worker ${slot.id} stopped (exit code ${code}) while processing this frame`,
+      });
     }
     if (this.closed || !started || !wasLive) return;
     // Replace it. Repeated crashes back off (up to 5 s) so a worker that dies on every frame
@@ -392,7 +439,10 @@ export class InferencePool {
     this.restarts++;
     this.consecutiveCrashes++;
     const delay = Math.min(5000, 50 * 2 ** (this.consecutiveCrashes - 1));
-    this.log.warn({ worker: slot.id, code, model: this.model, restarts: this.restarts, delayMs: delay }, 'inference worker exited; replacing it');
+    this.log.warn(
+      { worker: slot.id, code, model: this.model, restarts: this.restarts, delayMs: delay },
+      'inference worker exited; replacing it',
+    );
     setTimeout(() => {
       if (this.closed) return;
       this.spawn().catch((err: Error) => {

@@ -157,9 +157,12 @@ export function preprocess(m: ModelManifest, src: Uint8Array, srcW: number, srcH
       const w01 = wx * (1 - wy);
       const w10 = (1 - wx) * wy;
       const w11 = wx * wy;
-      const v0 = (src[a + c0] as number) * w00 + (src[b + c0] as number) * w01 + (src[c + c0] as number) * w10 + (src[d + c0] as number) * w11;
-      const v1 = (src[a + c1] as number) * w00 + (src[b + c1] as number) * w01 + (src[c + c1] as number) * w10 + (src[d + c1] as number) * w11;
-      const v2 = (src[a + c2] as number) * w00 + (src[b + c2] as number) * w01 + (src[c + c2] as number) * w10 + (src[d + c2] as number) * w11;
+      const v0 =
+        (src[a + c0] as number) * w00 + (src[b + c0] as number) * w01 + (src[c + c0] as number) * w10 + (src[d + c0] as number) * w11;
+      const v1 =
+        (src[a + c1] as number) * w00 + (src[b + c1] as number) * w01 + (src[c + c1] as number) * w10 + (src[d + c1] as number) * w11;
+      const v2 =
+        (src[a + c2] as number) * w00 + (src[b + c2] as number) * w01 + (src[c + c2] as number) * w10 + (src[d + c2] as number) * w11;
       const ox = x + padX;
       if (nchw) {
         const p = oy * dstW + ox;

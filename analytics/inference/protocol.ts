@@ -48,4 +48,10 @@ export type FromWorker =
       /** The frame buffer, transferred back for reuse. */
       data: ArrayBuffer;
     }
-  | { type: 'failed'; id: number; code: Exclude<FrameFailureCode, 'worker_crashed' | 'model_unavailable'>; message: string; data: ArrayBuffer };
+  | {
+      type: 'failed';
+      id: number;
+      code: Exclude<FrameFailureCode, 'worker_crashed' | 'model_unavailable'>;
+      message: string;
+      data: ArrayBuffer;
+    };

@@ -71,7 +71,10 @@ describe('openModel', () => {
 
     const missing = await openModel(reg, 'tiny-detector', settings, log);
     expect(missing).toMatchObject({ state: 'unavailable', status: { reason: 'missing_file' } });
-    expect(await openModel(reg, 'nope', settings, log)).toMatchObject({ state: 'unavailable', status: { message: 'unknown model "nope"; available: tiny-detector' } });
+    expect(await openModel(reg, 'nope', settings, log)).toMatchObject({
+      state: 'unavailable',
+      status: { message: 'unknown model "nope"; available: tiny-detector' },
+    });
 
     // right hash, wrong input size in the manifest: the sessions refuse it
     const m = JSON.parse(readFileSync(join(dir, 'tiny-detector.json'), 'utf8')) as { input: { shape: number[] } };
@@ -80,7 +83,10 @@ describe('openModel', () => {
     copyFileSync(TINY_MODEL_PATH, join(dir, 'tiny_detector.onnx'));
     const wrong = await openModel(openRegistry({ manifestDir: dir, modelsDir: dir, assetsDir: null }), 'tiny-detector', settings, log);
     expect(wrong).toMatchObject({ state: 'unavailable', status: { reason: 'invalid_model' } });
-    if (wrong.state === 'unavailable') expect(wrong.status.message).toMatch(/model tiny-detector unavailable: .*has shape \[1,3,32,32\] but manifest tiny-detector says \[1,3,64,64\]/);
+    if (wrong.state === 'unavailable')
+      expect(wrong.status.message).toMatch(
+        /model tiny-detector unavailable: .*has shape \[1,3,32,32\] but manifest tiny-detector says \[1,3,64,64\]/,
+      );
 
     writeFileSync(join(dir, 'tiny-detector.json'), readFileSync(join(TINY_MODEL_DIR, 'tiny-detector.json')));
     const good = await openModel(openRegistry({ manifestDir: dir, modelsDir: dir, assetsDir: null }), 'tiny-detector', settings, log);

@@ -49,7 +49,9 @@ export function loadManifests(dir: string = MANIFEST_DIR): LoadedManifests {
   const problems: ManifestProblem[] = [];
   if (!existsSync(dir)) return { manifests, problems: [{ file: dir, message: `model manifest directory ${dir} does not exist` }] };
   const seen = new Map<string, string>();
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const file = join(dir, name);
     try {
       const m = readManifestFile(file);
@@ -96,20 +98,40 @@ export function sha256File(path: string): string {
 export function checkModel(m: ModelManifest, modelsDir: string | null): ModelStatus {
   const base = { name: m.name, task: m.task, file: m.file };
   if (!modelsDir) {
-    return { ...base, state: 'unavailable', reason: 'no_models_dir', message: `model ${m.name} unavailable: no models directory (set SENTINEL_ASSETS or inference.modelsDir); expected ${m.file} with sha256 ${m.sha256}` };
+    return {
+      ...base,
+      state: 'unavailable',
+      reason: 'no_models_dir',
+      message: `model ${m.name} unavailable: no models directory (set SENTINEL_ASSETS or inference.modelsDir); expected ${m.file} with sha256 ${m.sha256}`,
+    };
   }
   const path = join(modelsDir, m.file);
   if (!existsSync(path)) {
-    return { ...base, state: 'unavailable', reason: 'missing_file', message: `model ${m.name} unavailable: ${path} is missing (expected sha256 ${m.sha256})` };
+    return {
+      ...base,
+      state: 'unavailable',
+      reason: 'missing_file',
+      message: `model ${m.name} unavailable: ${path} is missing (expected sha256 ${m.sha256})`,
+    };
   }
   let actual: string;
   try {
     actual = sha256File(path);
   } catch (err) {
-    return { ...base, state: 'unavailable', reason: 'unreadable', message: `model ${m.name} unavailable: ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+    return {
+      ...base,
+      state: 'unavailable',
+      reason: 'unreadable',
+      message: `model ${m.name} unavailable: ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    };
   }
   if (actual !== m.sha256) {
-    return { ...base, state: 'unavailable', reason: 'hash_mismatch', message: `model ${m.name} unavailable: ${path} has sha256 ${actual}, expected ${m.sha256}` };
+    return {
+      ...base,
+      state: 'unavailable',
+      reason: 'hash_mismatch',
+      message: `model ${m.name} unavailable: ${path} has sha256 ${actual}, expected ${m.sha256}`,
+    };
   }
   return { ...base, state: 'ready', path, sha256: actual };
 }

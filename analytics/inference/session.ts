@@ -26,7 +26,9 @@ export async function openSession(m: ModelManifest, modelPath: string, intraOpTh
       logSeverityLevel: 3,
     });
   } catch (err) {
-    throw new Error(`model file ${modelPath} is not a loadable ONNX model (corrupt or truncated?): ${(err as Error).message.split('\n')[0] ?? ''}`);
+    throw new Error(
+      `model file ${modelPath} is not a loadable ONNX model (corrupt or truncated?): ${(err as Error).message.split('\n')[0] ?? ''}`,
+    );
   }
   try {
     checkSession(m, session, modelPath);
@@ -39,21 +41,29 @@ export async function openSession(m: ModelManifest, modelPath: string, intraOpTh
 
 function checkSession(m: ModelManifest, session: ort.InferenceSession, modelPath: string): void {
   if (!session.inputNames.includes(m.input.name)) {
-    throw new Error(`model file ${modelPath} has no input "${m.input.name}" (manifest ${m.name}); its inputs are ${session.inputNames.join(', ')}`);
+    throw new Error(
+      `model file ${modelPath} has no input "${m.input.name}" (manifest ${m.name}); its inputs are ${session.inputNames.join(', ')}`,
+    );
   }
   const meta = session.inputMetadata.find((i) => i.name === m.input.name);
   if (meta?.isTensor) {
-    if (meta.type !== 'float32') throw new Error(`model file ${modelPath}: input "${m.input.name}" is ${meta.type}, the pool feeds float32`);
+    if (meta.type !== 'float32')
+      throw new Error(`model file ${modelPath}: input "${m.input.name}" is ${meta.type}, the pool feeds float32`);
     const shape = meta.shape;
-    const mismatch = shape.length !== m.input.shape.length || shape.some((d, i) => typeof d === 'number' && d > 0 && d !== m.input.shape[i]);
+    const mismatch =
+      shape.length !== m.input.shape.length || shape.some((d, i) => typeof d === 'number' && d > 0 && d !== m.input.shape[i]);
     if (mismatch) {
-      throw new Error(`model file ${modelPath}: input "${m.input.name}" has shape [${shape.join(',')}] but manifest ${m.name} says [${m.input.shape.join(',')}]`);
+      throw new Error(
+        `model file ${modelPath}: input "${m.input.name}" has shape [${shape.join(',')}] but manifest ${m.name} says [${m.input.shape.join(',')}]`,
+      );
     }
   }
   const needed = requiredOutputs(m);
   const missing = needed.filter((n) => !session.outputNames.includes(n));
   if (missing.length > 0) {
-    throw new Error(`model file ${modelPath} lacks output${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} named in manifest ${m.name}; its outputs are ${session.outputNames.join(', ')}`);
+    throw new Error(
+      `model file ${modelPath} lacks output${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} named in manifest ${m.name}; its outputs are ${session.outputNames.join(', ')}`,
+    );
   }
 }
 

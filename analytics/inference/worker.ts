@@ -97,6 +97,14 @@ async function handle(req: InferRequest): Promise<FromWorker> {
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (req: InferRequest) => {
   chain = chain.then(() =>
-    handle(req).then(post, (err: unknown) => post({ type: 'failed', id: req.id, code: 'inference_failed', message: err instanceof Error ? err.message : String(err), data: req.data })),
+    handle(req).then(post, (err: unknown) =>
+      post({
+        type: 'failed',
+        id: req.id,
+        code: 'inference_failed',
+        message: err instanceof Error ? err.message : String(err),
+        data: req.data,
+      }),
+    ),
   );
 });

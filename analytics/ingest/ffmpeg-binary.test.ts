@@ -2,7 +2,16 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundledFfmpeg, chooseFfmpeg, ffmpegAtLeast, parseFfmpegBanner, parseFfmpegVersion, rtspTimeoutArgs, scaleToFitFilter, statsPeriodArgs } from './ffmpeg-binary';
+import {
+  bundledFfmpeg,
+  chooseFfmpeg,
+  ffmpegAtLeast,
+  parseFfmpegBanner,
+  parseFfmpegVersion,
+  rtspTimeoutArgs,
+  scaleToFitFilter,
+  statsPeriodArgs,
+} from './ffmpeg-binary';
 
 const bundled = bundledFfmpeg();
 
@@ -16,13 +25,17 @@ describe('choosing ffmpeg', () => {
     const none = chooseFfmpeg({}, empty);
     if (bundled) expect(none).toMatchObject({ path: bundled, source: 'bundled', ffprobe: null, note: 'no ffmpeg on PATH' });
     else expect(none.source).toBe('missing');
-    expect(chooseFfmpeg({ ffmpegPath: '/nowhere/ffmpeg' }, empty).note).toMatch(/configured ingest.ffmpegPath "\/nowhere\/ffmpeg" not found/);
+    expect(chooseFfmpeg({ ffmpegPath: '/nowhere/ffmpeg' }, empty).note).toMatch(
+      /configured ingest.ffmpegPath "\/nowhere\/ffmpeg" not found/,
+    );
   });
 
   it('reads versions of release builds and of git snapshots (by libavformat)', () => {
     expect(parseFfmpegVersion('ffmpeg version 6.1.1-3ubuntu5 Copyright')).toMatchObject({ major: 6, minor: 1 });
     expect(parseFfmpegVersion('ffmpeg version n4.4.2 Copyright')).toMatchObject({ major: 4, minor: 4 });
-    expect(parseFfmpegVersion('ffmpeg version N-47683-g0e8eb07980-static https://x\nlibavformat    58. 20.100 / 58. 20.100')).toMatchObject({ major: 4, minor: 1 });
+    expect(parseFfmpegVersion('ffmpeg version N-47683-g0e8eb07980-static https://x\nlibavformat    58. 20.100 / 58. 20.100')).toMatchObject(
+      { major: 4, minor: 1 },
+    );
   });
 
   it.skipIf(!bundled)('picks arguments the bundled ffmpeg 4.1 understands', () => {

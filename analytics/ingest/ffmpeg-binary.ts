@@ -74,11 +74,15 @@ export function bundledFfmpeg(): string | null {
  * Resolves the ffmpeg (and ffprobe) to use from the configured values (defaults `ffmpeg`
  * and `ffprobe`: "whatever is on PATH"). Only looks at the file system; no process is run.
  */
-export function chooseFfmpeg(configured: { ffmpegPath?: string; ffprobePath?: string } = {}, pathEnv = process.env.PATH ?? ''): FfmpegChoice {
+export function chooseFfmpeg(
+  configured: { ffmpegPath?: string; ffprobePath?: string } = {},
+  pathEnv = process.env.PATH ?? '',
+): FfmpegChoice {
   const want = configured.ffmpegPath ?? DEFAULT_FFMPEG;
   const wantProbe = configured.ffprobePath ?? DEFAULT_FFPROBE;
   const probeFor = (ffmpeg: string): string | null => {
-    if (wantProbe !== DEFAULT_FFPROBE) return findOnPath(wantProbe, pathEnv) ?? (isAbsolute(wantProbe) && isExecutable(wantProbe) ? wantProbe : null);
+    if (wantProbe !== DEFAULT_FFPROBE)
+      return findOnPath(wantProbe, pathEnv) ?? (isAbsolute(wantProbe) && isExecutable(wantProbe) ? wantProbe : null);
     // The ffprobe beside the chosen ffmpeg first (same build), then PATH's.
     const sibling = join(dirname(ffmpeg), 'ffprobe');
     return isExecutable(sibling) ? sibling : findOnPath(DEFAULT_FFPROBE, pathEnv);
@@ -93,7 +97,12 @@ export function chooseFfmpeg(configured: { ffmpegPath?: string; ffprobePath?: st
   if (sys) return { path: sys, source: 'system', ffprobe: probeFor(sys), note };
   const bundled = bundledFfmpeg();
   if (bundled) return { path: bundled, source: 'bundled', ffprobe: probeFor(bundled), note: note ?? 'no ffmpeg on PATH' };
-  return { path: want, source: 'missing', ffprobe: null, note: `${note ?? 'no ffmpeg on PATH'}, and the npm package @ffmpeg-installer/linux-x64 is not installed` };
+  return {
+    path: want,
+    source: 'missing',
+    ffprobe: null,
+    note: `${note ?? 'no ffmpeg on PATH'}, and the npm package @ffmpeg-installer/linux-x64 is not installed`,
+  };
 }
 
 const versions = new Map<string, FfmpegVersion | null>();

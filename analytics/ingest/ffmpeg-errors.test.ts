@@ -3,7 +3,8 @@ import { describeFfmpegError, maskUrls } from './ffmpeg-errors';
 
 describe('describeFfmpegError', () => {
   it('names the specific cause even when the last line is generic', () => {
-    const stderr = '[tcp @ 0x1] Failed to resolve hostname cam.invalid: Name or service not known\nrtsp://cam.invalid/x: Input/output error\n';
+    const stderr =
+      '[tcp @ 0x1] Failed to resolve hostname cam.invalid: Name or service not known\nrtsp://cam.invalid/x: Input/output error\n';
     expect(describeFfmpegError(stderr)).toBe('host not found (DNS lookup failed)');
     expect(describeFfmpegError('[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized')).toMatch(/^401/);
   });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { FrameSlot, type IngestFrame } from './frame-slot';
 
-const frame = (seq: number): IngestFrame => ({ cameraId: 'c', width: 2, height: 1, data: new Uint8Array([seq, 0, 0, 0, 0, 0]).buffer, ts: seq, seq });
+const frame = (seq: number): IngestFrame => ({
+  cameraId: 'c',
+  width: 2,
+  height: 1,
+  data: new Uint8Array([seq, 0, 0, 0, 0, 0]).buffer,
+  ts: seq,
+  seq,
+});
 
 describe('FrameSlot', () => {
   it('delivers only the newest frame when several arrive in one turn, counting the rest as dropped', async () => {

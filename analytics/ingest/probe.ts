@@ -70,8 +70,27 @@ export async function probeStream(url: string, opts: ProbeOptions = {}): Promise
   })();
   const ffprobe = findOnPath(opts.ffprobePath ?? 'ffprobe');
   if (!ffprobe) return probeWithFfmpeg(opts.ffmpegPath ?? 'ffmpeg', withCreds, left);
-  const args = ['-v', 'error', '-rtsp_transport', 'tcp', '-timeout', String(Math.round(left * 1000)), '-analyzeduration', '700000', '-probesize', '1000000'];
-  args.push('-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate', '-of', 'json', withCreds);
+  const args = [
+    '-v',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    '-timeout',
+    String(Math.round(left * 1000)),
+    '-analyzeduration',
+    '700000',
+    '-probesize',
+    '1000000',
+  ];
+  args.push(
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=codec_name,width,height,avg_frame_rate,r_frame_rate',
+    '-of',
+    'json',
+    withCreds,
+  );
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const p = spawn(ffprobe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -88,16 +107,36 @@ export async function probeStream(url: string, opts: ProbeOptions = {}): Promise
       resolve({ code: c, stdout: out, stderr: err });
     });
   });
-  if (code !== 0) throw new ProbeError('ffprobe_failed', code === null ? 'timed out reading the stream parameters' : describeFfmpegError(stderr, 'ffprobe failed'));
+  if (code !== 0)
+    throw new ProbeError(
+      'ffprobe_failed',
+      code === null ? 'timed out reading the stream parameters' : describeFfmpegError(stderr, 'ffprobe failed'),
+    );
   const parsed = FfprobeJson.safeParse(JSON.parse(stdout || '{}'));
   const s = parsed.success ? parsed.data.streams[0] : undefined;
   if (!s?.codec_name || !s.width || !s.height) throw new ProbeError('no_video', 'the stream has no video track');
-  return { codec: s.codec_name, width: s.width, height: s.height, fps: Math.round((rate(s.avg_frame_rate) || rate(s.r_frame_rate)) * 100) / 100 };
+  return {
+    codec: s.codec_name,
+    width: s.width,
+    height: s.height,
+    fps: Math.round((rate(s.avg_frame_rate) || rate(s.r_frame_rate)) * 100) / 100,
+  };
 }
 
 /** The same answer from `ffmpeg -i URL` (no output: it prints the stream banner and exits). */
 async function probeWithFfmpeg(ffmpeg: string, url: string, budgetMs: number): Promise<StreamInfo> {
-  const args = ['-hide_banner', '-rtsp_transport', 'tcp', ...rtspTimeoutArgs(ffmpeg, budgetMs * 1000), '-analyzeduration', '700000', '-probesize', '1000000', '-i', url];
+  const args = [
+    '-hide_banner',
+    '-rtsp_transport',
+    'tcp',
+    ...rtspTimeoutArgs(ffmpeg, budgetMs * 1000),
+    '-analyzeduration',
+    '700000',
+    '-probesize',
+    '1000000',
+    '-i',
+    url,
+  ];
   const stderr = await new Promise<string>((resolve, reject) => {
     const p = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

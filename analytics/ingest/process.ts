@@ -98,5 +98,13 @@ export function stopChild(child: ChildProcess, graceMs = 2000, how: 'term' | 'ff
  *   the first frame of every (re)connect by seconds (measured ~1.2 s vs ~3.5 s).
  */
 export function rtspInputArgs(stallTimeoutMs: number, ffmpegPath = 'ffmpeg'): string[] {
-  return ['-rtsp_transport', 'tcp', ...rtspTimeoutArgs(ffmpegPath, Math.max(2_000_000, stallTimeoutMs * 1000)), '-analyzeduration', '300000', '-probesize', '500000'];
+  return [
+    '-rtsp_transport',
+    'tcp',
+    ...rtspTimeoutArgs(ffmpegPath, Math.max(2_000_000, stallTimeoutMs * 1000)),
+    '-analyzeduration',
+    '300000',
+    '-probesize',
+    '500000',
+  ];
 }

@@ -194,7 +194,10 @@ export class Restreamer extends EventEmitter<{ health: [RestreamHealth] }> imple
       // While down, a DESCRIBE (not a session) every half second ends the wait as soon as the
       // camera answers: viewers are waiting on this one, so it checks twice as often as ingest did.
       while (this.running && Date.now() < until) {
-        const more = await Promise.race([wakeP.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), Math.min(500, until - Date.now())))]);
+        const more = await Promise.race([
+          wakeP.then(() => false),
+          new Promise<boolean>((r) => setTimeout(() => r(true), Math.min(500, until - Date.now()))),
+        ]);
         if (!more || !this.running || Date.now() >= until) break;
         const d = await rtspDescribe(this.opts.url, { username: this.opts.username, password: this.opts.password, timeoutMs: 800 });
         if (d.kind === 'ok') break;
@@ -206,7 +209,18 @@ export class Restreamer extends EventEmitter<{ health: [RestreamHealth] }> imple
   private args(): string[] {
     const video = this.transcode
       ? // Browser-playable H.264 with a 1 s GOP; zerolatency: no lookahead, no B-frames.
-        ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-force_key_frames', 'expr:gte(t,n_forced*1)']
+        [
+          '-c:v',
+          'libx264',
+          '-preset',
+          'veryfast',
+          '-tune',
+          'zerolatency',
+          '-pix_fmt',
+          'yuv420p',
+          '-force_key_frames',
+          'expr:gte(t,n_forced*1)',
+        ]
       : ['-c', 'copy'];
     return [
       '-hide_banner',
@@ -317,7 +331,9 @@ export class Restreamer extends EventEmitter<{ health: [RestreamHealth] }> imple
           resolve(true);
           return;
         }
-        const why = this.lastError?.includes('stalled') ? this.lastError : describeFfmpegError(stderr, code === 0 ? 'the stream ended' : `ffmpeg exited (${signal ?? `code ${code}`})`);
+        const why = this.lastError?.includes('stalled')
+          ? this.lastError
+          : describeFfmpegError(stderr, code === 0 ? 'the stream ended' : `ffmpeg exited (${signal ?? `code ${code}`})`);
         if (this.running) {
           this.lastError = why;
           this.log.warn({ cameraId: this.opts.cameraId, code, signal, error: why }, 'restream session ended');

@@ -55,7 +55,17 @@ function readReply(sock: Socket, timeoutMs: number): Promise<RtspReply> {
     const onData = (chunk: Buffer): void => {
       buf = Buffer.concat([buf, chunk]);
       if (buf.length >= 5 && !buf.subarray(0, 5).toString('latin1').startsWith('RTSP/')) {
-        done(Object.assign(new Error(`the server answered "${buf.subarray(0, 40).toString('latin1').replace(/[^\x20-\x7e]/g, '.')}" instead of RTSP`), { code: 'NOT_RTSP' }));
+        done(
+          Object.assign(
+            new Error(
+              `the server answered "${buf
+                .subarray(0, 40)
+                .toString('latin1')
+                .replace(/[^\x20-\x7e]/g, '.')}" instead of RTSP`,
+            ),
+            { code: 'NOT_RTSP' },
+          ),
+        );
         return;
       }
       const end = buf.indexOf('\r\n\r\n');
@@ -152,7 +162,9 @@ export async function rtspDescribe(url: string, opts: DescribeOptions = {}): Pro
   try {
     let cseq = 1;
     const send = (auth?: string): void => {
-      sock.write(`DESCRIBE ${url} RTSP/1.0\r\nCSeq: ${cseq++}\r\nAccept: application/sdp\r\nUser-Agent: sentinel\r\n${auth ? `Authorization: ${auth}\r\n` : ''}\r\n`);
+      sock.write(
+        `DESCRIBE ${url} RTSP/1.0\r\nCSeq: ${cseq++}\r\nAccept: application/sdp\r\nUser-Agent: sentinel\r\n${auth ? `Authorization: ${auth}\r\n` : ''}\r\n`,
+      );
     };
     send();
     let reply = await readReply(sock, Math.max(100, deadline - Date.now()));
@@ -166,7 +178,13 @@ export async function rtspDescribe(url: string, opts: DescribeOptions = {}): Pro
     }
     if (reply.status === 200) return { kind: 'ok', sdp: reply.body };
     if (reply.status === 401) {
-      return { kind: 'unauthorized', message: opts.username || opts.password ? `401 Unauthorized from ${host}:${port}: the user name or password is wrong` : `401 Unauthorized from ${host}:${port}: the camera needs a user name and password` };
+      return {
+        kind: 'unauthorized',
+        message:
+          opts.username || opts.password
+            ? `401 Unauthorized from ${host}:${port}: the user name or password is wrong`
+            : `401 Unauthorized from ${host}:${port}: the camera needs a user name and password`,
+      };
     }
     if (reply.status === 404) return { kind: 'not_found', message: `404 Not Found: ${host}:${port} has no stream at ${u.pathname}` };
     return { kind: 'rtsp_error', status: reply.status, message: `RTSP ${reply.status} ${reply.reason} from ${host}:${port}` };

@@ -173,7 +173,8 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
   /** Where frames come from: the camera's own RTSP, or the restreamer's fMP4 on stdin. */
   private inputArgs(): string[] {
     const reinit = ['-reinit_filter', '0'];
-    if (this.opts.source) return ['-probesize', '65536', '-analyzeduration', '0', '-fflags', 'nobuffer', ...reinit, '-f', 'mp4', '-i', 'pipe:0'];
+    if (this.opts.source)
+      return ['-probesize', '65536', '-analyzeduration', '0', '-fflags', 'nobuffer', ...reinit, '-f', 'mp4', '-i', 'pipe:0'];
     return [...rtspInputArgs(this.opts.stallTimeoutMs, this.opts.ffmpegPath), ...reinit, '-i', this.urlWithCredentials()];
   }
 
@@ -266,11 +267,21 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
         this.frames++;
         this.lastFrameAt = now;
         this.recentIn.push(now);
-        this.slot.put({ cameraId: this.opts.cameraId, width: frameW, height: frameH, data: buf.buffer as ArrayBuffer, ts: now, seq: this.frames });
+        this.slot.put({
+          cameraId: this.opts.cameraId,
+          width: frameW,
+          height: frameH,
+          data: buf.buffer as ArrayBuffer,
+          ts: now,
+          seq: this.frames,
+        });
         if (!got) {
           got = true;
           this.lastError = null;
-          this.log.info({ cameraId: this.opts.cameraId, session: sessionNo, width: frameW, height: frameH, firstFrameMs: now - startedAt }, 'first frame');
+          this.log.info(
+            { cameraId: this.opts.cameraId, session: sessionNo, width: frameW, height: frameH, firstFrameMs: now - startedAt },
+            'first frame',
+          );
           if (sessionNo > 1) this.emit('reconnected');
           this.setState('live');
         } else if (this.state !== 'live') {
@@ -337,10 +348,15 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       child.once('close', (code, signal) => {
         this.child = null;
         detach?.();
-        const why = this.lastError?.includes('stalled') ? this.lastError : describeFfmpegError(stderrTail, code === 0 ? 'the stream ended' : `ffmpeg exited (${signal ?? `code ${code}`})`);
+        const why = this.lastError?.includes('stalled')
+          ? this.lastError
+          : describeFfmpegError(stderrTail, code === 0 ? 'the stream ended' : `ffmpeg exited (${signal ?? `code ${code}`})`);
         if (this.running) {
           this.lastError = got && code === 0 && !/401|404|refused/.test(why) ? 'the stream ended' : why;
-          this.log.warn({ cameraId: this.opts.cameraId, session: sessionNo, code, signal, error: this.lastError, frames: this.frames }, 'ffmpeg session ended');
+          this.log.warn(
+            { cameraId: this.opts.cameraId, session: sessionNo, code, signal, error: this.lastError, frames: this.frames },
+            'ffmpeg session ended',
+          );
         }
         resolve(got);
       });

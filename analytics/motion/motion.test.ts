@@ -39,7 +39,16 @@ describe('MotionDetector', () => {
   });
 
   it('ignores changes inside a motion mask', () => {
-    const m = new MotionDetector({ masks: [[[0.25, 0.1], [0.45, 0.1], [0.45, 0.7], [0.25, 0.7]]] });
+    const m = new MotionDetector({
+      masks: [
+        [
+          [0.25, 0.1],
+          [0.45, 0.1],
+          [0.45, 0.7],
+          [0.25, 0.7],
+        ],
+      ],
+    });
     m.detect(frame(null), W, H);
     expect(m.detect(frame({ x: 100, y: 40, w: 20, h: 60 }), W, H).moving).toBe(false);
     expect(m.detect(frame({ x: 200, y: 40, w: 20, h: 60 }), W, H).moving).toBe(true);
@@ -59,7 +68,16 @@ describe('MotionDetector', () => {
   });
 
   it('merges touching boxes', () => {
-    expect(mergeBoxes([[0, 0, 10, 10], [12, 0, 20, 10], [100, 100, 110, 110]])).toEqual([[0, 0, 20, 10], [100, 100, 110, 110]]);
+    expect(
+      mergeBoxes([
+        [0, 0, 10, 10],
+        [12, 0, 20, 10],
+        [100, 100, 110, 110],
+      ]),
+    ).toEqual([
+      [0, 0, 20, 10],
+      [100, 100, 110, 110],
+    ]);
   });
 });
 

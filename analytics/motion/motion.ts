@@ -116,7 +116,8 @@ export class MotionDetector {
   }
 
   detect(bgr: Uint8Array, width: number, height: number): MotionResult {
-    if (bgr.length < width * height * 3) throw new RangeError(`motion: frame of ${bgr.length} bytes is smaller than ${width}x${height} BGR24`);
+    if (bgr.length < width * height * 3)
+      throw new RangeError(`motion: frame of ${bgr.length} bytes is smaller than ${width}x${height} BGR24`);
     if (this.geometry !== `${width}x${height}`) this.setGeometry(width, height);
     this.downsample(bgr, width);
     const { gw, gh, grey, changed, masked } = this;

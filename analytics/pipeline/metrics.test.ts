@@ -13,14 +13,38 @@ const frame = (t: number, tracks: Array<[number, number]>): FrameLine => ({
 
 describe('eval metrics', () => {
   it('count MAE uses the frame nearest each labelled time', () => {
-    const frames = [frame(0, []), frame(1, [[1, 0.9]]), frame(2, [[1, 0.9], [2, 0.9]])];
-    const r = countMae(frames, [{ t: 1, people: 2 }, { t: 2, people: 2 }, { t: 9, people: 5 }], (f) => f.people);
+    const frames = [
+      frame(0, []),
+      frame(1, [[1, 0.9]]),
+      frame(2, [
+        [1, 0.9],
+        [2, 0.9],
+      ]),
+    ];
+    const r = countMae(
+      frames,
+      [
+        { t: 1, people: 2 },
+        { t: 2, people: 2 },
+        { t: 9, people: 5 },
+      ],
+      (f) => f.people,
+    );
     expect(r.n).toBe(2);
     expect(r.mae).toBe(0.5);
   });
 
   it('an entry needs two frames inside; leaving and coming back is a second entry', () => {
-    const zone = { id: 'z', kind: 'watch' as const, polygon: [[0, 0.5], [1, 0.5], [1, 1], [0, 1]] as [number, number][] };
+    const zone = {
+      id: 'z',
+      kind: 'watch' as const,
+      polygon: [
+        [0, 0.5],
+        [1, 0.5],
+        [1, 1],
+        [0, 1],
+      ] as [number, number][],
+    };
     const ys = [0.3, 0.6, 0.7, 0.3, 0.6, 0.3, 0.6, 0.7];
     const frames = ys.map((y, i) => frame(i, [[1, y]]));
     expect(detectEntries(frames, [zone])).toEqual([
@@ -30,7 +54,20 @@ describe('eval metrics', () => {
   });
 
   it('matches entries one to one within the tolerance', () => {
-    const truth = [{ zone: 'z', t: 5 }, { zone: 'z', t: 20 }];
-    expect(matchEntries([{ zone: 'z', t: 5.8 }, { zone: 'z', t: 6 }, { zone: 'x', t: 20 }], truth, 1.5)).toEqual({ tp: 1, fp: 2, fn: 1 });
+    const truth = [
+      { zone: 'z', t: 5 },
+      { zone: 'z', t: 20 },
+    ];
+    expect(
+      matchEntries(
+        [
+          { zone: 'z', t: 5.8 },
+          { zone: 'z', t: 6 },
+          { zone: 'x', t: 20 },
+        ],
+        truth,
+        1.5,
+      ),
+    ).toEqual({ tp: 1, fp: 2, fn: 1 });
   });
 });

@@ -25,7 +25,11 @@ export function frameAt(frames: readonly FrameLine[], t: number): FrameLine | un
 }
 
 /** Mean absolute error of a count taken from each frame, over the labelled times. */
-export function countMae(frames: readonly FrameLine[], labels: readonly CountLabel[], count: (f: FrameLine) => number): { mae: number; n: number; pairs: Array<{ t: number; truth: number; got: number }> } {
+export function countMae(
+  frames: readonly FrameLine[],
+  labels: readonly CountLabel[],
+  count: (f: FrameLine) => number,
+): { mae: number; n: number; pairs: Array<{ t: number; truth: number; got: number }> } {
   const pairs = labels.flatMap((l) => {
     const f = frameAt(frames, l.t);
     return f ? [{ t: l.t, truth: l.people, got: count(f) }] : [];
@@ -70,7 +74,11 @@ export function detectEntries(frames: readonly FrameLine[], zones: readonly Zone
 }
 
 /** Greedy one-to-one matching of detected entries to labels of the same zone within `tolS`. */
-export function matchEntries(found: readonly EntryLabel[], truth: readonly EntryLabel[], tolS: number): { tp: number; fp: number; fn: number } {
+export function matchEntries(
+  found: readonly EntryLabel[],
+  truth: readonly EntryLabel[],
+  tolS: number,
+): { tp: number; fp: number; fn: number } {
   const used = new Set<number>();
   let tp = 0;
   for (const f of found) {

@@ -60,7 +60,10 @@ export function frameLine(out: PipelineOutput, width: number, height: number): F
     type: 'frame',
     t: r3(out.t / 1000),
     people: out.people,
-    tracks: out.tracks.map((tr: Track) => ({ id: tr.id, box: [r3(tr.box[0] / width), r3(tr.box[1] / height), r3(tr.box[2] / width), r3(tr.box[3] / height)] })),
+    tracks: out.tracks.map((tr: Track) => ({
+      id: tr.id,
+      box: [r3(tr.box[0] / width), r3(tr.box[1] / height), r3(tr.box[2] / width), r3(tr.box[3] / height)],
+    })),
     zones: out.zones,
   };
 }
@@ -111,8 +114,14 @@ export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
       if (decision.run) {
         // The pool takes (transfers) the frame's buffer; the rules keep reading a copy.
         bgr = new Uint8Array(f.data.slice(0));
-        const r = await o.pool.submit({ cameraId: 'analyze', width: f.width, height: f.height, data: f.data, ts: f.t }, o.scoreThreshold === undefined ? {} : { scoreThreshold: o.scoreThreshold });
-        if (r.status !== 'ok') throw new SourceError(`frame ${f.index} (t=${(f.t / 1000).toFixed(1)} s): detection ${r.status === 'failed' ? `failed: ${r.message}` : `dropped (${r.reason})`}`);
+        const r = await o.pool.submit(
+          { cameraId: 'analyze', width: f.width, height: f.height, data: f.data, ts: f.t },
+          o.scoreThreshold === undefined ? {} : { scoreThreshold: o.scoreThreshold },
+        );
+        if (r.status !== 'ok')
+          throw new SourceError(
+            `frame ${f.index} (t=${(f.t / 1000).toFixed(1)} s): detection ${r.status === 'failed' ? `failed: ${r.message}` : `dropped (${r.reason})`}`,
+          );
         held = r.detections;
       }
       const out = pipe.process({ t: f.t, width: f.width, height: f.height, bgr, detections: held });
@@ -135,7 +144,14 @@ export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
           alerts++;
           byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
         }
-        o.onLine({ type: e.type === 'raise' ? 'alert' : 'clear', kind: e.kind, zone: e.zone.id, t: r3(e.t / 1000), score: r3(e.score), trackIds: e.trackIds });
+        o.onLine({
+          type: e.type === 'raise' ? 'alert' : 'clear',
+          kind: e.kind,
+          zone: e.zone.id,
+          t: r3(e.t / 1000),
+          score: r3(e.score),
+          trackIds: e.trackIds,
+        });
       }
     }
   } catch (err) {
@@ -158,7 +174,9 @@ export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
     alerts,
     alertsByKind: byKind,
     people: { mean: r3(frames ? peopleSum / frames : 0), max: peopleMax },
-    zones: Object.fromEntries(o.zones.map((z) => [z.id, { mean: r3(frames ? (zoneSum[z.id] ?? 0) / frames : 0), max: zoneMax[z.id] ?? 0 }])),
+    zones: Object.fromEntries(
+      o.zones.map((z) => [z.id, { mean: r3(frames ? (zoneSum[z.id] ?? 0) / frames : 0), max: zoneMax[z.id] ?? 0 }]),
+    ),
     tracksStarted: maxTrackId,
     ms,
     framesPerSecond: r3(ms > 0 ? (frames * 1000) / ms : 0),

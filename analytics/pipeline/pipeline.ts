@@ -110,7 +110,16 @@ export class AnalyticsPipeline {
     const events: RuleEvent[] = [];
     for (const r of this.rules) {
       events.push(
-        ...r.evaluate({ t: input.t, width: input.width, height: input.height, tracks, inZone, grey, prevGrey: this.prevGrey, speedKmh: input.speedKmh ?? null }),
+        ...r.evaluate({
+          t: input.t,
+          width: input.width,
+          height: input.height,
+          tracks,
+          inZone,
+          grey,
+          prevGrey: this.prevGrey,
+          speedKmh: input.speedKmh ?? null,
+        }),
       );
     }
     this.prevGrey = grey;

@@ -9,7 +9,14 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeA
  * person boxed, and the people the alert is about in red with their track id. Drawn as an
  * SVG over the frame by sharp (libvips), so no canvas library is needed.
  */
-export async function renderSnapshot(bgr: Uint8Array, width: number, height: number, tracks: readonly Track[], highlight: readonly number[], zone: Zone | null): Promise<Buffer> {
+export async function renderSnapshot(
+  bgr: Uint8Array,
+  width: number,
+  height: number,
+  tracks: readonly Track[],
+  highlight: readonly number[],
+  zone: Zone | null,
+): Promise<Buffer> {
   const rgb = Buffer.allocUnsafe(width * height * 3);
   for (let i = 0; i < rgb.length; i += 3) {
     rgb[i] = bgr[i + 2]!;
@@ -29,8 +36,12 @@ export async function renderSnapshot(bgr: Uint8Array, width: number, height: num
   for (const t of tracks) {
     const [x1, y1, x2, y2] = t.box;
     const colour = hi.has(t.id) ? '#ff2d2d' : '#2de0ff';
-    parts.push(`<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${(x2 - x1).toFixed(1)}" height="${(y2 - y1).toFixed(1)}" fill="none" stroke="${colour}" stroke-width="${hi.has(t.id) ? 3 : 1.5}"/>`);
-    parts.push(`<text x="${x1.toFixed(1)}" y="${Math.max(10, y1 - 3).toFixed(1)}" font-family="sans-serif" font-size="11" fill="${colour}">${esc(`#${t.id}`)}</text>`);
+    parts.push(
+      `<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${(x2 - x1).toFixed(1)}" height="${(y2 - y1).toFixed(1)}" fill="none" stroke="${colour}" stroke-width="${hi.has(t.id) ? 3 : 1.5}"/>`,
+    );
+    parts.push(
+      `<text x="${x1.toFixed(1)}" y="${Math.max(10, y1 - 3).toFixed(1)}" font-family="sans-serif" font-size="11" fill="${colour}">${esc(`#${t.id}`)}</text>`,
+    );
   }
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
   return sharp(rgb, { raw: { width, height, channels: 3 } })

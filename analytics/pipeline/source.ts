@@ -62,7 +62,11 @@ async function probeFileWithFfmpeg(file: string, ffmpegPath: string): Promise<{ 
   return { width: info.width, height: info.height, durationS: info.durationS && info.durationS > 0 ? info.durationS : null };
 }
 
-async function probeFile(file: string, ffprobePath: string, ffmpegPath: string): Promise<{ width: number; height: number; durationS: number | null }> {
+async function probeFile(
+  file: string,
+  ffprobePath: string,
+  ffmpegPath: string,
+): Promise<{ width: number; height: number; durationS: number | null }> {
   const ffprobe = findOnPath(ffprobePath);
   if (!ffprobe) return probeFileWithFfmpeg(file, ffmpegPath);
   const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height:format=duration', '-of', 'json', file];
@@ -138,7 +142,20 @@ export class VideoSource {
     if (live) args.push('-rtsp_transport', 'tcp', ...rtspTimeoutArgs(this.opts.ffmpegPath, 5_000_000));
     args.push('-i', this.input);
     if (this.opts.maxSeconds !== undefined) args.push('-t', String(this.opts.maxSeconds));
-    args.push('-an', '-sn', '-dn', '-map', '0:v:0', '-vf', `fps=${this.opts.fps},scale=${w}:${h}`, '-pix_fmt', 'bgr24', '-f', 'rawvideo', 'pipe:1');
+    args.push(
+      '-an',
+      '-sn',
+      '-dn',
+      '-map',
+      '0:v:0',
+      '-vf',
+      `fps=${this.opts.fps},scale=${w}:${h}`,
+      '-pix_fmt',
+      'bgr24',
+      '-f',
+      'rawvideo',
+      'pipe:1',
+    );
     const child = spawnTied(this.opts.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-8000)));
@@ -175,13 +192,20 @@ export class VideoSource {
     const decodedS = index / this.opts.fps;
     const where = live ? maskUrl(this.input) : this.input;
     if (code !== 0 && code !== null) {
-      throw new SourceError(`${where}: video ended early after ${decodedS.toFixed(1)} s (${index} frames): ${describeFfmpegError(stderr, `ffmpeg exited with code ${code}`)}`);
+      throw new SourceError(
+        `${where}: video ended early after ${decodedS.toFixed(1)} s (${index} frames): ${describeFfmpegError(stderr, `ffmpeg exited with code ${code}`)}`,
+      );
     }
-    const expected = this.opts.maxSeconds !== undefined && this.info.durationS !== null ? Math.min(this.opts.maxSeconds, this.info.durationS) : this.info.durationS;
+    const expected =
+      this.opts.maxSeconds !== undefined && this.info.durationS !== null
+        ? Math.min(this.opts.maxSeconds, this.info.durationS)
+        : this.info.durationS;
     // A damaged file often decodes "successfully" up to the damage: compare with what it declares.
     if (!live && expected !== null && decodedS + Math.max(1, 2 / this.opts.fps) < expected) {
       const why = stderr.trim() ? `: ${describeFfmpegError(stderr, 'decoding stopped')}` : '';
-      throw new SourceError(`${where}: video ended early at ${decodedS.toFixed(1)} s of the ${expected.toFixed(1)} s it declares (truncated or damaged file)${why}`);
+      throw new SourceError(
+        `${where}: video ended early at ${decodedS.toFixed(1)} s of the ${expected.toFixed(1)} s it declares (truncated or damaged file)${why}`,
+      );
     }
     if (index === 0) throw new SourceError(`${where}: no frame could be decoded`);
   }

@@ -40,7 +40,11 @@ function run(ffmpeg: string, args: string[]): Promise<void> {
     let err = '';
     p.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-2000)));
     p.on('error', (e) => reject(new ClipError(`cannot run ffmpeg: ${e.message}`, 'internal')));
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new ClipError(`ffmpeg failed cutting the clip: ${err.trim().split('\n').at(-1) ?? code}`, 'internal'))));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new ClipError(`ffmpeg failed cutting the clip: ${err.trim().split('\n').at(-1) ?? code}`, 'internal')),
+    );
   });
 }
 
@@ -61,7 +65,9 @@ export function ffmpegDuration(ffmpeg: string, path: string): Promise<number> {
 function probeDuration(ffprobe: string | null, ffmpeg: string, path: string): Promise<number> {
   if (!ffprobe) return ffmpegDuration(ffmpeg, path);
   return new Promise((resolve) => {
-    const p = spawn(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', path], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', path], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     let done = false;
@@ -135,7 +141,11 @@ export class ClipCutter {
       await new Promise((r) => setTimeout(r, 500));
       segs = this.segments.overlapping(cameraId, start, end);
     }
-    if (segs.length === 0) throw new ClipError(`no recording of camera ${cameraId} between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}`, 'not_found');
+    if (segs.length === 0)
+      throw new ClipError(
+        `no recording of camera ${cameraId} between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}`,
+        'not_found',
+      );
     const id = randomUUID();
     const camDir = join(this.dir, cameraId);
     const out = join(camDir, `${id}.mp4`);
@@ -152,7 +162,16 @@ export class ClipCutter {
     }
   }
 
-  private async cutInto(id: string, cameraId: string, camDir: string, out: string, snap: string, segs: SegmentRow[], start: number, end: number): Promise<Clip> {
+  private async cutInto(
+    id: string,
+    cameraId: string,
+    camDir: string,
+    out: string,
+    snap: string,
+    segs: SegmentRow[],
+    start: number,
+    end: number,
+  ): Promise<Clip> {
     const first = segs[0]!;
     const last = segs.at(-1)!;
 
@@ -166,14 +185,46 @@ export class ClipCutter {
     }
     writeFileSync(listPath, `${lines.join('\n')}\n`);
     try {
-      await run(this.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', listPath, '-map', '0:v:0', '-c', 'copy', '-movflags', '+faststart', out]);
+      await run(this.ffmpeg, [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'concat',
+        '-safe',
+        '0',
+        '-i',
+        listPath,
+        '-map',
+        '0:v:0',
+        '-c',
+        'copy',
+        '-movflags',
+        '+faststart',
+        out,
+      ]);
     } finally {
       rmSync(listPath, { force: true });
     }
     const durationS = Math.round((await probeDuration(this.ffprobe, this.ffmpeg, out)) * 1000) / 1000;
     let snapshotOk = true;
     try {
-      await run(this.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', String(Math.max(0, durationS / 2)), '-i', out, '-frames:v', '1', '-q:v', '3', snap]);
+      await run(this.ffmpeg, [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-ss',
+        String(Math.max(0, durationS / 2)),
+        '-i',
+        out,
+        '-frames:v',
+        '1',
+        '-q:v',
+        '3',
+        snap,
+      ]);
     } catch (err) {
       snapshotOk = false;
       this.log.warn({ err, clip: id }, 'clip snapshot failed');

@@ -58,13 +58,18 @@ export class HoldStore {
   constructor(private readonly db: Database) {}
 
   /** Places a hold; an alert's hold is placed once (a second call returns the first). */
-  place(h: HeldRange & { kind: 'alert' | 'manual'; ref: string; reason: string; createdBy?: string | null }, now = new Date()): EvidenceHold {
+  place(
+    h: HeldRange & { kind: 'alert' | 'manual'; ref: string; reason: string; createdBy?: string | null },
+    now = new Date(),
+  ): EvidenceHold {
     if (h.kind === 'alert') {
       const existing = this.db.prepare("SELECT * FROM evidence_holds WHERE kind = 'alert' AND ref = ?").get(h.ref) as HoldRow | undefined;
       if (existing) return toHold(existing);
     }
     const info = this.db
-      .prepare('INSERT INTO evidence_holds (camera_id, from_ms, to_ms, kind, ref, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO evidence_holds (camera_id, from_ms, to_ms, kind, ref, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(h.cameraId, Math.floor(h.fromMs), Math.ceil(h.toMs), h.kind, h.ref, h.reason, h.createdBy ?? null, now.toISOString());
     return this.get(Number(info.lastInsertRowid))!;
   }
@@ -88,7 +93,9 @@ export class HoldStore {
 
   /** Lifts an active hold; returns it, or null when it does not exist or was already lifted. */
   lift(id: number, by: string, reason: string, now = new Date()): EvidenceHold | null {
-    const info = this.db.prepare('UPDATE evidence_holds SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ? AND lifted_at IS NULL').run(now.toISOString(), by, reason, id);
+    const info = this.db
+      .prepare('UPDATE evidence_holds SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ? AND lifted_at IS NULL')
+      .run(now.toISOString(), by, reason, id);
     return info.changes ? this.get(id) : null;
   }
 }
@@ -142,17 +149,23 @@ export class AlertClipStore {
   begin(alertId: string, cameraId: string, fromMs: number, toMs: number, now = new Date()): boolean {
     const t = now.toISOString();
     const info = this.db
-      .prepare("INSERT OR IGNORE INTO alert_clips (alert_id, camera_id, from_ms, to_ms, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)")
+      .prepare(
+        "INSERT OR IGNORE INTO alert_clips (alert_id, camera_id, from_ms, to_ms, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+      )
       .run(alertId, cameraId, Math.floor(fromMs), Math.ceil(toMs), t, t);
     return info.changes > 0;
   }
 
   ready(alertId: string, clipId: string, sha256: string, now = new Date()): void {
-    this.db.prepare("UPDATE alert_clips SET state = 'ready', clip_id = ?, sha256 = ?, error = NULL, updated_at = ? WHERE alert_id = ?").run(clipId, sha256, now.toISOString(), alertId);
+    this.db
+      .prepare("UPDATE alert_clips SET state = 'ready', clip_id = ?, sha256 = ?, error = NULL, updated_at = ? WHERE alert_id = ?")
+      .run(clipId, sha256, now.toISOString(), alertId);
   }
 
   failed(alertId: string, error: string, now = new Date()): void {
-    this.db.prepare("UPDATE alert_clips SET state = 'failed', error = ?, updated_at = ? WHERE alert_id = ?").run(error.slice(0, 2000), now.toISOString(), alertId);
+    this.db
+      .prepare("UPDATE alert_clips SET state = 'failed', error = ?, updated_at = ? WHERE alert_id = ?")
+      .run(error.slice(0, 2000), now.toISOString(), alertId);
   }
 
   get(alertId: string): AlertClipLink | null {

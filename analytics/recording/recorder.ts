@@ -200,7 +200,9 @@ export class SegmentRecorder extends EventEmitter<RecorderEvents> {
         detach?.();
         this.child = null;
         if (this.running) {
-          this.lastError = this.lastError?.includes('stalled') ? this.lastError : describeFfmpegError(stderr, code === 0 ? 'the stream ended' : `ffmpeg exited (code ${code})`);
+          this.lastError = this.lastError?.includes('stalled')
+            ? this.lastError
+            : describeFfmpegError(stderr, code === 0 ? 'the stream ended' : `ffmpeg exited (code ${code})`);
           this.opts.log.warn({ cameraId: this.opts.cameraId, session, code, error: this.lastError }, 'recorder session ended');
           this.emit('failure', this.lastError);
         }

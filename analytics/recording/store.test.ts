@@ -12,7 +12,9 @@ function setup() {
   const db = new BetterSqlite3(':memory:');
   db.pragma('foreign_keys = ON');
   migrate(db, MIGRATIONS);
-  db.prepare("INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('a', 'A', 'rtsp://h/a', '{}', 'now', 'now'), ('b', 'B', 'rtsp://h/b', '{}', 'now', 'now')").run();
+  db.prepare(
+    "INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('a', 'A', 'rtsp://h/a', '{}', 'now', 'now'), ('b', 'B', 'rtsp://h/b', '{}', 'now', 'now')",
+  ).run();
   const dir = mkdtempSync(join(tmpdir(), 'seg-'));
   const store = new SegmentStore(db, pino({ level: 'silent' }));
   const add = (cameraId: string, startMs: number, bytes: number): string => {

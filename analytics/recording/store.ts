@@ -67,7 +67,11 @@ export class SegmentStore {
    * A segment overlapping a held range (evidence) is never deleted, by age or by budget:
    * evidence outranks the disk budget, so a hold can push the total over it (logged).
    */
-  sweep(policy: RetentionPolicy, now = Date.now(), held: readonly HeldRange[] = []): { removed: number; freedBytes: number; keptHeld: number } {
+  sweep(
+    policy: RetentionPolicy,
+    now = Date.now(),
+    held: readonly HeldRange[] = [],
+  ): { removed: number; freedBytes: number; keptHeld: number } {
     let removed = 0;
     let freed = 0;
     let keptHeld = 0;
@@ -104,7 +108,8 @@ export class SegmentStore {
         total -= r.bytes;
       }
       batch.forEach(drop);
-      if (total > policy.maxBytes) this.log.warn({ totalBytes: total, maxBytes: policy.maxBytes }, 'recordings exceed the disk budget: the rest is held as evidence');
+      if (total > policy.maxBytes)
+        this.log.warn({ totalBytes: total, maxBytes: policy.maxBytes }, 'recordings exceed the disk budget: the rest is held as evidence');
     }
     if (removed) this.log.info({ removed, freedBytes: freed, keptHeld }, 'retention removed old segments');
     return { removed, freedBytes: freed, keptHeld };

@@ -38,14 +38,30 @@ export class BarrierRule implements Rule {
     const gated = this.zone.rules?.onlyWhileMoving === true && f.speedKmh !== null && f.speedKmh < BARRIER_DEFAULTS.movingKmh;
     const breaching = [...this.entered].filter(([, since]) => f.t - since >= this.dwellMs).map(([id]) => id);
     const dwell = Math.max(0, ...[...this.entered.values()].map((since) => f.t - since));
-    const detail = (): RuleEvent['detail'] => ({ dwellMs: Math.round(this.maxDwell), thresholdMs: this.dwellMs, people: inside.size, speedKmh: f.speedKmh });
+    const detail = (): RuleEvent['detail'] => ({
+      dwellMs: Math.round(this.maxDwell),
+      thresholdMs: this.dwellMs,
+      people: inside.size,
+      speedKmh: f.speedKmh,
+    });
 
     if (!this.active) {
       if (breaching.length > 0 && !gated && f.t >= this.cooldownUntil) {
         this.active = true;
         this.alerted = new Set(breaching);
         this.maxDwell = dwell;
-        return [{ type: 'raise', key, kind: 'barrier', zone: this.zone, t: f.t, score: Math.min(1, dwell / Math.max(1, this.dwellMs)), trackIds: breaching, detail: detail() }];
+        return [
+          {
+            type: 'raise',
+            key,
+            kind: 'barrier',
+            zone: this.zone,
+            t: f.t,
+            score: Math.min(1, dwell / Math.max(1, this.dwellMs)),
+            trackIds: breaching,
+            detail: detail(),
+          },
+        ];
       }
       return [];
     }
@@ -54,7 +70,16 @@ export class BarrierRule implements Rule {
     if (inside.size === 0 && f.t - this.lastInside >= BARRIER_DEFAULTS.clearAfterMs) {
       this.active = false;
       this.cooldownUntil = f.t + this.cooldownMs;
-      const ev: RuleEvent = { type: 'clear', key, kind: 'barrier', zone: this.zone, t: f.t, score: Math.min(1, this.maxDwell / Math.max(1, this.dwellMs)), trackIds: [...this.alerted], detail: detail() };
+      const ev: RuleEvent = {
+        type: 'clear',
+        key,
+        kind: 'barrier',
+        zone: this.zone,
+        t: f.t,
+        score: Math.min(1, this.maxDwell / Math.max(1, this.dwellMs)),
+        trackIds: [...this.alerted],
+        detail: detail(),
+      };
       this.maxDwell = 0;
       return [ev];
     }

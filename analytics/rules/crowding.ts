@@ -40,7 +40,18 @@ export class CrowdingRule implements Rule {
           this.active = true;
           this.peak = n;
           this.belowSince = null;
-          return [{ type: 'raise', key, kind: 'crowding', zone: this.zone, t: f.t, score: Math.min(1, n / this.capacity), trackIds: ids, detail: detail() }];
+          return [
+            {
+              type: 'raise',
+              key,
+              kind: 'crowding',
+              zone: this.zone,
+              t: f.t,
+              score: Math.min(1, n / this.capacity),
+              trackIds: ids,
+              detail: detail(),
+            },
+          ];
         }
       } else {
         this.aboveSince = null;
@@ -54,7 +65,16 @@ export class CrowdingRule implements Rule {
         this.active = false;
         this.aboveSince = null;
         this.cooldownUntil = f.t + this.cooldownMs;
-        const ev: RuleEvent = { type: 'clear', key, kind: 'crowding', zone: this.zone, t: f.t, score: Math.min(1, this.peak / this.capacity), trackIds: ids, detail: detail() };
+        const ev: RuleEvent = {
+          type: 'clear',
+          key,
+          kind: 'crowding',
+          zone: this.zone,
+          t: f.t,
+          score: Math.min(1, this.peak / this.capacity),
+          trackIds: ids,
+          detail: detail(),
+        };
         this.peak = 0;
         return [ev];
       }

@@ -52,7 +52,8 @@ export function parseFightModel(json: unknown, where: string): FightModelFile {
     throw new Error(`${where}: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
   const m = r.data;
-  if (m.features.join(',') !== FEATURE_NAMES.join(',')) throw new Error(`${where}: features [${m.features.join(', ')}] are not the ones this build computes`);
+  if (m.features.join(',') !== FEATURE_NAMES.join(','))
+    throw new Error(`${where}: features [${m.features.join(', ')}] are not the ones this build computes`);
   const n = FEATURE_NAMES.length;
   if (m.mean.length !== n || m.std.length !== n) throw new Error(`${where}: mean/std need ${n} values`);
   if (m.type === 'logistic' && m.weights.length !== n) throw new Error(`${where}: weights need ${n} values`);
@@ -185,7 +186,8 @@ export function trainStumps(X: readonly number[][], y: readonly number[], base: 
           }
         }
         const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda);
-        if (!best || gain > best.gain) best = { gain, feature: f, threshold: t, left: (-gl / (hl + lambda)) * lr, right: (-gr / (hr + lambda)) * lr };
+        if (!best || gain > best.gain)
+          best = { gain, feature: f, threshold: t, left: (-gl / (hl + lambda)) * lr, right: (-gr / (hr + lambda)) * lr };
       }
     }
     if (!best) break;
@@ -232,7 +234,8 @@ export function roc(scores: readonly number[], labels: readonly number[]): { poi
   for (let i = 0; i < idx.length; i++) {
     if (idx[i]!.l === 1) tp++;
     else fp++;
-    if (i === idx.length - 1 || idx[i + 1]!.s !== idx[i]!.s) points.push({ threshold: idx[i]!.s, fpr: N ? fp / N : 0, tpr: P ? tp / P : 0 });
+    if (i === idx.length - 1 || idx[i + 1]!.s !== idx[i]!.s)
+      points.push({ threshold: idx[i]!.s, fpr: N ? fp / N : 0, tpr: P ? tp / P : 0 });
   }
   let auc = 0;
   for (let i = 1; i < points.length; i++) auc += ((points[i]!.fpr - points[i - 1]!.fpr) * (points[i]!.tpr + points[i - 1]!.tpr)) / 2;
@@ -240,7 +243,11 @@ export function roc(scores: readonly number[], labels: readonly number[]): { poi
 }
 
 /** Accuracy, precision and recall of thresholded scores. */
-export function confusion(scores: readonly number[], labels: readonly number[], threshold: number): { accuracy: number; precision: number; recall: number; tp: number; fp: number; tn: number; fn: number } {
+export function confusion(
+  scores: readonly number[],
+  labels: readonly number[],
+  threshold: number,
+): { accuracy: number; precision: number; recall: number; tp: number; fp: number; tn: number; fn: number } {
   let tp = 0;
   let fp = 0;
   let tn = 0;
@@ -252,5 +259,13 @@ export function confusion(scores: readonly number[], labels: readonly number[], 
     else if (labels[i] === 1) fn++;
     else tn++;
   });
-  return { accuracy: (tp + tn) / Math.max(1, scores.length), precision: tp + fp ? tp / (tp + fp) : 0, recall: tp + fn ? tp / (tp + fn) : 0, tp, fp, tn, fn };
+  return {
+    accuracy: (tp + tn) / Math.max(1, scores.length),
+    precision: tp + fp ? tp / (tp + fp) : 0,
+    recall: tp + fn ? tp / (tp + fn) : 0,
+    tp,
+    fp,
+    tn,
+    fn,
+  };
 }

@@ -102,7 +102,9 @@ export class ClipFightRule implements Rule {
     if (f.t - this.lastHigh >= FIGHT_DEFAULTS.clearAfterMs) {
       this.active = false;
       this.cooldownUntil = f.t + this.cooldownMs;
-      return [{ type: 'clear', key, kind: 'fight', zone: this.zone, t: f.t, score: round(this.peak), trackIds: [...this.trackIds], detail }];
+      return [
+        { type: 'clear', key, kind: 'fight', zone: this.zone, t: f.t, score: round(this.peak), trackIds: [...this.trackIds], detail },
+      ];
     }
     return [];
   }

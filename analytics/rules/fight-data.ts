@@ -16,7 +16,11 @@ import { downsample, FEATURE_H, FEATURE_W } from './fight-features';
  * mtime and fps, so re-training and the eval do not decode again.
  */
 
-export const ClipRow = z.object({ clip: z.string().regex(/^[\w.-]+\.mp4$/), label: z.enum(['fight', 'noFight']), source: z.string().min(1) });
+export const ClipRow = z.object({
+  clip: z.string().regex(/^[\w.-]+\.mp4$/),
+  label: z.enum(['fight', 'noFight']),
+  source: z.string().min(1),
+});
 export type ClipRow = z.infer<typeof ClipRow>;
 
 export interface Clip extends ClipRow {
@@ -40,7 +44,10 @@ const cacheDir = (): string => join(tmpdir(), 'sentinel-fight-cache');
 /** Decodes a video to small grey frames at `fps` (cached). `maxSeconds` limits long videos. */
 export async function smallFrames(file: string, fps: number, maxSeconds?: number): Promise<Uint8Array[]> {
   const st = statSync(file);
-  const key = createHash('sha256').update(`${file}|${st.size}|${fps}|${maxSeconds ?? ''}|${FEATURE_W}x${FEATURE_H}|v1`).digest('hex').slice(0, 24);
+  const key = createHash('sha256')
+    .update(`${file}|${st.size}|${fps}|${maxSeconds ?? ''}|${FEATURE_W}x${FEATURE_H}|v1`)
+    .digest('hex')
+    .slice(0, 24);
   const dir = cacheDir();
   const path = join(dir, `${key}.bin`);
   const n = FEATURE_W * FEATURE_H;

@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { Zone } from '../../contract/zones';
 import { parseFightModel, roc, groupedFolds, scoreWindow } from './fight-classifier';
 import { ClipFightRule, defaultFightModel } from './fight-clip';
-import { BLOCK, clipFeatures, downsample, FEATURE_H, FEATURE_NAMES, FEATURE_W, flowAccel, pairStats, reversals, windowFeatures } from './fight-features';
+import {
+  BLOCK,
+  clipFeatures,
+  downsample,
+  FEATURE_H,
+  FEATURE_NAMES,
+  FEATURE_W,
+  flowAccel,
+  pairStats,
+  reversals,
+  windowFeatures,
+} from './fight-features';
 
 /** A textured small frame (pseudo-random, seeded) with an optional bright textured square at (x, y). */
 function frame(seed: number, square?: { x: number; y: number; size: number }): Uint8Array {
@@ -96,7 +107,7 @@ describe('flow acceleration and reversals', () => {
 describe('windowFeatures', () => {
   it('gives one value per name, and more motion for shaking than for still', () => {
     const still = Array.from({ length: 6 }, () => frame(1, { x: 20, y: 16, size: 24 }));
-    const shake = Array.from({ length: 6 }, (_, i) => frame(1, { x: 20 + (i % 2) * 4, y: 16 + (i % 2) * BLOCK / 4, size: 24 }));
+    const shake = Array.from({ length: 6 }, (_, i) => frame(1, { x: 20 + (i % 2) * 4, y: 16 + ((i % 2) * BLOCK) / 4, size: 24 }));
     const fs = clipFeatures(still);
     const fm = clipFeatures(shake);
     expect(fs).toHaveLength(FEATURE_NAMES.length);
@@ -141,18 +152,37 @@ describe('ClipFightRule', () => {
     return g;
   };
   const feed = (rule: ClipFightRule, frames: Uint8Array[], stepMs = 200) =>
-    frames.flatMap((g, i) => rule.evaluate({ t: i * stepMs, width: W, height: H, tracks: [], inZone: new Map([['car', [1]]]), grey: big(g), prevGrey: null, speedKmh: null }));
+    frames.flatMap((g, i) =>
+      rule.evaluate({
+        t: i * stepMs,
+        width: W,
+        height: H,
+        tracks: [],
+        inZone: new Map([['car', [1]]]),
+        grey: big(g),
+        prevGrey: null,
+        speedKmh: null,
+      }),
+    );
 
   it('raises nothing on a still scene and scores every full window', () => {
     const rule = new ClipFightRule(zone);
-    expect(feed(rule, Array.from({ length: 20 }, () => frame(1, { x: 20, y: 16, size: 24 })))).toEqual([]);
+    expect(
+      feed(
+        rule,
+        Array.from({ length: 20 }, () => frame(1, { x: 20, y: 16, size: 24 })),
+      ),
+    ).toEqual([]);
     expect(rule.lastScore).not.toBeNull();
   });
 
   it('raises once, two windows after the first full one, while the motion goes on', () => {
     // A model whose threshold every window passes: this tests the rule's hysteresis, not the weights.
     const rule = new ClipFightRule(zone, { ...defaultFightModel(), threshold: 0 });
-    const ev = feed(rule, Array.from({ length: 30 }, (_, i) => frame(i, { x: 10 + (i % 3) * 6, y: 10 + (i % 2) * 5, size: 30 })));
+    const ev = feed(
+      rule,
+      Array.from({ length: 30 }, (_, i) => frame(i, { x: 10 + (i % 3) * 6, y: 10 + (i % 2) * 5, size: 30 })),
+    );
     expect(ev.filter((e) => e.type === 'raise')).toHaveLength(1);
     const raise = ev[0]!;
     // Window of T frames full at frame T-1, two windows in a row at frame T.
@@ -162,7 +192,11 @@ describe('ClipFightRule', () => {
 
   it('samples at the model rate from a faster analysis rate', () => {
     const rule = new ClipFightRule(zone, { ...defaultFightModel(), threshold: 0 });
-    const ev = feed(rule, Array.from({ length: 40 }, (_, i) => frame(i, { x: 10 + (i % 3) * 6, y: 10, size: 30 })), 100);
+    const ev = feed(
+      rule,
+      Array.from({ length: 40 }, (_, i) => frame(i, { x: 10 + (i % 3) * 6, y: 10, size: 30 })),
+      100,
+    );
     expect(ev.find((e) => e.type === 'raise')!.t).toBe(defaultFightModel().frames * 200);
   });
 });

@@ -17,7 +17,11 @@ import type { RuleEvent } from './types';
  */
 const W = 320;
 const H = 240;
-const person = (cx: number, feetY: number, h = 100): PipelineDetection => ({ label: 'person', score: 0.9, box: [cx - h / 5, feetY - h, cx + h / 5, feetY] });
+const person = (cx: number, feetY: number, h = 100): PipelineDetection => ({
+  label: 'person',
+  score: 0.9,
+  box: [cx - h / 5, feetY - h, cx + h / 5, feetY],
+});
 const watch: Zone = { id: 'car', kind: 'watch' };
 
 /** Grey frame; `red` paints the box red (what the tiny model calls a fight). */
@@ -64,7 +68,10 @@ async function run(frames: Array<{ dets: PipelineDetection[]; bgr: Uint8Array }>
 describe('fight model slot (tiny generated classifier)', () => {
   it('raises a fight when the model scores the close pair high for 6 frames, and clears after', async () => {
     const pair = [person(150, 200), person(180, 200)];
-    const frames = [...Array.from({ length: 10 }, () => ({ dets: pair, bgr: frame([100, 80, 230, 220]) })), ...Array.from({ length: 20 }, () => ({ dets: pair, bgr: frame(null) }))];
+    const frames = [
+      ...Array.from({ length: 10 }, () => ({ dets: pair, bgr: frame([100, 80, 230, 220]) })),
+      ...Array.from({ length: 20 }, () => ({ dets: pair, bgr: frame(null) })),
+    ];
     const ev = await run(frames);
     expect(ev.map((e) => e.type)).toEqual(['raise', 'clear']);
     expect(ev[0]).toMatchObject({ kind: 'fight', trackIds: [1, 2], detail: { method: 'model', label: 'possible fight' } });

@@ -33,7 +33,13 @@ export const FIGHT_LABEL = /fight|violen|assault/i;
 export const MAX_CANDIDATES = 3;
 
 /** Pairs of visible people close together in each watch zone, closest first. */
-export function fightCandidates(zones: readonly Zone[], tracks: readonly Track[], inZone: ReadonlyMap<string, readonly number[]>, width: number, height: number): FightCandidate[] {
+export function fightCandidates(
+  zones: readonly Zone[],
+  tracks: readonly Track[],
+  inZone: ReadonlyMap<string, readonly number[]>,
+  width: number,
+  height: number,
+): FightCandidate[] {
   const out: Array<FightCandidate & { d: number }> = [];
   for (const z of zones) {
     if (z.kind !== 'watch') continue;
@@ -46,10 +52,21 @@ export function fightCandidates(zones: readonly Zone[], tracks: readonly Track[]
         const h = Math.max(p.box[3] - p.box[1], q.box[3] - q.box[1]);
         const d = Math.hypot((p.box[0] + p.box[2] - q.box[0] - q.box[2]) / 2, (p.box[1] + p.box[3] - q.box[1] - q.box[3]) / 2);
         if (d > FIGHT_DEFAULTS.closeH * h) continue;
-        const u: Box = [Math.min(p.box[0], q.box[0]), Math.min(p.box[1], q.box[1]), Math.max(p.box[2], q.box[2]), Math.max(p.box[3], q.box[3])];
+        const u: Box = [
+          Math.min(p.box[0], q.box[0]),
+          Math.min(p.box[1], q.box[1]),
+          Math.max(p.box[2], q.box[2]),
+          Math.max(p.box[3], q.box[3]),
+        ];
         const px = (u[2] - u[0]) / 5;
         const py = (u[3] - u[1]) / 5;
-        out.push({ zoneId: z.id, a: Math.min(p.id, q.id), b: Math.max(p.id, q.id), box: [Math.max(0, u[0] - px), Math.max(0, u[1] - py), Math.min(width, u[2] + px), Math.min(height, u[3] + py)], d: d / h });
+        out.push({
+          zoneId: z.id,
+          a: Math.min(p.id, q.id),
+          b: Math.max(p.id, q.id),
+          box: [Math.max(0, u[0] - px), Math.max(0, u[1] - py), Math.min(width, u[2] + px), Math.min(height, u[3] + py)],
+          d: d / h,
+        });
       }
     }
   }
@@ -76,7 +93,14 @@ export function cropBgr(bgr: Uint8Array, width: number, box: Box): { width: numb
 }
 
 /** Scores each candidate with the classifier; a failed or dropped frame scores nothing. */
-export async function scoreCandidates(pool: InferencePool, cameraId: string, bgr: Uint8Array, width: number, t: number, candidates: readonly FightCandidate[]): Promise<PairScore[]> {
+export async function scoreCandidates(
+  pool: InferencePool,
+  cameraId: string,
+  bgr: Uint8Array,
+  width: number,
+  t: number,
+  candidates: readonly FightCandidate[],
+): Promise<PairScore[]> {
   const out: PairScore[] = [];
   for (const c of candidates) {
     const crop = cropBgr(bgr, width, c.box);
@@ -150,7 +174,9 @@ export class ModelFightRule {
     if (t - this.lastHigh >= FIGHT_DEFAULTS.clearAfterMs) {
       this.active = false;
       this.cooldownUntil = t + this.cooldownMs;
-      return [{ type: 'clear', key, kind: 'fight', zone: this.zone, t, score: Math.min(1, this.peak), trackIds: [...this.trackIds], detail }];
+      return [
+        { type: 'clear', key, kind: 'fight', zone: this.zone, t, score: Math.min(1, this.peak), trackIds: [...this.trackIds], detail },
+      ];
     }
     return [];
   }

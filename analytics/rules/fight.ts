@@ -79,7 +79,13 @@ export function pairMotions(f: RuleFrame, zone: Zone): PairMotion[] {
       if (dist > FIGHT_DEFAULTS.closeH * Math.max(ha, hb)) continue;
       const accel = Math.max(trackAccel(a), trackAccel(b));
       const energy = diffEnergy(f.grey, f.prevGrey, f.width, f.height, unionBox(a.box, b.box));
-      out.push({ a: Math.min(a.id, b.id), b: Math.max(a.id, b.id), accel, energy, abrupt: accel >= FIGHT_DEFAULTS.accel && energy >= FIGHT_DEFAULTS.energy });
+      out.push({
+        a: Math.min(a.id, b.id),
+        b: Math.max(a.id, b.id),
+        accel,
+        energy,
+        abrupt: accel >= FIGHT_DEFAULTS.accel && energy >= FIGHT_DEFAULTS.energy,
+      });
     }
   }
   return out;
@@ -136,7 +142,8 @@ export class FightRule implements Rule {
         const a = w.accel.reduce((s, v) => s + v, 0) / w.accel.length / FIGHT_DEFAULTS.accel;
         const e = w.energy.reduce((s, v) => s + v, 0) / w.energy.length / FIGHT_DEFAULTS.energy;
         const score = Math.min(1, 0.5 + 0.25 * Math.min(a, 2) * 0.5 + 0.25 * Math.min(e, 2) * 0.5);
-        if (!best || score > best.score) best = { score, ids: [p.a, p.b], accel: a * FIGHT_DEFAULTS.accel, energy: e * FIGHT_DEFAULTS.energy };
+        if (!best || score > best.score)
+          best = { score, ids: [p.a, p.b], accel: a * FIGHT_DEFAULTS.accel, energy: e * FIGHT_DEFAULTS.energy };
       }
     }
     for (const [k, w] of this.windows) if (w.seenAt !== f.t) this.windows.delete(k);
@@ -146,7 +153,24 @@ export class FightRule implements Rule {
         this.active = true;
         this.peak = best.score;
         this.trackIds = new Set(best.ids);
-        return [{ type: 'raise', key, kind: 'fight', zone: this.zone, t: f.t, score: best.score, trackIds: best.ids, detail: { label: 'possible fight', accel: round(best.accel), energy: round(best.energy), frames: this.frames, method: 'heuristic' } }];
+        return [
+          {
+            type: 'raise',
+            key,
+            kind: 'fight',
+            zone: this.zone,
+            t: f.t,
+            score: best.score,
+            trackIds: best.ids,
+            detail: {
+              label: 'possible fight',
+              accel: round(best.accel),
+              energy: round(best.energy),
+              frames: this.frames,
+              method: 'heuristic',
+            },
+          },
+        ];
       }
       return [];
     }
@@ -157,11 +181,21 @@ export class FightRule implements Rule {
     if (f.t - this.lastAbrupt >= FIGHT_DEFAULTS.clearAfterMs) {
       this.active = false;
       this.cooldownUntil = f.t + this.cooldownMs;
-      return [{ type: 'clear', key, kind: 'fight', zone: this.zone, t: f.t, score: this.peak, trackIds: [...this.trackIds], detail: { label: 'possible fight', frames: this.frames, method: 'heuristic' } }];
+      return [
+        {
+          type: 'clear',
+          key,
+          kind: 'fight',
+          zone: this.zone,
+          t: f.t,
+          score: this.peak,
+          trackIds: [...this.trackIds],
+          detail: { label: 'possible fight', frames: this.frames, method: 'heuristic' },
+        },
+      ];
     }
     return [];
   }
 }
 
 const round = (v: number): number => Math.round(v * 100) / 100;
-

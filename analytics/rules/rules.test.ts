@@ -6,18 +6,40 @@ import type { RuleEvent } from './types';
 // Frames of 400x300 at 5 fps; boxes in pixels. The pipeline runs the real tracker, zones and rules.
 const W = 400;
 const H = 300;
-const person = (cx: number, feetY: number, h = 80, score = 0.9): PipelineDetection => ({ label: 'person', score, box: [cx - h / 5, feetY - h, cx + h / 5, feetY] });
+const person = (cx: number, feetY: number, h = 80, score = 0.9): PipelineDetection => ({
+  label: 'person',
+  score,
+  box: [cx - h / 5, feetY - h, cx + h / 5, feetY],
+});
 
-function run(zones: Zone[], frames: Array<{ dets: PipelineDetection[]; speedKmh?: number | null; bgr?: Uint8Array }>, stepMs = 200, opts: PipelineOptions = {}): Array<RuleEvent & { frame: number }> {
+function run(
+  zones: Zone[],
+  frames: Array<{ dets: PipelineDetection[]; speedKmh?: number | null; bgr?: Uint8Array }>,
+  stepMs = 200,
+  opts: PipelineOptions = {},
+): Array<RuleEvent & { frame: number }> {
   const p = new AnalyticsPipeline(zones, opts);
   const out: Array<RuleEvent & { frame: number }> = [];
   frames.forEach((f, i) => {
-    for (const e of p.process({ t: i * stepMs, width: W, height: H, bgr: f.bgr ?? null, detections: f.dets, speedKmh: f.speedKmh ?? null }).events) out.push({ ...e, frame: i });
+    for (const e of p.process({ t: i * stepMs, width: W, height: H, bgr: f.bgr ?? null, detections: f.dets, speedKmh: f.speedKmh ?? null })
+      .events)
+      out.push({ ...e, frame: i });
   });
   return out;
 }
 
-const left: Zone = { id: 'left', kind: 'crowding', capacity: 5, polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]], rules: { holdS: 2, cooldownS: 4 } };
+const left: Zone = {
+  id: 'left',
+  kind: 'crowding',
+  capacity: 5,
+  polygon: [
+    [0, 0],
+    [0.5, 0],
+    [0.5, 1],
+    [0, 1],
+  ],
+  rules: { holdS: 2, cooldownS: 4 },
+};
 const crowd = (n: number): PipelineDetection[] => Array.from({ length: n }, (_, k) => person(20 + k * 30, 150 + (k % 3) * 50));
 
 describe('crowding rule', () => {
@@ -41,16 +63,53 @@ describe('crowding rule', () => {
   it('does not raise for a crowd shorter than the hold time, or in a zone nobody enters', () => {
     const short = [...Array.from({ length: 8 }, () => ({ dets: crowd(6) })), ...Array.from({ length: 20 }, () => ({ dets: crowd(2) }))];
     expect(run([left], short)).toEqual([]);
-    const empty: Zone = { id: 'right', kind: 'crowding', capacity: 1, polygon: [[0.6, 0], [1, 0], [1, 1], [0.6, 1]], rules: { holdS: 0 } };
-    expect(run([empty], Array.from({ length: 30 }, () => ({ dets: crowd(6) })))).toEqual([]);
+    const empty: Zone = {
+      id: 'right',
+      kind: 'crowding',
+      capacity: 1,
+      polygon: [
+        [0.6, 0],
+        [1, 0],
+        [1, 1],
+        [0.6, 1],
+      ],
+      rules: { holdS: 0 },
+    };
+    expect(
+      run(
+        [empty],
+        Array.from({ length: 30 }, () => ({ dets: crowd(6) })),
+      ),
+    ).toEqual([]);
   });
 });
 
-const cab: Zone = { id: 'cab', kind: 'operator', polygon: [[0.5, 0.5], [1, 0.5], [1, 1], [0.5, 1]], exclude: [[[0.85, 0.5], [1, 0.5], [1, 1], [0.85, 1]]], rules: { cooldownS: 5 } };
+const cab: Zone = {
+  id: 'cab',
+  kind: 'operator',
+  polygon: [
+    [0.5, 0.5],
+    [1, 0.5],
+    [1, 1],
+    [0.5, 1],
+  ],
+  exclude: [
+    [
+      [0.85, 0.5],
+      [1, 0.5],
+      [1, 1],
+      [0.85, 1],
+    ],
+  ],
+  rules: { cooldownS: 5 },
+};
 
 describe('operator-barrier rule', () => {
   it('raises one alert when a person stays in the zone past the dwell time, not one per frame', () => {
-    const frames = [...Array.from({ length: 8 }, (_, i) => ({ dets: [person(110 + i * 20, 250)] })), ...Array.from({ length: 30 }, () => ({ dets: [person(260, 250)] }))];
+    const frames = [
+      ...Array.from({ length: 8 }, (_, i) => ({ dets: [person(110 + i * 20, 250)] })),
+      ...Array.from({ length: 30 }, () => ({ dets: [person(260, 250)] })),
+    ];
     const ev = run([cab], frames);
     expect(ev.map((e) => e.type)).toEqual(['raise']);
     // Crosses x = 200 (the zone's edge) at frame 5 (t = 1 s); 1.5 s later is t = 2.5 s, frame 13.
@@ -123,7 +182,10 @@ describe('fight rule (the older motion heuristic, fight: heuristic)', () => {
   });
 
   it('raises nothing for the same pair walking side by side, even with moving pixels', () => {
-    const frames = Array.from({ length: 30 }, (_, i) => ({ dets: [person(60 + i * 8, 220), person(100 + i * 8, 222)], bgr: frameWithNoise(i + 1, [40 + i * 8, 130, 130 + i * 8, 230]) }));
+    const frames = Array.from({ length: 30 }, (_, i) => ({
+      dets: [person(60 + i * 8, 220), person(100 + i * 8, 222)],
+      bgr: frameWithNoise(i + 1, [40 + i * 8, 130, 130 + i * 8, 230]),
+    }));
     expect(run([watch], frames, 200, { fight: 'heuristic' })).toEqual([]);
   });
 

@@ -24,8 +24,26 @@ export interface RuleFrame {
  * zone, one rule): the pipeline's owner maps it to a persisted alert id.
  */
 export type RuleEvent =
-  | { type: 'raise'; key: string; kind: AlertKind; zone: Zone; t: number; score: number; trackIds: number[]; detail: Record<string, number | string | boolean | null> }
-  | { type: 'clear'; key: string; kind: AlertKind; zone: Zone; t: number; score: number; trackIds: number[]; detail: Record<string, number | string | boolean | null> };
+  | {
+      type: 'raise';
+      key: string;
+      kind: AlertKind;
+      zone: Zone;
+      t: number;
+      score: number;
+      trackIds: number[];
+      detail: Record<string, number | string | boolean | null>;
+    }
+  | {
+      type: 'clear';
+      key: string;
+      kind: AlertKind;
+      zone: Zone;
+      t: number;
+      score: number;
+      trackIds: number[];
+      detail: Record<string, number | string | boolean | null>;
+    };
 
 export interface Rule {
   readonly kind: AlertKind;

@@ -25,7 +25,10 @@ describe('Tracker', () => {
   it('drops a track unseen for longer than maxLostMs, and a one-frame false positive never becomes a track', () => {
     const tr = new Tracker({ maxLostMs: 1000 });
     tr.update(0, [{ box: box(100, 200), score: 0.9 }]);
-    tr.update(200, [{ box: box(100, 200), score: 0.9 }, { box: box(300, 200), score: 0.9 }]);
+    tr.update(200, [
+      { box: box(100, 200), score: 0.9 },
+      { box: box(300, 200), score: 0.9 },
+    ]);
     tr.update(400, [{ box: box(100, 200), score: 0.9 }]);
     expect(tr.all().map((t) => t.id)).toEqual([1]);
     for (let t = 600; t <= 1800; t += 200) tr.update(t, []);
@@ -36,7 +39,10 @@ describe('Tracker', () => {
     const tr = new Tracker();
     tr.update(0, [{ box: box(100, 200), score: 0.9 }]);
     tr.update(200, [{ box: box(104, 200), score: 0.9 }]);
-    const r = tr.update(400, [{ box: box(108, 200), score: 0.3 }, { box: box(400, 200), score: 0.3 }]);
+    const r = tr.update(400, [
+      { box: box(108, 200), score: 0.3 },
+      { box: box(400, 200), score: 0.3 },
+    ]);
     expect(r.map((t) => t.id)).toEqual([1]);
     expect(tr.all()).toHaveLength(1);
   });

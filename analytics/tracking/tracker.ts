@@ -144,14 +144,22 @@ export class Tracker {
     for (const tr of this.tracks) {
       const [cx, cy, w, h] = toCxcywh(tr.box);
       // Size changes slowly; damp its velocity so a coasting box does not balloon.
-      predicted.set(tr.id, fromCxcywh(cx + tr.vx * dtS, cy + tr.vy * dtS, Math.max(1, w + tr.vw * dtS * 0.5), Math.max(1, h + tr.vh * dtS * 0.5)));
+      predicted.set(
+        tr.id,
+        fromCxcywh(cx + tr.vx * dtS, cy + tr.vy * dtS, Math.max(1, w + tr.vw * dtS * 0.5), Math.max(1, h + tr.vh * dtS * 0.5)),
+      );
       tr.visible = false;
     }
     const high = detections.filter((d) => d.score >= this.o.highScore);
     const low = detections.filter((d) => d.score < this.o.highScore && d.score >= this.o.lowScore);
 
     // Stage 1: confident detections against every track (confirmed first by IoU order anyway).
-    const m1 = greedyMatch(this.tracks, high.map((d) => d.box), predicted, this.o.matchIou);
+    const m1 = greedyMatch(
+      this.tracks,
+      high.map((d) => d.box),
+      predicted,
+      this.o.matchIou,
+    );
     const matchedT = new Set<number>();
     const matchedD = new Set<number>();
     for (const [ti, di] of m1) {
@@ -161,7 +169,12 @@ export class Tracker {
     }
     // Stage 2: low-score detections only extend confirmed tracks left over.
     const rest = this.tracks.filter((tr, i) => !matchedT.has(i) && tr.state === 'confirmed');
-    const m2 = greedyMatch(rest, low.map((d) => d.box), predicted, this.o.lowMatchIou);
+    const m2 = greedyMatch(
+      rest,
+      low.map((d) => d.box),
+      predicted,
+      this.o.lowMatchIou,
+    );
     const matchedRest = new Set<number>();
     for (const [ti, di] of m2) {
       this.correct(rest[ti]!, low[di]!, t, dtS, predicted);
@@ -173,10 +186,11 @@ export class Tracker {
     const left = rest.filter((_, i) => !matchedRest.has(i));
     const freeHigh = high.map((d, di) => ({ d, di })).filter(({ di }) => !matchedD.has(di));
     const pairs: Array<{ tr: Track; di: number; v: number }> = [];
-    for (const tr of left) for (const { d, di } of freeHigh) {
-      const v = ios(predicted.get(tr.id) ?? tr.box, d.box);
-      if (v >= 0.7) pairs.push({ tr, di, v });
-    }
+    for (const tr of left)
+      for (const { d, di } of freeHigh) {
+        const v = ios(predicted.get(tr.id) ?? tr.box, d.box);
+        if (v >= 0.7) pairs.push({ tr, di, v });
+      }
     pairs.sort((a, b) => b.v - a.v);
     const usedT = new Set<number>();
     for (const p of pairs) {

@@ -13,7 +13,11 @@ export function loadZonesFile(file: string): Zone[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SentinelError(`cannot read zones file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'bad_request', 'zones');
+    throw new SentinelError(
+      `cannot read zones file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'bad_request',
+      'zones',
+    );
   }
   let raw: unknown;
   try {
@@ -28,7 +32,8 @@ export function loadZonesFile(file: string): Zone[] {
 export function parseZones(raw: unknown, source: string): Zone[] {
   const r = ZonesFile.safeParse(raw);
   if (!r.success) throw new SentinelError(`${source}: ${formatZoneIssue(r.error, raw)}`, 'validation_failed', 'zones');
-  if (r.data.zones.length === 0) throw new SentinelError(`${source}: no zones; give at least one zone in "zones"`, 'validation_failed', 'zones');
+  if (r.data.zones.length === 0)
+    throw new SentinelError(`${source}: no zones; give at least one zone in "zones"`, 'validation_failed', 'zones');
   return r.data.zones;
 }
 

@@ -14,7 +14,17 @@ export function createLogger(level: LevelWithSilent = 'info'): Logger {
       level,
       base: { app: 'sentinel' },
       redact: {
-        paths: ['password', '*.password', 'credentials', '*.credentials', 'rtspUrl', '*.rtspUrl', 'headers.authorization', 'req.headers.authorization', 'req.headers.cookie'],
+        paths: [
+          'password',
+          '*.password',
+          'credentials',
+          '*.credentials',
+          'rtspUrl',
+          '*.rtspUrl',
+          'headers.authorization',
+          'req.headers.authorization',
+          'req.headers.cookie',
+        ],
         censor: '[redacted]',
       },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -25,7 +25,8 @@ export class CameraScopes {
     const hit = this.cache.get(cameraId);
     const now = Date.now();
     if (hit && now - hit.at < CACHE_MS) return hit.scope;
-    const row = this.db.prepare('SELECT mount, location FROM cameras WHERE id = ?').get(cameraId) as { mount: string; location: string | null } | undefined;
+    const row = this.db.prepare('SELECT mount, location FROM cameras WHERE id = ?').get(cameraId) as
+      { mount: string; location: string | null } | undefined;
     let scope: PlaceScope | null = null;
     if (row) {
       const f = feedsOf(this.bus);

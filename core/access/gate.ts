@@ -8,7 +8,9 @@ import type { CameraScopes } from './camera-scope';
 import { ROUTE_RULES, type RouteRule } from './route-rules';
 import { CAMERA_RESOURCE_KINDS, canSee, type CameraResourceKind, type PlaceScope, type Viewer } from './visibility';
 
-const ROUTE_NAMES: ReadonlyMap<string, RouteName> = new Map(Object.entries(routes).map(([name, r]) => [`${r.method} ${r.path}`, name as RouteName]));
+const ROUTE_NAMES: ReadonlyMap<string, RouteName> = new Map(
+  Object.entries(routes).map(([name, r]) => [`${r.method} ${r.path}`, name as RouteName]),
+);
 
 export function ruleFor(method: string, url: string): RouteRule | undefined {
   const name = ROUTE_NAMES.get(`${method === 'HEAD' ? 'GET' : method} ${url}`);
@@ -32,7 +34,12 @@ const NOUN = { camera: 'camera', clip: 'clip', alert: 'alert', incident: 'incide
  */
 export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes: CameraScopes; log: Logger }) {
   const { db, alerts, scopes } = deps;
-  type Place = { scope: PlaceScope; cameraId?: string; escalated?: boolean; reach?: { districts: string[]; lines: string[]; routes: string[] } };
+  type Place = {
+    scope: PlaceScope;
+    cameraId?: string;
+    escalated?: boolean;
+    reach?: { districts: string[]; lines: string[]; routes: string[] };
+  };
   const placeOf = (from: 'camera' | 'clip' | 'alert' | 'incident', id: string): Place | null => {
     switch (from) {
       case 'camera': {
@@ -52,7 +59,8 @@ export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes:
         return { scope: a.alert.scope, escalated };
       }
       case 'incident': {
-        const row = db.prepare('SELECT scope, reach FROM incidents WHERE id = ?').get(id) as { scope: string; reach: string | null } | undefined;
+        const row = db.prepare('SELECT scope, reach FROM incidents WHERE id = ?').get(id) as
+          { scope: string; reach: string | null } | undefined;
         if (!row) return null;
         const parsed = AlertScope.safeParse(JSON.parse(row.scope));
         const reach = row.reach ? (JSON.parse(row.reach) as Place['reach']) : undefined;
@@ -69,7 +77,8 @@ export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes:
     if (!rule) return;
     const viewer: Viewer = user;
     if ('kind' in rule) {
-      if (!canSee(viewer, { kind: rule.kind })) throw new SentinelError(`role "${user.role}" may not see ${rule.kind === 'audit' ? 'the audit trail' : 'evidence'}`, 'forbidden');
+      if (!canSee(viewer, { kind: rule.kind }))
+        throw new SentinelError(`role "${user.role}" may not see ${rule.kind === 'audit' ? 'the audit trail' : 'evidence'}`, 'forbidden');
       return;
     }
     if (!('param' in rule)) return;
@@ -79,9 +88,12 @@ export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes:
     if (!place) return;
     let ok: boolean;
     if (rule.from === 'alert') ok = canSee(viewer, { kind: 'alert', scope: place.scope, escalated: place.escalated ?? false });
-    else if (rule.from === 'incident') ok = canSee(viewer, { kind: 'incident', scope: place.scope, ...(place.reach ? { reach: place.reach } : {}) });
+    else if (rule.from === 'incident')
+      ok = canSee(viewer, { kind: 'incident', scope: place.scope, ...(place.reach ? { reach: place.reach } : {}) });
     else {
-      const kind: CameraResourceKind = (CAMERA_RESOURCE_KINDS as readonly string[]).includes(rule.resource) ? (rule.resource as CameraResourceKind) : 'camera';
+      const kind: CameraResourceKind = (CAMERA_RESOURCE_KINDS as readonly string[]).includes(rule.resource)
+        ? (rule.resource as CameraResourceKind)
+        : 'camera';
       ok = canSee(viewer, { kind, cameraId: place.cameraId ?? id, scope: place.scope });
     }
     if (ok && rule.resource === 'evidence') ok = canSee(viewer, { kind: 'evidence' });

@@ -24,7 +24,7 @@ export type RouteRule =
   | { handler: ResourceKind; why: string }
   | { none: string };
 
-const AUTH = 'authentication and the user\'s own account';
+const AUTH = "authentication and the user's own account";
 const ADMIN = 'administration (admin only), not tied to a place';
 
 export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Readonly<Record<string, RouteRule | undefined>> = {
@@ -66,8 +66,8 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   incidentCap: { param: 'id', from: 'incident', resource: 'incident' },
   alertAck: { param: 'id', from: 'alert', resource: 'alert' },
   alertEscalate: { param: 'id', from: 'alert', resource: 'alert' },
-  testAlert: { none: 'the admin\'s test alert' },
-  testAlertClear: { none: 'the admin\'s test alert' },
+  testAlert: { none: "the admin's test alert" },
+  testAlertClear: { none: "the admin's test alert" },
   smsInbound: { none: 'authenticated by the Twilio signature; files a rider text, shows nothing' },
   smsConversations: { list: 'incident' },
   smsConversation: { handler: 'incident', why: 'a conversation is seen where its incident is' },

@@ -10,7 +10,8 @@ const bus22: PlaceScope = { district: '19', lines: [], routes: ['22'] };
 describe('canSee: the one visibility rule', () => {
   it('admin, operators, technicians and reviewers see every camera resource, alert and incident', () => {
     for (const role of ['admin', 'operator', 'technician', 'reviewer'] as const) {
-      for (const kind of CAMERA_RESOURCE_KINDS) expect(canSee({ role, scope: scope({}) }, { kind, cameraId: 'c', scope: ohare })).toBe(true);
+      for (const kind of CAMERA_RESOURCE_KINDS)
+        expect(canSee({ role, scope: scope({}) }, { kind, cameraId: 'c', scope: ohare })).toBe(true);
       expect(canSee({ role, scope: scope({}) }, { kind: 'alert', scope: bus22 })).toBe(true);
       expect(canSee({ role, scope: scope({}) }, { kind: 'incident', scope: loop })).toBe(true);
     }
@@ -30,11 +31,15 @@ describe('canSee: the one visibility rule', () => {
     }
     expect(canSee(d1, { kind: 'incident', scope: ohare })).toBe(false);
     // A liaison with no scope at all sees nothing placed, and nothing unplaced.
-    expect(canSee({ role: 'liaison', scope: scope({}) }, { kind: 'camera', cameraId: 'c', scope: { district: null, lines: [], routes: [] } })).toBe(false);
+    expect(
+      canSee({ role: 'liaison', scope: scope({}) }, { kind: 'camera', cameraId: 'c', scope: { district: null, lines: [], routes: [] } }),
+    ).toBe(false);
   });
 
   it('an escalated alert reaches the escalation liaison, not the others', () => {
-    expect(canSee({ role: 'liaison', scope: scope({ districts: ['1'], escalation: true }) }, { kind: 'alert', scope: ohare, escalated: true })).toBe(true);
+    expect(
+      canSee({ role: 'liaison', scope: scope({ districts: ['1'], escalation: true }) }, { kind: 'alert', scope: ohare, escalated: true }),
+    ).toBe(true);
     expect(canSee({ role: 'liaison', scope: scope({ districts: ['1'] }) }, { kind: 'alert', scope: ohare, escalated: true })).toBe(false);
     expect(canSee({ role: 'liaison', scope: scope({ districts: ['1'], escalation: true }) }, { kind: 'alert', scope: ohare })).toBe(false);
   });

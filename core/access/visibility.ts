@@ -22,7 +22,14 @@ export interface PlaceScope {
 
 /** Everything a camera produces carries the camera's scope. */
 export type CameraResourceKind = 'camera' | 'camera-health' | 'snapshot' | 'live-video' | 'clip' | 'recording';
-export const CAMERA_RESOURCE_KINDS: readonly CameraResourceKind[] = ['camera', 'camera-health', 'snapshot', 'live-video', 'clip', 'recording'];
+export const CAMERA_RESOURCE_KINDS: readonly CameraResourceKind[] = [
+  'camera',
+  'camera-health',
+  'snapshot',
+  'live-video',
+  'clip',
+  'recording',
+];
 
 export type Resource =
   | { kind: CameraResourceKind; cameraId: string; scope: PlaceScope }

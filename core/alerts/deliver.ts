@@ -1,6 +1,17 @@
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
-import { AlertAckPayload, routes, SocketAuth, type Alert, type AlertAckReply, type AlertAcked, type AlertEscalated, type AlertsResync, type Incident, type User } from '../../contract';
+import {
+  AlertAckPayload,
+  routes,
+  SocketAuth,
+  type Alert,
+  type AlertAckReply,
+  type AlertAcked,
+  type AlertEscalated,
+  type AlertsResync,
+  type Incident,
+  type User,
+} from '../../contract';
 import { actorOf } from '../audit';
 import { socketAuth } from '../auth';
 import { SentinelError } from '../errors';
@@ -113,11 +124,13 @@ export class AlertPush {
 
   /** A person acknowledges an alert they were sent; refused (as unknown) outside their scope. */
   ack(user: User, alertId: string, ip: string | null): AlertAckReply {
-    if (user.role !== 'operator' && user.role !== 'liaison' && user.role !== 'admin') return { ok: false, error: `role "${user.role}" does not acknowledge alerts` };
+    if (user.role !== 'operator' && user.role !== 'liaison' && user.role !== 'admin')
+      return { ok: false, error: `role "${user.role}" does not acknowledge alerts` };
     const stored = this.d.alerts.get(alertId);
     if (!stored) return { ok: false, error: `no alert with id ${alertId}` };
     // A liaison may only acknowledge what was sent to them (the same answer as for an unknown id).
-    if (user.role === 'liaison' && !inScope(user, stored.alert, this.escalated(alertId))) return { ok: false, error: `no alert with id ${alertId}` };
+    if (user.role === 'liaison' && !inScope(user, stored.alert, this.escalated(alertId)))
+      return { ok: false, error: `no alert with id ${alertId}` };
     return this.d.service.acknowledgeAlert(user, alertId, ip);
   }
 
@@ -136,7 +149,11 @@ export class AlertPush {
   }
 
   /** To the operators and the next liaisons (`escalation` room), once per alert. */
-  escalate(alertId: string, cause: EscalationCause, by: (Pick<User, 'id' | 'username' | 'role'> & { ip: string | null }) | null = null): AlertEscalated | null {
+  escalate(
+    alertId: string,
+    cause: EscalationCause,
+    by: (Pick<User, 'id' | 'username' | 'role'> & { ip: string | null }) | null = null,
+  ): AlertEscalated | null {
     const stored = this.d.alerts.get(alertId);
     if (!stored) return null;
     this.cancelEscalation(alertId);
@@ -254,7 +271,9 @@ export class AlertPush {
   resync(socket: Socket, user: User, reason: string): void {
     const cursor = this.d.lifecycle.head();
     const alerts = this.recentInScope(user, 500);
-    const incidents: Incident[] = this.d.incidents.list({ open: true, limit: 500 }).filter((i) => reaches(user, this.d.incidents.rooms(i.id)));
+    const incidents: Incident[] = this.d.incidents
+      .list({ open: true, limit: 500 })
+      .filter((i) => reaches(user, this.d.incidents.rooms(i.id)));
     const payload: AlertsResync = {
       cursor,
       reason,
@@ -295,7 +314,9 @@ export const alertDeliveryFeature: Feature = {
       }
       socket.on('alert:ack', (payload, ack) => {
         const p = AlertAckPayload.safeParse(payload);
-        const reply: AlertAckReply = p.success ? push.ack(who.user, p.data.alertId, socket.handshake.address) : { ok: false, error: `invalid payload: ${p.error.issues[0]?.message ?? 'expected {"alertId": "..."}'}` };
+        const reply: AlertAckReply = p.success
+          ? push.ack(who.user, p.data.alertId, socket.handshake.address)
+          : { ok: false, error: `invalid payload: ${p.error.issues[0]?.message ?? 'expected {"alertId": "..."}'}` };
         // A malformed payload gets an error answer (when it asked for one) and nothing else.
         if (typeof ack === 'function') ack(reply);
       });

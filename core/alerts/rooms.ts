@@ -25,7 +25,12 @@ export function reachOf(scope: AlertScope, cameraId: string): Reach {
 
 export function unionReach(a: Reach, b: Reach): Reach {
   const u = (x: string[], y: string[]) => [...new Set([...x, ...y])];
-  return { districts: u(a.districts, b.districts), lines: u(a.lines, b.lines), routes: u(a.routes, b.routes), cameras: u(a.cameras, b.cameras) };
+  return {
+    districts: u(a.districts, b.districts),
+    lines: u(a.lines, b.lines),
+    routes: u(a.routes, b.routes),
+    cameras: u(a.cameras, b.cameras),
+  };
 }
 
 export function reachRooms(r: Reach): string[] {

@@ -11,7 +11,8 @@ import { createLogger } from '../logger';
 import { AlertStore, type NewAlert } from './store';
 
 const log = createLogger('silent');
-const storeOn = (db: ReturnType<typeof openDatabase>, bus: EventBus) => new AlertStore({ db, bus, lifecycle: new LifecycleLog(db, log), audit: new AuditTrail(db), log });
+const storeOn = (db: ReturnType<typeof openDatabase>, bus: EventBus) =>
+  new AlertStore({ db, bus, lifecycle: new LifecycleLog(db, log), audit: new AuditTrail(db), log });
 
 const input: NewAlert = {
   kind: 'crowding',
@@ -60,12 +61,14 @@ describe('AlertStore', () => {
     const store = storeOn(db, new EventBus());
     const a = store.create(input, { audit: (x) => ({ actor: 'test', action: 'alert.test', target: `alert:${x.id}` }) });
     expect(db.prepare('SELECT kind FROM lifecycle_events WHERE alert_id = ?').all(a.alert.id)).toEqual([{ kind: 'alert.raised' }]);
-    expect(db.prepare("SELECT count(*) AS n FROM audit WHERE target = ?").get(`alert:${a.alert.id}`)).toEqual({ n: 1 });
+    expect(db.prepare('SELECT count(*) AS n FROM audit WHERE target = ?').get(`alert:${a.alert.id}`)).toEqual({ n: 1 });
     // A write that fails inside the transaction (a hook throws) leaves no alert, no event, no audit.
     store.onRaisedInTx(() => {
       throw new Error('incident write failed');
     });
-    expect(() => store.create({ ...input, cameraId: 'cam-rollback' }, { audit: { action: 'alert.test' } })).toThrow(/incident write failed/);
+    expect(() => store.create({ ...input, cameraId: 'cam-rollback' }, { audit: { action: 'alert.test' } })).toThrow(
+      /incident write failed/,
+    );
     expect(db.prepare("SELECT count(*) AS n FROM alerts WHERE camera_id = 'cam-rollback'").get()).toEqual({ n: 0 });
     expect(db.prepare('SELECT count(*) AS n FROM lifecycle_events').get()).toEqual({ n: 1 });
     expect(db.prepare('SELECT count(*) AS n FROM audit').get()).toEqual({ n: 1 });
@@ -93,7 +96,9 @@ describe('AlertStore', () => {
     expect(store.writeStatus().pending).toBe(0);
     expect(store.get(r.id)?.alert.endedAt).toBe('2026-01-01T00:00:01.000Z');
     expect(raised).toEqual([r.id]);
-    expect((db.prepare('SELECT kind FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(r.id) as { kind: string }[]).map((e) => e.kind)).toEqual(['alert.raised', 'alert.cleared']);
+    expect(
+      (db.prepare('SELECT kind FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(r.id) as { kind: string }[]).map((e) => e.kind),
+    ).toEqual(['alert.raised', 'alert.cleared']);
     store.close();
     db.close();
   });

@@ -134,13 +134,32 @@ export class AlertStore {
     const scope = AlertScope.parse(input.scope);
     const run = this.db.transaction((): StoredAlert => {
       const info = this.q(
-          `INSERT INTO alerts (id, kind, camera_id, camera_name, zone_id, zone_name, score, started_at, snapshot_path, track_ids, detail, scope, updated_at)
+        `INSERT INTO alerts (id, kind, camera_id, camera_name, zone_id, zone_name, score, started_at, snapshot_path, track_ids, detail, scope, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(id, input.kind, input.cameraId, input.cameraName, input.zoneId, input.zoneName, input.score, startedAt, input.snapshotPath, JSON.stringify(input.trackIds), JSON.stringify(input.detail), JSON.stringify(scope), now);
+      ).run(
+        id,
+        input.kind,
+        input.cameraId,
+        input.cameraName,
+        input.zoneId,
+        input.zoneName,
+        input.score,
+        startedAt,
+        input.snapshotPath,
+        JSON.stringify(input.trackIds),
+        JSON.stringify(input.detail),
+        JSON.stringify(scope),
+        now,
+      );
       const stored = this.getBySeq(Number(info.lastInsertRowid));
       if (!stored) throw new Error(`alert ${id} vanished after insert`);
-      this.lifecycle.append({ kind: 'alert.raised', alertId: id, cameraId: input.cameraId, rooms: alertRooms(stored.alert), payload: stored.alert });
+      this.lifecycle.append({
+        kind: 'alert.raised',
+        alertId: id,
+        cameraId: input.cameraId,
+        rooms: alertRooms(stored.alert),
+        payload: stored.alert,
+      });
       for (const h of this.hooks) h(stored.alert);
       if (opts.audit) this.trail.append(typeof opts.audit === 'function' ? opts.audit(stored.alert) : opts.audit);
       return stored;
@@ -156,20 +175,25 @@ export class AlertStore {
       const cur = this.get(id);
       if (!cur) throw new Error(`no alert with id ${id}`);
       const a = cur.alert;
-      this.q('UPDATE alerts SET ended_at = ?, score = ?, snapshot_path = ?, track_ids = ?, detail = ?, updated_at = ? WHERE id = ?')
-        .run(
-          change.endedAt ? change.endedAt.toISOString() : a.endedAt,
-          change.score ?? a.score,
-          change.snapshotPath !== undefined ? change.snapshotPath : cur.snapshotPath,
-          JSON.stringify(change.trackIds ?? a.trackIds),
-          JSON.stringify(change.detail ?? a.detail),
-          new Date().toISOString(),
-          id,
-        );
+      this.q('UPDATE alerts SET ended_at = ?, score = ?, snapshot_path = ?, track_ids = ?, detail = ?, updated_at = ? WHERE id = ?').run(
+        change.endedAt ? change.endedAt.toISOString() : a.endedAt,
+        change.score ?? a.score,
+        change.snapshotPath !== undefined ? change.snapshotPath : cur.snapshotPath,
+        JSON.stringify(change.trackIds ?? a.trackIds),
+        JSON.stringify(change.detail ?? a.detail),
+        new Date().toISOString(),
+        id,
+      );
       const next = this.get(id)!;
       const cleared = a.endedAt === null && next.alert.endedAt !== null;
       // Whoever was told about the alert (its scope, the escalation liaisons) hears how it changed.
-      this.lifecycle.append({ kind: cleared ? 'alert.cleared' : 'alert.updated', alertId: id, cameraId: a.cameraId, rooms: this.roomsOf(id, next.alert), payload: next.alert });
+      this.lifecycle.append({
+        kind: cleared ? 'alert.cleared' : 'alert.updated',
+        alertId: id,
+        cameraId: a.cameraId,
+        rooms: this.roomsOf(id, next.alert),
+        payload: next.alert,
+      });
       return next;
     });
     const next = run.immediate();

@@ -8,11 +8,34 @@ import type { Zone } from '../../contract/zones';
 export const DEMO_ZONES: Record<string, Zone[]> = {
   // vtest.avi: the far walkway holds 5-7 people from about 8 s to 30 s of each loop.
   'station-platform': [
-    { id: 'walkway', name: 'Far walkway', kind: 'crowding', capacity: 5, polygon: [[0, 0], [1, 0], [1, 0.45], [0, 0.45]] },
+    {
+      id: 'walkway',
+      name: 'Far walkway',
+      kind: 'crowding',
+      capacity: 5,
+      polygon: [
+        [0, 0],
+        [1, 0],
+        [1, 0.45],
+        [0, 0.45],
+      ],
+    },
     { id: 'platform', name: 'Whole platform', kind: 'watch' },
   ],
   // worker-zone-detection.gif: the worker walks into this patch of floor and stops there.
-  'bus-operator-cab': [{ id: 'operator', name: 'Operator area', kind: 'operator', polygon: [[0.15, 0.7], [0.45, 0.7], [0.45, 0.9], [0.15, 0.9]] }],
+  'bus-operator-cab': [
+    {
+      id: 'operator',
+      name: 'Operator area',
+      kind: 'operator',
+      polygon: [
+        [0.15, 0.7],
+        [0.45, 0.7],
+        [0.45, 0.9],
+        [0.15, 0.9],
+      ],
+    },
+  ],
   // classroom.gif: four people seated; a railcar section holding 4 is "full".
   'railcar-interior': [{ id: 'car', name: 'Car section', kind: 'crowding', capacity: 4, rules: { holdS: 5 } }],
   // one-by-one-person-detection.mp4: a person at a time walks in; a one-person vestibule.

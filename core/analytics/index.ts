@@ -45,8 +45,17 @@ export const analyticsFeature: Feature = {
     let closed = false;
 
     const readCameras = (): AnalysedCamera[] => {
-      const rows = db.prepare('SELECT id, name, url, mount, location, analytics_enabled, demo FROM cameras ORDER BY name').all() as CameraRow[];
-      return rows.filter((r) => r.analytics_enabled === 1).map((r) => ({ id: r.id, name: r.name, mount: CameraMount.parse(JSON.parse(r.mount)), location: r.location ? GeoPoint.parse(JSON.parse(r.location)) : null }));
+      const rows = db
+        .prepare('SELECT id, name, url, mount, location, analytics_enabled, demo FROM cameras ORDER BY name')
+        .all() as CameraRow[];
+      return rows
+        .filter((r) => r.analytics_enabled === 1)
+        .map((r) => ({
+          id: r.id,
+          name: r.name,
+          mount: CameraMount.parse(JSON.parse(r.mount)),
+          location: r.location ? GeoPoint.parse(JSON.parse(r.location)) : null,
+        }));
     };
 
     // Demo cameras get zones that make the demo footage raise real alerts (docs/analytics.md).
@@ -83,7 +92,10 @@ export const analyticsFeature: Feature = {
           // A fight model that cannot run leaves the trained clip classifier in charge, said once in the log.
           const fm = registry.get(fightName);
           if (fm && fm.task !== 'classify-clip') {
-            log.warn({ model: fightName, task: fm.task }, 'analytics.fightModel is not a clip classifier (task classify-clip); using the trained clip classifier');
+            log.warn(
+              { model: fightName, task: fm.task },
+              'analytics.fightModel is not a clip classifier (task classify-clip); using the trained clip classifier',
+            );
           } else {
             const f = await openModel(registry, fightName, { ...config.inference, workers: 1 }, log);
             if (f.state === 'ready') fightPool = f.pool;
@@ -130,7 +142,20 @@ export const analyticsFeature: Feature = {
           if (JSON.stringify(r.zones) !== JSON.stringify(w.zones)) r.setZones(w.zones);
           continue;
         }
-        runners.set(id, new CameraRunner(w.cam, w.zones, p, { alerts: ctx.alerts, occupancy, snapshotsDir, log, scope: scopeOf, sampleEveryMs: config.analytics.sampleEveryS * 1000, fightPool, gate: gateOf(id), onAnalysed: (frame) => ctx.bus.emit('analytics:frame', frame) }));
+        runners.set(
+          id,
+          new CameraRunner(w.cam, w.zones, p, {
+            alerts: ctx.alerts,
+            occupancy,
+            snapshotsDir,
+            log,
+            scope: scopeOf,
+            sampleEveryMs: config.analytics.sampleEveryS * 1000,
+            fightPool,
+            gate: gateOf(id),
+            onAnalysed: (frame) => ctx.bus.emit('analytics:frame', frame),
+          }),
+        );
         log.info({ cameraId: id, zones: w.zones.map((z) => z.id) }, 'analytics running');
       }
     };

@@ -1,7 +1,16 @@
 import { createReadStream, existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { alertRoutes, AlertListQuery, OccupancyQuery, ZonesFile, formatZoneIssue, type Alert, type CameraZones, type OccupancySeries } from '../../contract';
+import {
+  alertRoutes,
+  AlertListQuery,
+  OccupancyQuery,
+  ZonesFile,
+  formatZoneIssue,
+  type Alert,
+  type CameraZones,
+  type OccupancySeries,
+} from '../../contract';
 import { inScope } from '../alerts/deliver';
 import type { StoredAlert } from '../alerts/store';
 import { audit, auditView } from '../audit';
@@ -19,7 +28,10 @@ function visible(req: FastifyRequest, alert: Alert): boolean {
   return !user || user.role !== 'liaison' || inScope(user, alert);
 }
 
-export function registerAnalyticsRoutes(ctx: CoreContext, deps: { zones: ZoneStore; occupancy: OccupancyStore; onZonesChanged(): void }): void {
+export function registerAnalyticsRoutes(
+  ctx: CoreContext,
+  deps: { zones: ZoneStore; occupancy: OccupancyStore; onZonesChanged(): void },
+): void {
   const { http, db } = ctx;
   const cameraExists = (id: string): boolean => db.prepare('SELECT 1 FROM cameras WHERE id = ?').get(id) !== undefined;
   const requireCamera = (id: string): void => {
@@ -37,7 +49,11 @@ export function registerAnalyticsRoutes(ctx: CoreContext, deps: { zones: ZoneSto
     // Filtered after the query for liaisons and kinds: ask for more so a page is still full.
     const filtered = q.kind !== undefined || req.auth?.user.role === 'liaison';
     const limit = q.limit ?? 200;
-    const rows = ctx.alerts.list({ limit: filtered ? 5000 : limit, ...(q.afterSeq !== undefined ? { afterSeq: q.afterSeq } : {}), ...(q.cameraId ? { cameraId: q.cameraId } : {}) });
+    const rows = ctx.alerts.list({
+      limit: filtered ? 5000 : limit,
+      ...(q.afterSeq !== undefined ? { afterSeq: q.afterSeq } : {}),
+      ...(q.cameraId ? { cameraId: q.cameraId } : {}),
+    });
     const alerts = rows.filter((r) => (q.kind === undefined || r.alert.kind === q.kind) && visible(req, r.alert)).slice(0, limit);
     return { alerts: alerts.map((r) => ({ seq: r.seq, alert: r.alert })) };
   });
@@ -48,7 +64,10 @@ export function registerAnalyticsRoutes(ctx: CoreContext, deps: { zones: ZoneSto
     const a = alertOr404(req, parseInput(IdParams, req.params, 'params').id);
     if (!a.snapshotPath || !existsSync(a.snapshotPath)) throw new SentinelError(`alert ${a.alert.id} has no snapshot`, 'not_found');
     auditView(db, req, 'alert.snapshot.view', a.alert.id);
-    return reply.header('content-type', 'image/jpeg').header('cache-control', 'private, max-age=3600').send(createReadStream(a.snapshotPath));
+    return reply
+      .header('content-type', 'image/jpeg')
+      .header('cache-control', 'private, max-age=3600')
+      .send(createReadStream(a.snapshotPath));
   });
 
   http.get(alertRoutes.cameraZones.path, async (req): Promise<CameraZones> => {

@@ -125,7 +125,10 @@ export class CameraRunner {
    */
   setZones(zones: readonly Zone[]): void {
     for (const [key, id] of this.open) {
-      this.deps.alerts.change(id, { endedAt: new Date(), detail: { ...(this.deps.alerts.get(id)?.alert.detail ?? {}), closedBy: 'zones changed' } });
+      this.deps.alerts.change(id, {
+        endedAt: new Date(),
+        detail: { ...(this.deps.alerts.get(id)?.alert.detail ?? {}), closedBy: 'zones changed' },
+      });
       this.open.delete(key);
     }
     this.pipeline = this.newPipeline(zones);
@@ -172,7 +175,10 @@ export class CameraRunner {
       const spare = this.spare && this.spare.byteLength === f.data.byteLength ? this.spare : new ArrayBuffer(f.data.byteLength);
       this.spare = null;
       new Uint8Array(spare).set(bgr);
-      const r = await this.pool.submit({ cameraId: this.camera.id, width: f.width, height: f.height, data: spare, ts: f.ts }, { scoreThreshold: 0.2 });
+      const r = await this.pool.submit(
+        { cameraId: this.camera.id, width: f.width, height: f.height, data: spare, ts: f.ts },
+        { scoreThreshold: 0.2 },
+      );
       if (r.buffer && r.buffer.byteLength > 0) this.spare = r.buffer;
       if (r.status !== 'ok' || this.closed) return;
       this.held = r.detections;
@@ -191,7 +197,13 @@ export class CameraRunner {
     if (this.deps.onAnalysed) {
       const zonesOf = new Map<number, string[]>();
       for (const [zoneId, ids] of out.inZone) for (const id of ids) zonesOf.set(id, [...(zonesOf.get(id) ?? []), zoneId]);
-      this.deps.onAnalysed({ cameraId: this.camera.id, t: f.ts, width: f.width, height: f.height, tracks: out.tracks.map((t) => ({ id: t.id, box: t.box, score: t.score, zones: zonesOf.get(t.id) ?? [] })) });
+      this.deps.onAnalysed({
+        cameraId: this.camera.id,
+        t: f.ts,
+        width: f.width,
+        height: f.height,
+        tracks: out.tracks.map((t) => ({ id: t.id, box: t.box, score: t.score, zones: zonesOf.get(t.id) ?? [] })),
+      });
     }
     if (f.ts - this.lastSampleAt >= this.deps.sampleEveryMs) {
       this.lastSampleAt = f.ts;
@@ -230,7 +242,10 @@ export class CameraRunner {
         scope: this.deps.scope(this.camera),
       });
       this.open.set(e.key, raised.id);
-      log.info({ alertId: raised.id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id, score: e.score, stored: raised.stored !== null }, 'alert raised');
+      log.info(
+        { alertId: raised.id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id, score: e.score, stored: raised.stored !== null },
+        'alert raised',
+      );
       return;
     }
     const id = this.open.get(e.key);

@@ -38,7 +38,9 @@ export class OccupancyStore {
   }
 
   series(cameraId: string, zoneId: string, sinceMs: number): OccupancyPoint[] {
-    const rows = this.db.prepare('SELECT t_ms, count FROM occupancy WHERE camera_id = ? AND zone_id = ? AND t_ms >= ? ORDER BY t_ms LIMIT 100000').all(cameraId, zoneId, sinceMs) as { t_ms: number; count: number }[];
+    const rows = this.db
+      .prepare('SELECT t_ms, count FROM occupancy WHERE camera_id = ? AND zone_id = ? AND t_ms >= ? ORDER BY t_ms LIMIT 100000')
+      .all(cameraId, zoneId, sinceMs) as { t_ms: number; count: number }[];
     return rows.map((r) => ({ t: new Date(r.t_ms).toISOString(), count: r.count }));
   }
 

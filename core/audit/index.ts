@@ -25,7 +25,13 @@ export function actorOf(req: FastifyRequest): Pick<AuditEntry, 'actorId' | 'acto
 }
 
 /** Audits a request's action. */
-export function audit(db: Database, req: FastifyRequest, action: string, target: string | null, detail: Record<string, unknown> = {}): void {
+export function audit(
+  db: Database,
+  req: FastifyRequest,
+  action: string,
+  target: string | null,
+  detail: Record<string, unknown> = {},
+): void {
   auditTrail(db).append({ ...actorOf(req), action, target, detail });
 }
 

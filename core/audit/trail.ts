@@ -40,7 +40,17 @@ interface Row {
 
 /** What is hashed: every field except the record's own hash, chained to the previous hash. */
 function recordHash(r: Omit<Row, 'hash'>): string {
-  const body = canonicalJson({ seq: r.seq, at: r.at, actorId: r.actor_id, actor: r.actor, action: r.action, target: r.target, detail: JSON.parse(r.detail) as unknown, ip: r.ip, prevHash: r.prev_hash });
+  const body = canonicalJson({
+    seq: r.seq,
+    at: r.at,
+    actorId: r.actor_id,
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    detail: JSON.parse(r.detail) as unknown,
+    ip: r.ip,
+    prevHash: r.prev_hash,
+  });
   return createHash('sha256').update(body).digest('hex');
 }
 
@@ -60,7 +70,9 @@ export class AuditTrail {
   private readonly insert;
   private readonly last;
   constructor(private readonly db: Database) {
-    this.insert = db.prepare('INSERT INTO audit (seq, at, actor_id, actor, action, target, detail, ip, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO audit (seq, at, actor_id, actor, action, target, detail, ip, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
   }
 
@@ -79,7 +91,18 @@ export class AuditTrail {
         prev_hash: prev?.hash ?? GENESIS_HASH,
       };
       const full: Row = { ...row, hash: recordHash(row) };
-      this.insert.run(full.seq, full.at, full.actor_id, full.actor, full.action, full.target, full.detail, full.ip, full.prev_hash, full.hash);
+      this.insert.run(
+        full.seq,
+        full.at,
+        full.actor_id,
+        full.actor,
+        full.action,
+        full.target,
+        full.detail,
+        full.ip,
+        full.prev_hash,
+        full.hash,
+      );
       return full;
     });
     return toRecord(run.immediate());
@@ -107,15 +130,33 @@ export class AuditTrail {
     let n = 0;
     for (const r of this.db.prepare('SELECT * FROM audit ORDER BY seq ASC').iterate() as IterableIterator<Row>) {
       n++;
-      if (r.seq !== expectedSeq) return { ok: false, records: n, firstBroken: r.seq, reason: `record ${r.seq}: expected sequence ${expectedSeq} (a record was deleted or inserted)` };
-      if (r.prev_hash !== prevHash) return { ok: false, records: n, firstBroken: r.seq, reason: `record ${r.seq}: its previous-hash does not match record ${r.seq - 1}'s hash` };
+      if (r.seq !== expectedSeq)
+        return {
+          ok: false,
+          records: n,
+          firstBroken: r.seq,
+          reason: `record ${r.seq}: expected sequence ${expectedSeq} (a record was deleted or inserted)`,
+        };
+      if (r.prev_hash !== prevHash)
+        return {
+          ok: false,
+          records: n,
+          firstBroken: r.seq,
+          reason: `record ${r.seq}: its previous-hash does not match record ${r.seq - 1}'s hash`,
+        };
       let computed: string;
       try {
         computed = recordHash(r);
       } catch {
         return { ok: false, records: n, firstBroken: r.seq, reason: `record ${r.seq}: detail is not valid JSON` };
       }
-      if (computed !== r.hash) return { ok: false, records: n, firstBroken: r.seq, reason: `record ${r.seq} (${r.action}): its content does not match its hash (edited)` };
+      if (computed !== r.hash)
+        return {
+          ok: false,
+          records: n,
+          firstBroken: r.seq,
+          reason: `record ${r.seq} (${r.action}): its content does not match its hash (edited)`,
+        };
       prevHash = r.hash;
       expectedSeq++;
     }
@@ -124,5 +165,16 @@ export class AuditTrail {
 }
 
 function toRecord(r: Row): AuditRecord {
-  return { seq: r.seq, at: r.at, actorId: r.actor_id, actor: r.actor, action: r.action, target: r.target, detail: JSON.parse(r.detail) as Record<string, unknown>, ip: r.ip, prevHash: r.prev_hash, hash: r.hash };
+  return {
+    seq: r.seq,
+    at: r.at,
+    actorId: r.actor_id,
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+    ip: r.ip,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
 }

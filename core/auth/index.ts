@@ -48,7 +48,9 @@ declare module 'fastify' {
 }
 
 /** `METHOD /path/:param` -> who may call it, from the contract's route table. */
-export const ROUTE_ACCESS: ReadonlyMap<string, RouteAccess> = new Map(Object.values(routes).map((r) => [`${r.method} ${r.path}`, r.roles as RouteAccess]));
+export const ROUTE_ACCESS: ReadonlyMap<string, RouteAccess> = new Map(
+  Object.values(routes).map((r) => [`${r.method} ${r.path}`, r.roles as RouteAccess]),
+);
 
 export function accessFor(method: string, url: string, config?: { access?: RouteAccess }): RouteAccess | undefined {
   const m = method === 'HEAD' ? 'GET' : method;
@@ -81,7 +83,11 @@ export function dropSockets(io: SentinelIo, room: string): void {
 }
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-const AuditQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(5000).optional(), beforeSeq: z.coerce.number().int().optional(), action: z.string().max(64).optional() });
+const AuditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(5000).optional(),
+  beforeSeq: z.coerce.number().int().optional(),
+  action: z.string().max(64).optional(),
+});
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -137,13 +143,17 @@ export const authFeature: Feature = {
       req.auth = who;
       if (access === PUBLIC) return;
       if (!who) {
-        throw new SentinelError('sign in first: this request has no valid session (send the session cookie or Authorization: Bearer <token>)', 'unauthorized');
+        throw new SentinelError(
+          'sign in first: this request has no valid session (send the session cookie or Authorization: Bearer <token>)',
+          'unauthorized',
+        );
       }
       if (who.via === 'cookie' && UNSAFE.has(req.method)) {
         // CSRF: a cross-site form cannot set a custom header; SameSite=Strict is the second wall.
         const origin = req.headers.origin;
         const sameOrigin = origin !== undefined && origin === `${req.protocol}://${req.headers.host ?? ''}`;
-        if (!req.headers[CSRF_HEADER] && !sameOrigin) throw new SentinelError(`cookie-authenticated ${req.method} needs the ${CSRF_HEADER} header`, 'forbidden');
+        if (!req.headers[CSRF_HEADER] && !sameOrigin)
+          throw new SentinelError(`cookie-authenticated ${req.method} needs the ${CSRF_HEADER} header`, 'forbidden');
       }
       if (!url) return; // unknown API path: signed-in users get the 404
       if (!roleAllows(access, who.user.role)) {
@@ -161,7 +171,8 @@ export const authFeature: Feature = {
       keyGenerator: (req) => (signInRoute(req) || !req.auth ? `signin:${req.ip}` : `write:${req.auth.user.id}`),
       max: (req) => (signInRoute(req) ? config.auth.rateLimit.signInPerMinute : config.auth.rateLimit.writesPerMinute),
       allowList: (req) => !UNSAFE.has(req.method) || !(req.url.split('?')[0] ?? '').startsWith(API_BASE),
-      errorResponseBuilder: (_req, ctx) => new SentinelError(`too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`, 'rate_limited'),
+      errorResponseBuilder: (_req, ctx) =>
+        new SentinelError(`too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`, 'rate_limited'),
     });
     // After the role: may this user see the camera, clip, alert or incident the route names?
     http.addHook('preHandler', visibilityGate({ db, alerts: ctx.alerts, scopes: new CameraScopes(db, ctx.bus), log }));
@@ -181,7 +192,14 @@ export const authFeature: Feature = {
     http.post(routes.authSetup.path, async (req, reply) => {
       const input = parseInput(SetupRequest, req.body);
       const user = await users.create({ ...input, role: 'admin' }, { onlyIfNoUsers: true });
-      trail.append({ actorId: user.id, actor: user.username, action: 'user.create', target: `user:${user.id}`, detail: { role: 'admin', via: 'first-run set-up' }, ip: req.ip });
+      trail.append({
+        actorId: user.id,
+        actor: user.username,
+        action: 'user.create',
+        target: `user:${user.id}`,
+        detail: { role: 'admin', via: 'first-run set-up' },
+        ip: req.ip,
+      });
       return startSession(reply, user, req.ip);
     });
 
@@ -197,13 +215,28 @@ export const authFeature: Feature = {
       const r = await users.checkLogin(input.username, input.password, input.totp);
       if (!r.ok) {
         if (r.reason !== 'totp_required') throttle.fail(keys);
-        trail.append({ actorId: r.user?.id ?? null, actor: input.username, action: 'auth.login_failed', target: null, detail: { reason: r.reason }, ip: req.ip });
-        if (r.reason === 'totp_required') throw new SentinelError('this account needs the six-digit code from its authenticator app', 'unauthorized', 'totp');
+        trail.append({
+          actorId: r.user?.id ?? null,
+          actor: input.username,
+          action: 'auth.login_failed',
+          target: null,
+          detail: { reason: r.reason },
+          ip: req.ip,
+        });
+        if (r.reason === 'totp_required')
+          throw new SentinelError('this account needs the six-digit code from its authenticator app', 'unauthorized', 'totp');
         if (r.reason === 'bad_totp') throw new SentinelError('the authenticator code is wrong or expired', 'unauthorized', 'totp');
         throw new SentinelError('wrong user name or password', 'unauthorized');
       }
       throttle.succeed([keys[0]!]);
-      trail.append({ actorId: r.user.id, actor: r.user.username, action: 'auth.login', target: null, detail: { role: r.user.role }, ip: req.ip });
+      trail.append({
+        actorId: r.user.id,
+        actor: r.user.username,
+        action: 'auth.login',
+        target: null,
+        detail: { role: r.user.role },
+        ip: req.ip,
+      });
       return startSession(reply, r.user, req.ip);
     });
 
@@ -224,8 +257,10 @@ export const authFeature: Feature = {
       const input = parseInput(TotpSetupRequest, req.body ?? {});
       const user = users.get(req.auth!.user.id)!;
       if (user.totpEnabled) {
-        if (!input.password || !(await users.checkPassword(user.id, input.password))) throw new SentinelError('changing the second factor needs your password', 'unauthorized', 'password');
-        if (!input.code || !users.checkTotp(user.id, input.code)) throw new SentinelError('changing the second factor needs a current code from your authenticator app', 'unauthorized', 'code');
+        if (!input.password || !(await users.checkPassword(user.id, input.password)))
+          throw new SentinelError('changing the second factor needs your password', 'unauthorized', 'password');
+        if (!input.code || !users.checkTotp(user.id, input.code))
+          throw new SentinelError('changing the second factor needs a current code from your authenticator app', 'unauthorized', 'code');
       }
       const secret = newTotpSecret();
       users.setTotpSecret(user.id, secret);
@@ -236,7 +271,8 @@ export const authFeature: Feature = {
     });
     http.post(routes.totpEnable.path, async (req) => {
       const { code } = parseInput(TotpEnable, req.body);
-      if (!users.enableTotp(req.auth!.user.id, code)) throw new SentinelError('the code does not match; check the phone clock and try the next code', 'validation_failed', 'code');
+      if (!users.enableTotp(req.auth!.user.id, code))
+        throw new SentinelError('the code does not match; check the phone clock and try the next code', 'validation_failed', 'code');
       audit(db, req, 'user.totp_enable', `user:${req.auth!.user.id}`);
       return { ok: true as const };
     });
@@ -255,9 +291,14 @@ export const authFeature: Feature = {
       if (!before) throw new SentinelError(`no user with id ${id}`, 'not_found', 'id');
       const user = await users.update(id, patch);
       // Permissions changed: the user's open sockets must rejoin with the new scope.
-      if (patch.role !== undefined || patch.scope !== undefined || patch.disabled || patch.password !== undefined) dropSockets(io, `user:${id}`);
+      if (patch.role !== undefined || patch.scope !== undefined || patch.disabled || patch.password !== undefined)
+        dropSockets(io, `user:${id}`);
       const { password: _pw, ...shown } = patch;
-      audit(db, req, 'user.update', `user:${id}`, { ...shown, ...(patch.password !== undefined ? { passwordChanged: true } : {}), before: { role: before.role, scope: before.scope, disabled: before.disabled } });
+      audit(db, req, 'user.update', `user:${id}`, {
+        ...shown,
+        ...(patch.password !== undefined ? { passwordChanged: true } : {}),
+        before: { role: before.role, scope: before.scope, disabled: before.disabled },
+      });
       return user;
     });
 

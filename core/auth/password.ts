@@ -11,7 +11,13 @@ const KEY_LEN = 32;
 
 function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, KEY_LEN, { ...opts, maxmem: 256 * (opts.N ?? DEFAULT.N) * (opts.r ?? DEFAULT.r) }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(
+      password.normalize('NFKC'),
+      salt,
+      KEY_LEN,
+      { ...opts, maxmem: 256 * (opts.N ?? DEFAULT.N) * (opts.r ?? DEFAULT.r) },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
   });
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Role} from '../../contract';
+import type { Role } from '../../contract';
 import { LiaisonScope, User, type UserCreate, type UserUpdate } from '../../contract';
 import type { Database } from '../db/database';
 import { SentinelError } from '../errors';
@@ -43,7 +43,8 @@ export interface SessionPolicy {
   idleMs: number;
 }
 
-export type LoginResult = { ok: true; user: User } | { ok: false; reason: 'bad_credentials' | 'totp_required' | 'bad_totp' | 'disabled'; user: User | null };
+export type LoginResult =
+  { ok: true; user: User } | { ok: false; reason: 'bad_credentials' | 'totp_required' | 'bad_totp' | 'disabled'; user: User | null };
 
 /** Users and sessions in SQLite. Tokens are opaque; only their SHA-256 is stored. */
 export class UserStore {
@@ -80,10 +81,14 @@ export class UserStore {
     const now = new Date().toISOString();
     const scope = LiaisonScope.parse(input.scope ?? {});
     const insert = this.db.transaction(() => {
-      if (opts.onlyIfNoUsers && this.count() > 0) throw new SentinelError('set-up is already done: an administrator exists; sign in instead', 'conflict');
-      if (this.row('username', input.username)) throw new SentinelError(`a user named "${input.username}" already exists`, 'conflict', 'username');
+      if (opts.onlyIfNoUsers && this.count() > 0)
+        throw new SentinelError('set-up is already done: an administrator exists; sign in instead', 'conflict');
+      if (this.row('username', input.username))
+        throw new SentinelError(`a user named "${input.username}" already exists`, 'conflict', 'username');
       this.db
-        .prepare('INSERT INTO users (id, username, display_name, role, scope, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO users (id, username, display_name, role, scope, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(id, input.username, input.displayName ?? input.username, input.role, JSON.stringify(scope), hash, now, now);
     });
     insert.immediate();
@@ -106,7 +111,8 @@ export class UserStore {
         id,
       );
     // A changed password, role or scope, or a disabled account, ends the user's sessions.
-    if (patch.password !== undefined || patch.disabled || patch.role !== undefined || patch.scope !== undefined) this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(id);
+    if (patch.password !== undefined || patch.disabled || patch.role !== undefined || patch.scope !== undefined)
+      this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(id);
     return this.get(id)!;
   }
 
@@ -151,7 +157,9 @@ export class UserStore {
     const tokenHash = hashToken(token);
     const now = Date.now();
     const expiresAt = new Date(now + this.policy.ttlMs);
-    this.db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, ip) VALUES (?, ?, ?, ?, ?, ?)').run(tokenHash, userId, now, expiresAt.getTime(), now, ip);
+    this.db
+      .prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, ip) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(tokenHash, userId, now, expiresAt.getTime(), now, ip);
     return { token, tokenHash, expiresAt };
   }
 
@@ -161,7 +169,8 @@ export class UserStore {
   }
 
   resolveHash(tokenHash: string): { user: User; tokenHash: string } | null {
-    const s = this.db.prepare('SELECT user_id, expires_at, last_seen_at FROM sessions WHERE token_hash = ?').get(tokenHash) as { user_id: string; expires_at: number; last_seen_at: number } | undefined;
+    const s = this.db.prepare('SELECT user_id, expires_at, last_seen_at FROM sessions WHERE token_hash = ?').get(tokenHash) as
+      { user_id: string; expires_at: number; last_seen_at: number } | undefined;
     if (!s) return null;
     const now = Date.now();
     if (now > s.expires_at || now - s.last_seen_at > this.policy.idleMs) {

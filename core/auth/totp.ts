@@ -26,7 +26,12 @@ export function hotp(key: Buffer, counter: number, digits = 6, algorithm: Algori
 }
 
 export function totp(key: Buffer, timeMs: number, opts: { stepS?: number; digits?: number; algorithm?: Algorithm } = {}): string {
-  return new TOTP({ secret: secretOf(key), period: opts.stepS ?? 30, digits: opts.digits ?? 6, algorithm: ALG[opts.algorithm ?? 'sha1'] }).generate({ timestamp: timeMs });
+  return new TOTP({
+    secret: secretOf(key),
+    period: opts.stepS ?? 30,
+    digits: opts.digits ?? 6,
+    algorithm: ALG[opts.algorithm ?? 'sha1'],
+  }).generate({ timestamp: timeMs });
 }
 
 /** Accepts the current step and one on either side (clock drift of a phone). */

@@ -10,7 +10,24 @@ import type { CameraRecord, CameraRepository } from './repository';
  * in one SQLite transaction. The report names each bad row by its line in the file.
  */
 
-export const CSV_COLUMNS = ['name', 'url', 'sub_url', 'username', 'password', 'mount', 'station_id', 'platform', 'vehicle_id', 'railcar_id', 'line', 'description', 'lat', 'lon', 'analytics', 'recording'] as const;
+export const CSV_COLUMNS = [
+  'name',
+  'url',
+  'sub_url',
+  'username',
+  'password',
+  'mount',
+  'station_id',
+  'platform',
+  'vehicle_id',
+  'railcar_id',
+  'line',
+  'description',
+  'lat',
+  'lon',
+  'analytics',
+  'recording',
+] as const;
 type Column = (typeof CSV_COLUMNS)[number];
 export const MAX_CSV_ROWS = 5000;
 
@@ -64,7 +81,18 @@ export function parseCsv(text: string): { line: number; fields: string[] }[] {
   return rows;
 }
 
-const BOOL: Record<string, boolean> = { true: true, yes: true, y: true, '1': true, on: true, false: false, no: false, n: false, '0': false, off: false };
+const BOOL: Record<string, boolean> = {
+  true: true,
+  yes: true,
+  y: true,
+  '1': true,
+  on: true,
+  false: false,
+  no: false,
+  n: false,
+  '0': false,
+  off: false,
+};
 
 function toBool(v: string, column: Column, line: number, errors: CsvRowError[]): boolean | undefined {
   if (v === '') return undefined;
@@ -97,7 +125,10 @@ function mountOf(get: (c: Column) => string, line: number, errors: CsvRowError[]
 }
 
 /** Checks every row; returns the valid CameraCreate inputs only when no row is bad. */
-export function checkCsv(text: string, existingNames: Set<string>): { inputs: { line: number; input: CameraCreate }[]; errors: CsvRowError[]; rows: number } {
+export function checkCsv(
+  text: string,
+  existingNames: Set<string>,
+): { inputs: { line: number; input: CameraCreate }[]; errors: CsvRowError[]; rows: number } {
   let table: { line: number; fields: string[] }[];
   try {
     table = parseCsv(text);
@@ -106,16 +137,28 @@ export function checkCsv(text: string, existingNames: Set<string>): { inputs: { 
     throw err;
   }
   const header = table.shift();
-  if (!header) return { inputs: [], errors: [{ line: 1, column: null, message: 'the file is empty; the first line must name the columns (name,url,...)' }], rows: 0 };
+  if (!header)
+    return {
+      inputs: [],
+      errors: [{ line: 1, column: null, message: 'the file is empty; the first line must name the columns (name,url,...)' }],
+      rows: 0,
+    };
   const cols = header.fields.map((h) => h.trim().toLowerCase());
   const errors: CsvRowError[] = [];
   cols.forEach((c) => {
-    if (!(CSV_COLUMNS as readonly string[]).includes(c)) errors.push({ line: 1, column: c, message: `unknown column "${c}"; the columns are ${CSV_COLUMNS.join(', ')}` });
+    if (!(CSV_COLUMNS as readonly string[]).includes(c))
+      errors.push({ line: 1, column: c, message: `unknown column "${c}"; the columns are ${CSV_COLUMNS.join(', ')}` });
   });
-  for (const required of ['name', 'url'] as const) if (!cols.includes(required)) errors.push({ line: 1, column: required, message: `the header has no "${required}" column` });
+  for (const required of ['name', 'url'] as const)
+    if (!cols.includes(required)) errors.push({ line: 1, column: required, message: `the header has no "${required}" column` });
   if (new Set(cols).size !== cols.length) errors.push({ line: 1, column: null, message: 'a column appears twice in the header' });
   if (errors.length) return { inputs: [], errors, rows: table.length };
-  if (table.length > MAX_CSV_ROWS) return { inputs: [], errors: [{ line: 1, column: null, message: `${table.length} rows; import at most ${MAX_CSV_ROWS} at a time` }], rows: table.length };
+  if (table.length > MAX_CSV_ROWS)
+    return {
+      inputs: [],
+      errors: [{ line: 1, column: null, message: `${table.length} rows; import at most ${MAX_CSV_ROWS} at a time` }],
+      rows: table.length,
+    };
 
   const inputs: { line: number; input: CameraCreate }[] = [];
   const seen = new Map<string, number>();
@@ -135,7 +178,8 @@ export function checkCsv(text: string, existingNames: Set<string>): { inputs: { 
     const lon = get('lon');
     let location: { lat: number; lon: number } | null = null;
     if (lat || lon) {
-      if (!lat || !lon || !Number.isFinite(Number(lat)) || !Number.isFinite(Number(lon))) rowErrors.push({ line, column: lat ? 'lon' : 'lat', message: 'lat and lon must both be numbers, or both empty' });
+      if (!lat || !lon || !Number.isFinite(Number(lat)) || !Number.isFinite(Number(lon)))
+        rowErrors.push({ line, column: lat ? 'lon' : 'lat', message: 'lat and lon must both be numbers, or both empty' });
       else location = { lat: Number(lat), lon: Number(lon) };
     }
     const analytics = toBool(get('analytics'), 'analytics', line, rowErrors);
@@ -154,12 +198,15 @@ export function checkCsv(text: string, existingNames: Set<string>): { inputs: { 
     };
     const parsed = CameraCreate.safeParse(candidate);
     if (!parsed.success) {
-      const mountReported = rowErrors.some((e) => e.column === 'mount' || e.column === 'station_id' || e.column === 'vehicle_id' || e.column === 'railcar_id');
+      const mountReported = rowErrors.some(
+        (e) => e.column === 'mount' || e.column === 'station_id' || e.column === 'vehicle_id' || e.column === 'railcar_id',
+      );
       for (const issue of parsed.error.issues) {
         const path = issue.path.join('.');
         // A missing station/vehicle id is already reported by column; the schema's echo of it is noise.
         if (mountReported && path.startsWith('mount')) continue;
-        const column = path === 'subUrl' ? 'sub_url' : path.startsWith('location') ? 'lat' : path.startsWith('mount') ? 'mount' : path || null;
+        const column =
+          path === 'subUrl' ? 'sub_url' : path.startsWith('location') ? 'lat' : path.startsWith('mount') ? 'mount' : path || null;
         // Never echo a credential back in an error report.
         rowErrors.push({ line, column, message: column === 'password' ? 'password is not acceptable (too long)' : issue.message });
       }
@@ -186,4 +233,9 @@ export function importCamerasCsv(db: Database, repo: CameraRepository, text: str
   return { imported, errors: [], rows };
 }
 
-export const CsvImportBody = z.strictObject({ csv: z.string().min(1, 'the CSV is empty').max(5 * 1024 * 1024) });
+export const CsvImportBody = z.strictObject({
+  csv: z
+    .string()
+    .min(1, 'the CSV is empty')
+    .max(5 * 1024 * 1024),
+});

@@ -11,8 +11,16 @@ import type { CameraRepository } from './repository';
 
 /** Where each demo camera is "mounted", so the map and alerts have something real to show. */
 const DEMO_MOUNTS: Record<string, { name: string; mount: CameraMount; location: { lat: number; lon: number } | null }> = {
-  'station-platform': { name: 'Clark/Lake platform (demo)', mount: { kind: 'station', stationId: '40380', platform: 'Inner Loop' }, location: { lat: 41.885737, lon: -87.630886 } },
-  'station-entrance': { name: 'Jackson Blue Line entrance (demo)', mount: { kind: 'station', stationId: '40070', platform: 'Mezzanine' }, location: { lat: 41.878183, lon: -87.629296 } },
+  'station-platform': {
+    name: 'Clark/Lake platform (demo)',
+    mount: { kind: 'station', stationId: '40380', platform: 'Inner Loop' },
+    location: { lat: 41.885737, lon: -87.630886 },
+  },
+  'station-entrance': {
+    name: 'Jackson Blue Line entrance (demo)',
+    mount: { kind: 'station', stationId: '40070', platform: 'Mezzanine' },
+    location: { lat: 41.878183, lon: -87.629296 },
+  },
   'bus-operator-cab': { name: 'Bus 1234 operator cab (demo)', mount: { kind: 'operator_cab', vehicleId: '1234' }, location: null },
   'railcar-interior': { name: 'Railcar 5001 interior (demo)', mount: { kind: 'railcar', railcarId: '5001', line: 'Red' }, location: null },
 };
@@ -59,7 +67,16 @@ export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository)
     const meta = DEMO_MOUNTS[s.name];
     const name = meta?.name ?? `${s.name} (demo)`;
     if (repo.findByName(name)) continue;
-    repo.create({ name, url: `rtsp://${host}:${port}/${s.name}`, mount: meta?.mount ?? { kind: 'other' }, location: meta?.location ?? null, analyticsEnabled: true }, { demo: true });
+    repo.create(
+      {
+        name,
+        url: `rtsp://${host}:${port}/${s.name}`,
+        mount: meta?.mount ?? { kind: 'other' },
+        location: meta?.location ?? null,
+        analyticsEnabled: true,
+      },
+      { demo: true },
+    );
   }
 }
 
@@ -79,7 +96,10 @@ function startBuiltInServer(
   status: (server: DemoCamerasStatus['server'], note: string | null) => void,
 ): void {
   const note = `GStreamer simulator unavailable (${why}); demo cameras come from the built-in RTSP server`;
-  log.warn({ port, reason: why }, 'GStreamer camera simulator unavailable: serving the demo footage with the built-in RTSP server (rtsp-js)');
+  log.warn(
+    { port, reason: why },
+    'GStreamer camera simulator unavailable: serving the demo footage with the built-in RTSP server (rtsp-js)',
+  );
   status('rtsp-js', `${note} (starting)`);
   let closed = false;
   let close: (() => Promise<void>) | null = null;
@@ -87,7 +107,14 @@ function startBuiltInServer(
     closed = true;
     await close?.();
   });
-  void startRtspJs({ host, port, streams: streams.map((s) => ({ name: s.name, file: s.file, fps: s.fps ?? 10 })), ffmpegPath: ctx.config.ingest.ffmpegPath, cacheDir: join(ctx.config.dataDir, 'demo-cache'), log })
+  void startRtspJs({
+    host,
+    port,
+    streams: streams.map((s) => ({ name: s.name, file: s.file, fps: s.fps ?? 10 })),
+    ffmpegPath: ctx.config.ingest.ffmpegPath,
+    cacheDir: join(ctx.config.dataDir, 'demo-cache'),
+    log,
+  })
     .then(async (srv) => {
       if (closed) return srv.close();
       close = () => srv.close();

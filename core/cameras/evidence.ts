@@ -31,17 +31,22 @@ export function sqlEvidenceRefs(db: Database): EvidenceRefs {
   return {
     holdReason(alertId) {
       if (!has('SELECT 1 FROM alerts WHERE id = ?', alertId)) return 'alert not found (kept to be safe)';
-      const inc = db.prepare('SELECT i.id, i.state FROM incident_alerts ia JOIN incidents i ON i.id = ia.incident_id WHERE ia.alert_id = ?').get(alertId) as
-        | { id: string; state: string }
-        | undefined;
+      const inc = db
+        .prepare('SELECT i.id, i.state FROM incident_alerts ia JOIN incidents i ON i.id = ia.incident_id WHERE ia.alert_id = ?')
+        .get(alertId) as { id: string; state: string } | undefined;
       if (inc && inc.state !== 'resolved' && inc.state !== 'false-alarm') return `incident ${inc.id} is open`;
-      if (inc && has("SELECT 1 FROM evidence_exports WHERE incident_id = ? AND state <> 'failed'", inc.id)) return `incident ${inc.id} has an evidence export`;
-      const reviewed = has('SELECT 1 FROM alert_acks WHERE alert_id = ?', alertId) || (inc !== undefined && has('SELECT 1 FROM verdicts WHERE incident_id = ?', inc.id));
+      if (inc && has("SELECT 1 FROM evidence_exports WHERE incident_id = ? AND state <> 'failed'", inc.id))
+        return `incident ${inc.id} has an evidence export`;
+      const reviewed =
+        has('SELECT 1 FROM alert_acks WHERE alert_id = ?', alertId) ||
+        (inc !== undefined && has('SELECT 1 FROM verdicts WHERE incident_id = ?', inc.id));
       return reviewed ? null : 'not reviewed yet';
     },
     alertsOfIncident(incidentId) {
       if (!has('SELECT 1 FROM incidents WHERE id = ?', incidentId)) return null;
-      return (db.prepare('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(incidentId) as { alert_id: string }[]).map((r) => r.alert_id);
+      return (
+        db.prepare('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(incidentId) as { alert_id: string }[]
+      ).map((r) => r.alert_id);
     },
   };
 }
@@ -65,7 +70,17 @@ export function toPublicHold(h: HoldRecord): EvidenceHold {
 }
 
 function toPublicClip(l: AlertClipLink): AlertClip {
-  return { alertId: l.alertId, cameraId: l.cameraId, from: iso(l.fromMs), to: iso(l.toMs), state: l.state, clipId: l.clipId, sha256: l.sha256, error: l.error, updatedAt: l.updatedAt };
+  return {
+    alertId: l.alertId,
+    cameraId: l.cameraId,
+    from: iso(l.fromMs),
+    to: iso(l.toMs),
+    state: l.state,
+    clipId: l.clipId,
+    sha256: l.sha256,
+    error: l.error,
+    updatedAt: l.updatedAt,
+  };
 }
 
 /**
@@ -154,7 +169,11 @@ export class AutoEvidence {
       const waitMs = toMs - Date.now();
       if (waitMs > 0) await this.sleep(waitMs);
       if (this.closed) return; // stays pending: resumed at the next start
-      const clip = await this.slot(() => this.closed ? Promise.reject(new ShuttingDown()) : this.clips.cut(cameraId, fromMs, toMs, { preRollMs: 0, postRollMs: 0, waitForMs: this.opts.segmentSeconds * 2000 + 3000 }));
+      const clip = await this.slot(() =>
+        this.closed
+          ? Promise.reject(new ShuttingDown())
+          : this.clips.cut(cameraId, fromMs, toMs, { preRollMs: 0, postRollMs: 0, waitForMs: this.opts.segmentSeconds * 2000 + 3000 }),
+      );
       this.links.ready(alertId, clip.id, clip.sha256);
       this.bus.emit('clip:ready', { alertId, clipId: clip.id, cameraId, sha256: clip.sha256 });
     } catch (err) {
@@ -194,7 +213,14 @@ export class AutoEvidence {
         if (why === null) {
           const lifted = this.db.transaction(() => {
             const l = this.holds.lift(h.id, 'system', 'alert reviewed and its incident closed', now);
-            if (l) auditTrail(this.db).append({ actorId: null, actor: 'system', action: 'evidence.hold_lift', target: `hold:${h.id}`, detail: { cameraId: h.cameraId, alertId: h.ref, reason: l.liftReason } });
+            if (l)
+              auditTrail(this.db).append({
+                actorId: null,
+                actor: 'system',
+                action: 'evidence.hold_lift',
+                target: `hold:${h.id}`,
+                detail: { cameraId: h.cameraId, alertId: h.ref, reason: l.liftReason },
+              });
             return l;
           })();
           if (lifted) continue;
@@ -206,7 +232,10 @@ export class AutoEvidence {
   }
 
   clipsOf(alertIds: string[]): AlertClip[] {
-    return alertIds.map((id) => this.links.get(id)).filter((l): l is AlertClipLink => l !== null).map(toPublicClip);
+    return alertIds
+      .map((id) => this.links.get(id))
+      .filter((l): l is AlertClipLink => l !== null)
+      .map(toPublicClip);
   }
 }
 
@@ -215,7 +244,12 @@ const HoldIdParams = z.strictObject({ id: z.coerce.number().int().positive() });
 const HoldsQuery = z.strictObject({ active: z.enum(['true', 'false']).optional() });
 
 /** The evidence routes: an incident's clips and holds; listing, placing and lifting holds (audited). */
-export function registerEvidenceRoutes(ctx: CoreContext, ev: AutoEvidence, refs: EvidenceRefs, cameraExists: (id: string) => boolean): void {
+export function registerEvidenceRoutes(
+  ctx: CoreContext,
+  ev: AutoEvidence,
+  refs: EvidenceRefs,
+  cameraExists: (id: string) => boolean,
+): void {
   const { http, db } = ctx;
   http.get(routes.incidentEvidence.path, async (req) => {
     const { id } = parseInput(IdParams, req.params, 'params');
@@ -227,7 +261,9 @@ export function registerEvidenceRoutes(ctx: CoreContext, ev: AutoEvidence, refs:
     const q = parseInput(HoldsQuery, req.query, 'query');
     const rows =
       q.active === 'false'
-        ? (db.prepare('SELECT id FROM evidence_holds ORDER BY id DESC LIMIT 1000').all() as { id: number }[]).map((r) => ev.holds.get(r.id)!)
+        ? (db.prepare('SELECT id FROM evidence_holds ORDER BY id DESC LIMIT 1000').all() as { id: number }[]).map((r) =>
+            ev.holds.get(r.id)!,
+          )
         : ev.holds.active();
     return { holds: rows.map(toPublicHold) };
   });
@@ -237,8 +273,22 @@ export function registerEvidenceRoutes(ctx: CoreContext, ev: AutoEvidence, refs:
     const toMs = typeof b.to === 'number' ? b.to : Date.parse(b.to);
     if (!(toMs > fromMs)) throw new SentinelError('"to" must be after "from"', 'bad_request', 'to');
     if (!cameraExists(b.cameraId)) throw new SentinelError(`no camera with id ${b.cameraId}`, 'not_found', 'cameraId');
-    const h = ev.holds.place({ cameraId: b.cameraId, fromMs, toMs, kind: 'manual', ref: b.ref, reason: b.reason, createdBy: req.auth?.user.username ?? null });
-    audit(db, req, 'evidence.hold_place', `hold:${h.id}`, { cameraId: h.cameraId, from: iso(fromMs), to: iso(toMs), ref: h.ref, reason: h.reason });
+    const h = ev.holds.place({
+      cameraId: b.cameraId,
+      fromMs,
+      toMs,
+      kind: 'manual',
+      ref: b.ref,
+      reason: b.reason,
+      createdBy: req.auth?.user.username ?? null,
+    });
+    audit(db, req, 'evidence.hold_place', `hold:${h.id}`, {
+      cameraId: h.cameraId,
+      from: iso(fromMs),
+      to: iso(toMs),
+      ref: h.ref,
+      reason: h.reason,
+    });
     return reply.status(201).send(toPublicHold(h));
   });
   http.post(routes.evidenceHoldLift.path, async (req) => {

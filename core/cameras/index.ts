@@ -57,7 +57,9 @@ export const camerasFeature: Feature = {
     registerLiveVideo(ctx, repo, service, (id) => {
       const c = repo.get(id);
       const f = feedsOf(bus);
-      return c ? alertScope(c.mount, c.location, f?.geo ?? null, f?.feeds ?? null) : { placement: null, district: null, lines: [], routes: [] };
+      return c
+        ? alertScope(c.mount, c.location, f?.geo ?? null, f?.feeds ?? null)
+        : { placement: null, district: null, lines: [], routes: [] };
     });
     http.get(cameraRoutes.cameras.path, async (req) => {
       const user = req.auth?.user;
@@ -84,7 +86,13 @@ export const camerasFeature: Feature = {
       const patch = parseInput(CameraUpdate, req.body);
       const c = repo.update(id, patch);
       // A new URL or credentials needs a new connection; the rest is metadata.
-      if (patch.url !== undefined || patch.subUrl !== undefined || patch.username !== undefined || patch.password !== undefined || patch.recordingEnabled !== undefined) {
+      if (
+        patch.url !== undefined ||
+        patch.subUrl !== undefined ||
+        patch.username !== undefined ||
+        patch.password !== undefined ||
+        patch.recordingEnabled !== undefined
+      ) {
         await service.restart(c);
       }
       const out = service.toPublic(c);
@@ -156,7 +164,13 @@ export const camerasFeature: Feature = {
     });
 
     io.on('connection', (socket) => {
-      socket.emit('cameras:snapshot', repo.list().filter((c) => socketSees(socket, scopes, c.id, 'camera')).map((c) => service.toPublic(c)));
+      socket.emit(
+        'cameras:snapshot',
+        repo
+          .list()
+          .filter((c) => socketSees(socket, scopes, c.id, 'camera'))
+          .map((c) => service.toPublic(c)),
+      );
     });
 
     // Closers run in reverse: registering the demo simulator's first stops it after the
@@ -169,7 +183,14 @@ export const camerasFeature: Feature = {
     // Every alert's footage: held at once, cut as a clip once its post-roll is recorded.
     const refs = sqlEvidenceRefs(ctx.db);
     const rec = ctx.config.recording;
-    const evidence = new AutoEvidence(ctx.db, bus, service.clips, refs, { preRollMs: rec.alertClip.preRollS * 1000, postRollMs: rec.alertClip.postRollS * 1000, segmentSeconds: rec.segmentSeconds }, log.child({ name: 'evidence' }));
+    const evidence = new AutoEvidence(
+      ctx.db,
+      bus,
+      service.clips,
+      refs,
+      { preRollMs: rec.alertClip.preRollS * 1000, postRollMs: rec.alertClip.postRollS * 1000, segmentSeconds: rec.segmentSeconds },
+      log.child({ name: 'evidence' }),
+    );
     registerEvidenceRoutes(ctx, evidence, refs, (id) => repo.get(id) !== null);
     if (rec.alertClip.enabled) {
       const off = evidence.start();

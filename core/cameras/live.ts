@@ -22,7 +22,9 @@ const LIVE_PATH = /^\/api\/v1\/cameras\/([^/?#]+)\/live$/;
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -32,14 +34,22 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
  * audited once per view. The upgrade is handled here because Fastify routes plain requests
  * only; socket.io keeps its own path on the same server.
  */
-export function registerLiveVideo(ctx: CoreContext, repo: CameraRepository, service: CameraService, scopeOf: (id: string) => AlertScope): void {
+export function registerLiveVideo(
+  ctx: CoreContext,
+  repo: CameraRepository,
+  service: CameraService,
+  scopeOf: (id: string) => AlertScope,
+): void {
   const { http, db } = ctx;
   const log = ctx.log.child({ name: 'live-video' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
   const access = cameraRoutes.cameraLive.roles as RouteAccess;
 
   http.get(cameraRoutes.cameraLive.path, async (_req, reply) =>
-    reply.status(426).header('upgrade', 'websocket').send({ error: { code: 'bad_request', message: 'live video is a WebSocket: send an Upgrade: websocket request' } }),
+    reply
+      .status(426)
+      .header('upgrade', 'websocket')
+      .send({ error: { code: 'bad_request', message: 'live video is a WebSocket: send an Upgrade: websocket request' } }),
   );
 
   const who = (req: IncomingMessage): { user: User; tokenHash: string; via: 'bearer' | 'cookie' } | null => {
@@ -66,7 +76,13 @@ export function registerLiveVideo(ctx: CoreContext, repo: CameraRepository, serv
     }
     const ip = req.socket.remoteAddress ?? null;
     const a = who(req);
-    if (!a) return refuse(socket, 401, 'unauthorized', 'sign in first: this request has no valid session (send the session cookie or Authorization: Bearer <token>)');
+    if (!a)
+      return refuse(
+        socket,
+        401,
+        'unauthorized',
+        'sign in first: this request has no valid session (send the session cookie or Authorization: Bearer <token>)',
+      );
     // A cookie rides along on any page's WebSocket; only our own pages may use it (no CSWSH).
     if (a.via === 'cookie') {
       const origin = req.headers.origin;
@@ -76,13 +92,20 @@ export function registerLiveVideo(ctx: CoreContext, repo: CameraRepository, serv
       } catch {
         sameHost = false;
       }
-      if (!sameHost) return refuse(socket, 403, 'forbidden', 'cookie-authenticated live video must come from the console\'s own origin');
+      if (!sameHost) return refuse(socket, 403, 'forbidden', "cookie-authenticated live video must come from the console's own origin");
     }
     if (!roleAllows(access, a.user.role)) return refuse(socket, 403, 'forbidden', `role "${a.user.role}" may not watch live video`);
     const cam = repo.get(id);
     if (!cam) return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
     if (!canSee(a.user, { kind: 'live-video', cameraId: id, scope: scopeOf(id) })) {
-      auditTrail(db).append({ actorId: a.user.id, actor: a.user.username, action: 'video.live_denied', target: `camera:${id}`, detail: { reason: 'out of scope' }, ip });
+      auditTrail(db).append({
+        actorId: a.user.id,
+        actor: a.user.username,
+        action: 'video.live_denied',
+        target: `camera:${id}`,
+        detail: { reason: 'out of scope' },
+        ip,
+      });
       // Same answer as an unknown camera: a liaison learns nothing about cameras outside their scope.
       return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
     }
@@ -145,7 +168,10 @@ export function registerLiveVideo(ctx: CoreContext, repo: CameraRepository, serv
     ws.on('close', () => {
       clearInterval(recheck);
       detach();
-      log.debug({ cameraId: id, user: a.user.username, seconds: Math.round((Date.now() - started) / 1000), fragments: sent }, 'live view ended');
+      log.debug(
+        { cameraId: id, user: a.user.username, seconds: Math.round((Date.now() - started) / 1000), fragments: sent },
+        'live view ended',
+      );
     });
   };
 

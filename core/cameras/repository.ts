@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CameraCreate,
-  CameraMount,
-  GeoPoint,
-  parseRtspUrl,
-  type CameraUpdate,
-  type ParsedRtspUrl,
-} from '../../contract/cameras';
+import { CameraCreate, CameraMount, GeoPoint, parseRtspUrl, type CameraUpdate, type ParsedRtspUrl } from '../../contract/cameras';
 import type { Database } from '../db/database';
 import { SentinelError } from '../errors';
 import type { Credentials, CredentialVault } from './secrets';
@@ -105,7 +98,20 @@ export class CameraRepository {
       .prepare(
         'INSERT INTO cameras (id, name, url, sub_url, credentials, mount, location, analytics_enabled, recording_enabled, demo, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(id, c.name, main.url, sub?.url ?? null, this.vault.encrypt(id, creds), JSON.stringify(c.mount), c.location ? JSON.stringify(c.location) : null, c.analyticsEnabled ? 1 : 0, c.recordingEnabled ? 1 : 0, opts.demo ? 1 : 0, now, now);
+      .run(
+        id,
+        c.name,
+        main.url,
+        sub?.url ?? null,
+        this.vault.encrypt(id, creds),
+        JSON.stringify(c.mount),
+        c.location ? JSON.stringify(c.location) : null,
+        c.analyticsEnabled ? 1 : 0,
+        c.recordingEnabled ? 1 : 0,
+        opts.demo ? 1 : 0,
+        now,
+        now,
+      );
     return this.get(id)!;
   }
 
@@ -137,7 +143,18 @@ export class CameraRepository {
       .prepare(
         'UPDATE cameras SET name = ?, url = ?, sub_url = ?, credentials = ?, mount = ?, location = ?, analytics_enabled = ?, recording_enabled = ?, updated_at = ? WHERE id = ?',
       )
-      .run(next.name, url, subUrl, this.vault.encrypt(id, creds), JSON.stringify(next.mount), next.location ? JSON.stringify(next.location) : null, next.analyticsEnabled ? 1 : 0, next.recordingEnabled ? 1 : 0, new Date().toISOString(), id);
+      .run(
+        next.name,
+        url,
+        subUrl,
+        this.vault.encrypt(id, creds),
+        JSON.stringify(next.mount),
+        next.location ? JSON.stringify(next.location) : null,
+        next.analyticsEnabled ? 1 : 0,
+        next.recordingEnabled ? 1 : 0,
+        new Date().toISOString(),
+        id,
+      );
     return this.get(id)!;
   }
 

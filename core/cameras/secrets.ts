@@ -29,7 +29,11 @@ export class CredentialVault {
     // Tighten a key file someone loosened (a copy with the default umask, say).
     if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
     const key = readFileSync(file);
-    if (key.length !== 32) throw new SentinelError(`camera credential key ${file} is damaged (expected 32 bytes, found ${key.length}); restore it from a backup`, 'internal');
+    if (key.length !== 32)
+      throw new SentinelError(
+        `camera credential key ${file} is damaged (expected 32 bytes, found ${key.length}); restore it from a backup`,
+        'internal',
+      );
     this.key = key;
   }
 
@@ -44,7 +48,8 @@ export class CredentialVault {
 
   decrypt(cameraId: string, blob: Buffer | null): Credentials {
     if (!blob) return {};
-    if (blob[0] !== VERSION || blob.length < 29) throw new SentinelError(`credentials of camera ${cameraId} are in an unknown format`, 'internal');
+    if (blob[0] !== VERSION || blob.length < 29)
+      throw new SentinelError(`credentials of camera ${cameraId} are in an unknown format`, 'internal');
     const d = createDecipheriv('aes-256-gcm', this.key, blob.subarray(1, 13));
     d.setAAD(Buffer.from(cameraId, 'utf8'));
     d.setAuthTag(blob.subarray(13, 29));
@@ -52,7 +57,10 @@ export class CredentialVault {
     try {
       text = Buffer.concat([d.update(blob.subarray(29)), d.final()]).toString('utf8');
     } catch {
-      throw new SentinelError(`credentials of camera ${cameraId} cannot be decrypted (the key file was replaced?); enter them again`, 'internal');
+      throw new SentinelError(
+        `credentials of camera ${cameraId} cannot be decrypted (the key file was replaced?); enter them again`,
+        'internal',
+      );
     }
     const o = JSON.parse(text) as { u: string; p: string };
     return { ...(o.u ? { username: o.u } : {}), ...(o.p ? { password: o.p } : {}) };

@@ -58,14 +58,25 @@ export class CameraService {
     const base = config.recording.dir ?? config.dataDir;
     this.recordingsDir = join(base, 'recordings');
     this.segments = new SegmentStore(db, log.child({ name: 'segments' }));
-    this.clips = new ClipCutter(db, this.segments, join(base, 'clips'), log.child({ name: 'clips' }), config.ingest.ffmpegPath, config.ingest.ffprobePath);
+    this.clips = new ClipCutter(
+      db,
+      this.segments,
+      join(base, 'clips'),
+      log.child({ name: 'clips' }),
+      config.ingest.ffmpegPath,
+      config.ingest.ffprobePath,
+    );
   }
 
   /** `held()` lists the ranges retention must keep (evidence holds), asked at each sweep. */
   startRetention(held: () => readonly HeldRange[] = () => []): void {
     const sweep = (): void => {
       try {
-        this.segments.sweep({ maxAgeMs: this.config.recording.retentionHours * 3600_000, maxBytes: this.config.recording.maxDiskGb * 1024 ** 3 }, Date.now(), held());
+        this.segments.sweep(
+          { maxAgeMs: this.config.recording.retentionHours * 3600_000, maxBytes: this.config.recording.maxDiskGb * 1024 ** 3 },
+          Date.now(),
+          held(),
+        );
       } catch (err) {
         this.log.error({ err }, 'retention sweep failed');
       }
@@ -98,7 +109,8 @@ export class CameraService {
     const h = r.supervisor.health();
     // Analysis fed by the restreamer never sees the camera itself: while the camera's session
     // is down, its reason (401, refused, 404...) is the camera's.
-    if (r.supervisor.opts.source && live.state !== 'live' && h.state !== 'live' && lastError) return { ...h, state: 'offline', lastError, live };
+    if (r.supervisor.opts.source && live.state !== 'live' && h.state !== 'live' && lastError)
+      return { ...h, state: 'offline', lastError, live };
     return { ...h, live };
   }
 
@@ -263,7 +275,9 @@ export class CameraService {
       rgb[i + 1] = bgr[i + 1]!;
       rgb[i + 2] = bgr[i]!;
     }
-    const jpeg = await sharp(rgb, { raw: { width: f.width, height: f.height, channels: 3 } }).jpeg({ quality: 75 }).toBuffer();
+    const jpeg = await sharp(rgb, { raw: { width: f.width, height: f.height, channels: 3 } })
+      .jpeg({ quality: 75 })
+      .toBuffer();
     r.snapshot = { seq: f.seq, jpeg };
     return jpeg;
   }

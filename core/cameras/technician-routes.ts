@@ -28,7 +28,12 @@ export function scrubSecret(message: string, secret: string | undefined): string
  * owns the repository and the running ingest service.
  */
 /** `publish` sends a camera record to the sockets that may see it (the visibility rule). */
-export function registerTechnicianRoutes(ctx: CoreContext, repo: CameraRepository, service: CameraService, publish: (c: Camera) => void): void {
+export function registerTechnicianRoutes(
+  ctx: CoreContext,
+  repo: CameraRepository,
+  service: CameraService,
+  publish: (c: Camera) => void,
+): void {
   const { http } = ctx;
   const log = ctx.log.child({ module: 'technician' });
   let probing = 0;
@@ -47,15 +52,29 @@ export function registerTechnicianRoutes(ctx: CoreContext, repo: CameraRepositor
       username ??= cam.credentials.username;
       password ??= cam.credentials.password;
     }
-    if (probing >= MAX_CONCURRENT_PROBES) throw new SentinelError(`${probing} probes are already running; try again in a few seconds`, 'rate_limited');
+    if (probing >= MAX_CONCURRENT_PROBES)
+      throw new SentinelError(`${probing} probes are already running; try again in a few seconds`, 'rate_limited');
     probing++;
     const started = Date.now();
     const shown = maskRtspUrl(withCredentials(parsed.url, username, password));
     try {
-      const info = await probeStream(parsed.url, { username, password, timeoutMs: PROBE_BUDGET_MS, ffprobePath: ctx.config.ingest.ffprobePath, ffmpegPath: ctx.config.ingest.ffmpegPath });
+      const info = await probeStream(parsed.url, {
+        username,
+        password,
+        timeoutMs: PROBE_BUDGET_MS,
+        ffprobePath: ctx.config.ingest.ffprobePath,
+        ffmpegPath: ctx.config.ingest.ffmpegPath,
+      });
       const tookMs = Date.now() - started;
       log.info({ url: shown, ...info, tookMs }, 'probe succeeded');
-      audit(ctx.db, req, 'camera.probe', null, { url: shown, ok: true, codec: info.codec, width: info.width, height: info.height, fps: info.fps });
+      audit(ctx.db, req, 'camera.probe', null, {
+        url: shown,
+        ok: true,
+        codec: info.codec,
+        width: info.width,
+        height: info.height,
+        fps: info.fps,
+      });
       return { ...info, tookMs };
     } catch (err) {
       if (!(err instanceof ProbeError)) throw err;
@@ -78,7 +97,9 @@ export function registerTechnicianRoutes(ctx: CoreContext, repo: CameraRepositor
     return { ok: errors.length === 0, rows, errors, names: errors.length ? [] : inputs.map((i) => i.input.name) };
   };
 
-  http.post(technicianRoutes.cameraImportCheck.path, async (req): Promise<CsvImportReport> => report(parseInput(CsvImportRequest, req.body).csv));
+  http.post(technicianRoutes.cameraImportCheck.path, async (req): Promise<CsvImportReport> =>
+    report(parseInput(CsvImportRequest, req.body).csv),
+  );
 
   http.post(technicianRoutes.cameraImport.path, async (req, reply) => {
     const { csv } = parseInput(CsvImportRequest, req.body);
@@ -88,7 +109,11 @@ export function registerTechnicianRoutes(ctx: CoreContext, repo: CameraRepositor
       const shown = r.errors.slice(0, 10).map((e) => `line ${e.line}${e.column ? `, ${e.column}` : ''}: ${e.message}`);
       const more = r.errors.length > shown.length ? `; and ${r.errors.length - shown.length} more` : '';
       audit(ctx.db, req, 'camera.import_rejected', null, { rows: r.rows, errors: r.errors.length });
-      throw new SentinelError(`nothing was imported: ${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in the CSV: ${shown.join('; ')}${more}`, 'validation_failed', 'csv');
+      throw new SentinelError(
+        `nothing was imported: ${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in the CSV: ${shown.join('; ')}${more}`,
+        'validation_failed',
+        'csv',
+      );
     }
     const cameras = r.imported.map((c) => {
       service.start(c);

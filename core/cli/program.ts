@@ -58,5 +58,3 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   }
 }
-
-

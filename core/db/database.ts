@@ -22,7 +22,10 @@ function assertSqliteFile(file: string): void {
     const header = Buffer.alloc(16);
     readSync(fd, header, 0, 16, 0);
     if (header.toString('latin1') !== SQLITE_MAGIC) {
-      throw new SentinelError(`database ${file} is not a SQLite database (corrupt or overwritten); it was left untouched: restore it from a backup or move it away`, 'internal');
+      throw new SentinelError(
+        `database ${file} is not a SQLite database (corrupt or overwritten); it was left untouched: restore it from a backup or move it away`,
+        'internal',
+      );
     }
   } finally {
     closeSync(fd);
@@ -38,7 +41,10 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   const current = schemaVersion(db);
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) {
-    throw new SentinelError(`database schema version ${current} is newer than this Sentinel (${latest}); upgrade Sentinel instead of opening it with an older one`, 'internal');
+    throw new SentinelError(
+      `database schema version ${current} is newer than this Sentinel (${latest}); upgrade Sentinel instead of opening it with an older one`,
+      'internal',
+    );
   }
   for (const m of migrations) {
     if (m.version <= current) continue;

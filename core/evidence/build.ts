@@ -27,7 +27,8 @@ async function sha256OfFile(path: string): Promise<string> {
 }
 
 function diskMessage(err: NodeJS.ErrnoException, outFile: string): string {
-  if (err.code === 'ENOSPC') return `the disk is full: the evidence package ${outFile} could not be written; nothing was kept (free space and export again)`;
+  if (err.code === 'ENOSPC')
+    return `the disk is full: the evidence package ${outFile} could not be written; nothing was kept (free space and export again)`;
   if (err.code === 'EACCES' || err.code === 'EPERM') return `no permission to write the evidence package ${outFile}`;
   if (err.code === 'ENOENT') return `a file for the evidence package is missing: ${err.path ?? err.message}`;
   return `writing the evidence package ${outFile} failed: ${err.code ?? err.message}`;
@@ -46,7 +47,8 @@ export async function buildEvidencePackage(opts: BuildOptions): Promise<Evidence
   const names = new Set<string>();
   for (const e of opts.entries) {
     if (!safeEntryName(e.name)) throw new SentinelError(`"${e.name}" is not a safe file name inside an evidence package`, 'internal');
-    if (e.name === MANIFEST_NAME || e.name === SIGNATURE_NAME || names.has(e.name)) throw new SentinelError(`duplicate or reserved evidence file name "${e.name}"`, 'internal');
+    if (e.name === MANIFEST_NAME || e.name === SIGNATURE_NAME || names.has(e.name))
+      throw new SentinelError(`duplicate or reserved evidence file name "${e.name}"`, 'internal');
     names.add(e.name);
   }
   const files: EvidenceManifest['files'] = [];
@@ -82,7 +84,8 @@ export async function buildEvidencePackage(opts: BuildOptions): Promise<Evidence
   const mtime = new Date(manifest.createdAt);
   for (const e of opts.entries) {
     if ('path' in e) zip.addFile(e.path, e.name, { compress: false, mtime });
-    else zip.addBuffer(typeof e.bytes === 'string' ? Buffer.from(e.bytes, 'utf8') : Buffer.from(e.bytes), e.name, { compress: false, mtime });
+    else
+      zip.addBuffer(typeof e.bytes === 'string' ? Buffer.from(e.bytes, 'utf8') : Buffer.from(e.bytes), e.name, { compress: false, mtime });
   }
   zip.addBuffer(manifestBytes, MANIFEST_NAME, { compress: false, mtime });
   zip.addBuffer(Buffer.from(`${signature}\n`), SIGNATURE_NAME, { compress: false, mtime });

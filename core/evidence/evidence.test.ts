@@ -14,7 +14,20 @@ const key = loadOrCreateSigningKey(join(dir, 'data'));
 const clip = join(dir, 'clip.mp4');
 let haveFfmpeg = true;
 try {
-  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '2', '-pix_fmt', 'yuv420p', '-y', clip]);
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=320x240:rate=10',
+    '-t',
+    '2',
+    '-pix_fmt',
+    'yuv420p',
+    '-y',
+    clip,
+  ]);
 } catch {
   haveFfmpeg = false;
   writeFileSync(clip, Buffer.alloc(50_000, 7));
@@ -35,7 +48,14 @@ describe('evidence packages', () => {
 
   it('builds a signed package that verifies, with every file hashed and the clip stored byte for byte', async () => {
     const progress: number[] = [];
-    const manifest = await buildEvidencePackage({ outFile: pkg, subject: { kind: 'incident', id: 'inc-1' }, createdBy: 'reviewer1', entries: entries(), key, onProgress: (d) => progress.push(d) });
+    const manifest = await buildEvidencePackage({
+      outFile: pkg,
+      subject: { kind: 'incident', id: 'inc-1' },
+      createdBy: 'reviewer1',
+      entries: entries(),
+      key,
+      onProgress: (d) => progress.push(d),
+    });
     expect(manifest.files.map((f) => f.name)).toEqual(['clips/clip-1.mp4', 'incident.json', 'detections.json']);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe(statSync(pkg).size);
@@ -52,7 +72,9 @@ describe('evidence packages', () => {
 
   it('names an altered file', async () => {
     const bad = join(dir, 'altered.zip');
-    await rewrite(pkg, bad, (es) => es.map((e) => (e.name === 'incident.json' ? { ...e, data: Buffer.from(JSON.stringify({ id: 'inc-1', kind: 'crowding' })) } : e)));
+    await rewrite(pkg, bad, (es) =>
+      es.map((e) => (e.name === 'incident.json' ? { ...e, data: Buffer.from(JSON.stringify({ id: 'inc-1', kind: 'crowding' })) } : e)),
+    );
     const r = await verifyEvidencePackage(bad);
     expect(r.ok).toBe(false);
     expect(r.problems[0]).toMatchObject({ kind: 'altered', file: 'incident.json' });
@@ -71,11 +93,19 @@ describe('evidence packages', () => {
     const forged = join(dir, 'forged.zip');
     await rewrite(pkg, forged, (es) => {
       const newIncident = Buffer.from('{"id":"inc-1","kind":"none"}');
-      const m = JSON.parse(es.find((e) => e.name === 'manifest.json')!.data.toString()) as { files: { name: string; sha256: string; bytes: number }[] };
+      const m = JSON.parse(es.find((e) => e.name === 'manifest.json')!.data.toString()) as {
+        files: { name: string; sha256: string; bytes: number }[];
+      };
       const f = m.files.find((x) => x.name === 'incident.json')!;
       f.sha256 = createHash('sha256').update(newIncident).digest('hex');
       f.bytes = newIncident.length;
-      return es.map((e) => (e.name === 'incident.json' ? { ...e, data: newIncident } : e.name === 'manifest.json' ? { ...e, data: Buffer.from(JSON.stringify(m, null, 2) + '\n') } : e));
+      return es.map((e) =>
+        e.name === 'incident.json'
+          ? { ...e, data: newIncident }
+          : e.name === 'manifest.json'
+            ? { ...e, data: Buffer.from(JSON.stringify(m, null, 2) + '\n') }
+            : e,
+      );
     });
     const r = await verifyEvidencePackage(forged);
     expect(r.ok).toBe(false);
@@ -86,7 +116,13 @@ describe('evidence packages', () => {
   it('refuses a package re-signed with another key when the installation key is given', async () => {
     const other = loadOrCreateSigningKey(join(dir, 'other'));
     const pkg2 = join(dir, 'other-key.zip');
-    await buildEvidencePackage({ outFile: pkg2, subject: { kind: 'incident', id: 'inc-1' }, createdBy: null, entries: entries(), key: other });
+    await buildEvidencePackage({
+      outFile: pkg2,
+      subject: { kind: 'incident', id: 'inc-1' },
+      createdBy: null,
+      entries: entries(),
+      key: other,
+    });
     expect((await verifyEvidencePackage(pkg2)).ok).toBe(true);
     const r = await verifyEvidencePackage(pkg2, { trustedPublicKeyPem: key.publicKeyPem });
     expect(r.problems[0]).toMatchObject({ kind: 'untrusted_key' });
@@ -102,29 +138,56 @@ describe('evidence packages', () => {
   it('keeps the same key across restarts and refuses unsafe names', async () => {
     expect(loadOrCreateSigningKey(join(dir, 'data')).fingerprint).toBe(key.fingerprint);
     expect(statSync(join(dir, 'data', 'keys', 'evidence-ed25519.pem')).mode & 0o077).toBe(0);
-    await expect(buildEvidencePackage({ outFile: join(dir, 'x.zip'), subject: { kind: 'incident', id: 'x' }, createdBy: null, entries: [{ name: '../escape.txt', bytes: 'x' }], key })).rejects.toThrow(/not a safe file name/);
-    await expect(buildEvidencePackage({ outFile: join(dir, 'y.zip'), subject: { kind: 'incident', id: 'x' }, createdBy: null, entries: [{ name: 'clip.mp4', path: join(dir, 'deleted-by-retention.mp4') }], key })).rejects.toThrow(/missing/);
+    await expect(
+      buildEvidencePackage({
+        outFile: join(dir, 'x.zip'),
+        subject: { kind: 'incident', id: 'x' },
+        createdBy: null,
+        entries: [{ name: '../escape.txt', bytes: 'x' }],
+        key,
+      }),
+    ).rejects.toThrow(/not a safe file name/);
+    await expect(
+      buildEvidencePackage({
+        outFile: join(dir, 'y.zip'),
+        subject: { kind: 'incident', id: 'x' },
+        createdBy: null,
+        entries: [{ name: 'clip.mp4', path: join(dir, 'deleted-by-retention.mp4') }],
+        key,
+      }),
+    ).rejects.toThrow(/missing/);
     expect(existsSync(join(dir, 'y.zip'))).toBe(false);
   });
 
   // A real full disk: a 256 KiB tmpfs. Needs root (CI runs as root); skipped elsewhere, and says so.
   const canMount = process.getuid?.() === 0;
-  it.skipIf(!canMount)('leaves nothing behind and says the disk is full when the disk fills mid-export (root only: mounts a tmpfs)', async () => {
-    const small = join(dir, 'small');
-    mkdirSync(small);
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]);
-    } catch (err) {
-      console.warn(`skipped: cannot mount a tmpfs here (${(err as Error).message})`);
-      return;
-    }
-    try {
-      const big = join(dir, 'big.bin');
-      writeFileSync(big, Buffer.alloc(1024 * 1024, 1));
-      await expect(buildEvidencePackage({ outFile: join(small, 'inc.zip'), subject: { kind: 'incident', id: 'x' }, createdBy: null, entries: [{ name: 'big.bin', path: big }], key })).rejects.toThrow(/disk is full/);
-      expect(readdirSync(small)).toEqual([]);
-    } finally {
-      execFileSync('umount', [small]);
-    }
-  });
+  it.skipIf(!canMount)(
+    'leaves nothing behind and says the disk is full when the disk fills mid-export (root only: mounts a tmpfs)',
+    async () => {
+      const small = join(dir, 'small');
+      mkdirSync(small);
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]);
+      } catch (err) {
+        console.warn(`skipped: cannot mount a tmpfs here (${(err as Error).message})`);
+        return;
+      }
+      try {
+        const big = join(dir, 'big.bin');
+        writeFileSync(big, Buffer.alloc(1024 * 1024, 1));
+        await expect(
+          buildEvidencePackage({
+            outFile: join(small, 'inc.zip'),
+            subject: { kind: 'incident', id: 'x' },
+            createdBy: null,
+            entries: [{ name: 'big.bin', path: big }],
+            key,
+          }),
+        ).rejects.toThrow(/disk is full/);
+        expect(readdirSync(small)).toEqual([]);
+      } finally {
+        execFileSync('umount', [small]);
+      }
+    },
+  );
 });

@@ -21,7 +21,9 @@ export const KEY_FILE = 'evidence-ed25519.pem';
 /** SHA-256 of the raw 32-byte public key, hex, grouped for reading aloud. */
 export function fingerprintOf(publicKey: KeyObject): string {
   const der = publicKey.export({ format: 'der', type: 'spki' });
-  const hex = createHash('sha256').update(der.subarray(der.length - 32)).digest('hex');
+  const hex = createHash('sha256')
+    .update(der.subarray(der.length - 32))
+    .digest('hex');
   return hex.match(/.{4}/g)!.slice(0, 8).join(':');
 }
 
@@ -33,7 +35,10 @@ export function loadOrCreateSigningKey(dataDir: string): SigningKey {
     try {
       privateKey = createPrivateKey(readFileSync(file));
     } catch (err) {
-      throw new SentinelError(`the evidence signing key ${file} cannot be read (${(err as Error).message}); restore it from backup — a new key would not match packages already issued`, 'internal');
+      throw new SentinelError(
+        `the evidence signing key ${file} cannot be read (${(err as Error).message}); restore it from backup — a new key would not match packages already issued`,
+        'internal',
+      );
     }
     if (privateKey.asymmetricKeyType !== 'ed25519') throw new SentinelError(`${file} is not an Ed25519 key`, 'internal');
   } else {
@@ -46,5 +51,10 @@ export function loadOrCreateSigningKey(dataDir: string): SigningKey {
     chmodSync(file, 0o600);
   }
   const publicKey = createPublicKey(privateKey);
-  return { privateKey, publicKey, publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(), fingerprint: fingerprintOf(publicKey) };
+  return {
+    privateKey,
+    publicKey,
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    fingerprint: fingerprintOf(publicKey),
+  };
 }

@@ -51,7 +51,12 @@ function readEntries(file: string): Promise<Entry[]> {
           });
           stream.on('error', reject);
           stream.on('end', () => {
-            out.push({ name: entry.fileName, sha256: h.digest('hex'), bytes, ...(KEEP_BYTES.has(entry.fileName) ? { data: Buffer.concat(keep) } : {}) });
+            out.push({
+              name: entry.fileName,
+              sha256: h.digest('hex'),
+              bytes,
+              ...(KEEP_BYTES.has(entry.fileName) ? { data: Buffer.concat(keep) } : {}),
+            });
             zip.readEntry();
           });
         });
@@ -68,7 +73,13 @@ function readEntries(file: string): Promise<Entry[]> {
  * Problems come back in that order, so `problems[0]` is the one to name.
  */
 export async function verifyEvidencePackage(file: string, opts: { trustedPublicKeyPem?: string } = {}): Promise<VerifyResult> {
-  const fail = (kind: ProblemKind, f: string, message: string): VerifyResult => ({ ok: false, problems: [{ kind, file: f, message }], manifest: null, fingerprint: null, filesChecked: 0 });
+  const fail = (kind: ProblemKind, f: string, message: string): VerifyResult => ({
+    ok: false,
+    problems: [{ kind, file: f, message }],
+    manifest: null,
+    fingerprint: null,
+    filesChecked: 0,
+  });
   let entries: Entry[];
   try {
     entries = await readEntries(file);
@@ -95,10 +106,20 @@ export async function verifyEvidencePackage(file: string, opts: { trustedPublicK
     const key = createPublicKey(manifest.signer.publicKeyPem);
     fingerprint = fingerprintOf(key);
     const good = verifySignature(null, manifestEntry.data, key, Buffer.from(sigEntry.data.toString('utf8').trim(), 'base64'));
-    if (!good) problems.push({ kind: 'signature', file: MANIFEST_NAME, message: `${MANIFEST_NAME} does not match its signature: the manifest was altered after signing` });
+    if (!good)
+      problems.push({
+        kind: 'signature',
+        file: MANIFEST_NAME,
+        message: `${MANIFEST_NAME} does not match its signature: the manifest was altered after signing`,
+      });
     if (opts.trustedPublicKeyPem) {
       const trusted = createPublicKey(opts.trustedPublicKeyPem);
-      if (!trusted.equals(key)) problems.push({ kind: 'untrusted_key', file: MANIFEST_NAME, message: `signed by key ${fingerprint}, not by the trusted key ${fingerprintOf(trusted)}` });
+      if (!trusted.equals(key))
+        problems.push({
+          kind: 'untrusted_key',
+          file: MANIFEST_NAME,
+          message: `signed by key ${fingerprint}, not by the trusted key ${fingerprintOf(trusted)}`,
+        });
     }
   } catch (err) {
     problems.push({ kind: 'signature', file: SIGNATURE_NAME, message: `the signature cannot be checked: ${(err as Error).message}` });
@@ -114,10 +135,16 @@ export async function verifyEvidencePackage(file: string, opts: { trustedPublicK
     }
     filesChecked++;
     if (found.length > 1) problems.push({ kind: 'extra', file: f.name, message: `${f.name} appears ${found.length} times in the package` });
-    else if (found[0]!.sha256 !== f.sha256 || found[0]!.bytes !== f.bytes) problems.push({ kind: 'altered', file: f.name, message: `${f.name} was altered: SHA-256 ${found[0]!.sha256} (${found[0]!.bytes} bytes), manifest says ${f.sha256} (${f.bytes} bytes)` });
+    else if (found[0]!.sha256 !== f.sha256 || found[0]!.bytes !== f.bytes)
+      problems.push({
+        kind: 'altered',
+        file: f.name,
+        message: `${f.name} was altered: SHA-256 ${found[0]!.sha256} (${found[0]!.bytes} bytes), manifest says ${f.sha256} (${f.bytes} bytes)`,
+      });
   }
   for (const e of entries) {
-    if (!listed.has(e.name) && e.name !== MANIFEST_NAME && e.name !== SIGNATURE_NAME) problems.push({ kind: 'extra', file: e.name, message: `${e.name} is in the package but not in the manifest` });
+    if (!listed.has(e.name) && e.name !== MANIFEST_NAME && e.name !== SIGNATURE_NAME)
+      problems.push({ kind: 'extra', file: e.name, message: `${e.name} is in the package but not in the manifest` });
   }
   // File problems first (what a person asks: which file?), then the signature's.
   const rank = (p: VerifyProblem): number => (p.kind === 'signature' || p.kind === 'untrusted_key' ? 1 : 0);

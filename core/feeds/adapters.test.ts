@@ -53,7 +53,9 @@ describe('Bus Tracker getvehicles', () => {
 
   it('reads a single vehicle given as an object, numbers as numbers, and dly', () => {
     const r = parseBusTracker({
-      'bustime-response': { vehicle: { vid: 1369, tmstmp: '20160121 21:26', lat: 41.8657, lon: -87.7553, hdg: '450', rt: '12', des: '15th/Indiana', dly: true } },
+      'bustime-response': {
+        vehicle: { vid: 1369, tmstmp: '20160121 21:26', lat: 41.8657, lon: -87.7553, hdg: '450', rt: '12', des: '15th/Indiana', dly: true },
+      },
     });
     expect(r.errors).toEqual([]);
     expect(r.vehicles).toMatchObject([{ id: 'bus:1369', route: '12', heading: 90, delayed: true, timestamp: '2016-01-22T03:26:00.000Z' }]);
@@ -128,15 +130,31 @@ describe('Train Tracker ttpositions', () => {
         tmst: '2024-07-01T08:00:00',
         errCd: '0',
         route: [
-          { '@name': 'blue', train: { rn: '101', lat: '41.88', lon: '-87.63', heading: '90', destNm: "O'Hare", prdt: '2024-07-01T07:59:30', isDly: '1', nextStaNm: 'Clark/Lake' } },
+          {
+            '@name': 'blue',
+            train: {
+              rn: '101',
+              lat: '41.88',
+              lon: '-87.63',
+              heading: '90',
+              destNm: "O'Hare",
+              prdt: '2024-07-01T07:59:30',
+              isDly: '1',
+              nextStaNm: 'Clark/Lake',
+            },
+          },
           { '@name': 'y' },
         ],
       },
     });
     expect(r.errors).toEqual([]);
-    expect(r.vehicles).toMatchObject([{ id: 'train:101', route: 'Blue', delayed: true, timestamp: '2024-07-01T12:59:30.000Z', nextStop: 'Clark/Lake' }]);
+    expect(r.vehicles).toMatchObject([
+      { id: 'train:101', route: 'Blue', delayed: true, timestamp: '2024-07-01T12:59:30.000Z', nextStop: 'Clark/Lake' },
+    ]);
 
-    const single = parseTrainTracker({ ctatt: { errCd: '0', route: { '@name': 'org', train: [{ rn: '7', lat: 41.8, lon: -87.7, prdt: '2024-01-15T10:00:00' }] } } });
+    const single = parseTrainTracker({
+      ctatt: { errCd: '0', route: { '@name': 'org', train: [{ rn: '7', lat: 41.8, lon: -87.7, prdt: '2024-01-15T10:00:00' }] } },
+    });
     expect(single.vehicles).toMatchObject([{ id: 'train:7', route: 'Org', heading: null, timestamp: '2024-01-15T16:00:00.000Z' }]);
   });
 
@@ -148,14 +166,27 @@ describe('Train Tracker ttpositions', () => {
 
   it('reports a bad train with its route and keeps the rest', () => {
     const r = parseTrainTracker({
-      ctatt: { errCd: '0', route: [{ '@name': 'red', train: [{ rn: '1', lat: '', lon: '-87.6', prdt: '2024-01-15T10:00:00' }, { rn: '2', lat: '41.9', lon: '-87.6', prdt: '2024-01-15T10:00:00' }] }] },
+      ctatt: {
+        errCd: '0',
+        route: [
+          {
+            '@name': 'red',
+            train: [
+              { rn: '1', lat: '', lon: '-87.6', prdt: '2024-01-15T10:00:00' },
+              { rn: '2', lat: '41.9', lon: '-87.6', prdt: '2024-01-15T10:00:00' },
+            ],
+          },
+        ],
+      },
     });
     expect(r.vehicles.map((v) => v.id)).toEqual(['train:2']);
     expect(r.errors).toEqual([{ code: 'invalid_vehicle', message: 'route red train[0] (run 1): "lat" is not valid ("")', route: 'Red' }]);
   });
 
   it('refuses a Bus Tracker payload', () => {
-    expect(() => parseTrainTracker({ 'bustime-response': {} })).toThrow(/not a Train Tracker ttpositions response: expected a top-level "ctatt" object/);
+    expect(() => parseTrainTracker({ 'bustime-response': {} })).toThrow(
+      /not a Train Tracker ttpositions response: expected a top-level "ctatt" object/,
+    );
   });
 });
 

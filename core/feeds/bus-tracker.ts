@@ -1,6 +1,17 @@
 import { vehicleId, type FeedError, type FeedParseResult, type Vehicle } from '../../contract';
 import { chicagoLocalToUtc } from './chicago-time';
-import { asArray, FeedFormatError, isRecord, parseJsonPayload, readBool, readHeading, readNumber, readString, show, validLatLon } from './values';
+import {
+  asArray,
+  FeedFormatError,
+  isRecord,
+  parseJsonPayload,
+  readBool,
+  readHeading,
+  readNumber,
+  readString,
+  show,
+  validLatLon,
+} from './values';
 
 const FORMAT = 'Bus Tracker getvehicles';
 

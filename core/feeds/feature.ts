@@ -86,7 +86,8 @@ export const feedsFeature: Feature = {
       const { fontstack, range } = parseInput(GlyphParams, req.params, 'params');
       // MapLibre asks for a comma-separated stack; serve the first font we have.
       const fonts = fontstack.split(',').map((s) => s.trim());
-      if (fonts.some((s) => s.includes('/') || s.includes('\\') || s.startsWith('.'))) throw new SentinelError(`font stack "${fontstack}" is not a font name`, 'bad_request', 'fontstack');
+      if (fonts.some((s) => s.includes('/') || s.includes('\\') || s.startsWith('.')))
+        throw new SentinelError(`font stack "${fontstack}" is not a font name`, 'bad_request', 'fontstack');
       const file = glyphsDir ? fonts.map((font) => join(glyphsDir, font, range)).find((p) => existsSync(p)) : undefined;
       reply.header('cache-control', 'public, max-age=86400').type('application/x-protobuf');
       // A range the assets lack (rare scripts) is an empty glyph set: labels still draw,

@@ -46,7 +46,8 @@ export function parseGtfsRt(bytes: Uint8Array, opts: GtfsRtOptions = {}): FeedPa
     const raw = vp.vehicle?.id || vp.vehicle?.label || entity.id;
     const route = vp.trip?.routeId ?? '';
     const where = `entity[${i}] (${entity.id || 'no id'})`;
-    const fail = (message: string): void => void errors.push({ code: 'invalid_vehicle', message: `${where}: ${message}`, ...(route ? { route } : {}) });
+    const fail = (message: string): void =>
+      void errors.push({ code: 'invalid_vehicle', message: `${where}: ${message}`, ...(route ? { route } : {}) });
     if (!raw) return fail('no vehicle id, label or entity id');
     const pos = vp.position;
     if (!pos) return fail('no position');
@@ -71,7 +72,10 @@ export function parseGtfsRt(bytes: Uint8Array, opts: GtfsRtOptions = {}): FeedPa
     });
   });
   if (vehicles.length === 0 && otherEntities > 0) {
-    errors.push({ code: 'no_vehicle_positions', message: `the feed has ${otherEntities} entities but no VehiclePositions (is this a TripUpdates or Alerts feed?)` });
+    errors.push({
+      code: 'no_vehicle_positions',
+      message: `the feed has ${otherEntities} entities but no VehiclePositions (is this a TripUpdates or Alerts feed?)`,
+    });
   }
   return { vehicles, errors };
 }
@@ -79,7 +83,11 @@ export function parseGtfsRt(bytes: Uint8Array, opts: GtfsRtOptions = {}): FeedPa
 /** Builds a VehiclePositions feed (the simulator's GTFS-rt output and the tests use it). */
 export function encodeGtfsRt(vehicles: readonly Vehicle[], nowMs = Date.now()): Uint8Array {
   const msg = transit_realtime.FeedMessage.create({
-    header: { gtfsRealtimeVersion: '2.0', incrementality: transit_realtime.FeedHeader.Incrementality.FULL_DATASET, timestamp: Math.floor(nowMs / 1000) },
+    header: {
+      gtfsRealtimeVersion: '2.0',
+      incrementality: transit_realtime.FeedHeader.Incrementality.FULL_DATASET,
+      timestamp: Math.floor(nowMs / 1000),
+    },
     entity: vehicles.map((v) => ({
       id: v.id,
       vehicle: {

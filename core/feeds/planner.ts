@@ -19,7 +19,10 @@ export interface PollPlan {
   stretched: boolean;
 }
 
-export function planBusPolling(routes: readonly string[], opts: { wantedIntervalMs: number; dailyBudget?: number; headroom?: number }): PollPlan {
+export function planBusPolling(
+  routes: readonly string[],
+  opts: { wantedIntervalMs: number; dailyBudget?: number; headroom?: number },
+): PollPlan {
   const unique = [...new Set(routes.map((r) => r.trim()).filter((r) => r !== ''))];
   const batches: string[][] = [];
   for (let i = 0; i < unique.length; i += ROUTES_PER_CALL) batches.push(unique.slice(i, i + ROUTES_PER_CALL));

@@ -92,7 +92,10 @@ export class HttpPoller implements FeedSource {
     }
     this.inFlight = true;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000), headers: { accept: 'application/json, application/x-protobuf' } });
+      const res = await fetch(url, {
+        signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+        headers: { accept: 'application/json, application/x-protobuf' },
+      });
       if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
       const body = new Uint8Array(await res.arrayBuffer());
       const result = this.o.parse(body);
@@ -102,7 +105,12 @@ export class HttpPoller implements FeedSource {
       this.o.sink.vehicles(this.id, result);
     } catch (err) {
       const e = err as Error;
-      const why = e instanceof FeedFormatError ? e.message : e.name === 'TimeoutError' ? 'request timed out' : ((e.cause as Error | undefined)?.message ?? e.message);
+      const why =
+        e instanceof FeedFormatError
+          ? e.message
+          : e.name === 'TimeoutError'
+            ? 'request timed out'
+            : ((e.cause as Error | undefined)?.message ?? e.message);
       const message = redact(why, this.o.secrets);
       this.o.log.warn({ feed: this.id, url: redact(url, this.o.secrets), error: message }, 'feed poll failed');
       this.o.sink.failure(this.id, message);

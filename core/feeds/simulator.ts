@@ -140,7 +140,11 @@ export class FleetSimulator {
   private buildBuses(shapes: BusShape[]): void {
     const byRoute = new Map<string, BusShape[]>();
     for (const s of shapes) byRoute.set(s.route, [...(byRoute.get(s.route) ?? []), s]);
-    const routes = [...byRoute.entries()].map(([route, list]) => ({ route, lines: list.map((s) => new Polyline(s.coords)), directions: list.map((s) => s.direction) }));
+    const routes = [...byRoute.entries()].map(([route, list]) => ({
+      route,
+      lines: list.map((s) => new Polyline(s.coords)),
+      directions: list.map((s) => s.direction),
+    }));
     const total = routes.reduce((sum, r) => sum + r.lines.reduce((a, l) => a + l.length, 0), 0);
     if (routes.length === 0 || total === 0) return;
     // Buses per route in proportion to route length (long routes run more buses), at least one.
@@ -166,13 +170,27 @@ export class FleetSimulator {
     const longest = [...routes].sort((a, b) => b.lines[0]!.length - a.lines[0]!.length);
     for (let i = 0; this.buses.length < this.opts.buses; i++) {
       const r = longest[i % longest.length]!;
-      this.buses.push({ id: vehicleId('bus', String(vid++)), route: r.route, shapes: r.lines, directions: r.directions, shape: 0, d: this.rand() * r.lines[0]!.length, speed: 4 + this.rand() * 4, delayedUntil: 0 });
+      this.buses.push({
+        id: vehicleId('bus', String(vid++)),
+        route: r.route,
+        shapes: r.lines,
+        directions: r.directions,
+        shape: 0,
+        d: this.rand() * r.lines[0]!.length,
+        speed: 4 + this.rand() * 4,
+        delayedUntil: 0,
+      });
     }
   }
 
   private buildTrains(segments: RailSegment[]): void {
     const edges: RailEdge[] = segments.map((s) => {
-      const edge: RailEdge = { line: new Polyline(s.coords), primary: s.legend, from: nodeKey(s.coords[0]!), to: nodeKey(s.coords[s.coords.length - 1]!) };
+      const edge: RailEdge = {
+        line: new Polyline(s.coords),
+        primary: s.legend,
+        from: nodeKey(s.coords[0]!),
+        to: nodeKey(s.coords[s.coords.length - 1]!),
+      };
       return edge;
     });
     const allowed = new Map<RailLine, Set<RailEdge>>();
@@ -189,7 +207,8 @@ export class FleetSimulator {
       this.edgesAt.set(e.to, [...(this.edgesAt.get(e.to) ?? []), e]);
     }
     this.allowedEdges = allowed;
-    const lineLength = (l: RailLine): number => [...(allowed.get(l) ?? [])].filter((e) => e.primary === LEGEND[l]).reduce((a, e) => a + e.line.length, 0);
+    const lineLength = (l: RailLine): number =>
+      [...(allowed.get(l) ?? [])].filter((e) => e.primary === LEGEND[l]).reduce((a, e) => a + e.line.length, 0);
     const total = RAIL_LINES.reduce((a, l) => a + lineLength(l), 0);
     if (total === 0) return;
     let run = 100;
@@ -207,15 +226,15 @@ export class FleetSimulator {
         at -= e.line.length;
       }
       this.trains.push({
-          id: vehicleId('train', String(run++)),
-          line,
-          edge,
-          forward: this.rand() < 0.5,
-          d: this.rand() * edge.line.length,
-          speed: 10 + this.rand() * 6, // m/s: ~45 km/h average between stations
-          delayedUntil: 0,
-          cameFrom: null,
-        });
+        id: vehicleId('train', String(run++)),
+        line,
+        edge,
+        forward: this.rand() < 0.5,
+        d: this.rand() * edge.line.length,
+        speed: 10 + this.rand() * 6, // m/s: ~45 km/h average between stations
+        delayedUntil: 0,
+        cameFrom: null,
+      });
     };
     for (const line of RAIL_LINES) {
       const own = ownEdges(line);

@@ -41,7 +41,9 @@ export function readGtfsRoutes(assetsDir: string | null): Map<string, VehicleMod
   const map = new Map<string, VehicleMode>();
   const file = assetsDir ? join(assetsDir, 'chicago', 'gtfs', 'routes.txt') : null;
   if (!file || !existsSync(file)) return map;
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const header = splitCsvLine(lines[0] ?? '');
   const idCol = header.indexOf('route_id');
   const typeCol = header.indexOf('route_type');
@@ -64,7 +66,13 @@ export interface BuiltSources {
  * geography), Bus Tracker and Train Tracker when their keys are set, and every configured
  * GTFS-realtime feed.
  */
-export function buildSources(config: Config, geo: GeoData | null, sink: FeedSink, log: Logger, env: NodeJS.ProcessEnv = process.env): BuiltSources {
+export function buildSources(
+  config: Config,
+  geo: GeoData | null,
+  sink: FeedSink,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): BuiltSources {
   const f = config.feeds;
   const sources: BuiltSources['sources'] = [];
   const notes: string[] = [];
@@ -88,12 +96,27 @@ export function buildSources(config: Config, geo: GeoData | null, sink: FeedSink
     const gtfs = readGtfsRoutes(config.assetsDir);
     const routes = f.busTracker.routes.length > 0 ? f.busTracker.routes : [...gtfs].filter(([, m]) => m === 'bus').map(([id]) => id);
     const plan = planBusPolling(routes, { wantedIntervalMs: f.busTracker.intervalS * 1000, dailyBudget: f.busTracker.dailyBudget });
-    if (plan.stretched) notes.push(`Bus Tracker: ${routes.length} routes in ${plan.batches.length} calls; each route polled every ${plan.cycleMs / 1000} s to stay within ${f.busTracker.dailyBudget} calls a day`);
+    if (plan.stretched)
+      notes.push(
+        `Bus Tracker: ${routes.length} routes in ${plan.batches.length} calls; each route polled every ${plan.cycleMs / 1000} s to stay within ${f.busTracker.dailyBudget} calls a day`,
+      );
     const budget = new CallBudget(f.busTracker.dailyBudget);
     const base = f.busTracker.baseUrl.replace(/\/$/, '');
-    const urls = plan.batches.map((b) => `${base}/getvehicles?key=${encodeURIComponent(busKey)}&rt=${b.map(encodeURIComponent).join(',')}&format=json&tmres=s`);
+    const urls = plan.batches.map(
+      (b) => `${base}/getvehicles?key=${encodeURIComponent(busKey)}&rt=${b.map(encodeURIComponent).join(',')}&format=json&tmres=s`,
+    );
     sources.push({
-      source: new HttpPoller({ id: 'bus-tracker', kind: 'bus-tracker', urls: () => urls, spacingMs: Math.max(1000, plan.callSpacingMs), parse: (b) => parseBusTrackerText(decoder.decode(b)), sink, log, secrets: [busKey], takeBudget: () => budget.tryTake() }),
+      source: new HttpPoller({
+        id: 'bus-tracker',
+        kind: 'bus-tracker',
+        urls: () => urls,
+        spacingMs: Math.max(1000, plan.callSpacingMs),
+        parse: (b) => parseBusTrackerText(decoder.decode(b)),
+        sink,
+        log,
+        secrets: [busKey],
+        takeBudget: () => budget.tryTake(),
+      }),
       expectedEveryMs: Math.max(1000, plan.callSpacingMs),
     });
   }
@@ -103,7 +126,16 @@ export function buildSources(config: Config, geo: GeoData | null, sink: FeedSink
     const base = f.trainTracker.baseUrl.replace(/\/$/, '');
     const url = `${base}/ttpositions.aspx?key=${encodeURIComponent(trainKey)}&rt=${ALL_TRAIN_ROUTES.join(',')}&outputType=JSON`;
     sources.push({
-      source: new HttpPoller({ id: 'train-tracker', kind: 'train-tracker', urls: () => [url], spacingMs: f.trainTracker.intervalS * 1000, parse: (b) => parseTrainTrackerText(decoder.decode(b)), sink, log, secrets: [trainKey] }),
+      source: new HttpPoller({
+        id: 'train-tracker',
+        kind: 'train-tracker',
+        urls: () => [url],
+        spacingMs: f.trainTracker.intervalS * 1000,
+        parse: (b) => parseTrainTrackerText(decoder.decode(b)),
+        sink,
+        log,
+        secrets: [trainKey],
+      }),
       expectedEveryMs: f.trainTracker.intervalS * 1000,
     });
   }
@@ -112,7 +144,16 @@ export function buildSources(config: Config, geo: GeoData | null, sink: FeedSink
     const routeModes = readGtfsRoutes(config.assetsDir);
     for (const g of f.gtfsRt) {
       sources.push({
-        source: new HttpPoller({ id: `gtfs-rt-${g.id}`, kind: 'gtfs-rt', urls: () => [g.url], spacingMs: g.intervalS * 1000, parse: (b) => parseGtfsRt(b, { defaultMode: g.defaultMode, routeModes }), sink, log, secrets: [] }),
+        source: new HttpPoller({
+          id: `gtfs-rt-${g.id}`,
+          kind: 'gtfs-rt',
+          urls: () => [g.url],
+          spacingMs: g.intervalS * 1000,
+          parse: (b) => parseGtfsRt(b, { defaultMode: g.defaultMode, routeModes }),
+          sink,
+          log,
+          secrets: [],
+        }),
         expectedEveryMs: g.intervalS * 1000,
       });
     }
@@ -134,7 +175,10 @@ export class SimulatorSource implements FeedSource {
   start(): void {
     if (this.timer) return;
     this.sink.vehicles(this.id, { vehicles: this.sim.all(Date.now()), errors: [] });
-    this.timer = setInterval(() => this.sink.vehicles(this.id, { vehicles: this.sim.nextReports(Date.now()), errors: [] }), this.sim.groupIntervalMs);
+    this.timer = setInterval(
+      () => this.sink.vehicles(this.id, { vehicles: this.sim.nextReports(Date.now()), errors: [] }),
+      this.sim.groupIntervalMs,
+    );
     this.timer.unref();
   }
 

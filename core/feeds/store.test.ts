@@ -3,7 +3,18 @@ import type { Vehicle } from '../../contract';
 import { VehicleStore } from './store';
 
 function bus(id: string, lat: number, ts: string, extra: Partial<Vehicle> = {}): Vehicle {
-  return { id: `bus:${id}`, mode: 'bus', route: '22', lat, lon: -87.63, heading: 0, destination: 'Howard', timestamp: ts, delayed: false, ...extra };
+  return {
+    id: `bus:${id}`,
+    mode: 'bus',
+    route: '22',
+    lat,
+    lon: -87.63,
+    heading: 0,
+    destination: 'Howard',
+    timestamp: ts,
+    delayed: false,
+    ...extra,
+  };
 }
 
 function setup() {
@@ -37,7 +48,7 @@ describe('VehicleStore', () => {
   it('ignores an older report that arrives after a newer one', () => {
     const { store } = setup();
     store.ingest('bt', [bus('1', 41.88, '2024-01-01T12:00:30Z')]);
-    expect(store.ingest('bt', [bus('1', 41.80, '2024-01-01T12:00:00Z')])).toBeNull();
+    expect(store.ingest('bt', [bus('1', 41.8, '2024-01-01T12:00:00Z')])).toBeNull();
     expect(store.get('bus:1')?.lat).toBe(41.88);
   });
 

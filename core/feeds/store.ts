@@ -67,7 +67,9 @@ export class VehicleStore {
       const advancedAt = advanced ? now : prev.advancedAt;
       const stale = feedDown || now - advancedAt >= this.opts.staleAfterMs;
       const moved = !prev || prev.v.lat !== v.lat || prev.v.lon !== v.lon;
-      const where = moved ? (this.opts.locate?.(v.lat, v.lon) ?? { district: null, communityArea: null }) : { district: prev.v.district, communityArea: prev.v.communityArea };
+      const where = moved
+        ? (this.opts.locate?.(v.lat, v.lon) ?? { district: null, communityArea: null })
+        : { district: prev.v.district, communityArea: prev.v.communityArea };
       const next: LiveVehicle = { ...v, feed, stale, district: where.district, communityArea: where.communityArea };
       this.entries.set(v.id, { v: next, advancedAt });
       if (!prev || changed(prev.v, next)) upsert.push(next);

@@ -1,6 +1,17 @@
 import { RAIL_LINES, vehicleId, type FeedError, type FeedParseResult, type RailLine, type Vehicle } from '../../contract';
 import { chicagoLocalToUtc } from './chicago-time';
-import { asArray, FeedFormatError, isRecord, parseJsonPayload, readBool, readHeading, readNumber, readString, show, validLatLon } from './values';
+import {
+  asArray,
+  FeedFormatError,
+  isRecord,
+  parseJsonPayload,
+  readBool,
+  readHeading,
+  readNumber,
+  readString,
+  show,
+  validLatLon,
+} from './values';
 
 const FORMAT = 'Train Tracker ttpositions';
 
@@ -70,7 +81,11 @@ function readTrain(raw: unknown, route: string, where: string): { vehicle: Vehic
   if (!isRecord(raw)) return { error: { code: 'invalid_vehicle', message: `${where} is not an object (${show(raw)})`, route } };
   const rn = readString(raw.rn)?.trim();
   const bad = (field: string, value: unknown): { error: FeedError } => ({
-    error: { code: 'invalid_vehicle', message: `${where}${rn ? ` (run ${rn})` : ''}: "${field}" is ${value === undefined ? 'missing' : `not valid (${show(value)})`}`, route },
+    error: {
+      code: 'invalid_vehicle',
+      message: `${where}${rn ? ` (run ${rn})` : ''}: "${field}" is ${value === undefined ? 'missing' : `not valid (${show(value)})`}`,
+      route,
+    },
   });
   if (!rn) return bad('rn', raw.rn);
   const lat = readNumber(raw.lat);

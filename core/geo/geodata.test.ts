@@ -19,7 +19,10 @@ describe('point in polygon', () => {
       [x, y + s],
       [x, y],
     ];
-    const idx = new RegionIndex([makeRegion('donut', [[square(0, 0, 10), square(4, 4, 2)]]), makeRegion('islands', [[square(20, 0, 1)], [square(30, 0, 1)]])]);
+    const idx = new RegionIndex([
+      makeRegion('donut', [[square(0, 0, 10), square(4, 4, 2)]]),
+      makeRegion('islands', [[square(20, 0, 1)], [square(30, 0, 1)]]),
+    ]);
     expect(idx.find(1, 1)).toBe('donut');
     expect(idx.find(5, 5)).toBeNull();
     expect(idx.find(30.5, 0.5)).toBe('islands');
@@ -54,7 +57,13 @@ describe.skipIf(!assets)('Chicago geography from the assets (skipped: assets chi
 
   it('places a station mount at the station and a bus mount at the live bus', () => {
     const station = placeMount(geo, { get: () => undefined }, { kind: 'station', stationId: '40960' });
-    expect(station).toMatchObject({ lat: 41.799756, lon: -87.724493, district: '8', vehicleId: null, nearestStation: { id: '40960', name: 'Pulaski', distanceM: 0 } });
+    expect(station).toMatchObject({
+      lat: 41.799756,
+      lon: -87.724493,
+      district: '8',
+      vehicleId: null,
+      nearestStation: { id: '40960', name: 'Pulaski', distanceM: 0 },
+    });
     const bus: LiveVehicle = {
       id: 'bus:6438',
       mode: 'bus',
@@ -71,7 +80,12 @@ describe.skipIf(!assets)('Chicago geography from the assets (skipped: assets chi
       communityArea: 'Lake View',
     };
     const lookup = { get: (id: string) => (id === bus.id ? bus : undefined) };
-    expect(placeMount(geo, lookup, { kind: 'vehicle', vehicleId: 'bus:6438' })).toMatchObject({ district: '19', communityArea: 'Lake View', vehicleId: 'bus:6438', stale: true });
+    expect(placeMount(geo, lookup, { kind: 'vehicle', vehicleId: 'bus:6438' })).toMatchObject({
+      district: '19',
+      communityArea: 'Lake View',
+      vehicleId: 'bus:6438',
+      stale: true,
+    });
     expect(placeMount(geo, lookup, { kind: 'vehicle', vehicleId: 'bus:1' })).toBeNull();
     expect(placeMount(geo, lookup, { kind: 'station', stationId: '99999' })).toBeNull();
   });

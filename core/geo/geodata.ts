@@ -73,7 +73,10 @@ function readCollection(assetsDir: string, rel: string): Feature[] {
   const parsed = FeatureCollection.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SentinelError(`map data ${file} is not a GeoJSON FeatureCollection: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(), 'unavailable');
+    throw new SentinelError(
+      `map data ${file} is not a GeoJSON FeatureCollection: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+      'unavailable',
+    );
   }
   return parsed.data.features;
 }
@@ -164,10 +167,14 @@ export class GeoData {
       busRoutes: readCollection(assetsDir, GEO_FILES.busRoutes),
     };
     this.districts = new RegionIndex(
-      this.raw.policeDistricts.map((f): Region<DistrictProps> => makeRegion({ district: str(f.properties, 'DIST_NUM'), label: str(f.properties, 'DIST_LABEL') }, toPolygons(f.geometry))),
+      this.raw.policeDistricts.map((f): Region<DistrictProps> =>
+        makeRegion({ district: str(f.properties, 'DIST_NUM'), label: str(f.properties, 'DIST_LABEL') }, toPolygons(f.geometry)),
+      ),
     );
     this.areas = new RegionIndex(
-      this.raw.communityAreas.map((f): Region<AreaProps> => makeRegion({ number: str(f.properties, 'AREA_NUMBE'), name: titleCase(str(f.properties, 'COMMUNITY')) }, toPolygons(f.geometry))),
+      this.raw.communityAreas.map((f): Region<AreaProps> =>
+        makeRegion({ number: str(f.properties, 'AREA_NUMBE'), name: titleCase(str(f.properties, 'COMMUNITY')) }, toPolygons(f.geometry)),
+      ),
     );
     this.stations = this.raw.stations.flatMap((f): Station[] => {
       if (f.geometry.type !== 'Point') return [];
@@ -198,7 +205,8 @@ export class GeoData {
       ];
     });
     this.railSegments = this.raw.railLines.flatMap((f): RailSegment[] => {
-      const parts = f.geometry.type === 'MultiLineString' ? f.geometry.coordinates : f.geometry.type === 'LineString' ? [f.geometry.coordinates] : [];
+      const parts =
+        f.geometry.type === 'MultiLineString' ? f.geometry.coordinates : f.geometry.type === 'LineString' ? [f.geometry.coordinates] : [];
       return parts
         .filter((p) => p.length >= 2)
         .map((p) => ({
@@ -231,7 +239,10 @@ export class GeoData {
     const cached = this.layers.get(name);
     if (cached) return cached;
     const collect = (features: Feature[], props: (p: Props | null) => Props): string =>
-      JSON.stringify({ type: 'FeatureCollection', features: features.map((f) => ({ type: 'Feature', properties: props(f.properties), geometry: roundGeometry(f.geometry) })) });
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: features.map((f) => ({ type: 'Feature', properties: props(f.properties), geometry: roundGeometry(f.geometry) })),
+      });
     let text: string;
     switch (name) {
       case 'community-areas':
@@ -241,15 +252,29 @@ export class GeoData {
         text = collect(this.raw.policeDistricts, (p) => ({ district: str(p, 'DIST_NUM'), label: str(p, 'DIST_LABEL') }));
         break;
       case 'rail-lines':
-        text = collect(this.raw.railLines, (p) => ({ legend: str(p, 'LEGEND'), lines: str(p, 'LINES'), branch: str(p, 'BRANCH'), color: LEGEND_COLORS[str(p, 'LEGEND')] ?? '#565a5c' }));
+        text = collect(this.raw.railLines, (p) => ({
+          legend: str(p, 'LEGEND'),
+          lines: str(p, 'LINES'),
+          branch: str(p, 'BRANCH'),
+          color: LEGEND_COLORS[str(p, 'LEGEND')] ?? '#565a5c',
+        }));
         break;
       case 'stations':
-        text = collect(this.raw.stations, (p) => ({ id: str(p, 'map_id'), name: str(p, 'station_name'), lines: Array.isArray(p?.lines) ? p.lines : [] }));
+        text = collect(this.raw.stations, (p) => ({
+          id: str(p, 'map_id'),
+          name: str(p, 'station_name'),
+          lines: Array.isArray(p?.lines) ? p.lines : [],
+        }));
         break;
       case 'bus-routes':
         text = collect(this.raw.busRoutes, (p) => {
           const color = str(p, 'route_color');
-          return { route: str(p, 'route_short_name') || str(p, 'route_id'), direction: str(p, 'direction'), name: str(p, 'route_long_name'), color: /^[0-9a-f]{6}$/i.test(color) ? `#${color}` : '#565a5c' };
+          return {
+            route: str(p, 'route_short_name') || str(p, 'route_id'),
+            direction: str(p, 'direction'),
+            name: str(p, 'route_long_name'),
+            color: /^[0-9a-f]{6}$/i.test(color) ? `#${color}` : '#565a5c',
+          };
         });
         break;
     }

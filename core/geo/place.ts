@@ -6,7 +6,8 @@ import type { GeoData } from './geodata';
  * mezzanine) or on a vehicle (a bus, a railcar). The cameras feature maps its richer mount
  * record to this; alerts call `placeMount` to get a point that moves with the bus.
  */
-export type MountRef = { kind: 'station'; stationId: string } | { kind: 'vehicle'; vehicleId: string } | { kind: 'point'; lat: number; lon: number };
+export type MountRef =
+  { kind: 'station'; stationId: string } | { kind: 'vehicle'; vehicleId: string } | { kind: 'point'; lat: number; lon: number };
 
 export interface VehicleLookup {
   get(id: string): LiveVehicle | undefined;

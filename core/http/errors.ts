@@ -24,7 +24,11 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
       body = zodErrorBody(err);
     } else {
       const e = err as { code?: string; statusCode?: number; message: string };
-      if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && /JSON/i.test(e.message))) {
+      if (
+        e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+        e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+        (e.statusCode === 400 && /JSON/i.test(e.message))
+      ) {
         body = { error: { code: 'bad_request', message: `request body is not valid JSON: ${e.message}` } };
       } else if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         body = { error: { code: 'payload_too_large', message: 'request body is too large' } };

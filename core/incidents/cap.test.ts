@@ -12,7 +12,20 @@ const base: Incident = {
   zoneId: null,
   vehicleId: '1234',
   stationId: '40380',
-  scope: { placement: { lat: 41.8857, lon: -87.6309, district: '1', communityArea: 'Loop', nearestStation: { id: '40380', name: 'Clark/Lake', distanceM: 20 }, vehicleId: '1234', stale: false }, district: '1', lines: ['Blue'], routes: [] },
+  scope: {
+    placement: {
+      lat: 41.8857,
+      lon: -87.6309,
+      district: '1',
+      communityArea: 'Loop',
+      nearestStation: { id: '40380', name: 'Clark/Lake', distanceM: 20 },
+      vehicleId: '1234',
+      stale: false,
+    },
+    district: '1',
+    lines: ['Blue'],
+    routes: [],
+  },
   assignee: null,
   alertIds: ['a1'],
   links: [],
@@ -39,7 +52,11 @@ describe('CAP 1.2 export', () => {
     expect(xml).toContain('<certainty>Possible</certainty>');
     expect(xml).toContain('<circle>41.885700,-87.630900 0.1</circle>');
     expect(xml).not.toContain('<references>');
-    const cancel = incidentToCap({ ...base, state: 'false-alarm', events: [...base.events, { at: base.createdAt, actor: 'op', kind: 'state', state: 'false-alarm', text: null }] });
+    const cancel = incidentToCap({
+      ...base,
+      state: 'false-alarm',
+      events: [...base.events, { at: base.createdAt, actor: 'op', kind: 'state', state: 'false-alarm', text: null }],
+    });
     expect(cancel).toContain('<msgType>Cancel</msgType>');
     expect(cancel).toContain('<references>sentinel@transitchicago.com,sentinel-inc-1,2026-11-28T20:46:01-00:00</references>');
     expect(cancel).toContain('<certainty>Unlikely</certainty>');

@@ -15,7 +15,11 @@ export function capTime(iso: string): string {
 }
 
 const SEVERITY: Record<string, string> = { fight: 'Severe', barrier: 'Moderate', crowding: 'Moderate' };
-const EVENT: Record<string, string> = { fight: 'Possible fight', barrier: 'Bus operator protected-area breach', crowding: 'Platform or vehicle overcrowding' };
+const EVENT: Record<string, string> = {
+  fight: 'Possible fight',
+  barrier: 'Bus operator protected-area breach',
+  crowding: 'Platform or vehicle overcrowding',
+};
 
 export function incidentToCap(inc: Incident, opts: { sender?: string } = {}): string {
   const closed = inc.state === 'resolved' || inc.state === 'false-alarm';
@@ -23,7 +27,14 @@ export function incidentToCap(inc: Incident, opts: { sender?: string } = {}): st
   const certainty = inc.state === 'false-alarm' ? 'Unlikely' : inc.state === 'new' ? 'Possible' : 'Likely';
   const responseType = closed ? 'AllClear' : inc.state === 'dispatched' ? 'Execute' : 'Monitor';
   const p = inc.scope.placement;
-  const areaDesc = [p?.nearestStation ? `near ${p.nearestStation.name} station` : null, p?.communityArea, inc.scope.district ? `CPD district ${inc.scope.district}` : null, inc.cameraName].filter(Boolean).join(', ');
+  const areaDesc = [
+    p?.nearestStation ? `near ${p.nearestStation.name} station` : null,
+    p?.communityArea,
+    inc.scope.district ? `CPD district ${inc.scope.district}` : null,
+    inc.cameraName,
+  ]
+    .filter(Boolean)
+    .join(', ');
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">',
@@ -34,7 +45,9 @@ export function incidentToCap(inc: Incident, opts: { sender?: string } = {}): st
     `  <msgType>${msgType}</msgType>`,
     '  <scope>Restricted</scope>',
     '  <restriction>CTA control center and police liaisons</restriction>',
-    ...(msgType !== 'Alert' ? [`  <references>${escapeXml(`sentinel@transitchicago.com,sentinel-${inc.id},${capTime(inc.createdAt)}`)}</references>`] : []),
+    ...(msgType !== 'Alert'
+      ? [`  <references>${escapeXml(`sentinel@transitchicago.com,sentinel-${inc.id},${capTime(inc.createdAt)}`)}</references>`]
+      : []),
     '  <info>',
     '    <language>en-US</language>',
     '    <category>Safety</category>',
@@ -51,11 +64,25 @@ export function incidentToCap(inc: Incident, opts: { sender?: string } = {}): st
     '      <valueName>SentinelState</valueName>',
     `      <value>${inc.state}</value>`,
     '    </parameter>',
-    ...(inc.vehicleId ? ['    <parameter>', '      <valueName>CTAVehicle</valueName>', `      <value>${escapeXml(inc.vehicleId)}</value>`, '    </parameter>'] : []),
+    ...(inc.vehicleId
+      ? [
+          '    <parameter>',
+          '      <valueName>CTAVehicle</valueName>',
+          `      <value>${escapeXml(inc.vehicleId)}</value>`,
+          '    </parameter>',
+        ]
+      : []),
     '    <area>',
     `      <areaDesc>${escapeXml(areaDesc || 'Chicago Transit Authority')}</areaDesc>`,
     ...(p ? [`      <circle>${p.lat.toFixed(6)},${p.lon.toFixed(6)} 0.1</circle>`] : []),
-    ...(inc.scope.district ? ['      <geocode>', '        <valueName>CPDDistrict</valueName>', `        <value>${escapeXml(inc.scope.district)}</value>`, '      </geocode>'] : []),
+    ...(inc.scope.district
+      ? [
+          '      <geocode>',
+          '        <valueName>CPDDistrict</valueName>',
+          `        <value>${escapeXml(inc.scope.district)}</value>`,
+          '      </geocode>',
+        ]
+      : []),
     '    </area>',
     '  </info>',
     '</alert>',

@@ -11,7 +11,10 @@ export { IncidentStore } from './service';
 export { WebhookOutbox } from './outbox';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-const ListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(2000).optional(), open: z.enum(['true', 'false']).optional() });
+const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(2000).optional(),
+  open: z.enum(['true', 'false']).optional(),
+});
 
 /**
  * Incidents: every raised alert joins an incident in the alert's own transaction (the alert
@@ -22,71 +25,81 @@ const ListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200
  * Also the admin's "send test alert".
  */
 export const incidentsFeature: Feature = {
-    name: 'incidents',
-    register(ctx) {
-      const { http, db, bus } = ctx;
-      const { incidents: store, alerts, service: lifecycle, outbox } = ctx.lifecycle;
-      const visibleTo = (user: User, inc: Incident): boolean => user.role !== 'liaison' || reaches(user, store.rooms(inc.id));
+  name: 'incidents',
+  register(ctx) {
+    const { http, db, bus } = ctx;
+    const { incidents: store, alerts, service: lifecycle, outbox } = ctx.lifecycle;
+    const visibleTo = (user: User, inc: Incident): boolean => user.role !== 'liaison' || reaches(user, store.rooms(inc.id));
 
-      // Clips are cut by recording (core/analytics); they land in the incident's history and the log.
-      bus.on('clip:ready', (c) => void store.noteClip(c.alertId, 'clip.ready', { ...c }));
-      bus.on('clip:failed', (c) => void store.noteClip(c.alertId, 'clip.failed', { ...c }));
+    // Clips are cut by recording (core/analytics); they land in the incident's history and the log.
+    bus.on('clip:ready', (c) => void store.noteClip(c.alertId, 'clip.ready', { ...c }));
+    bus.on('clip:failed', (c) => void store.noteClip(c.alertId, 'clip.failed', { ...c }));
 
-      http.get(routes.incidents.path, async (req) => {
-        const q = parseInput(ListQuery, req.query, 'query');
-        const user = req.auth!.user;
-        return { incidents: store.list({ ...(q.limit ? { limit: q.limit } : {}), open: q.open === 'true' }).filter((i) => visibleTo(user, i)) };
-      });
-      const visible = (id: string, user: User): Incident => {
-        const inc = store.get(id);
-        // Out of a liaison's scope reads as absent: no probing for other districts' incidents.
-        if (!inc || !visibleTo(user, inc)) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
-        return inc;
+    http.get(routes.incidents.path, async (req) => {
+      const q = parseInput(ListQuery, req.query, 'query');
+      const user = req.auth!.user;
+      return {
+        incidents: store.list({ ...(q.limit ? { limit: q.limit } : {}), open: q.open === 'true' }).filter((i) => visibleTo(user, i)),
       };
-      http.get(routes.incident.path, async (req) => visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user));
-      http.patch(routes.incidentUpdate.path, async (req) => {
-        const { id } = parseInput(IdParams, req.params, 'params');
-        const patch = parseInput(IncidentUpdate, req.body);
-        return lifecycle.updateIncident(id, patch, req.auth!.user, actorOf(req));
-      });
-      http.get(routes.incidentCap.path, async (req, reply) => {
-        const inc = visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
-        audit(db, req, 'incident.export_cap', `incident:${inc.id}`);
-        return reply.type('application/xml; charset=utf-8').send(incidentToCap(inc));
-      });
+    });
+    const visible = (id: string, user: User): Incident => {
+      const inc = store.get(id);
+      // Out of a liaison's scope reads as absent: no probing for other districts' incidents.
+      if (!inc || !visibleTo(user, inc)) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
+      return inc;
+    };
+    http.get(routes.incident.path, async (req) => visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user));
+    http.patch(routes.incidentUpdate.path, async (req) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      const patch = parseInput(IncidentUpdate, req.body);
+      return lifecycle.updateIncident(id, patch, req.auth!.user, actorOf(req));
+    });
+    http.get(routes.incidentCap.path, async (req, reply) => {
+      const inc = visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
+      audit(db, req, 'incident.export_cap', `incident:${inc.id}`);
+      return reply.type('application/xml; charset=utf-8').send(incidentToCap(inc));
+    });
 
-      http.post(routes.testAlert.path, async (req, reply) => {
-        const t = parseInput(TestAlertRequest, req.body);
-        const stored = alerts.create(
-          {
-            kind: t.kind,
-            cameraId: t.cameraId,
-            cameraName: t.cameraName,
-            zoneId: t.zoneId,
-            zoneName: null,
-            score: 1,
-            snapshotPath: null,
-            trackIds: [],
-            detail: { test: true, by: req.auth!.user.username },
-            scope: { placement: null, district: t.district, lines: t.lines, routes: t.routes },
-          },
-          { audit: (a) => ({ ...actorOf(req), action: 'alert.test', target: `alert:${a.id}`, detail: { district: t.district, lines: t.lines, routes: t.routes } }) },
-        );
-        return reply.status(201).send({ id: stored.alert.id, seq: stored.seq });
-      });
-      // A drill's alert is cleared the way a rule clears one (endedAt), so its clear reaches every client.
-      http.post(routes.testAlertClear.path, async (req) => {
-        const { id } = parseInput(IdParams, req.params, 'params');
-        const cur = alerts.get(id);
-        if (!cur || (cur.alert.detail as { test?: unknown }).test !== true) throw new SentinelError(`no test alert with id ${id}`, 'not_found', 'id');
-        const next = cur.alert.endedAt ? cur : alerts.update(id, { endedAt: new Date() });
-        audit(db, req, 'alert.test_clear', `alert:${id}`);
-        return next.alert;
-      });
+    http.post(routes.testAlert.path, async (req, reply) => {
+      const t = parseInput(TestAlertRequest, req.body);
+      const stored = alerts.create(
+        {
+          kind: t.kind,
+          cameraId: t.cameraId,
+          cameraName: t.cameraName,
+          zoneId: t.zoneId,
+          zoneName: null,
+          score: 1,
+          snapshotPath: null,
+          trackIds: [],
+          detail: { test: true, by: req.auth!.user.username },
+          scope: { placement: null, district: t.district, lines: t.lines, routes: t.routes },
+        },
+        {
+          audit: (a) => ({
+            ...actorOf(req),
+            action: 'alert.test',
+            target: `alert:${a.id}`,
+            detail: { district: t.district, lines: t.lines, routes: t.routes },
+          }),
+        },
+      );
+      return reply.status(201).send({ id: stored.alert.id, seq: stored.seq });
+    });
+    // A drill's alert is cleared the way a rule clears one (endedAt), so its clear reaches every client.
+    http.post(routes.testAlertClear.path, async (req) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      const cur = alerts.get(id);
+      if (!cur || (cur.alert.detail as { test?: unknown }).test !== true)
+        throw new SentinelError(`no test alert with id ${id}`, 'not_found', 'id');
+      const next = cur.alert.endedAt ? cur : alerts.update(id, { endedAt: new Date() });
+      audit(db, req, 'alert.test_clear', `alert:${id}`);
+      return next.alert;
+    });
 
-      outbox?.start();
-      ctx.onClose(async () => {
-        await outbox?.drain((ctx.config.incidents.webhook?.drainTimeoutS ?? 0) * 1000);
-      });
-    },
+    outbox?.start();
+    ctx.onClose(async () => {
+      await outbox?.drain((ctx.config.incidents.webhook?.drainTimeoutS ?? 0) * 1000);
+    });
+  },
 };

@@ -95,13 +95,20 @@ export class WebhookOutbox {
   private enqueue(events: readonly LogEvent[]): void {
     const rows = events.filter((e) => e.incidentId);
     if (!rows.length) return;
-    const ins = this.db.prepare('INSERT OR IGNORE INTO webhook_outbox (event_seq, incident_id, idem_key, body, next_at_ms) VALUES (?, ?, ?, ?, ?)');
+    const ins = this.db.prepare(
+      'INSERT OR IGNORE INTO webhook_outbox (event_seq, incident_id, idem_key, body, next_at_ms) VALUES (?, ?, ?, ?, ?)',
+    );
     const now = Date.now();
     this.db.transaction(() => {
       for (const e of rows) {
         const incident = this.incidents.get(e.incidentId!);
         if (!incident) continue;
-        const body: WebhookBody = { event: e.kind === 'incident.created' ? 'incident.created' : 'incident.updated', kind: e.kind, seq: e.seq, incident };
+        const body: WebhookBody = {
+          event: e.kind === 'incident.created' ? 'incident.created' : 'incident.updated',
+          kind: e.kind,
+          seq: e.seq,
+          incident,
+        };
         ins.run(e.seq, e.incidentId, `sentinel-event-${e.seq}`, JSON.stringify(body), now);
       }
     })();
@@ -145,11 +152,15 @@ export class WebhookOutbox {
       if (!row || row.next_at_ms > Date.now()) return;
       const error = await this.post(row);
       if (error === null) {
-        this.db.prepare('UPDATE webhook_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(new Date().toISOString(), row.id);
+        this.db
+          .prepare('UPDATE webhook_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?')
+          .run(new Date().toISOString(), row.id);
       } else {
         const attempts = row.attempts + 1;
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts - 1, 20));
-        this.db.prepare('UPDATE webhook_outbox SET attempts = ?, next_at_ms = ?, last_error = ? WHERE id = ?').run(attempts, Date.now() + delay, error, row.id);
+        this.db
+          .prepare('UPDATE webhook_outbox SET attempts = ?, next_at_ms = ?, last_error = ? WHERE id = ?')
+          .run(attempts, Date.now() + delay, error, row.id);
         this.log.warn({ key: row.idem_key, attempts, retryInMs: delay, error }, 'webhook delivery failed; will retry');
       }
     }

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { AlertScope, INCIDENT_TRANSITIONS, Incident, IncidentLink, type Alert, type IncidentEvent, type IncidentState, type IncidentUpdate } from '../../contract';
+import {
+  AlertScope,
+  INCIDENT_TRANSITIONS,
+  Incident,
+  IncidentLink,
+  type Alert,
+  type IncidentEvent,
+  type IncidentState,
+  type IncidentUpdate,
+} from '../../contract';
 import { reachOf, reachRooms, unionReach, type Reach } from '../alerts/rooms';
 import type { Database } from '../db/database';
 import { statementCache } from '../db/statements';
@@ -28,7 +37,12 @@ interface Row {
   reach: string;
 }
 
-const KIND_TITLE: Record<string, string> = { crowding: 'Crowding', barrier: 'Protected-area breach', fight: 'Possible fight', 'rider-report': 'Rider report' };
+const KIND_TITLE: Record<string, string> = {
+  crowding: 'Crowding',
+  barrier: 'Protected-area breach',
+  fight: 'Possible fight',
+  'rider-report': 'Rider report',
+};
 
 /**
  * Incidents, the repository of the incidents feature (it alone writes incidents,
@@ -71,22 +85,27 @@ export class IncidentStore {
 
   private file(alert: Alert): { id: string; created: boolean } {
     {
-      const linked = this.q('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as { incident_id: string } | undefined;
+      const linked = this.q('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as
+        { incident_id: string } | undefined;
       if (linked) return { id: linked.incident_id, created: false };
       const vehicleId = alert.scope.placement?.vehicleId ?? null;
       const since = new Date(Date.parse(alert.startedAt) - this.mergeWindowMs).toISOString();
       const open = this.q(
-          `SELECT id, reach FROM incidents WHERE state NOT IN ('resolved', 'false-alarm') AND last_alert_at >= ?
+        `SELECT id, reach FROM incidents WHERE state NOT IN ('resolved', 'false-alarm') AND last_alert_at >= ?
              AND ((camera_id = ? AND zone_id IS ?) OR (vehicle_id IS NOT NULL AND vehicle_id = ?))
            ORDER BY last_alert_at DESC LIMIT 1`,
-        )
-        .get(since, alert.cameraId, alert.zoneId, vehicleId) as { id: string; reach: string } | undefined;
+      ).get(since, alert.cameraId, alert.zoneId, vehicleId) as { id: string; reach: string } | undefined;
       const now = new Date().toISOString();
       const alertReach = reachOf(alert.scope, alert.cameraId);
       if (open) {
         const reach = unionReach(JSON.parse(open.reach) as Reach, alertReach);
         this.q('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(open.id, alert.id);
-        this.q('UPDATE incidents SET last_alert_at = max(last_alert_at, ?), reach = ?, updated_at = ? WHERE id = ?').run(alert.startedAt, JSON.stringify(reach), now, open.id);
+        this.q('UPDATE incidents SET last_alert_at = max(last_alert_at, ?), reach = ?, updated_at = ? WHERE id = ?').run(
+          alert.startedAt,
+          JSON.stringify(reach),
+          now,
+          open.id,
+        );
         this.event(open.id, null, 'alert', null, alert.id);
         this.logEvent('incident.merged', open.id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach });
         return { id: open.id, created: false };
@@ -94,25 +113,27 @@ export class IncidentStore {
       const id = randomUUID();
       const title = `${KIND_TITLE[alert.kind] ?? alert.kind} at ${alert.cameraName}${alert.zoneName ? ` (${alert.zoneName})` : ''}`;
       this.q(
-          `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, zone_id, vehicle_id, station_id, scope, links, created_at, updated_at, last_alert_at, reach)
+        `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, zone_id, vehicle_id, station_id, scope, links, created_at, updated_at, last_alert_at, reach)
            VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          title,
-          alert.kind,
-          alert.cameraId,
-          alert.cameraName,
-          alert.zoneId,
-          vehicleId,
-          alert.scope.placement?.nearestStation?.id ?? null,
-          JSON.stringify(alert.scope),
-          JSON.stringify([...(vehicleId ? [{ kind: 'vehicle', ref: vehicleId }] : []), ...(alert.scope.placement?.nearestStation ? [{ kind: 'station', ref: alert.scope.placement.nearestStation.id }] : [])]),
-          now,
-          now,
-          alert.startedAt,
-          JSON.stringify(alertReach),
-        );
+      ).run(
+        id,
+        title,
+        alert.kind,
+        alert.cameraId,
+        alert.cameraName,
+        alert.zoneId,
+        vehicleId,
+        alert.scope.placement?.nearestStation?.id ?? null,
+        JSON.stringify(alert.scope),
+        JSON.stringify([
+          ...(vehicleId ? [{ kind: 'vehicle', ref: vehicleId }] : []),
+          ...(alert.scope.placement?.nearestStation ? [{ kind: 'station', ref: alert.scope.placement.nearestStation.id }] : []),
+        ]),
+        now,
+        now,
+        alert.startedAt,
+        JSON.stringify(alertReach),
+      );
       this.q('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(id, alert.id);
       this.event(id, null, 'created', 'new', alert.id);
       this.logEvent('incident.created', id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach: alertReach });
@@ -126,12 +147,27 @@ export class IncidentStore {
     return r ? reachRooms(JSON.parse(r.reach) as Reach) : ['alerts:all'];
   }
 
-  private logEvent(kind: LogKind, id: string, refs: { alertId?: string | null; cameraId?: string | null; actor?: string | null }, payload: object): void {
-    this.lifecycle.append({ kind, incidentId: id, alertId: refs.alertId ?? null, cameraId: refs.cameraId ?? null, actor: refs.actor ?? null, rooms: this.rooms(id), payload: { incidentId: id, ...payload } });
+  private logEvent(
+    kind: LogKind,
+    id: string,
+    refs: { alertId?: string | null; cameraId?: string | null; actor?: string | null },
+    payload: object,
+  ): void {
+    this.lifecycle.append({
+      kind,
+      incidentId: id,
+      alertId: refs.alertId ?? null,
+      cameraId: refs.cameraId ?? null,
+      actor: refs.actor ?? null,
+      rooms: this.rooms(id),
+      payload: { incidentId: id, ...payload },
+    });
   }
 
   alertIds(id: string): string[] {
-    return (this.q('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(id) as { alert_id: string }[]).map((a) => a.alert_id);
+    return (this.q('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(id) as { alert_id: string }[]).map(
+      (a) => a.alert_id,
+    );
   }
 
   forAlert(alertId: string): Incident | null {
@@ -144,11 +180,18 @@ export class IncidentStore {
     const run = this.db.transaction((): string | null => {
       const inc = this.forAlert(alertId);
       if (!inc) return null;
-      const text = kind === 'clip.ready' ? `clip ${String(payload.clipId)} ready (sha256 ${String(payload.sha256)})` : `clip failed: ${String(payload.error)}`;
+      const text =
+        kind === 'clip.ready'
+          ? `clip ${String(payload.clipId)} ready (sha256 ${String(payload.sha256)})`
+          : `clip failed: ${String(payload.error)}`;
       this.event(inc.id, null, 'clip', null, text);
       if (kind === 'clip.ready' && typeof payload.clipId === 'string') {
         const links = inc.links.filter((l) => !(l.kind === 'clip' && l.ref === payload.clipId));
-        this.q('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(JSON.stringify([...links, { kind: 'clip', ref: payload.clipId }]), new Date().toISOString(), inc.id);
+        this.q('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(
+          JSON.stringify([...links, { kind: 'clip', ref: payload.clipId }]),
+          new Date().toISOString(),
+          inc.id,
+        );
       }
       this.logEvent(kind, inc.id, { alertId, cameraId: typeof payload.cameraId === 'string' ? payload.cameraId : null }, payload);
       return inc.id;
@@ -157,8 +200,22 @@ export class IncidentStore {
     return id ? this.get(id) : null;
   }
 
-  private event(id: string, actor: string | null, kind: IncidentEvent['kind'], state: IncidentState | null, text: string | null, at = new Date().toISOString()): void {
-    this.q('INSERT INTO incident_events (incident_id, at, actor, kind, state, text) VALUES (?, ?, ?, ?, ?, ?)').run(id, at, actor, kind, state, text);
+  private event(
+    id: string,
+    actor: string | null,
+    kind: IncidentEvent['kind'],
+    state: IncidentState | null,
+    text: string | null,
+    at = new Date().toISOString(),
+  ): void {
+    this.q('INSERT INTO incident_events (incident_id, at, actor, kind, state, text) VALUES (?, ?, ?, ?, ?, ?)').run(
+      id,
+      at,
+      actor,
+      kind,
+      state,
+      text,
+    );
   }
 
   update(id: string, patch: IncidentUpdate, actor: string): Incident {
@@ -169,11 +226,25 @@ export class IncidentStore {
       if (patch.state !== undefined && patch.state !== cur.state) {
         const from = cur.state as IncidentState;
         if (!INCIDENT_TRANSITIONS[from].includes(patch.state)) {
-          throw new SentinelError(`an incident that is "${from}" cannot become "${patch.state}" (allowed: ${INCIDENT_TRANSITIONS[from].join(', ')})`, 'conflict', 'state');
+          throw new SentinelError(
+            `an incident that is "${from}" cannot become "${patch.state}" (allowed: ${INCIDENT_TRANSITIONS[from].join(', ')})`,
+            'conflict',
+            'state',
+          );
         }
-        const col = patch.state === 'acknowledged' ? 'acknowledged_at' : patch.state === 'dispatched' ? 'dispatched_at' : patch.state === 'new' ? null : 'resolved_at';
+        const col =
+          patch.state === 'acknowledged'
+            ? 'acknowledged_at'
+            : patch.state === 'dispatched'
+              ? 'dispatched_at'
+              : patch.state === 'new'
+                ? null
+                : 'resolved_at';
         // The first acknowledgement is kept: time-to-acknowledge does not reset on reopen.
-        if (col) this.q(`UPDATE incidents SET state = ?, ${col} = coalesce(${col === 'acknowledged_at' ? col : 'NULL'}, ?), updated_at = ? WHERE id = ?`).run(patch.state, now, now, id);
+        if (col)
+          this.q(
+            `UPDATE incidents SET state = ?, ${col} = coalesce(${col === 'acknowledged_at' ? col : 'NULL'}, ?), updated_at = ? WHERE id = ?`,
+          ).run(patch.state, now, now, id);
         this.event(id, actor, 'state', patch.state, null, now);
         this.logEvent('incident.state', id, { actor }, { from, state: patch.state });
       }
@@ -223,14 +294,19 @@ export class IncidentStore {
   }
 
   list(opts: { limit?: number; open?: boolean } = {}): Incident[] {
-    const rows = this.q(`SELECT * FROM incidents ${opts.open ? "WHERE state NOT IN ('resolved', 'false-alarm')" : ''} ORDER BY created_at DESC LIMIT ?`)
-      .all(Math.min(Math.max(opts.limit ?? 200, 1), 2000)) as Row[];
+    const rows = this.q(
+      `SELECT * FROM incidents ${opts.open ? "WHERE state NOT IN ('resolved', 'false-alarm')" : ''} ORDER BY created_at DESC LIMIT ?`,
+    ).all(Math.min(Math.max(opts.limit ?? 200, 1), 2000)) as Row[];
     return rows.map((r) => this.toIncident(r));
   }
 
   private toIncident(r: Row): Incident {
-    const alertIds = (this.q('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(r.id) as { alert_id: string }[]).map((a) => a.alert_id);
-    const events = this.q('SELECT at, actor, kind, state, text FROM incident_events WHERE incident_id = ? ORDER BY id').all(r.id) as IncidentEvent[];
+    const alertIds = (
+      this.q('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(r.id) as { alert_id: string }[]
+    ).map((a) => a.alert_id);
+    const events = this.q('SELECT at, actor, kind, state, text FROM incident_events WHERE incident_id = ? ORDER BY id').all(
+      r.id,
+    ) as IncidentEvent[];
     return Incident.parse({
       id: r.id,
       title: r.title,

@@ -44,9 +44,22 @@ export function buildLifecycle(d: LifecycleDeps): Lifecycle {
   const alerts = new AlertStore({ db: d.db, bus: d.bus, lifecycle: log, audit: d.audit, log: d.log.child({ name: 'alerts' }) });
   const incidents = new IncidentStore(d.db, log, d.config.incidents.mergeWindowS * 1000);
   alerts.onRaisedInTx((a) => incidents.fileInTx(a));
-  const service = new LifecycleService({ db: d.db, log: d.log.child({ name: 'lifecycle' }), bus: d.bus, lifecycle: log, alerts, incidents, audit: d.audit });
-  const push = new AlertPush({ io: d.io, log: d.log.child({ name: 'alert-delivery' }), lifecycle: log, alerts, incidents, service }, d.config.push.escalateAfterS * 1000);
+  const service = new LifecycleService({
+    db: d.db,
+    log: d.log.child({ name: 'lifecycle' }),
+    bus: d.bus,
+    lifecycle: log,
+    alerts,
+    incidents,
+    audit: d.audit,
+  });
+  const push = new AlertPush(
+    { io: d.io, log: d.log.child({ name: 'alert-delivery' }), lifecycle: log, alerts, incidents, service },
+    d.config.push.escalateAfterS * 1000,
+  );
   const hook = d.config.incidents.webhook;
-  const outbox = hook ? new WebhookOutbox(d.db, log, incidents, { url: hook.url, secret: hook.secret }, d.log.child({ name: 'webhook' })) : null;
+  const outbox = hook
+    ? new WebhookOutbox(d.db, log, incidents, { url: hook.url, secret: hook.secret }, d.log.child({ name: 'webhook' }))
+    : null;
   return { log, alerts, incidents, service, push, outbox };
 }

@@ -110,13 +110,32 @@ export class LifecycleLog {
     if (!this.db.inTransaction) throw new Error(`lifecycle event ${e.kind} appended outside a transaction`);
     const at = new Date().toISOString();
     const rooms = [...new Set(e.rooms)];
-    const info = this.insert.run(at, e.kind, e.alertId ?? null, e.incidentId ?? null, e.cameraId ?? null, e.actor ?? null, JSON.stringify(rooms), JSON.stringify(e.payload));
+    const info = this.insert.run(
+      at,
+      e.kind,
+      e.alertId ?? null,
+      e.incidentId ?? null,
+      e.cameraId ?? null,
+      e.actor ?? null,
+      JSON.stringify(rooms),
+      JSON.stringify(e.payload),
+    );
     // Dispatch once the surrounding transaction has committed (or found nothing, if it rolled back).
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => this.flush());
     }
-    return { seq: Number(info.lastInsertRowid), at, kind: e.kind, alertId: e.alertId ?? null, incidentId: e.incidentId ?? null, cameraId: e.cameraId ?? null, actor: e.actor ?? null, rooms, payload: e.payload };
+    return {
+      seq: Number(info.lastInsertRowid),
+      at,
+      kind: e.kind,
+      alertId: e.alertId ?? null,
+      incidentId: e.incidentId ?? null,
+      cameraId: e.cameraId ?? null,
+      actor: e.actor ?? null,
+      rooms,
+      payload: e.payload,
+    };
   }
 
   /** Events after a cursor, oldest first. */
@@ -138,19 +157,19 @@ export class LifecycleLog {
 
   /** The sequence of an alert's raise (an older client's `lastAlertId` cursor), or null. */
   raisedSeq(alertId: string): number | null {
-    const r = this.q("SELECT seq FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.raised'").get(alertId) as { seq: number } | undefined;
+    const r = this.q("SELECT seq FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.raised'").get(alertId) as
+      { seq: number } | undefined;
     return r?.seq ?? null;
   }
 
   /** Alerts raised since `sinceIso` that the log shows neither acknowledged nor escalated (timers to rebuild). */
   openForEscalation(sinceIso: string): { alertId: string; startedAtMs: number }[] {
     const rows = this.q(
-        `SELECT r.alert_id AS alertId, json_extract(r.payload, '$.startedAt') AS startedAt FROM lifecycle_events r
+      `SELECT r.alert_id AS alertId, json_extract(r.payload, '$.startedAt') AS startedAt FROM lifecycle_events r
           WHERE r.kind = 'alert.raised' AND r.at >= ?
             AND NOT EXISTS (SELECT 1 FROM lifecycle_events x WHERE x.alert_id = r.alert_id AND x.kind IN ('alert.acknowledged', 'alert.escalated'))
           ORDER BY r.seq`,
-      )
-      .all(sinceIso) as { alertId: string; startedAt: string }[];
+    ).all(sinceIso) as { alertId: string; startedAt: string }[];
     return rows.map((r) => ({ alertId: r.alertId, startedAtMs: Date.parse(r.startedAt) }));
   }
 
@@ -188,7 +207,10 @@ export class LifecycleLog {
           try {
             s.fn(batch);
           } catch (err) {
-            this.log.error({ err, subscriber: s.name, fromSeq: batch[0]!.seq, toSeq: this.dispatched }, 'a lifecycle log reader failed; the others continue');
+            this.log.error(
+              { err, subscriber: s.name, fromSeq: batch[0]!.seq, toSeq: this.dispatched },
+              'a lifecycle log reader failed; the others continue',
+            );
           }
         }
       }

@@ -41,15 +41,23 @@ export class LifecycleService {
   }
 
   acks(alertId: string): AlertAcked[] {
-    const rows = this.q('SELECT alert_id, username, role, at FROM alert_acks WHERE alert_id = ? ORDER BY at').all(alertId) as { alert_id: string; username: string; role: string; at: string }[];
+    const rows = this.q('SELECT alert_id, username, role, at FROM alert_acks WHERE alert_id = ? ORDER BY at').all(alertId) as {
+      alert_id: string;
+      username: string;
+      role: string;
+      at: string;
+    }[];
     return rows.map((r) => ({ alertId: r.alert_id, by: r.username, role: r.role, at: r.at }));
   }
 
   escalation(alertId: string): AlertEscalated | null {
-    const r = this.q("SELECT payload FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated' ORDER BY seq LIMIT 1").get(alertId) as { payload: string } | undefined;
+    const r = this.q("SELECT payload FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated' ORDER BY seq LIMIT 1").get(
+      alertId,
+    ) as { payload: string } | undefined;
     if (r) return JSON.parse(r.payload) as AlertEscalated;
     // Escalated before the lifecycle log existed.
-    const old = this.q('SELECT at, reason FROM alert_escalations WHERE alert_id = ?').get(alertId) as { at: string; reason: string } | undefined;
+    const old = this.q('SELECT at, reason FROM alert_escalations WHERE alert_id = ?').get(alertId) as
+      { at: string; reason: string } | undefined;
     return old ? { alertId, at: old.at, afterS: 0, reason: old.reason } : null;
   }
 
@@ -66,12 +74,26 @@ export class LifecycleService {
 
   /** Inside a transaction: one ack row and its log event; null when this user had already acknowledged. */
   private ackInTx(alertId: string, user: Actor, at: string, via: 'alert' | 'incident'): AlertAcked | null {
-    const fresh = this.q('INSERT OR IGNORE INTO alert_acks (alert_id, user_id, username, role, at) VALUES (?, ?, ?, ?, ?)').run(alertId, user.id, user.username, user.role, at).changes > 0;
+    const fresh =
+      this.q('INSERT OR IGNORE INTO alert_acks (alert_id, user_id, username, role, at) VALUES (?, ?, ?, ?, ?)').run(
+        alertId,
+        user.id,
+        user.username,
+        user.role,
+        at,
+      ).changes > 0;
     if (!fresh) return null;
     const stored = this.d.alerts.get(alertId);
     const event: AlertAcked = { alertId, by: user.username, role: user.role, at };
     const rooms = stored ? [...this.d.alerts.roomsOf(alertId, stored.alert), 'escalation'] : ['alerts:all', 'escalation'];
-    this.d.lifecycle.append({ kind: 'alert.acknowledged', alertId, cameraId: stored?.alert.cameraId ?? null, actor: user.username, rooms, payload: { ...event, via } });
+    this.d.lifecycle.append({
+      kind: 'alert.acknowledged',
+      alertId,
+      cameraId: stored?.alert.cameraId ?? null,
+      actor: user.username,
+      rooms,
+      payload: { ...event, via },
+    });
     return event;
   }
 
@@ -106,7 +128,12 @@ export class LifecycleService {
             if (ev) acked.push(ev);
           }
         }
-        this.d.audit.append({ ...audit, action: 'incident.update', target: `incident:${id}`, detail: { ...patch, ...(acked.length ? { acknowledgedAlerts: acked.map((a) => a.alertId) } : {}) } });
+        this.d.audit.append({
+          ...audit,
+          action: 'incident.update',
+          target: `incident:${id}`,
+          detail: { ...patch, ...(acked.length ? { acknowledgedAlerts: acked.map((a) => a.alertId) } : {}) },
+        });
         return next;
       })
       .immediate();
@@ -119,17 +146,33 @@ export class LifecycleService {
    * Escalates an alert once. On timeout, an alert acknowledged (or whose incident was) does
    * not escalate: null. `told` is who the escalation goes to, recorded in the event.
    */
-  escalate(alertId: string, cause: EscalationCause, told: { rooms: string[]; liaisons: string[] }, by: (Actor & { ip: string | null }) | null): AlertEscalated | null {
+  escalate(
+    alertId: string,
+    cause: EscalationCause,
+    told: { rooms: string[]; liaisons: string[] },
+    by: (Actor & { ip: string | null }) | null,
+  ): AlertEscalated | null {
     const at = new Date().toISOString();
     const r = this.d.db
       .transaction((): { event: AlertEscalated; first: boolean } | null => {
         const stored = this.d.alerts.get(alertId);
         if (!stored) return null;
         if (cause === 'timeout' && this.isSettled(alertId)) return null;
-        const reason = cause === 'timeout' ? `no acknowledgement within ${Math.round((Date.now() - Date.parse(stored.alert.startedAt)) / 1000)} s` : `escalated by ${by?.username ?? 'an operator'}`;
-        const first = this.q('INSERT OR IGNORE INTO alert_escalations (alert_id, at, reason) VALUES (?, ?, ?)').run(alertId, at, reason).changes > 0;
+        const reason =
+          cause === 'timeout'
+            ? `no acknowledgement within ${Math.round((Date.now() - Date.parse(stored.alert.startedAt)) / 1000)} s`
+            : `escalated by ${by?.username ?? 'an operator'}`;
+        const first =
+          this.q('INSERT OR IGNORE INTO alert_escalations (alert_id, at, reason) VALUES (?, ?, ?)').run(alertId, at, reason).changes > 0;
         if (!first) return { event: this.escalation(alertId)!, first: false };
-        const event: AlertEscalated = { alertId, at, afterS: Math.round((Date.now() - Date.parse(stored.alert.startedAt)) / 1000), reason, cause, told };
+        const event: AlertEscalated = {
+          alertId,
+          at,
+          afterS: Math.round((Date.now() - Date.parse(stored.alert.startedAt)) / 1000),
+          reason,
+          cause,
+          told,
+        };
         const inc = this.d.incidents.forAlert(alertId);
         this.d.lifecycle.append({
           kind: 'alert.escalated',
@@ -141,7 +184,15 @@ export class LifecycleService {
           payload: event,
         });
         this.d.incidents.noteEscalation(alertId, reason);
-        if (by) this.d.audit.append({ actorId: by.id, actor: by.username, action: 'alert.escalate', target: `alert:${alertId}`, ip: by.ip, detail: { told } });
+        if (by)
+          this.d.audit.append({
+            actorId: by.id,
+            actor: by.username,
+            action: 'alert.escalate',
+            target: `alert:${alertId}`,
+            ip: by.ip,
+            detail: { told },
+          });
         return { event, first: true };
       })
       .immediate();

@@ -17,7 +17,11 @@ export class DetectionLog {
   ) {}
 
   record(cameraId: string, t: number, tracks: DetectionTrack[]): void {
-    const rounded = tracks.map((tr) => ({ ...tr, box: tr.box.map((v) => Math.round(v * 10_000) / 10_000) as DetectionTrack['box'], score: Math.round(tr.score * 1000) / 1000 }));
+    const rounded = tracks.map((tr) => ({
+      ...tr,
+      box: tr.box.map((v) => Math.round(v * 10_000) / 10_000) as DetectionTrack['box'],
+      score: Math.round(tr.score * 1000) / 1000,
+    }));
     this.pending.push({ cameraId, t: Math.round(t), tracks: JSON.stringify(rounded) });
     this.timer ??= setTimeout(() => this.flush(), this.flushMs);
   }
@@ -36,7 +40,9 @@ export class DetectionLog {
 
   range(cameraId: string, from: number, to: number, limit = 20_000): DetectionFrame[] {
     this.flush();
-    const rows = this.db.prepare('SELECT t_ms, tracks FROM detections WHERE camera_id = ? AND t_ms BETWEEN ? AND ? ORDER BY t_ms LIMIT ?').all(cameraId, from, to, limit) as { t_ms: number; tracks: string }[];
+    const rows = this.db
+      .prepare('SELECT t_ms, tracks FROM detections WHERE camera_id = ? AND t_ms BETWEEN ? AND ? ORDER BY t_ms LIMIT ?')
+      .all(cameraId, from, to, limit) as { t_ms: number; tracks: string }[];
     return rows.map((r) => ({ t: r.t_ms, tracks: JSON.parse(r.tracks) as DetectionTrack[] }));
   }
 

@@ -56,7 +56,13 @@ function sha256(path: string): Promise<string> {
  * A clip whose file retention already removed stops the export with a message naming it:
  * a package that silently lacks the footage would mislead.
  */
-export async function exportIncident(src: ExportSources, inc: Incident, exportId: string, createdBy: string, onProgress: (done: number, total: number) => void): Promise<{ path: string; bytes: number; sha256: string; fingerprint: string }> {
+export async function exportIncident(
+  src: ExportSources,
+  inc: Incident,
+  exportId: string,
+  createdBy: string,
+  onProgress: (done: number, total: number) => void,
+): Promise<{ path: string; bytes: number; sha256: string; fingerprint: string }> {
   const entries: EvidenceEntry[] = [{ name: 'README.txt', bytes: README }];
   const alerts: Alert[] = [];
   let from = Date.parse(inc.createdAt);
@@ -74,10 +80,15 @@ export async function exportIncident(src: ExportSources, inc: Incident, exportId
   for (const id of clipIds) {
     const c = src.clip(id);
     if (!c) throw new SentinelError(`clip ${id} linked to incident ${inc.id} is not in the clip store`, 'not_found');
-    if (!existsSync(c.path)) throw new SentinelError(`the video of clip ${id} (${c.startAt} to ${c.endAt}) is no longer on disk; nothing was exported`, 'not_found');
+    if (!existsSync(c.path))
+      throw new SentinelError(
+        `the video of clip ${id} (${c.startAt} to ${c.endAt}) is no longer on disk; nothing was exported`,
+        'not_found',
+      );
     // The clip must still be what was cut: a changed file is not evidence.
     const actual = await sha256(c.path);
-    if (actual !== c.sha256) throw new SentinelError(`clip ${id} on disk no longer matches the SHA-256 stored when it was cut; nothing was exported`, 'conflict');
+    if (actual !== c.sha256)
+      throw new SentinelError(`clip ${id} on disk no longer matches the SHA-256 stored when it was cut; nothing was exported`, 'conflict');
     const { path, snapshotPath, ...meta } = c;
     clips.push(meta);
     entries.push({ name: `clips/${id}.mp4`, path });
@@ -91,14 +102,27 @@ export async function exportIncident(src: ExportSources, inc: Incident, exportId
   // excerpt can be matched against the installation's chain.
   const audit = src.db.prepare(`SELECT * FROM audit WHERE target IN (${targets.map(() => '?').join(',')}) ORDER BY seq`).all(...targets);
   entries.push(
-    { name: 'incident.json', bytes: JSON.stringify({ incident: inc, verdict: src.review.verdict(inc.id), notes: src.review.notes(inc.id) }, null, 2) },
+    {
+      name: 'incident.json',
+      bytes: JSON.stringify({ incident: inc, verdict: src.review.verdict(inc.id), notes: src.review.notes(inc.id) }, null, 2),
+    },
     { name: 'alerts.json', bytes: JSON.stringify(alerts, null, 2) },
     { name: 'clips.json', bytes: JSON.stringify(clips, null, 2) },
-    { name: 'detections.json', bytes: JSON.stringify({ cameraId: inc.cameraId, from, to, coordinates: 'fractions of frame width/height', frames: detections }) },
+    {
+      name: 'detections.json',
+      bytes: JSON.stringify({ cameraId: inc.cameraId, from, to, coordinates: 'fractions of frame width/height', frames: detections }),
+    },
     { name: 'audit.json', bytes: JSON.stringify(audit, null, 2) },
   );
   mkdirSync(src.outDir, { recursive: true });
   const outFile = join(src.outDir, `${exportId}.zip`);
-  const manifest = await buildEvidencePackage({ outFile, subject: { kind: 'incident', id: inc.id }, createdBy, entries, key: src.key, onProgress });
+  const manifest = await buildEvidencePackage({
+    outFile,
+    subject: { kind: 'incident', id: inc.id },
+    createdBy,
+    entries,
+    key: src.key,
+    onProgress,
+  });
   return { path: outFile, bytes: statSync(outFile).size, sha256: await sha256(outFile), fingerprint: manifest.signer.fingerprint };
 }

@@ -2,7 +2,15 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clip, Incident } from '../../contract';
-import { DetectionQuery, ReviewListQuery, reviewRoutes, ReviewNoteRequest, VerdictRequest, type DetectionTrack, type ReviewBundle } from '../../contract/review';
+import {
+  DetectionQuery,
+  ReviewListQuery,
+  reviewRoutes,
+  ReviewNoteRequest,
+  VerdictRequest,
+  type DetectionTrack,
+  type ReviewBundle,
+} from '../../contract/review';
 import { ClipError } from '../../analytics/recording/clips';
 import { audit, auditView } from '../audit';
 import { cameraServices } from '../cameras';
@@ -52,7 +60,12 @@ export const reviewFeature: Feature = {
     const detections = new DetectionLog(db);
     ctx.onClose(() => detections.close());
     bus.on('analytics:frame', (f) => {
-      const tracks: DetectionTrack[] = f.tracks.map((t) => ({ id: t.id, box: [t.box[0] / f.width, t.box[1] / f.height, t.box[2] / f.width, t.box[3] / f.height], score: t.score, zones: t.zones }));
+      const tracks: DetectionTrack[] = f.tracks.map((t) => ({
+        id: t.id,
+        box: [t.box[0] / f.width, t.box[1] / f.height, t.box[2] / f.width, t.box[3] / f.height],
+        score: t.score,
+        zones: t.zones,
+      }));
       detections.record(f.cameraId, f.t, tracks);
     });
     // Detections live as long as the recordings they annotate.
@@ -92,7 +105,14 @@ export const reviewFeature: Feature = {
       }
       return {
         incident: inc,
-        alerts: alerts.map((a) => ({ id: a.id, kind: a.kind, startedAt: Date.parse(a.startedAt), endedAt: a.endedAt ? Date.parse(a.endedAt) : null, score: a.score, zoneId: a.zoneId })),
+        alerts: alerts.map((a) => ({
+          id: a.id,
+          kind: a.kind,
+          startedAt: Date.parse(a.startedAt),
+          endedAt: a.endedAt ? Date.parse(a.endedAt) : null,
+          score: a.score,
+          zoneId: a.zoneId,
+        })),
         clips: clipList,
         verdict: review.verdict(inc.id),
         notes: review.notes(inc.id),
@@ -116,9 +136,18 @@ export const reviewFeature: Feature = {
       const { from, to } = incidentWindow(inc, alerts);
       const rec = config.recording;
       try {
-        const clip = await clips().cut(inc.cameraId, from, to, { preRollMs: rec.preRollS * 1000, postRollMs: rec.postRollS * 1000, waitForMs: rec.postRollS * 1000 + rec.segmentSeconds * 2000 });
+        const clip = await clips().cut(inc.cameraId, from, to, {
+          preRollMs: rec.preRollS * 1000,
+          postRollMs: rec.postRollS * 1000,
+          waitForMs: rec.postRollS * 1000 + rec.segmentSeconds * 2000,
+        });
         incidents().update(inc.id, { link: { kind: 'clip', ref: clip.id } }, userOf(req));
-        audit(db, req, 'clip.export', `clip:${clip.id}`, { incidentId: inc.id, cameraId: inc.cameraId, from: clip.startAt, to: clip.endAt });
+        audit(db, req, 'clip.export', `clip:${clip.id}`, {
+          incidentId: inc.id,
+          cameraId: inc.cameraId,
+          from: clip.startAt,
+          to: clip.endAt,
+        });
         return reply.status(201).send(clip);
       } catch (err) {
         if (err instanceof ClipError) throw new SentinelError(`${err.message} (incident ${inc.id}, camera ${inc.cameraName})`, err.code);
@@ -146,7 +175,15 @@ export const reviewFeature: Feature = {
       audit(db, req, 'evidence.export', `incident:${inc.id}`, { exportId: job.id });
       // Built in the background; the console polls the export for progress.
       void exportIncident(
-        { db, alerts: ctx.alerts, detections, review, key: signingKey(), clip: (id) => clips().get(id), outDir: join(config.dataDir, 'evidence') },
+        {
+          db,
+          alerts: ctx.alerts,
+          detections,
+          review,
+          key: signingKey(),
+          clip: (id) => clips().get(id),
+          outDir: join(config.dataDir, 'evidence'),
+        },
         inc,
         job.id,
         by,
@@ -173,7 +210,11 @@ export const reviewFeature: Feature = {
       const id = parseInput(IdParams, req.params, 'params').id;
       const row = review.exportRow(id);
       if (!row) throw new SentinelError(`no evidence export with id ${id}`, 'not_found', 'id');
-      if (row.state !== 'ready' || !row.path) throw new SentinelError(`evidence export ${id} is ${row.state === 'failed' ? `failed: ${row.error}` : 'still being built'}`, 'conflict');
+      if (row.state !== 'ready' || !row.path)
+        throw new SentinelError(
+          `evidence export ${id} is ${row.state === 'failed' ? `failed: ${row.error}` : 'still being built'}`,
+          'conflict',
+        );
       if (!existsSync(row.path)) throw new SentinelError(`the file of evidence export ${id} is missing`, 'not_found');
       audit(db, req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
       return reply
@@ -186,7 +227,8 @@ export const reviewFeature: Feature = {
       const { id } = parseInput(IdParams, req.params, 'params');
       const q = parseInput(DetectionQuery, req.query, 'query');
       if (q.to < q.from) throw new SentinelError('"to" is before "from"', 'validation_failed', 'to');
-      if (q.to - q.from > MAX_DETECTION_SPAN_MS) throw new SentinelError('ask for at most one hour of detections at a time', 'validation_failed', 'to');
+      if (q.to - q.from > MAX_DETECTION_SPAN_MS)
+        throw new SentinelError('ask for at most one hour of detections at a time', 'validation_failed', 'to');
       return { cameraId: id, from: q.from, to: q.to, frames: detections.range(id, q.from, q.to) };
     });
   },

@@ -25,7 +25,13 @@ interface ExportRow {
   created_at: string;
 }
 
-const toVerdict = (r: VerdictRow): Verdict => ({ incidentId: r.incident_id, verdict: r.verdict, reason: r.reason, by: r.by_user, at: r.at });
+const toVerdict = (r: VerdictRow): Verdict => ({
+  incidentId: r.incident_id,
+  verdict: r.verdict,
+  reason: r.reason,
+  by: r.by_user,
+  at: r.at,
+});
 
 /** Verdicts, notes, exports and the reviewer's filtered list. */
 export class ReviewStore {
@@ -40,21 +46,34 @@ export class ReviewStore {
   }
 
   setVerdict(incidentId: string, verdict: VerdictValue, reason: string, by: string): Verdict {
-    if (verdict === 'false-alarm' && reason.trim() === '') throw new SentinelError('say why it is a false alarm: the reason is what tunes the rule', 'validation_failed', 'reason');
+    if (verdict === 'false-alarm' && reason.trim() === '')
+      throw new SentinelError('say why it is a false alarm: the reason is what tunes the rule', 'validation_failed', 'reason');
     this.db
-      .prepare('INSERT INTO verdicts (incident_id, verdict, reason, by_user, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, by_user = excluded.by_user, at = excluded.at')
+      .prepare(
+        'INSERT INTO verdicts (incident_id, verdict, reason, by_user, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, by_user = excluded.by_user, at = excluded.at',
+      )
       .run(incidentId, verdict, reason.trim(), by, new Date().toISOString());
     return this.verdict(incidentId)!;
   }
 
   addNote(incidentId: string, author: string, text: string): ReviewNote {
     const note: ReviewNote = { id: randomUUID(), incidentId, author, text, at: new Date().toISOString() };
-    this.db.prepare('INSERT INTO review_notes (id, incident_id, author, text, at) VALUES (?, ?, ?, ?, ?)').run(note.id, incidentId, author, text, note.at);
+    this.db
+      .prepare('INSERT INTO review_notes (id, incident_id, author, text, at) VALUES (?, ?, ?, ?, ?)')
+      .run(note.id, incidentId, author, text, note.at);
     return note;
   }
 
   notes(incidentId: string): ReviewNote[] {
-    return (this.db.prepare('SELECT * FROM review_notes WHERE incident_id = ? ORDER BY at').all(incidentId) as { id: string; incident_id: string; author: string; text: string; at: string }[]).map((r) => ({ id: r.id, incidentId: r.incident_id, author: r.author, text: r.text, at: r.at }));
+    return (
+      this.db.prepare('SELECT * FROM review_notes WHERE incident_id = ? ORDER BY at').all(incidentId) as {
+        id: string;
+        incident_id: string;
+        author: string;
+        text: string;
+        at: string;
+      }[]
+    ).map((r) => ({ id: r.id, incidentId: r.incident_id, author: r.author, text: r.text, at: r.at }));
   }
 
   /** Every verdict by incident id, in one query (lists and precision need them all). */
@@ -95,13 +114,21 @@ export class ReviewStore {
       else c.f++;
     }
     return {
-      rules: [...counts].map(([kind, c]) => ({ kind, trueAlarms: c.t, falseAlarms: c.f, unreviewed: c.u, precision: c.t + c.f > 0 ? c.t / (c.t + c.f) : null })),
+      rules: [...counts].map(([kind, c]) => ({
+        kind,
+        trueAlarms: c.t,
+        falseAlarms: c.f,
+        unreviewed: c.u,
+        precision: c.t + c.f > 0 ? c.t / (c.t + c.f) : null,
+      })),
     };
   }
 
   createExport(incidentId: string, by: string): EvidenceExport {
     const id = randomUUID();
-    this.db.prepare("INSERT INTO evidence_exports (id, incident_id, state, created_by, created_at) VALUES (?, ?, 'building', ?, ?)").run(id, incidentId, by, new Date().toISOString());
+    this.db
+      .prepare("INSERT INTO evidence_exports (id, incident_id, state, created_by, created_at) VALUES (?, ?, 'building', ?, ?)")
+      .run(id, incidentId, by, new Date().toISOString());
     this.progress.set(id, { done: 0, total: 0 });
     return this.export(id)!;
   }
@@ -112,7 +139,10 @@ export class ReviewStore {
 
   finishExport(id: string, r: { path: string; bytes: number; sha256: string; fingerprint: string } | { error: string }): EvidenceExport {
     if ('error' in r) this.db.prepare("UPDATE evidence_exports SET state = 'failed', error = ? WHERE id = ?").run(r.error, id);
-    else this.db.prepare("UPDATE evidence_exports SET state = 'ready', path = ?, bytes = ?, sha256 = ?, fingerprint = ? WHERE id = ?").run(r.path, r.bytes, r.sha256, r.fingerprint, id);
+    else
+      this.db
+        .prepare("UPDATE evidence_exports SET state = 'ready', path = ?, bytes = ?, sha256 = ?, fingerprint = ? WHERE id = ?")
+        .run(r.path, r.bytes, r.sha256, r.fingerprint, id);
     this.progress.delete(id);
     return this.export(id)!;
   }
@@ -127,12 +157,18 @@ export class ReviewStore {
   }
 
   exports(incidentId: string): EvidenceExport[] {
-    return (this.db.prepare('SELECT * FROM evidence_exports WHERE incident_id = ? ORDER BY created_at DESC').all(incidentId) as ExportRow[]).map((r) => this.toExport(r));
+    return (
+      this.db.prepare('SELECT * FROM evidence_exports WHERE incident_id = ? ORDER BY created_at DESC').all(incidentId) as ExportRow[]
+    ).map((r) => this.toExport(r));
   }
 
   /** An export left 'building' by a crash can never finish: say so instead of spinning forever. */
   failInterrupted(): void {
-    this.db.prepare("UPDATE evidence_exports SET state = 'failed', error = 'the core stopped while this package was being built; export again' WHERE state = 'building'").run();
+    this.db
+      .prepare(
+        "UPDATE evidence_exports SET state = 'failed', error = 'the core stopped while this package was being built; export again' WHERE state = 'building'",
+      )
+      .run();
   }
 
   private toExport(r: ExportRow): EvidenceExport {

@@ -22,7 +22,10 @@ export { SmsStore } from './store';
 /** Texts from one number within this long of the last belong to one conversation (one incident). */
 const CONVERSATION_WINDOW_MS = 4 * 3_600_000;
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-const ListQuery = z.strictObject({ incidentId: z.string().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
+const ListQuery = z.strictObject({
+  incidentId: z.string().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
 
 /** The running SMS store and provider of a core (tests and the statistics reach them through the database). */
 export const smsServices = new WeakMap<object, { store: SmsStore; provider: SmsProvider; sweep: () => void }>();
@@ -46,7 +49,13 @@ export const smsFeature: Feature = {
     const { http, db, log, config, io } = ctx;
     const cfg = config.sms;
     const store = new SmsStore(db, new NumberVault(config.dataDir));
-    const provider: SmsProvider = new TwilioProvider({ baseUrl: cfg.apiBaseUrl, accountSid: cfg.accountSid, authToken: cfg.authToken ?? '', from: cfg.fromNumber, log: log.child({ name: 'sms-provider' }) });
+    const provider: SmsProvider = new TwilioProvider({
+      baseUrl: cfg.apiBaseUrl,
+      accountSid: cfg.accountSid,
+      authToken: cfg.authToken ?? '',
+      from: cfg.fromNumber,
+      log: log.child({ name: 'sms-provider' }),
+    });
     const cameraRepo = new CameraRepository(db, new CredentialVault(config.dataDir));
     const blockList = new Set(cfg.blockList);
     const trail = auditTrail(db);
@@ -60,7 +69,16 @@ export const smsFeature: Feature = {
 
     const notify = (c: SmsConversation): void => {
       const inc = c.incidentId ? incidents()?.get(c.incidentId) : null;
-      const rooms = ['alerts:all', ...(inc ? [...inc.scope.lines.map((l: string) => `line:${l}`), ...inc.scope.routes.map((r: string) => `route:${r}`), ...(inc.scope.district ? [`district:${inc.scope.district}`] : [])] : [])];
+      const rooms = [
+        'alerts:all',
+        ...(inc
+          ? [
+              ...inc.scope.lines.map((l: string) => `line:${l}`),
+              ...inc.scope.routes.map((r: string) => `route:${r}`),
+              ...(inc.scope.district ? [`district:${inc.scope.district}`] : []),
+            ]
+          : []),
+      ];
       io.to(rooms).emit('sms:conversation', { conversationId: c.id, incidentId: c.incidentId });
     };
 
@@ -92,12 +110,20 @@ export const smsFeature: Feature = {
       const signature = req.headers['x-twilio-signature'];
       const url = cfg.publicUrl ?? `${req.protocol}://${req.headers.host ?? ''}${req.url}`;
       const params = (req.body ?? {}) as Record<string, string>;
-      const ok = typeof signature === 'string' && cfg.authToken !== undefined && twilio.validateRequest(cfg.authToken, signature, url, params);
+      const ok =
+        typeof signature === 'string' && cfg.authToken !== undefined && twilio.validateRequest(cfg.authToken, signature, url, params);
       if (ok) return;
-      const reason = !cfg.authToken ? 'no auth token configured' : typeof signature !== 'string' ? 'missing signature' : 'invalid signature';
+      const reason = !cfg.authToken
+        ? 'no auth token configured'
+        : typeof signature !== 'string'
+          ? 'missing signature'
+          : 'invalid signature';
       trail.append({ action: 'sms.signature_rejected', target: null, detail: { reason }, ip: req.ip });
       log.warn({ reason, ip: req.ip }, 'SMS webhook refused');
-      await reply.status(403).type('application/json').send({ error: { code: 'forbidden', message: `X-Twilio-Signature: ${reason}` } });
+      await reply
+        .status(403)
+        .type('application/json')
+        .send({ error: { code: 'forbidden', message: `X-Twilio-Signature: ${reason}` } });
     };
 
     await http.register(async (app) => {
@@ -118,7 +144,8 @@ export const smsFeature: Feature = {
               hook: 'preHandler',
               keyGenerator: (req) => `sms:${store.vault.hash(String((req.body as Record<string, unknown> | undefined)?.From ?? req.ip))}`,
               onExceeded: (req) => trail.append({ action: 'sms.rate_limited', target: null, detail: {}, ip: req.ip }),
-              errorResponseBuilder: (_req, c) => new SentinelError(`too many texts from this number; try again in ${Math.ceil(c.ttl / 1000)} s`, 'rate_limited'),
+              errorResponseBuilder: (_req, c) =>
+                new SentinelError(`too many texts from this number; try again in ${Math.ceil(c.ttl / 1000)} s`, 'rate_limited'),
             },
           },
         },
@@ -180,7 +207,8 @@ export const smsFeature: Feature = {
       return canSee(user, { kind: 'incident', scope: inc.scope, ...(reach ? { reach } : {}) });
     };
     /** Liaisons see the text and the place; the number (even masked) only once an operator shared it. */
-    const shown = (user: User, c: SmsConversation): SmsConversation => (user.role === 'liaison' && !c.sharedWithLiaisons ? { ...c, numberMasked: 'hidden' } : c);
+    const shown = (user: User, c: SmsConversation): SmsConversation =>
+      user.role === 'liaison' && !c.sharedWithLiaisons ? { ...c, numberMasked: 'hidden' } : c;
     const get = (id: string, user: User): SmsConversation => {
       const c = store.get(id);
       if (!c || !visible(user, c)) throw new SentinelError(`no conversation with id ${id}`, 'not_found', 'id');
@@ -240,7 +268,8 @@ export const smsFeature: Feature = {
       try {
         const before = new Date(Date.now() - cfg.retentionDays * 86_400_000).toISOString();
         const r = store.deleteOlderThan(before);
-        if (r.conversations > 0) trail.append({ action: 'sms.retention_delete', target: null, detail: { ...r, before, retentionDays: cfg.retentionDays } });
+        if (r.conversations > 0)
+          trail.append({ action: 'sms.retention_delete', target: null, detail: { ...r, before, retentionDays: cfg.retentionDays } });
       } catch (err) {
         log.error({ err }, 'SMS retention sweep failed');
       }

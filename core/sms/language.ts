@@ -7,8 +7,64 @@ import { normalize } from './location';
  * CTA's default), also for texts too short to tell ("Belmont"). No kept detector handles
  * two-word texts in these four languages reliably, so this is a small word list instead.
  */
-const POLISH = new Set(['jestem', 'na', 'stacji', 'mnie', 'sie', 'jest', 'pomocy', 'pomoc', 'linia', 'wagon', 'wagonie', 'pociagu', 'autobusie', 'mezczyzna', 'bojka', 'nie', 'ktos', 'prosze', 'tutaj', 'czerwona', 'niebieska', 'zielona', 'pijany']);
-const SPANISH = new Set(['estoy', 'en', 'el', 'la', 'un', 'una', 'hombre', 'mujer', 'me', 'sigue', 'ayuda', 'linea', 'vagon', 'autobus', 'estacion', 'pelea', 'hay', 'con', 'por', 'favor', 'tren', 'roja', 'azul', 'verde', 'armado', 'hacia', 'norte', 'sur', 'ruta', 'alguien', 'aqui']);
+const POLISH = new Set([
+  'jestem',
+  'na',
+  'stacji',
+  'mnie',
+  'sie',
+  'jest',
+  'pomocy',
+  'pomoc',
+  'linia',
+  'wagon',
+  'wagonie',
+  'pociagu',
+  'autobusie',
+  'mezczyzna',
+  'bojka',
+  'nie',
+  'ktos',
+  'prosze',
+  'tutaj',
+  'czerwona',
+  'niebieska',
+  'zielona',
+  'pijany',
+]);
+const SPANISH = new Set([
+  'estoy',
+  'en',
+  'el',
+  'la',
+  'un',
+  'una',
+  'hombre',
+  'mujer',
+  'me',
+  'sigue',
+  'ayuda',
+  'linea',
+  'vagon',
+  'autobus',
+  'estacion',
+  'pelea',
+  'hay',
+  'con',
+  'por',
+  'favor',
+  'tren',
+  'roja',
+  'azul',
+  'verde',
+  'armado',
+  'hacia',
+  'norte',
+  'sur',
+  'ruta',
+  'alguien',
+  'aqui',
+]);
 
 export function detectLanguage(text: string): SmsLanguage {
   if (/[\u3400-\u9fff]/.test(text)) return 'zh';

@@ -46,14 +46,49 @@ export function normalize(text: string): string {
 
 /** Line colour words in English, Spanish, Polish and Chinese -> contract RAIL_LINES code. */
 const LINE_WORDS: Record<string, string> = {
-  red: 'Red', roja: 'Red', rojo: 'Red', czerwona: 'Red', czerwonej: 'Red', 红: 'Red',
-  blue: 'Blue', azul: 'Blue', niebieska: 'Blue', niebieskiej: 'Blue', 蓝: 'Blue',
-  brown: 'Brn', cafe: 'Brn', marron: 'Brn', brazowa: 'Brn', brazowej: 'Brn', 棕: 'Brn',
-  green: 'G', verde: 'G', zielona: 'G', zielonej: 'G', 绿: 'G',
-  orange: 'Org', naranja: 'Org', pomaranczowa: 'Org', pomaranczowej: 'Org', 橙: 'Org',
-  purple: 'P', morada: 'P', purpura: 'P', fioletowa: 'P', fioletowej: 'P', 紫: 'P',
-  pink: 'Pink', rosa: 'Pink', rozowa: 'Pink', rozowej: 'Pink', 粉: 'Pink',
-  yellow: 'Y', amarilla: 'Y', zolta: 'Y', zoltej: 'Y', 黄: 'Y',
+  red: 'Red',
+  roja: 'Red',
+  rojo: 'Red',
+  czerwona: 'Red',
+  czerwonej: 'Red',
+  红: 'Red',
+  blue: 'Blue',
+  azul: 'Blue',
+  niebieska: 'Blue',
+  niebieskiej: 'Blue',
+  蓝: 'Blue',
+  brown: 'Brn',
+  cafe: 'Brn',
+  marron: 'Brn',
+  brazowa: 'Brn',
+  brazowej: 'Brn',
+  棕: 'Brn',
+  green: 'G',
+  verde: 'G',
+  zielona: 'G',
+  zielonej: 'G',
+  绿: 'G',
+  orange: 'Org',
+  naranja: 'Org',
+  pomaranczowa: 'Org',
+  pomaranczowej: 'Org',
+  橙: 'Org',
+  purple: 'P',
+  morada: 'P',
+  purpura: 'P',
+  fioletowa: 'P',
+  fioletowej: 'P',
+  紫: 'P',
+  pink: 'Pink',
+  rosa: 'Pink',
+  rozowa: 'Pink',
+  rozowej: 'Pink',
+  粉: 'Pink',
+  yellow: 'Y',
+  amarilla: 'Y',
+  zolta: 'Y',
+  zoltej: 'Y',
+  黄: 'Y',
 };
 const LINE_CONTEXT = /^(line|linea|linia|linii|train|tren|pociag|el|l|线)$/;
 
@@ -113,12 +148,23 @@ export function indexStations(stations: readonly StationRef[]): StationIndex {
  */
 export function parseLocation(text: string, index: StationIndex): ParsedLocation {
   const norm = normalize(text);
-  const out: ParsedLocation = { stationId: null, stationName: null, alternatives: [], line: null, direction: null, busRoute: null, busNumber: null, railcar: null };
+  const out: ParsedLocation = {
+    stationId: null,
+    stationName: null,
+    alternatives: [],
+    line: null,
+    direction: null,
+    busRoute: null,
+    busNumber: null,
+    railcar: null,
+  };
   const consumed = new Set<number>();
   const tokens = norm.split(' ').filter(Boolean);
 
   // Bus: "#9 bus 1234", "bus 1234 on route 9", "the 9 bus #1234", "autobus 1234 linia 9".
-  const busNum = new RegExp(`${BUS}\\s*(?:#|no |number |numero |nr |号)?\\s*(\\d{4})(?!\\d)`).exec(norm) ?? new RegExp(`#?(\\d{4})\\s*(?:号)?\\s*${BUS}`).exec(norm);
+  const busNum =
+    new RegExp(`${BUS}\\s*(?:#|no |number |numero |nr |号)?\\s*(\\d{4})(?!\\d)`).exec(norm) ??
+    new RegExp(`#?(\\d{4})\\s*(?:号)?\\s*${BUS}`).exec(norm);
   if (busNum) out.busNumber = busNum[1]!;
   const route =
     /(?:#|route |rt |ruta |linea |linia |路线 |路 )\s*(\d{1,3}[a-z]?)(?![\d])/.exec(norm) ??
@@ -128,7 +174,9 @@ export function parseLocation(text: string, index: StationIndex): ParsedLocation
   if (route && route[1] !== out.busNumber && (out.busNumber || new RegExp(BUS).test(norm))) out.busRoute = route[1]!.toUpperCase();
 
   // Railcar: "car 5001", "car #5001", "vagon 5001", "wagon 5001", "5001号车厢".
-  const car = new RegExp(`${CAR}\\s*(?:#|no |number |nr |号)?\\s*(\\d{4})(?!\\d)`).exec(norm) ?? new RegExp(`(\\d{4})\\s*(?:号)?\\s*(?:车厢|${CAR})`).exec(norm);
+  const car =
+    new RegExp(`${CAR}\\s*(?:#|no |number |nr |号)?\\s*(\\d{4})(?!\\d)`).exec(norm) ??
+    new RegExp(`(\\d{4})\\s*(?:号)?\\s*(?:车厢|${CAR})`).exec(norm);
   if (car && car[1] !== out.busNumber) out.railcar = car[1]!;
 
   // Line colour: a colour word (or a near miss, "purpel") next to a word meaning line or train,
@@ -193,7 +241,8 @@ export function parseLocation(text: string, index: StationIndex): ParsedLocation
   // Several stations share a name (two Belmonts, five Ashlands): the line decides; else the
   // busiest (most lines) one, with the others listed for the operator.
   const same = [...new Map(index.entries.filter((e) => e.station.name === name).map((e) => [e.station.id, e.station])).values()];
-  const pick = (out.line ? same.find((s) => s.lines.includes(out.line!)) : undefined) ?? [...same].sort((a, b) => b.lines.length - a.lines.length)[0]!;
+  const pick =
+    (out.line ? same.find((s) => s.lines.includes(out.line!)) : undefined) ?? [...same].sort((a, b) => b.lines.length - a.lines.length)[0]!;
   out.stationId = pick.id;
   out.stationName = pick.name;
   out.alternatives = same.filter((s) => s.id !== pick.id).map((s) => ({ id: s.id, name: s.name, lines: s.lines }));

@@ -23,7 +23,12 @@ export interface ResolvedPlace {
  * where it is now), else the station; the lines and routes liaisons are scoped by; and the
  * cameras to look at, the vehicle's first, then the station's, then any registered nearby.
  */
-export function resolvePlace(loc: ParsedLocation, geo: GeoData | null, feeds: FeedsService | null, cameras: readonly CameraRecord[]): ResolvedPlace {
+export function resolvePlace(
+  loc: ParsedLocation,
+  geo: GeoData | null,
+  feeds: FeedsService | null,
+  cameras: readonly CameraRecord[],
+): ResolvedPlace {
   const scope: AlertScope = { placement: null, district: null, lines: [], routes: [] };
   const found: NearbyCamera[] = [];
   const add = (c: CameraRecord, why: NearbyCamera['why']): void => {
@@ -40,7 +45,9 @@ export function resolvePlace(loc: ParsedLocation, geo: GeoData | null, feeds: Fe
     if (v && geo) placement = placePoint(geo, v.lat, v.lon, { vehicleId: v.id, stale: v.stale });
     const route = v?.route || loc.busRoute;
     if (route) scope.routes = [route];
-    for (const c of cameras) if ((c.mount.kind === 'bus' || c.mount.kind === 'operator_cab') && [loc.busNumber, key].includes(c.mount.vehicleId)) add(c, 'vehicle');
+    for (const c of cameras)
+      if ((c.mount.kind === 'bus' || c.mount.kind === 'operator_cab') && [loc.busNumber, key].includes(c.mount.vehicleId))
+        add(c, 'vehicle');
   } else if (loc.busRoute) {
     scope.routes = [loc.busRoute];
   }
@@ -68,7 +75,9 @@ export function resolvePlace(loc: ParsedLocation, geo: GeoData | null, feeds: Fe
     const p = placement;
     const near = cameras
       .filter((c) => c.location && distanceM(p.lat, p.lon, c.location.lat, c.location.lon) <= NEARBY_M)
-      .sort((a, b) => distanceM(p.lat, p.lon, a.location!.lat, a.location!.lon) - distanceM(p.lat, p.lon, b.location!.lat, b.location!.lon));
+      .sort(
+        (a, b) => distanceM(p.lat, p.lon, a.location!.lat, a.location!.lon) - distanceM(p.lat, p.lon, b.location!.lat, b.location!.lon),
+      );
     for (const c of near) add(c, 'nearby');
   }
   scope.placement = placement;

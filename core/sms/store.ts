@@ -22,7 +22,11 @@ export class NumberVault {
     if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
     if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
     const key = readFileSync(file);
-    if (key.length !== 32) throw new SentinelError(`rider number key ${file} is damaged (expected 32 bytes, found ${key.length}); restore it from a backup`, 'internal');
+    if (key.length !== 32)
+      throw new SentinelError(
+        `rider number key ${file} is damaged (expected 32 bytes, found ${key.length}); restore it from a backup`,
+        'internal',
+      );
     this.encKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'sentinel sms number encryption', 32));
     this.macKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'sentinel sms number lookup', 32));
   }
@@ -90,12 +94,15 @@ export class SmsStore {
   /** Records the number (encrypted) if new; returns its lookup hash. */
   upsertNumber(number: string): string {
     const hash = this.vault.hash(number);
-    this.db.prepare('INSERT INTO sms_numbers (number_hash, number_enc, last4) VALUES (?, ?, ?) ON CONFLICT (number_hash) DO NOTHING').run(hash, this.vault.encrypt(number), number.replace(/\D/g, '').slice(-4).padStart(4, '•'));
+    this.db
+      .prepare('INSERT INTO sms_numbers (number_hash, number_enc, last4) VALUES (?, ?, ?) ON CONFLICT (number_hash) DO NOTHING')
+      .run(hash, this.vault.encrypt(number), number.replace(/\D/g, '').slice(-4).padStart(4, '•'));
     return hash;
   }
 
   numberState(hash: string): { optedOut: boolean; blocked: boolean } {
-    const r = this.db.prepare('SELECT opted_out_at, blocked_at FROM sms_numbers WHERE number_hash = ?').get(hash) as { opted_out_at: string | null; blocked_at: string | null } | undefined;
+    const r = this.db.prepare('SELECT opted_out_at, blocked_at FROM sms_numbers WHERE number_hash = ?').get(hash) as
+      { opted_out_at: string | null; blocked_at: string | null } | undefined;
     return { optedOut: !!r?.opted_out_at, blocked: !!r?.blocked_at };
   }
 
@@ -104,20 +111,28 @@ export class SmsStore {
   }
 
   block(hash: string, reason: string): void {
-    this.db.prepare('UPDATE sms_numbers SET blocked_at = ?, block_reason = ? WHERE number_hash = ?').run(new Date().toISOString(), reason, hash);
+    this.db
+      .prepare('UPDATE sms_numbers SET blocked_at = ?, block_reason = ? WHERE number_hash = ?')
+      .run(new Date().toISOString(), reason, hash);
   }
 
   /** The rider's open conversation: the latest one with a message in the last `withinMs`. */
   openConversation(hash: string, withinMs: number): string | null {
     const since = new Date(Date.now() - withinMs).toISOString();
-    const r = this.db.prepare('SELECT id FROM sms_conversations WHERE number_hash = ? AND last_message_at >= ? ORDER BY last_message_at DESC LIMIT 1').get(hash, since) as { id: string } | undefined;
+    const r = this.db
+      .prepare('SELECT id FROM sms_conversations WHERE number_hash = ? AND last_message_at >= ? ORDER BY last_message_at DESC LIMIT 1')
+      .get(hash, since) as { id: string } | undefined;
     return r?.id ?? null;
   }
 
   createConversation(hash: string, language: SmsLanguage, location: ParsedLocation, cameras: NearbyCamera[]): string {
     const id = randomUUID();
     const now = new Date().toISOString();
-    this.db.prepare('INSERT INTO sms_conversations (id, number_hash, language, location, cameras, created_at, last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, hash, language, JSON.stringify(location), JSON.stringify(cameras), now, now);
+    this.db
+      .prepare(
+        'INSERT INTO sms_conversations (id, number_hash, language, location, cameras, created_at, last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(id, hash, language, JSON.stringify(location), JSON.stringify(cameras), now, now);
     return id;
   }
 
@@ -126,7 +141,9 @@ export class SmsStore {
   }
 
   setLocation(id: string, location: ParsedLocation, cameras: NearbyCamera[]): void {
-    this.db.prepare('UPDATE sms_conversations SET location = ?, cameras = ? WHERE id = ?').run(JSON.stringify(location), JSON.stringify(cameras), id);
+    this.db
+      .prepare('UPDATE sms_conversations SET location = ?, cameras = ? WHERE id = ?')
+      .run(JSON.stringify(location), JSON.stringify(cameras), id);
   }
 
   setLanguage(id: string, language: SmsLanguage): void {
@@ -138,10 +155,15 @@ export class SmsStore {
   }
 
   /** Adds a message; false when the provider's id was seen before (the provider retried). */
-  addMessage(conversationId: string, m: { direction: 'in' | 'out'; body: string; author?: string | null; status: string; providerSid?: string | null }): number | null {
+  addMessage(
+    conversationId: string,
+    m: { direction: 'in' | 'out'; body: string; author?: string | null; status: string; providerSid?: string | null },
+  ): number | null {
     const at = new Date().toISOString();
     const info = this.db
-      .prepare('INSERT INTO sms_messages (conversation_id, direction, body, at, author, status, provider_sid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_sid) DO NOTHING')
+      .prepare(
+        'INSERT INTO sms_messages (conversation_id, direction, body, at, author, status, provider_sid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_sid) DO NOTHING',
+      )
       .run(conversationId, m.direction, m.body, at, m.author ?? null, m.status, m.providerSid ?? null);
     if (info.changes === 0) return null;
     this.db.prepare('UPDATE sms_conversations SET last_message_at = ? WHERE id = ?').run(at, conversationId);
@@ -149,7 +171,9 @@ export class SmsStore {
   }
 
   setMessageStatus(id: number, status: string, providerSid?: string): void {
-    this.db.prepare('UPDATE sms_messages SET status = ?, provider_sid = coalesce(?, provider_sid) WHERE id = ?').run(status, providerSid ?? null, id);
+    this.db
+      .prepare('UPDATE sms_messages SET status = ?, provider_sid = coalesce(?, provider_sid) WHERE id = ?')
+      .run(status, providerSid ?? null, id);
   }
 
   message(id: number): SmsMessage {
@@ -157,7 +181,8 @@ export class SmsStore {
   }
 
   numberHashOf(conversationId: string): string | null {
-    const r = this.db.prepare('SELECT number_hash FROM sms_conversations WHERE id = ?').get(conversationId) as { number_hash: string } | undefined;
+    const r = this.db.prepare('SELECT number_hash FROM sms_conversations WHERE id = ?').get(conversationId) as
+      { number_hash: string } | undefined;
     return r?.number_hash ?? null;
   }
 
@@ -174,26 +199,42 @@ export class SmsStore {
   }
 
   byIncident(incidentId: string): SmsConversation[] {
-    return (this.db.prepare(`${CONV_SQL} WHERE c.incident_id = ? ORDER BY c.created_at`).all(incidentId) as ConvRow[]).map((r) => this.toConversation(r));
+    return (this.db.prepare(`${CONV_SQL} WHERE c.incident_id = ? ORDER BY c.created_at`).all(incidentId) as ConvRow[]).map((r) =>
+      this.toConversation(r),
+    );
   }
 
   list(limit = 200): SmsConversation[] {
-    return (this.db.prepare(`${CONV_SQL} ORDER BY c.last_message_at DESC LIMIT ?`).all(limit) as ConvRow[]).map((r) => this.toConversation(r));
+    return (this.db.prepare(`${CONV_SQL} ORDER BY c.last_message_at DESC LIMIT ?`).all(limit) as ConvRow[]).map((r) =>
+      this.toConversation(r),
+    );
   }
 
   /** Deletes conversations silent since `before`, and numbers left with none (unless blocked). */
   deleteOlderThan(before: string): { conversations: number; messages: number } {
     return this.db.transaction(() => {
-      const messages = (this.db.prepare('SELECT count(*) AS n FROM sms_messages WHERE conversation_id IN (SELECT id FROM sms_conversations WHERE last_message_at < ?)').get(before) as { n: number }).n;
+      const messages = (
+        this.db
+          .prepare(
+            'SELECT count(*) AS n FROM sms_messages WHERE conversation_id IN (SELECT id FROM sms_conversations WHERE last_message_at < ?)',
+          )
+          .get(before) as { n: number }
+      ).n;
       const conversations = this.db.prepare('DELETE FROM sms_conversations WHERE last_message_at < ?').run(before).changes;
-      this.db.prepare('DELETE FROM sms_numbers WHERE blocked_at IS NULL AND opted_out_at IS NULL AND number_hash NOT IN (SELECT number_hash FROM sms_conversations)').run();
+      this.db
+        .prepare(
+          'DELETE FROM sms_numbers WHERE blocked_at IS NULL AND opted_out_at IS NULL AND number_hash NOT IN (SELECT number_hash FROM sms_conversations)',
+        )
+        .run();
       return { conversations, messages };
     })();
   }
 
   private toConversation(r: ConvRow): SmsConversation {
     const location = ParsedLocation.parse(JSON.parse(r.location));
-    const messages = this.db.prepare('SELECT id, direction, body, at, author, status FROM sms_messages WHERE conversation_id = ? ORDER BY id').all(r.id) as MsgRow[];
+    const messages = this.db
+      .prepare('SELECT id, direction, body, at, author, status FROM sms_messages WHERE conversation_id = ? ORDER BY id')
+      .all(r.id) as MsgRow[];
     return {
       id: r.id,
       incidentId: r.incident_id,

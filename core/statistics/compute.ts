@@ -9,7 +9,13 @@ export function cell(n: number): Cell {
   return n < SUPPRESS_BELOW ? '<5' : n;
 }
 
-const local = new Intl.DateTimeFormat('en-US', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', hour: '2-digit', hourCycle: 'h23' });
+const local = new Intl.DateTimeFormat('en-US', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  hour: '2-digit',
+  hourCycle: 'h23',
+});
 /** The Chicago month ("2026-11") and hour (0..23) of an instant: the CTA reports in local time. */
 export function chicagoMonthHour(iso: string): { month: string; hour: number } {
   const parts = Object.fromEntries(local.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
@@ -49,7 +55,7 @@ interface IncidentRow {
 }
 
 export const UPTIME_METHOD =
-  'Sentinel keeps no separate uptime history. A camera group\'s uptime is the share of the month for which its cameras (those recording) have recorded video segments, ' +
+  "Sentinel keeps no separate uptime history. A camera group's uptime is the share of the month for which its cameras (those recording) have recorded video segments, " +
   'counted from the segments still kept; when recording retention has already removed part of the month, only the kept part is measured, and a month with nothing kept shows no figure.';
 
 /**
@@ -60,10 +66,13 @@ export const UPTIME_METHOD =
 export function computeMonth(db: Database, month: string, now = new Date()): MonthlyStatistics {
   const { start, end } = monthBounds(month);
   // A day either side in SQL, then the exact local month in code.
-  const rows = (db.prepare('SELECT id, kind, scope, created_at, acknowledged_at, dispatched_at, resolved_at FROM incidents WHERE created_at >= ? AND created_at < ?').all(
-    new Date(start - 86_400_000).toISOString(),
-    new Date(end + 86_400_000).toISOString(),
-  ) as IncidentRow[]).filter((r) => chicagoMonthHour(r.created_at).month === month);
+  const rows = (
+    db
+      .prepare(
+        'SELECT id, kind, scope, created_at, acknowledged_at, dispatched_at, resolved_at FROM incidents WHERE created_at >= ? AND created_at < ?',
+      )
+      .all(new Date(start - 86_400_000).toISOString(), new Date(end + 86_400_000).toISOString()) as IncidentRow[]
+  ).filter((r) => chicagoMonthHour(r.created_at).month === month);
 
   const count = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
   const byKind = new Map<string, number>();
@@ -86,14 +95,25 @@ export function computeMonth(db: Database, month: string, now = new Date()): Mon
     add('dispatch', r.dispatched_at);
     add('resolve', r.resolved_at);
   }
-  const cells = (m: Map<string, number>): Record<string, Cell> => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => [k, cell(n)]));
+  const cells = (m: Map<string, number>): Record<string, Cell> =>
+    Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => [k, cell(n)]));
 
   const ids = new Set(rows.map((r) => r.id));
-  const escalations = (db.prepare("SELECT incident_id, count(*) AS n FROM incident_events WHERE kind = 'escalated' GROUP BY incident_id").all() as { incident_id: string; n: number }[])
+  const escalations = (
+    db.prepare("SELECT incident_id, count(*) AS n FROM incident_events WHERE kind = 'escalated' GROUP BY incident_id").all() as {
+      incident_id: string;
+      n: number;
+    }[]
+  )
     .filter((e) => ids.has(e.incident_id))
     .reduce((a, e) => a + e.n, 0);
 
-  const verdicts = new Map((db.prepare('SELECT incident_id, verdict FROM verdicts').all() as { incident_id: string; verdict: string }[]).map((v) => [v.incident_id, v.verdict]));
+  const verdicts = new Map(
+    (db.prepare('SELECT incident_id, verdict FROM verdicts').all() as { incident_id: string; verdict: string }[]).map((v) => [
+      v.incident_id,
+      v.verdict,
+    ]),
+  );
   const prec = new Map<string, { t: number; f: number }>();
   for (const r of rows) {
     const v = verdicts.get(r.id);
@@ -108,7 +128,13 @@ export function computeMonth(db: Database, month: string, now = new Date()): Mon
     month,
     timeZone: TIME_ZONE,
     generatedAt: now.toISOString(),
-    incidents: { total: cell(rows.length), byKind: cells(byKind), byLine: cells(byLine), byDistrict: cells(byDistrict), byHour: byHour.map(cell) },
+    incidents: {
+      total: cell(rows.length),
+      byKind: cells(byKind),
+      byLine: cells(byLine),
+      byDistrict: cells(byDistrict),
+      byHour: byHour.map(cell),
+    },
     riderReports: cell(byKind.get('rider-report') ?? 0),
     escalations: cell(escalations),
     response: Object.fromEntries(
@@ -120,7 +146,12 @@ export function computeMonth(db: Database, month: string, now = new Date()): Mon
       }),
     ) as MonthlyStatistics['response'],
     precision: Object.fromEntries(
-      [...prec].sort(([a], [b]) => a.localeCompare(b)).map(([k, p]) => [k, { reviewed: cell(p.t + p.f), precision: p.t + p.f >= SUPPRESS_BELOW ? Math.round((p.t / (p.t + p.f)) * 1000) / 1000 : null }]),
+      [...prec]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, p]) => [
+          k,
+          { reviewed: cell(p.t + p.f), precision: p.t + p.f >= SUPPRESS_BELOW ? Math.round((p.t / (p.t + p.f)) * 1000) / 1000 : null },
+        ]),
     ),
     uptime: uptime(db, start, Math.min(end, now.getTime())),
     uptimeMethod: UPTIME_METHOD,
@@ -128,7 +159,11 @@ export function computeMonth(db: Database, month: string, now = new Date()): Mon
 }
 
 function uptime(db: Database, start: number, end: number): MonthlyStatistics['uptime'] {
-  const cams = db.prepare('SELECT id, mount, created_at FROM cameras WHERE recording_enabled = 1').all() as { id: string; mount: string; created_at: string }[];
+  const cams = db.prepare('SELECT id, mount, created_at FROM cameras WHERE recording_enabled = 1').all() as {
+    id: string;
+    mount: string;
+    created_at: string;
+  }[];
   const earliestKept = (db.prepare('SELECT min(start_ms) AS t FROM segments').get() as { t: number | null }).t;
   const from = Math.max(start, earliestKept ?? end);
   const seg = db.prepare('SELECT start_ms, end_ms FROM segments WHERE camera_id = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms');
@@ -151,5 +186,9 @@ function uptime(db: Database, start: number, end: number): MonthlyStatistics['up
     }
     groups.set(kind, g);
   }
-  return Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([k, g]) => [k, { cameras: cell(g.cams), uptime: g.span > 0 ? Math.round((g.up / g.span) * 1000) / 1000 : null }]));
+  return Object.fromEntries(
+    [...groups]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, g]) => [k, { cameras: cell(g.cams), uptime: g.span > 0 ? Math.round((g.up / g.span) * 1000) / 1000 : null }]),
+  );
 }

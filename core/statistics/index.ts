@@ -30,7 +30,12 @@ export const statisticsFeature: Feature = {
         const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
         months.add(`${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`);
       }
-      return { months: [...months].sort().reverse().map((m) => ({ month: m, published: pub.get(m) ?? null })) };
+      return {
+        months: [...months]
+          .sort()
+          .reverse()
+          .map((m) => ({ month: m, published: pub.get(m) ?? null })),
+      };
     });
     http.get(statisticsRoutes.statisticsPreview.path, async (req, reply) => {
       const { month } = parseInput(MonthParams, req.params, 'params');
@@ -39,15 +44,24 @@ export const statisticsFeature: Feature = {
     http.post(statisticsRoutes.statisticsPublish.path, async (req) => {
       const { month } = parseInput(MonthParams, req.params, 'params');
       const p = publishMonth(db, config.dataDir, checkMonth(month), req.auth!.user.username);
-      audit(db, req, 'statistics.publish', `statistics:${month}`, { sha256: Object.fromEntries(Object.entries(p.manifest.files).map(([k, v]) => [k, v.sha256])), fingerprint: p.manifest.fingerprint });
+      audit(db, req, 'statistics.publish', `statistics:${month}`, {
+        sha256: Object.fromEntries(Object.entries(p.manifest.files).map(([k, v]) => [k, v.sha256])),
+        fingerprint: p.manifest.fingerprint,
+      });
       return { month, publishedAt: p.publishedAt, publishedBy: p.publishedBy, fingerprint: p.manifest.fingerprint };
     });
 
     http.get(statisticsRoutes.publicStatistics.path, async (_req, reply) => {
       const list = publishedMonths(db);
-      const items = list.map((p) => `<li><a href="${p.month}.html">${p.month}</a> — <a href="${p.month}.csv">CSV</a>, <a href="${p.month}.manifest.json">signed manifest</a> (<a href="${p.month}.sig">signature</a>)</li>`).join('');
+      const items = list
+        .map(
+          (p) =>
+            `<li><a href="${p.month}.html">${p.month}</a> — <a href="${p.month}.csv">CSV</a>, <a href="${p.month}.manifest.json">signed manifest</a> (<a href="${p.month}.sig">signature</a>)</li>`,
+        )
+        .join('');
       const key = loadOrCreateSigningKey(config.dataDir);
-      return reply.type('text/html; charset=utf-8').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CTA Sentinel monthly statistics</title></head><body>
+      return reply.type('text/html; charset=utf-8')
+        .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CTA Sentinel monthly statistics</title></head><body>
 <h1>CTA Sentinel monthly statistics</h1>${list.length ? `<ul>${items}</ul>` : '<p>No month has been published yet.</p>'}
 <p>Each month is signed with this installation's key (fingerprint <code>${esc(key.fingerprint)}</code>, <a href="key.pem">key.pem</a>). Check a download with
 <code>sentinel report verify DIR/YYYY-MM.manifest.json --key key.pem</code>.</p></body></html>`);

@@ -15,8 +15,11 @@ export interface MonthFiles {
 export function checkMonth(month: string, now = new Date()): string {
   const r = Month.safeParse(month);
   if (!r.success) throw new SentinelError(`month "${month}" is not a month: expected YYYY-MM, e.g. 2026-11`, 'validation_failed', 'month');
-  const current = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago', year: 'numeric', month: '2-digit' }).format(now).slice(0, 7);
-  if (month > current) throw new SentinelError(`month ${month} has not started yet (it is ${current} in Chicago)`, 'validation_failed', 'month');
+  const current = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago', year: 'numeric', month: '2-digit' })
+    .format(now)
+    .slice(0, 7);
+  if (month > current)
+    throw new SentinelError(`month ${month} has not started yet (it is ${current} in Chicago)`, 'validation_failed', 'month');
   return month;
 }
 
@@ -39,7 +42,10 @@ export interface Published {
 /** Computes, signs and stores a month as published (republishing replaces it, re-signed). */
 export function publishMonth(db: Database, dataDir: string, month: string, by: string): Published {
   const files = buildMonth(db, month);
-  const { manifest, signature } = signMonth(loadOrCreateSigningKey(dataDir), month, { [`${month}.csv`]: files.csv, [`${month}.html`]: files.html });
+  const { manifest, signature } = signMonth(loadOrCreateSigningKey(dataDir), month, {
+    [`${month}.csv`]: files.csv,
+    [`${month}.html`]: files.html,
+  });
   const manifestJson = JSON.stringify(manifest, null, 2);
   db.prepare(
     `INSERT INTO statistics_published (month, csv, html, manifest, signature, published_by, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -62,11 +68,22 @@ interface Row {
 export function published(db: Database, month: string): Published | null {
   const r = db.prepare('SELECT * FROM statistics_published WHERE month = ?').get(month) as Row | undefined;
   if (!r) return null;
-  return { month: r.month, csv: r.csv, html: r.html, manifest: JSON.parse(r.manifest) as StatisticsManifest, manifestJson: r.manifest, signature: r.signature, publishedBy: r.published_by, publishedAt: r.published_at };
+  return {
+    month: r.month,
+    csv: r.csv,
+    html: r.html,
+    manifest: JSON.parse(r.manifest) as StatisticsManifest,
+    manifestJson: r.manifest,
+    signature: r.signature,
+    publishedBy: r.published_by,
+    publishedAt: r.published_at,
+  };
 }
 
 export function publishedMonths(db: Database): Array<{ month: string; publishedAt: string; publishedBy: string; fingerprint: string }> {
-  return (db.prepare('SELECT month, published_at, published_by, manifest FROM statistics_published ORDER BY month DESC').all() as Row[]).map((r) => ({
+  return (
+    db.prepare('SELECT month, published_at, published_by, manifest FROM statistics_published ORDER BY month DESC').all() as Row[]
+  ).map((r) => ({
     month: r.month,
     publishedAt: r.published_at,
     publishedBy: r.published_by,

@@ -50,7 +50,10 @@ function OperatorConsole() {
   const riders = useRiderTexts(incidentPlace, session.user.role !== 'technician');
   // Rider texts placed by what they say (a station with no camera, a bus) join the alert markers.
   const riderMarkers = useMemo(() => riderAlertMarkers(riders.points), [riders.points]);
-  const overlay = useMemo(() => (mapOverlay.overlay ? { ...mapOverlay.overlay, extraAlerts: riderMarkers } : undefined), [mapOverlay.overlay, riderMarkers]);
+  const overlay = useMemo(
+    () => (mapOverlay.overlay ? { ...mapOverlay.overlay, extraAlerts: riderMarkers } : undefined),
+    [mapOverlay.overlay, riderMarkers],
+  );
   const [dialog, setDialog] = useState<DialogId>(null);
   const toggleHelp = useCallback(() => setDialog((d) => (d === 'shortcuts' ? null : 'shortcuts')), []);
   const escape = useCallback(() => {
@@ -90,7 +93,9 @@ function OperatorConsole() {
           <MapView fleet={fleet} {...mapOverlay} overlay={overlay} />
         </Region>
         <Region id="alerts" title="Alert queue" className="area-alerts">
-          {session.user.role === 'technician' ? null : <RiderTexts conversations={riders.conversations} onSent={riders.refresh} mayReply={can(session.user.role, 'workIncidents')} />}
+          {session.user.role === 'technician' ? null : (
+            <RiderTexts conversations={riders.conversations} onSent={riders.refresh} mayReply={can(session.user.role, 'workIncidents')} />
+          )}
           {session.user.role === 'technician' ? null : <IncidentQueue role={session.user.role} />}
           <AlertQueue />
         </Region>

@@ -8,7 +8,11 @@ import { AlertQueuePage } from './pages/alerts';
 import { MapPage, type RenderedFeature } from './pages/map';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
-const ready = hasChromium && assets !== null && existsSync(join(assets, 'models', 'yolox_nano.onnx')) && existsSync(join(assets, 'media', 'worker-zone-detection.gif'));
+const ready =
+  hasChromium &&
+  assets !== null &&
+  existsSync(join(assets, 'models', 'yolox_nano.onnx')) &&
+  existsSync(join(assets, 'media', 'worker-zone-detection.gif'));
 
 const BUS_CAMERA = 'Bus 1234 operator cab (demo)';
 const BUS = 'bus:1234';
@@ -39,7 +43,11 @@ describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromi
     // Selecting the barrier alert shows its snapshot (a decoded JPEG from the core).
     await barrier.click();
     await expect.poll(() => queue.detail.textContent()).toMatch(/Operator barrier/);
-    await expect.poll(() => queue.detail.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(100);
+    await expect
+      .poll(() => queue.detail.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(100);
     await screenshot(page, 'alerts-barrier');
 
     // A crowding alert shows the zone's occupancy chart.
@@ -73,7 +81,8 @@ describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromi
     await expect.poll(() => map.vehicle(BUS), { timeout: 20_000 }).not.toBeNull();
     const start = (await map.vehicle(BUS))!;
     await map.jumpTo([start.lon, start.lat], 14.5);
-    const marker = async (): Promise<RenderedFeature | undefined> => (await map.rendered(['alerts'])).find((f) => f.properties.vehicleId === BUS);
+    const marker = async (): Promise<RenderedFeature | undefined> =>
+      (await map.rendered(['alerts'])).find((f) => f.properties.vehicleId === BUS);
     // On the map, where the bus is now (the fleet's live position, not where it was raised).
     const atBus = async (): Promise<number> => {
       const [m, v] = await Promise.all([marker(), map.vehicle(BUS)]);
@@ -89,19 +98,35 @@ describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromi
       return m !== undefined && Math.hypot(m.lon - first.lon, m.lat - first.lat) > 0.00005 && (await atBus()) < 0.0002;
     };
     await expect.poll(moved, { timeout: 60_000, interval: 1000 }).toBe(true);
-    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { sentinelMap: { map: { queryRenderedFeatures(o: { layers: string[] }): unknown[] } } }).sentinelMap.map.queryRenderedFeatures({ layers: ['alert-trails'] }).length), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(
+        () =>
+          page.evaluate(
+            () =>
+              (
+                globalThis as unknown as { sentinelMap: { map: { queryRenderedFeatures(o: { layers: string[] }): unknown[] } } }
+              ).sentinelMap.map.queryRenderedFeatures({ layers: ['alert-trails'] }).length,
+          ),
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
 
     // Clicking the marker opens the bus's panel: its camera and the open alert are listed.
     const now = (await marker())!;
     await page.mouse.click(now.x, now.y);
     await expect.poll(() => map.details.getAttribute('data-vehicle-id'), { timeout: 10_000 }).toBe(BUS);
     await expect.poll(() => map.vehicleCameras.allTextContents()).toEqual([expect.stringContaining(BUS_CAMERA)]);
-    await expect.poll(async () => (await map.vehicleAlerts.allTextContents()).some((t) => t.startsWith(`Operator barrier · ${BUS_CAMERA}`)), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(async () => (await map.vehicleAlerts.allTextContents()).some((t) => t.startsWith(`Operator barrier · ${BUS_CAMERA}`)), {
+        timeout: 10_000,
+      })
+      .toBe(true);
     expect(await map.details.getByTestId('vehicle-alerts-unknown').count()).toBe(0);
     // ...and selects its alert in the queue (and its incident, once the core has made one).
     const alertId = String(now.properties.alertId);
     await expect.poll(() => queue.item(alertId).getAttribute('aria-selected')).toBe('true');
-    if (typeof now.properties.incidentId === 'string') await expect.poll(() => queue.incident(String(now.properties.incidentId)).getAttribute('class')).toMatch(/\bselected\b/);
+    if (typeof now.properties.incidentId === 'string')
+      await expect.poll(() => queue.incident(String(now.properties.incidentId)).getAttribute('class')).toMatch(/\bselected\b/);
     await map.settled();
     await screenshot(page, 'alerts-on-map-bus');
 
@@ -127,7 +152,9 @@ describe.skipIf(!ready)('alert queue in Chromium (skipped: needs /usr/bin/chromi
 
     // C cuts a clip of the alert from the recording (the real recorder and ffmpeg).
     await queue.press(alertId, 'c');
-    await expect.poll(() => queue.detail.getByTestId('alert-outcome').textContent(), { timeout: 60_000 }).toMatch(/^(Clip cut: [\d.]+ s|No clip: .+)/);
+    await expect
+      .poll(() => queue.detail.getByTestId('alert-outcome').textContent(), { timeout: 60_000 })
+      .toMatch(/^(Clip cut: [\d.]+ s|No clip: .+)/);
     expect(await queue.detail.getByTestId('alert-outcome').textContent()).toMatch(/^Clip cut: [\d.]+ s/);
 
     expect(errors).toEqual([]);

@@ -19,20 +19,38 @@ describe.skipIf(!hasChromium || !assets)('camera tiles in Chromium (skipped: nee
     const res = await env.core.api('/api/v1/cameras', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Locked camera', url: 'rtsp://127.0.0.1:9/unreachable', username: 'tech', password: secret, analyticsEnabled: false }),
+      body: JSON.stringify({
+        name: 'Locked camera',
+        url: 'rtsp://127.0.0.1:9/unreachable',
+        username: 'tech',
+        password: secret,
+        analyticsEnabled: false,
+      }),
     });
     expect(res.status).toBe(201);
 
     const { page, errors } = await openPage(env.browser, env.core.url, undefined, { token: env.core.token });
     const tiles = page.getByTestId('camera-tile');
     await expect.poll(() => tiles.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
-    const demoNames = ['Clark/Lake platform (demo)', 'Jackson Blue Line entrance (demo)', 'Bus 1234 operator cab (demo)', 'Railcar 5001 interior (demo)'];
+    const demoNames = [
+      'Clark/Lake platform (demo)',
+      'Jackson Blue Line entrance (demo)',
+      'Bus 1234 operator cab (demo)',
+      'Railcar 5001 interior (demo)',
+    ];
     for (const name of demoNames) {
       const tile = page.getByRole('button', { name: new RegExp(`^${name.replace(/[()/]/g, '\\$&')}: Live`) });
       await expect.poll(() => tile.count(), { timeout: 45_000 }).toBe(1);
       // A decoded picture, not a broken image: live video on screen (or the snapshot until it plays).
       const pictureWidth = (): Promise<number> =>
-        tile.locator('video, img').first().evaluate((el) => (el as unknown as { videoWidth?: number; naturalWidth?: number }).videoWidth ?? (el as unknown as { naturalWidth: number }).naturalWidth);
+        tile
+          .locator('video, img')
+          .first()
+          .evaluate(
+            (el) =>
+              (el as unknown as { videoWidth?: number; naturalWidth?: number }).videoWidth ??
+              (el as unknown as { naturalWidth: number }).naturalWidth,
+          );
       await expect.poll(pictureWidth, { timeout: 20_000 }).toBeGreaterThan(100);
     }
     const locked = page.getByRole('button', { name: /^Locked camera: / });

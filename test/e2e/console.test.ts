@@ -61,7 +61,9 @@ describe.skipIf(!hasChromium)('console in Chromium (skipped: /usr/bin/chromium i
     await expect(page.getByTestId('disconnected-banner').count()).resolves.toBe(0);
     // While the core was down Chromium itself logs the refused reconnection attempts; those,
     // and only those, are expected.
-    const unexpected = errors.slice(errorsBeforeOutage).filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection .* failed|Failed to load resource/.test(e));
+    const unexpected = errors
+      .slice(errorsBeforeOutage)
+      .filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection .* failed|Failed to load resource/.test(e));
     expect(unexpected).toEqual([]);
     expect(errors.slice(0, errorsBeforeOutage)).toEqual([]);
     await page.close();

@@ -20,7 +20,12 @@ describe.skipIf(!hasChromium)('operator and liaison in Chromium (skipped: /usr/b
   it('both see the same alert; the liaison acknowledges; the operator sees the acknowledgement', async () => {
     const admin = core.admin!;
     const operator = await createAndLogin(core.url, admin, { username: 'olivia', password: 'operator-password-1', role: 'operator' });
-    await createAndLogin(core.url, admin, { username: 'officer.lee', password: 'liaison-password-1', role: 'liaison', scope: { districts: ['1'] } });
+    await createAndLogin(core.url, admin, {
+      username: 'officer.lee',
+      password: 'liaison-password-1',
+      role: 'liaison',
+      scope: { districts: ['1'] },
+    });
 
     const op = await openPage(browser, core.url, undefined, { token: operator.token });
     await expect.poll(() => op.page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 20_000 }).toBe('connected');
@@ -33,9 +38,15 @@ describe.skipIf(!hasChromium)('operator and liaison in Chromium (skipped: /usr/b
     await expect.poll(() => li.page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 20_000 }).toBe('connected');
     await expect.poll(() => li.page.getByText('Police liaison · District 1').count()).toBe(1);
 
-    const other = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district: '2', cameraId: 'cam-far', cameraName: 'Far away' }) });
+    const other = await admin.api('/api/v1/test-alert', {
+      method: 'POST',
+      body: JSON.stringify({ district: '2', cameraId: 'cam-far', cameraName: 'Far away' }),
+    });
     expect(other.status).toBe(201);
-    const res = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ kind: 'fight', district: '1', cameraId: 'cam-loop', cameraName: 'Washington platform 2' }) });
+    const res = await admin.api('/api/v1/test-alert', {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'fight', district: '1', cameraId: 'cam-loop', cameraName: 'Washington platform 2' }),
+    });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
 
@@ -51,10 +62,14 @@ describe.skipIf(!hasChromium)('operator and liaison in Chromium (skipped: /usr/b
     await screenshot(op.page, 'incident-operator-new');
 
     await card.getByRole('button', { name: /Acknowledge/ }).click();
-    await expect.poll(() => card.getByTestId('alert-acks').textContent(), { timeout: 10_000 }).toContain('Acknowledged by officer.lee (liaison)');
+    await expect
+      .poll(() => card.getByTestId('alert-acks').textContent(), { timeout: 10_000 })
+      .toContain('Acknowledged by officer.lee (liaison)');
     await screenshot(li.page, 'liaison-acknowledged');
 
-    await expect.poll(() => incident.getByTestId('incident-acks').textContent(), { timeout: 10_000 }).toContain('Acknowledged by officer.lee (liaison)');
+    await expect
+      .poll(() => incident.getByTestId('incident-acks').textContent(), { timeout: 10_000 })
+      .toContain('Acknowledged by officer.lee (liaison)');
     await expect.poll(() => incident.getAttribute('data-state')).toBe('acknowledged');
     await expect.poll(() => incident.textContent()).toMatch(/acknowledged in [\d.]+ s/);
     await screenshot(op.page, 'incident-operator-acknowledged');

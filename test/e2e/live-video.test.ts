@@ -12,7 +12,11 @@ const skip = !hasChromium ? 'needs /usr/bin/chromium' : !assets ? 'needs the ass
 
 /** The footage's own frame rate (what the simulated camera streams). */
 function footageFps(file: string): number {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate', '-of', 'default=nw=1:nk=1', file], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate', '-of', 'default=nw=1:nk=1', file],
+    { encoding: 'utf8' },
+  );
   const [n, d] = r.stdout.trim().split('/').map(Number);
   return (n ?? 0) / (d || 1);
 }
@@ -48,7 +52,9 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     await expect.poll(() => tile.count(), { timeout: 45_000 }).toBe(1);
     await tile.click();
     const video = page.getByTestId('camera-detail').getByTestId('live-video');
-    await expect.poll(() => video.evaluate((v: HTMLVideoElement) => `${v.videoWidth}x${v.videoHeight}`), { timeout: 20_000 }).toBe('768x576');
+    await expect
+      .poll(() => video.evaluate((v: HTMLVideoElement) => `${v.videoWidth}x${v.videoHeight}`), { timeout: 20_000 })
+      .toBe('768x576');
     const t1 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
     await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 5000 }).toBeGreaterThan(t1 + 0.5);
 
@@ -61,7 +67,11 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
           const cams = ((await (await core.api('/api/v1/cameras')).json()) as { cameras: Array<{ id: string; name: string }> }).cameras;
           const id = cams.find((c) => c.name.startsWith('Clark/Lake'))!.id;
           const now = Date.now();
-          const r = await core.api(`/api/v1/cameras/${id}/clips`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: now - 9000, to: now - 1000, preRollS: 0, postRollS: 0 }) });
+          const r = await core.api(`/api/v1/cameras/${id}/clips`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ from: now - 9000, to: now - 1000, preRollS: 0, postRollS: 0 }),
+          });
           if (r.status === 201) clipId = ((await r.json()) as { id: string }).id;
           return r.status;
         },
@@ -93,8 +103,12 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     await baseline.evaluate((v: HTMLVideoElement) => v.remove());
     // The live player shows at least 90 % of the stream's rate, bounded by what the machine
     // presents for a plain file at the same moment (on a quiet machine that is the full rate).
-    expect(shown, `live ${shown.toFixed(1)} fps, plain file ${baselineShown.toFixed(1)} fps, stream ${fps} fps`).toBeGreaterThanOrEqual(0.9 * Math.min(fps, baselineShown));
-    await expect.poll(() => page.getByTestId('camera-detail').getByTestId('live-stats').textContent(), { timeout: 5000 }).toMatch(/768×576 · [\d.]+ fps · [\d.]+ s behind/);
+    expect(shown, `live ${shown.toFixed(1)} fps, plain file ${baselineShown.toFixed(1)} fps, stream ${fps} fps`).toBeGreaterThanOrEqual(
+      0.9 * Math.min(fps, baselineShown),
+    );
+    await expect
+      .poll(() => page.getByTestId('camera-detail').getByTestId('live-stats').textContent(), { timeout: 5000 })
+      .toMatch(/768×576 · [\d.]+ fps · [\d.]+ s behind/);
     await screenshot(page, 'live-video-detail');
 
     // Camera restart: the page is the same page (marker survives) and video moves again within 5 s.
@@ -110,10 +124,15 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     const back = Date.now();
     const n0 = await shownFrames();
     // A new stream session is a new MediaSource, which restarts the element's frame counters.
-    await expect.poll(async () => {
-      const c = await shownFrames();
-      return c >= n0 + 5 || (c < n0 && c >= 5);
-    }, { timeout: 5000, interval: 100 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const c = await shownFrames();
+          return c >= n0 + 5 || (c < n0 && c >= 5);
+        },
+        { timeout: 5000, interval: 100 },
+      )
+      .toBe(true);
     expect(Date.now() - back).toBeLessThan(5000);
     expect(await video.evaluate((v: HTMLVideoElement) => `${v.videoWidth}x${v.videoHeight}`)).toBe('768x576');
     await expect.poll(() => video.getAttribute('data-state'), { timeout: 3000 }).toBe('playing');

@@ -74,7 +74,12 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
     await new Promise<void>((r) => probe.close(() => r()));
     const dir = mkdtempSync(join(tmpdir(), 'sentinel-outage-'));
     const config = join(dir, 'sentinel.json');
-    writeFileSync(config, JSON.stringify({ feeds: { trainTracker: { apiKey: 'test-key-not-shown', baseUrl: `http://127.0.0.1:${deadPort}/api/1.0`, intervalS: 5 } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        feeds: { trainTracker: { apiKey: 'test-key-not-shown', baseUrl: `http://127.0.0.1:${deadPort}/api/1.0`, intervalS: 5 } },
+      }),
+    );
     const outage = await startServe({ args: ['--demo', '--config', config] });
     try {
       const { page, errors } = await openPage(env.browser, outage.url, undefined, { token: outage.token });
@@ -107,7 +112,9 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
         return b && (Math.abs(b.x - r.x) > 0.5 || Math.abs(b.y - r.y) > 0.5);
       }).length;
     // ...and more than five diffs were applied (the fleet sends one per report group).
-    await expect.poll(async () => (await moved()) > 5 && (await map.sourceCalls()).updateData > 5, { timeout: 30_000, interval: 1000 }).toBe(true);
+    await expect
+      .poll(async () => (await moved()) > 5 && (await map.sourceCalls()).updateData > 5, { timeout: 30_000, interval: 1000 })
+      .toBe(true);
     expect((await map.sourceCalls()).setData).toBe(0);
     expect(errors).toEqual([]);
     await page.close();

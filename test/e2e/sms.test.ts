@@ -32,8 +32,21 @@ describe.skipIf(!hasChromium || !assets)('rider text in Chromium (skipped: needs
     await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
     const dir = tempDir('sentinel-sms-e2e-');
     const config = join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ sms: { publicUrl: 'https://sentinel.example.org/api/v1/sms/inbound', accountSid: SID, apiBaseUrl: `http://127.0.0.1:${(provider.address() as AddressInfo).port}` } }));
-    core = await startServe({ args: ['--config', config], env: { SENTINEL_SMS_AUTH_TOKEN: TOKEN, SENTINEL_ASSETS: assets! }, timeoutMs: 90_000 });
+    writeFileSync(
+      config,
+      JSON.stringify({
+        sms: {
+          publicUrl: 'https://sentinel.example.org/api/v1/sms/inbound',
+          accountSid: SID,
+          apiBaseUrl: `http://127.0.0.1:${(provider.address() as AddressInfo).port}`,
+        },
+      }),
+    );
+    core = await startServe({
+      args: ['--config', config],
+      env: { SENTINEL_SMS_AUTH_TOKEN: TOKEN, SENTINEL_ASSETS: assets! },
+      timeoutMs: 90_000,
+    });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -48,10 +61,19 @@ describe.skipIf(!hasChromium || !assets)('rider text in Chromium (skipped: needs
     await expect.poll(() => page.getByTestId('map').getAttribute('data-ready'), { timeout: 60_000 }).toBe('true');
 
     // The rider texts; the provider calls the webhook, signed as Twilio signs.
-    const params = { From: '+17735550123', To: '+13125550100', Body: 'man with a knife on the belmnot red line platform', MessageSid: 'SMe2e00000000000000000000000000001', NumMedia: '0' };
+    const params = {
+      From: '+17735550123',
+      To: '+13125550100',
+      Body: 'man with a knife on the belmnot red line platform',
+      MessageSid: 'SMe2e00000000000000000000000000001',
+      NumMedia: '0',
+    };
     const res = await fetch(new URL('/api/v1/sms/inbound', core.url), {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, 'https://sentinel.example.org/api/v1/sms/inbound', params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, 'https://sentinel.example.org/api/v1/sms/inbound', params),
+      },
       body: new URLSearchParams(params).toString(),
     });
     expect(res.status).toBe(200);
@@ -66,9 +88,22 @@ describe.skipIf(!hasChromium || !assets)('rider text in Chromium (skipped: needs
       .poll(
         () =>
           page.evaluate(() => {
-            type H = { map: { getSource(id: string): { serialize(): { data: { features: Array<{ properties: { kind?: string }; geometry: { coordinates: [number, number] } }> } } } | undefined } };
+            type H = {
+              map: {
+                getSource(id: string):
+                  | {
+                      serialize(): {
+                        data: { features: Array<{ properties: { kind?: string }; geometry: { coordinates: [number, number] } }> };
+                      };
+                    }
+                  | undefined;
+              };
+            };
             const h = (globalThis as unknown as { sentinelMap?: H }).sentinelMap;
-            const f = h?.map.getSource('alerts')?.serialize().data.features.find((x) => x.properties.kind === 'rider-report');
+            const f = h?.map
+              .getSource('alerts')
+              ?.serialize()
+              .data.features.find((x) => x.properties.kind === 'rider-report');
             return f ? f.geometry.coordinates.map((n) => Math.round(n * 100) / 100) : null;
           }),
         { timeout: 20_000 },
@@ -79,7 +114,11 @@ describe.skipIf(!hasChromium || !assets)('rider text in Chromium (skipped: needs
     await card.getByLabel('Reply to the rider').fill('We see you. Move to the front car if you can.');
     await card.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => sent.length, { timeout: 20_000 }).toBe(1);
-    expect(Object.fromEntries(sent[0]!)).toEqual({ To: '+17735550123', From: '+13125550100', Body: 'We see you. Move to the front car if you can.' });
+    expect(Object.fromEntries(sent[0]!)).toEqual({
+      To: '+17735550123',
+      From: '+13125550100',
+      Body: 'We see you. Move to the front car if you can.',
+    });
     await expect.poll(() => card.getByTestId('rider-message').last().textContent(), { timeout: 10_000 }).toContain('Move to the front car');
     expect(errors).toEqual([]);
   });

@@ -62,7 +62,10 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
 
     // Mount: type to search the assets' station list and pick Clark/Lake.
     await form.getByLabel('Station').fill('clark');
-    await page.getByRole('option', { name: /^Clark\/Lake/ }).first().click();
+    await page
+      .getByRole('option', { name: /^Clark\/Lake/ })
+      .first()
+      .click();
     await expect.poll(() => page.getByTestId('picked-station').textContent()).toMatch(/^Clark\/Lake \(\d+\)/);
     await form.getByLabel('Platform').fill('1');
     await form.getByRole('checkbox', { name: /Analytics/ }).uncheck();
@@ -83,7 +86,16 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     const picture = editor.getByRole('img', { name: /Live picture of Clark\/Lake platform 1/ });
     await expect.poll(() => picture.count(), { timeout: 30_000 }).toBe(1);
     // The snapshot is the analysis frame (scaled down), with the stream's 4:3 shape.
-    await expect.poll(() => picture.evaluate((img) => { const i = img as unknown as { naturalWidth: number; naturalHeight: number }; return i.naturalWidth > 100 ? i.naturalWidth / i.naturalHeight : 0; }), { timeout: 20_000 }).toBeCloseTo(768 / 576, 2);
+    await expect
+      .poll(
+        () =>
+          picture.evaluate((img) => {
+            const i = img as unknown as { naturalWidth: number; naturalHeight: number };
+            return i.naturalWidth > 100 ? i.naturalWidth / i.naturalHeight : 0;
+          }),
+        { timeout: 20_000 },
+      )
+      .toBeCloseTo(768 / 576, 2);
 
     await editor.getByRole('button', { name: 'Draw zone' }).click();
     const stage = page.getByTestId('zone-stage');
@@ -148,12 +160,18 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     // Delete takes two clicks; the camera leaves the list and the core.
     await edit.getByRole('button', { name: 'Delete camera' }).click();
     await edit.getByRole('button', { name: 'Really delete Clark/Lake platform 1?' }).click();
-    await expect.poll(() => page.getByTestId('tech-camera-row').filter({ hasText: 'Clark/Lake platform 1' }).count(), { timeout: 10_000 }).toBe(0);
+    await expect
+      .poll(() => page.getByTestId('tech-camera-row').filter({ hasText: 'Clark/Lake platform 1' }).count(), { timeout: 10_000 })
+      .toBe(0);
     expect((await cameras()).some((c) => c.id === saved!.id)).toBe(false);
     // Back to Operations (F2): the map, created hidden after the reload, has its full size.
     await page.keyboard.press('F2');
     await expect.poll(() => page.getByRole('heading', { name: 'Live map' }).isVisible()).toBe(true);
-    await expect.poll(() => page.locator('.maplibregl-canvas').evaluate((c) => (c as unknown as { clientWidth: number }).clientWidth), { timeout: 10_000 }).toBeGreaterThan(500);
+    await expect
+      .poll(() => page.locator('.maplibregl-canvas').evaluate((c) => (c as unknown as { clientWidth: number }).clientWidth), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(500);
     // The one expected failure: Chromium logs the failed probe's 503 answer; nothing else.
     expect(errors).toEqual(['console.error: Failed to load resource: the server responded with a status of 503 (Service Unavailable)']);
     await page.close();
@@ -166,20 +184,40 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     await page.getByRole('tab', { name: 'Cameras' }).click();
     await page.getByRole('button', { name: 'Import CSV' }).click();
     const panel = page.getByTestId('csv-import');
-    const bad = ['name,url,mount,vehicle_id,analytics', `Bus 8123 front,${sim.url('platform')},bus,8123,no`, 'Bus 8124 front,rtsp://10.0.0.5:99999/x,bus,8124,no', `Bus 8123 front,${sim.url('platform')},bus,8125,no`].join('\n');
+    const bad = [
+      'name,url,mount,vehicle_id,analytics',
+      `Bus 8123 front,${sim.url('platform')},bus,8123,no`,
+      'Bus 8124 front,rtsp://10.0.0.5:99999/x,bus,8124,no',
+      `Bus 8123 front,${sim.url('platform')},bus,8125,no`,
+    ].join('\n');
     await panel.getByLabel('Or paste the CSV').fill(bad);
     await panel.getByRole('button', { name: 'Import' }).click();
     const report = page.getByTestId('import-report');
     await expect.poll(() => report.isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await report.textContent()).toContain('Nothing was imported');
     const rows = await report.locator('tbody tr').allTextContents();
-    expect(rows).toEqual(expect.arrayContaining([expect.stringMatching(/^3url.*URL is not a valid URL/), expect.stringMatching(/^4name"Bus 8123 front" is also on line 2$/)]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^3url.*URL is not a valid URL/),
+        expect.stringMatching(/^4name"Bus 8123 front" is also on line 2$/),
+      ]),
+    );
     await screenshot(page, 'technician-csv-report');
     expect((await cameras()).length).toBe(before);
 
-    await panel.getByLabel('Or paste the CSV').fill(['name,url,mount,vehicle_id,analytics,recording', `Bus 8123 front,${sim.url('platform')},bus,8123,no,no`, `Bus 8124 front,${sim.url('platform')},bus,8124,no,no`].join('\n'));
+    await panel
+      .getByLabel('Or paste the CSV')
+      .fill(
+        [
+          'name,url,mount,vehicle_id,analytics,recording',
+          `Bus 8123 front,${sim.url('platform')},bus,8123,no,no`,
+          `Bus 8124 front,${sim.url('platform')},bus,8124,no,no`,
+        ].join('\n'),
+      );
     await panel.getByRole('button', { name: 'Import' }).click();
-    await expect.poll(() => page.getByTestId('import-done').textContent(), { timeout: 10_000 }).toBe('Imported 2 cameras: Bus 8123 front, Bus 8124 front');
+    await expect
+      .poll(() => page.getByTestId('import-done').textContent(), { timeout: 10_000 })
+      .toBe('Imported 2 cameras: Bus 8123 front, Bus 8124 front');
     await expect.poll(() => page.getByTestId('tech-camera-row').count()).toBe(before + 2);
 
     // Filters: bus mounts only, then by vehicle id.
@@ -203,17 +241,36 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     await page.close();
   });
   it("shows an analysed camera's analysis line (rates, skips) live in the camera list", async () => {
-    const res = await tech.api('/api/v1/cameras', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bus 8200 analysed', url: sim.url('platform'), mount: { kind: 'bus', vehicleId: '8200' }, analyticsEnabled: true, recordingEnabled: false }) });
+    const res = await tech.api('/api/v1/cameras', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Bus 8200 analysed',
+        url: sim.url('platform'),
+        mount: { kind: 'bus', vehicleId: '8200' },
+        analyticsEnabled: true,
+        recordingEnabled: false,
+      }),
+    });
     expect(res.status).toBe(201);
     const cam = (await res.json()) as { id: string };
-    const put = await tech.api(`/api/v1/cameras/${cam.id}/zones`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zones: [{ id: 'all', kind: 'crowding', capacity: 20 }] }) });
+    const put = await tech.api(`/api/v1/cameras/${cam.id}/zones`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ zones: [{ id: 'all', kind: 'crowding', capacity: 20 }] }),
+    });
     expect(put.status).toBe(200);
     const { page, errors } = await openPage(browser, core.url, undefined, { token: tech.token });
     await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
     await page.getByRole('tab', { name: 'Cameras' }).click();
     const row = page.getByTestId('tech-camera-row').filter({ hasText: 'Bus 8200 analysed' });
     // The analytics feature picks the camera up within its 3 s refresh, then health pushes carry the figures.
-    await expect.poll(async () => ((await row.getByTestId('analysis-health').count()) ? await row.getByTestId('analysis-health').textContent() : ''), { timeout: 60_000 }).toMatch(/^analysed [1-9][\d.]* fps · detector [\d.]+\/s · (motion|still) · skipped \d+ still, \d+ busy$/);
+    await expect
+      .poll(
+        async () => ((await row.getByTestId('analysis-health').count()) ? await row.getByTestId('analysis-health').textContent() : ''),
+        { timeout: 60_000 },
+      )
+      .toMatch(/^analysed [1-9][\d.]* fps · detector [\d.]+\/s · (motion|still) · skipped \d+ still, \d+ busy$/);
     await screenshot(page, 'technician-analysis-health');
     expect(errors).toEqual([]);
     await page.close();

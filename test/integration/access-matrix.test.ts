@@ -42,7 +42,10 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
   let admin: SignedIn;
   let store: UserStore;
   const userIds = new Map<string, string>();
-  const fx = { A: {} as Record<'camera' | 'clip' | 'alert' | 'incident', string>, B: {} as Record<'camera' | 'clip' | 'alert' | 'incident', string> };
+  const fx = {
+    A: {} as Record<'camera' | 'clip' | 'alert' | 'incident', string>,
+    B: {} as Record<'camera' | 'clip' | 'alert' | 'incident', string>,
+  };
 
   const tokenFor = (actor: Actor): string => store.createSession(userIds.get(actor.name)!, '127.0.0.1').token;
   const call = (token: string, method: string, path: string, body?: unknown) =>
@@ -54,7 +57,16 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
 
   const newCamera = async (place: 'A' | 'B'): Promise<string> => {
     const mount = place === 'A' ? { kind: 'station', stationId: '41660' } : { kind: 'station', stationId: '40890' };
-    const res = await admin.api('/api/v1/cameras', { method: 'POST', body: JSON.stringify({ name: `cam ${place} ${Math.random()}`, url: 'rtsp://127.0.0.1:9/none', mount, analyticsEnabled: false, recordingEnabled: false }) });
+    const res = await admin.api('/api/v1/cameras', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: `cam ${place} ${Math.random()}`,
+        url: 'rtsp://127.0.0.1:9/none',
+        mount,
+        analyticsEnabled: false,
+        recordingEnabled: false,
+      }),
+    });
     expect(res.status).toBe(201);
     return ((await res.json()) as Camera).id;
   };
@@ -63,26 +75,47 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-access-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: ASSETS! }, {});
     // No post-roll: a clip request on a camera that records nothing answers at once.
-    core = await startCore({ ...cfg, recording: { ...cfg.recording, postRollS: 0, preRollS: 0, segmentSeconds: 1 } }, { log: createLogger('silent') });
+    core = await startCore(
+      { ...cfg, recording: { ...cfg.recording, postRollS: 0, preRollS: 0, segmentSeconds: 1 } },
+      { log: createLogger('silent') },
+    );
     store = new UserStore(core.db, { ttlMs: 3_600_000, idleMs: 3_600_000 });
     await ensureUser(core.db, { ...TEST_ADMIN, role: 'admin' });
     for (const a of ACTORS) {
       const username = a.role === 'admin' ? TEST_ADMIN.username : `m-${a.name}`;
-      if (a.role !== 'admin') await ensureUser(core.db, { username, password: PASSWORD, role: a.role, ...(a.scope ? { scope: { districts: [], lines: [], routes: [], escalation: false, ...a.scope } } : {}) });
+      if (a.role !== 'admin')
+        await ensureUser(core.db, {
+          username,
+          password: PASSWORD,
+          role: a.role,
+          ...(a.scope ? { scope: { districts: [], lines: [], routes: [], escalation: false, ...a.scope } } : {}),
+        });
       userIds.set(a.name, store.byUsername(username)!.id);
     }
     const s = store.createSession(userIds.get('admin')!, null);
-    admin = signedIn(core.url, Session.parse({ user: store.get(userIds.get('admin')!), token: s.token, expiresAt: s.expiresAt.toISOString() }));
+    admin = signedIn(
+      core.url,
+      Session.parse({ user: store.get(userIds.get('admin')!), token: s.token, expiresAt: s.expiresAt.toISOString() }),
+    );
     for (const place of ['A', 'B'] as const) {
       const camera = await newCamera(place);
       const clip = `clip-${place}`;
-      core.db.prepare('INSERT INTO clips (id, camera_id, path, snapshot_path, start_ms, end_ms, duration_s, bytes, sha256, snapshot_sha256, created_at) VALUES (?, ?, ?, NULL, 0, 1000, 1, 1, ?, NULL, ?)').run(clip, camera, `/nonexistent/${clip}.mp4`, '0'.repeat(64), new Date().toISOString());
+      core.db
+        .prepare(
+          'INSERT INTO clips (id, camera_id, path, snapshot_path, start_ms, end_ms, duration_s, bytes, sha256, snapshot_sha256, created_at) VALUES (?, ?, ?, NULL, 0, 1000, 1, 1, ?, NULL, ?)',
+        )
+        .run(clip, camera, `/nonexistent/${clip}.mp4`, '0'.repeat(64), new Date().toISOString());
       const scope = place === 'A' ? { district: '1', lines: ['Red'] } : { district: '16', lines: ['Blue'] };
-      const res = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId: camera, cameraName: `cam ${place}`, ...scope }) });
+      const res = await admin.api('/api/v1/test-alert', {
+        method: 'POST',
+        body: JSON.stringify({ cameraId: camera, cameraName: `cam ${place}`, ...scope }),
+      });
       expect(res.status).toBe(201);
       const alert = ((await res.json()) as { id: string }).id;
-      for (let i = 0; i < 100 && !core.db.prepare('SELECT 1 FROM incident_alerts WHERE alert_id = ?').get(alert); i++) await new Promise((r) => setTimeout(r, 50));
-      const incident = (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string }).incident_id;
+      for (let i = 0; i < 100 && !core.db.prepare('SELECT 1 FROM incident_alerts WHERE alert_id = ?').get(alert); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const incident = (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string })
+        .incident_id;
       fx[place] = { camera, clip, alert, incident };
     }
   }, 60_000);
@@ -108,14 +141,22 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
         for (const place of ['A', 'B'] as const) {
           // Destructive routes get a fresh resource each time, so later cases still have theirs.
           let id = 'no-such-id';
-          if (rule && 'param' in rule) id = route.method === 'DELETE' && rule.from === 'camera' ? await newCamera(place) : fx[place][rule.from];
-          const path = route.path.replace(':id', encodeURIComponent(id)).replace(':zoneId', 'z').replace(':name', 'stations').replace(':fontstack', 'Noto').replace(':range', '0-255.pbf');
+          if (rule && 'param' in rule)
+            id = route.method === 'DELETE' && rule.from === 'camera' ? await newCamera(place) : fx[place][rule.from];
+          const path = route.path
+            .replace(':id', encodeURIComponent(id))
+            .replace(':zoneId', 'z')
+            .replace(':name', 'stations')
+            .replace(':fontstack', 'Noto')
+            .replace(':range', '0-255.pbf');
           // An invalid body (unknown key) where one is read: the access checks come first.
           const res = await call(tokenFor(actor), route.method, path, unsafe ? { __matrix: true } : undefined);
           const text = await res.text();
           const label = `${actor.name} ${route.method} ${path} -> ${res.status} ${text.slice(0, 200)}`;
           // 503 "unavailable" is an honest answer here (the cameras have no stream); never a crash.
-          expect(res.status === 503 ? 'unavailable' : res.status < 500, label).toBe(res.status === 503 ? (JSON.parse(text) as { error: { code: string } }).error.code : true);
+          expect(res.status === 503 ? 'unavailable' : res.status < 500, label).toBe(
+            res.status === 503 ? (JSON.parse(text) as { error: { code: string } }).error.code : true,
+          );
           if (!roleAllows(route.roles, actor.role)) {
             expect(res.status, label).toBe(403);
             continue;
@@ -138,11 +179,15 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
         expect(ids.includes(fx.A.camera), actor.name).toBe(actor.sees.A);
         expect(ids.includes(fx.B.camera), actor.name).toBe(actor.sees.B);
       }
-      const alerts = ((await (await call(token, 'GET', routes.alerts.path)).json()) as { alerts: { alert: { id: string } }[] }).alerts.map((a) => a.alert.id);
+      const alerts = ((await (await call(token, 'GET', routes.alerts.path)).json()) as { alerts: { alert: { id: string } }[] }).alerts.map(
+        (a) => a.alert.id,
+      );
       expect(alerts.includes(fx.A.alert), actor.name).toBe(actor.sees.A);
       expect(alerts.includes(fx.B.alert), actor.name).toBe(actor.sees.B);
       if (roleAllows(routes.incidents.roles, actor.role)) {
-        const incs = ((await (await call(token, 'GET', routes.incidents.path)).json()) as { incidents: { id: string }[] }).incidents.map((i) => i.id);
+        const incs = ((await (await call(token, 'GET', routes.incidents.path)).json()) as { incidents: { id: string }[] }).incidents.map(
+          (i) => i.id,
+        );
         expect(incs.includes(fx.A.incident), actor.name).toBe(actor.sees.A);
         expect(incs.includes(fx.B.incident), actor.name).toBe(actor.sees.B);
       }
@@ -152,7 +197,10 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
   it('sockets get camera records and health only for cameras the user may see', async () => {
     for (const actor of ACTORS) {
       const s = store.createSession(userIds.get(actor.name)!, null);
-      const who = signedIn(core.url, Session.parse({ user: store.get(userIds.get(actor.name)!), token: s.token, expiresAt: s.expiresAt.toISOString() }));
+      const who = signedIn(
+        core.url,
+        Session.parse({ user: store.get(userIds.get(actor.name)!), token: s.token, expiresAt: s.expiresAt.toISOString() }),
+      );
       const socket = who.socket();
       const snapshot = new Promise<Camera[]>((resolve) => socket.once('cameras:snapshot', resolve));
       const upserts: string[] = [];
@@ -162,7 +210,10 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
       expect(ids.includes(fx.A.camera), actor.name).toBe(actor.sees.A);
       expect(ids.includes(fx.B.camera), actor.name).toBe(actor.sees.B);
       for (const place of ['A', 'B'] as const) {
-        const res = await admin.api(`/api/v1/cameras/${fx[place].camera}`, { method: 'PATCH', body: JSON.stringify({ name: `cam ${place} renamed for ${actor.name}` }) });
+        const res = await admin.api(`/api/v1/cameras/${fx[place].camera}`, {
+          method: 'PATCH',
+          body: JSON.stringify({ name: `cam ${place} renamed for ${actor.name}` }),
+        });
         expect(res.status).toBe(200);
       }
       // A marker the actor always sees proves the events before it have arrived.

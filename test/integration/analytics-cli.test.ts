@@ -30,7 +30,12 @@ const dir = mkdtempSync(join(tmpdir(), 'sentinel-analyze-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Line = { type: string; [k: string]: unknown };
-const lines = (stdout: string): Line[] => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+const lines = (stdout: string): Line[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
 
 function zonesFile(name: string, doc: unknown): string {
   const f = join(dir, name);
@@ -38,7 +43,8 @@ function zonesFile(name: string, doc: unknown): string {
   return f;
 }
 
-const analyze = (args: string[], timeoutMs = 120_000) => runSentinel(['analyze', ...args, '--json'], { env: { SENTINEL_ASSETS: assets ?? '' }, timeoutMs });
+const analyze = (args: string[], timeoutMs = 120_000) =>
+  runSentinel(['analyze', ...args, '--json'], { env: { SENTINEL_ASSETS: assets ?? '' }, timeoutMs });
 
 describe.skipIf(!haveAll)(`sentinel analyze on vtest.avi (outdoor pedestrians, 10 fps, 79.5 s)${SKIP}`, () => {
   let out: Line[] = [];
@@ -46,7 +52,17 @@ describe.skipIf(!haveAll)(`sentinel analyze on vtest.avi (outdoor pedestrians, 1
     const zones = zonesFile('vtest.json', {
       zones: [
         // The far walkway (upper 45 % of the picture): 5-7 people from about 8 s to 30 s, then 1-3.
-        { id: 'walkway', kind: 'crowding', capacity: 5, polygon: [[0, 0], [1, 0], [1, 0.45], [0, 0.45]] },
+        {
+          id: 'walkway',
+          kind: 'crowding',
+          capacity: 5,
+          polygon: [
+            [0, 0],
+            [1, 0],
+            [1, 0.45],
+            [0, 0.45],
+          ],
+        },
         // Fights looked for everywhere: people walking must not trip the default rule.
         { id: 'everywhere', kind: 'watch' },
       ],
@@ -61,7 +77,13 @@ describe.skipIf(!haveAll)(`sentinel analyze on vtest.avi (outdoor pedestrians, 1
     const frames = out.filter((l) => l.type === 'frame');
     expect(frames.length).toBeGreaterThanOrEqual(395);
     expect(frames.length).toBeLessThanOrEqual(400);
-    expect(frames[10]).toEqual({ type: 'frame', t: 2, people: expect.any(Number), tracks: expect.any(Array), zones: { walkway: expect.any(Number), everywhere: expect.any(Number) } });
+    expect(frames[10]).toEqual({
+      type: 'frame',
+      t: 2,
+      people: expect.any(Number),
+      tracks: expect.any(Array),
+      zones: { walkway: expect.any(Number), everywhere: expect.any(Number) },
+    });
     // vtest has 2-10 people in view; the detector sees most of them.
     const people = frames.map((f) => f.people as number);
     expect(Math.max(...people)).toBeGreaterThanOrEqual(6);
@@ -76,7 +98,9 @@ describe.skipIf(!haveAll)(`sentinel analyze on vtest.avi (outdoor pedestrians, 1
     expect(raised).toMatchObject({ kind: 'crowding', zone: 'walkway', score: 1 });
     expect(cleared.t as number).toBeGreaterThan((raised.t as number) + 10);
     // At the raise the walkway held at least its capacity for the 10 s before.
-    const before = out.filter((l) => l.type === 'frame' && (l.t as number) > (raised.t as number) - 10 && (l.t as number) <= (raised.t as number));
+    const before = out.filter(
+      (l) => l.type === 'frame' && (l.t as number) > (raised.t as number) - 10 && (l.t as number) <= (raised.t as number),
+    );
     expect(before.every((f) => (f.zones as Record<string, number>).walkway! >= 4)).toBe(true);
   });
 
@@ -93,8 +117,27 @@ describe.skipIf(!haveAll)(`sentinel analyze on worker-zone-detection.gif${SKIP}`
     // A second zone on the right of the hall, where nobody goes, must raise nothing.
     const zones = zonesFile('worker.json', {
       zones: [
-        { id: 'floor', kind: 'operator', polygon: [[0.15, 0.7], [0.45, 0.7], [0.45, 0.9], [0.15, 0.9]] },
-        { id: 'right', kind: 'operator', polygon: [[0.68, 0.55], [0.95, 0.55], [0.95, 0.95], [0.68, 0.95]], rules: { dwellMs: 0 } },
+        {
+          id: 'floor',
+          kind: 'operator',
+          polygon: [
+            [0.15, 0.7],
+            [0.45, 0.7],
+            [0.45, 0.9],
+            [0.15, 0.9],
+          ],
+        },
+        {
+          id: 'right',
+          kind: 'operator',
+          polygon: [
+            [0.68, 0.55],
+            [0.95, 0.55],
+            [0.95, 0.95],
+            [0.68, 0.95],
+          ],
+          rules: { dwellMs: 0 },
+        },
       ],
     });
     const r = await analyze(['--video', WORKER, '--zones', zones, '--fps', '10']);
@@ -113,49 +156,99 @@ describe.skipIf(!haveAll)(`sentinel analyze on worker-zone-detection.gif${SKIP}`
 });
 
 const simWhy = simulatorAvailable();
-describe.skipIf(!haveAll || simWhy !== null)(`sentinel analyze on a live RTSP stream${SKIP || (simWhy ? ` [skipped: ${simWhy}]` : '')}`, () => {
-  it('reads the stream for --seconds, with time since start, and raises the barrier alert', async () => {
-    const port = await freePort();
-    const sim = await startSimulator({ host: '127.0.0.1', port, streams: [{ name: 'cab', file: WORKER }] });
-    try {
-      const zones = zonesFile('rtsp.json', { zones: [{ id: 'floor', kind: 'operator', polygon: [[0.15, 0.7], [0.45, 0.7], [0.45, 0.9], [0.15, 0.9]] }] });
-      const r = await analyze(['--video', sim.url('cab'), '--zones', zones, '--seconds', '12']);
-      expect(r.code, r.stderr).toBe(0);
-      const out = lines(r.stdout);
-      const frames = out.filter((l) => l.type === 'frame');
-      // 12 s at 5 fps, minus the connection's start.
-      expect(frames.length).toBeGreaterThan(40);
-      expect(out.at(-1)).toMatchObject({ type: 'summary', input: 'rtsp', complete: true });
-      // The 4.7 s clip loops: the worker stands in the zone in every loop; one alert, then it clears when the loop restarts.
-      expect(out.filter((l) => l.type === 'alert' && l.kind === 'barrier').length).toBeGreaterThanOrEqual(1);
-    } finally {
-      await sim.close();
-    }
-  }, 60_000);
+describe.skipIf(!haveAll || simWhy !== null)(
+  `sentinel analyze on a live RTSP stream${SKIP || (simWhy ? ` [skipped: ${simWhy}]` : '')}`,
+  () => {
+    it('reads the stream for --seconds, with time since start, and raises the barrier alert', async () => {
+      const port = await freePort();
+      const sim = await startSimulator({ host: '127.0.0.1', port, streams: [{ name: 'cab', file: WORKER }] });
+      try {
+        const zones = zonesFile('rtsp.json', {
+          zones: [
+            {
+              id: 'floor',
+              kind: 'operator',
+              polygon: [
+                [0.15, 0.7],
+                [0.45, 0.7],
+                [0.45, 0.9],
+                [0.15, 0.9],
+              ],
+            },
+          ],
+        });
+        const r = await analyze(['--video', sim.url('cab'), '--zones', zones, '--seconds', '12']);
+        expect(r.code, r.stderr).toBe(0);
+        const out = lines(r.stdout);
+        const frames = out.filter((l) => l.type === 'frame');
+        // 12 s at 5 fps, minus the connection's start.
+        expect(frames.length).toBeGreaterThan(40);
+        expect(out.at(-1)).toMatchObject({ type: 'summary', input: 'rtsp', complete: true });
+        // The 4.7 s clip loops: the worker stands in the zone in every loop; one alert, then it clears when the loop restarts.
+        expect(out.filter((l) => l.type === 'alert' && l.kind === 'barrier').length).toBeGreaterThanOrEqual(1);
+      } finally {
+        await sim.close();
+      }
+    }, 60_000);
 
-  it('names an RTSP camera that does not answer, without its password', async () => {
-    const port = await freePort();
-    const r = await analyze(['--video', `rtsp://op:s3cret@127.0.0.1:${port}/cab`, '--zones', zonesFile('g.json', { zones: [{ id: 'a', kind: 'watch' }] })]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^sentinel: rtsp:\/\/op:\*\*\*@127\.0\.0\.1:\d+\/cab: .*refused/);
-    expect(r.stderr).not.toContain('s3cret');
-  });
-});
+    it('names an RTSP camera that does not answer, without its password', async () => {
+      const port = await freePort();
+      const r = await analyze([
+        '--video',
+        `rtsp://op:s3cret@127.0.0.1:${port}/cab`,
+        '--zones',
+        zonesFile('g.json', { zones: [{ id: 'a', kind: 'watch' }] }),
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^sentinel: rtsp:\/\/op:\*\*\*@127\.0\.0\.1:\d+\/cab: .*refused/);
+      expect(r.stderr).not.toContain('s3cret');
+    });
+  },
+);
 
 describe('sentinel analyze: bad input is one clear line and exit code 1', () => {
   const good = () => zonesFile('good.json', { zones: [{ id: 'a', kind: 'watch' }] });
 
   it('names a zone that lies outside the frame', async () => {
-    const f = zonesFile('outside.json', { zones: [{ id: 'door', kind: 'operator', polygon: [[0.1, 0.1], [1.4, 0.1], [0.5, 0.6]] }] });
+    const f = zonesFile('outside.json', {
+      zones: [
+        {
+          id: 'door',
+          kind: 'operator',
+          polygon: [
+            [0.1, 0.1],
+            [1.4, 0.1],
+            [0.5, 0.6],
+          ],
+        },
+      ],
+    });
     const r = await analyze(['--video', VTEST, '--zones', f]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe(`sentinel: ${f}: zones[0] ("door").polygon: polygon point 2 (1.4, 0.1) is outside the frame; coordinates are normalised to 0..1`);
+    expect(r.stderr.trim()).toBe(
+      `sentinel: ${f}: zones[0] ("door").polygon: polygon point 2 (1.4, 0.1) is outside the frame; coordinates are normalised to 0..1`,
+    );
   });
 
   it('names empty and degenerate polygons, a capacity of 0, an empty zone list and broken JSON', async () => {
     const cases: Array<[unknown, string]> = [
       [{ zones: [{ id: 'e', kind: 'watch', polygon: [] }] }, 'zones[0] ("e").polygon: polygon needs at least 3 points, has 0'],
-      [{ zones: [{ id: 'd', kind: 'watch', polygon: [[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]] }] }, 'zones[0] ("d").polygon: polygon is degenerate'],
+      [
+        {
+          zones: [
+            {
+              id: 'd',
+              kind: 'watch',
+              polygon: [
+                [0.1, 0.1],
+                [0.2, 0.2],
+                [0.3, 0.3],
+              ],
+            },
+          ],
+        },
+        'zones[0] ("d").polygon: polygon is degenerate',
+      ],
       [{ zones: [{ id: 'c', kind: 'crowding', capacity: 0 }] }, 'zones[0] ("c").capacity: capacity must be a whole number above 0, got 0'],
       [{ zones: [] }, 'no zones; give at least one zone in "zones"'],
       ['{"zones": [', 'is not valid JSON'],

@@ -20,7 +20,9 @@ const modelReady = (() => {
   const m = openRegistry({ assetsDir: assets }).get('yolox-nano');
   return Boolean(m && checkModel(m, join(assets, 'models')).state === 'ready');
 })();
-const why = skipReason ?? (!existsSync(worker) ? 'media/worker-zone-detection.gif not found' : !modelReady ? 'models/yolox_nano.onnx not found' : null);
+const why =
+  skipReason ??
+  (!existsSync(worker) ? 'media/worker-zone-detection.gif not found' : !modelReady ? 'models/yolox_nano.onnx not found' : null);
 
 describe.skipIf(why !== null)(`live analytics on an RTSP camera${why ? ` [skipped: ${why}]` : ''}`, () => {
   let sim: RunningSim;
@@ -31,7 +33,17 @@ describe.skipIf(why !== null)(`live analytics on an RTSP camera${why ? ` [skippe
     const port = await freePort();
     sim = await startSimulator({ host: '127.0.0.1', port, streams: [{ name: 'cab', file: worker }] });
     core = await startServe({ env: { SENTINEL_ASSETS: assets ?? '' } });
-    const res = await core.api('/api/v1/cameras', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bus 1234 cab', url: sim.url('cab'), mount: { kind: 'operator_cab', vehicleId: '1234' }, analyticsEnabled: true, recordingEnabled: false }) });
+    const res = await core.api('/api/v1/cameras', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Bus 1234 cab',
+        url: sim.url('cab'),
+        mount: { kind: 'operator_cab', vehicleId: '1234' },
+        analyticsEnabled: true,
+        recordingEnabled: false,
+      }),
+    });
     expect(res.status).toBe(201);
     camera = (await res.json()) as Camera;
   }, 90_000);
@@ -42,14 +54,38 @@ describe.skipIf(why !== null)(`live analytics on an RTSP camera${why ? ` [skippe
   });
 
   it('rejects bad zones with the message naming the zone and key, and keeps running', async () => {
-    const put = (body: unknown) => core.api(`/api/v1/cameras/${camera.id}/zones`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const r1 = await put({ zones: [{ id: 'cab', kind: 'operator', polygon: [[0.1, 0.1], [0.9, 0.9], [0.9, 0.1], [0.1, 0.9]] }] });
+    const put = (body: unknown) =>
+      core.api(`/api/v1/cameras/${camera.id}/zones`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const r1 = await put({
+      zones: [
+        {
+          id: 'cab',
+          kind: 'operator',
+          polygon: [
+            [0.1, 0.1],
+            [0.9, 0.9],
+            [0.9, 0.1],
+            [0.1, 0.9],
+          ],
+        },
+      ],
+    });
     expect(r1.status).toBe(400);
-    expect(((await r1.json()) as { error: { message: string } }).error.message).toBe('body: zones[0] ("cab").polygon: polygon crosses itself (edge 1 crosses edge 3)');
+    expect(((await r1.json()) as { error: { message: string } }).error.message).toBe(
+      'body: zones[0] ("cab").polygon: polygon crosses itself (edge 1 crosses edge 3)',
+    );
     const r2 = await put({ zones: [{ id: 'p', kind: 'crowding', capacity: -1 }] });
     expect(r2.status).toBe(400);
     expect(((await r2.json()) as { error: { message: string } }).error.message).toContain('capacity must be a whole number above 0');
-    const r3 = await core.api('/api/v1/cameras/nope/zones', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zones: [] }) });
+    const r3 = await core.api('/api/v1/cameras/nope/zones', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ zones: [] }),
+    });
     expect(r3.status).toBe(404);
     const list = CameraZones.parse(await (await core.api(`/api/v1/cameras/${camera.id}/zones`)).json());
     expect(list.zones).toEqual([]);
@@ -61,14 +97,40 @@ describe.skipIf(why !== null)(`live analytics on an RTSP camera${why ? ` [skippe
     socket.on('alert:raised', (a) => raised.push(a));
     await connected(socket);
     try {
-      const zones = { zones: [{ id: 'operator', name: 'Operator area', kind: 'operator', polygon: [[0.15, 0.7], [0.45, 0.7], [0.45, 0.9], [0.15, 0.9]], rules: { cooldownS: 600 } }] };
-      const put = await core.api(`/api/v1/cameras/${camera.id}/zones`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(zones) });
+      const zones = {
+        zones: [
+          {
+            id: 'operator',
+            name: 'Operator area',
+            kind: 'operator',
+            polygon: [
+              [0.15, 0.7],
+              [0.45, 0.7],
+              [0.45, 0.9],
+              [0.15, 0.9],
+            ],
+            rules: { cooldownS: 600 },
+          },
+        ],
+      };
+      const put = await core.api(`/api/v1/cameras/${camera.id}/zones`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(zones),
+      });
       expect(put.status).toBe(200);
       expect(CameraZones.parse(await put.json()).zones.map((z) => z.id)).toEqual(['operator']);
 
       // The 4.7 s clip loops; the worker stands in the zone for about 2.4 s of each loop.
       const alert = await waitFor('a barrier alert on the socket', () => raised.find((a) => a.cameraId === camera.id), 45_000, 100);
-      expect(alert).toMatchObject({ kind: 'barrier', cameraId: camera.id, cameraName: 'Bus 1234 cab', zoneId: 'operator', zoneName: 'Operator area', endedAt: null });
+      expect(alert).toMatchObject({
+        kind: 'barrier',
+        cameraId: camera.id,
+        cameraName: 'Bus 1234 cab',
+        zoneId: 'operator',
+        zoneName: 'Operator area',
+        endedAt: null,
+      });
       expect(alert.trackIds.length).toBeGreaterThan(0);
       expect(alert.snapshotUrl).toBe(`/api/v1/alerts/${alert.id}/snapshot.jpg`);
 
@@ -97,7 +159,11 @@ describe.skipIf(why !== null)(`live analytics on an RTSP camera${why ? ` [skippe
   it("shows what analytics does with the camera's frames in its health: rates, detector runs, skips", async () => {
     const read = async (): Promise<Camera> => Camera.parse(await (await core.api(`/api/v1/cameras/${camera.id}`)).json());
     let c = await read();
-    for (const until = Date.now() + 30_000; !(c.health.analysis && c.health.analysis.detectorRuns > 0 && c.health.analysis.fps > 0) && Date.now() < until; c = await read()) {
+    for (
+      const until = Date.now() + 30_000;
+      !(c.health.analysis && c.health.analysis.detectorRuns > 0 && c.health.analysis.fps > 0) && Date.now() < until;
+      c = await read()
+    ) {
       await new Promise((r) => setTimeout(r, 250));
     }
     const a = c.health.analysis;

@@ -19,17 +19,31 @@ describe('tamper-evident audit trail', () => {
   it('records sign-ins (good and bad), user changes, incident changes and audit reads, chained', async () => {
     core = await startServe({ dataDir });
     const op = await createAndLogin(core.url, core.admin!, { username: 'olly', password: 'operator-password-1', role: 'operator' });
-    await fetch(new URL('/api/v1/auth/login', core.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'olly', password: 'not-the-password' }) });
+    await fetch(new URL('/api/v1/auth/login', core.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'olly', password: 'not-the-password' }),
+    });
     await core.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district: '1' }) });
     const inc = ((await (await op.api('/api/v1/incidents')).json()) as { incidents: { id: string }[] }).incidents[0]!;
-    expect((await op.api(`/api/v1/incidents/${inc.id}`, { method: 'PATCH', body: JSON.stringify({ state: 'acknowledged' }) })).status).toBe(200);
+    expect((await op.api(`/api/v1/incidents/${inc.id}`, { method: 'PATCH', body: JSON.stringify({ state: 'acknowledged' }) })).status).toBe(
+      200,
+    );
     // An operator may not read the trail; a reviewer may, and that read is itself audited.
     expect((await op.api('/api/v1/audit')).status).toBe(403);
     const rev = await createAndLogin(core.url, core.admin!, { username: 'rita', password: 'reviewer-password-1', role: 'reviewer' });
     const list = AuditList.parse(await (await rev.api('/api/v1/audit?limit=100')).json()).records;
     const actions = list.map((r) => `${r.action}:${r.actor ?? '-'}`).reverse();
     expect(actions).toEqual(
-      expect.arrayContaining(['auth.login:test-admin', 'user.create:test-admin', 'auth.login:olly', 'auth.login_failed:olly', 'alert.test:test-admin', 'incident.update:olly', 'auth.login:rita']),
+      expect.arrayContaining([
+        'auth.login:test-admin',
+        'user.create:test-admin',
+        'auth.login:olly',
+        'auth.login_failed:olly',
+        'alert.test:test-admin',
+        'incident.update:olly',
+        'auth.login:rita',
+      ]),
     );
     for (let i = 1; i < list.length; i++) expect(list[i - 1]!.prevHash).toBe(list[i]!.hash);
     const again = AuditList.parse(await (await rev.api('/api/v1/audit?action=audit.read')).json()).records;
@@ -55,6 +69,8 @@ describe('tamper-evident audit trail', () => {
 
     const bad = await runSentinel(['audit', 'verify', '--data-dir', dataDir]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe(`sentinel: audit chain broken at record ${row.seq}: record ${row.seq} (auth.login): its content does not match its hash (edited)`);
+    expect(bad.stderr.trim()).toBe(
+      `sentinel: audit chain broken at record ${row.seq}: record ${row.seq} (auth.login): its content does not match its hash (edited)`,
+    );
   });
 });

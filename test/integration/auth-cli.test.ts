@@ -32,7 +32,10 @@ describe('sentinel users', () => {
     const twice = await sentinel(['users', 'create-admin', '--username', 'other', '--data-dir', dataDir], 'a-long-admin-password\n');
     expect(twice.code).toBe(1);
     expect(twice.stderr).toContain('an administrator exists');
-    const liaison = await sentinel(['users', 'create', '--username', 'lee', '--role', 'liaison', '--districts', '1,18', '--data-dir', dataDir], 'liaison-password-1\n');
+    const liaison = await sentinel(
+      ['users', 'create', '--username', 'lee', '--role', 'liaison', '--districts', '1,18', '--data-dir', dataDir],
+      'liaison-password-1\n',
+    );
     expect(User.parse(JSON.parse(liaison.stdout)).scope.districts).toEqual(['1', '18']);
     const bad = await sentinel(['users', 'create', '--username', 'x', '--role', 'sheriff', '--data-dir', dataDir], 'liaison-password-1\n');
     expect(bad.stderr.trim()).toBe('sentinel: --role "sheriff" is not one of operator, liaison, technician, reviewer, admin');

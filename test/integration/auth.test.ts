@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { User} from '../../contract';
+import type { User } from '../../contract';
 import { ApiErrorBody, AuthStatus, PUBLIC, routes, Session, SESSION_COOKIE, SOCKET_PATH, type RouteAccess } from '../../contract';
 import { startCore, FEATURES, type CoreHandle } from '../../core/app';
 import { base32Decode, totp } from '../../core/auth/totp';
@@ -32,7 +32,10 @@ describe('authentication and authorisation on every route and socket', () => {
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-auth-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
-    core = await startCore({ ...cfg, auth: { ...cfg.auth, freeFailures: 3 } }, { log: createLogger('silent'), features: [routeCollector, ...FEATURES] });
+    core = await startCore(
+      { ...cfg, auth: { ...cfg.auth, freeFailures: 3 } },
+      { log: createLogger('silent'), features: [routeCollector, ...FEATURES] },
+    );
   });
   afterAll(async () => {
     await core?.close();
@@ -41,10 +44,18 @@ describe('authentication and authorisation on every route and socket', () => {
   it('first run: reports set-up needed, creates the admin once, then refuses a second set-up', async () => {
     const status = AuthStatus.parse(await (await fetch(url('/api/v1/auth/status'))).json());
     expect(status).toEqual({ setupRequired: true, user: null });
-    const weak = await fetch(url('/api/v1/auth/setup'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ada', password: 'short' }) });
+    const weak = await fetch(url('/api/v1/auth/setup'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ada', password: 'short' }),
+    });
     expect(weak.status).toBe(400);
     expect(ApiErrorBody.parse(await weak.json()).error).toMatchObject({ field: 'password' });
-    const res = await fetch(url('/api/v1/auth/setup'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    const res = await fetch(url('/api/v1/auth/setup'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    });
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[A-Za-z0-9_-]{40,};`));
@@ -52,7 +63,11 @@ describe('authentication and authorisation on every route and socket', () => {
     expect(cookie).toContain('SameSite=Strict');
     admin = signedIn(core.url, Session.parse(await res.json()));
     expect(admin.session.user.role).toBe('admin');
-    const again = await fetch(url('/api/v1/auth/setup'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'eve', password: 'another-long-password' }) });
+    const again = await fetch(url('/api/v1/auth/setup'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'eve', password: 'another-long-password' }),
+    });
     expect(again.status).toBe(409);
     // The token is stored hashed: the database never holds it.
     const stored = core.db.prepare('SELECT token_hash FROM sessions').all() as { token_hash: string }[];
@@ -66,7 +81,10 @@ describe('authentication and authorisation on every route and socket', () => {
     expect(api.length).toBeGreaterThan(20);
     const missing = api.filter((r) => !table.has(`${r.method} ${r.url}`)).map((r) => `${r.method} ${r.url}`);
     expect(missing).toEqual([]);
-    const pub = [...table].filter(([, a]) => a === PUBLIC).map(([k]) => k).sort();
+    const pub = [...table]
+      .filter(([, a]) => a === PUBLIC)
+      .map(([k]) => k)
+      .sort();
     expect(pub).toEqual(['GET /api/v1/auth/status', 'GET /api/v1/health', 'POST /api/v1/auth/login', 'POST /api/v1/auth/setup']);
   });
 
@@ -74,8 +92,15 @@ describe('authentication and authorisation on every route and socket', () => {
     for (const r of Object.values(routes)) {
       if (r.roles === PUBLIC) continue;
       const path = r.path.replace(/:[a-z]+/g, 'x');
-      for (const headers of [{}, { authorization: 'Bearer forged-token' }, { cookie: `${SESSION_COOKIE}=forged` }] as Record<string, string>[]) {
-        const res = await fetch(url(path), { method: r.method, headers: { ...headers, 'content-type': 'application/json' }, body: r.method === 'GET' ? null : '{}' });
+      for (const headers of [{}, { authorization: 'Bearer forged-token' }, { cookie: `${SESSION_COOKIE}=forged` }] as Record<
+        string,
+        string
+      >[]) {
+        const res = await fetch(url(path), {
+          method: r.method,
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: r.method === 'GET' ? null : '{}',
+        });
         expect(res.status, `${r.method} ${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(ApiErrorBody.parse(await res.json()).error.code).toBe('unauthorized');
       }
@@ -96,17 +121,27 @@ describe('authentication and authorisation on every route and socket', () => {
 
   it('an operator cannot create users or cameras; the admin can; a liaison cannot send test alerts', async () => {
     const op = await createAndLogin(core.url, admin, { username: 'olly', password: 'operator-password-1', role: 'operator' });
-    const create = await op.api('/api/v1/users', { method: 'POST', body: JSON.stringify({ username: 'mallory', password: 'mallory-password-1', role: 'admin' }) });
+    const create = await op.api('/api/v1/users', {
+      method: 'POST',
+      body: JSON.stringify({ username: 'mallory', password: 'mallory-password-1', role: 'admin' }),
+    });
     expect(create.status).toBe(403);
     expect(ApiErrorBody.parse(await create.json()).error.message).toContain('role "operator" may not POST /api/v1/users');
     expect((await op.api('/api/v1/users')).status).toBe(403);
     const cam = await op.api('/api/v1/cameras', { method: 'POST', body: JSON.stringify({ name: 'x', url: 'rtsp://127.0.0.1/x' }) });
     expect(cam.status).toBe(403);
     expect((await op.api('/api/v1/vehicles')).status).toBe(200);
-    const li = await createAndLogin(core.url, admin, { username: 'lia', password: 'liaison-password-1', role: 'liaison', scope: { districts: ['1'] } });
+    const li = await createAndLogin(core.url, admin, {
+      username: 'lia',
+      password: 'liaison-password-1',
+      role: 'liaison',
+      scope: { districts: ['1'] },
+    });
     expect((await li.api('/api/v1/test-alert', { method: 'POST', body: '{}' })).status).toBe(403);
     const users = await admin.api('/api/v1/users');
-    expect((await users.json()) as { users: User[] }).toMatchObject({ users: expect.arrayContaining([expect.objectContaining({ username: 'olly', role: 'operator' })]) });
+    expect((await users.json()) as { users: User[] }).toMatchObject({
+      users: expect.arrayContaining([expect.objectContaining({ username: 'olly', role: 'operator' })]),
+    });
   });
 
   it('cookie sessions need the CSRF header on writes; bearer tokens do not', async () => {
@@ -115,13 +150,22 @@ describe('authentication and authorisation on every route and socket', () => {
     const noHeader = await fetch(url('/api/v1/users'), { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body });
     expect(noHeader.status).toBe(403);
     expect(ApiErrorBody.parse(await noHeader.json()).error.message).toContain('x-sentinel-csrf');
-    const withHeader = await fetch(url('/api/v1/users'), { method: 'POST', headers: { cookie, 'content-type': 'application/json', 'x-sentinel-csrf': '1' }, body });
+    const withHeader = await fetch(url('/api/v1/users'), {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json', 'x-sentinel-csrf': '1' },
+      body,
+    });
     expect(withHeader.status).toBe(201);
     expect((await fetch(url('/api/v1/auth/me'), { headers: { cookie } })).status).toBe(200);
   });
 
   it('throttles repeated bad sign-ins with a growing wait, even for the right password, and audits them', async () => {
-    const attempt = (password: string) => fetch(url('/api/v1/auth/login'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'olly', password }) });
+    const attempt = (password: string) =>
+      fetch(url('/api/v1/auth/login'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'olly', password }),
+      });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await attempt(`wrong-${i}`)).status);
     // 3 free failures, then every attempt is refused before the password is checked.
@@ -130,13 +174,23 @@ describe('authentication and authorisation on every route and socket', () => {
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(ApiErrorBody.parse(await right.json()).error.message).toMatch(/too many failed sign-ins; try again in \d+ s/);
-    const failed = core.db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'auth.login_failed' AND actor = 'olly'").get() as { n: number };
+    const failed = core.db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'auth.login_failed' AND actor = 'olly'").get() as {
+      n: number;
+    };
     expect(failed.n).toBe(4);
   });
 
   it('unknown users and wrong passwords get the same answer', async () => {
-    const a = await fetch(url('/api/v1/auth/login'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nobody', password: 'x' }) });
-    const b = await fetch(url('/api/v1/auth/login'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'cora', password: 'x' }) });
+    const a = await fetch(url('/api/v1/auth/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'nobody', password: 'x' }),
+    });
+    const b = await fetch(url('/api/v1/auth/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'cora', password: 'x' }),
+    });
     expect(a.status).toBe(401);
     expect(await a.json()).toEqual(await b.json());
   });
@@ -154,13 +208,18 @@ describe('authentication and authorisation on every route and socket', () => {
 
   it('a TOTP second factor, once enabled, is required at sign-in', async () => {
     const u = await login(core.url, 'lia', 'liaison-password-1');
-    const setup = (await (await u.api('/api/v1/auth/totp/setup', { method: 'POST' })).json()) as { secret: string; otpauthUrl: string; qrDataUrl: string };
+    const setup = (await (await u.api('/api/v1/auth/totp/setup', { method: 'POST' })).json()) as {
+      secret: string;
+      otpauthUrl: string;
+      qrDataUrl: string;
+    };
     expect(setup.otpauthUrl).toContain(`secret=${setup.secret}`);
     const bad = await u.api('/api/v1/auth/totp/enable', { method: 'POST', body: JSON.stringify({ code: '000000' }) });
     expect(bad.status).toBe(400);
     const code = totp(base32Decode(setup.secret), Date.now());
     expect((await u.api('/api/v1/auth/totp/enable', { method: 'POST', body: JSON.stringify({ code }) })).status).toBe(200);
-    const post = (body: object) => fetch(url('/api/v1/auth/login'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: object) =>
+      fetch(url('/api/v1/auth/login'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const without = await post({ username: 'lia', password: 'liaison-password-1' });
     expect(without.status).toBe(401);
     expect(ApiErrorBody.parse(await without.json()).error.field).toBe('totp');
@@ -168,12 +227,19 @@ describe('authentication and authorisation on every route and socket', () => {
     expect(withCode.status).toBe(200);
     expect(setup.qrDataUrl).toMatch(/^data:image\/svg\+xml;base64,/);
     // Once on, a session alone cannot replace (and so switch off) the factor.
-    for (const body of [{}, { password: 'liaison-password-1' }, { password: 'wrong-password-here', code: totp(base32Decode(setup.secret), Date.now()) }]) {
+    for (const body of [
+      {},
+      { password: 'liaison-password-1' },
+      { password: 'wrong-password-here', code: totp(base32Decode(setup.secret), Date.now()) },
+    ]) {
       const r = await u.api('/api/v1/auth/totp/setup', { method: 'POST', body: JSON.stringify(body) });
       expect(r.status, JSON.stringify(body)).toBe(401);
     }
     expect((await post({ username: 'lia', password: 'liaison-password-1' })).status).toBe(401);
-    const change = await u.api('/api/v1/auth/totp/setup', { method: 'POST', body: JSON.stringify({ password: 'liaison-password-1', code: totp(base32Decode(setup.secret), Date.now()) }) });
+    const change = await u.api('/api/v1/auth/totp/setup', {
+      method: 'POST',
+      body: JSON.stringify({ password: 'liaison-password-1', code: totp(base32Decode(setup.secret), Date.now()) }),
+    });
     expect(change.status).toBe(200);
   });
 

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { runSentinel, tempDir } from '../support/serve';
 
 describe('commands that read an installation refuse a directory with no Sentinel data', () => {
-  for (const args of [['audit', 'verify'], ['evidence', 'key']]) {
+  for (const args of [
+    ['audit', 'verify'],
+    ['evidence', 'key'],
+  ]) {
     it(`sentinel ${args.join(' ')} --data-dir /wrong/dir names the directory and creates nothing`, async () => {
       const dir = join(tempDir(), 'wrong');
       const r = await runSentinel([...args, '--data-dir', dir]);

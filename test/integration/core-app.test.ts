@@ -33,7 +33,10 @@ afterEach(async () => {
 
 async function start(): Promise<CoreHandle & { admin: SignedIn }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
-  core = await startCore(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), { log: createLogger('silent'), features: [...FEATURES, echoFeature] });
+  core = await startCore(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), {
+    log: createLogger('silent'),
+    features: [...FEATURES, echoFeature],
+  });
   return { ...core, admin: await signIn(core) };
 }
 
@@ -65,7 +68,8 @@ describe('core HTTP API and socket.io', () => {
 
   it('returns the contract error shape for validation, bad JSON, unknown routes and crashes', async () => {
     const c = await start();
-    const post = (body: string) => c.admin.api('/api/v1/test/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = (body: string) =>
+      c.admin.api('/api/v1/test/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
     const ok = await post(JSON.stringify({ name: 'a', count: 2 }));
     expect(await ok.json()).toEqual({ name: 'a', count: 2 });
@@ -110,7 +114,9 @@ describe('core HTTP API and socket.io', () => {
   it('refuses an occupied port with a clear message and releases what it opened', async () => {
     const c = await start();
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
-    await expect(startCore(loadConfig({ port: c.port, dataDir }, {}), { log: createLogger('silent') })).rejects.toThrow(`port ${c.port} on 127.0.0.1 is already in use`);
+    await expect(startCore(loadConfig({ port: c.port, dataDir }, {}), { log: createLogger('silent') })).rejects.toThrow(
+      `port ${c.port} on 127.0.0.1 is already in use`,
+    );
     // The failed start closed its database: a second core can open the same data dir.
     const again = await startCore(loadConfig({ port: 0, dataDir }, {}), { log: createLogger('silent') });
     await again.close();

@@ -34,7 +34,9 @@ describe('sentinel evidence verify / key', () => {
     expect(ok.stdout).toMatch(/OK — 2 files match the manifest/);
 
     const tampered = join(dir, 'tampered.zip');
-    await rewriteZip(pkg, tampered, (es) => es.map((e) => (e.name === 'snapshots/a.jpg' ? { ...e, data: Buffer.from([0xff, 0xd8, 0x00, 0xff, 0xd9]) } : e)));
+    await rewriteZip(pkg, tampered, (es) =>
+      es.map((e) => (e.name === 'snapshots/a.jpg' ? { ...e, data: Buffer.from([0xff, 0xd8, 0x00, 0xff, 0xd9]) } : e)),
+    );
 
     const bad = await runSentinel(['evidence', 'verify', tampered]);
     expect(bad.code).toBe(1);

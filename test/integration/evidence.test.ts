@@ -70,14 +70,21 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-evidence-'));
     const cfg = loadConfig({ dataDir, port: 0, assetsDir: assets ?? undefined }, {});
     core = await startCore(
-      { ...cfg, analytics: { ...cfg.analytics, enabled: false }, recording: { ...cfg.recording, segmentSeconds: 1, alertClip: { enabled: true, preRollS: PRE_S, postRollS: POST_S } } },
+      {
+        ...cfg,
+        analytics: { ...cfg.analytics, enabled: false },
+        recording: { ...cfg.recording, segmentSeconds: 1, alertClip: { enabled: true, preRollS: PRE_S, postRollS: POST_S } },
+      },
       { log: quietLog },
     );
     core.bus.on('clip:ready', (e) => ready.push(e));
     core.bus.on('clip:failed', (e) => failed.push(e));
     alerts = core.lifecycle.alerts;
     admin = await signIn(core);
-    const res = await admin.api('/api/v1/cameras', { method: 'POST', body: JSON.stringify({ name: 'Evidence platform', url: sim.url('platform') }) });
+    const res = await admin.api('/api/v1/cameras', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Evidence platform', url: sim.url('platform') }),
+    });
     expect(res.status).toBe(201);
     cam = Camera.parse(await res.json());
     const segments = () => cameraServices.get(core.db)!.segments.list(cam.id);
@@ -93,7 +100,9 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     const t = new Date(Date.now() - 500);
     const alert = raise(t);
     // Held at once, before the clip exists.
-    expect(new HoldStore(core.db).forAlert(alert.id)).toMatchObject([{ cameraId: cam.id, fromMs: t.getTime() - PRE_S * 1000, toMs: t.getTime() + POST_S * 1000, liftedAt: null }]);
+    expect(new HoldStore(core.db).forAlert(alert.id)).toMatchObject([
+      { cameraId: cam.id, fromMs: t.getTime() - PRE_S * 1000, toMs: t.getTime() + POST_S * 1000, liftedAt: null },
+    ]);
     const ev = await waitFor('clip:ready', () => ready.find((e) => e.alertId === alert.id), 30_000, 100);
     expect(failed).toEqual([]);
     const clip = cameraServices.get(core.db)!.clips.get(ev.clipId)!;
@@ -107,7 +116,13 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     expect(Date.parse(clip.startAt)).toBeLessThanOrEqual(t.getTime() - PRE_S * 1000 + 600);
     expect(Date.parse(clip.startAt)).toBeGreaterThan(t.getTime() - PRE_S * 1000 - 2000);
 
-    const incidentId = await waitFor('the incident', () => (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as { incident_id: string } | undefined)?.incident_id, 5000);
+    const incidentId = await waitFor(
+      'the incident',
+      () =>
+        (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as { incident_id: string } | undefined)
+          ?.incident_id,
+      5000,
+    );
     const res = await admin.api(`/api/v1/incidents/${incidentId}/evidence`);
     expect(res.status).toBe(200);
     const body = IncidentEvidence.parse(await res.json());
@@ -117,9 +132,16 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
 
   it('retention keeps held footage, deletes the rest, and lifts a hold (audited) once the alert is reviewed and closed', async () => {
     const service = cameraServices.get(core.db)!;
-    const alert = (core.db.prepare("SELECT id FROM alerts ORDER BY seq LIMIT 1").get() as { id: string }).id;
+    const alert = (core.db.prepare('SELECT id FROM alerts ORDER BY seq LIMIT 1').get() as { id: string }).id;
     const hold = new HoldStore(core.db).forAlert(alert)[0]!;
-    const ev = new AutoEvidence(core.db, core.bus, service.clips, sqlEvidenceRefs(core.db), { preRollMs: 0, postRollMs: 0, segmentSeconds: 1 }, quietLog);
+    const ev = new AutoEvidence(
+      core.db,
+      core.bus,
+      service.clips,
+      sqlEvidenceRefs(core.db),
+      { preRollMs: 0, postRollMs: 0, segmentSeconds: 1 },
+      quietLog,
+    );
 
     // Unreviewed, incident open: the hold stays and its segments survive a sweep that
     // would delete everything by age.
@@ -141,13 +163,16 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
 
     // Reviewed (acknowledged) and closed: the next sweep lifts the hold as the system, audited.
     expect((await admin.api(`/api/v1/alerts/${alert}/ack`, { method: 'POST' })).status).toBe(200);
-    const incidentId = (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string }).incident_id;
+    const incidentId = (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string })
+      .incident_id;
     const patch = await admin.api(`/api/v1/incidents/${incidentId}`, { method: 'PATCH', body: JSON.stringify({ state: 'resolved' }) });
     expect(patch.status).toBe(200);
     const held = ev.releaseAndListHeld();
     expect(held.find((h) => h.id === hold.id)).toBeUndefined();
     expect(new HoldStore(core.db).get(hold.id)).toMatchObject({ liftedBy: 'system' });
-    const rec = auditTrail(core.db).list({ limit: 50 }).find((a) => a.action === 'evidence.hold_lift' && a.target === `hold:${hold.id}`);
+    const rec = auditTrail(core.db)
+      .list({ limit: 50 })
+      .find((a) => a.action === 'evidence.hold_lift' && a.target === `hold:${hold.id}`);
     expect(rec).toMatchObject({ actor: 'system' });
     service.segments.sweep({ maxAgeMs: 0, maxBytes: 1e12 }, Date.now() + 60_000, held);
     for (const s of heldSegs) expect(existsSync(s.path)).toBe(false);
@@ -155,41 +180,67 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
 
   it('a person lifts a manual hold only with a reason, and the lift is audited', async () => {
     const now = Date.now();
-    const put = await admin.api('/api/v1/evidence/holds', { method: 'POST', body: JSON.stringify({ cameraId: cam.id, from: now - 5000, to: now, ref: 'CPD-2026-0042', reason: 'police request' }) });
+    const put = await admin.api('/api/v1/evidence/holds', {
+      method: 'POST',
+      body: JSON.stringify({ cameraId: cam.id, from: now - 5000, to: now, ref: 'CPD-2026-0042', reason: 'police request' }),
+    });
     expect(put.status).toBe(201);
     const h = (await put.json()) as { id: number };
     const noReason = await admin.api(`/api/v1/evidence/holds/${h.id}/lift`, { method: 'POST', body: JSON.stringify({ reason: '' }) });
     expect(noReason.status).toBe(400);
-    const lift = await admin.api(`/api/v1/evidence/holds/${h.id}/lift`, { method: 'POST', body: JSON.stringify({ reason: 'case closed' }) });
+    const lift = await admin.api(`/api/v1/evidence/holds/${h.id}/lift`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: 'case closed' }),
+    });
     expect(lift.status).toBe(200);
     expect(await lift.json()).toMatchObject({ id: h.id, liftReason: 'case closed' });
-    expect((await admin.api(`/api/v1/evidence/holds/${h.id}/lift`, { method: 'POST', body: JSON.stringify({ reason: 'again' }) })).status).toBe(409);
-    const actions = auditTrail(core.db).list({ limit: 50 }).filter((a) => a.target === `hold:${h.id}`).map((a) => a.action);
+    expect(
+      (await admin.api(`/api/v1/evidence/holds/${h.id}/lift`, { method: 'POST', body: JSON.stringify({ reason: 'again' }) })).status,
+    ).toBe(409);
+    const actions = auditTrail(core.db)
+      .list({ limit: 50 })
+      .filter((a) => a.target === `hold:${h.id}`)
+      .map((a) => a.action);
     expect(actions.sort()).toEqual(['evidence.hold_lift', 'evidence.hold_place']);
   });
 
   const mountSkip = canMount();
-  it.skipIf(mountSkip !== null)(`a disk filling up while a clip is cut keeps the alert and reports the error on the incident${mountSkip ? ` (skipped: ${mountSkip})` : ''}`, async () => {
-    // The camera's clip folder becomes a 1 MiB tmpfs, almost full before the cut starts.
-    const clipDir = join(dataDir, 'clips', cam.id);
-    mkdirSync(clipDir, { recursive: true });
-    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', clipDir], { encoding: 'utf8' });
-    expect(m.status, m.stderr).toBe(0);
-    try {
-      writeFileSync(join(clipDir, 'filler'), Buffer.alloc(1024 * 1024 - 24 * 1024));
-      const alert = raise(new Date(Date.now() - 500));
-      const ev = await waitFor('clip:failed', () => failed.find((e) => e.alertId === alert.id), 30_000, 100);
-      expect(ev.error).toMatch(/space/i);
-      // The alert is kept, its footage stays held, and no half-written clip is left.
-      expect(alerts.get(alert.id)?.alert.id).toBe(alert.id);
-      expect(new HoldStore(core.db).forAlert(alert.id)).toMatchObject([{ liftedAt: null }]);
-      const left = spawnSync('ls', [clipDir], { encoding: 'utf8' }).stdout.trim().split('\n');
-      expect(left).toEqual(['filler']);
-      const incidentId = await waitFor('the incident', () => (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as { incident_id: string } | undefined)?.incident_id, 5000);
-      const body = IncidentEvidence.parse(await (await admin.api(`/api/v1/incidents/${incidentId}/evidence`)).json());
-      expect(body.clips.find((c) => c.alertId === alert.id)).toMatchObject({ state: 'failed', clipId: null, error: expect.stringMatching(/space/i) });
-    } finally {
-      spawnSync('umount', ['-l', clipDir]);
-    }
-  });
+  it.skipIf(mountSkip !== null)(
+    `a disk filling up while a clip is cut keeps the alert and reports the error on the incident${mountSkip ? ` (skipped: ${mountSkip})` : ''}`,
+    async () => {
+      // The camera's clip folder becomes a 1 MiB tmpfs, almost full before the cut starts.
+      const clipDir = join(dataDir, 'clips', cam.id);
+      mkdirSync(clipDir, { recursive: true });
+      const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', clipDir], { encoding: 'utf8' });
+      expect(m.status, m.stderr).toBe(0);
+      try {
+        writeFileSync(join(clipDir, 'filler'), Buffer.alloc(1024 * 1024 - 24 * 1024));
+        const alert = raise(new Date(Date.now() - 500));
+        const ev = await waitFor('clip:failed', () => failed.find((e) => e.alertId === alert.id), 30_000, 100);
+        expect(ev.error).toMatch(/space/i);
+        // The alert is kept, its footage stays held, and no half-written clip is left.
+        expect(alerts.get(alert.id)?.alert.id).toBe(alert.id);
+        expect(new HoldStore(core.db).forAlert(alert.id)).toMatchObject([{ liftedAt: null }]);
+        const left = spawnSync('ls', [clipDir], { encoding: 'utf8' }).stdout.trim().split('\n');
+        expect(left).toEqual(['filler']);
+        const incidentId = await waitFor(
+          'the incident',
+          () =>
+            (
+              core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as
+                { incident_id: string } | undefined
+            )?.incident_id,
+          5000,
+        );
+        const body = IncidentEvidence.parse(await (await admin.api(`/api/v1/incidents/${incidentId}/evidence`)).json());
+        expect(body.clips.find((c) => c.alertId === alert.id)).toMatchObject({
+          state: 'failed',
+          clipId: null,
+          error: expect.stringMatching(/space/i),
+        });
+      } finally {
+        spawnSync('umount', ['-l', clipDir]);
+      }
+    },
+  );
 });

@@ -24,18 +24,53 @@ describe('sentinel feed parse', () => {
 
   it('prints partial errors beside the vehicles and exits 0', async () => {
     const file = join(dir, 'partial.json');
-    writeFileSync(file, JSON.stringify({ 'bustime-response': { vehicle: { vid: '5', rt: '9', lat: '41.9', lon: '-87.7', tmstmp: '20240101 08:00' }, error: [{ rt: '999', msg: 'No data found for parameter' }] } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        'bustime-response': {
+          vehicle: { vid: '5', rt: '9', lat: '41.9', lon: '-87.7', tmstmp: '20240101 08:00' },
+          error: [{ rt: '999', msg: 'No data found for parameter' }],
+        },
+      }),
+    );
     const r = await runSentinel(['feed', 'parse', '--format', 'bus-tracker', file, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
-      vehicles: [{ id: 'bus:5', mode: 'bus', route: '9', lat: 41.9, lon: -87.7, heading: null, destination: '', timestamp: '2024-01-01T14:00:00.000Z', delayed: false }],
+      vehicles: [
+        {
+          id: 'bus:5',
+          mode: 'bus',
+          route: '9',
+          lat: 41.9,
+          lon: -87.7,
+          heading: null,
+          destination: '',
+          timestamp: '2024-01-01T14:00:00.000Z',
+          delayed: false,
+        },
+      ],
       errors: [{ code: 'api_error', message: 'Bus Tracker: No data found for parameter', route: '999' }],
     });
   });
 
   it('reads a GTFS-realtime protobuf file', async () => {
     const file = join(dir, 'vp.pb');
-    writeFileSync(file, encodeGtfsRt([{ id: 'bus:1', mode: 'bus', route: '22', lat: 41.9, lon: -87.6, heading: 90, destination: '', timestamp: '2024-01-01T00:00:00.000Z', delayed: false }]));
+    writeFileSync(
+      file,
+      encodeGtfsRt([
+        {
+          id: 'bus:1',
+          mode: 'bus',
+          route: '22',
+          lat: 41.9,
+          lon: -87.6,
+          heading: 90,
+          destination: '',
+          timestamp: '2024-01-01T00:00:00.000Z',
+          delayed: false,
+        },
+      ]),
+    );
     const r = await runSentinel(['feed', 'parse', '--format', 'gtfs-rt', file]);
     expect(r.code).toBe(0);
     expect(FeedParseResult.parse(JSON.parse(r.stdout)).vehicles[0]?.id).toBe('bus:1');
@@ -47,7 +82,9 @@ describe('sentinel feed parse', () => {
     const wrong = await runSentinel(['feed', 'parse', '--format', 'bus-tracker', file]);
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toBe('');
-    expect(wrong.stderr.trim()).toBe(`sentinel: ${file}: not a Bus Tracker getvehicles response: expected a top-level "bustime-response" object`);
+    expect(wrong.stderr.trim()).toBe(
+      `sentinel: ${file}: not a Bus Tracker getvehicles response: expected a top-level "bustime-response" object`,
+    );
     const pb = await runSentinel(['feed', 'parse', '--format', 'gtfs-rt', file]);
     expect(pb.code).toBe(1);
     expect(pb.stderr).toMatch(/^sentinel: .*train\.json: not a GTFS-realtime feed/);

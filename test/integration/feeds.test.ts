@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SOCKET_PATH, VehicleDiff, VehicleSnapshot, type ClientToServerEvents, type FeedStatus, type ServerToClientEvents } from '../../contract';
+import {
+  SOCKET_PATH,
+  VehicleDiff,
+  VehicleSnapshot,
+  type ClientToServerEvents,
+  type FeedStatus,
+  type ServerToClientEvents,
+} from '../../contract';
 import { startCore, type CoreHandle } from '../../core/app';
 import { discoverAssetsDir, loadConfig } from '../../core/config';
 import { parseBusTrackerText } from '../../core/feeds/bus-tracker';
@@ -19,7 +26,12 @@ const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const log = pino({ level: 'silent' });
 
 /** A real HTTP server standing in for CTA's API: each request gets the next scripted answer. */
-async function scriptedServer(): Promise<{ url: string; server: Server; answers: Array<{ status: number; body: string | Uint8Array } | 'hang'>; requests: string[] }> {
+async function scriptedServer(): Promise<{
+  url: string;
+  server: Server;
+  answers: Array<{ status: number; body: string | Uint8Array } | 'hang'>;
+  requests: string[];
+}> {
   const answers: Array<{ status: number; body: string | Uint8Array } | 'hang'> = [];
   const requests: string[] = [];
   const server = createServer((req, res) => {
@@ -44,7 +56,13 @@ describe('HTTP polling against a real server: quirks, outage, recovery', () => {
 
   beforeAll(async () => {
     srv = await scriptedServer();
-    service = new FeedsService({ staleAfterMs: 60_000, dropAfterMs: 120_000, log, onDiff: (d) => diffs.push(d), onStatus: (s) => statuses.push(s) });
+    service = new FeedsService({
+      staleAfterMs: 60_000,
+      dropAfterMs: 120_000,
+      log,
+      onDiff: (d) => diffs.push(d),
+      onStatus: (s) => statuses.push(s),
+    });
     poller = new HttpPoller({
       id: 'bus-tracker',
       kind: 'bus-tracker',
@@ -61,7 +79,12 @@ describe('HTTP polling against a real server: quirks, outage, recovery', () => {
   afterAll(() => new Promise<void>((r) => srv.server.close(() => r())));
 
   it('ingests a payload with a single object, string values and a partial error beside data', async () => {
-    srv.answers.push({ status: 200, body: JSON.stringify({ 'bustime-response': { vehicle: bus('1', '41.88', '20240101 12:00:00'), error: { rt: '99', msg: 'No data found for parameter' } } }) });
+    srv.answers.push({
+      status: 200,
+      body: JSON.stringify({
+        'bustime-response': { vehicle: bus('1', '41.88', '20240101 12:00:00'), error: { rt: '99', msg: 'No data found for parameter' } },
+      }),
+    });
     await poller.tick();
     expect(service.get('bus:1')).toMatchObject({ lat: 41.88, stale: false, feed: 'bus-tracker', timestamp: '2024-01-01T18:00:00.000Z' });
     const st = service.status()[0]!;
@@ -72,7 +95,10 @@ describe('HTTP polling against a real server: quirks, outage, recovery', () => {
   it('treats an error envelope in HTTP 200 and an HTTP 503 as failures; two make an outage, positions stay, marked stale', async () => {
     diffs.length = 0;
     srv.answers.length = 0;
-    srv.answers.push({ status: 200, body: JSON.stringify({ 'bustime-response': { error: [{ msg: 'Invalid API access key supplied' }] } }) }, { status: 503, body: 'down' });
+    srv.answers.push(
+      { status: 200, body: JSON.stringify({ 'bustime-response': { error: [{ msg: 'Invalid API access key supplied' }] } }) },
+      { status: 503, body: 'down' },
+    );
     await poller.tick();
     expect(service.status()[0]!.state).toBe('live'); // one blip is not an outage
     await poller.tick();
@@ -98,7 +124,12 @@ describe('HTTP polling against a real server: quirks, outage, recovery', () => {
   it('recovers: the next good answer makes the feed live and the vehicles fresh', async () => {
     diffs.length = 0;
     srv.answers.length = 0;
-    srv.answers.push({ status: 200, body: JSON.stringify({ 'bustime-response': { vehicle: [bus('1', '41.89', '20240101 12:01:00'), bus('2', '41.9', '20240101 12:01:00')] } }) });
+    srv.answers.push({
+      status: 200,
+      body: JSON.stringify({
+        'bustime-response': { vehicle: [bus('1', '41.89', '20240101 12:01:00'), bus('2', '41.9', '20240101 12:01:00')] },
+      }),
+    });
     await poller.tick();
     expect(service.status()[0]!.state).toBe('live');
     expect(service.get('bus:1')).toMatchObject({ lat: 41.89, stale: false });
@@ -109,9 +140,33 @@ describe('HTTP polling against a real server: quirks, outage, recovery', () => {
     const g = await scriptedServer();
     try {
       const svc = new FeedsService({ staleAfterMs: 60_000, dropAfterMs: 120_000, log, onDiff: () => {}, onStatus: () => {} });
-      const p = new HttpPoller({ id: 'gtfs-rt-x', kind: 'gtfs-rt', urls: () => [`${g.url}/vp.pb`], spacingMs: 60_000, parse: (b) => parseGtfsRt(b), sink: svc, log, secrets: [] });
+      const p = new HttpPoller({
+        id: 'gtfs-rt-x',
+        kind: 'gtfs-rt',
+        urls: () => [`${g.url}/vp.pb`],
+        spacingMs: 60_000,
+        parse: (b) => parseGtfsRt(b),
+        sink: svc,
+        log,
+        secrets: [],
+      });
       svc.add(p, 60_000);
-      g.answers.push({ status: 200, body: encodeGtfsRt([{ id: 'bus:77', mode: 'bus', route: '9', lat: 41.8, lon: -87.7, heading: 10, destination: '', timestamp: new Date().toISOString(), delayed: false }]) });
+      g.answers.push({
+        status: 200,
+        body: encodeGtfsRt([
+          {
+            id: 'bus:77',
+            mode: 'bus',
+            route: '9',
+            lat: 41.8,
+            lon: -87.7,
+            heading: 10,
+            destination: '',
+            timestamp: new Date().toISOString(),
+            delayed: false,
+          },
+        ]),
+      });
       await p.tick();
       expect(svc.get('bus:77')?.route).toBe('9');
       g.answers.length = 0;
@@ -134,7 +189,10 @@ describe.skipIf(!assets)('sentinel core with the demo fleet over socket.io (skip
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-feeds-'));
     const config = loadConfig({ port: 0, dataDir, demo: true }, { SENTINEL_LOG_LEVEL: 'silent' });
     // A faster cadence than the default so the test sees several report groups quickly.
-    core = await startCore({ ...config, feeds: { ...config.feeds, simulator: { ...config.feeds.simulator, reportIntervalS: 2, groups: 4 } } }, { log });
+    core = await startCore(
+      { ...config, feeds: { ...config.feeds, simulator: { ...config.feeds.simulator, reportIntervalS: 2, groups: 4 } } },
+      { log },
+    );
     admin = await signIn(core);
   });
   afterEach(() => {

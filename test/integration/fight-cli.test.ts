@@ -33,15 +33,23 @@ type Line = { type: string; [k: string]: unknown };
 async function analyze(video: string): Promise<Line[]> {
   const zones = join(dir, 'watch.json');
   writeFileSync(zones, JSON.stringify({ zones: [{ id: 'scene', kind: 'watch' }] }));
-  const r = await runSentinel(['analyze', '--video', video, '--zones', zones, '--json'], { env: { SENTINEL_ASSETS: assets ?? '' }, timeoutMs: 120_000 });
+  const r = await runSentinel(['analyze', '--video', video, '--zones', zones, '--json'], {
+    env: { SENTINEL_ASSETS: assets ?? '' },
+    timeoutMs: 120_000,
+  });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
 }
 
 describe.skipIf(!have)(`sentinel analyze with the default (trained) fight rule${SKIP}`, () => {
   it('the clips are the held-out ones the comment names', () => {
-    const cv = JSON.parse(readFileSync(new URL('../../eval/fight-cv.json', import.meta.url), 'utf8')) as { models: Array<{ clips: Array<{ clip: string; score: number }> }> };
+    const cv = JSON.parse(readFileSync(new URL('../../eval/fight-cv.json', import.meta.url), 'utf8')) as {
+      models: Array<{ clips: Array<{ clip: string; score: number }> }>;
+    };
     const scores = new Map(cv.models[0]!.clips.map((c) => [c.clip, c.score]));
     expect(scores.get('fight/fi024.mp4')).toBeGreaterThan(0.9);
     expect(scores.get('noFight/nofi024.mp4')).toBeLessThan(0.5);

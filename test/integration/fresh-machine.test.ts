@@ -19,7 +19,11 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null | false>, tim
 }
 
 const bundled = bundledFfmpeg();
-const skip = !assets ? 'assets pack not found (set SENTINEL_ASSETS)' : !bundled ? 'the npm package @ffmpeg-installer/linux-x64 is not installed' : null;
+const skip = !assets
+  ? 'assets pack not found (set SENTINEL_ASSETS)'
+  : !bundled
+    ? 'the npm package @ffmpeg-installer/linux-x64 is not installed'
+    : null;
 
 /** Command lines of the processes using our demo RTSP port (every ffmpeg of this core names it in its URL). */
 function ffmpegsOnPort(port: number): string[] {
@@ -47,7 +51,14 @@ describe.skipIf(skip !== null)(`serve --demo on a machine with only Node${skip ?
     rtspPort = await freePort();
     core = await startServe({
       args: ['--demo'],
-      env: { PATH: emptyPath, SENTINEL_CONFIG: '', SENTINEL_SIM_PYTHON: '/nonexistent/python3', SENTINEL_DEMO_RTSP_PORT: String(rtspPort), SENTINEL_ASSETS: assets ?? '', SENTINEL_LOG_LEVEL: 'info' },
+      env: {
+        PATH: emptyPath,
+        SENTINEL_CONFIG: '',
+        SENTINEL_SIM_PYTHON: '/nonexistent/python3',
+        SENTINEL_DEMO_RTSP_PORT: String(rtspPort),
+        SENTINEL_ASSETS: assets ?? '',
+        SENTINEL_LOG_LEVEL: 'info',
+      },
       timeoutMs: 60_000,
     });
   }, 90_000);
@@ -74,7 +85,9 @@ describe.skipIf(skip !== null)(`serve --demo on a machine with only Node${skip ?
       240_000,
       1000,
     );
-    expect(cameras.map((c) => c.name).sort()).toEqual(expect.arrayContaining(['Clark/Lake platform (demo)', 'Bus 1234 operator cab (demo)']));
+    expect(cameras.map((c) => c.name).sort()).toEqual(
+      expect.arrayContaining(['Clark/Lake platform (demo)', 'Bus 1234 operator cab (demo)']),
+    );
     const exes = ffmpegsOnPort(rtspPort);
     expect(exes.length).toBeGreaterThanOrEqual(4);
     for (const e of exes) expect(e).toBe(bundled);
@@ -84,7 +97,9 @@ describe.skipIf(skip !== null)(`serve --demo on a machine with only Node${skip ?
       'people detected on the platform camera',
       async () => {
         const to = Date.now();
-        const r = DetectionRange.parse(await (await core.api(`/api/v1/cameras/${platform.id}/detections?from=${to - 60_000}&to=${to}`)).json());
+        const r = DetectionRange.parse(
+          await (await core.api(`/api/v1/cameras/${platform.id}/detections?from=${to - 60_000}&to=${to}`)).json(),
+        );
         return r.frames.some((f) => f.tracks.length > 0);
       },
       90_000,
@@ -103,7 +118,10 @@ describe.skipIf(skip !== null)(`serve --demo on a machine with only Node${skip ?
   }, 480_000);
 
   it('probes a camera without ffprobe: `sentinel probe` reads the stream parameters from the bundled ffmpeg', async () => {
-    const r = await runSentinel(['probe', `rtsp://127.0.0.1:${rtspPort}/station-platform`, '--json'], { env: { PATH: emptyPath, SENTINEL_CONFIG: '' }, timeoutMs: 60_000 });
+    const r = await runSentinel(['probe', `rtsp://127.0.0.1:${rtspPort}/station-platform`, '--json'], {
+      env: { PATH: emptyPath, SENTINEL_CONFIG: '' },
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ codec: 'h264', width: 768, height: 576, fps: 10 });
   }, 90_000);

@@ -47,7 +47,13 @@ describe('incidents: merge, states, CAP 1.2, signed webhook', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-inc-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
     core = await startCore(
-      { ...cfg, incidents: { mergeWindowS: 300, webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: SECRET, drainTimeoutS: 5 } } },
+      {
+        ...cfg,
+        incidents: {
+          mergeWindowS: 300,
+          webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: SECRET, drainTimeoutS: 5 },
+        },
+      },
       { log: createLogger('silent') },
     );
     admin = await signIn(core);
@@ -76,11 +82,23 @@ describe('incidents: merge, states, CAP 1.2, signed webhook', () => {
   });
 
   it("a merged incident's reach is the union of its alerts' scopes: the second district's liaison sees it", async () => {
-    const d7 = await createAndLogin(core.url, admin, { username: 'd7', password: 'liaison-password-7', role: 'liaison', scope: { districts: ['7'] } });
+    const d7 = await createAndLogin(core.url, admin, {
+      username: 'd7',
+      password: 'liaison-password-7',
+      role: 'liaison',
+      scope: { districts: ['7'] },
+    });
     const a6 = await send({ cameraId: 'cam-six', cameraName: 'Cermak', district: '6', kind: 'crowding' });
     // One platform camera whose alerts are placed in district 6, then (a boundary station) 7.
     const x = await send({ cameraId: 'cam-edge', cameraName: 'Garfield', zoneId: 'platform', district: '6', kind: 'crowding' });
-    const y = await send({ cameraId: 'cam-edge', cameraName: 'Garfield', zoneId: 'platform', district: '7', lines: ['Green'], kind: 'crowding' });
+    const y = await send({
+      cameraId: 'cam-edge',
+      cameraName: 'Garfield',
+      zoneId: 'platform',
+      district: '7',
+      lines: ['Green'],
+      kind: 'crowding',
+    });
     const merged = (await incidents()).find((i) => i.alertIds.includes(x))!;
     expect(merged.alertIds).toEqual([x, y]);
     expect(merged.reach).toEqual({ districts: ['6', '7'], lines: ['Green'], routes: [], cameras: ['cam-edge'] });
@@ -133,7 +151,22 @@ describe('incidents: merge, states, CAP 1.2, signed webhook', () => {
     expect(xml).toContain('<responseType>AllClear</responseType>');
     expect(xml).toContain('<valueName>CPDDistrict</valueName>');
     // Every element CAP requires for an alert is present, in order.
-    const order = ['identifier', 'sender', 'sent', 'status', 'msgType', 'scope', 'info', 'category', 'event', 'urgency', 'severity', 'certainty', 'area', 'areaDesc'];
+    const order = [
+      'identifier',
+      'sender',
+      'sent',
+      'status',
+      'msgType',
+      'scope',
+      'info',
+      'category',
+      'event',
+      'urgency',
+      'severity',
+      'certainty',
+      'area',
+      'areaDesc',
+    ];
     const at = order.map((t) => xml.indexOf(`<${t}>`));
     expect(at.every((i) => i > 0)).toBe(true);
     expect([...at].sort((x, y) => x - y)).toEqual(at);
@@ -163,13 +196,15 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
   it('loses none of the alerts it reported created (restart and count)', async () => {
     core = await startServe({ dataDir });
     const reported: string[] = [];
-    const burst = Array.from({ length: 2000 }, (_, i) =>
-      core!
-        .api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId: `burst-${i}`, district: String((i % 25) + 1) }) })
-        .then(async (r) => {
-          if (r.status === 201) reported.push(((await r.json()) as { id: string }).id);
-        })
-        .catch(() => undefined), // in flight when the core died: not reported, so not owed
+    const burst = Array.from(
+      { length: 2000 },
+      (_, i) =>
+        core!
+          .api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId: `burst-${i}`, district: String((i % 25) + 1) }) })
+          .then(async (r) => {
+            if (r.status === 201) reported.push(((await r.json()) as { id: string }).id);
+          })
+          .catch(() => undefined), // in flight when the core died: not reported, so not owed
     );
     await waitFor('some alerts created', () => reported.length >= 50, 30_000);
     core.proc.kill('SIGKILL');
@@ -194,7 +229,14 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
       core = await startServe({ dataDir: dir });
       const admin = core.admin!;
       const liaisons = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => createAndLogin(core!.url, admin, { username: `l${i + 1}`, password: `liaison-password-${i + 1}`, role: 'liaison', scope: { districts: [String(i + 1)] } })),
+        Array.from({ length: 20 }, (_, i) =>
+          createAndLogin(core!.url, admin, {
+            username: `l${i + 1}`,
+            password: `liaison-password-${i + 1}`,
+            role: 'liaison',
+            scope: { districts: [String(i + 1)] },
+          }),
+        ),
       );
       const views = liaisons.map(() => new ClientView());
       const attach = (url: string) =>
@@ -210,7 +252,10 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
       const reported: string[] = [];
       const burst = Array.from({ length: 200 }, async (_, i) => {
         try {
-          const r = await core!.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId: `kill-${i}`, district: String((i % 20) + 1) }) });
+          const r = await core!.api('/api/v1/test-alert', {
+            method: 'POST',
+            body: JSON.stringify({ cameraId: `kill-${i}`, district: String((i % 20) + 1) }),
+          });
           if (r.status !== 201) return;
           const { id } = (await r.json()) as { id: string };
           reported.push(id);
@@ -234,20 +279,29 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
       const db = new BetterSqlite3(join(dir, 'sentinel.db'), { readonly: true });
       try {
         const expected = (district: string) => {
-          const rows = db.prepare('SELECT kind, alert_id, rooms, payload FROM lifecycle_events WHERE alert_id IS NOT NULL ORDER BY seq').all() as { kind: string; alert_id: string; rooms: string; payload: string }[];
+          const rows = db
+            .prepare('SELECT kind, alert_id, rooms, payload FROM lifecycle_events WHERE alert_id IS NOT NULL ORDER BY seq')
+            .all() as { kind: string; alert_id: string; rooms: string; payload: string }[];
           const state = new Map<string, { endedAt: string | null; acks: string[] }>();
           for (const r of rows) {
             if (!(JSON.parse(r.rooms) as string[]).includes(`district:${district}`)) continue;
             const p = JSON.parse(r.payload) as { endedAt?: string | null; by?: string };
-            if (r.kind === 'alert.raised' || r.kind === 'alert.updated' || r.kind === 'alert.cleared') state.set(r.alert_id, { endedAt: p.endedAt ?? null, acks: state.get(r.alert_id)?.acks ?? [] });
+            if (r.kind === 'alert.raised' || r.kind === 'alert.updated' || r.kind === 'alert.cleared')
+              state.set(r.alert_id, { endedAt: p.endedAt ?? null, acks: state.get(r.alert_id)?.acks ?? [] });
             if (r.kind === 'alert.acknowledged') state.get(r.alert_id)?.acks.push(p.by!);
           }
           return state;
         };
-        const logged = new Set((db.prepare("SELECT alert_id FROM lifecycle_events WHERE kind = 'alert.raised'").all() as { alert_id: string }[]).map((r) => r.alert_id));
+        const logged = new Set(
+          (db.prepare("SELECT alert_id FROM lifecycle_events WHERE kind = 'alert.raised'").all() as { alert_id: string }[]).map(
+            (r) => r.alert_id,
+          ),
+        );
         expect(reported.filter((id) => !logged.has(id))).toEqual([]);
         // The burst did acknowledge and clear before the kill (the views below must show both).
-        const kinds = db.prepare("SELECT kind, count(*) AS n FROM lifecycle_events WHERE kind IN ('alert.acknowledged', 'alert.cleared') GROUP BY kind").all() as { kind: string; n: number }[];
+        const kinds = db
+          .prepare("SELECT kind, count(*) AS n FROM lifecycle_events WHERE kind IN ('alert.acknowledged', 'alert.cleared') GROUP BY kind")
+          .all() as { kind: string; n: number }[];
         expect(kinds.map((k) => k.kind).sort()).toEqual(['alert.acknowledged', 'alert.cleared']);
         for (const [i, v] of views.entries()) {
           const want = expected(String(i + 1));
@@ -294,7 +348,8 @@ class ClientView {
     s.on('alert:escalated', (_e, n) => seq(n));
     s.on('alerts:resync', (p) => {
       this.alerts.clear();
-      for (const a of p.alerts) this.alerts.set(a.id, { endedAt: a.endedAt, acks: new Set(p.acks.filter((x) => x.alertId === a.id).map((x) => x.by)) });
+      for (const a of p.alerts)
+        this.alerts.set(a.id, { endedAt: a.endedAt, acks: new Set(p.acks.filter((x) => x.alertId === a.id).map((x) => x.by)) });
       this.maxSeq = p.cursor;
     });
   }

@@ -29,13 +29,24 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
   let admin: SignedIn;
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await admin.api(path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await admin.api(path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
-    return { status: res.status, text, json: text && res.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as unknown) : null };
+    return {
+      status: res.status,
+      text,
+      json: text && res.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as unknown) : null,
+    };
   };
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: await freePort(), streams: [{ name: 'secure', file: vtest, auth: { username: USER, password: SECRET } }] });
+    sim = await startSimulator({
+      port: await freePort(),
+      streams: [{ name: 'secure', file: vtest, auth: { username: USER, password: SECRET } }],
+    });
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-cam-api-'));
     const cfg = loadConfig({ dataDir, port: 0, assetsDir: assets ?? undefined }, {});
     const sink = new Writable({
@@ -44,7 +55,10 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
         cb();
       },
     });
-    core = await startCore({ ...cfg, recording: { ...cfg.recording, segmentSeconds: 2 }, log: { level: 'debug' } }, { log: pino({ level: 'debug' }, sink) });
+    core = await startCore(
+      { ...cfg, recording: { ...cfg.recording, segmentSeconds: 2 }, log: { level: 'debug' } },
+      { log: pino({ level: 'debug' }, sink) },
+    );
     base = core.url;
     admin = await signIn(core);
     socket = ioClient(base, { path: SOCKET_PATH, transports: ['websocket'], auth: { token: admin.token } });
@@ -60,7 +74,12 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
 
   it('registers a camera whose credentials hold @ : %, never showing the password, and it goes live', async () => {
     const url = `rtsp://${encodeURIComponent(USER)}:${encodeURIComponent(SECRET)}@127.0.0.1:${sim.port}/secure`;
-    const r = await api('POST', '/api/v1/cameras', { name: 'Clark/Lake platform 1', url, mount: { kind: 'station', stationId: '40380', platform: '1' }, location: { lat: 41.8857, lon: -87.6309 } });
+    const r = await api('POST', '/api/v1/cameras', {
+      name: 'Clark/Lake platform 1',
+      url,
+      mount: { kind: 'station', stationId: '40380', platform: '1' },
+      location: { lat: 41.8857, lon: -87.6309 },
+    });
     expect(r.status).toBe(201);
     const cam = Camera.parse(r.json);
     expect(cam.url).toBe(`rtsp://tech%40cta:***@127.0.0.1:${sim.port}/secure`);
@@ -106,7 +125,9 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
   });
 
   it('updates and deletes a camera, with a clear state for one that cannot connect', async () => {
-    const created = Camera.parse((await api('POST', '/api/v1/cameras', { name: 'Spare', url: `rtsp://127.0.0.1:${sim.port}/secure` })).json);
+    const created = Camera.parse(
+      (await api('POST', '/api/v1/cameras', { name: 'Spare', url: `rtsp://127.0.0.1:${sim.port}/secure` })).json,
+    );
     await waitFor('401 reported', () => health.find((h) => h.cameraId === created.id && h.health.lastError?.includes('401')), 15_000);
     const upd = await api('PATCH', `/api/v1/cameras/${created.id}`, { username: USER, password: SECRET });
     expect(upd.status).toBe(200);

@@ -9,7 +9,8 @@ export const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 export const vtest = assets ? `${assets}/media/vtest.avi` : '';
 export const secondFootage = assets ? `${assets}/media/one-by-one-person-detection.mp4` : '';
 /** Why the RTSP tests cannot run here, or null when they can. */
-export const skipReason = !assets || !existsSync(vtest) ? 'assets pack with media/vtest.avi not found (set SENTINEL_ASSETS)' : simulatorAvailable();
+export const skipReason =
+  !assets || !existsSync(vtest) ? 'assets pack with media/vtest.avi not found (set SENTINEL_ASSETS)' : simulatorAvailable();
 
 export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 

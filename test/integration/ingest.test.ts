@@ -14,11 +14,26 @@ describe.skipIf(skipReason !== null)(`ingest from a real RTSP server${skipReason
   const creds = { username: 'op@cta', password: 'p:a@ss%20w' };
 
   const supervisor = (over: Partial<SupervisorOptions> & { url: string }): IngestSupervisor => {
-    const s = new IngestSupervisor({ cameraId: `cam${sups.length}`, fps: 5, maxWidth: 416, maxHeight: 416, stallTimeoutMs: 4000, log: quietLog, ...over });
+    const s = new IngestSupervisor({
+      cameraId: `cam${sups.length}`,
+      fps: 5,
+      maxWidth: 416,
+      maxHeight: 416,
+      stallTimeoutMs: 4000,
+      log: quietLog,
+      ...over,
+    });
     sups.push(s);
     return s;
   };
-  const startSim = () => startSimulator({ port, streams: [{ name: 'platform', file: vtest }, { name: 'secure', file: secondFootage, auth: creds }] });
+  const startSim = () =>
+    startSimulator({
+      port,
+      streams: [
+        { name: 'platform', file: vtest },
+        { name: 'secure', file: secondFootage, auth: creds },
+      ],
+    });
 
   beforeAll(async () => {
     port = await freePort();

@@ -6,7 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Alert, AlertAcked, AlertEscalated, AlertsResync, Incident, IncidentList, type ClientToServerEvents, type ServerToClientEvents, type TestAlertRequest } from '../../contract';
+import {
+  Alert,
+  AlertAcked,
+  AlertEscalated,
+  AlertsResync,
+  Incident,
+  IncidentList,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type TestAlertRequest,
+} from '../../contract';
 import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import type { WebhookBody } from '../../core/incidents/outbox';
@@ -69,20 +79,37 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   };
-  const incidentOf = async (alertId: string) => IncidentList.parse(await (await operator.api('/api/v1/incidents?limit=2000')).json()).incidents.find((i) => i.alertIds.includes(alertId))!;
+  const incidentOf = async (alertId: string) =>
+    IncidentList.parse(await (await operator.api('/api/v1/incidents?limit=2000')).json()).incidents.find((i) =>
+      i.alertIds.includes(alertId),
+    )!;
 
   beforeAll(async () => {
     hookPort = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-lifecycle-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
     core = await startCore(
-      { ...cfg, push: { escalateAfterS: 1.5 }, incidents: { mergeWindowS: 300, webhook: { url: `http://127.0.0.1:${hookPort}/hook`, secret: SECRET, drainTimeoutS: 2 } } },
+      {
+        ...cfg,
+        push: { escalateAfterS: 1.5 },
+        incidents: { mergeWindowS: 300, webhook: { url: `http://127.0.0.1:${hookPort}/hook`, secret: SECRET, drainTimeoutS: 2 } },
+      },
       { log: createLogger('silent') },
     );
     admin = await signIn(core);
     operator = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
-    d2 = await createAndLogin(core.url, admin, { username: 'd2', password: 'liaison-password-2', role: 'liaison', scope: { districts: ['2'] } });
-    backup = await createAndLogin(core.url, admin, { username: 'sup', password: 'liaison-password-3', role: 'liaison', scope: { districts: ['18'], escalation: true } });
+    d2 = await createAndLogin(core.url, admin, {
+      username: 'd2',
+      password: 'liaison-password-2',
+      role: 'liaison',
+      scope: { districts: ['2'] },
+    });
+    backup = await createAndLogin(core.url, admin, {
+      username: 'sup',
+      password: 'liaison-password-3',
+      role: 'liaison',
+      scope: { districts: ['18'], escalation: true },
+    });
   });
   afterAll(async () => {
     for (const s of open) s.close();
@@ -91,9 +118,14 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
 
   it('writes the alert, its incident, their log events and the audit record in one transaction', async () => {
     const id = await send({ district: '2', cameraId: 'cam-tx' });
-    const events = core.db.prepare('SELECT kind, incident_id FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(id) as { kind: string; incident_id: string | null }[];
+    const events = core.db.prepare('SELECT kind, incident_id FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(id) as {
+      kind: string;
+      incident_id: string | null;
+    }[];
     expect(events.map((e) => e.kind)).toEqual(['alert.raised', 'incident.created']);
-    expect(core.db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'alert.test' AND target = ?").get(`alert:${id}`)).toEqual({ n: 1 });
+    expect(core.db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'alert.test' AND target = ?").get(`alert:${id}`)).toEqual({
+      n: 1,
+    });
     expect(core.db.prepare('SELECT count(*) AS n FROM incident_alerts WHERE alert_id = ?').get(id)).toEqual({ n: 1 });
   });
 
@@ -112,10 +144,12 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     // Past the acknowledged alert's deadline too: it never escalated.
     await new Promise((r) => setTimeout(r, 500));
     expect(op.escalated.some((x) => x.alertId === acked)).toBe(false);
-    expect(core.db.prepare("SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(acked)).toEqual({ n: 0 });
+    expect(
+      core.db.prepare("SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(acked),
+    ).toEqual({ n: 0 });
   });
 
-  it("acknowledging the incident acknowledges its alerts and stops their escalation", async () => {
+  it('acknowledging the incident acknowledges its alerts and stops their escalation', async () => {
     const op = await sock(operator);
     const a = await send({ district: '2', cameraId: 'cam-inc-ack', zoneId: 'z' });
     const b = await send({ district: '2', cameraId: 'cam-inc-ack', zoneId: 'z' });
@@ -124,12 +158,18 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     expect(core.lifecycle.push.pendingEscalations()).toEqual(expect.arrayContaining([a, b]));
     const res = await operator.api(`/api/v1/incidents/${inc.id}`, { method: 'PATCH', body: JSON.stringify({ state: 'acknowledged' }) });
     expect(res.status).toBe(200);
-    await waitFor('both alerts acknowledged on the operator console', () => [a, b].every((id) => op.acked.some((x) => x.alertId === id && x.by === 'op')), 5000);
+    await waitFor(
+      'both alerts acknowledged on the operator console',
+      () => [a, b].every((id) => op.acked.some((x) => x.alertId === id && x.by === 'op')),
+      5000,
+    );
     expect(core.lifecycle.push.pendingEscalations()).not.toContain(a);
     expect(core.lifecycle.push.pendingEscalations()).not.toContain(b);
     await new Promise((r) => setTimeout(r, 2000));
     expect(op.escalated.filter((x) => x.alertId === a || x.alertId === b)).toEqual([]);
-    const audit = core.db.prepare("SELECT detail FROM audit WHERE action = 'incident.update' AND target = ? ORDER BY seq DESC LIMIT 1").get(`incident:${inc.id}`) as { detail: string };
+    const audit = core.db
+      .prepare("SELECT detail FROM audit WHERE action = 'incident.update' AND target = ? ORDER BY seq DESC LIMIT 1")
+      .get(`incident:${inc.id}`) as { detail: string };
     expect(JSON.parse(audit.detail)).toMatchObject({ state: 'acknowledged', acknowledgedAlerts: [a, b] });
   });
 
@@ -209,12 +249,17 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     await new Promise<void>((r) => receiver.listen(hookPort, '127.0.0.1', r));
     try {
       await waitFor('outbox drained', () => core.lifecycle.outbox!.pending() === 0, 60_000);
-      const rows = core.db.prepare('SELECT idem_key, incident_id, event_seq FROM webhook_outbox ORDER BY id').all() as { idem_key: string; incident_id: string; event_seq: number }[];
+      const rows = core.db.prepare('SELECT idem_key, incident_id, event_seq FROM webhook_outbox ORDER BY id').all() as {
+        idem_key: string;
+        incident_id: string;
+        event_seq: number;
+      }[];
       const keys = received.map((r) => String(r.headers['idempotency-key']));
       expect(new Set(keys).size).toBe(keys.length);
       expect([...keys].sort()).toEqual(rows.map((r) => r.idem_key).sort());
       const bodies = received.map((r) => JSON.parse(r.body) as WebhookBody);
-      for (const r of received) expect(r.headers['x-sentinel-signature']).toBe(signWebhook(SECRET, String(r.headers['x-sentinel-timestamp']), r.body));
+      for (const r of received)
+        expect(r.headers['x-sentinel-signature']).toBe(signWebhook(SECRET, String(r.headers['x-sentinel-timestamp']), r.body));
       const byIncident = new Map<string, number[]>();
       for (const b of bodies) byIncident.set(b.incident.id, [...(byIncident.get(b.incident.id) ?? []), b.seq]);
       for (const seqs of byIncident.values()) expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
@@ -235,7 +280,12 @@ describe('escalation timers are rebuilt from the log at start', () => {
     try {
       const admin = await signIn(core);
       const op = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
-      const send = async (cameraId: string) => ((await (await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId, district: '9' }) })).json()) as { id: string }).id;
+      const send = async (cameraId: string) =>
+        (
+          (await (await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId, district: '9' }) })).json()) as {
+            id: string;
+          }
+        ).id;
       open = await send('cam-rebuild-open');
       acked = await send('cam-rebuild-acked');
       expect((await op.api(`/api/v1/alerts/${acked}/ack`, { method: 'POST' })).status).toBe(200);
@@ -245,7 +295,11 @@ describe('escalation timers are rebuilt from the log at start', () => {
     core = await startCore(cfg, { log: createLogger('silent') });
     try {
       expect(core.lifecycle.push.pendingEscalations()).toEqual([open]);
-      await waitFor('escalated after the restart', () => core.db.prepare("SELECT 1 FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(open), 10_000);
+      await waitFor(
+        'escalated after the restart',
+        () => core.db.prepare("SELECT 1 FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(open),
+        10_000,
+      );
       const e = core.lifecycle.service.escalation(open);
       expect(e).toMatchObject({ cause: 'timeout', alertId: open });
       expect(core.lifecycle.service.escalation(acked)).toBeNull();
@@ -263,7 +317,10 @@ describe('shutdown with a webhook receiver that never answers', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-drain-'));
     const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`;
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
-    const core = await startCore({ ...cfg, incidents: { mergeWindowS: 300, webhook: { url, secret: SECRET, drainTimeoutS: 1 } } }, { log: createLogger('silent') });
+    const core = await startCore(
+      { ...cfg, incidents: { mergeWindowS: 300, webhook: { url, secret: SECRET, drainTimeoutS: 1 } } },
+      { log: createLogger('silent') },
+    );
     try {
       const admin = await signIn(core);
       expect((await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId: 'cam-drain' }) })).status).toBe(201);
@@ -272,7 +329,9 @@ describe('shutdown with a webhook receiver that never answers', () => {
       const hung = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000).unref());
       expect(await Promise.race([closed, hung])).toBe('closed');
       const db = new BetterSqlite3(join(dataDir, 'sentinel.db'), { readonly: true });
-      expect((db.prepare('SELECT count(*) AS n FROM webhook_outbox WHERE delivered_at IS NULL').get() as { n: number }).n).toBeGreaterThan(0);
+      expect((db.prepare('SELECT count(*) AS n FROM webhook_outbox WHERE delivered_at IS NULL').get() as { n: number }).n).toBeGreaterThan(
+        0,
+      );
       db.close();
     } finally {
       hanging.closeAllConnections();

@@ -52,7 +52,12 @@ describe.skipIf(skipReason !== null)(`live video over WebSocket${skipReason ? ` 
     const res = await core.api('/api/v1/cameras', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Clark/Lake live', url: sim.url('platform'), mount: { kind: 'station', stationId: '40380' }, location: { lat: 41.885737, lon: -87.630886 } }),
+      body: JSON.stringify({
+        name: 'Clark/Lake live',
+        url: sim.url('platform'),
+        mount: { kind: 'station', stationId: '40380' },
+        location: { lat: 41.885737, lon: -87.630886 },
+      }),
     });
     expect(res.status).toBe(201);
     cameraId = ((await res.json()) as { id: string }).id;
@@ -79,7 +84,11 @@ describe.skipIf(skipReason !== null)(`live video over WebSocket${skipReason ? ` 
 
   it('opens one RTSP session on the camera for recording, analysis and three viewers', async () => {
     const health = async (): Promise<{ state: string; live?: { consumers: number; state: string; fps: number } }> =>
-      ((await (await core.api(`/api/v1/cameras/${cameraId}`)).json()) as { health: { state: string; live?: { consumers: number; state: string; fps: number } } }).health;
+      (
+        (await (await core.api(`/api/v1/cameras/${cameraId}`)).json()) as {
+          health: { state: string; live?: { consumers: number; state: string; fps: number } };
+        }
+      ).health;
     // Three viewers + the recorder + the analysis decoder, all attached to the restreamer.
     const until = Date.now() + 30_000;
     let h = await health();
@@ -92,7 +101,11 @@ describe.skipIf(skipReason !== null)(`live video over WebSocket${skipReason ? ` 
     expect(h.live?.fps).toBeGreaterThan(8);
     // The recorder writes segments from the same stream.
     const segs = async (): Promise<number> => {
-      const r = await core.api(`/api/v1/cameras/${cameraId}/clips`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: Date.now() - 3000, to: Date.now() - 1000, preRollS: 0, postRollS: 0 }) });
+      const r = await core.api(`/api/v1/cameras/${cameraId}/clips`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: Date.now() - 3000, to: Date.now() - 1000, preRollS: 0, postRollS: 0 }),
+      });
       return r.status;
     };
     expect(await segs()).toBe(201);
@@ -100,19 +113,33 @@ describe.skipIf(skipReason !== null)(`live video over WebSocket${skipReason ? ` 
     expect(platform?.sessions).toBe(1);
   }, 60_000);
 
-  it('refuses live video without a session, and to a liaison outside the camera\'s scope', async () => {
+  it("refuses live video without a session, and to a liaison outside the camera's scope", async () => {
     await expect(watch(core, cameraId, 'not-a-token')).rejects.toThrow('HTTP 401');
     const here = (await (await core.api('/api/v1/geo/locate?lat=41.885737&lon=-87.630886')).json()) as { district: string | null };
     expect(here.district).toBeTruthy();
     const other = here.district === '12' ? '11' : '12';
-    const outside = await createAndLogin(core.url, core.admin!, { username: 'liaison-out', password: 'liaison-out-password-123', role: 'liaison', scope: { districts: [other] } });
+    const outside = await createAndLogin(core.url, core.admin!, {
+      username: 'liaison-out',
+      password: 'liaison-out-password-123',
+      role: 'liaison',
+      scope: { districts: [other] },
+    });
     await expect(watch(core, cameraId, outside.token)).rejects.toThrow('HTTP 404');
-    const inside = await createAndLogin(core.url, core.admin!, { username: 'liaison-in', password: 'liaison-in-password-123', role: 'liaison', scope: { districts: [here.district!] } });
+    const inside = await createAndLogin(core.url, core.admin!, {
+      username: 'liaison-in',
+      password: 'liaison-in-password-123',
+      role: 'liaison',
+      scope: { districts: [here.district!] },
+    });
     const v = await watch(core, cameraId, inside.token);
     await waitFor('fragments for the liaison in scope', () => v.binaries.length > 2, 20_000, 100);
     v.ws.close();
-    const trail = (await (await core.api('/api/v1/audit?limit=200')).json()) as { records: Array<{ action: string; actor: string | null; target: string | null }> };
-    expect(trail.records.some((r) => r.action === 'video.live_denied' && r.actor === 'liaison-out' && r.target === `camera:${cameraId}`)).toBe(true);
+    const trail = (await (await core.api('/api/v1/audit?limit=200')).json()) as {
+      records: Array<{ action: string; actor: string | null; target: string | null }>;
+    };
+    expect(
+      trail.records.some((r) => r.action === 'video.live_denied' && r.actor === 'liaison-out' && r.target === `camera:${cameraId}`),
+    ).toBe(true);
     expect(trail.records.some((r) => r.action === 'video.live' && r.actor === 'liaison-in')).toBe(true);
   }, 60_000);
 

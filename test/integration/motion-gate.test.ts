@@ -32,8 +32,14 @@ const dir = mkdtempSync(join(tmpdir(), 'sentinel-gate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Line = { type: string; [k: string]: unknown };
-const lines = (stdout: string): Line[] => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
-const analyze = (args: string[]) => runSentinel(['analyze', ...args, '--json'], { env: { SENTINEL_ASSETS: assets ?? '' }, timeoutMs: 240_000 });
+const lines = (stdout: string): Line[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
+const analyze = (args: string[]) =>
+  runSentinel(['analyze', ...args, '--json'], { env: { SENTINEL_ASSETS: assets ?? '' }, timeoutMs: 240_000 });
 
 describe.skipIf(!haveAll)(`motion-gated detection${SKIP}`, () => {
   let still = '';
@@ -41,7 +47,26 @@ describe.skipIf(!haveAll)(`motion-gated detection${SKIP}`, () => {
   beforeAll(() => {
     still = join(dir, 'still.mp4');
     // A still picture as 20 s of H.264: the encoder's noise is all the "motion" there is.
-    const r = spawnSync('ffmpeg', ['-v', 'error', '-loop', '1', '-i', PICTURE, '-t', '20', '-r', '10', '-vf', 'scale=640:-2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-y', still]);
+    const r = spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-loop',
+      '1',
+      '-i',
+      PICTURE,
+      '-t',
+      '20',
+      '-r',
+      '10',
+      '-vf',
+      'scale=640:-2',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      '-y',
+      still,
+    ]);
     expect(r.status, String(r.stderr)).toBe(0);
     zones = join(dir, 'zones.json');
     writeFileSync(zones, JSON.stringify({ zones: [{ id: 'all', kind: 'crowding', capacity: 5 }] }));
@@ -66,7 +91,10 @@ describe.skipIf(!haveAll)(`motion-gated detection${SKIP}`, () => {
   }, 240_000);
 
   it('footage with people walking in: every labelled zone entry is still found, with fewer detector runs', async () => {
-    const label = JSON.parse(readFileSync(join(REPO_ROOT, 'eval', 'labels', 'one-by-one.json'), 'utf8')) as { zones: Zone[]; entries: Array<{ zone: string; t: number }> };
+    const label = JSON.parse(readFileSync(join(REPO_ROOT, 'eval', 'labels', 'one-by-one.json'), 'utf8')) as {
+      zones: Zone[];
+      entries: Array<{ zone: string; t: number }>;
+    };
     const labelled = join(dir, 'one-by-one.json');
     writeFileSync(labelled, JSON.stringify({ zones: label.zones }));
     const r = await analyze(['--video', ONE_BY_ONE, '--zones', labelled, '--seconds', '60']);
@@ -75,7 +103,14 @@ describe.skipIf(!haveAll)(`motion-gated detection${SKIP}`, () => {
     const frames = out.filter((l) => l.type === 'frame') as unknown as FrameLine[];
     const truth = label.entries.filter((e) => e.t < 59);
     expect(truth.length).toBeGreaterThanOrEqual(3);
-    const m = matchEntries(detectEntries(frames, label.zones.filter((z) => z.id === 'room')), truth, 1.5);
+    const m = matchEntries(
+      detectEntries(
+        frames,
+        label.zones.filter((z) => z.id === 'room'),
+      ),
+      truth,
+      1.5,
+    );
     expect(m).toMatchObject({ tp: truth.length, fn: 0 });
     const summary = out.at(-1)!;
     expect(summary.detectorRuns as number).toBeLessThan(summary.framesRead as number);

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Alert, AlertAcked, AlertEscalated, Incident, type ClientToServerEvents, type ServerToClientEvents, type TestAlertRequest } from '../../contract';
+import {
+  Alert,
+  AlertAcked,
+  AlertEscalated,
+  Incident,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type TestAlertRequest,
+} from '../../contract';
 import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
@@ -53,9 +61,24 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     core = await startCore({ ...cfg, push: { escalateAfterS: 1.5 } }, { log: createLogger('silent') });
     admin = await signIn(core);
     operator = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
-    d1 = await createAndLogin(core.url, admin, { username: 'd1', password: 'liaison-password-1', role: 'liaison', scope: { districts: ['1'], lines: ['Red'] } });
-    d2 = await createAndLogin(core.url, admin, { username: 'd2', password: 'liaison-password-2', role: 'liaison', scope: { districts: ['2'] } });
-    backup = await createAndLogin(core.url, admin, { username: 'sup', password: 'liaison-password-3', role: 'liaison', scope: { districts: ['18'], escalation: true } });
+    d1 = await createAndLogin(core.url, admin, {
+      username: 'd1',
+      password: 'liaison-password-1',
+      role: 'liaison',
+      scope: { districts: ['1'], lines: ['Red'] },
+    });
+    d2 = await createAndLogin(core.url, admin, {
+      username: 'd2',
+      password: 'liaison-password-2',
+      role: 'liaison',
+      scope: { districts: ['2'] },
+    });
+    backup = await createAndLogin(core.url, admin, {
+      username: 'sup',
+      password: 'liaison-password-3',
+      role: 'liaison',
+      scope: { districts: ['18'], escalation: true },
+    });
   });
   afterAll(async () => {
     for (const s of open) s.close();
@@ -93,10 +116,17 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     expect(reply).toEqual({ ok: true });
     const ack = await waitFor('operator sees ack', () => op.acked.find((a) => a.alertId === id), 5000);
     expect(ack).toMatchObject({ by: 'd1', role: 'liaison' });
-    const inc = await waitFor('incident acknowledged', () => op.incidents.find((i) => i.alertIds.includes(id) && i.state === 'acknowledged'), 5000);
+    const inc = await waitFor(
+      'incident acknowledged',
+      () => op.incidents.find((i) => i.alertIds.includes(id) && i.state === 'acknowledged'),
+      5000,
+    );
     expect(inc.timeToAcknowledgeS).not.toBeNull();
     const foreign = await send({ district: '2', cameraId: 'cam-foreign' });
-    expect(await one.s.timeout(5000).emitWithAck('alert:ack', { alertId: foreign })).toEqual({ ok: false, error: `no alert with id ${foreign}` });
+    expect(await one.s.timeout(5000).emitWithAck('alert:ack', { alertId: foreign })).toEqual({
+      ok: false,
+      error: `no alert with id ${foreign}`,
+    });
   });
 
   it('a liaison that reconnects receives exactly what it missed, in order (at-least-once by id)', async () => {
@@ -104,7 +134,11 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     const seen = await send({ district: '1', cameraId: 'cam-r0' });
     await waitFor('seen', () => first.raised.some((a) => a.id === seen), 5000);
     first.s.close();
-    const missed = [await send({ district: '1', cameraId: 'cam-r1' }), await send({ district: '2', cameraId: 'cam-r2' }), await send({ district: '1', cameraId: 'cam-r3' })];
+    const missed = [
+      await send({ district: '1', cameraId: 'cam-r1' }),
+      await send({ district: '2', cameraId: 'cam-r2' }),
+      await send({ district: '1', cameraId: 'cam-r3' }),
+    ];
     const again = await sock(d1, { lastAlertId: seen });
     await waitFor('replayed', () => again.raised.length >= 2, 5000);
     expect(again.raised.map((a) => a.id)).toEqual([missed[0], missed[2]]);

@@ -14,7 +14,10 @@ describe('rate limits (@fastify/rate-limit): sign-in per address, writes per use
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-ratelimit-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
-    core = await startCore({ ...cfg, auth: { ...cfg.auth, freeFailures: 100, rateLimit: { signInPerMinute: 4, writesPerMinute: 3 } } }, { log: createLogger('silent') });
+    core = await startCore(
+      { ...cfg, auth: { ...cfg.auth, freeFailures: 100, rateLimit: { signInPerMinute: 4, writesPerMinute: 3 } } },
+      { log: createLogger('silent') },
+    );
     admin = await signIn(core); // sign-in 1 of 4
   });
   afterAll(async () => {
@@ -22,7 +25,12 @@ describe('rate limits (@fastify/rate-limit): sign-in per address, writes per use
   });
 
   it('refuses the sign-in beyond the limit with 429 and the error shape', async () => {
-    const post = () => fetch(new URL('/api/v1/auth/login', core.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nobody', password: 'wrong-password' }) });
+    const post = () =>
+      fetch(new URL('/api/v1/auth/login', core.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'nobody', password: 'wrong-password' }),
+      });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await post()).status);
     expect(statuses).toEqual([401, 401, 401, 429]);

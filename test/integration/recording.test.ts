@@ -14,7 +14,9 @@ import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { freePort, quietLog, skipReason, vtest, waitFor } from './ingest-helpers';
 
 function durationOf(path: string): number {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', path], { encoding: 'utf8' });
+  const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', path], {
+    encoding: 'utf8',
+  });
   return Number(r.stdout.trim());
 }
 
@@ -31,9 +33,18 @@ describe.skipIf(skipReason !== null)(`recording from a real RTSP server${skipRea
     dir = mkdtempSync(join(tmpdir(), 'sentinel-rec-'));
     db.pragma('foreign_keys = ON');
     migrate(db, MIGRATIONS);
-    db.prepare("INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('cam', 'Cam', 'rtsp://x/y', '{}', 'now', 'now')").run();
+    db.prepare(
+      "INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('cam', 'Cam', 'rtsp://x/y', '{}', 'now', 'now')",
+    ).run();
     store = new SegmentStore(db, quietLog);
-    recorder = new SegmentRecorder({ cameraId: 'cam', url: sim.url('platform'), dir: join(dir, 'rec'), segmentSeconds: 2, stallTimeoutMs: 4000, log: quietLog });
+    recorder = new SegmentRecorder({
+      cameraId: 'cam',
+      url: sim.url('platform'),
+      dir: join(dir, 'rec'),
+      segmentSeconds: 2,
+      stallTimeoutMs: 4000,
+      log: quietLog,
+    });
     recorder.on('segment', (s) => {
       segments.push(s);
       store.add(s);
@@ -56,7 +67,9 @@ describe.skipIf(skipReason !== null)(`recording from a real RTSP server${skipRea
       expect(d).toBeLessThan(3.2);
       expect(s.endMs - s.startMs).toBeGreaterThan(900);
     }
-    const codec = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', segments[0]!.path], { encoding: 'utf8' }).stdout.trim();
+    const codec = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', segments[0]!.path], {
+      encoding: 'utf8',
+    }).stdout.trim();
     expect(codec).toBe('h264');
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Camera} from '../../contract';
+import type { Camera } from '../../contract';
 import { Clip, EvidenceExport, PrecisionReport, ReviewBundle, ReviewList, Verdict } from '../../contract';
 import { discoverAssetsDir } from '../../core/config';
 import { loadOrCreateSigningKey, verifyEvidencePackage } from '../../core/evidence';
@@ -26,7 +26,10 @@ describe.skipIf(!assets)('review and evidence export (skipped: needs the assets 
   beforeAll(async () => {
     // Short segments so a clip is available within seconds.
     const dir = mkdtempSync(join(tmpdir(), 'review-cfg-'));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ recording: { segmentSeconds: 2, preRollS: 2, postRollS: 1 }, ingest: { demoRtspPort: 18655 } }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ recording: { segmentSeconds: 2, preRollS: 2, postRollS: 1 }, ingest: { demoRtspPort: 18655 } }),
+    );
     core = await startServe({ args: ['--demo', '--config', join(dir, 'config.json')] });
     reviewer = await createAndLogin(core.url, core.admin!, { username: 'rita', password: 'reviewer-password-1', role: 'reviewer' });
     operator = await createAndLogin(core.url, core.admin!, { username: 'otto', password: 'operator-password-1', role: 'operator' });
@@ -41,7 +44,10 @@ describe.skipIf(!assets)('review and evidence export (skipped: needs the assets 
   it('cuts the incident clip, records a verdict and notes, and exports a package that verifies', async () => {
     // Let the recorder write a few segments, then raise an alert on the camera.
     await sleep(5000);
-    const sent = await core.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ kind: 'crowding', cameraId: camera.id, cameraName: camera.name, district: '1', lines: ['Blue'] }) });
+    const sent = await core.api('/api/v1/test-alert', {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'crowding', cameraId: camera.id, cameraName: camera.name, district: '1', lines: ['Blue'] }),
+    });
     expect(sent.status).toBe(201);
     const { id: alertId } = (await sent.json()) as { id: string };
 
@@ -60,13 +66,33 @@ describe.skipIf(!assets)('review and evidence export (skipped: needs the assets 
     expect(clip.durationS).toBeGreaterThan(1);
 
     // Operators may look but not judge; a false alarm needs a reason.
-    expect((await operator.api(`/api/v1/review/incidents/${inc.id}/verdict`, { method: 'PUT', body: JSON.stringify({ verdict: 'true-alarm' }) })).status).toBe(403);
-    const noReason = await reviewer.api(`/api/v1/review/incidents/${inc.id}/verdict`, { method: 'PUT', body: JSON.stringify({ verdict: 'false-alarm' }) });
+    expect(
+      (await operator.api(`/api/v1/review/incidents/${inc.id}/verdict`, { method: 'PUT', body: JSON.stringify({ verdict: 'true-alarm' }) }))
+        .status,
+    ).toBe(403);
+    const noReason = await reviewer.api(`/api/v1/review/incidents/${inc.id}/verdict`, {
+      method: 'PUT',
+      body: JSON.stringify({ verdict: 'false-alarm' }),
+    });
     expect(noReason.status).toBe(400);
     expect(await noReason.text()).toMatch(/say why/);
-    const v = Verdict.parse(await (await reviewer.api(`/api/v1/review/incidents/${inc.id}/verdict`, { method: 'PUT', body: JSON.stringify({ verdict: 'false-alarm', reason: 'a queue for the lift, not a crowd' }) })).json());
+    const v = Verdict.parse(
+      await (
+        await reviewer.api(`/api/v1/review/incidents/${inc.id}/verdict`, {
+          method: 'PUT',
+          body: JSON.stringify({ verdict: 'false-alarm', reason: 'a queue for the lift, not a crowd' }),
+        })
+      ).json(),
+    );
     expect(v).toMatchObject({ verdict: 'false-alarm', by: 'rita' });
-    expect((await reviewer.api(`/api/v1/review/incidents/${inc.id}/notes`, { method: 'POST', body: JSON.stringify({ text: 'Checked both angles.' }) })).status).toBe(201);
+    expect(
+      (
+        await reviewer.api(`/api/v1/review/incidents/${inc.id}/notes`, {
+          method: 'POST',
+          body: JSON.stringify({ text: 'Checked both angles.' }),
+        })
+      ).status,
+    ).toBe(201);
     const precision = PrecisionReport.parse(await (await reviewer.api('/api/v1/review/precision')).json());
     expect(precision.rules.find((r) => r.kind === 'crowding')).toMatchObject({ falseAlarms: 1, trueAlarms: 0, precision: 0 });
 
@@ -95,7 +121,17 @@ describe.skipIf(!assets)('review and evidence export (skipped: needs the assets 
     const r = await verifyEvidencePackage(pkg, { trustedPublicKeyPem: installation.publicKeyPem });
     expect(r.problems).toEqual([]);
     const names = r.manifest!.files.map((f) => f.name);
-    expect(names).toEqual(expect.arrayContaining([`clips/${clip.id}.mp4`, 'incident.json', 'alerts.json', 'clips.json', 'detections.json', 'audit.json', 'README.txt']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        `clips/${clip.id}.mp4`,
+        'incident.json',
+        'alerts.json',
+        'clips.json',
+        'detections.json',
+        'audit.json',
+        'README.txt',
+      ]),
+    );
     // The clip inside is the clip that was cut (same SHA-256 as stored at cut time).
     expect(r.manifest!.files.find((f) => f.name === `clips/${clip.id}.mp4`)!.sha256).toBe(clip.sha256);
 
@@ -104,7 +140,8 @@ describe.skipIf(!assets)('review and evidence export (skipped: needs the assets 
     const auditRes = await core.api('/api/v1/audit?limit=200');
     expect(auditRes.status).toBe(200);
     const text = await auditRes.text();
-    for (const action of ['evidence.export', 'evidence.download', 'review.verdict', 'review.note', 'clip.export']) expect(text).toContain(`"${action}"`);
+    for (const action of ['evidence.export', 'evidence.download', 'review.verdict', 'review.note', 'clip.export'])
+      expect(text).toContain(`"${action}"`);
   });
 
   it('refuses bad input clearly', async () => {

@@ -35,7 +35,14 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
 
   /** Posts a form as Twilio does, signed with the twilio package's own helper (or not, or wrongly). */
   const inbound = async (from: string, body: string, sign: 'good' | 'none' | 'bad' = 'good'): Promise<Response> => {
-    const params = { From: from, To: '+13125550100', Body: body, MessageSid: `SM${String(++sidSeq).padStart(32, '0')}`, NumMedia: '0', AccountSid: SID };
+    const params = {
+      From: from,
+      To: '+13125550100',
+      Body: body,
+      MessageSid: `SM${String(++sidSeq).padStart(32, '0')}`,
+      NumMedia: '0',
+      AccountSid: SID,
+    };
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (sign === 'good') headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(TOKEN, PUBLIC_URL, params);
     if (sign === 'bad') headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature('another-token-entirely', PUBLIC_URL, params);
@@ -43,7 +50,8 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     return fetch(new URL('/api/v1/sms/inbound', core.url), { method: 'POST', headers, body: new URLSearchParams(params).toString() });
   };
   const message = (twimlText: string): string | null => /<Message>([\s\S]*?)<\/Message>/.exec(twimlText)?.[1] ?? null;
-  const conversations = async (who: SignedIn = op) => SmsConversationList.parse(await (await who.api('/api/v1/sms/conversations')).json()).conversations;
+  const conversations = async (who: SignedIn = op) =>
+    SmsConversationList.parse(await (await who.api('/api/v1/sms/conversations')).json()).conversations;
   const byNumber = async (last4: string) => (await conversations()).find((c) => c.numberMasked.endsWith(last4))!;
   const incident = async (id: string) => Incident.parse(await (await op.api(`/api/v1/incidents/${id}`)).json());
 
@@ -77,17 +85,37 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     );
     admin = await signIn(core);
     op = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
-    liaison = await createAndLogin(core.url, admin, { username: 'cpd19', password: 'liaison-password-1', role: 'liaison', scope: { districts: [], lines: ['Red'], routes: [] } });
+    liaison = await createAndLogin(core.url, admin, {
+      username: 'cpd19',
+      password: 'liaison-password-1',
+      role: 'liaison',
+      scope: { districts: [], lines: ['Red'], routes: [] },
+    });
     // Cameras registered in the core's own database (no stream: none is needed to list them).
     const repo = new CameraRepository(core.db, new CredentialVault(dataDir));
-    const mk = (name: string, mount: Parameters<CameraRepository['create']>[0]['mount'], location: { lat: number; lon: number } | null = null) =>
-      repo.create({ name, url: 'rtsp://127.0.0.1:9/none', mount, location, analyticsEnabled: false, recordingEnabled: false }).id;
+    const mk = (
+      name: string,
+      mount: Parameters<CameraRepository['create']>[0]['mount'],
+      location: { lat: number; lon: number } | null = null,
+    ) => repo.create({ name, url: 'rtsp://127.0.0.1:9/none', mount, location, analyticsEnabled: false, recordingEnabled: false }).id;
     cams.belmont = mk('Belmont platform', { kind: 'station', stationId: '41320' }, { lat: 41.939751, lon: -87.65338 });
     cams.bus = mk('Bus 1234 operator cab', { kind: 'operator_cab', vehicleId: '1234' });
     cams.car = mk('Railcar 5001 interior', { kind: 'railcar', railcarId: '5001', line: 'Red' });
     // Bus 1234 on route 9, reported by a feed into the live fleet (Ashland Ave at Cermak).
     feedsOf(core.bus)!.feeds.vehicles('test-feed', {
-      vehicles: [{ id: 'bus:1234', mode: 'bus', route: '9', lat: 41.8526, lon: -87.6665, heading: 0, destination: 'Irving Park', timestamp: new Date().toISOString(), delayed: false }],
+      vehicles: [
+        {
+          id: 'bus:1234',
+          mode: 'bus',
+          route: '9',
+          lat: 41.8526,
+          lon: -87.6665,
+          heading: 0,
+          destination: 'Irving Park',
+          timestamp: new Date().toISOString(),
+          delayed: false,
+        },
+      ],
       errors: [],
     });
   });
@@ -101,7 +129,9 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     expect(none.status).toBe(403);
     const bad = await inbound('+13125550101', 'Belmont', 'bad');
     expect(bad.status).toBe(403);
-    const audit = (await (await admin.api('/api/v1/audit?action=sms.signature_rejected')).json()) as { records: { detail: { reason: string } }[] };
+    const audit = (await (await admin.api('/api/v1/audit?action=sms.signature_rejected')).json()) as {
+      records: { detail: { reason: string } }[];
+    };
     expect(audit.records.map((r) => r.detail.reason).sort()).toEqual(['invalid signature', 'missing signature']);
     expect(await conversations()).toEqual([]);
   });
@@ -164,16 +194,22 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     expect(after.messages.map((m) => m.direction)).toEqual(['in', 'out', 'in']);
   });
 
-  it('sends the operator\'s reply through the provider to the full number, and records it', async () => {
+  it("sends the operator's reply through the provider to the full number, and records it", async () => {
     const c = await byNumber('1111');
-    const res = await op.api(`/api/v1/sms/conversations/${c.id}/reply`, { method: 'POST', body: JSON.stringify({ body: 'Help is on the way. Are you safe?' }) });
+    const res = await op.api(`/api/v1/sms/conversations/${c.id}/reply`, {
+      method: 'POST',
+      body: JSON.stringify({ body: 'Help is on the way. Are you safe?' }),
+    });
     expect(res.status).toBe(200);
     expect(SmsMessage.parse(await res.json())).toMatchObject({ direction: 'out', status: 'sent', author: 'op' });
     const last = sent.at(-1)!;
     expect(last.url).toBe(`/2010-04-01/Accounts/${SID}/Messages.json`);
     expect(Object.fromEntries(last.form)).toEqual({ To: '+13125551111', From: '+13125550100', Body: 'Help is on the way. Are you safe?' });
     expect(Buffer.from(last.headers.authorization!.slice(6), 'base64').toString()).toBe(`${SID}:${TOKEN}`);
-    const tooLong = await op.api(`/api/v1/sms/conversations/${c.id}/reply`, { method: 'POST', body: JSON.stringify({ body: 'x'.repeat(161) }) });
+    const tooLong = await op.api(`/api/v1/sms/conversations/${c.id}/reply`, {
+      method: 'POST',
+      body: JSON.stringify({ body: 'x'.repeat(161) }),
+    });
     expect(tooLong.status).toBe(400);
   });
 
@@ -183,7 +219,10 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     const c = await byNumber('2222');
     expect(c.optedOut).toBe(true);
     const n = sent.length;
-    const res = await op.api(`/api/v1/sms/conversations/${c.id}/reply`, { method: 'POST', body: JSON.stringify({ body: 'Are you safe?' }) });
+    const res = await op.api(`/api/v1/sms/conversations/${c.id}/reply`, {
+      method: 'POST',
+      body: JSON.stringify({ body: 'Are you safe?' }),
+    });
     expect(res.status).toBe(409);
     expect(sent.length).toBe(n);
     await inbound('+13125552222', 'START');
@@ -204,12 +243,22 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     expect(seen.location.stationName).toBe('Belmont');
     // Out of scope (bus route 9) reads as absent.
     expect((await conversations(liaison)).some((x) => x.cameras[0]?.id === cams.bus)).toBe(false);
-    expect((await op.api(`/api/v1/sms/conversations/${c.id}/share`, { method: 'POST', body: JSON.stringify({ shared: true }) })).status).toBe(200);
+    expect(
+      (await op.api(`/api/v1/sms/conversations/${c.id}/share`, { method: 'POST', body: JSON.stringify({ shared: true }) })).status,
+    ).toBe(200);
     expect(SmsConversation.parse(await (await liaison.api(`/api/v1/sms/conversations/${c.id}`)).json()).numberMasked).toBe('•••• 1111');
-    expect((await liaison.api(`/api/v1/sms/conversations/${c.id}/reveal`, { method: 'POST', body: JSON.stringify({ reason: 'call back' }) })).status).toBe(403);
-    const reveal = await op.api(`/api/v1/sms/conversations/${c.id}/reveal`, { method: 'POST', body: JSON.stringify({ reason: 'rider stopped answering; calling back' }) });
+    expect(
+      (await liaison.api(`/api/v1/sms/conversations/${c.id}/reveal`, { method: 'POST', body: JSON.stringify({ reason: 'call back' }) }))
+        .status,
+    ).toBe(403);
+    const reveal = await op.api(`/api/v1/sms/conversations/${c.id}/reveal`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: 'rider stopped answering; calling back' }),
+    });
     expect(await reveal.json()).toEqual({ number: '+13125551111' });
-    const audit = (await (await admin.api('/api/v1/audit?action=sms.number_reveal')).json()) as { records: { actor: string; detail: { reason: string } }[] };
+    const audit = (await (await admin.api('/api/v1/audit?action=sms.number_reveal')).json()) as {
+      records: { actor: string; detail: { reason: string } }[];
+    };
     expect(audit.records[0]).toMatchObject({ actor: 'op', detail: { reason: 'rider stopped answering; calling back' } });
   });
 
@@ -225,17 +274,24 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     expect((await conversations()).some((c) => c.numberMasked.endsWith('9999'))).toBe(false);
     // An operator's block takes effect on the next text.
     const c = await byNumber('6667');
-    expect((await op.api(`/api/v1/sms/conversations/${c.id}/block`, { method: 'POST', body: JSON.stringify({ reason: 'abusive texts' }) })).status).toBe(200);
+    expect(
+      (await op.api(`/api/v1/sms/conversations/${c.id}/block`, { method: 'POST', body: JSON.stringify({ reason: 'abusive texts' }) }))
+        .status,
+    ).toBe(200);
     await inbound('+13125556667', 'fullerton again');
     expect((await byNumber('6667')).messages.filter((m) => m.direction === 'in')).toHaveLength(1);
   });
 
   it('deletes conversations past the retention period, and audits the deletion', async () => {
     const c = await byNumber('4444');
-    core.db.prepare('UPDATE sms_conversations SET last_message_at = ? WHERE id = ?').run(new Date(Date.now() - 200 * 86_400_000).toISOString(), c.id);
+    core.db
+      .prepare('UPDATE sms_conversations SET last_message_at = ? WHERE id = ?')
+      .run(new Date(Date.now() - 200 * 86_400_000).toISOString(), c.id);
     smsServices.get(core.db)!.sweep();
     expect((await op.api(`/api/v1/sms/conversations/${c.id}`)).status).toBe(404);
-    const audit = (await (await admin.api('/api/v1/audit?action=sms.retention_delete')).json()) as { records: { detail: { conversations: number; messages: number } }[] };
+    const audit = (await (await admin.api('/api/v1/audit?action=sms.retention_delete')).json()) as {
+      records: { detail: { conversations: number; messages: number } }[];
+    };
     expect(audit.records[0]!.detail).toMatchObject({ conversations: 1, messages: 2 });
   });
 });

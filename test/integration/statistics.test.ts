@@ -17,21 +17,50 @@ function seed(dataDir: string): void {
     `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, scope, created_at, updated_at, last_alert_at, acknowledged_at, dispatched_at, resolved_at)
      VALUES (?, ?, ?, 'resolved', 'cam', 'Camera', ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const ev = db.prepare("INSERT INTO incident_events (incident_id, at, actor, kind, state, text) VALUES (?, ?, NULL, 'escalated', NULL, 'no acknowledgement in 60 s')");
-  const verdict = db.prepare("INSERT INTO verdicts (incident_id, verdict, reason, by_user, at) VALUES (?, ?, 'Jane Rider was seen on the platform', 'rev', ?)");
-  const add = (kind: string, at: string, scope: object, ackMin: number | null, opts: { verdict?: string; escalations?: number } = {}): string => {
+  const ev = db.prepare(
+    "INSERT INTO incident_events (incident_id, at, actor, kind, state, text) VALUES (?, ?, NULL, 'escalated', NULL, 'no acknowledgement in 60 s')",
+  );
+  const verdict = db.prepare(
+    "INSERT INTO verdicts (incident_id, verdict, reason, by_user, at) VALUES (?, ?, 'Jane Rider was seen on the platform', 'rev', ?)",
+  );
+  const add = (
+    kind: string,
+    at: string,
+    scope: object,
+    ackMin: number | null,
+    opts: { verdict?: string; escalations?: number } = {},
+  ): string => {
     const id = randomUUID();
     const t = Date.parse(at);
     const plus = (m: number | null) => (m === null ? null : new Date(t + m * 60_000).toISOString());
-    inc.run(id, 'Fight involving John Q. Public', kind, JSON.stringify({ placement: null, lines: [], routes: [], district: null, ...scope }), at, at, at, plus(ackMin), plus(ackMin === null ? null : ackMin + 5), plus(ackMin === null ? null : ackMin + 30));
+    inc.run(
+      id,
+      'Fight involving John Q. Public',
+      kind,
+      JSON.stringify({ placement: null, lines: [], routes: [], district: null, ...scope }),
+      at,
+      at,
+      at,
+      plus(ackMin),
+      plus(ackMin === null ? null : ackMin + 5),
+      plus(ackMin === null ? null : ackMin + 30),
+    );
     for (let i = 0; i < (opts.escalations ?? 0); i++) ev.run(id, at);
     if (opts.verdict) verdict.run(id, opts.verdict, at);
     return id;
   };
   // October 2026 (Chicago, CDT = UTC-5): 12 crowding incidents on the Red Line in district 19 at 08:xx local.
-  for (let i = 0; i < 12; i++) add('crowding', `2026-10-${String(2 + i).padStart(2, '0')}T13:${String(i).padStart(2, '0')}:00.000Z`, { lines: ['Red'], district: '19' }, i + 1, { verdict: i < 5 ? 'true-alarm' : i === 5 ? 'false-alarm' : undefined, escalations: i < 3 ? 1 : 0 });
+  for (let i = 0; i < 12; i++)
+    add(
+      'crowding',
+      `2026-10-${String(2 + i).padStart(2, '0')}T13:${String(i).padStart(2, '0')}:00.000Z`,
+      { lines: ['Red'], district: '19' },
+      i + 1,
+      { verdict: i < 5 ? 'true-alarm' : i === 5 ? 'false-alarm' : undefined, escalations: i < 3 ? 1 : 0 },
+    );
   // Three fights on the Blue Line in district 1 (a small count), two reviewed.
-  for (let i = 0; i < 3; i++) add('fight', `2026-10-20T0${i}:30:00.000Z`, { lines: ['Blue'], district: '1' }, 2, { verdict: i < 2 ? 'true-alarm' : undefined });
+  for (let i = 0; i < 3; i++)
+    add('fight', `2026-10-20T0${i}:30:00.000Z`, { lines: ['Blue'], district: '1' }, 2, { verdict: i < 2 ? 'true-alarm' : undefined });
   // Six rider text reports on bus route 9.
   for (let i = 0; i < 6; i++) add('rider-report', `2026-10-25T18:0${i}:00.000Z`, { routes: ['9'], district: '12' }, null);
   // Local time decides the month: 23:30 on 31 October in Chicago is already November in UTC...
@@ -40,20 +69,33 @@ function seed(dataDir: string): void {
   add('crowding', '2026-10-01T03:00:00.000Z', { lines: ['Red'], district: '19' }, 1);
   // A station camera that recorded the first half of October.
   const cam = 'cam-station';
-  db.prepare("INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES (?, 'Belmont platform', 'rtsp://127.0.0.1:9/x', ?, '2026-09-01T00:00:00.000Z', '2026-09-01T00:00:00.000Z')").run(
-    cam,
-    JSON.stringify({ kind: 'station', stationId: '41320' }),
-  );
+  db.prepare(
+    "INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES (?, 'Belmont platform', 'rtsp://127.0.0.1:9/x', ?, '2026-09-01T00:00:00.000Z', '2026-09-01T00:00:00.000Z')",
+  ).run(cam, JSON.stringify({ kind: 'station', stationId: '41320' }));
   const start = Date.parse('2026-10-01T05:00:00.000Z');
   const end = Date.parse('2026-11-01T05:00:00.000Z');
-  db.prepare("INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, session) VALUES (?, 'seg-1.mp4', ?, ?, 1, 1)").run(cam, start, start + (end - start) / 2);
+  db.prepare("INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, session) VALUES (?, 'seg-1.mp4', ?, ?, 1, 1)").run(
+    cam,
+    start,
+    start + (end - start) / 2,
+  );
   db.close();
 }
 
 // The CLI loads jsdom and Plot; on a shared 2-core machine a run can take tens of seconds.
 const CLI = { timeoutMs: 150_000 };
 
-const rows = (csv: string): Map<string, string> => new Map(csv.trim().split('\r\n').slice(1).map((l) => { const [s, k, v] = l.split(','); return [`${s}/${k}`, v ?? '']; }));
+const rows = (csv: string): Map<string, string> =>
+  new Map(
+    csv
+      .trim()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => {
+        const [s, k, v] = l.split(',');
+        return [`${s}/${k}`, v ?? ''];
+      }),
+  );
 
 describe('monthly statistics: CLI report, small-count suppression, signed publishing', () => {
   const dataDir = tempDir('sentinel-stats-');
@@ -99,14 +141,16 @@ describe('monthly statistics: CLI report, small-count suppression, signed publis
     expect(c.get('rule_precision/fight')).toBe('');
     expect(c.get('camera_uptime/station')).toBe('0.5');
     // No cell anywhere holds a count of 1..4.
-    for (const [k, v] of c) if (!/median|p90|precision\/|uptime\/(?!.*_cameras)|month/.test(k)) expect(v === '<5' || v === '' || Number(v) >= 5 || v === '0').toBe(true);
+    for (const [k, v] of c)
+      if (!/median|p90|precision\/|uptime\/(?!.*_cameras)|month/.test(k))
+        expect(v === '<5' || v === '' || Number(v) >= 5 || v === '0').toBe(true);
     expect(csv + html).not.toMatch(/John|Jane/);
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script|\b(src|href)="https?:/);
     expect(html).toContain('Under 5 (not drawn)');
   }, 200_000);
 
-  it('refuses a bad month, a missing data directory and one that is not Sentinel\'s, saying which', async () => {
+  it("refuses a bad month, a missing data directory and one that is not Sentinel's, saying which", async () => {
     const out = tempDir('sentinel-stats-bad-');
     const bad = await runSentinel(['report', 'monthly', '--month', '2026-13', '--out', out, '--data-dir', dataDir], CLI);
     expect(bad.code).toBe(1);
@@ -116,7 +160,9 @@ describe('monthly statistics: CLI report, small-count suppression, signed publis
     const missing = await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', join(out, 'nope')], CLI);
     expect(missing.stderr).toMatch(/data directory .*nope does not exist/);
     const empty = tempDir('sentinel-stats-empty-');
-    expect((await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', empty], CLI)).stderr).toMatch(/is not a Sentinel data directory: it has no sentinel.db/);
+    expect((await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', empty], CLI)).stderr).toMatch(
+      /is not a Sentinel data directory: it has no sentinel.db/,
+    );
     const other = tempDir('sentinel-stats-other-');
     const foreign = new BetterSqlite3(join(other, 'sentinel.db'));
     foreign.exec('CREATE TABLE recipes (name TEXT)');
@@ -140,7 +186,9 @@ describe('monthly statistics: CLI report, small-count suppression, signed publis
     expect(await preview.text()).toContain('<svg');
     const published = await admin.api('/api/v1/statistics/2026-10/publish', { method: 'POST' });
     expect(published.status).toBe(200);
-    const audit = (await (await admin.api('/api/v1/audit?action=statistics.publish')).json()) as { records: { actor: string; target: string }[] };
+    const audit = (await (await admin.api('/api/v1/audit?action=statistics.publish')).json()) as {
+      records: { actor: string; target: string }[];
+    };
     expect(audit.records[0]).toMatchObject({ actor: 'test-admin', target: 'statistics:2026-10' });
 
     const index = await (await pub('')).text();
@@ -155,11 +203,15 @@ describe('monthly statistics: CLI report, small-count suppression, signed publis
 
     // What a reader downloads, checked with the verify command against the published key.
     const dl = tempDir('sentinel-stats-dl-');
-    for (const f of ['2026-10.html', '2026-10.csv', '2026-10.manifest.json', '2026-10.sig', 'key.pem']) writeFileSync(join(dl, f), await (await pub(f)).text());
+    for (const f of ['2026-10.html', '2026-10.csv', '2026-10.manifest.json', '2026-10.sig', 'key.pem'])
+      writeFileSync(join(dl, f), await (await pub(f)).text());
     const ok = await runSentinel(['report', 'verify', join(dl, '2026-10.manifest.json'), '--key', join(dl, 'key.pem')], CLI);
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(ok.stdout).toMatch(/2026-10: OK — signed by key [0-9a-f:]+ \(the trusted key\)/);
-    writeFileSync(join(dl, '2026-10.csv'), readFileSync(join(dl, '2026-10.csv'), 'utf8').replace('incidents,total,22', 'incidents,total,2'));
+    writeFileSync(
+      join(dl, '2026-10.csv'),
+      readFileSync(join(dl, '2026-10.csv'), 'utf8').replace('incidents,total,22', 'incidents,total,2'),
+    );
     const tampered = await runSentinel(['report', 'verify', join(dl, '2026-10.manifest.json'), '--key', join(dl, 'key.pem')], CLI);
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toMatch(/2026-10.csv does not match the signed manifest/);

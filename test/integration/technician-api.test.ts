@@ -28,10 +28,19 @@ describe.skipIf(skipReason !== null)(`technician API: probe and CSV import${skip
     const text = await res.text();
     return { status: res.status, text, json: text ? (JSON.parse(text) as unknown) : null };
   };
-  const cameraNames = async () => CameraList.parse(await (await admin.api('/api/v1/cameras')).json()).cameras.map((c) => c.name).sort();
+  const cameraNames = async () =>
+    CameraList.parse(await (await admin.api('/api/v1/cameras')).json())
+      .cameras.map((c) => c.name)
+      .sort();
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: await freePort(), streams: [{ name: 'open', file: vtest }, { name: 'secure', file: vtest, auth: { username: USER, password: SECRET } }] });
+    sim = await startSimulator({
+      port: await freePort(),
+      streams: [
+        { name: 'open', file: vtest },
+        { name: 'secure', file: vtest, auth: { username: USER, password: SECRET } },
+      ],
+    });
     junk = await garbageServer();
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-tech-api-'));
     const cfg = loadConfig({ dataDir, port: 0, assetsDir: assets ?? undefined }, {});
@@ -64,7 +73,9 @@ describe.skipIf(skipReason !== null)(`technician API: probe and CSV import${skip
     expect(bad.status).toBe(503);
     const err = ApiErrorBody.parse(bad.json).error;
     expect(err.field).toBe('password');
-    expect(err.message).toMatch(/probe of rtsp:\/\/tech%40cta:\*\*\*@127\.0\.0\.1:\d+\/secure failed: .*(401|credentials|unauthori[sz]ed)/i);
+    expect(err.message).toMatch(
+      /probe of rtsp:\/\/tech%40cta:\*\*\*@127\.0\.0\.1:\d+\/secure failed: .*(401|credentials|unauthori[sz]ed)/i,
+    );
     expect(bad.text).not.toContain(wrong);
 
     const good = await post(tech, '/api/v1/cameras/probe', { url, username: USER, password: SECRET });
@@ -74,8 +85,15 @@ describe.skipIf(skipReason !== null)(`technician API: probe and CSV import${skip
     expect(good.text).not.toContain(encodeURIComponent(SECRET));
   });
 
-  it('probes with a saved camera\'s stored credentials when the form leaves them out', async () => {
-    const created = await post(tech, '/api/v1/cameras', { name: 'Secure probe cam', url: sim.url('secure'), username: USER, password: SECRET, analyticsEnabled: false, recordingEnabled: false });
+  it("probes with a saved camera's stored credentials when the form leaves them out", async () => {
+    const created = await post(tech, '/api/v1/cameras', {
+      name: 'Secure probe cam',
+      url: sim.url('secure'),
+      username: USER,
+      password: SECRET,
+      analyticsEnabled: false,
+      recordingEnabled: false,
+    });
     expect(created.status, created.text).toBe(201);
     const id = (created.json as { id: string }).id;
     const r = await post(tech, '/api/v1/cameras/probe', { url: sim.url('secure'), cameraId: id });
@@ -188,7 +206,12 @@ describe.skipIf(skipReason !== null)(`technician API: probe and CSV import${skip
     expect(r.status).toBe(400);
     expect(ApiErrorBody.parse(r.json).error).toMatchObject({ field: 'csv', message: expect.stringContaining('the CSV is empty') });
     const headerOnly = CsvImportReport.parse((await post(tech, '/api/v1/cameras/import/check', { csv: 'name,url\n' })).json);
-    expect(headerOnly).toEqual({ ok: false, rows: 0, names: [], errors: [{ line: 2, column: null, message: 'the CSV has a header but no camera rows' }] });
+    expect(headerOnly).toEqual({
+      ok: false,
+      rows: 0,
+      names: [],
+      errors: [{ line: 2, column: null, message: 'the CSV has a header but no camera rows' }],
+    });
     const headerOnlyImport = await post(tech, '/api/v1/cameras/import', { csv: 'name,url\n' });
     expect(headerOnlyImport.status).toBe(400);
   });
@@ -198,7 +221,11 @@ describe.skipIf(skipReason !== null)(`technician API: probe and CSV import${skip
       const body = path.endsWith('probe') ? { url: sim.url('open') } : { csv: `name,url\nX,${sim.url('open')}` };
       const r = await post(operator, path, body);
       expect(r.status, path).toBe(403);
-      const anon = await fetch(new URL(path, core.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const anon = await fetch(new URL(path, core.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(anon.status, path).toBe(401);
     }
     expect(await cameraNames()).not.toContain('X');

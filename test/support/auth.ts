@@ -51,7 +51,11 @@ export interface SignedIn {
 }
 
 export async function login(baseUrl: string, username: string, password: string): Promise<SignedIn> {
-  const res = await fetch(new URL('/api/v1/auth/login', baseUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(new URL('/api/v1/auth/login', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   if (res.status !== 200) throw new Error(`sign-in as ${username} failed: ${res.status} ${await res.text()}`);
   const session = Session.parse(await res.json());
   return signedIn(baseUrl, session);
@@ -62,13 +66,24 @@ export function signedIn(baseUrl: string, session: Session): SignedIn {
   return {
     token,
     session,
-    api: (path, init = {}) => fetch(new URL(path, baseUrl), { ...init, headers: { ...(init.body !== undefined && typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } }),
+    api: (path, init = {}) =>
+      fetch(new URL(path, baseUrl), {
+        ...init,
+        headers: {
+          ...(init.body !== undefined && typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}),
+          ...(init.headers as Record<string, string> | undefined),
+          authorization: `Bearer ${token}`,
+        },
+      }),
     socket: (opts = {}) => ioClient(baseUrl, { path: SOCKET_PATH, transports: ['websocket'], auth: { token, ...opts }, forceNew: true }),
   };
 }
 
 /** Signs in to an in-process core as TEST_ADMIN (creating it in the core's database). */
-export async function signIn(core: { url: string; db: Database }, user: UserCreate & { role: Role } = { ...TEST_ADMIN, role: 'admin' }): Promise<SignedIn> {
+export async function signIn(
+  core: { url: string; db: Database },
+  user: UserCreate & { role: Role } = { ...TEST_ADMIN, role: 'admin' },
+): Promise<SignedIn> {
   await ensureUser(core.db, user);
   return login(core.url, user.username, user.password);
 }

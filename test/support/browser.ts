@@ -17,7 +17,16 @@ export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-results');
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--ignore-gpu-blocklist',
+    ],
   });
 }
 
@@ -31,7 +40,12 @@ export interface ConsolePage {
  * Opens the console in a fresh browser context. With `token`, the context carries that
  * session's cookie (signed in, as after the sign-in screen); without, it starts signed out.
  */
-export async function openPage(browser: Browser, url: string, viewport = { width: 1600, height: 900 }, opts: { token?: string } = {}): Promise<ConsolePage> {
+export async function openPage(
+  browser: Browser,
+  url: string,
+  viewport = { width: 1600, height: 900 },
+  opts: { token?: string } = {},
+): Promise<ConsolePage> {
   const context = await browser.newContext({ viewport });
   if (opts.token) await context.addCookies([{ name: SESSION_COOKIE, value: opts.token, url, httpOnly: true, sameSite: 'Strict' }]);
   const page = await context.newPage();

@@ -31,7 +31,9 @@ export function tempDir(prefix = 'sentinel-test-'): string {
  * Starts the real `sentinel serve` as a child process on a free port (the same command a
  * user runs) and resolves once it prints its console URL.
  */
-export async function startServe(opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; timeoutMs?: number; auth?: boolean } = {}): Promise<RunningServe> {
+export async function startServe(
+  opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; timeoutMs?: number; auth?: boolean } = {},
+): Promise<RunningServe> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? tempDir();
   // Every route needs a session: the first admin is created in the data directory before the
@@ -46,7 +48,10 @@ export async function startServe(opts: { args?: string[]; env?: NodeJS.ProcessEn
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`sentinel serve did not start within ${opts.timeoutMs ?? 30000} ms; stderr:\n${err}`)), opts.timeoutMs ?? 30000);
+    const timer = setTimeout(
+      () => rej(new Error(`sentinel serve did not start within ${opts.timeoutMs ?? 30000} ms; stderr:\n${err}`)),
+      opts.timeoutMs ?? 30000,
+    );
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /Sentinel console at (\S+)/.exec(out);
@@ -88,9 +93,16 @@ export async function startServe(opts: { args?: string[]; env?: NodeJS.ProcessEn
 }
 
 /** Runs the `sentinel` CLI to completion and returns its exit code and output. */
-export function runSentinel(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runSentinel(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const proc = spawn(process.execPath, [SENTINEL_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [SENTINEL_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -9,7 +9,9 @@ export interface ZipEntry {
 
 /** Every file of a ZIP with its bytes (test-sized packages only: all in memory). */
 export async function readZip(file: string): Promise<ZipEntry[]> {
-  const zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(file, { lazyEntries: true }, (e, z) => (e || !z ? rej(e ?? new Error('cannot open')) : res(z))));
+  const zip = await new Promise<yauzl.ZipFile>((res, rej) =>
+    yauzl.open(file, { lazyEntries: true }, (e, z) => (e || !z ? rej(e ?? new Error('cannot open')) : res(z))),
+  );
   const out: ZipEntry[] = [];
   await new Promise<void>((res, rej) => {
     zip.on('end', () => res()).on('error', rej);
@@ -33,7 +35,12 @@ export async function writeZip(file: string, entries: ZipEntry[]): Promise<void>
   for (const e of entries) z.addBuffer(e.data, e.name);
   z.end();
   const chunks: Buffer[] = [];
-  await new Promise<void>((res, rej) => z.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => res()).on('error', rej));
+  await new Promise<void>((res, rej) =>
+    z.outputStream
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => res())
+      .on('error', rej),
+  );
   writeFileSync(file, Buffer.concat(chunks));
 }
 

@@ -24,12 +24,16 @@ function packageName(spec) {
 
 /** The repository-relative folder path of an import target, with '/' separators. */
 function targetPath(fromFile, spec) {
-  return relative(REPO_ROOT, resolve(dirname(fromFile), spec)).split(sep).join('/');
+  return relative(REPO_ROOT, resolve(dirname(fromFile), spec))
+    .split(sep)
+    .join('/');
 }
 
 function layerAllows(layers, target) {
   // The longest matching allowed prefix wins, so "common" does not admit "common/node".
-  return layers.some((l) => target === l || target.startsWith(`${l}/`)) && !(target.startsWith('common/node') && !layers.includes('common/node'));
+  return (
+    layers.some((l) => target === l || target.startsWith(`${l}/`)) && !(target.startsWith('common/node') && !layers.includes('common/node'))
+  );
 }
 
 export const allowedImports = {
@@ -63,7 +67,10 @@ export const allowedImports = {
         const target = targetPath(context.filename, spec);
         if (target.startsWith('..')) return; // outside the repository (cannot happen in the tree)
         if (!layerAllows(opt.layers, target)) {
-          context.report({ node, message: `${opt.layer} may not import ${target}: the layers it may reach are ${opt.layers.join(', ')} (${where}). The direction is renderer -> contract <- core -> analytics, with common/ below all.` });
+          context.report({
+            node,
+            message: `${opt.layer} may not import ${target}: the layers it may reach are ${opt.layers.join(', ')} (${where}). The direction is renderer -> contract <- core -> analytics, with common/ below all.`,
+          });
         }
         return;
       }
@@ -75,12 +82,16 @@ export const allowedImports = {
       const name = packageName(spec);
       if (packages.has(name) || (typeOnly && typePackages.has(name))) return;
       const how = typePackages.has(name) ? ' at run time (it is allowed for `import type` only)' : '';
-      context.report({ node, message: `"${name}" is not on the allowlist of ${opt.layer}${how}: add it to that layer's packages in eslint.config.js if ${opt.layer} may really depend on it` });
+      context.report({
+        node,
+        message: `"${name}" is not on the allowlist of ${opt.layer}${how}: add it to that layer's packages in eslint.config.js if ${opt.layer} may really depend on it`,
+      });
     }
 
     return {
       ImportDeclaration(node) {
-        const typeOnly = node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.importKind === 'type'));
+        const typeOnly =
+          node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.importKind === 'type'));
         check(node, node.source.value, typeOnly);
       },
       ExportNamedDeclaration(node) {
@@ -97,7 +108,8 @@ export const allowedImports = {
         if (lit?.type === 'Literal') check(node, lit.value, true);
       },
       CallExpression(node) {
-        if (node.callee.type === 'Identifier' && node.callee.name === 'require' && node.arguments[0]?.type === 'Literal') check(node, node.arguments[0].value, false);
+        if (node.callee.type === 'Identifier' && node.callee.name === 'require' && node.arguments[0]?.type === 'Literal')
+          check(node, node.arguments[0].value, false);
       },
     };
   },

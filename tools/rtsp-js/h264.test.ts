@@ -30,6 +30,8 @@ describe('H.264 Annex-B for RTP', () => {
     // Reassembled, the fragments give back the NAL unit.
     const body = Buffer.concat(fus.map((p) => p.payload.subarray(2)));
     expect(Buffer.concat([Buffer.from([(fus[0]!.payload[0]! & 0xe0) | (fus[0]!.payload[1]! & 0x1f)]), body])).toEqual(idr);
-    expect(fmtp(sps, pps)).toBe(`packetization-mode=1;profile-level-id=4d401e;sprop-parameter-sets=${sps.toString('base64')},${pps.toString('base64')}`);
+    expect(fmtp(sps, pps)).toBe(
+      `packetization-mode=1;profile-level-id=4d401e;sprop-parameter-sets=${sps.toString('base64')},${pps.toString('base64')}`,
+    );
   });
 });

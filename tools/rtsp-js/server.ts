@@ -77,17 +77,57 @@ async function encodeOnce(spec: RtspJsStreamSpec, ffmpeg: string, cacheDir: stri
     const tmp = `${out}.part`;
     // At most a minute of each file loops: plenty for a demo camera, and the one-time encode
     // stays within seconds even on a busy 2-core machine (ultrafast, as the GStreamer simulator encodes).
-    const args = ['-hide_banner', '-nostats', '-loglevel', 'error', '-y', '-i', spec.file, '-t', String(MAX_LOOP_S), '-an', '-sn', '-dn', '-map', '0:v:0'];
+    const args = [
+      '-hide_banner',
+      '-nostats',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      spec.file,
+      '-t',
+      String(MAX_LOOP_S),
+      '-an',
+      '-sn',
+      '-dn',
+      '-map',
+      '0:v:0',
+    ];
     // Even sizes and 4:2:0 (GIFs are palette images of any size); a 1 s GOP so a client joins within a second.
-    args.push('-vf', `fps=${fps},scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p`, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '26');
-    args.push('-g', String(fps), '-keyint_min', String(fps), '-sc_threshold', '0', '-bf', '0', '-x264-params', 'repeat-headers=1:sliced-threads=0', '-f', 'h264', tmp);
+    args.push(
+      '-vf',
+      `fps=${fps},scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '26',
+    );
+    args.push(
+      '-g',
+      String(fps),
+      '-keyint_min',
+      String(fps),
+      '-sc_threshold',
+      '0',
+      '-bf',
+      '0',
+      '-x264-params',
+      'repeat-headers=1:sliced-threads=0',
+      '-f',
+      'h264',
+      tmp,
+    );
     const t0 = Date.now();
     await new Promise<void>((resolve, reject) => {
       const p = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-2000)));
       p.on('error', (e) => reject(new Error(`cannot run ffmpeg to encode ${spec.file}: ${e.message}`)));
-      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`encoding ${spec.file} failed: ${err.trim().split('\n').at(-1) ?? `exit ${code}`}`))));
+      p.on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`encoding ${spec.file} failed: ${err.trim().split('\n').at(-1) ?? `exit ${code}`}`)),
+      );
     }).catch((e: unknown) => {
       rmSync(tmp, { force: true });
       throw e;
@@ -220,7 +260,12 @@ export async function startRtspJs(opts: RtspJsOptions): Promise<RunningRtspJs> {
     socket.on('error', drop);
 
     const reply = (req: Request, code: number, reason: string, headers: Record<string, string> = {}, body = ''): void => {
-      const lines = [`RTSP/1.0 ${code} ${reason}`, `CSeq: ${req.headers.get('cseq') ?? '0'}`, 'Server: sentinel-rtsp-js', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      const lines = [
+        `RTSP/1.0 ${code} ${reason}`,
+        `CSeq: ${req.headers.get('cseq') ?? '0'}`,
+        'Server: sentinel-rtsp-js',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ];
       if (body) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
       socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
     };
@@ -269,12 +314,19 @@ export async function startRtspJs(opts: RtspJsOptions): Promise<RunningRtspJs> {
           if (!/RTP\/AVP\/TCP/i.test(transport) || !m) return reply(req, 461, 'Unsupported Transport');
           const ch = Number(m[1]);
           session = { id: randomBytes(8).toString('hex'), stream: s, client: { socket, channel: ch, needKey: true } };
-          return reply(req, 200, 'OK', { Transport: `RTP/AVP/TCP;unicast;interleaved=${ch}-${ch + 1}`, Session: `${session.id};timeout=60` });
+          return reply(req, 200, 'OK', {
+            Transport: `RTP/AVP/TCP;unicast;interleaved=${ch}-${ch + 1}`,
+            Session: `${session.id};timeout=60`,
+          });
         }
         case 'PLAY': {
           if (!session?.client) return reply(req, 455, 'Method Not Valid in This State');
           const st = session.stream;
-          reply(req, 200, 'OK', { Session: session.id, Range: 'npt=now-', 'RTP-Info': `url=rtsp://${host}:${port}/${st.name}/trackID=0;seq=${st.nextSeq};rtptime=${st.rtpTime}` });
+          reply(req, 200, 'OK', {
+            Session: session.id,
+            Range: 'npt=now-',
+            'RTP-Info': `url=rtsp://${host}:${port}/${st.name}/trackID=0;seq=${st.nextSeq};rtptime=${st.rtpTime}`,
+          });
           st.clients.add(session.client);
           return;
         }
@@ -337,7 +389,8 @@ export async function startRtspJs(opts: RtspJsOptions): Promise<RunningRtspJs> {
   for (const s of streams.values()) s.start();
   log.info({ port, streams: [...streams.keys()] }, 'built-in RTSP server (rtsp-js) serving the demo footage');
 
-  const info = (): RtspJsStreamInfo[] => [...streams.values()].map((s) => ({ name: s.name, running: s.running, url: `rtsp://${host}:${port}/${s.name}`, auth: false }));
+  const info = (): RtspJsStreamInfo[] =>
+    [...streams.values()].map((s) => ({ name: s.name, running: s.running, url: `rtsp://${host}:${port}/${s.name}`, auth: false }));
   const kick = (s: LiveStream): void => {
     for (const c of s.clients) c.socket.destroy();
     s.clients.clear();

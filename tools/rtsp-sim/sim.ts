@@ -92,25 +92,60 @@ export function demoStreams(assetsDir: string): SimStreamSpec[] {
  * it to many cameras without encoding per stream (`copy: true`). A still picture becomes
  * `stillSeconds` of video at `fps`.
  */
-export function preencode(file: string, cacheDir: string, opts: { size?: string; fps?: number; stillSeconds?: number; ffmpegPath?: string } = {}): string {
+export function preencode(
+  file: string,
+  cacheDir: string,
+  opts: { size?: string; fps?: number; stillSeconds?: number; ffmpegPath?: string } = {},
+): string {
   const fps = opts.fps ?? 10;
   const st = statSync(file);
-  const key = createHash('sha256').update(`${file}|${st.size}|${st.mtimeMs}|${opts.size ?? ''}|${fps}|${opts.stillSeconds ?? ''}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${file}|${st.size}|${st.mtimeMs}|${opts.size ?? ''}|${fps}|${opts.stillSeconds ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
   const out = join(cacheDir, `${basename(file).replace(/\W+/g, '_')}-${key}.ts`);
   if (existsSync(out)) return out;
   mkdirSync(cacheDir, { recursive: true });
   const still = /\.(png|jpe?g|bmp)$/i.test(file);
   const vf = [`fps=${fps}`, ...(opts.size ? [`scale=${opts.size.replace('x', ':')}`] : ['scale=trunc(iw/2)*2:trunc(ih/2)*2'])];
-  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...(still ? ['-loop', '1', '-t', String(opts.stillSeconds ?? 10)] : []), '-i', file, '-an', '-vf', vf.join(','),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', String(fps), '-keyint_min', String(fps), '-sc_threshold', '0', '-f', 'mpegts', '-y', `${out}.part`];
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    ...(still ? ['-loop', '1', '-t', String(opts.stillSeconds ?? 10)] : []),
+    '-i',
+    file,
+    '-an',
+    '-vf',
+    vf.join(','),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(fps),
+    '-keyint_min',
+    String(fps),
+    '-sc_threshold',
+    '0',
+    '-f',
+    'mpegts',
+    '-y',
+    `${out}.part`,
+  ];
   const r = spawnSync(opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`cannot pre-encode ${file}: ${String(r.stderr).trim().split('\n').at(-1) ?? `ffmpeg exited with ${r.status}`}`);
+  if (r.status !== 0)
+    throw new Error(`cannot pre-encode ${file}: ${String(r.stderr).trim().split('\n').at(-1) ?? `ffmpeg exited with ${r.status}`}`);
   renameSync(`${out}.part`, out);
   return out;
 }
 
 export function simulatorAvailable(): string | null {
-  if (!existsSync(SIM_PYTHON)) return `${SIM_PYTHON} not found (the simulator needs Debian's python3 with python3-gi and gir1.2-gst-rtsp-server-1.0)`;
+  if (!existsSync(SIM_PYTHON))
+    return `${SIM_PYTHON} not found (the simulator needs Debian's python3 with python3-gi and gir1.2-gst-rtsp-server-1.0)`;
   return null;
 }
 
@@ -153,8 +188,13 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSim> {
   });
   const first = await Promise.race([
     new Promise<SimReply>((resolve) => (ready = resolve)),
-    exited.then((code): SimReply => ({ event: 'error', error: `simulator exited (code ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}` })),
-    new Promise<SimReply>((resolve) => setTimeout(() => resolve({ event: 'error', error: 'simulator did not start in time' }), opts.startTimeoutMs ?? 10_000)),
+    exited.then((code): SimReply => ({
+      event: 'error',
+      error: `simulator exited (code ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`,
+    })),
+    new Promise<SimReply>((resolve) =>
+      setTimeout(() => resolve({ event: 'error', error: 'simulator did not start in time' }), opts.startTimeoutMs ?? 10_000),
+    ),
   ]);
   if (first.event !== 'ready') {
     await stopChild(child, 1000);

@@ -27,19 +27,22 @@ interface AnalyzeOpts {
 
 function parseThreshold(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 255) throw new InvalidArgumentError(`"${value}" is not a grey-level difference between 1 and 255`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 255)
+    throw new InvalidArgumentError(`"${value}" is not a grey-level difference between 1 and 255`);
   return n;
 }
 
 function parseFps(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 30) throw new InvalidArgumentError(`"${value}" is not a frame rate between 0 and 30`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 30)
+    throw new InvalidArgumentError(`"${value}" is not a frame rate between 0 and 30`);
   return n;
 }
 
 function parseSeconds(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number of seconds`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`"${value}" is not a positive number of seconds`);
   return n;
 }
 
@@ -55,7 +58,10 @@ export function registerAnalyze(program: Command): void {
     .requiredOption('--video <file|rtsp-url>', 'video file, or rtsp://[user:password@]host[:port]/path')
     .requiredOption('--zones <file>', 'ZONES.json: {"zones":[{"id","kind":"crowding|operator|watch","polygon":[[x,y],...],"capacity"?}]}')
     .option('--model <name>', 'person detector (default inference.defaultModel, yolox-nano)')
-    .option('--fight-model <name>', 'clip classifier (task classify-clip) deciding fights in watch zones (ONNX, one crop per close pair) instead of the built-in trained clip classifier')
+    .option(
+      '--fight-model <name>',
+      'clip classifier (task classify-clip) deciding fights in watch zones (ONNX, one crop per close pair) instead of the built-in trained clip classifier',
+    )
     .option('--fps <n>', 'analysed frames per second', parseFps, 5)
     .option('--seconds <n>', 'stop after this many seconds (needed to end an RTSP run)', parseSeconds)
     .option('--no-gate', 'run the detector on every frame instead of only on frames with motion (plus a keep-alive)')
@@ -71,7 +77,14 @@ export function registerAnalyze(program: Command): void {
       const zones = loadZonesFile(opts.zones);
       let source: VideoSource;
       try {
-        source = await VideoSource.open(opts.video, { fps: opts.fps, maxWidth: config.ingest.maxWidth, maxHeight: config.ingest.maxHeight, ffmpegPath: config.ingest.ffmpegPath, ffprobePath: config.ingest.ffprobePath, ...(opts.seconds !== undefined ? { maxSeconds: opts.seconds } : {}) });
+        source = await VideoSource.open(opts.video, {
+          fps: opts.fps,
+          maxWidth: config.ingest.maxWidth,
+          maxHeight: config.ingest.maxHeight,
+          ffmpegPath: config.ingest.ffmpegPath,
+          ffprobePath: config.ingest.ffprobePath,
+          ...(opts.seconds !== undefined ? { maxSeconds: opts.seconds } : {}),
+        });
       } catch (err) {
         if (err instanceof SourceError) throw new SentinelError(err.message, 'bad_request', 'video');
         throw err;
@@ -79,22 +92,53 @@ export function registerAnalyze(program: Command): void {
       const registry = openRegistry({ modelsDir: opts.modelsDir ?? config.inference.modelsDir, assetsDir: config.assetsDir });
       const name = opts.model ?? config.inference.defaultModel;
       const { manifest, path } = requireModel(registry, name);
-      if (manifest.task !== 'detect') throw new SentinelError(`model ${name} is a ${manifest.task} model, not a person detector`, 'bad_request', 'model');
+      if (manifest.task !== 'detect')
+        throw new SentinelError(`model ${name} is a ${manifest.task} model, not a person detector`, 'bad_request', 'model');
       if (!manifest.labels.includes('person')) throw new SentinelError(`model ${name} has no "person" class`, 'bad_request', 'model');
       const fight = opts.fightModel ? requireModel(registry, opts.fightModel) : null;
-      if (fight && fight.manifest.task !== 'classify-clip') throw new SentinelError(`model ${opts.fightModel} is a ${fight.manifest.task} model, not a clip classifier (task classify-clip)`, 'bad_request', 'fight-model');
+      if (fight && fight.manifest.task !== 'classify-clip')
+        throw new SentinelError(
+          `model ${opts.fightModel} is a ${fight.manifest.task} model, not a clip classifier (task classify-clip)`,
+          'bad_request',
+          'fight-model',
+        );
       const gate = {
         enabled: opts.gate,
         ...(opts.keepAlive !== undefined ? { keepAliveMs: opts.keepAlive * 1000 } : {}),
         ...(opts.motionThreshold !== undefined ? { threshold: opts.motionThreshold } : {}),
       };
       // Offline every frame waits for its detections, so one worker with all intra-op threads is the fastest shape.
-      const pool = await InferencePool.start({ manifest, modelPath: path, workers: 1, intraOpThreads: Math.max(config.inference.intraOpThreads, 2), maxFrameAgeMs: 60_000, log });
+      const pool = await InferencePool.start({
+        manifest,
+        modelPath: path,
+        workers: 1,
+        intraOpThreads: Math.max(config.inference.intraOpThreads, 2),
+        maxFrameAgeMs: 60_000,
+        log,
+      });
       let fightPool: InferencePool | undefined;
       try {
-        if (fight) fightPool = await InferencePool.start({ manifest: fight.manifest, modelPath: fight.path, workers: 1, intraOpThreads: 1, maxFrameAgeMs: 60_000, log });
+        if (fight)
+          fightPool = await InferencePool.start({
+            manifest: fight.manifest,
+            modelPath: fight.path,
+            workers: 1,
+            intraOpThreads: 1,
+            maxFrameAgeMs: 60_000,
+            log,
+          });
         // 0.2: the tracker's second (low-score) stage needs the weak detections too.
-        await runOffline({ source, zones, pool, ...(fightPool ? { fightPool } : {}), model: name, fps: opts.fps, scoreThreshold: 0.2, gate, onLine: printJson });
+        await runOffline({
+          source,
+          zones,
+          pool,
+          ...(fightPool ? { fightPool } : {}),
+          model: name,
+          fps: opts.fps,
+          scoreThreshold: 0.2,
+          gate,
+          onLine: printJson,
+        });
       } catch (err) {
         if (err instanceof SourceError) throw new SentinelError(err.message, 'bad_request', 'video');
         throw err;

@@ -5,7 +5,9 @@ import { loadConfig } from '../../config';
 import { SentinelError } from '../../errors';
 
 export function registerAssets(program: Command): void {
-  const assets = program.command('assets').description('the assets pack: third-party models, footage and map data (not part of this repository)');
+  const assets = program
+    .command('assets')
+    .description('the assets pack: third-party models, footage and map data (not part of this repository)');
   assets
     .command('fetch')
     .description('download the public originals listed in tools/assets-manifest.json into the assets directory, verifying each sha256')
@@ -19,6 +21,9 @@ export function registerAssets(program: Command): void {
       const outcomes = await fetchAssets({ dir, onOutcome: (o) => o.error && process.stderr.write(`could not fetch ${o.error}\n`) });
       const n = (r: string): number => outcomes.filter((o) => o.result === r).length;
       process.stdout.write(`${n('fetched')} fetched, ${n('present')} already present, ${n('failed')} could not be fetched\n`);
-      if (n('failed') > 0) throw new SentinelError(`${n('failed')} of ${outcomes.length} asset files could not be fetched (listed above); the assets directory keeps only verified files`);
+      if (n('failed') > 0)
+        throw new SentinelError(
+          `${n('failed')} of ${outcomes.length} asset files could not be fetched (listed above); the assets directory keeps only verified files`,
+        );
     });
 }

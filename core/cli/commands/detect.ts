@@ -8,7 +8,8 @@ import { printJson } from '../util';
 
 function parseThreshold(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`"${value}" is not a score threshold between 0 and 1`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`"${value}" is not a score threshold between 0 and 1`);
   return n;
 }
 
@@ -25,10 +26,10 @@ interface DetectOpts {
 export function registerDetect(program: Command): void {
   program
     .command('detect')
-    .description('run a detector on one PNG or JPEG image and print the detections in the image\'s pixels')
+    .description("run a detector on one PNG or JPEG image and print the detections in the image's pixels")
     .requiredOption('--image <file>', 'PNG or JPEG image')
     .option('--model <name>', 'model name (see `sentinel models list`; default inference.defaultModel, yolox-nano)')
-    .option('--threshold <score>', 'minimum score, 0-1 (default: the model\'s)', parseThreshold)
+    .option('--threshold <score>', "minimum score, 0-1 (default: the model's)", parseThreshold)
     .option('--json', 'one JSON document on stdout: {"model","ms","detections":[{"label","score","box":[x1,y1,x2,y2]}]}')
     .option('--config <file>', 'JSON config file')
     .option('--assets <dir>', 'assets directory (models are read from <dir>/models)')
@@ -41,12 +42,22 @@ export function registerDetect(program: Command): void {
       const registry = openRegistry({ modelsDir: opts.modelsDir ?? config.inference.modelsDir, assetsDir: config.assetsDir });
       const name = opts.model ?? config.inference.defaultModel;
       const { manifest, path } = requireModel(registry, name);
-      if (manifest.task !== 'detect') throw new SentinelError(`model ${name} is a ${manifest.task} model, not a detector`, 'bad_request', 'model');
+      if (manifest.task !== 'detect')
+        throw new SentinelError(`model ${name} is a ${manifest.task} model, not a detector`, 'bad_request', 'model');
       // One image: one worker is enough; it still runs the same code path as live cameras.
-      const pool = await InferencePool.start({ manifest, modelPath: path, workers: 1, intraOpThreads: config.inference.intraOpThreads, log });
+      const pool = await InferencePool.start({
+        manifest,
+        modelPath: path,
+        workers: 1,
+        intraOpThreads: config.inference.intraOpThreads,
+        log,
+      });
       try {
         const t0 = performance.now();
-        const r = await pool.submit({ cameraId: 'cli', width: image.width, height: image.height, data: image.data, ts: Date.now() }, opts.threshold === undefined ? {} : { scoreThreshold: opts.threshold });
+        const r = await pool.submit(
+          { cameraId: 'cli', width: image.width, height: image.height, data: image.data, ts: Date.now() },
+          opts.threshold === undefined ? {} : { scoreThreshold: opts.threshold },
+        );
         const ms = Math.round((performance.now() - t0) * 10) / 10;
         switch (r.status) {
           case 'ok': {
@@ -54,7 +65,9 @@ export function registerDetect(program: Command): void {
             if (opts.json) {
               printJson({ model: name, ms, detections });
             } else {
-              process.stdout.write(`${opts.image}: ${image.width}x${image.height}, model ${name}, ${ms} ms, ${detections.length} detection${detections.length === 1 ? '' : 's'}\n`);
+              process.stdout.write(
+                `${opts.image}: ${image.width}x${image.height}, model ${name}, ${ms} ms, ${detections.length} detection${detections.length === 1 ? '' : 's'}\n`,
+              );
               for (const d of detections) process.stdout.write(`  ${d.label.padEnd(14)} ${d.score.toFixed(3)}  [${d.box.join(', ')}]\n`);
             }
             return;

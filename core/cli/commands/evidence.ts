@@ -17,7 +17,10 @@ export function registerEvidence(program: Command): void {
   ev.command('verify')
     .description('check every file of an evidence package against its signed manifest')
     .argument('<package>', 'the evidence ZIP')
-    .option('--key <file>', "the installation's public key (PEM); without it, the key inside the package is used and its fingerprint printed")
+    .option(
+      '--key <file>',
+      "the installation's public key (PEM); without it, the key inside the package is used and its fingerprint printed",
+    )
     .option('--json', 'print the result as JSON')
     .action(async (pkg: string, opts: { key?: string; json?: boolean }) => {
       let trusted: string | undefined;
@@ -30,7 +33,14 @@ export function registerEvidence(program: Command): void {
       }
       const r = await verifyEvidencePackage(pkg, trusted ? { trustedPublicKeyPem: trusted } : {});
       if (opts.json) {
-        printJson({ ok: r.ok, problems: r.problems, fingerprint: r.fingerprint, filesChecked: r.filesChecked, subject: r.manifest?.subject ?? null, createdAt: r.manifest?.createdAt ?? null });
+        printJson({
+          ok: r.ok,
+          problems: r.problems,
+          fingerprint: r.fingerprint,
+          filesChecked: r.filesChecked,
+          subject: r.manifest?.subject ?? null,
+          createdAt: r.manifest?.createdAt ?? null,
+        });
         if (!r.ok) process.exitCode = 1;
         return;
       }

@@ -52,7 +52,10 @@ export function registerIngest(program: Command): void {
         const line = { t: Math.round((Date.now() - t0) / 1000), state: h.state, frames: h.frames, fps: h.frames - lastFrames };
         lastFrames = h.frames;
         if (opts.json) printJson(line);
-        else process.stdout.write(`${line.t}s ${line.state} ${line.frames} frames ${line.fps} fps${h.lastError && h.state !== 'live' ? ` (${h.lastError})` : ''}\n`);
+        else
+          process.stdout.write(
+            `${line.t}s ${line.state} ${line.frames} frames ${line.fps} fps${h.lastError && h.state !== 'live' ? ` (${h.lastError})` : ''}\n`,
+          );
       };
       const timer = setInterval(report, 1000);
       const onSignal = (): void => void finish().then(() => process.exit(130));

@@ -7,7 +7,7 @@ export function registerModels(program: Command): void {
   const models = program.command('models').description('ONNX models: manifests in models/*.json, weights in the models directory');
   models
     .command('list')
-    .description('list each model and whether its weights are present and match the manifest\'s sha256')
+    .description("list each model and whether its weights are present and match the manifest's sha256")
     .option('--json', 'JSON on stdout: {"modelsDir","models":[...],"problems":[...]}')
     .option('--config <file>', 'JSON config file')
     .option('--assets <dir>', 'assets directory (models are read from <dir>/models)')

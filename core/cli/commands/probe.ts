@@ -22,7 +22,13 @@ export function registerProbe(program: Command): void {
       const { url, username, password } = cliRtspUrl(raw);
       const config = loadConfig();
       try {
-        const info = await probeStream(url, { username, password, timeoutMs: 9000, ffprobePath: config.ingest.ffprobePath, ffmpegPath: config.ingest.ffmpegPath });
+        const info = await probeStream(url, {
+          username,
+          password,
+          timeoutMs: 9000,
+          ffprobePath: config.ingest.ffprobePath,
+          ffmpegPath: config.ingest.ffmpegPath,
+        });
         if (opts.json) printJson(info);
         else process.stdout.write(`${info.codec} ${info.width}x${info.height} ${info.fps} fps\n`);
       } catch (err) {

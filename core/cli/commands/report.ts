@@ -17,9 +17,12 @@ function openSentinelData(dataDir: string): Database {
   try {
     db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
-    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
+    const tables = new Set(
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name),
+    );
     for (const t of ['installation', 'incidents', 'incident_events', 'verdicts', 'cameras', 'segments']) {
-      if (!tables.has(t)) throw new Error(`it has no ${t} table (not a Sentinel database, or one too old: start \`sentinel serve\` on it once to upgrade)`);
+      if (!tables.has(t))
+        throw new Error(`it has no ${t} table (not a Sentinel database, or one too old: start \`sentinel serve\` on it once to upgrade)`);
     }
   } catch (err) {
     throw new SentinelError(`${file} is not a usable Sentinel database: ${(err as Error).message}`);
@@ -64,7 +67,10 @@ export function registerReport(program: Command): void {
     .command('verify')
     .description('check a published month (YYYY-MM.manifest.json with YYYY-MM.sig, .csv and .html beside it)')
     .argument('<manifest>', 'the downloaded YYYY-MM.manifest.json')
-    .option('--key <file>', "the installation's public key (key.pem); without it, the key in the manifest is used and its fingerprint printed")
+    .option(
+      '--key <file>',
+      "the installation's public key (key.pem); without it, the key in the manifest is used and its fingerprint printed",
+    )
     .action((manifestPath: string, opts: { key?: string }) => {
       const read = (p: string): string | null => (existsSync(p) ? readFileSync(p, 'utf8') : null);
       const manifestJson = read(manifestPath);
@@ -75,8 +81,15 @@ export function registerReport(program: Command): void {
       if (sig === null) throw new SentinelError(`the signature ${join(dir, `${month}.sig`)} is missing`);
       const key = opts.key ? read(opts.key) : null;
       if (opts.key && key === null) throw new SentinelError(`cannot read the key ${opts.key}`);
-      const r = verifyMonth(manifestJson, sig, { [`${month}.csv`]: read(join(dir, `${month}.csv`)), [`${month}.html`]: read(join(dir, `${month}.html`)) }, key ?? undefined);
+      const r = verifyMonth(
+        manifestJson,
+        sig,
+        { [`${month}.csv`]: read(join(dir, `${month}.csv`)), [`${month}.html`]: read(join(dir, `${month}.html`)) },
+        key ?? undefined,
+      );
       if (!r.ok) throw new SentinelError(`${manifestPath}: ${r.problems.join('; ')}`);
-      process.stdout.write(`${month}: OK — signed by key ${r.fingerprint}${key ? ' (the trusted key)' : ' (compare with the key the CTA publishes)'}\n`);
+      process.stdout.write(
+        `${month}: OK — signed by key ${r.fingerprint}${key ? ' (the trusted key)' : ' (compare with the key the CTA publishes)'}\n`,
+      );
     });
 }

@@ -14,7 +14,14 @@ export function registerServe(program: Command): void {
     .option('--assets <dir>', 'assets directory (models, footage, map data)')
     .option('--demo', 'demo mode: simulated cameras and a simulated CTA fleet')
     .action(async (opts: { port?: number; host?: string; dataDir?: string; config?: string; assets?: string; demo?: boolean }) => {
-      const config = loadConfig({ configFile: opts.config, host: opts.host, port: opts.port, dataDir: opts.dataDir, assetsDir: opts.assets, demo: opts.demo });
+      const config = loadConfig({
+        configFile: opts.config,
+        host: opts.host,
+        port: opts.port,
+        dataDir: opts.dataDir,
+        assetsDir: opts.assets,
+        demo: opts.demo,
+      });
       const core = await startCore(config);
       // One line on stdout that people and the Electron shell both read.
       process.stdout.write(`Sentinel console at ${core.url}\n`);

@@ -46,7 +46,11 @@ export function registerSim(program: Command): void {
   for (const verb of ['stop', 'start'] as const) {
     sim
       .command(verb)
-      .description(verb === 'stop' ? 'drop one simulated camera (its clients are disconnected; 404 until started)' : 'bring a dropped simulated camera back')
+      .description(
+        verb === 'stop'
+          ? 'drop one simulated camera (its clients are disconnected; 404 until started)'
+          : 'bring a dropped simulated camera back',
+      )
       .argument('<name>', 'stream name, e.g. station-platform')
       .option('--control-port <n>', 'the simulator’s control port', parsePort, 8555)
       .action((name: string, opts: { controlPort: number }) => control(opts.controlPort, name, verb));

@@ -44,7 +44,13 @@ export function registerUsers(program: Command): void {
       const { db, store } = open(opts.dataDir);
       try {
         const user = await store.create({ username: opts.username, password, role: 'admin' }, { onlyIfNoUsers: true });
-        auditTrail(db).append({ actorId: user.id, actor: user.username, action: 'user.create', target: `user:${user.id}`, detail: { role: 'admin', via: 'sentinel users create-admin' } });
+        auditTrail(db).append({
+          actorId: user.id,
+          actor: user.username,
+          action: 'user.create',
+          target: `user:${user.id}`,
+          detail: { role: 'admin', via: 'sentinel users create-admin' },
+        });
         printJson(user);
       } finally {
         db.close();
@@ -62,12 +68,28 @@ export function registerUsers(program: Command): void {
     .action(async (opts: { username: string; role: string; districts?: string; lines?: string; routes?: string; dataDir?: string }) => {
       const role = Role.safeParse(opts.role);
       if (!role.success) throw new SentinelError(`--role "${opts.role}" is not one of ${Role.options.join(', ')}`, 'validation_failed');
-      const list = (s?: string) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+      const list = (s?: string) =>
+        s
+          ? s
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean)
+          : [];
       const password = readPassword();
       const { db, store } = open(opts.dataDir);
       try {
-        const user = await store.create({ username: opts.username, password, role: role.data, scope: { districts: list(opts.districts), lines: list(opts.lines), routes: list(opts.routes) } });
-        auditTrail(db).append({ actor: 'cli', action: 'user.create', target: `user:${user.id}`, detail: { username: user.username, role: user.role, scope: user.scope, via: 'sentinel users create' } });
+        const user = await store.create({
+          username: opts.username,
+          password,
+          role: role.data,
+          scope: { districts: list(opts.districts), lines: list(opts.lines), routes: list(opts.routes) },
+        });
+        auditTrail(db).append({
+          actor: 'cli',
+          action: 'user.create',
+          target: `user:${user.id}`,
+          detail: { username: user.username, role: user.role, scope: user.scope, via: 'sentinel users create' },
+        });
         printJson(user);
       } catch (err) {
         if (err instanceof z.ZodError) throw new SentinelError(`scope: ${err.issues[0]?.message ?? 'invalid'}`, 'validation_failed');

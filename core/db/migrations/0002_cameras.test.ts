@@ -8,7 +8,9 @@ describe('migration 0002 cameras', () => {
   it('creates the cameras table with unique names and boolean checks', () => {
     const db = new BetterSqlite3(':memory:');
     expect(migrate(db, [m0001, m0002])).toBe(2);
-    const ins = db.prepare("INSERT INTO cameras (id, name, url, mount, analytics_enabled, created_at, updated_at) VALUES (?, ?, 'rtsp://h/x', '{}', ?, 'now', 'now')");
+    const ins = db.prepare(
+      "INSERT INTO cameras (id, name, url, mount, analytics_enabled, created_at, updated_at) VALUES (?, ?, 'rtsp://h/x', '{}', ?, 'now', 'now')",
+    );
     ins.run('a', 'Platform 1', 1);
     expect(() => ins.run('b', 'Platform 1', 1)).toThrow(/UNIQUE/);
     expect(() => ins.run('c', 'Platform 2', 2)).toThrow(/CHECK/);

@@ -6,7 +6,10 @@ import { MIGRATIONS } from './index';
 describe('migration 0004 alerts', () => {
   it('keeps alerts in delivery order, rejects unknown kinds and duplicate ids', () => {
     const db = new BetterSqlite3(':memory:');
-    migrate(db, MIGRATIONS.filter((m) => m.version <= 4));
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 4),
+    );
     const ins = db.prepare(
       "INSERT INTO alerts (id, kind, camera_id, camera_name, score, started_at, scope, updated_at) VALUES (?, ?, 'c', 'C', 0.9, 'now', '{}', 'now')",
     );

@@ -7,8 +7,13 @@ describe('migration 0005 analytics', () => {
   it('keeps zones unique per camera and drops zones and occupancy with their camera', () => {
     const db = new BetterSqlite3(':memory:');
     db.pragma('foreign_keys = ON');
-    migrate(db, MIGRATIONS.filter((m) => m.version <= 5));
-    db.prepare("INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('c', 'C', 'rtsp://h/x', '{}', 'now', 'now')").run();
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 5),
+    );
+    db.prepare(
+      "INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('c', 'C', 'rtsp://h/x', '{}', 'now', 'now')",
+    ).run();
     const zone = db.prepare("INSERT INTO zones (camera_id, id, position, doc, updated_at) VALUES (?, ?, 0, '{}', 'now')");
     zone.run('c', 'platform');
     expect(() => zone.run('c', 'platform')).toThrow(/UNIQUE|PRIMARY KEY/);

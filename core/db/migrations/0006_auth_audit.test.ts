@@ -7,8 +7,13 @@ describe('migration 0006 users, sessions, audit', () => {
   it('keeps user names unique regardless of case, checks roles, cascades sessions, and makes audit append-only', () => {
     const db = new BetterSqlite3(':memory:');
     db.pragma('foreign_keys = ON');
-    migrate(db, MIGRATIONS.filter((m) => m.version <= 6));
-    const ins = db.prepare("INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at) VALUES (?, ?, 'x', ?, 'h', 'now', 'now')");
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 6),
+    );
+    const ins = db.prepare(
+      "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at) VALUES (?, ?, 'x', ?, 'h', 'now', 'now')",
+    );
     ins.run('u1', 'Ada', 'admin');
     expect(() => ins.run('u2', 'ada', 'operator')).toThrow(/UNIQUE/);
     expect(() => ins.run('u3', 'bob', 'superuser')).toThrow(/CHECK constraint/);

@@ -6,7 +6,12 @@ import { MIGRATIONS } from './index';
 describe('migration 0008 review', () => {
   it('keys detections by camera and time, keeps one verdict per incident, checks values', () => {
     const db = new BetterSqlite3(':memory:');
-    expect(migrate(db, MIGRATIONS.filter((m) => m.version <= 8))).toBe(8);
+    expect(
+      migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version <= 8),
+      ),
+    ).toBe(8);
     const det = db.prepare('INSERT INTO detections (camera_id, t_ms, tracks) VALUES (?, ?, ?)');
     det.run('c', 1000, '[]');
     expect(() => det.run('c', 1000, '[]')).toThrow(/UNIQUE|PRIMARY KEY/);
@@ -15,6 +20,10 @@ describe('migration 0008 review', () => {
     v.run('i1', 'true-alarm');
     expect(() => v.run('i2', 'maybe')).toThrow(/CHECK constraint/);
     expect(() => v.run('i1', 'false-alarm')).toThrow(/UNIQUE|PRIMARY KEY/);
-    expect(() => db.prepare("INSERT INTO evidence_exports (id, incident_id, state, created_by, created_at) VALUES ('e', 'i1', 'half', 'r', 'now')").run()).toThrow(/CHECK constraint/);
+    expect(() =>
+      db
+        .prepare("INSERT INTO evidence_exports (id, incident_id, state, created_by, created_at) VALUES ('e', 'i1', 'half', 'r', 'now')")
+        .run(),
+    ).toThrow(/CHECK constraint/);
   });
 });

@@ -7,16 +7,26 @@ describe('migration 0009 lifecycle log and webhook outbox', () => {
   it('appends events with an increasing sequence, refuses edits and deletes, one outbox row per event', () => {
     const db = new BetterSqlite3(':memory:');
     db.pragma('foreign_keys = ON');
-    migrate(db, MIGRATIONS.filter((m) => m.version <= 8));
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 8),
+    );
     db.prepare(
       `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, scope, created_at, updated_at, last_alert_at)
        VALUES ('old', 't', 'fight', 'new', 'cam-7', 'C', '{"placement":null,"district":"4","lines":["Red"],"routes":[]}', 'now', 'now', 'now')`,
     ).run();
-    expect(migrate(db, MIGRATIONS.filter((m) => m.version <= 9))).toBe(9);
+    expect(
+      migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version <= 9),
+      ),
+    ).toBe(9);
     // An incident from before the log gets its reach from its scope and camera.
     const old = db.prepare("SELECT reach FROM incidents WHERE id = 'old'").get() as { reach: string };
     expect(JSON.parse(old.reach)).toEqual({ districts: ['4'], lines: ['Red'], routes: [], cameras: ['cam-7'] });
-    const ins = db.prepare("INSERT INTO lifecycle_events (at, kind, alert_id, incident_id, rooms, payload) VALUES ('now', ?, ?, ?, '[]', '{}')");
+    const ins = db.prepare(
+      "INSERT INTO lifecycle_events (at, kind, alert_id, incident_id, rooms, payload) VALUES ('now', ?, ?, ?, '[]', '{}')",
+    );
     const a = Number(ins.run('alert.raised', 'a1', null).lastInsertRowid);
     const b = Number(ins.run('incident.created', 'a1', 'i1').lastInsertRowid);
     expect(b).toBeGreaterThan(a);

@@ -14,7 +14,12 @@ import { OccupancyChart } from './OccupancyChart';
 import { useAlertStore } from './useAlerts';
 import './alerts.css';
 
-const KIND_LABEL: Record<AlertKind, string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight', 'rider-report': 'Rider text' };
+const KIND_LABEL: Record<AlertKind, string> = {
+  crowding: 'Crowding',
+  barrier: 'Operator barrier',
+  fight: 'Possible fight',
+  'rider-report': 'Rider text',
+};
 
 // Listed in the help overlay (`?`); handled while the alert list has focus.
 SHORTCUTS.push(
@@ -30,7 +35,8 @@ function time(iso: string): string {
 }
 
 function scoreText(a: Alert): string {
-  if (a.kind === 'crowding' && typeof a.detail.people === 'number' && typeof a.detail.capacity === 'number') return `${a.detail.people} / ${a.detail.capacity} people`;
+  if (a.kind === 'crowding' && typeof a.detail.people === 'number' && typeof a.detail.capacity === 'number')
+    return `${a.detail.people} / ${a.detail.capacity} people`;
   if (a.kind === 'barrier' && typeof a.detail.dwellMs === 'number') return `${(a.detail.dwellMs / 1000).toFixed(1)} s inside`;
   return `score ${a.score.toFixed(2)}`;
 }
@@ -127,7 +133,9 @@ export function AlertQueue() {
         store.acked({ alertId: a.id, by: user.username, role: user.role, at: new Date().toISOString() });
         setOutcome({ alertId: a.id, ok: true, text: 'Acknowledged' });
       })
-      .catch((err: unknown) => setOutcome({ alertId: a.id, ok: false, text: `Not acknowledged: ${message(err, 'the core did not answer')}` }))
+      .catch((err: unknown) =>
+        setOutcome({ alertId: a.id, ok: false, text: `Not acknowledged: ${message(err, 'the core did not answer')}` }),
+      )
       .finally(() => setBusy(null));
   };
   const escalate = (a: Alert): void => {
@@ -153,7 +161,8 @@ export function AlertQueue() {
       .then(async (clip) => {
         const inc = incidentOf(a);
         // Kept with the incident, so the reviewer finds it (only a role that works incidents may).
-        if (inc && can(user.role, 'workIncidents')) await call('incidentUpdate', { params: { id: inc.id }, body: { link: { kind: 'clip', ref: clip.id } } }).catch(() => undefined);
+        if (inc && can(user.role, 'workIncidents'))
+          await call('incidentUpdate', { params: { id: inc.id }, body: { link: { kind: 'clip', ref: clip.id } } }).catch(() => undefined);
         setOutcome({ alertId: a.id, ok: true, text: `Clip cut: ${clip.durationS.toFixed(1)} s`, clip });
       })
       .catch((err: unknown) => setOutcome({ alertId: a.id, ok: false, text: `No clip: ${message(err, 'the core did not answer')}` }))
@@ -163,9 +172,21 @@ export function AlertQueue() {
   const onKey = (e: KeyboardEvent<HTMLUListElement>): void => {
     if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
     if (!alerts.length) return;
-    const i = Math.max(0, alerts.findIndex((a) => a.id === selected?.id));
+    const i = Math.max(
+      0,
+      alerts.findIndex((a) => a.id === selected?.id),
+    );
     const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-    const to = k === 'ArrowDown' ? Math.min(alerts.length - 1, i + 1) : k === 'ArrowUp' ? Math.max(0, i - 1) : k === 'Home' ? 0 : k === 'End' ? alerts.length - 1 : -1;
+    const to =
+      k === 'ArrowDown'
+        ? Math.min(alerts.length - 1, i + 1)
+        : k === 'ArrowUp'
+          ? Math.max(0, i - 1)
+          : k === 'Home'
+            ? 0
+            : k === 'End'
+              ? alerts.length - 1
+              : -1;
     if (to >= 0) {
       const next = alerts[to]!;
       choose(next);
@@ -198,16 +219,39 @@ export function AlertQueue() {
             <span className={`alert-kind kind-${selected.kind}`}>{KIND_LABEL[selected.kind]}</span>
             <span>{selected.cameraName}</span>
           </div>
-          {selected.snapshotUrl ? <img className="alert-snapshot" src={selected.snapshotUrl} alt={`Snapshot of ${KIND_LABEL[selected.kind]} on ${selected.cameraName}`} /> : <div className="muted">No snapshot kept</div>}
-          {selected.kind === 'crowding' && (occ.series ? <OccupancyChart series={occ.series} /> : <div className="muted alert-chart-empty">{occ.error ?? 'Loading occupancy…'}</div>)}
+          {selected.snapshotUrl ? (
+            <img
+              className="alert-snapshot"
+              src={selected.snapshotUrl}
+              alt={`Snapshot of ${KIND_LABEL[selected.kind]} on ${selected.cameraName}`}
+            />
+          ) : (
+            <div className="muted">No snapshot kept</div>
+          )}
+          {selected.kind === 'crowding' &&
+            (occ.series ? (
+              <OccupancyChart series={occ.series} />
+            ) : (
+              <div className="muted alert-chart-empty">{occ.error ?? 'Loading occupancy…'}</div>
+            ))}
           <div className="alert-actions">
             {may.ack && (
-              <button type="button" onClick={() => acknowledge(selected)} disabled={busy === selected.id || ackedBy(selected) !== null} data-testid="alert-ack">
+              <button
+                type="button"
+                onClick={() => acknowledge(selected)}
+                disabled={busy === selected.id || ackedBy(selected) !== null}
+                data-testid="alert-ack"
+              >
                 Acknowledge <kbd>A</kbd>
               </button>
             )}
             {may.escalate && (
-              <button type="button" onClick={() => setConfirming(selected)} disabled={busy === selected.id || state.escalated.has(selected.id)} data-testid="alert-escalate">
+              <button
+                type="button"
+                onClick={() => setConfirming(selected)}
+                disabled={busy === selected.id || state.escalated.has(selected.id)}
+                data-testid="alert-escalate"
+              >
                 Escalate <kbd>E</kbd>
               </button>
             )}
@@ -278,7 +322,12 @@ export function AlertQueue() {
         })}
       </ul>
       {confirming && (
-        <ConfirmDialog title="Escalate to the police?" confirmLabel="Escalate" onConfirm={() => escalate(confirming)} onCancel={() => setConfirming(null)}>
+        <ConfirmDialog
+          title="Escalate to the police?"
+          confirmLabel="Escalate"
+          onConfirm={() => escalate(confirming)}
+          onCancel={() => setConfirming(null)}
+        >
           <p>
             {KIND_LABEL[confirming.kind]} on <strong>{confirming.cameraName}</strong>
             {confirming.zoneName ? ` (${confirming.zoneName})` : ''}, raised {time(confirming.startedAt)}.

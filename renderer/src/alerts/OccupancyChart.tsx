@@ -17,7 +17,14 @@ export function OccupancyChart({ series, width = 260, height = 70 }: { series: O
   for (let i = 1; i < pts.length; i++) d += `H${x(pts[i]!.t).toFixed(1)}V${y(pts[i]!.count).toFixed(1)}`;
   const peak = Math.max(...pts.map((p) => p.count));
   return (
-    <svg className="alert-chart" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`Occupancy of ${series.zoneId}: now ${pts.at(-1)!.count}, peak ${peak}${cap ? `, capacity ${cap}` : ''}`}>
+    <svg
+      className="alert-chart"
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={`Occupancy of ${series.zoneId}: now ${pts.at(-1)!.count}, peak ${peak}${cap ? `, capacity ${cap}` : ''}`}
+    >
       {cap !== null && <line x1={0} x2={width} y1={y(cap)} y2={y(cap)} className="alert-chart-cap" />}
       {cap !== null && <line x1={0} x2={width} y1={y(cap * 0.8)} y2={y(cap * 0.8)} className="alert-chart-clear" />}
       {cap !== null && (

@@ -83,7 +83,11 @@ export class AlertStore {
 
   /** The initial list (the socket only brings what happens after connecting). */
   load(list: AlertList): void {
-    this.state.update((s) => ({ ...s, loaded: true, alerts: list.alerts.reduce<Alert[]>((acc, e) => mergeAlert(acc, e.alert), [...s.alerts]) }));
+    this.state.update((s) => ({
+      ...s,
+      loaded: true,
+      alerts: list.alerts.reduce<Alert[]>((acc, e) => mergeAlert(acc, e.alert), [...s.alerts]),
+    }));
   }
 
   /** An acknowledgement this console made itself (the REST answer comes before the socket event). */

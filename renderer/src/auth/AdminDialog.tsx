@@ -33,7 +33,14 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
 
   const create = (e: FormEvent): void => {
     e.preventDefault();
-    call('userCreate', { body: { username: form.username, password: form.password, role: form.role, scope: { districts: list(form.districts), lines: list(form.lines), routes: list(form.routes) } } })
+    call('userCreate', {
+      body: {
+        username: form.username,
+        password: form.password,
+        role: form.role,
+        scope: { districts: list(form.districts), lines: list(form.lines), routes: list(form.routes) },
+      },
+    })
       .then((u) => {
         setMsg({ ok: true, text: `Created ${u.username} (${u.role}).` });
         setForm((f) => ({ ...f, username: '', password: '' }));
@@ -54,7 +61,15 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
 
   return (
     <div className="overlay" onClick={onClose}>
-      <div className="dialog admin-dialog" role="dialog" aria-modal="true" aria-label="Administration" tabIndex={-1} ref={ref} onClick={(e) => e.stopPropagation()}>
+      <div
+        className="dialog admin-dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Administration"
+        tabIndex={-1}
+        ref={ref}
+        onClick={(e) => e.stopPropagation()}
+      >
         <header>
           <h2>Administration</h2>
           <button type="button" className="icon-button" onClick={onClose} aria-label="Close">
@@ -80,7 +95,9 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
               <tr key={u.id} className={u.disabled ? 'muted' : ''}>
                 <td>{u.username}</td>
                 <td>{u.role}</td>
-                <td>{[...u.scope.districts.map((d) => `D${d}`), ...u.scope.lines, ...u.scope.routes.map((r) => `#${r}`)].join(' ') || '—'}</td>
+                <td>
+                  {[...u.scope.districts.map((d) => `D${d}`), ...u.scope.lines, ...u.scope.routes.map((r) => `#${r}`)].join(' ') || '—'}
+                </td>
                 <td>
                   <button type="button" className="ghost-button" onClick={() => toggle(u)}>
                     {u.disabled ? 'Enable' : 'Disable'}
@@ -92,8 +109,22 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
         </table>
         <form className="admin-form" onSubmit={create} aria-label="New user">
           <h3>New user</h3>
-          <input aria-label="New user name" placeholder="user name" value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} required />
-          <input aria-label="New user password" placeholder="password (12+ characters)" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required />
+          <input
+            aria-label="New user name"
+            placeholder="user name"
+            value={form.username}
+            onChange={(e) => setForm({ ...form, username: e.target.value })}
+            required
+          />
+          <input
+            aria-label="New user password"
+            placeholder="password (12+ characters)"
+            type="password"
+            autoComplete="new-password"
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+            required
+          />
           <select aria-label="Role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
             {ROLES.map((r) => (
               <option key={r}>{r}</option>
@@ -101,9 +132,24 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
           </select>
           {form.role === 'liaison' && (
             <>
-              <input aria-label="Districts" placeholder="districts, e.g. 1, 18" value={form.districts} onChange={(e) => setForm({ ...form, districts: e.target.value })} />
-              <input aria-label="Lines" placeholder="'L' lines, e.g. Red, Blue" value={form.lines} onChange={(e) => setForm({ ...form, lines: e.target.value })} />
-              <input aria-label="Bus routes" placeholder="bus routes, e.g. 9, 66" value={form.routes} onChange={(e) => setForm({ ...form, routes: e.target.value })} />
+              <input
+                aria-label="Districts"
+                placeholder="districts, e.g. 1, 18"
+                value={form.districts}
+                onChange={(e) => setForm({ ...form, districts: e.target.value })}
+              />
+              <input
+                aria-label="Lines"
+                placeholder="'L' lines, e.g. Red, Blue"
+                value={form.lines}
+                onChange={(e) => setForm({ ...form, lines: e.target.value })}
+              />
+              <input
+                aria-label="Bus routes"
+                placeholder="bus routes, e.g. 9, 66"
+                value={form.routes}
+                onChange={(e) => setForm({ ...form, routes: e.target.value })}
+              />
             </>
           )}
           <button type="submit">Create user</button>

@@ -6,7 +6,12 @@ import { AdminDialog } from './AdminDialog';
 import { can, SessionContext } from './session';
 import './auth.css';
 
-type Phase = { kind: 'loading' } | { kind: 'setup' } | { kind: 'login'; note?: string } | { kind: 'in'; user: User } | { kind: 'unreachable'; message: string };
+type Phase =
+  | { kind: 'loading' }
+  | { kind: 'setup' }
+  | { kind: 'login'; note?: string }
+  | { kind: 'in'; user: User }
+  | { kind: 'unreachable'; message: string };
 
 /**
  * Nothing of the console (map, sockets, video) loads before sign-in: the core would refuse
@@ -19,7 +24,11 @@ export function AuthGate({ children }: { children: (user: User) => ReactNode }) 
 
   const refresh = useCallback((note?: string) => {
     call('authStatus')
-      .then((s: AuthStatus) => setPhase(s.setupRequired ? { kind: 'setup' } : s.user ? { kind: 'in', user: s.user } : { kind: 'login', ...(note ? { note } : {}) }))
+      .then((s: AuthStatus) =>
+        setPhase(
+          s.setupRequired ? { kind: 'setup' } : s.user ? { kind: 'in', user: s.user } : { kind: 'login', ...(note ? { note } : {}) },
+        ),
+      )
       .catch((err: Error) => setPhase({ kind: 'unreachable', message: err.message }));
   }, []);
   useEffect(() => refresh(), [refresh]);
@@ -96,16 +105,37 @@ function LoginScreen({ note, onDone }: { note?: string | undefined; onDone: (u: 
         {note && <p className="muted">{note}</p>}
         <label>
           User name
-          <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+          <input
+            name="username"
+            autoComplete="username"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            required
+            autoFocus
+          />
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
         </label>
         {needTotp && (
           <label>
             Authenticator code
-            <input name="totp" inputMode="numeric" autoComplete="one-time-code" pattern="\d{6}" value={totp} onChange={(e) => setTotp(e.target.value)} />
+            <input
+              name="totp"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              pattern="\d{6}"
+              value={totp}
+              onChange={(e) => setTotp(e.target.value)}
+            />
           </label>
         )}
         {error && (
@@ -138,18 +168,35 @@ function SetupScreen({ onDone }: { onDone: (u: User) => void }) {
     <div className="auth-screen">
       <form className="auth-card" onSubmit={submit} aria-labelledby="setup-title">
         <h1 id="setup-title">Set up Sentinel</h1>
-        <p className="muted">No one has an account yet. Create the administrator; there is no default password. Use at least 12 characters.</p>
+        <p className="muted">
+          No one has an account yet. Create the administrator; there is no default password. Use at least 12 characters.
+        </p>
         <label>
           Administrator user name
           <input name="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={12} />
+          <input
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+            minLength={12}
+          />
         </label>
         <label>
           Password again
-          <input name="password-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} required />
+          <input
+            name="password-again"
+            type="password"
+            autoComplete="new-password"
+            value={again}
+            onChange={(e) => setAgain(e.target.value)}
+            required
+          />
         </label>
         {error && (
           <p className="auth-error" role="alert">

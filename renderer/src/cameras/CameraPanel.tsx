@@ -38,7 +38,8 @@ export function mountLabel(m: CameraMount): string {
  */
 function LiveImage({ camera, className }: { camera: Camera; className: string }) {
   const { src, live } = useLiveSnapshot(camera, 1000);
-  if (!src) return <div className={`${className} cam-noimage`}>{live ? 'Waiting for the first frame…' : STATE_LABEL[camera.health.state]}</div>;
+  if (!src)
+    return <div className={`${className} cam-noimage`}>{live ? 'Waiting for the first frame…' : STATE_LABEL[camera.health.state]}</div>;
   return <img className={className} src={src} alt={`Live view of ${camera.name}`} />;
 }
 
@@ -83,7 +84,14 @@ export function CameraView({ camera, className, inView = true }: { camera: Camer
 function CameraTile({ camera, onOpen }: { camera: Camera; onOpen: () => void }) {
   const [ref, inView] = useInView<HTMLButtonElement>();
   return (
-    <button ref={ref} type="button" className="cam-tile" onClick={onOpen} data-testid="camera-tile" aria-label={`${camera.name}: ${STATE_LABEL[camera.health.state]}`}>
+    <button
+      ref={ref}
+      type="button"
+      className="cam-tile"
+      onClick={onOpen}
+      data-testid="camera-tile"
+      aria-label={`${camera.name}: ${STATE_LABEL[camera.health.state]}`}
+    >
       <CameraView camera={camera} className="cam-image" inView={inView} />
       <span className="cam-caption">
         <span className="cam-name">{camera.name}</span>
@@ -127,7 +135,9 @@ export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () 
         <CameraView camera={camera} className="cam-detail-image" />
         <dl className="cam-facts">
           <Row label="Mount">{mountLabel(camera.mount)}</Row>
-          <Row label="Location">{camera.location ? `${camera.location.lat.toFixed(5)}, ${camera.location.lon.toFixed(5)}` : 'moves with its vehicle / not set'}</Row>
+          <Row label="Location">
+            {camera.location ? `${camera.location.lat.toFixed(5)}, ${camera.location.lon.toFixed(5)}` : 'moves with its vehicle / not set'}
+          </Row>
           <Row label="Stream">
             <code>{camera.url}</code>
           </Row>
@@ -177,7 +187,8 @@ export function CameraPanel() {
     return () => window.removeEventListener(OPEN_CAMERA_EVENT, onOpen);
   }, []);
   if (open) return <CameraDetail camera={open} onClose={() => setOpenId(null)} />;
-  if (loaded && list.length === 0) return <EmptyState title="No cameras registered">A technician registers cameras; live tiles appear here.</EmptyState>;
+  if (loaded && list.length === 0)
+    return <EmptyState title="No cameras registered">A technician registers cameras; live tiles appear here.</EmptyState>;
   if (!loaded) return <EmptyState title="Loading cameras…" />;
   return (
     <div className="cam-panel">

@@ -95,7 +95,11 @@ export class LivePlayer {
       // A refused upgrade (signed out, out of scope) looks like any lost socket to a browser:
       // keep retrying, slowly, and say so after a few failures.
       if (e.code === 4401) return this.set({ state: 'refused', message: 'the session ended: sign in again to watch' });
-      this.set({ state: 'waiting', message: opened || this.retryMs < 4000 ? 'reconnecting…' : 'cannot open live video (no access, or the core is unreachable); retrying' });
+      this.set({
+        state: 'waiting',
+        message:
+          opened || this.retryMs < 4000 ? 'reconnecting…' : 'cannot open live video (no access, or the core is unreachable); retrying',
+      });
       this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 8000);
     };

@@ -18,13 +18,22 @@ export class ApiError extends Error {
  * Calls the core's JSON API and validates the answer against the contract, so a mismatched
  * core and console fail loudly at the boundary instead of rendering garbage.
  */
-export async function request<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, signal?: AbortSignal): Promise<z.infer<S>> {
+export async function request<S extends z.ZodType>(
+  method: string,
+  path: string,
+  schema: S,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<z.infer<S>> {
   let res: Response;
   try {
     res = await fetch(path, {
       method,
       // The CSRF header: the core refuses cookie-authenticated writes without it (docs/security.md).
-      headers: body === undefined ? { accept: 'application/json', [CSRF_HEADER]: '1' } : { accept: 'application/json', 'content-type': 'application/json', [CSRF_HEADER]: '1' },
+      headers:
+        body === undefined
+          ? { accept: 'application/json', [CSRF_HEADER]: '1' }
+          : { accept: 'application/json', 'content-type': 'application/json', [CSRF_HEADER]: '1' },
       body: body === undefined ? null : JSON.stringify(body),
       credentials: 'same-origin',
       signal: signal ?? null,
@@ -45,7 +54,8 @@ export async function request<S extends z.ZodType>(method: string, path: string,
     throw new ApiError(`the core answered ${res.status}`, res.status, 'bad_response');
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new ApiError(`unexpected answer from ${path}: ${parsed.error.issues[0]?.message ?? 'invalid'}`, res.status, 'bad_response');
+  if (!parsed.success)
+    throw new ApiError(`unexpected answer from ${path}: ${parsed.error.issues[0]?.message ?? 'invalid'}`, res.status, 'bad_response');
   return parsed.data;
 }
 
@@ -60,7 +70,10 @@ export function get<N extends RouteName>(name: N, signal?: AbortSignal): Promise
  * Typed call of any route of the contract's table: `:params` are filled in (encoded), the
  * body is sent as JSON, the answer validated with the route's response schema.
  */
-export function call<N extends RouteName>(name: N, opts: { params?: Record<string, string>; body?: unknown; query?: Record<string, string>; signal?: AbortSignal } = {}): Promise<z.infer<(typeof routes)[N]['response']>> {
+export function call<N extends RouteName>(
+  name: N,
+  opts: { params?: Record<string, string>; body?: unknown; query?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<z.infer<(typeof routes)[N]['response']>> {
   const r = routes[name];
   let path: string = r.path;
   for (const [k, v] of Object.entries(opts.params ?? {})) path = path.replace(`:${k}`, encodeURIComponent(v));

@@ -44,7 +44,14 @@ const PING_INTERVAL_MS = 5000;
  * and validates what the server sends at the boundary.
  */
 export function connectToCore(url?: string): { socket: CoreSocket; state: Store<ConnectionState>; close(): void } {
-  const state = new Store<ConnectionState>({ status: 'connecting', since: Date.now(), attempt: 0, latencyMs: null, hello: null, lastError: null });
+  const state = new Store<ConnectionState>({
+    status: 'connecting',
+    since: Date.now(),
+    attempt: 0,
+    latencyMs: null,
+    hello: null,
+    lastError: null,
+  });
   // Not connected until signed in (renderer/src/auth/AuthGate.tsx calls connect): the core
   // refuses sockets without a session. The session travels in the HttpOnly cookie.
   const opts = {
@@ -70,7 +77,9 @@ export function connectToCore(url?: string): { socket: CoreSocket; state: Store<
     const status: LinkStatus = reason === 'io client disconnect' ? 'disconnected' : 'reconnecting';
     state.update((s) => ({ ...s, status, since: Date.now(), latencyMs: null, lastError: reason }));
   });
-  socket.on('connect_error', (err) => state.update((s) => ({ ...s, status: s.status === 'connecting' ? 'connecting' : 'reconnecting', lastError: err.message })));
+  socket.on('connect_error', (err) =>
+    state.update((s) => ({ ...s, status: s.status === 'connecting' ? 'connecting' : 'reconnecting', lastError: err.message })),
+  );
   socket.io.on('reconnect_attempt', (attempt) => state.update((s) => ({ ...s, attempt })));
   socket.on('server:hello', (payload) => {
     const hello = ServerHello.safeParse(payload);

@@ -22,7 +22,13 @@ SHORTCUTS.push(
   { keys: 'D / R / F', what: 'Dispatched / resolved / false alarm' },
 );
 
-const STATE_LABEL: Record<IncidentState, string> = { new: 'New', acknowledged: 'Acknowledged', dispatched: 'Dispatched', resolved: 'Resolved', 'false-alarm': 'False alarm' };
+const STATE_LABEL: Record<IncidentState, string> = {
+  new: 'New',
+  acknowledged: 'Acknowledged',
+  dispatched: 'Dispatched',
+  resolved: 'Resolved',
+  'false-alarm': 'False alarm',
+};
 
 export { OPEN_CAMERA_EVENT };
 
@@ -53,13 +59,15 @@ export function IncidentQueue({ role }: { role: Role }) {
   }, []);
   // The selected incident scrolls into view when another panel (the map) selects it.
   useEffect(() => {
-    if (sel.incidentId) root.current?.querySelector(`[data-incident-id="${CSS.escape(sel.incidentId)}"]`)?.scrollIntoView({ block: 'nearest' });
+    if (sel.incidentId)
+      root.current?.querySelector(`[data-incident-id="${CSS.escape(sel.incidentId)}"]`)?.scrollIntoView({ block: 'nearest' });
   }, [sel.incidentId]);
 
   const setState = useCallback(
     (inc: Incident | undefined, state: IncidentState) => {
       if (!inc || !mayWork) return;
-      if (!INCIDENT_TRANSITIONS[inc.state].includes(state)) return setError(`${STATE_LABEL[inc.state]} cannot become ${STATE_LABEL[state].toLowerCase()}`);
+      if (!INCIDENT_TRANSITIONS[inc.state].includes(state))
+        return setError(`${STATE_LABEL[inc.state]} cannot become ${STATE_LABEL[state].toLowerCase()}`);
       call('incidentUpdate', { params: { id: inc.id }, body: { state } })
         .then(() => setError(null))
         .catch((err: unknown) => setError(err instanceof ApiError ? err.message : 'update failed'));
@@ -117,7 +125,13 @@ export function IncidentQueue({ role }: { role: Role }) {
       {open.length === 0 ? (
         <EmptyState title="No open incidents">New alerts become incidents here, newest first.</EmptyState>
       ) : (
-        <ol className="incident-list" tabIndex={0} aria-label="Open incidents, newest first" aria-activedescendant={current ? `incident-${current.id}` : undefined} data-testid="incident-list">
+        <ol
+          className="incident-list"
+          tabIndex={0}
+          aria-label="Open incidents, newest first"
+          aria-activedescendant={current ? `incident-${current.id}` : undefined}
+          data-testid="incident-list"
+        >
           {open.map((inc) => {
             const acks = acksFor(inc);
             const esc = pushed.alerts.find((p) => inc.alertIds.includes(p.alert.id) && p.escalated)?.escalated;
@@ -169,7 +183,12 @@ export function IncidentQueue({ role }: { role: Role }) {
         </ol>
       )}
       {confirming && (
-        <ConfirmDialog title="Escalate to the police?" confirmLabel="Escalate" onConfirm={() => escalate(confirming)} onCancel={() => setConfirming(null)}>
+        <ConfirmDialog
+          title="Escalate to the police?"
+          confirmLabel="Escalate"
+          onConfirm={() => escalate(confirming)}
+          onCancel={() => setConfirming(null)}
+        >
           <p>
             <strong>{confirming.title}</strong>, {confirming.alertIds.length} alert{confirming.alertIds.length === 1 ? '' : 's'}
             {confirming.scope.district ? `, District ${confirming.scope.district}` : ''}.

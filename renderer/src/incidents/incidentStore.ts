@@ -41,7 +41,12 @@ export class IncidentStore {
   }
 
   load(list: { incidents: readonly Incident[] }): void {
-    this.state.update((s) => ({ ...s, loaded: true, lastProblem: null, incidents: list.incidents.reduce<Incident[]>((acc, i) => mergeIncident(acc, i), [...s.incidents]) }));
+    this.state.update((s) => ({
+      ...s,
+      loaded: true,
+      lastProblem: null,
+      incidents: list.incidents.reduce<Incident[]>((acc, i) => mergeIncident(acc, i), [...s.incidents]),
+    }));
   }
 
   upsert(inc: Incident): void {

@@ -10,7 +10,12 @@ import './liaison.css';
 
 function scopeText(u: User): string {
   const s = u.scope;
-  const parts = [s.districts.length ? `District ${s.districts.join(', ')}` : null, s.lines.length ? `${s.lines.join(', ')} line` : null, s.routes.length ? `Route ${s.routes.join(', ')}` : null, s.escalation ? 'escalations' : null];
+  const parts = [
+    s.districts.length ? `District ${s.districts.join(', ')}` : null,
+    s.lines.length ? `${s.lines.join(', ')} line` : null,
+    s.routes.length ? `Route ${s.routes.join(', ')}` : null,
+    s.escalation ? 'escalations' : null,
+  ];
   return parts.filter(Boolean).join(' · ') || 'no scope assigned: ask an administrator';
 }
 
@@ -98,23 +103,57 @@ export function LiaisonView({ user, onSignOut }: { user: User; onSignOut: () => 
       )}
       <main className="liaison-list" aria-label="Alerts in your scope">
         {alerts.length === 0 ? (
-          <EmptyState title="No alerts in your scope">Alerts for {scopeText(user)} appear here the moment they are raised. Keys: J/K move, A acknowledges.</EmptyState>
+          <EmptyState title="No alerts in your scope">
+            Alerts for {scopeText(user)} appear here the moment they are raised. Keys: J/K move, A acknowledges.
+          </EmptyState>
         ) : (
-          alerts.map((p, i) => <AlertCard key={p.alert.id} p={p} me={user} incident={incidents.get(p.alert.id)} selected={i === selected} onSelect={() => setSelected(i)} onAck={() => ack(p)} />)
+          alerts.map((p, i) => (
+            <AlertCard
+              key={p.alert.id}
+              p={p}
+              me={user}
+              incident={incidents.get(p.alert.id)}
+              selected={i === selected}
+              onSelect={() => setSelected(i)}
+              onAck={() => ack(p)}
+            />
+          ))
         )}
       </main>
     </div>
   );
 }
 
-function AlertCard({ p, me, incident, selected, onSelect, onAck }: { p: PushedAlert; me: User; incident: Incident | undefined; selected: boolean; onSelect: () => void; onAck: () => void }) {
+function AlertCard({
+  p,
+  me,
+  incident,
+  selected,
+  onSelect,
+  onAck,
+}: {
+  p: PushedAlert;
+  me: User;
+  incident: Incident | undefined;
+  selected: boolean;
+  onSelect: () => void;
+  onAck: () => void;
+}) {
   const a = p.alert;
   const mine = p.acks.some((x) => x.by === me.username);
   const clip = incident?.links.find((l) => l.kind === 'clip');
   const vehicle = a.scope.placement?.vehicleId ?? incident?.vehicleId ?? null;
   return (
-    <article className={`liaison-card ${selected ? 'selected' : ''} ${p.escalated ? 'escalated' : ''}`} data-testid="liaison-alert" data-alert-id={a.id} onClick={onSelect} aria-current={selected}>
-      <div className="liaison-snap">{a.snapshotUrl ? <img src={a.snapshotUrl} alt={`Snapshot: ${alertTitle(a)}`} /> : <span className="muted">No snapshot</span>}</div>
+    <article
+      className={`liaison-card ${selected ? 'selected' : ''} ${p.escalated ? 'escalated' : ''}`}
+      data-testid="liaison-alert"
+      data-alert-id={a.id}
+      onClick={onSelect}
+      aria-current={selected}
+    >
+      <div className="liaison-snap">
+        {a.snapshotUrl ? <img src={a.snapshotUrl} alt={`Snapshot: ${alertTitle(a)}`} /> : <span className="muted">No snapshot</span>}
+      </div>
       <div className="liaison-body">
         <h3>{alertTitle(a)}</h3>
         <div className="muted">

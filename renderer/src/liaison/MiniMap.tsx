@@ -11,7 +11,11 @@ interface District {
 let districtsOnce: Promise<District[]> | null = null;
 function loadDistricts(): Promise<District[]> {
   districtsOnce ??= fetch(`${GEO_BASE}/layers/police-districts`, { credentials: 'same-origin' })
-    .then((r) => (r.ok ? (r.json() as Promise<{ features: { properties: Record<string, unknown>; geometry: { type: string; coordinates: unknown } }[] }>) : { features: [] }))
+    .then((r) =>
+      r.ok
+        ? (r.json() as Promise<{ features: { properties: Record<string, unknown>; geometry: { type: string; coordinates: unknown } }[] }>)
+        : { features: [] },
+    )
     .then((fc) =>
       fc.features.map((f) => {
         const id = String(f.properties.district ?? f.properties.dist_num ?? f.properties.id ?? '');
@@ -44,10 +48,21 @@ export function MiniMap({ district, point }: { district: string | null; point: {
     };
   }, []);
   return (
-    <svg className="mini-map" viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label={`Map: ${district ? `police district ${district}` : 'district unknown'}`}>
+    <svg
+      className="mini-map"
+      viewBox={`0 0 ${W} ${H}`}
+      width={W}
+      height={H}
+      role="img"
+      aria-label={`Map: ${district ? `police district ${district}` : 'district unknown'}`}
+    >
       {districts.map((d) =>
         d.rings.map((ring, i) => (
-          <polygon key={`${d.id}-${i}`} points={ring.map(([lo, la]) => `${x(lo).toFixed(1)},${y(la).toFixed(1)}`).join(' ')} className={d.id === district ? 'mini-map-here' : 'mini-map-district'} />
+          <polygon
+            key={`${d.id}-${i}`}
+            points={ring.map(([lo, la]) => `${x(lo).toFixed(1)},${y(la).toFixed(1)}`).join(' ')}
+            className={d.id === district ? 'mini-map-here' : 'mini-map-district'}
+          />
         )),
       )}
       {point && <circle cx={x(point.lon)} cy={y(point.lat)} r={4} className="mini-map-point" />}

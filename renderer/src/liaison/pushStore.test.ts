@@ -9,7 +9,10 @@ import { alertPlace, createPushStore } from './pushStore';
  */
 function fakeSocket() {
   const handlers = new Map<string, (p: unknown) => void>();
-  const socket = { on: (e: string, fn: (p: unknown) => void) => handlers.set(e, fn), off: (e: string) => handlers.delete(e) } as unknown as CoreSocket;
+  const socket = {
+    on: (e: string, fn: (p: unknown) => void) => handlers.set(e, fn),
+    off: (e: string) => handlers.delete(e),
+  } as unknown as CoreSocket;
   return { socket, fire: (e: string, p: unknown) => handlers.get(e)?.(p) };
 }
 

@@ -20,7 +20,10 @@ export interface PushState {
  * so the same alert may arrive twice), with acknowledgements and escalations folded in.
  * The newest id is handed to the connection so a reconnect resumes after it.
  */
-export function createPushStore(socket: CoreSocket, opts: { notify?: boolean } = {}): { state: Store<PushState>; ack(alertId: string): Promise<AlertAckReply>; close(): void } {
+export function createPushStore(
+  socket: CoreSocket,
+  opts: { notify?: boolean } = {},
+): { state: Store<PushState>; ack(alertId: string): Promise<AlertAckReply>; close(): void } {
   const state = new Store<PushState>({ alerts: [] });
   const upsert = (id: string, fn: (p: PushedAlert) => PushedAlert): void =>
     state.update((s) => ({ alerts: s.alerts.map((p) => (p.alert.id === id ? fn(p) : p)) }));
@@ -69,7 +72,11 @@ export function createPushStore(socket: CoreSocket, opts: { notify?: boolean } =
     state,
     ack: (alertId) =>
       new Promise((resolve) => {
-        socket.timeout(5000).emit('alert:ack', { alertId }, (err: Error | null, reply?: AlertAckReply) => resolve(err || !reply ? { ok: false, error: 'the core did not answer; try again' } : reply));
+        socket
+          .timeout(5000)
+          .emit('alert:ack', { alertId }, (err: Error | null, reply?: AlertAckReply) =>
+            resolve(err || !reply ? { ok: false, error: 'the core did not answer; try again' } : reply),
+          );
       }),
     close() {
       socket.off('alert:raised', onRaised);
@@ -87,7 +94,13 @@ export function alertTitle(a: Alert): string {
 }
 export function alertPlace(a: Alert): string {
   const p = a.scope.placement;
-  const parts = [p?.nearestStation ? `near ${p.nearestStation.name}` : null, p?.communityArea ?? null, a.scope.district ? `District ${a.scope.district}` : null, a.scope.lines.length ? `${a.scope.lines.join(', ')} line` : null, a.scope.routes.length ? `Route ${a.scope.routes.join(', ')}` : null];
+  const parts = [
+    p?.nearestStation ? `near ${p.nearestStation.name}` : null,
+    p?.communityArea ?? null,
+    a.scope.district ? `District ${a.scope.district}` : null,
+    a.scope.lines.length ? `${a.scope.lines.join(', ')} line` : null,
+    a.scope.routes.length ? `Route ${a.scope.routes.join(', ')}` : null,
+  ];
   return parts.filter(Boolean).join(' · ') || 'Place unknown';
 }
 

@@ -18,11 +18,23 @@ function tone(s: FeedStatus['state']): 'ok' | 'warn' | 'bad' {
 /** One status-bar item per feed: live / stale / outage, with the reason on hover. */
 export function FeedStatusItem({ fleet }: { fleet: Fleet }) {
   const feeds = useStore(fleet.feeds);
-  if (feeds.length === 0) return <span className="status-item muted" data-testid="feed-status" data-state="none">No transit feeds</span>;
+  if (feeds.length === 0)
+    return (
+      <span className="status-item muted" data-testid="feed-status" data-state="none">
+        No transit feeds
+      </span>
+    );
   return (
     <>
       {feeds.map((f) => (
-        <span key={f.id} className={`status-item link link-${tone(f.state)}`} data-testid="feed-status" data-feed={f.id} data-state={f.state} title={f.lastError ?? f.detail}>
+        <span
+          key={f.id}
+          className={`status-item link link-${tone(f.state)}`}
+          data-testid="feed-status"
+          data-feed={f.id}
+          data-state={f.state}
+          title={f.lastError ?? f.detail}
+        >
           <span className="dot" aria-hidden="true" />
           {f.detail}
         </span>

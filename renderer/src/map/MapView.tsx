@@ -8,7 +8,16 @@ import { useStore } from '../client/store';
 import type { Fleet } from './fleet';
 import { addVehicleIcons } from './icons';
 import './map.css';
-import { buildOverlay, KeyedLayer, NO_CONTEXT, TrailTracker, mountVehicleId, type OverlayInput, type PointFeature, type TrailFeature } from './overlays';
+import {
+  buildOverlay,
+  KeyedLayer,
+  NO_CONTEXT,
+  TrailTracker,
+  mountVehicleId,
+  type OverlayInput,
+  type PointFeature,
+  type TrailFeature,
+} from './overlays';
 import { ALERT_LAYERS, BUS_CLUSTER_MAX_ZOOM, buildStyle, CAMERA_LAYERS, CHICAGO_BOUNDS, VEHICLE_LAYERS } from './style';
 import { NO_FILTER, VehicleLayer, type VehicleFilter } from './vehicleLayer';
 import { VehicleDetails, type VehicleContext } from './VehicleDetails';
@@ -64,7 +73,12 @@ export function MapView({ fleet, overlay, vehicleContext, onPickAlert, onPickCam
   const selectedRef = useRef<{ id: string | null; follow: boolean }>({ id: null, follow: false });
   selectedRef.current = { id: selected, follow: following };
   // The latest overlay data and callbacks, read by map event handlers set up once.
-  const overlayRef = useRef<{ data: MapOverlayData | undefined; stations: Map<string, [number, number]>; pickAlert: MapViewProps['onPickAlert']; pickCamera: MapViewProps['onPickCamera'] }>({
+  const overlayRef = useRef<{
+    data: MapOverlayData | undefined;
+    stations: Map<string, [number, number]>;
+    pickAlert: MapViewProps['onPickAlert'];
+    pickCamera: MapViewProps['onPickCamera'];
+  }>({
     data: overlay,
     stations: new Map(),
     pickAlert: onPickAlert,
@@ -150,7 +164,11 @@ export function MapView({ fleet, overlay, vehicleContext, onPickAlert, onPickCam
       if (!p || typeof p.alertId !== 'string') return;
       // An alert riding on a vehicle opens that vehicle's panel too.
       if (typeof p.vehicleId === 'string') setSelected(p.vehicleId);
-      overlayRef.current.pickAlert?.({ alertId: p.alertId, incidentId: typeof p.incidentId === 'string' ? p.incidentId : null, cameraId: typeof p.cameraId === 'string' ? p.cameraId : null });
+      overlayRef.current.pickAlert?.({
+        alertId: p.alertId,
+        incidentId: typeof p.incidentId === 'string' ? p.incidentId : null,
+        cameraId: typeof p.cameraId === 'string' ? p.cameraId : null,
+      });
     };
     const pickCamera = (e: MapLayerMouseEvent): void => {
       const id = e.features?.[0]?.properties?.cameraId;
@@ -190,7 +208,11 @@ export function MapView({ fleet, overlay, vehicleContext, onPickAlert, onPickCam
     const ctl = new AbortController();
     fetch(`${GEO_BASE}/layers/police-districts`, { signal: ctl.signal })
       .then((r) => (r.ok ? (r.json() as Promise<{ features: Array<{ properties: { district?: string } }> }>) : { features: [] }))
-      .then((fc) => setDistricts([...new Set(fc.features.map((f) => f.properties.district ?? '').filter(Boolean))].sort((a, b) => Number(a) - Number(b))))
+      .then((fc) =>
+        setDistricts(
+          [...new Set(fc.features.map((f) => f.properties.district ?? '').filter(Boolean))].sort((a, b) => Number(a) - Number(b)),
+        ),
+      )
       .catch(() => setDistricts([]));
     return () => ctl.abort();
   }, []);
@@ -203,12 +225,23 @@ export function MapView({ fleet, overlay, vehicleContext, onPickAlert, onPickCam
   useEffect(() => {
     const ctl = new AbortController();
     fetch(`${GEO_BASE}/layers/stations`, { signal: ctl.signal })
-      .then((r) => (r.ok ? (r.json() as Promise<{ features: Array<{ properties: { id?: unknown }; geometry: { type: string; coordinates: unknown } }> }>) : { features: [] }))
+      .then((r) =>
+        r.ok
+          ? (r.json() as Promise<{ features: Array<{ properties: { id?: unknown }; geometry: { type: string; coordinates: unknown } }> }>)
+          : { features: [] },
+      )
       .then((fc) => {
         const m = new Map<string, [number, number]>();
         for (const f of fc.features) {
           const c = f.geometry.coordinates;
-          if (typeof f.properties.id === 'string' && f.geometry.type === 'Point' && Array.isArray(c) && typeof c[0] === 'number' && typeof c[1] === 'number') m.set(f.properties.id, [c[0], c[1]]);
+          if (
+            typeof f.properties.id === 'string' &&
+            f.geometry.type === 'Point' &&
+            Array.isArray(c) &&
+            typeof c[0] === 'number' &&
+            typeof c[1] === 'number'
+          )
+            m.set(f.properties.id, [c[0], c[1]]);
         }
         overlayRef.current.stations = m;
         void handle.current?.redrawOverlay();
@@ -227,7 +260,10 @@ export function MapView({ fleet, overlay, vehicleContext, onPickAlert, onPickCam
     const map = handle.current?.map;
     if (!ready || !map) return;
     const sel = map.getSource('selection') as GeoJSONSource | undefined;
-    void sel?.setData({ type: 'FeatureCollection', features: vehicle ? [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [vehicle.lon, vehicle.lat] } }] : [] });
+    void sel?.setData({
+      type: 'FeatureCollection',
+      features: vehicle ? [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [vehicle.lon, vehicle.lat] } }] : [],
+    });
     if (vehicle && following) map.easeTo({ center: [vehicle.lon, vehicle.lat], zoom: Math.max(map.getZoom(), 14), duration: 800 });
   }, [vehicle, following, ready, version]);
 
@@ -250,12 +286,19 @@ export function MapView({ fleet, overlay, vehicleContext, onPickAlert, onPickCam
       <div ref={container} className="map-canvas" data-testid="map" data-ready={ready ? 'true' : 'false'} />
       <form className="map-panel map-filters" aria-label="Map filters" onSubmit={(e) => e.preventDefault()}>
         <label>
-          <input type="checkbox" checked={filter.showBuses} onChange={(e) => setFilter((f) => ({ ...f, showBuses: e.target.checked }))} /> Buses
+          <input type="checkbox" checked={filter.showBuses} onChange={(e) => setFilter((f) => ({ ...f, showBuses: e.target.checked }))} />{' '}
+          Buses
         </label>
         <label>
-          <input type="checkbox" checked={filter.showTrains} onChange={(e) => setFilter((f) => ({ ...f, showTrains: e.target.checked }))} /> Trains
+          <input type="checkbox" checked={filter.showTrains} onChange={(e) => setFilter((f) => ({ ...f, showTrains: e.target.checked }))} />{' '}
+          Trains
         </label>
-        <select aria-label="Rail line" data-testid="filter-line" value={[...filter.lines][0] ?? ''} onChange={(e) => setFilter((f) => ({ ...f, lines: new Set(e.target.value ? [e.target.value] : []) }))}>
+        <select
+          aria-label="Rail line"
+          data-testid="filter-line"
+          value={[...filter.lines][0] ?? ''}
+          onChange={(e) => setFilter((f) => ({ ...f, lines: new Set(e.target.value ? [e.target.value] : []) }))}
+        >
           <option value="">All lines</option>
           {RAIL_LINES.map((l) => (
             <option key={l} value={l}>
@@ -263,8 +306,19 @@ export function MapView({ fleet, overlay, vehicleContext, onPickAlert, onPickCam
             </option>
           ))}
         </select>
-        <input aria-label="Bus routes" data-testid="filter-routes" placeholder="Bus routes (e.g. 9, 22)" size={14} onChange={(e) => onRoutes(e.target.value)} />
-        <select aria-label="Police district" data-testid="filter-district" value={filter.district ?? ''} onChange={(e) => setFilter((f) => ({ ...f, district: e.target.value || null }))}>
+        <input
+          aria-label="Bus routes"
+          data-testid="filter-routes"
+          placeholder="Bus routes (e.g. 9, 22)"
+          size={14}
+          onChange={(e) => onRoutes(e.target.value)}
+        />
+        <select
+          aria-label="Police district"
+          data-testid="filter-district"
+          value={filter.district ?? ''}
+          onChange={(e) => setFilter((f) => ({ ...f, district: e.target.value || null }))}
+        >
           <option value="">All districts</option>
           {districts.map((d) => (
             <option key={d} value={d}>

@@ -94,7 +94,9 @@ export function VehicleDetails({ vehicle, context, following, onFollow, onClose,
         </p>
       )}
       {context.alerts.length === 0 ? (
-        context.unknown ? null : <p className="muted">No open alerts.</p>
+        context.unknown ? null : (
+          <p className="muted">No open alerts.</p>
+        )
       ) : (
         <ul data-testid="vehicle-alerts">
           {context.alerts.slice(0, MAX_ALERTS).map((a) => (
@@ -105,7 +107,9 @@ export function VehicleDetails({ vehicle, context, following, onFollow, onClose,
               {a.active ? '' : <span className="muted"> · cleared</span>}
             </li>
           ))}
-          {context.alerts.length > MAX_ALERTS && <li className="muted">and {context.alerts.length - MAX_ALERTS} more in the alert queue</li>}
+          {context.alerts.length > MAX_ALERTS && (
+            <li className="muted">and {context.alerts.length - MAX_ALERTS} more in the alert queue</li>
+          )}
         </ul>
       )}
       <button type="button" className="ghost-button" onClick={onFollow} aria-pressed={following} data-testid="follow-vehicle">

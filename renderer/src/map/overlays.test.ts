@@ -2,7 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { Alert, Camera, Incident, LiveVehicle } from '../../../contract';
 import { buildOverlay, KeyedLayer, openAlerts, TrailTracker, vehicleContextFor, type OverlayInput } from './overlays';
 
-const health = { state: 'live' as const, fpsIn: 5, fpsOut: 5, frames: 1, dropped: 0, reconnects: 0, lastFrameAt: null, lastError: null, sourceWidth: null, sourceHeight: null, since: '2026-01-01T10:00:00Z' };
+const health = {
+  state: 'live' as const,
+  fpsIn: 5,
+  fpsOut: 5,
+  frames: 1,
+  dropped: 0,
+  reconnects: 0,
+  lastFrameAt: null,
+  lastError: null,
+  sourceWidth: null,
+  sourceHeight: null,
+  since: '2026-01-01T10:00:00Z',
+};
 const camera = (id: string, mount: Camera['mount'], location: Camera['location'] = null): Camera => ({
   id,
   name: id,
@@ -19,8 +31,29 @@ const camera = (id: string, mount: Camera['mount'], location: Camera['location']
   health,
 });
 const bus = (id: string, lon: number, lat: number): LiveVehicle =>
-  ({ id, mode: 'bus', route: '9', lon, lat, heading: 0, stale: false, delayed: false, destination: 'N', nextStop: null, timestamp: '2026-01-01T10:00:00Z', district: '1', communityArea: 'Loop' }) as LiveVehicle;
-const alert = (id: string, cameraId: string, kind: Alert['kind'], startedAt: string, endedAt: string | null = null, vehicleId: string | null = null): Alert => ({
+  ({
+    id,
+    mode: 'bus',
+    route: '9',
+    lon,
+    lat,
+    heading: 0,
+    stale: false,
+    delayed: false,
+    destination: 'N',
+    nextStop: null,
+    timestamp: '2026-01-01T10:00:00Z',
+    district: '1',
+    communityArea: 'Loop',
+  }) as LiveVehicle;
+const alert = (
+  id: string,
+  cameraId: string,
+  kind: Alert['kind'],
+  startedAt: string,
+  endedAt: string | null = null,
+  vehicleId: string | null = null,
+): Alert => ({
   id,
   kind,
   cameraId,
@@ -33,7 +66,12 @@ const alert = (id: string, cameraId: string, kind: Alert['kind'], startedAt: str
   snapshotUrl: null,
   trackIds: [],
   detail: {},
-  scope: { placement: vehicleId ? { lat: 41, lon: -87, district: '1', communityArea: null, nearestStation: null, vehicleId, stale: false } : null, district: null, lines: [], routes: [] },
+  scope: {
+    placement: vehicleId ? { lat: 41, lon: -87, district: '1', communityArea: null, nearestStation: null, vehicleId, stale: false } : null,
+    district: null,
+    lines: [],
+    routes: [],
+  },
 });
 const incident = (id: string, alertIds: string[], state: Incident['state'] = 'new'): Incident => ({
   id,
@@ -77,25 +115,56 @@ describe('map overlay', () => {
   const platform = camera('platform', { kind: 'station', stationId: '40380' }, { lat: 1, lon: 2 });
 
   it('puts a station camera at its station and a bus camera on the bus, wherever the bus is now', () => {
-    const input = base({ cameras: new Map([['cab', cab], ['platform', platform]]), vehicles: new Map([['bus:1234', bus('bus:1234', -87.6, 41.9)]]), stations: new Map([['40380', [-87.63, 41.885] as [number, number]]]) });
+    const input = base({
+      cameras: new Map([
+        ['cab', cab],
+        ['platform', platform],
+      ]),
+      vehicles: new Map([['bus:1234', bus('bus:1234', -87.6, 41.9)]]),
+      stations: new Map([['40380', [-87.63, 41.885] as [number, number]]]),
+    });
     const o = buildOverlay(input);
-    expect(Object.fromEntries(o.cameras.map((f) => [f.properties.cameraId, f.geometry.coordinates]))).toEqual({ cab: [-87.6, 41.9], platform: [-87.63, 41.885] });
+    expect(Object.fromEntries(o.cameras.map((f) => [f.properties.cameraId, f.geometry.coordinates]))).toEqual({
+      cab: [-87.6, 41.9],
+      platform: [-87.63, 41.885],
+    });
     // The bus moved: its camera moves with it.
     const moved = buildOverlay({ ...input, vehicles: new Map([['bus:1234', bus('bus:1234', -87.61, 41.91)]]) });
     expect(moved.cameras.find((f) => f.properties.cameraId === 'cab')?.geometry.coordinates).toEqual([-87.61, 41.91]);
   });
 
   it('draws one marker per incident on the vehicle’s live position, with the highest severity, the selection and the trail', () => {
-    const alerts = [alert('a2', 'cab', 'fight', '2026-01-01T10:00:20Z', null, 'bus:1234'), alert('a1', 'cab', 'barrier', '2026-01-01T10:00:00Z', '2026-01-01T10:00:10Z', 'bus:1234')];
+    const alerts = [
+      alert('a2', 'cab', 'fight', '2026-01-01T10:00:20Z', null, 'bus:1234'),
+      alert('a1', 'cab', 'barrier', '2026-01-01T10:00:00Z', '2026-01-01T10:00:10Z', 'bus:1234'),
+    ];
     const trails = new TrailTracker();
     const vehicles = new Map([['bus:1234', bus('bus:1234', -87.6, 41.9)]]);
     trails.record(vehicles, ['bus:1234'], 0);
     vehicles.set('bus:1234', bus('bus:1234', -87.601, 41.901));
     trails.record(vehicles, ['bus:1234'], 1000);
-    const o = buildOverlay(base({ cameras: new Map([['cab', cab]]), alerts, incidents: [incident('i1', ['a1', 'a2'])], vehicles, trails: trails.trails, selectedIncidentId: 'i1' }));
+    const o = buildOverlay(
+      base({
+        cameras: new Map([['cab', cab]]),
+        alerts,
+        incidents: [incident('i1', ['a1', 'a2'])],
+        vehicles,
+        trails: trails.trails,
+        selectedIncidentId: 'i1',
+      }),
+    );
     expect(o.alerts).toHaveLength(1);
     expect(o.alerts[0]!.geometry.coordinates).toEqual([-87.601, 41.901]);
-    expect(o.alerts[0]!.properties).toMatchObject({ alertId: 'a2', incidentId: 'i1', severity: 'critical', count: 2, selected: true, active: true, vehicleId: 'bus:1234', age: 0 });
+    expect(o.alerts[0]!.properties).toMatchObject({
+      alertId: 'a2',
+      incidentId: 'i1',
+      severity: 'critical',
+      count: 2,
+      selected: true,
+      active: true,
+      vehicleId: 'bus:1234',
+      age: 0,
+    });
     expect(o.trails[0]!.geometry.coordinates).toEqual([
       [-87.6, 41.9],
       [-87.601, 41.901],
@@ -125,11 +194,20 @@ describe('map overlay', () => {
   it('sends a source only the features that were added, changed or removed', () => {
     const diffs: unknown[] = [];
     const layer = new KeyedLayer({ updateData: (d) => diffs.push(d) });
-    const f = (id: string, x: number) => ({ type: 'Feature' as const, id, geometry: { type: 'Point' as const, coordinates: [x, 0] }, properties: { id } });
+    const f = (id: string, x: number) => ({
+      type: 'Feature' as const,
+      id,
+      geometry: { type: 'Point' as const, coordinates: [x, 0] },
+      properties: { id },
+    });
     void layer.set([f('a', 1), f('b', 2)]);
     void layer.set([f('a', 1), f('b', 3)]);
     void layer.set([f('a', 1), f('b', 3)]);
     void layer.set([f('b', 3)]);
-    expect(diffs).toEqual([{ add: [f('a', 1), f('b', 2)], remove: [] }, { add: [f('b', 3)], remove: [] }, { add: [], remove: ['a'] }]);
+    expect(diffs).toEqual([
+      { add: [f('a', 1), f('b', 2)], remove: [] },
+      { add: [f('b', 3)], remove: [] },
+      { add: [], remove: ['a'] },
+    ]);
   });
 });

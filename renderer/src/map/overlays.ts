@@ -24,7 +24,8 @@ const SEVERITY_RANK: Record<Severity, number> = { critical: 3, high: 2, medium: 
 
 /** The fleet id of the vehicle a camera rides on, or null for a fixed camera. */
 export function mountVehicleId(mount: CameraMount): string | null {
-  if (mount.kind === 'bus' || mount.kind === 'operator_cab') return mount.vehicleId.includes(':') ? mount.vehicleId : `bus:${mount.vehicleId}`;
+  if (mount.kind === 'bus' || mount.kind === 'operator_cab')
+    return mount.vehicleId.includes(':') ? mount.vehicleId : `bus:${mount.vehicleId}`;
   if (mount.kind === 'railcar') return `train:${mount.railcarId}`;
   return null;
 }
@@ -53,7 +54,11 @@ export interface OverlayInput {
 }
 
 /** Where a camera is now: on its vehicle's live position, at its station, or at its registered point. */
-export function cameraPosition(c: Camera, vehicles: ReadonlyMap<string, LiveVehicle>, stations: ReadonlyMap<string, [number, number]>): Position | null {
+export function cameraPosition(
+  c: Camera,
+  vehicles: ReadonlyMap<string, LiveVehicle>,
+  stations: ReadonlyMap<string, [number, number]>,
+): Position | null {
   const vid = mountVehicleId(c.mount);
   if (vid) {
     const v = vehicles.get(vid);
@@ -72,7 +77,12 @@ export function cameraPosition(c: Camera, vehicles: ReadonlyMap<string, LiveVehi
  * position, not where it was raised); otherwise the camera's place, else where the core
  * placed it when it was raised.
  */
-export function alertPosition(a: Alert, camera: Camera | undefined, vehicles: ReadonlyMap<string, LiveVehicle>, stations: ReadonlyMap<string, [number, number]>): Position | null {
+export function alertPosition(
+  a: Alert,
+  camera: Camera | undefined,
+  vehicles: ReadonlyMap<string, LiveVehicle>,
+  stations: ReadonlyMap<string, [number, number]>,
+): Position | null {
   const vid = a.scope.placement?.vehicleId ?? (camera ? mountVehicleId(camera.mount) : null);
   if (vid) {
     const v = vehicles.get(vid);
@@ -88,7 +98,10 @@ export function alertPosition(a: Alert, camera: Camera | undefined, vehicles: Re
  * Open alerts: still active, or part of an incident nobody has closed. A cleared alert of
  * a closed (or unknown) incident is history: it stays in the queue but leaves the map.
  */
-export function openAlerts(alerts: readonly Alert[], incidents: readonly Incident[]): Array<{ alert: Alert; incident: Incident | undefined }> {
+export function openAlerts(
+  alerts: readonly Alert[],
+  incidents: readonly Incident[],
+): Array<{ alert: Alert; incident: Incident | undefined }> {
   const byAlert = new Map<string, Incident>();
   for (const i of incidents) for (const id of i.alertIds) byAlert.set(id, i);
   const out: Array<{ alert: Alert; incident: Incident | undefined }> = [];
@@ -124,7 +137,15 @@ export function buildOverlay(input: OverlayInput): Overlay {
       type: 'Feature',
       id: `camera:${c.id}`,
       geometry: { type: 'Point', coordinates: [pos.lon, pos.lat] },
-      properties: { id: `camera:${c.id}`, cameraId: c.id, name: c.name, mount: c.mount.kind, state: c.health.state, vehicleId: pos.vehicleId, stale: pos.stale },
+      properties: {
+        id: `camera:${c.id}`,
+        cameraId: c.id,
+        name: c.name,
+        mount: c.mount.kind,
+        state: c.health.state,
+        vehicleId: pos.vehicleId,
+        stale: pos.stale,
+      },
     });
   }
 
@@ -144,9 +165,13 @@ export function buildOverlay(input: OverlayInput): Overlay {
     if (!pos) continue;
     if (pos.vehicleId) alertVehicles.add(pos.vehicleId);
     const severity = group.map((g) => severityOf(g.alert)).reduce((a, b) => (SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a));
-    const acknowledged = newest.incident ? newest.incident.state !== 'new' : group.every((g) => (input.acks.get(g.alert.id)?.length ?? 0) > 0);
+    const acknowledged = newest.incident
+      ? newest.incident.state !== 'new'
+      : group.every((g) => (input.acks.get(g.alert.id)?.length ?? 0) > 0);
     const ageS = Math.max(0, Math.round((input.now - Date.parse(newest.alert.startedAt)) / 1000));
-    const selected = (newest.incident !== undefined && newest.incident.id === input.selectedIncidentId) || group.some((g) => g.alert.id === input.selectedAlertId);
+    const selected =
+      (newest.incident !== undefined && newest.incident.id === input.selectedIncidentId) ||
+      group.some((g) => g.alert.id === input.selectedAlertId);
     alerts.push({
       type: 'Feature',
       id: key,
@@ -174,7 +199,12 @@ export function buildOverlay(input: OverlayInput): Overlay {
   for (const vid of alertVehicles) {
     const t = input.trails.get(vid);
     if (!t || t.length < 2) continue;
-    trails.push({ type: 'Feature', id: `trail:${vid}`, geometry: { type: 'LineString', coordinates: t.map((p) => [...p]) }, properties: { id: `trail:${vid}`, vehicleId: vid } });
+    trails.push({
+      type: 'Feature',
+      id: `trail:${vid}`,
+      geometry: { type: 'LineString', coordinates: t.map((p) => [...p]) },
+      properties: { id: `trail:${vid}`, vehicleId: vid },
+    });
   }
   return { cameras, alerts, trails, alertVehicles };
 }
@@ -251,7 +281,12 @@ export interface VehicleContext {
 
 export const NO_CONTEXT: VehicleContext = { cameras: [], alerts: [], unknown: null };
 
-const KIND_TITLE: Record<Alert['kind'], string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight', 'rider-report': 'Rider text' };
+const KIND_TITLE: Record<Alert['kind'], string> = {
+  crowding: 'Crowding',
+  barrier: 'Operator barrier',
+  fight: 'Possible fight',
+  'rider-report': 'Rider text',
+};
 
 export interface ContextInput {
   cameras: ReadonlyMap<string, Camera>;
@@ -284,6 +319,7 @@ export function vehicleContextFor(vehicleId: string, input: ContextInput): Vehic
   if (!input.linkUp) unknown = 'the link to the Sentinel core is down';
   else if (!input.alertsLoaded) unknown = 'alerts are still loading';
   else if (input.alertsProblem && input.alerts.length === 0) unknown = `alerts could not be loaded (${input.alertsProblem})`;
-  else if (cams.length > 0 && cams.every((c) => c.health.state !== 'live')) unknown = `camera feed down (${cams.map((c) => c.health.state).join(', ')})`;
+  else if (cams.length > 0 && cams.every((c) => c.health.state !== 'live'))
+    unknown = `camera feed down (${cams.map((c) => c.health.state).join(', ')})`;
   return { cameras: cams.map((c) => ({ id: c.id, name: c.name, state: c.health.state })), alerts, unknown };
 }

@@ -8,7 +8,17 @@ export const CHICAGO_BOUNDS: [[number, number], [number, number]] = [
 export const FONT = ['Noto Sans Regular'];
 export const FONT_BOLD = ['Noto Sans Medium'];
 
-const SEVERITY_COLOR: ExpressionSpecification = ['match', ['get', 'severity'], 'critical', '#e5484d', 'high', '#f76b15', 'medium', '#f5a524', '#8595a8'];
+const SEVERITY_COLOR: ExpressionSpecification = [
+  'match',
+  ['get', 'severity'],
+  'critical',
+  '#e5484d',
+  'high',
+  '#f76b15',
+  'medium',
+  '#f5a524',
+  '#8595a8',
+];
 
 /** Zoom above which buses are drawn one by one (below it they are clustered). */
 export const BUS_CLUSTER_MAX_ZOOM = 12;
@@ -45,16 +55,45 @@ export function buildStyle(origin: string): StyleSpecification {
       { id: 'background', type: 'background', paint: { 'background-color': '#0c1219' } },
       { id: 'areas-fill', type: 'fill', source: 'areas', paint: { 'fill-color': '#16212c', 'fill-opacity': 0.9 } },
       { id: 'areas-line', type: 'line', source: 'areas', paint: { 'line-color': '#263545', 'line-width': 0.8 } },
-      { id: 'districts-line', type: 'line', source: 'districts', paint: { 'line-color': '#3d5a78', 'line-width': 1.4, 'line-dasharray': [3, 2] } },
-      { id: 'bus-routes', type: 'line', source: 'bus-routes', minzoom: 11, paint: { 'line-color': '#3a4a5c', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.6, 15, 2] } },
-      { id: 'rail-casing', type: 'line', source: 'rail', layout: { 'line-cap': 'round', 'line-join': 'round' }, paint: { 'line-color': '#0c1219', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 3, 15, 8] } },
-      { id: 'rail', type: 'line', source: 'rail', layout: { 'line-cap': 'round', 'line-join': 'round' }, paint: { 'line-color': ['get', 'color'], 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 1.5, 15, 5] } },
+      {
+        id: 'districts-line',
+        type: 'line',
+        source: 'districts',
+        paint: { 'line-color': '#3d5a78', 'line-width': 1.4, 'line-dasharray': [3, 2] },
+      },
+      {
+        id: 'bus-routes',
+        type: 'line',
+        source: 'bus-routes',
+        minzoom: 11,
+        paint: { 'line-color': '#3a4a5c', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.6, 15, 2] },
+      },
+      {
+        id: 'rail-casing',
+        type: 'line',
+        source: 'rail',
+        layout: { 'line-cap': 'round', 'line-join': 'round' },
+        paint: { 'line-color': '#0c1219', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 3, 15, 8] },
+      },
+      {
+        id: 'rail',
+        type: 'line',
+        source: 'rail',
+        layout: { 'line-cap': 'round', 'line-join': 'round' },
+        paint: { 'line-color': ['get', 'color'], 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 1.5, 15, 5] },
+      },
       {
         id: 'areas-label',
         type: 'symbol',
         source: 'areas',
         minzoom: 11.5,
-        layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 11, 'text-transform': 'uppercase', 'text-letter-spacing': 0.08 },
+        layout: {
+          'text-field': ['get', 'name'],
+          'text-font': FONT,
+          'text-size': 11,
+          'text-transform': 'uppercase',
+          'text-letter-spacing': 0.08,
+        },
         paint: { 'text-color': '#4b5f75', 'text-halo-color': '#0c1219', 'text-halo-width': 1 },
       },
       {
@@ -81,7 +120,14 @@ export function buildStyle(origin: string): StyleSpecification {
         type: 'symbol',
         source: 'stations',
         minzoom: 12.5,
-        layout: { 'text-field': ['get', 'name'], 'text-font': FONT_BOLD, 'text-size': 11, 'text-offset': [0, 1.1], 'text-anchor': 'top', 'text-optional': true },
+        layout: {
+          'text-field': ['get', 'name'],
+          'text-font': FONT_BOLD,
+          'text-size': 11,
+          'text-offset': [0, 1.1],
+          'text-anchor': 'top',
+          'text-optional': true,
+        },
         paint: { 'text-color': '#e6edf3', 'text-halo-color': '#0c1219', 'text-halo-width': 1.5 },
       },
       // Bus clusters: a count bubble, sized by the number of buses.
@@ -131,7 +177,12 @@ export function buildStyle(origin: string): StyleSpecification {
           'text-anchor': 'top',
           'text-optional': true,
         },
-        paint: { 'text-color': '#cfe8f5', 'text-halo-color': '#0c1219', 'text-halo-width': 1.2, 'icon-opacity': ['case', ['get', 'stale'], 0.55, 1] },
+        paint: {
+          'text-color': '#cfe8f5',
+          'text-halo-color': '#0c1219',
+          'text-halo-width': 1.2,
+          'icon-opacity': ['case', ['get', 'stale'], 0.55, 1],
+        },
       },
       {
         id: 'train-delayed',
@@ -157,13 +208,23 @@ export function buildStyle(origin: string): StyleSpecification {
           'text-anchor': 'top',
           'text-optional': true,
         },
-        paint: { 'text-color': '#ffffff', 'text-halo-color': '#0c1219', 'text-halo-width': 1.2, 'icon-opacity': ['case', ['get', 'stale'], 0.55, 1] },
+        paint: {
+          'text-color': '#ffffff',
+          'text-halo-color': '#0c1219',
+          'text-halo-width': 1.2,
+          'icon-opacity': ['case', ['get', 'stale'], 0.55, 1],
+        },
       },
       {
         id: 'selection',
         type: 'circle',
         source: 'selection',
-        paint: { 'circle-radius': 17, 'circle-color': 'rgba(76,194,255,0.15)', 'circle-stroke-color': '#4cc2ff', 'circle-stroke-width': 2.5 },
+        paint: {
+          'circle-radius': 17,
+          'circle-color': 'rgba(76,194,255,0.15)',
+          'circle-stroke-color': '#4cc2ff',
+          'circle-stroke-width': 2.5,
+        },
       },
       // Cameras by mount (station cameras at the station, bus cameras riding with the bus):
       // a small square-ish dot, grey when the camera is not sending video.
@@ -187,7 +248,12 @@ export function buildStyle(origin: string): StyleSpecification {
         type: 'line',
         source: 'trails',
         layout: { 'line-cap': 'round', 'line-join': 'round' },
-        paint: { 'line-color': '#f76b15', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 2, 16, 4], 'line-opacity': 0.75, 'line-dasharray': [1, 1.5] },
+        paint: {
+          'line-color': '#f76b15',
+          'line-width': ['interpolate', ['linear'], ['zoom'], 10, 2, 16, 4],
+          'line-opacity': 0.75,
+          'line-dasharray': [1, 1.5],
+        },
       },
       // Alerts and incidents by severity, fading with age, on top of everything. One marker per
       // incident: a filled disc with a white rim and a "!" (a delayed vehicle's ring is orange
@@ -226,7 +292,13 @@ export function buildStyle(origin: string): StyleSpecification {
         type: 'symbol',
         source: 'alerts',
         filter: ['>', ['get', 'count'], 1],
-        layout: { 'text-field': ['concat', '×', ['to-string', ['get', 'count']]], 'text-font': FONT_BOLD, 'text-size': 11, 'text-offset': [1.9, -1.3], 'text-allow-overlap': true },
+        layout: {
+          'text-field': ['concat', '×', ['to-string', ['get', 'count']]],
+          'text-font': FONT_BOLD,
+          'text-size': 11,
+          'text-offset': [1.9, -1.3],
+          'text-allow-overlap': true,
+        },
         paint: { 'text-color': '#ffffff', 'text-halo-color': '#0c1219', 'text-halo-width': 1.5 },
       },
     ],

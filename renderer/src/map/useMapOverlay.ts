@@ -23,12 +23,26 @@ export function useMapOverlay(role: Role): Omit<MapViewProps, 'fleet'> {
   const linkUp = useConnection().status === 'connected';
 
   const overlay = useMemo(
-    () => ({ cameras, alerts: alerts.alerts, incidents: incidents.incidents, acks: alerts.acks, selectedIncidentId: sel.incidentId, selectedAlertId: sel.alertId }),
+    () => ({
+      cameras,
+      alerts: alerts.alerts,
+      incidents: incidents.incidents,
+      acks: alerts.acks,
+      selectedIncidentId: sel.incidentId,
+      selectedAlertId: sel.alertId,
+    }),
     [cameras, alerts.alerts, alerts.acks, incidents.incidents, sel],
   );
   const vehicleContext = useCallback(
     (vehicleId: string) =>
-      vehicleContextFor(vehicleId, { cameras, alerts: alerts.alerts, incidents: incidents.incidents, linkUp, alertsLoaded: alerts.loaded, alertsProblem: alerts.lastProblem }),
+      vehicleContextFor(vehicleId, {
+        cameras,
+        alerts: alerts.alerts,
+        incidents: incidents.incidents,
+        linkUp,
+        alertsLoaded: alerts.loaded,
+        alertsProblem: alerts.lastProblem,
+      }),
     [cameras, alerts.alerts, alerts.loaded, alerts.lastProblem, incidents.incidents, linkUp],
   );
   const onPickAlert = useCallback((p: { alertId: string; incidentId: string | null; cameraId: string | null }) => {

@@ -33,7 +33,10 @@ describe('VehicleLayer', () => {
     const train = recorder();
     const layer = new VehicleLayer({ bus: bus.source, train: train.source });
     await layer.reset([v('bus:1'), v('train:9')]);
-    expect(bus.calls[0]).toMatchObject({ removeAll: true, add: [{ id: 'bus:1', geometry: { coordinates: [-87.6, 41.9] }, properties: { route: '22', heading: 90 } }] });
+    expect(bus.calls[0]).toMatchObject({
+      removeAll: true,
+      add: [{ id: 'bus:1', geometry: { coordinates: [-87.6, 41.9] }, properties: { route: '22', heading: 90 } }],
+    });
     expect(train.calls[0]?.add?.[0]?.properties).toMatchObject({ label: 'Red', route: 'Red' });
 
     await layer.apply({ upsert: [v('bus:1', { lat: 41.95, stale: true }), v('bus:2')], remove: ['train:9'] });
@@ -63,7 +66,9 @@ describe('VehicleLayer', () => {
     const bus = recorder();
     const train = recorder();
     const layer = new VehicleLayer({ bus: bus.source, train: train.source });
-    const all = new Map([v('bus:1'), v('bus:2', { route: '9', district: '1' }), v('train:9'), v('train:8', { route: 'Blue' })].map((x) => [x.id, x]));
+    const all = new Map(
+      [v('bus:1'), v('bus:2', { route: '9', district: '1' }), v('train:9'), v('train:8', { route: 'Blue' })].map((x) => [x.id, x]),
+    );
     await layer.reset(all.values());
     await layer.setFilter({ ...NO_FILTER, lines: new Set(['Red']), district: '19' }, all);
     expect(bus.calls.at(-1)).toEqual({ add: [], update: [], remove: ['bus:2'] });

@@ -120,7 +120,10 @@ export class VehicleLayer {
     return this.flush(out);
   }
 
-  private flush(out: { bus: Required<Pick<GeoJSONSourceDiff, 'add' | 'update' | 'remove'>> & GeoJSONSourceDiff; train: Required<Pick<GeoJSONSourceDiff, 'add' | 'update' | 'remove'>> & GeoJSONSourceDiff }): Promise<unknown> {
+  private flush(out: {
+    bus: Required<Pick<GeoJSONSourceDiff, 'add' | 'update' | 'remove'>> & GeoJSONSourceDiff;
+    train: Required<Pick<GeoJSONSourceDiff, 'add' | 'update' | 'remove'>> & GeoJSONSourceDiff;
+  }): Promise<unknown> {
     const jobs: unknown[] = [];
     for (const mode of ['bus', 'train'] as const) {
       const d = out[mode];

@@ -82,10 +82,13 @@ export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; came
       g.lineWidth = 2;
       for (const z of zones) {
         if (!z.polygon) continue;
-        g.strokeStyle = z.kind === 'operator' ? 'rgba(229,72,77,0.9)' : z.kind === 'crowding' ? 'rgba(245,165,36,0.9)' : 'rgba(76,194,255,0.9)';
+        g.strokeStyle =
+          z.kind === 'operator' ? 'rgba(229,72,77,0.9)' : z.kind === 'crowding' ? 'rgba(245,165,36,0.9)' : 'rgba(76,194,255,0.9)';
         g.setLineDash([6, 4]);
         g.beginPath();
-        z.polygon.forEach(([x, y], i) => (i === 0 ? g.moveTo(pic.x + x * pic.width, pic.y + y * pic.height) : g.lineTo(pic.x + x * pic.width, pic.y + y * pic.height)));
+        z.polygon.forEach(([x, y], i) =>
+          i === 0 ? g.moveTo(pic.x + x * pic.width, pic.y + y * pic.height) : g.lineTo(pic.x + x * pic.width, pic.y + y * pic.height),
+        );
         g.closePath();
         g.stroke();
       }
@@ -167,9 +170,19 @@ export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; came
   };
 
   return (
-    <div className="clip-player" data-testid="clip-player" tabIndex={0} onKeyDown={onKey} aria-label="Clip player: space plays or pauses, comma and period step a frame, [ and ] change speed">
+    <div
+      className="clip-player"
+      data-testid="clip-player"
+      tabIndex={0}
+      onKeyDown={onKey}
+      aria-label="Clip player: space plays or pauses, comma and period step a frame, [ and ] change speed"
+    >
       <div className="clip-stage">
-        {src ? <video ref={video} src={src} className="clip-video" muted playsInline preload="auto" data-testid="clip-video" /> : <div className="clip-loading">{error ?? 'Loading the clip…'}</div>}
+        {src ? (
+          <video ref={video} src={src} className="clip-video" muted playsInline preload="auto" data-testid="clip-video" />
+        ) : (
+          <div className="clip-loading">{error ?? 'Loading the clip…'}</div>
+        )}
         <canvas ref={canvas} className="clip-overlay" data-testid="overlay-canvas" aria-hidden="true" />
       </div>
       <div
@@ -185,15 +198,24 @@ export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; came
             key={a.id}
             className={`clip-mark kind-${a.kind}`}
             title={`${a.kind} alert at ${clock(a.startedAt)}`}
-            style={{ left: `${timelinePos(a.startedAt, start, end) * 100}%`, width: `${Math.max(0.6, (timelinePos(a.endedAt ?? a.startedAt, start, end) - timelinePos(a.startedAt, start, end)) * 100)}%` }}
+            style={{
+              left: `${timelinePos(a.startedAt, start, end) * 100}%`,
+              width: `${Math.max(0.6, (timelinePos(a.endedAt ?? a.startedAt, start, end) - timelinePos(a.startedAt, start, end)) * 100)}%`,
+            }}
           />
         ))}
         <span className="clip-cursor" style={{ left: `${timelinePos(now, start, end) * 100}%` }} />
       </div>
       <div className="clip-controls">
-        <button type="button" onClick={() => step(-1)} title="Previous frame (,)">◀︎ Frame</button>
-        <button type="button" onClick={toggle} data-testid="clip-play">{playing ? 'Pause' : 'Play'}</button>
-        <button type="button" onClick={() => step(1)} title="Next frame (.)">Frame ▶︎</button>
+        <button type="button" onClick={() => step(-1)} title="Previous frame (,)">
+          ◀︎ Frame
+        </button>
+        <button type="button" onClick={toggle} data-testid="clip-play">
+          {playing ? 'Pause' : 'Play'}
+        </button>
+        <button type="button" onClick={() => step(1)} title="Next frame (.)">
+          Frame ▶︎
+        </button>
         <label>
           Speed{' '}
           <select value={speed} onChange={(e) => setSpeed(Number(e.target.value))} aria-label="Playback speed">
@@ -207,7 +229,9 @@ export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; came
         <label>
           <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} /> Detections
         </label>
-        <span className="clip-clock" data-testid="clip-clock">{now ? clock(now) : '—'}</span>
+        <span className="clip-clock" data-testid="clip-clock">
+          {now ? clock(now) : '—'}
+        </span>
         <span className="muted">
           {frames.length} analysed frames · SHA-256 <code title={clip.sha256}>{clip.sha256.slice(0, 12)}…</code>
         </span>

@@ -1,12 +1,26 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { AlertKind, EvidenceExport, PrecisionReport, ReviewBundle, ReviewListQuery, Role, VerdictValue, Zone } from '../../../contract';
+import type {
+  AlertKind,
+  EvidenceExport,
+  PrecisionReport,
+  ReviewBundle,
+  ReviewListQuery,
+  Role,
+  VerdictValue,
+  Zone,
+} from '../../../contract';
 import { ApiError, call } from '../client/api';
 import { EmptyState } from '../shell/EmptyState';
 import { ClipPlayer } from './ClipPlayer';
 import './review.css';
 import { dateTime } from '../shell/time';
 
-const KIND_LABEL: Record<AlertKind, string> = { crowding: 'Crowding', barrier: 'Operator barrier', fight: 'Possible fight', 'rider-report': 'Rider text' };
+const KIND_LABEL: Record<AlertKind, string> = {
+  crowding: 'Crowding',
+  barrier: 'Operator barrier',
+  fight: 'Possible fight',
+  'rider-report': 'Rider text',
+};
 type Filters = { kind: string; line: string; district: string; verdict: string; from: string; to: string };
 const NO_FILTERS: Filters = { kind: '', line: '', district: '', verdict: '', from: '', to: '' };
 
@@ -97,14 +111,31 @@ export function ReviewWorkspace({ role }: { role: Role }) {
           <input aria-label="From" type="datetime-local" value={filters.from} onChange={set('from')} />
           <input aria-label="To" type="datetime-local" value={filters.to} onChange={set('to')} />
         </div>
-        {error && <p className="review-error" role="alert">{error}</p>}
-        {list && list.length === 0 && <EmptyState title="No incidents match">Change the filters, or wait for alerts to become incidents.</EmptyState>}
+        {error && (
+          <p className="review-error" role="alert">
+            {error}
+          </p>
+        )}
+        {list && list.length === 0 && (
+          <EmptyState title="No incidents match">Change the filters, or wait for alerts to become incidents.</EmptyState>
+        )}
         <ul className="review-list" role="listbox" aria-label="Incidents">
           {(list ?? []).map((inc) => (
-            <li key={inc.id} role="option" aria-selected={selected === inc.id} tabIndex={0} className={`review-item kind-${inc.kind} ${selected === inc.id ? 'selected' : ''}`} onClick={() => setSelected(inc.id)} onKeyDown={(e) => e.key === 'Enter' && setSelected(inc.id)} data-testid="review-item">
+            <li
+              key={inc.id}
+              role="option"
+              aria-selected={selected === inc.id}
+              tabIndex={0}
+              className={`review-item kind-${inc.kind} ${selected === inc.id ? 'selected' : ''}`}
+              onClick={() => setSelected(inc.id)}
+              onKeyDown={(e) => e.key === 'Enter' && setSelected(inc.id)}
+              data-testid="review-item"
+            >
               <span className="review-item-head">
                 <strong>{KIND_LABEL[inc.kind]}</strong>
-                <span className={`verdict-badge v-${verdicts[inc.id] ?? 'none'}`}>{verdicts[inc.id] === 'true-alarm' ? 'True' : verdicts[inc.id] === 'false-alarm' ? 'False' : 'Unreviewed'}</span>
+                <span className={`verdict-badge v-${verdicts[inc.id] ?? 'none'}`}>
+                  {verdicts[inc.id] === 'true-alarm' ? 'True' : verdicts[inc.id] === 'false-alarm' ? 'False' : 'Unreviewed'}
+                </span>
               </span>
               <span>{inc.cameraName}</span>
               <span className="muted">
@@ -117,7 +148,11 @@ export function ReviewWorkspace({ role }: { role: Role }) {
         </ul>
       </section>
       <section className="review-detail-pane" aria-label="Incident review">
-        {selected ? <IncidentReview id={selected} canReview={canReview} onChanged={reload} /> : <EmptyState title="Pick an incident">Its clip, detections, verdict and evidence appear here.</EmptyState>}
+        {selected ? (
+          <IncidentReview id={selected} canReview={canReview} onChanged={reload} />
+        ) : (
+          <EmptyState title="Pick an incident">Its clip, detections, verdict and evidence appear here.</EmptyState>
+        )}
       </section>
     </div>
   );
@@ -185,7 +220,12 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
     }
   };
 
-  if (error && !b) return <p className="review-error" role="alert">{error}</p>;
+  if (error && !b)
+    return (
+      <p className="review-error" role="alert">
+        {error}
+      </p>
+    );
   if (!b) return <p className="muted">Loading…</p>;
   const inc = b.incident;
   const clip = b.clips[clipIndex] ?? null;
@@ -202,7 +242,11 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
           {inc.timeToAcknowledgeS !== null ? ` · acknowledged in ${Math.round(inc.timeToAcknowledgeS)} s` : ''}
         </span>
       </header>
-      {error && <p className="review-error" role="alert">{error}</p>}
+      {error && (
+        <p className="review-error" role="alert">
+          {error}
+        </p>
+      )}
       {clip ? (
         <>
           {b.clips.length > 1 && (
@@ -220,7 +264,12 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
         <div className="review-noclip">
           <p>No clip is linked to this incident yet.</p>
           {canReview && (
-            <button type="button" disabled={busy !== null} onClick={() => void act('clip', () => call('reviewClip', { params: { id } }))} data-testid="cut-clip">
+            <button
+              type="button"
+              disabled={busy !== null}
+              onClick={() => void act('clip', () => call('reviewClip', { params: { id } }))}
+              data-testid="cut-clip"
+            >
               {busy === 'clip' ? 'Cutting the clip…' : 'Cut the clip from the recording'}
             </button>
           )}
@@ -231,7 +280,10 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
           <h4>Verdict</h4>
           {b.verdict ? (
             <p data-testid="verdict">
-              <span className={`verdict-badge v-${b.verdict.verdict}`}>{b.verdict.verdict === 'true-alarm' ? 'True alarm' : 'False alarm'}</span> by {b.verdict.by}, {when(b.verdict.at)}
+              <span className={`verdict-badge v-${b.verdict.verdict}`}>
+                {b.verdict.verdict === 'true-alarm' ? 'True alarm' : 'False alarm'}
+              </span>{' '}
+              by {b.verdict.by}, {when(b.verdict.at)}
               {b.verdict.reason && <span className="muted"> — {b.verdict.reason}</span>}
             </p>
           ) : (
@@ -239,12 +291,30 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
           )}
           {canReview && (
             <>
-              <textarea aria-label="Reason" placeholder="Why (required for a false alarm)" value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
+              <textarea
+                aria-label="Reason"
+                placeholder="Why (required for a false alarm)"
+                value={reason}
+                onChange={(e) => setReason(e.target.value)}
+                rows={2}
+              />
               <div className="review-actions">
-                <button type="button" disabled={busy !== null} onClick={() => void act('verdict', () => call('reviewVerdict', { params: { id }, body: { verdict: 'true-alarm', reason } }))}>
+                <button
+                  type="button"
+                  disabled={busy !== null}
+                  onClick={() =>
+                    void act('verdict', () => call('reviewVerdict', { params: { id }, body: { verdict: 'true-alarm', reason } }))
+                  }
+                >
                   True alarm
                 </button>
-                <button type="button" disabled={busy !== null} onClick={() => void act('verdict', () => call('reviewVerdict', { params: { id }, body: { verdict: 'false-alarm', reason } }))}>
+                <button
+                  type="button"
+                  disabled={busy !== null}
+                  onClick={() =>
+                    void act('verdict', () => call('reviewVerdict', { params: { id }, body: { verdict: 'false-alarm', reason } }))
+                  }
+                >
                   False alarm
                 </button>
               </div>

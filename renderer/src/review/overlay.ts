@@ -40,7 +40,12 @@ export function containedRect(elementW: number, elementH: number, videoW: number
 
 /** A normalised [x1,y1,x2,y2] box in element pixels. */
 export function boxToRect(box: readonly [number, number, number, number], pic: Rect): Rect {
-  return { x: pic.x + box[0] * pic.width, y: pic.y + box[1] * pic.height, width: (box[2] - box[0]) * pic.width, height: (box[3] - box[1]) * pic.height };
+  return {
+    x: pic.x + box[0] * pic.width,
+    y: pic.y + box[1] * pic.height,
+    width: (box[2] - box[0]) * pic.width,
+    height: (box[3] - box[1]) * pic.height,
+  };
 }
 
 /** Position (0..1) of a time on a timeline from `start` to `end` (ms), clamped. */

@@ -9,7 +9,15 @@ function Dialog({ title, onClose, children }: { title: string; onClose: () => vo
   useEffect(() => ref.current?.focus(), []);
   return (
     <div className="overlay" onClick={onClose}>
-      <div className="dialog" role="dialog" aria-modal="true" aria-label={title} tabIndex={-1} ref={ref} onClick={(e) => e.stopPropagation()}>
+      <div
+        className="dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-label={title}
+        tabIndex={-1}
+        ref={ref}
+        onClick={(e) => e.stopPropagation()}
+      >
         <header>
           <h2>{title}</h2>
           <button type="button" className="icon-button" onClick={onClose} aria-label="Close">
@@ -28,7 +36,19 @@ function Dialog({ title, onClose, children }: { title: string; onClose: () => vo
  * Esc, the cancel button or a click outside does not. Rendered into document.body so the
  * keys pressed here never reach the list that opened it, and focus goes back to that list.
  */
-export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onCancel }: { title: string; children: ReactNode; confirmLabel: string; onConfirm: () => void; onCancel: () => void }) {
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  onConfirm,
+  onCancel,
+}: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
   const confirm = useRef<HTMLButtonElement>(null);
   const opener = useRef<Element | null>(document.activeElement);
   useEffect(() => {

@@ -2,7 +2,19 @@ import type { ReactNode } from 'react';
 import { REGIONS, type RegionId } from './keyboard';
 
 /** A focusable region of the operator layout, with its shortcut key shown in the header. */
-export function Region({ id, title, actions, children, className }: { id: RegionId; title: string; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Region({
+  id,
+  title,
+  actions,
+  children,
+  className,
+}: {
+  id: RegionId;
+  title: string;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   const key = REGIONS.find((r) => r.id === id)?.key;
   return (
     <section id={`region-${id}`} className={`region ${className ?? ''}`} tabIndex={-1} aria-labelledby={`region-${id}-title`}>

@@ -3,7 +3,6 @@ import { useConnection } from '../client/CoreProvider';
 import type { ConnectionState } from '../client/connection';
 import { clockTime } from './time';
 
-
 function useNow(intervalMs: number): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -61,12 +60,22 @@ export function StatusBar({ children, onAssets }: { children?: ReactNode; onAsse
           data-testid="ffmpeg-status"
           title={c.hello.ffmpeg.note ?? (c.hello.ffmpeg.ffprobe ? 'ffmpeg and ffprobe' : 'ffmpeg without ffprobe')}
         >
-          {c.hello.ffmpeg.source === 'missing' ? 'No ffmpeg: cameras off' : `ffmpeg ${c.hello.ffmpeg.release ?? shortVersion(c.hello.ffmpeg.version)} (${FFMPEG_SOURCE[c.hello.ffmpeg.source]})`}
+          {c.hello.ffmpeg.source === 'missing'
+            ? 'No ffmpeg: cameras off'
+            : `ffmpeg ${c.hello.ffmpeg.release ?? shortVersion(c.hello.ffmpeg.version)} (${FFMPEG_SOURCE[c.hello.ffmpeg.source]})`}
         </span>
       )}
       {c.hello?.demoCameras && c.hello.demoCameras.server !== 'gstreamer' && (
-        <span className={`status-item ${c.hello.demoCameras.server === 'none' ? 'warn' : 'muted'}`} data-testid="demo-cameras-status" title={c.hello.demoCameras.note ?? ''}>
-          {c.hello.demoCameras.server === 'none' ? 'Demo cameras unavailable' : c.hello.demoCameras.server === 'rtsp-js' ? 'Demo cameras: built-in RTSP server' : 'Demo cameras: external simulator'}
+        <span
+          className={`status-item ${c.hello.demoCameras.server === 'none' ? 'warn' : 'muted'}`}
+          data-testid="demo-cameras-status"
+          title={c.hello.demoCameras.note ?? ''}
+        >
+          {c.hello.demoCameras.server === 'none'
+            ? 'Demo cameras unavailable'
+            : c.hello.demoCameras.server === 'rtsp-js'
+              ? 'Demo cameras: built-in RTSP server'
+              : 'Demo cameras: external simulator'}
         </span>
       )}
       {c.hello && <span className="status-item muted">core {c.hello.version}</span>}

@@ -5,8 +5,22 @@
  */
 export const CONTROL_CENTER_TZ = 'America/Chicago';
 
-const clockFmt = new Intl.DateTimeFormat('en-US', { timeZone: CONTROL_CENTER_TZ, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-const dateTimeFmt = new Intl.DateTimeFormat('en-US', { timeZone: CONTROL_CENTER_TZ, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const clockFmt = new Intl.DateTimeFormat('en-US', {
+  timeZone: CONTROL_CENTER_TZ,
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+const dateTimeFmt = new Intl.DateTimeFormat('en-US', {
+  timeZone: CONTROL_CENTER_TZ,
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
 
 /** 14:03:27 */
 export function clockTime(t: string | number | Date): string {

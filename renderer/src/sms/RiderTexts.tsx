@@ -8,7 +8,13 @@ const LANG: Record<string, string> = { en: 'English', es: 'Spanish', pl: 'Polish
 
 function place(c: SmsConversation): string {
   const l = c.location;
-  const parts = [l.stationName, l.busNumber ? `bus ${l.busNumber}${l.busRoute ? ` (#${l.busRoute})` : ''}` : null, l.railcar ? `car ${l.railcar}` : null, l.line ? `${l.line} line` : null, l.direction].filter(Boolean);
+  const parts = [
+    l.stationName,
+    l.busNumber ? `bus ${l.busNumber}${l.busRoute ? ` (#${l.busRoute})` : ''}` : null,
+    l.railcar ? `car ${l.railcar}` : null,
+    l.line ? `${l.line} line` : null,
+    l.direction,
+  ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'no place given: ask the rider';
 }
 
@@ -16,7 +22,15 @@ function place(c: SmsConversation): string {
  * Rider texts for the operator: each conversation with its place, masked number, nearest
  * cameras and messages, and a short reply box (one SMS, never revealing what the rider does).
  */
-export function RiderTexts({ conversations, onSent, mayReply }: { conversations: SmsConversation[]; onSent: (id: string) => void; mayReply: boolean }) {
+export function RiderTexts({
+  conversations,
+  onSent,
+  mayReply,
+}: {
+  conversations: SmsConversation[];
+  onSent: (id: string) => void;
+  mayReply: boolean;
+}) {
   if (conversations.length === 0) return null;
   return (
     <section className="rider-texts" aria-label="Rider texts" data-testid="rider-texts">
@@ -61,7 +75,13 @@ function Conversation({ c, onSent, mayReply }: { c: SmsConversation; onSent: (id
       </ol>
       {mayReply && !c.optedOut && (
         <form onSubmit={send} className="rider-reply">
-          <input aria-label="Reply to the rider" maxLength={160} value={text} onChange={(e) => setText(e.target.value)} placeholder="Short reply (160 characters)" />
+          <input
+            aria-label="Reply to the rider"
+            maxLength={160}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="Short reply (160 characters)"
+          />
           <button type="submit" disabled={!text.trim()}>
             Send
           </button>

@@ -9,7 +9,10 @@ import { useCoreSocket } from '../client/CoreProvider';
  * Rider text conversations, kept fresh by `sms:conversation` pushes (the payload names the
  * conversation; its content, numbers masked, comes from the API under the reader's role).
  */
-export function useRiderTexts(placeOf: (incidentId: string) => Promise<number[] | null>, enabled = true): {
+export function useRiderTexts(
+  placeOf: (incidentId: string) => Promise<number[] | null>,
+  enabled = true,
+): {
   conversations: SmsConversation[];
   points: FeatureCollection;
   refresh: (id: string) => void;
@@ -49,7 +52,11 @@ export function useRiderTexts(placeOf: (incidentId: string) => Promise<number[] 
   const points = useMemo<FeatureCollection>(
     () => ({
       type: 'FeatureCollection',
-      features: Object.entries(places).map(([id, [lat, lon]]) => ({ type: 'Feature', properties: { id: `sms:${id}`, severity: 'high', kind: 'rider-report' }, geometry: { type: 'Point', coordinates: [lon, lat] } })),
+      features: Object.entries(places).map(([id, [lat, lon]]) => ({
+        type: 'Feature',
+        properties: { id: `sms:${id}`, severity: 'high', kind: 'rider-report' },
+        geometry: { type: 'Point', coordinates: [lon, lat] },
+      })),
     }),
     [places],
   );
@@ -81,7 +88,21 @@ export function riderAlertMarkers(points: FeatureCollection): PointFeature[] {
       type: 'Feature',
       id,
       geometry: f.geometry,
-      properties: { id, alertId: id, incidentId: null, cameraId: null, vehicleId: null, kind: 'rider-report', severity: 'high', count: 1, age: 0, active: true, acknowledged: false, selected: false, stale: false },
+      properties: {
+        id,
+        alertId: id,
+        incidentId: null,
+        cameraId: null,
+        vehicleId: null,
+        kind: 'rider-report',
+        severity: 'high',
+        count: 1,
+        age: 0,
+        active: true,
+        acknowledged: false,
+        selected: false,
+        stale: false,
+      },
     });
   }
   return out;

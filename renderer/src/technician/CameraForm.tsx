@@ -37,7 +37,19 @@ function mountProblem(m: CameraMount): string | null {
  * unchanged for a moment; saving probes first if that has not succeeded. Credentials live
  * in their own fields; a stored password is never shown (the API only says hasPassword).
  */
-export function CameraForm({ camera, stations, onSaved, onCancel, onDeleted }: { camera: Camera | null; stations: StationsState; onSaved: (c: Camera) => void; onCancel?: () => void; onDeleted?: () => void }) {
+export function CameraForm({
+  camera,
+  stations,
+  onSaved,
+  onCancel,
+  onDeleted,
+}: {
+  camera: Camera | null;
+  stations: StationsState;
+  onSaved: (c: Camera) => void;
+  onCancel?: () => void;
+  onDeleted?: () => void;
+}) {
   const id = useId();
   const [name, setName] = useState(camera?.name ?? '');
   const [url, setUrl] = useState(camera ? bareUrl(camera.url) : '');
@@ -75,7 +87,12 @@ export function CameraForm({ camera, stations, onSaved, onCancel, onDeleted }: {
     const usesStored = camera !== null && !password && !clearPassword;
     try {
       const info = await call('cameraProbe', {
-        body: { url: parsed.url, ...(username ? { username } : {}), ...(password ? { password } : {}), ...(usesStored ? { cameraId: camera.id } : {}) },
+        body: {
+          url: parsed.url,
+          ...(username ? { username } : {}),
+          ...(password ? { password } : {}),
+          ...(usesStored ? { cameraId: camera.id } : {}),
+        },
       });
       if (seq === probeSeq.current) setProbe({ state: 'ok', key, info });
       return true;
@@ -120,7 +137,15 @@ export function CameraForm({ camera, stations, onSaved, onCancel, onDeleted }: {
         if (recording !== camera.recordingEnabled) patch.recordingEnabled = recording;
         out = await call('cameraUpdate', { params: { id: camera.id }, body: patch });
       } else {
-        const body: CameraCreate = { name, url: parsed.url, mount, analyticsEnabled: analytics, recordingEnabled: recording, ...(username ? { username } : {}), ...(password ? { password } : {}) };
+        const body: CameraCreate = {
+          name,
+          url: parsed.url,
+          mount,
+          analyticsEnabled: analytics,
+          recordingEnabled: recording,
+          ...(username ? { username } : {}),
+          ...(password ? { password } : {}),
+        };
         out = await call('cameraCreate', { body });
       }
       setPassword('');
@@ -135,7 +160,8 @@ export function CameraForm({ camera, stations, onSaved, onCancel, onDeleted }: {
     }
   };
 
-  const fieldError = (f: string): string | undefined => (serverError && serverError.field !== undefined && serverError.field.split('.')[0] === f ? serverError.message : undefined);
+  const fieldError = (f: string): string | undefined =>
+    serverError && serverError.field !== undefined && serverError.field.split('.')[0] === f ? serverError.message : undefined;
   const canSave = !!name.trim() && !!parsed && !('error' in parsed) && !mountError && !saving && current.state !== 'running';
 
   return (
@@ -151,20 +177,38 @@ export function CameraForm({ camera, stations, onSaved, onCancel, onDeleted }: {
       <div className="tech-row">
         <label htmlFor={`${id}-name`}>Name</label>
         <div className="tech-field">
-          <input id={`${id}-name`} value={name} maxLength={120} required placeholder="e.g. Clark/Lake platform 1" onChange={(e) => setName(e.target.value)} />
+          <input
+            id={`${id}-name`}
+            value={name}
+            maxLength={120}
+            required
+            placeholder="e.g. Clark/Lake platform 1"
+            onChange={(e) => setName(e.target.value)}
+          />
           {fieldError('name') && <div className="tech-error">{fieldError('name')}</div>}
         </div>
       </div>
       <div className="tech-row">
         <label htmlFor={`${id}-url`}>RTSP URL</label>
         <div className="tech-field">
-          <input id={`${id}-url`} value={url} spellCheck={false} autoComplete="off" placeholder="rtsp://host:554/stream" aria-invalid={!!urlError} onChange={(e) => setUrl(e.target.value.trim())} onBlur={liftCredentials} />
+          <input
+            id={`${id}-url`}
+            value={url}
+            spellCheck={false}
+            autoComplete="off"
+            placeholder="rtsp://host:554/stream"
+            aria-invalid={!!urlError}
+            onChange={(e) => setUrl(e.target.value.trim())}
+            onBlur={liftCredentials}
+          />
           {urlError && (
             <div className="tech-error" data-testid="url-error">
               {urlError}
             </div>
           )}
-          {parsed && !('error' in parsed) && (parsed.username !== undefined || parsed.password !== undefined) && <div className="tech-hint">The credentials in the URL move to the fields below when you leave this field.</div>}
+          {parsed && !('error' in parsed) && (parsed.username !== undefined || parsed.password !== undefined) && (
+            <div className="tech-hint">The credentials in the URL move to the fields below when you leave this field.</div>
+          )}
           {fieldError('url') && <div className="tech-error">{fieldError('url')}</div>}
         </div>
       </div>
@@ -187,21 +231,36 @@ export function CameraForm({ camera, stations, onSaved, onCancel, onDeleted }: {
           />
           {camera?.hasPassword && (
             <label className="tech-check">
-              <input type="checkbox" checked={clearPassword} onChange={(e) => setClearPassword(e.target.checked)} /> Remove the stored password
+              <input type="checkbox" checked={clearPassword} onChange={(e) => setClearPassword(e.target.checked)} /> Remove the stored
+              password
             </label>
           )}
         </div>
       </div>
       <div className="tech-probe" data-testid="probe-status" data-state={current.state} aria-live="polite">
-        {current.state === 'idle' && <span className="muted">{urlError ? 'Fix the URL to test the connection.' : url ? 'The connection is tested when you pause typing.' : 'Enter the camera’s RTSP URL.'}</span>}
+        {current.state === 'idle' && (
+          <span className="muted">
+            {urlError
+              ? 'Fix the URL to test the connection.'
+              : url
+                ? 'The connection is tested when you pause typing.'
+                : 'Enter the camera’s RTSP URL.'}
+          </span>
+        )}
         {current.state === 'running' && <span>Connecting to the camera…</span>}
         {current.state === 'ok' && (
           <span className="tech-ok">
-            ✓ {current.info.codec.toUpperCase()} · {current.info.width}×{current.info.height} · {current.info.fps} fps <span className="muted">({current.info.tookMs} ms)</span>
+            ✓ {current.info.codec.toUpperCase()} · {current.info.width}×{current.info.height} · {current.info.fps} fps{' '}
+            <span className="muted">({current.info.tookMs} ms)</span>
           </span>
         )}
         {current.state === 'failed' && <span className="tech-error">✗ {current.message}</span>}
-        <button type="button" className="ghost-button" disabled={!parsed || 'error' in parsed || current.state === 'running'} onClick={() => void runProbe()}>
+        <button
+          type="button"
+          className="ghost-button"
+          disabled={!parsed || 'error' in parsed || current.state === 'running'}
+          onClick={() => void runProbe()}
+        >
           Test connection
         </button>
       </div>
@@ -210,7 +269,8 @@ export function CameraForm({ camera, stations, onSaved, onCancel, onDeleted }: {
         <span className="tech-label">Processing</span>
         <div className="tech-field">
           <label className="tech-check">
-            <input type="checkbox" checked={analytics} onChange={(e) => setAnalytics(e.target.checked)} /> Analytics (people counting, zones, alerts)
+            <input type="checkbox" checked={analytics} onChange={(e) => setAnalytics(e.target.checked)} /> Analytics (people counting,
+            zones, alerts)
           </label>
           <label className="tech-check">
             <input type="checkbox" checked={recording} onChange={(e) => setRecording(e.target.checked)} /> Recording
@@ -232,7 +292,13 @@ export function CameraForm({ camera, stations, onSaved, onCancel, onDeleted }: {
           {saving ? 'Saving…' : camera ? 'Save changes' : 'Register camera'}
         </button>
         {current.state === 'failed' && (
-          <button type="button" className="ghost-button" disabled={!canSave} onClick={() => void save(true)} title="The camera may be offline right now; it is retried after saving">
+          <button
+            type="button"
+            className="ghost-button"
+            disabled={!canSave}
+            onClick={() => void save(true)}
+            title="The camera may be offline right now; it is retried after saving"
+          >
             Save without a working connection
           </button>
         )}

@@ -2,7 +2,8 @@ import { useId, useState } from 'react';
 import type { CsvImportReport } from '../../../contract';
 import { ApiError, call } from '../client/api';
 
-const EXAMPLE = 'name,url,mount,station_id,vehicle_id,username,password,analytics\nClark/Lake P1,rtsp://10.20.1.5/main,station,40380,,viewer,secret,yes\nBus 8123 front,rtsp://10.40.8.123/main,bus,,8123,,,no';
+const EXAMPLE =
+  'name,url,mount,station_id,vehicle_id,username,password,analytics\nClark/Lake P1,rtsp://10.20.1.5/main,station,40380,,viewer,secret,yes\nBus 8123 front,rtsp://10.40.8.123/main,bus,,8123,,,no';
 
 type Outcome = { kind: 'report'; report: CsvImportReport } | { kind: 'imported'; names: string[] } | { kind: 'error'; message: string };
 
@@ -40,7 +41,12 @@ export function CsvImport({ onImported }: { onImported: (n: number) => void }) {
   return (
     <div className="tech-import" data-testid="csv-import">
       <p className="muted">
-        One camera per row; the first line names the columns: <code>name, url, sub_url, username, password, mount, station_id, platform, vehicle_id, railcar_id, line, description, lat, lon, analytics, recording</code>. If any row is wrong, nothing is imported.
+        One camera per row; the first line names the columns:{' '}
+        <code>
+          name, url, sub_url, username, password, mount, station_id, platform, vehicle_id, railcar_id, line, description, lat, lon,
+          analytics, recording
+        </code>
+        . If any row is wrong, nothing is imported.
       </p>
       <div className="tech-row">
         <label htmlFor={`${id}-file`}>CSV file</label>
@@ -98,7 +104,8 @@ export function CsvImport({ onImported }: { onImported: (n: number) => void }) {
       {outcome?.kind === 'report' && !outcome.report.ok && (
         <div className="tech-report" data-testid="import-report" role="alert">
           <div className="tech-error">
-            Nothing was imported: {outcome.report.errors.length} problem{outcome.report.errors.length === 1 ? '' : 's'} in {outcome.report.rows} row{outcome.report.rows === 1 ? '' : 's'}.
+            Nothing was imported: {outcome.report.errors.length} problem{outcome.report.errors.length === 1 ? '' : 's'} in{' '}
+            {outcome.report.rows} row{outcome.report.rows === 1 ? '' : 's'}.
           </div>
           <table>
             <thead>

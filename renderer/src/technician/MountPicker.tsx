@@ -32,7 +32,19 @@ function blank(kind: CameraMount['kind'], prev: CameraMount): CameraMount {
  * search), or the id of the bus or railcar it rides on. `error` is the server's or the
  * form's message about the mount.
  */
-export function MountPicker({ value, onChange, stations, error, hint }: { value: CameraMount; onChange: (m: CameraMount) => void; stations: StationsState; error?: string | undefined; hint?: string | null | undefined }) {
+export function MountPicker({
+  value,
+  onChange,
+  stations,
+  error,
+  hint,
+}: {
+  value: CameraMount;
+  onChange: (m: CameraMount) => void;
+  stations: StationsState;
+  error?: string | undefined;
+  hint?: string | null | undefined;
+}) {
   const id = useId();
   const [query, setQuery] = useState('');
   const station = value.kind === 'station' ? stations.byId.get(value.stationId) : undefined;
@@ -57,12 +69,16 @@ export function MountPicker({ value, onChange, stations, error, hint }: { value:
             <div className="tech-combo">
               {value.stationId && (
                 <div className="tech-picked" data-testid="picked-station">
-                  {station ? `${station.name} (${station.id}) · ${station.lines.map(lineName).join(', ')}` : `Station id ${value.stationId}${stations.stations.length ? ' (not in the station list)' : ''}`}
+                  {station
+                    ? `${station.name} (${station.id}) · ${station.lines.map(lineName).join(', ')}`
+                    : `Station id ${value.stationId}${stations.stations.length ? ' (not in the station list)' : ''}`}
                 </div>
               )}
               <input
                 id={`${id}-station`}
-                placeholder={stations.stations.length ? 'Type a station name, e.g. Clark/Lake' : 'Station map id (the station list is unavailable)'}
+                placeholder={
+                  stations.stations.length ? 'Type a station name, e.g. Clark/Lake' : 'Station map id (the station list is unavailable)'
+                }
                 value={query}
                 autoComplete="off"
                 onChange={(e) => {
@@ -84,7 +100,10 @@ export function MountPicker({ value, onChange, stations, error, hint }: { value:
                           setQuery('');
                         }}
                       >
-                        {s.name} <span className="muted">({s.id}) · {s.lines.map(lineName).join(', ')}</span>
+                        {s.name}{' '}
+                        <span className="muted">
+                          ({s.id}) · {s.lines.map(lineName).join(', ')}
+                        </span>
                       </button>
                     </li>
                   ))}
@@ -95,25 +114,50 @@ export function MountPicker({ value, onChange, stations, error, hint }: { value:
           </div>
           <div className="tech-row">
             <label htmlFor={`${id}-platform`}>Platform</label>
-            <input id={`${id}-platform`} value={value.platform ?? ''} maxLength={64} onChange={(e) => onChange(e.target.value ? { ...value, platform: e.target.value } : { kind: 'station', stationId: value.stationId })} />
+            <input
+              id={`${id}-platform`}
+              value={value.platform ?? ''}
+              maxLength={64}
+              onChange={(e) =>
+                onChange(e.target.value ? { ...value, platform: e.target.value } : { kind: 'station', stationId: value.stationId })
+              }
+            />
           </div>
         </>
       )}
       {(value.kind === 'bus' || value.kind === 'operator_cab') && (
         <div className="tech-row">
           <label htmlFor={`${id}-vehicle`}>Bus id</label>
-          <input id={`${id}-vehicle`} value={value.vehicleId} maxLength={64} placeholder="e.g. 8123" onChange={(e) => onChange({ ...value, vehicleId: e.target.value.trim() })} />
+          <input
+            id={`${id}-vehicle`}
+            value={value.vehicleId}
+            maxLength={64}
+            placeholder="e.g. 8123"
+            onChange={(e) => onChange({ ...value, vehicleId: e.target.value.trim() })}
+          />
         </div>
       )}
       {value.kind === 'railcar' && (
         <>
           <div className="tech-row">
             <label htmlFor={`${id}-railcar`}>Railcar id</label>
-            <input id={`${id}-railcar`} value={value.railcarId} maxLength={64} placeholder="e.g. 3301" onChange={(e) => onChange({ ...value, railcarId: e.target.value.trim() })} />
+            <input
+              id={`${id}-railcar`}
+              value={value.railcarId}
+              maxLength={64}
+              placeholder="e.g. 3301"
+              onChange={(e) => onChange({ ...value, railcarId: e.target.value.trim() })}
+            />
           </div>
           <div className="tech-row">
             <label htmlFor={`${id}-line`}>Line</label>
-            <select id={`${id}-line`} value={value.line ?? ''} onChange={(e) => onChange(e.target.value ? { ...value, line: e.target.value } : { kind: 'railcar', railcarId: value.railcarId })}>
+            <select
+              id={`${id}-line`}
+              value={value.line ?? ''}
+              onChange={(e) =>
+                onChange(e.target.value ? { ...value, line: e.target.value } : { kind: 'railcar', railcarId: value.railcarId })
+              }
+            >
               <option value="">(any)</option>
               {LINES.map((l) => (
                 <option key={l} value={l}>
@@ -127,7 +171,12 @@ export function MountPicker({ value, onChange, stations, error, hint }: { value:
       {value.kind === 'other' && (
         <div className="tech-row">
           <label htmlFor={`${id}-desc`}>Description</label>
-          <input id={`${id}-desc`} value={value.description ?? ''} maxLength={200} onChange={(e) => onChange(e.target.value ? { kind: 'other', description: e.target.value } : { kind: 'other' })} />
+          <input
+            id={`${id}-desc`}
+            value={value.description ?? ''}
+            maxLength={200}
+            onChange={(e) => onChange(e.target.value ? { kind: 'other', description: e.target.value } : { kind: 'other' })}
+          />
         </div>
       )}
       {hint && !error && <div className="tech-hint">Still needed: {hint}</div>}

@@ -10,8 +10,20 @@ import { useStations, type StationsState } from './stations';
 import './technician.css';
 import { ZoneEditor } from './ZoneEditor';
 
-const STATE_LABEL: Record<CameraState, string> = { live: 'Live', connecting: 'Connecting', stalled: 'Stalled', offline: 'Offline', disabled: 'Stopped' };
-const MOUNT_LABEL: Record<CameraMount['kind'], string> = { station: 'Station', bus: 'Bus', operator_cab: 'Operator cab', railcar: 'Railcar', other: 'Other' };
+const STATE_LABEL: Record<CameraState, string> = {
+  live: 'Live',
+  connecting: 'Connecting',
+  stalled: 'Stalled',
+  offline: 'Offline',
+  disabled: 'Stopped',
+};
+const MOUNT_LABEL: Record<CameraMount['kind'], string> = {
+  station: 'Station',
+  bus: 'Bus',
+  operator_cab: 'Operator cab',
+  railcar: 'Railcar',
+  other: 'Other',
+};
 
 type Pane = { kind: 'new' } | { kind: 'import' } | { kind: 'camera'; id: string; tab: 'details' | 'zones' } | { kind: 'none' };
 
@@ -30,8 +42,13 @@ function AnalysisLine({ camera }: { camera: Camera }) {
   const a = camera.health.analysis;
   if (!a) return null;
   return (
-    <span className="tech-cam-sub muted" data-testid="analysis-health" title={`model ${a.model}; ${a.frames} frames analysed, ${a.detectorRuns} detector runs`}>
-      analysed {a.fps.toFixed(1)} fps · detector {a.detectorFps.toFixed(1)}/s{a.gating ? (a.motion ? ' · motion' : ' · still') : ' · gating off'} · skipped {a.skippedNoMotion} still, {a.skippedBusy} busy
+    <span
+      className="tech-cam-sub muted"
+      data-testid="analysis-health"
+      title={`model ${a.model}; ${a.frames} frames analysed, ${a.detectorRuns} detector runs`}
+    >
+      analysed {a.fps.toFixed(1)} fps · detector {a.detectorFps.toFixed(1)}/s
+      {a.gating ? (a.motion ? ' · motion' : ' · still') : ' · gating off'} · skipped {a.skippedNoMotion} still, {a.skippedBusy} busy
     </span>
   );
 }
@@ -44,12 +61,30 @@ function placeOf(c: Camera, stations: StationsState): string {
   return mountLabel(c.mount);
 }
 
-function Filters({ value, onChange, stationChoices }: { value: CameraFilter; onChange: (f: CameraFilter) => void; stationChoices: { id: string; name: string }[] }) {
+function Filters({
+  value,
+  onChange,
+  stationChoices,
+}: {
+  value: CameraFilter;
+  onChange: (f: CameraFilter) => void;
+  stationChoices: { id: string; name: string }[];
+}) {
   return (
     <div className="tech-filters" role="search">
-      <input type="search" aria-label="Search cameras" placeholder="Search name, host, station, bus…" value={value.text} onChange={(e) => onChange({ ...value, text: e.target.value })} />
+      <input
+        type="search"
+        aria-label="Search cameras"
+        placeholder="Search name, host, station, bus…"
+        value={value.text}
+        onChange={(e) => onChange({ ...value, text: e.target.value })}
+      />
       <div className="tech-filter-row">
-        <select aria-label="Mount" value={value.mountKind} onChange={(e) => onChange({ ...value, mountKind: e.target.value as CameraFilter['mountKind'] })}>
+        <select
+          aria-label="Mount"
+          value={value.mountKind}
+          onChange={(e) => onChange({ ...value, mountKind: e.target.value as CameraFilter['mountKind'] })}
+        >
           <option value="">Any mount</option>
           {Object.entries(MOUNT_LABEL).map(([k, l]) => (
             <option key={k} value={k}>
@@ -67,8 +102,17 @@ function Filters({ value, onChange, stationChoices }: { value: CameraFilter; onC
         </select>
       </div>
       <div className="tech-filter-row">
-        <input aria-label="Vehicle or line" placeholder="Bus, railcar or line" value={value.vehicle} onChange={(e) => onChange({ ...value, vehicle: e.target.value })} />
-        <select aria-label="State" value={value.state} onChange={(e) => onChange({ ...value, state: e.target.value as CameraFilter['state'] })}>
+        <input
+          aria-label="Vehicle or line"
+          placeholder="Bus, railcar or line"
+          value={value.vehicle}
+          onChange={(e) => onChange({ ...value, vehicle: e.target.value })}
+        />
+        <select
+          aria-label="State"
+          value={value.state}
+          onChange={(e) => onChange({ ...value, state: e.target.value as CameraFilter['state'] })}
+        >
           <option value="">Any state</option>
           {Object.entries(STATE_LABEL).map(([k, l]) => (
             <option key={k} value={k}>
@@ -96,7 +140,9 @@ export function TechnicianWorkspace() {
   const shown = filterCameras(all, filter, stationNames);
   const counts = stateCounts(all);
   // Only stations that have cameras are worth filtering by.
-  const stationChoices = [...new Set(all.flatMap((c) => (c.mount.kind === 'station' ? [c.mount.stationId] : [])))].map((sid) => ({ id: sid, name: stationNames.get(sid) ?? sid })).sort((a, b) => a.name.localeCompare(b.name));
+  const stationChoices = [...new Set(all.flatMap((c) => (c.mount.kind === 'station' ? [c.mount.stationId] : [])))]
+    .map((sid) => ({ id: sid, name: stationNames.get(sid) ?? sid }))
+    .sort((a, b) => a.name.localeCompare(b.name));
   const selected = pane.kind === 'camera' ? cameras.get(pane.id) : undefined;
 
   return (
@@ -113,12 +159,19 @@ export function TechnicianWorkspace() {
         </header>
         <Filters value={filter} onChange={setFilter} stationChoices={stationChoices} />
         <div className="tech-summary muted" data-testid="camera-summary">
-          {shown.length} of {all.length} cameras · {counts.live} live · {counts.offline + counts.stalled} need attention · {counts.disabled} stopped
+          {shown.length} of {all.length} cameras · {counts.live} live · {counts.offline + counts.stalled} need attention · {counts.disabled}{' '}
+          stopped
         </div>
         <ul className="tech-rows" aria-label="Cameras">
           {shown.map((c) => (
             <li key={c.id}>
-              <button type="button" className={`tech-cam ${selected?.id === c.id ? 'selected' : ''}`} data-testid="tech-camera-row" aria-current={selected?.id === c.id} onClick={() => setPane({ kind: 'camera', id: c.id, tab: pane.kind === 'camera' ? pane.tab : 'details' })}>
+              <button
+                type="button"
+                className={`tech-cam ${selected?.id === c.id ? 'selected' : ''}`}
+                data-testid="tech-camera-row"
+                aria-current={selected?.id === c.id}
+                onClick={() => setPane({ kind: 'camera', id: c.id, tab: pane.kind === 'camera' ? pane.tab : 'details' })}
+              >
                 <span className="tech-cam-main">
                   <span className="tech-cam-name">{c.name}</span>
                   <HealthBadge camera={c} />
@@ -151,7 +204,12 @@ export function TechnicianWorkspace() {
               <h2 id="tech-pane-title">Add camera</h2>
             </header>
             <div className="tech-pane-body">
-              <CameraForm camera={null} stations={stations} onSaved={(c) => setPane({ kind: 'camera', id: c.id, tab: 'zones' })} onCancel={() => setPane({ kind: 'none' })} />
+              <CameraForm
+                camera={null}
+                stations={stations}
+                onSaved={(c) => setPane({ kind: 'camera', id: c.id, tab: 'zones' })}
+                onCancel={() => setPane({ kind: 'none' })}
+              />
             </div>
           </>
         )}
@@ -165,9 +223,7 @@ export function TechnicianWorkspace() {
             </div>
           </>
         )}
-        {pane.kind === 'camera' && !selected && (
-          <EmptyState title="Camera removed">This camera no longer exists.</EmptyState>
-        )}
+        {pane.kind === 'camera' && !selected && <EmptyState title="Camera removed">This camera no longer exists.</EmptyState>}
         {pane.kind === 'camera' && selected && (
           <>
             <header className="region-header">
@@ -175,7 +231,14 @@ export function TechnicianWorkspace() {
               <HealthBadge camera={selected} />
               <div className="tech-tabs" role="tablist" aria-label="Camera views">
                 {(['details', 'zones'] as const).map((t) => (
-                  <button key={t} type="button" role="tab" aria-selected={pane.tab === t} className={`tech-tab ${pane.tab === t ? 'active' : ''}`} onClick={() => setPane({ ...pane, tab: t })}>
+                  <button
+                    key={t}
+                    type="button"
+                    role="tab"
+                    aria-selected={pane.tab === t}
+                    className={`tech-tab ${pane.tab === t ? 'active' : ''}`}
+                    onClick={() => setPane({ ...pane, tab: t })}
+                  >
                     {t === 'details' ? 'Settings' : 'Zones'}
                   </button>
                 ))}
@@ -183,7 +246,17 @@ export function TechnicianWorkspace() {
             </header>
             <div className="tech-pane-body">
               {/* Keyed by camera so switching cameras starts a fresh form or editor. */}
-              {pane.tab === 'details' ? <CameraForm key={selected.id} camera={selected} stations={stations} onSaved={() => undefined} onDeleted={() => setPane({ kind: 'none' })} /> : <ZoneEditor key={selected.id} camera={selected} />}
+              {pane.tab === 'details' ? (
+                <CameraForm
+                  key={selected.id}
+                  camera={selected}
+                  stations={stations}
+                  onSaved={() => undefined}
+                  onDeleted={() => setPane({ kind: 'none' })}
+                />
+              ) : (
+                <ZoneEditor key={selected.id} camera={selected} />
+              )}
             </div>
           </>
         )}

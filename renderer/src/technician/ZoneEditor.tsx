@@ -2,10 +2,24 @@ import { useCallback, useEffect, useId, useRef, useState, type PointerEvent as R
 import type { Camera } from '../../../contract';
 import { ZoneKind, type Point } from '../../../contract/zones';
 import { ApiError, call } from '../client/api';
-import { clampPoint, labelAnchor, movePoint, nextZoneId, removePoint, splitEdge, zoneIndexOfField, zoneProblems, type DraftZone } from './zoneEdit';
+import {
+  clampPoint,
+  labelAnchor,
+  movePoint,
+  nextZoneId,
+  removePoint,
+  splitEdge,
+  zoneIndexOfField,
+  zoneProblems,
+  type DraftZone,
+} from './zoneEdit';
 import { useLiveSnapshot } from '../cameras/useLiveSnapshot';
 
-const KIND_LABEL: Record<ZoneKind, string> = { crowding: 'Crowding (capacity)', operator: 'Operator protected area', watch: 'Watch (fights)' };
+const KIND_LABEL: Record<ZoneKind, string> = {
+  crowding: 'Crowding (capacity)',
+  operator: 'Operator protected area',
+  watch: 'Watch (fights)',
+};
 const KIND_COLOR: Record<ZoneKind, string> = { crowding: '#f5a524', operator: '#e5484d', watch: '#00a1de' };
 /** Pixels within which a click on the first point closes the polygon being drawn. */
 const CLOSE_PX = 12;
@@ -196,7 +210,8 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
           {drawing ? (
             <>
               <span>
-                Click the corners; click the first corner or press <kbd>Enter</kbd> to close ({drawing.length} point{drawing.length === 1 ? '' : 's'}). <kbd>Esc</kbd> cancels.
+                Click the corners; click the first corner or press <kbd>Enter</kbd> to close ({drawing.length} point
+                {drawing.length === 1 ? '' : 's'}). <kbd>Esc</kbd> cancels.
               </span>
               <button type="button" className="ghost-button" disabled={drawing.length < 3} onClick={finishDrawing}>
                 Finish zone
@@ -220,7 +235,13 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
           onPointerMove={onPointerMove}
           onPointerUp={onPointerUp}
         >
-          {snap.src ? <img src={snap.src} alt={`Live picture of ${camera.name}`} draggable={false} /> : <div className="zone-nopicture">{snap.failed ? `No live picture (camera is ${camera.health.state}); zones can still be drawn` : 'Loading the live picture…'}</div>}
+          {snap.src ? (
+            <img src={snap.src} alt={`Live picture of ${camera.name}`} draggable={false} />
+          ) : (
+            <div className="zone-nopicture">
+              {snap.failed ? `No live picture (camera is ${camera.health.state}); zones can still be drawn` : 'Loading the live picture…'}
+            </div>
+          )}
           <svg width={stage.w} height={stage.h} className="zone-svg" aria-label="Zones">
             {zones.map((z, i) => {
               const poly = z.polygon ?? [
@@ -283,7 +304,13 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
             })}
             {drawing && drawing.length > 0 && (
               <g className="zone-drawing">
-                <polyline points={[...drawing, ...(hover ? [hover] : [])].map((p) => toPx(p).join(',')).join(' ')} fill="none" stroke="#4cc2ff" strokeWidth={2} strokeDasharray="4 3" />
+                <polyline
+                  points={[...drawing, ...(hover ? [hover] : [])].map((p) => toPx(p).join(',')).join(' ')}
+                  fill="none"
+                  stroke="#4cc2ff"
+                  strokeWidth={2}
+                  strokeDasharray="4 3"
+                />
                 {drawing.map((p, k) => {
                   const [x, y] = toPx(p);
                   return <circle key={k} cx={x} cy={y} r={k === 0 ? 8 : 5} className={k === 0 ? 'zone-first' : 'zone-vertex'} />;
@@ -300,12 +327,24 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
           <span className="spacer" />
           {dirty && <span className="tech-warn">Unsaved changes</span>}
         </header>
-        {loaded && zones.length === 0 && !drawing && <p className="muted">No zones yet. Without zones, analytics counts the whole frame only.</p>}
+        {loaded && zones.length === 0 && !drawing && (
+          <p className="muted">No zones yet. Without zones, analytics counts the whole frame only.</p>
+        )}
         {zones.map((z, i) => (
-          <div key={`${z.id}-${i}`} className={`zone-item ${selected === i ? 'selected' : ''}`} data-testid="zone-item" onFocus={() => setSelected(i)}>
+          <div
+            key={`${z.id}-${i}`}
+            className={`zone-item ${selected === i ? 'selected' : ''}`}
+            data-testid="zone-item"
+            onFocus={() => setSelected(i)}
+          >
             <div className="tech-row">
               <label htmlFor={`${id}-${i}-name`}>Name</label>
-              <input id={`${id}-${i}-name`} value={z.name ?? ''} maxLength={100} onChange={(e) => update(i, { name: e.target.value || undefined })} />
+              <input
+                id={`${id}-${i}-name`}
+                value={z.name ?? ''}
+                maxLength={100}
+                onChange={(e) => update(i, { name: e.target.value || undefined })}
+              />
             </div>
             <div className="tech-row">
               <label htmlFor={`${id}-${i}-kind`}>Kind</label>
@@ -355,7 +394,12 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
           </div>
         )}
         <div className="tech-actions">
-          <button type="button" className="tech-primary" disabled={!loaded || saving || !dirty || problems.size > 0} onClick={() => void save()}>
+          <button
+            type="button"
+            className="tech-primary"
+            disabled={!loaded || saving || !dirty || problems.size > 0}
+            onClick={() => void save()}
+          >
             {saving ? 'Saving…' : 'Save zones'}
           </button>
           <button

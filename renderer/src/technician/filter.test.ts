@@ -16,7 +16,19 @@ function cam(name: string, mount: CameraMount, state: CameraState = 'live', url 
     recordingEnabled: true,
     createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:00:00Z',
-    health: { state, fpsIn: 0, fpsOut: 0, frames: 0, dropped: 0, reconnects: 0, lastFrameAt: null, lastError: null, sourceWidth: null, sourceHeight: null, since: '2026-01-01T00:00:00Z' },
+    health: {
+      state,
+      fpsIn: 0,
+      fpsOut: 0,
+      frames: 0,
+      dropped: 0,
+      reconnects: 0,
+      lastFrameAt: null,
+      lastError: null,
+      sourceWidth: null,
+      sourceHeight: null,
+      since: '2026-01-01T00:00:00Z',
+    },
   };
 }
 

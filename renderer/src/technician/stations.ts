@@ -60,7 +60,17 @@ export function searchStations(stations: readonly StationOption[], query: string
   return hits.slice(0, limit);
 }
 
-const LINE_NAMES: Record<string, string> = { Red: 'Red', Blue: 'Blue', Brn: 'Brown', G: 'Green', Org: 'Orange', P: 'Purple', Pexp: 'Purple Express', Pink: 'Pink', Y: 'Yellow' };
+const LINE_NAMES: Record<string, string> = {
+  Red: 'Red',
+  Blue: 'Blue',
+  Brn: 'Brown',
+  G: 'Green',
+  Org: 'Orange',
+  P: 'Purple',
+  Pexp: 'Purple Express',
+  Pink: 'Pink',
+  Y: 'Yellow',
+};
 export function lineName(code: string): string {
   return LINE_NAMES[code] ?? code;
 }

@@ -14,7 +14,8 @@ const ALL: { id: WorkspaceId; label: string; allowed: (r: Role) => boolean }[] =
 ];
 /** F2 is free in browsers and Electron alike (Alt+digit switches browser tabs on Linux). */
 export const WORKSPACE_KEY = 'F2';
-if (!SHORTCUTS.some((s) => s.keys === WORKSPACE_KEY)) SHORTCUTS.push({ keys: WORKSPACE_KEY, what: 'Next workspace (Operations / Cameras / Review)' });
+if (!SHORTCUTS.some((s) => s.keys === WORKSPACE_KEY))
+  SHORTCUTS.push({ keys: WORKSPACE_KEY, what: 'Next workspace (Operations / Cameras / Review)' });
 
 export interface Workspace {
   current: WorkspaceId;
@@ -62,7 +63,15 @@ export function WorkspaceTabs({ workspace }: { workspace: Workspace }) {
   return (
     <nav className="workspace-tabs" role="tablist" aria-label={`Workspaces (${WORKSPACE_KEY} switches)`}>
       {workspace.available.map((w) => (
-        <button key={w.id} type="button" role="tab" aria-selected={workspace.current === w.id} className={`workspace-tab ${workspace.current === w.id ? 'active' : ''}`} onClick={() => workspace.set(w.id)} title={`${w.label} (${WORKSPACE_KEY} switches workspaces)`}>
+        <button
+          key={w.id}
+          type="button"
+          role="tab"
+          aria-selected={workspace.current === w.id}
+          className={`workspace-tab ${workspace.current === w.id ? 'active' : ''}`}
+          onClick={() => workspace.set(w.id)}
+          title={`${w.label} (${WORKSPACE_KEY} switches workspaces)`}
+        >
           {w.label}
         </button>
       ))}

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { clampPoint, labelAnchor, movePoint, nextZoneId, removePoint, splitEdge, zoneIndexOfField, zoneProblems, type DraftZone } from './zoneEdit';
+import {
+  clampPoint,
+  labelAnchor,
+  movePoint,
+  nextZoneId,
+  removePoint,
+  splitEdge,
+  zoneIndexOfField,
+  zoneProblems,
+  type DraftZone,
+} from './zoneEdit';
 
 const square: [number, number][] = [
   [0.1, 0.1],
@@ -24,14 +34,27 @@ describe('zone editing helpers', () => {
       { id: 'ok', kind: 'watch', polygon: square },
       { id: 'crowd', kind: 'crowding', polygon: square },
       { id: 'bow', kind: 'watch', polygon: [square[0]!, square[2]!, square[1]!, square[3]!] },
-      { id: 'out', kind: 'watch', polygon: [[0.1, 0.1], [1.2, 0.1], [0.5, 0.5]] },
+      {
+        id: 'out',
+        kind: 'watch',
+        polygon: [
+          [0.1, 0.1],
+          [1.2, 0.1],
+          [0.5, 0.5],
+        ],
+      },
     ];
     const p = zoneProblems(zones);
     expect(p.has(0)).toBe(false);
     expect(p.get(1)).toContain('a crowding zone needs a capacity');
     expect(p.get(2)).toContain('crosses itself');
     expect(p.get(3)).toContain('outside the frame');
-    expect(zoneProblems([{ id: 'a', kind: 'watch' }, { id: 'a', kind: 'watch' }]).get(1)).toContain('used twice');
+    expect(
+      zoneProblems([
+        { id: 'a', kind: 'watch' },
+        { id: 'a', kind: 'watch' },
+      ]).get(1),
+    ).toContain('used twice');
   });
 
   it('maps an API error field to the zone it names', () => {
@@ -45,7 +68,19 @@ describe('zone editing helpers', () => {
     expect(movePoint(square, 1, [0.6, 0.1])[1]).toEqual([0.6, 0.1]);
     expect(removePoint(square, 0)).toHaveLength(3);
     expect(removePoint(square.slice(0, 3), 0)).toHaveLength(3);
-    expect(splitEdge(square, 0)).toEqual([[0.1, 0.1], [0.3, 0.1], [0.5, 0.1], [0.5, 0.5], [0.1, 0.5]]);
-    expect(labelAnchor([[0.3, 0.4], [0.2, 0.1], [0.6, 0.9]])).toEqual([0.2, 0.1]);
+    expect(splitEdge(square, 0)).toEqual([
+      [0.1, 0.1],
+      [0.3, 0.1],
+      [0.5, 0.1],
+      [0.5, 0.5],
+      [0.1, 0.5],
+    ]);
+    expect(
+      labelAnchor([
+        [0.3, 0.4],
+        [0.2, 0.1],
+        [0.6, 0.9],
+      ]),
+    ).toEqual([0.2, 0.1]);
   });
 });

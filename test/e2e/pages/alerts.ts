@@ -42,7 +42,12 @@ export class AlertQueuePage {
 
   /** The alert id of the element that has the keyboard focus. */
   focusedAlertId(): Promise<string | null> {
-    return this.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('data-alert-id') ?? null);
+    return this.page.evaluate(
+      () =>
+        (
+          globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }
+        ).document.activeElement?.getAttribute('data-alert-id') ?? null,
+    );
   }
 
   /** Puts the keyboard focus on an alert (as Tab or a click would) and presses a key there. */

@@ -39,7 +39,9 @@ export class MapPage {
         type Handle = {
           map: {
             getLayer(id: string): unknown;
-            queryRenderedFeatures(opts: { layers: string[] }): Array<{ properties: Record<string, unknown>; geometry: { type: string; coordinates: [number, number] } }>;
+            queryRenderedFeatures(opts: {
+              layers: string[];
+            }): Array<{ properties: Record<string, unknown>; geometry: { type: string; coordinates: [number, number] } }>;
             project(ll: [number, number]): { x: number; y: number };
             getCanvas(): { getBoundingClientRect(): { left: number; top: number; width: number; height: number } };
           };
@@ -52,9 +54,20 @@ export class MapPage {
           .filter((f) => f.geometry.type === 'Point')
           .map((f) => {
             const p = h.map.project(f.geometry.coordinates);
-            return { id: String(f.properties.id), properties: f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1], x: rect.left + p.x, y: rect.top + p.y };
+            return {
+              id: String(f.properties.id),
+              properties: f.properties,
+              lon: f.geometry.coordinates[0],
+              lat: f.geometry.coordinates[1],
+              x: rect.left + p.x,
+              y: rect.top + p.y,
+            };
           })
-          .filter((r) => !inset || (r.x > rect.left + 320 && r.x < rect.left + rect.width - 60 && r.y > rect.top + 60 && r.y < rect.top + rect.height - 30));
+          .filter(
+            (r) =>
+              !inset ||
+              (r.x > rect.left + 320 && r.x < rect.left + rect.width - 60 && r.y > rect.top + 60 && r.y < rect.top + rect.height - 30),
+          );
       },
       { layerIds: layers, inset },
     );
@@ -63,7 +76,8 @@ export class MapPage {
   jumpTo(center: [number, number], zoom: number): Promise<void> {
     return this.page.evaluate(
       ({ center, zoom }) => {
-        const h = (globalThis as unknown as { sentinelMap: { map: { jumpTo(o: { center: [number, number]; zoom: number }): void } } }).sentinelMap;
+        const h = (globalThis as unknown as { sentinelMap: { map: { jumpTo(o: { center: [number, number]; zoom: number }): void } } })
+          .sentinelMap;
         h.map.jumpTo({ center, zoom });
       },
       { center, zoom },
@@ -73,7 +87,11 @@ export class MapPage {
   /** The map's centre in page pixels. */
   centre(): Promise<{ x: number; y: number }> {
     return this.page.evaluate(() => {
-      const h = (globalThis as unknown as { sentinelMap: { map: { getCanvas(): { getBoundingClientRect(): { left: number; top: number; width: number; height: number } } } } }).sentinelMap;
+      const h = (
+        globalThis as unknown as {
+          sentinelMap: { map: { getCanvas(): { getBoundingClientRect(): { left: number; top: number; width: number; height: number } } } };
+        }
+      ).sentinelMap;
       const r = h.map.getCanvas().getBoundingClientRect();
       return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
     });
@@ -103,7 +121,11 @@ export class MapPage {
   renderedValues(layer: string, property: string): Promise<string> {
     return this.page.evaluate(
       ({ layer, property }) => {
-        const h = (globalThis as unknown as { sentinelMap: { map: { queryRenderedFeatures(o: { layers: string[] }): Array<{ properties: Record<string, unknown> }> } } }).sentinelMap;
+        const h = (
+          globalThis as unknown as {
+            sentinelMap: { map: { queryRenderedFeatures(o: { layers: string[] }): Array<{ properties: Record<string, unknown> }> } };
+          }
+        ).sentinelMap;
         return [...new Set(h.map.queryRenderedFeatures({ layers: [layer] }).map((f) => String(f.properties[property])))].sort().join(',');
       },
       { layer, property },
