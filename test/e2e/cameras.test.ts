@@ -61,6 +61,8 @@ describe.skipIf(!hasChromium || !assets)('camera tiles in Chromium (skipped: nee
     const detail = page.getByTestId('camera-detail');
     await expect.poll(() => detail.isVisible()).toBe(true);
     await expect.poll(() => detail.textContent()).toMatch(/Clark\/Lake platform/);
+    // How far back this camera's recording goes, from the core's recording index.
+    await expect.poll(() => page.getByTestId('recording-since').textContent(), { timeout: 30_000 }).toMatch(/kept since \d/);
     await screenshot(page, 'cameras-detail');
 
     // The password is nowhere in the page (DOM or anything the page fetched into it).

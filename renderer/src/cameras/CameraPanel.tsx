@@ -147,7 +147,16 @@ export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () 
             </Row>
           )}
           <Row label="Analytics">{camera.analyticsEnabled ? 'on' : 'off'}</Row>
-          <Row label="Recording">{camera.recordingEnabled ? 'on' : 'off'}</Row>
+          <Row label="Recording">
+            {camera.recordingEnabled ? 'on' : 'off'}
+            {camera.recordingEnabled && (
+              <span data-testid="recording-since">
+                {h.recordingSince
+                  ? ` · kept since ${clockTime(h.recordingSince)} (${recordingDepth(h.recordingSince)})`
+                  : ' · nothing kept yet'}
+              </span>
+            )}
+          </Row>
           <Row label="Frames in / out">
             {h.fpsIn.toFixed(1)} / {h.fpsOut.toFixed(1)} fps
           </Row>
@@ -168,6 +177,14 @@ export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () 
       </div>
     </div>
   );
+}
+
+/** How far back the kept recording goes, as an operator reads it ("3 h 12 min"). */
+function recordingDepth(since: string): string {
+  const min = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 60_000));
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} days`;
 }
 
 /** The camera panel: live tiles with health badges, or one camera's detail view. */
