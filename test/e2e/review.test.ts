@@ -104,6 +104,7 @@ describe.skipIf(!hasChromium || !assets)(
       expect(bad.stderr).toMatch(/detections\.json was altered/);
       expect(errors).toEqual([]);
       await page.close();
-    });
+      // Three CLI runs (tsx start-up each) plus a recorded clip: longer than the e2e default.
+    }, 240_000);
   },
 );
