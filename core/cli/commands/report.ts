@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import type { Database } from '../../db/database';
 import { SentinelError } from '../../errors';
-import { buildMonth, checkMonth } from '../../statistics/publish';
 import { verifyMonth } from '../../statistics/sign';
 
 /** Opens a data directory's database read-only, refusing anything that is not a Sentinel data directory. */
@@ -44,7 +43,9 @@ export function registerReport(program: Command): void {
     .requiredOption('--out <dir>', 'where to write the two files (created if needed)')
     .option('--data-dir <dir>', 'the data directory')
     .option('--config <file>', 'config file')
-    .action((opts: { month: string; out: string; dataDir?: string; config?: string }) => {
+    .action(async (opts: { month: string; out: string; dataDir?: string; config?: string }) => {
+      // The report's renderer (Observable Plot over jsdom) loads only for this command.
+      const { buildMonth, checkMonth } = await import('../../statistics/publish');
       const month = checkMonth(opts.month);
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
       const db = openSentinelData(config.dataDir);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startCore } from '../../app';
 import { loadConfig } from '../../config';
 import { parsePort } from '../util';
 
@@ -22,6 +21,9 @@ export function registerServe(program: Command): void {
         assetsDir: opts.assets,
         demo: opts.demo,
       });
+      // Loaded here, not at the top: every other command (probe, audit...) starts without the
+      // whole core and its libraries (jsdom, twilio...), which costs a second or more of start-up.
+      const { startCore } = await import('../../app');
       const core = await startCore(config);
       // One line on stdout that people and the Electron shell both read.
       process.stdout.write(`Sentinel console at ${core.url}\n`);
