@@ -97,11 +97,13 @@ export function stopChild(child: ChildProcess, graceMs = 2000, how: 'term' | 'ff
  * - Little probing: the SDP carries SPS/PPS, and ffmpeg's default 5 s analysis would delay
  *   the first frame of every (re)connect by seconds (measured ~1.2 s vs ~3.5 s).
  */
-export function rtspInputArgs(stallTimeoutMs: number, ffmpegPath = 'ffmpeg'): string[] {
+// The ffmpeg binary is required, not defaulted: the RTSP timeout option changed meaning in ffmpeg 5 (`-timeout` was
+// the listen timeout before), so the arguments must be chosen for the binary that will run them.
+export function rtspInputArgs(stallTimeoutMs: number, ffmpegPath: string | undefined): string[] {
   return [
     '-rtsp_transport',
     'tcp',
-    ...rtspTimeoutArgs(ffmpegPath, Math.max(2_000_000, stallTimeoutMs * 1000)),
+    ...rtspTimeoutArgs(ffmpegPath ?? 'ffmpeg', Math.max(2_000_000, stallTimeoutMs * 1000)),
     '-analyzeduration',
     '300000',
     '-probesize',

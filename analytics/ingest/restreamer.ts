@@ -227,7 +227,7 @@ export class Restreamer extends EventEmitter<{ health: [RestreamHealth] }> imple
       '-nostats',
       '-loglevel',
       'error',
-      ...rtspInputArgs(this.opts.stallTimeoutMs),
+      ...rtspInputArgs(this.opts.stallTimeoutMs, this.opts.ffmpegPath),
       '-fflags',
       'nobuffer',
       '-i',
