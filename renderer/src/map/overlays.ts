@@ -156,7 +156,7 @@ export function buildOverlay(input: OverlayInput): Overlay {
     if (g) g.push(o);
     else groups.set(key, [o]);
   }
-  const alerts: PointFeature[] = [...(input.extraAlerts ?? [])];
+  const alerts: PointFeature[] = [];
   const alertVehicles = new Set<string>();
   for (const [key, group] of groups) {
     // The store keeps alerts newest first, so group[0] is the newest.
@@ -194,6 +194,10 @@ export function buildOverlay(input: OverlayInput): Overlay {
       },
     });
   }
+
+  // Extra markers (rider texts) only where their incident has no marker of its own yet.
+  const drawn = new Set(alerts.map((f) => f.properties.incidentId));
+  for (const f of input.extraAlerts ?? []) if (f.properties.incidentId === null || !drawn.has(f.properties.incidentId)) alerts.push(f);
 
   const trails: TrailFeature[] = [];
   for (const vid of alertVehicles) {

@@ -19,7 +19,7 @@ export function useRiderTexts(
 } {
   const socket = useCoreSocket();
   const [conversations, setConversations] = useState<SmsConversation[]>([]);
-  const [places, setPlaces] = useState<Record<string, [number, number]>>({});
+  const [places, setPlaces] = useState<Record<string, { pos: [number, number]; incidentId: string }>>({});
 
   useEffect(() => {
     // Roles without access (technicians) never ask: a refused request would only add noise.
@@ -30,7 +30,7 @@ export function useRiderTexts(
       setConversations((list) => [c, ...list.filter((x) => x.id !== c.id)].sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt)));
       if (c.incidentId) {
         void placeOf(c.incidentId).then((p) => {
-          if (live && p && p.length === 2) setPlaces((m) => ({ ...m, [c.id]: [p[0]!, p[1]!] }));
+          if (live && p && p.length === 2) setPlaces((m) => ({ ...m, [c.id]: { pos: [p[0]!, p[1]!], incidentId: c.incidentId! } }));
         });
       }
     };
@@ -52,11 +52,19 @@ export function useRiderTexts(
   const points = useMemo<FeatureCollection>(
     () => ({
       type: 'FeatureCollection',
-      features: Object.entries(places).map(([id, [lat, lon]]) => ({
-        type: 'Feature',
-        properties: { id: `sms:${id}`, severity: 'high', kind: 'rider-report' },
-        geometry: { type: 'Point', coordinates: [lon, lat] },
-      })),
+      features: Object.entries(places).map(
+        ([
+          id,
+          {
+            pos: [lat, lon],
+            incidentId,
+          },
+        ]) => ({
+          type: 'Feature',
+          properties: { id: `sms:${id}`, severity: 'high', kind: 'rider-report', incidentId },
+          geometry: { type: 'Point', coordinates: [lon, lat] },
+        }),
+      ),
     }),
     [places],
   );
