@@ -5,13 +5,15 @@
 # without them it uses the ffmpeg bundled from npm and the built-in RTSP server.
 #   chromium                       end-to-end tests (driven by Playwright)
 #   ffmpeg                         ingest, recording, clips, probe
+#   postgresql, redis-server       the multi-replica tests (the harness starts its own instances)
 #   GStreamer RTSP server + GI     the camera simulator (a real RTSP server); Debian's
 #                                  python3-gi belongs to /usr/bin/python3
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(chromium ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-      gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp fonts-dejavu-core)
+      gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp fonts-dejavu-core
+      postgresql redis-server)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then
