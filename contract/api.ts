@@ -7,6 +7,7 @@ import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
 import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
+import { ssoRoutes } from './sso';
 import { statisticsRoutes } from './statistics';
 import { technicianRoutes } from './technician';
 import { FeedsResponse, Placement, VehicleSnapshot } from './vehicles';
@@ -23,6 +24,7 @@ export const routes = {
   /** Liveness: public so a load balancer or the Electron shell can probe it signed out. */
   health: { method: 'GET', path: `${API_BASE}/health`, response: HealthResponse, roles: PUBLIC },
   ...authRoutes,
+  ...ssoRoutes,
   ...cameraRoutes,
   ...technicianRoutes,
   vehicles: { method: 'GET', path: `${API_BASE}/vehicles`, response: VehicleSnapshot, roles: ANY_ROLE },

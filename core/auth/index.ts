@@ -27,6 +27,7 @@ import { audit, auditTrail } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext, Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
+import { registerSso } from './sso';
 import { LoginThrottle, UserStore } from './store';
 import { newTotpSecret, otpauthUri } from './totp';
 
@@ -239,6 +240,9 @@ export const authFeature: Feature = {
       });
       return startSession(reply, r.user, req.ip);
     });
+
+    // Single sign-on issues the same session as the password sign-in above.
+    registerSso(http, { sso: config.sso, db, users, trail, log, startSession });
 
     http.post(routes.logout.path, async (req, reply) => {
       const a = req.auth!;
