@@ -5,8 +5,8 @@ import type { Migration } from './types';
  * name or an e-mail address can be reassigned) is which Sentinel user. A local account is
  * never taken over by a provider identity whose user name matches; only this link counts.
  */
-export const m0012: Migration = {
-  version: 12,
+export const m0013: Migration = {
+  version: 13,
   name: 'sso_identities',
   up(db) {
     db.exec(`
