@@ -1,7 +1,7 @@
 import { requireSentinelDataDir } from '../../data-dir';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { auditTrail } from '../../audit';
+import { AuditTrail } from '../../audit';
 import { loadConfig } from '../../config';
 import { openDatabase } from '../../db/database';
 import { SentinelError } from '../../errors';
@@ -19,8 +19,9 @@ export function registerAudit(program: Command): void {
       requireSentinelDataDir(config.dataDir);
       const db = openDatabase(join(config.dataDir, 'sentinel.db'));
       try {
-        const r = auditTrail(db).verify();
-        auditTrail(db).append({ actor: 'cli', action: 'audit.verify', detail: { ok: r.ok, firstBroken: r.firstBroken } });
+        const trail = new AuditTrail(db);
+        const r = trail.verify();
+        trail.append({ actor: 'cli', action: 'audit.verify', detail: { ok: r.ok, firstBroken: r.firstBroken } });
         if (!r.ok) throw new SentinelError(`audit chain broken at record ${r.firstBroken}: ${r.reason}`);
         printJson(r);
       } finally {
