@@ -22,6 +22,7 @@ import { CameraScopes } from './access';
 import type { CameraService } from './cameras';
 import { CameraRepository } from './cameras/repository';
 import { CredentialVault } from './cameras/secrets';
+import { auditFeature } from './audit/feature';
 import { reviewFeature } from './review';
 import { smsFeature, type SmsServices } from './sms';
 import { statisticsFeature } from './statistics';
@@ -57,6 +58,7 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   const scopes = new CameraScopes(cameraRepo, feeds);
 
   const { users } = await run(authFeature, { scopes });
+  await run(auditFeature, {});
   const { status } = await run(healthFeature, {});
   await run(realtimeFeature, { status });
   await run(feedsFeature, { feeds });
