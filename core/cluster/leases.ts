@@ -33,7 +33,7 @@ const toLease = (r: Row): LeaseRow => ({
 });
 
 /**
- * The leases table (migration 0012): one row per job or camera, owned by one holder until it
+ * The leases table (migration 0013): one row per job or camera, owned by one holder until it
  * expires. Taking and renewing are one conditional upsert, so two processes racing for the
  * same lease through the shared database cannot both win: SQLite serialises the writes and
  * the second sees the first's unexpired row. Times are the writer's clock (the replicas of

@@ -8,8 +8,8 @@ import type { Migration } from './types';
  * it has expired. `fence` grows at each change of holder, so a holder can tell it was
  * replaced even if it missed the moment.
  */
-export const m0012: Migration = {
-  version: 12,
+export const m0013: Migration = {
+  version: 13,
   name: 'leases',
   up(db) {
     db.exec(`
