@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../database';
 import { MIGRATIONS } from './index';
 
-describe('migration 0013 sso identities', () => {
+describe('migration 0014 sso identities', () => {
   it('links one provider identity to one user, and goes with the user', () => {
     const db = new BetterSqlite3(':memory:');
     db.pragma('foreign_keys = ON');
     expect(
       migrate(
         db,
-        MIGRATIONS.filter((m) => m.version <= 13),
+        MIGRATIONS.filter((m) => m.version <= 14),
       ),
-    ).toBe(13);
+    ).toBe(14);
     db.prepare(
       "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at) VALUES ('u1', 'ann', 'Ann', 'operator', 'x', 'now', 'now')",
     ).run();

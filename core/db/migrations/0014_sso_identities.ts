@@ -5,8 +5,8 @@ import type { Migration } from './types';
  * name or an e-mail address can be reassigned) is which Sentinel user. A local account is
  * never taken over by a provider identity whose user name matches; only this link counts.
  */
-export const m0013: Migration = {
-  version: 13,
+export const m0014: Migration = {
+  version: 14,
   name: 'sso_identities',
   up(db) {
     db.exec(`
