@@ -19,3 +19,4 @@ export * from './review';
 export * from './sms';
 export * from './sso';
 export * from './statistics';
+export * from './keys';

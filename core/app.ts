@@ -58,7 +58,7 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   // Built before the features: the visibility rule (auth's gate, camera sockets) places cameras
   // with the camera records and the city's geography.
   const feeds = createFeeds(ctx);
-  const cameraRepo = new CameraRepository(ctx.db, new CredentialVault(ctx.config.dataDir));
+  const cameraRepo = new CameraRepository(ctx.db, new CredentialVault(ctx.config.dataDir, ctx.config.keyProtection, ctx.log));
   const scopes = new CameraScopes(cameraRepo, feeds);
   const review = new ReviewStore(ctx.db);
   const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipIndex(ctx.db), scopes, log: log.child({ name: 'access' }) });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { chooseFfmpeg, type FfmpegChoice } from '../analytics/ingest/ffmpeg-binary';
 import { LiaisonScope, Role } from '../contract';
 import { SentinelError } from './errors';
+import { protectionFromEnv, type KeyProtection } from './keys/at-rest';
 import { ROOT_DIR } from './version';
 
 /** Where the SSO sign-in returns; the redirect URL registered at the identity provider must end so. */
@@ -334,6 +335,11 @@ export type Config = Omit<z.infer<typeof ConfigSchema>, 'dataDir' | 'assetsDir'>
   configFile: string | null;
   /** Which ffmpeg `ingest.ffmpegPath` resolved to (system, bundled from npm...), for logs and health. */
   ffmpeg?: FfmpegChoice;
+  /**
+   * What seals the installation's keys at rest (core/keys/at-rest.ts): SENTINEL_KEY_FILE or
+   * SENTINEL_KEY_PASSPHRASE, or the desktop app's key (set by `serve` from its parent); null: plain files.
+   */
+  keyProtection: KeyProtection | null;
 };
 
 export interface ConfigOverrides {
@@ -482,5 +488,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     sso: file.sso && env.SENTINEL_SSO_CLIENT_SECRET ? { ...file.sso, clientSecret: env.SENTINEL_SSO_CLIENT_SECRET } : file.sso,
     configFile: fileAbs,
     ffmpeg,
+    keyProtection: protectionFromEnv(env),
   };
 }

@@ -2,7 +2,9 @@
 // process (Electron's utilityProcess, so a crash of the core never takes the window down and
 // the core stays the same headless program `sentinel serve` runs), waits for its URL, and
 // opens the console there. No business logic lives here.
-import { app, BrowserWindow, ipcMain, Notification, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, safeStorage, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -26,17 +28,39 @@ function remoteCoreUrl(): string | null {
   return flag ? flag.slice('--core-url='.length) : (process.env.SENTINEL_CORE_URL ?? null);
 }
 
+// The same message as MasterKeyMessage in contract/keys.ts (electron/ compiles alone, to CommonJS).
+const MASTER_KEY_MESSAGE = 'sentinel:master-key';
+
+/**
+ * The key that seals the core's keys at rest (evidence signing, camera credentials, rider
+ * numbers): 32 random bytes kept encrypted by the OS keychain through safeStorage, handed to the
+ * core on its parent port, never through argv or the environment. Null where the OS offers no
+ * real keychain (Linux's "basic_text" fallback is not one): the core then uses
+ * SENTINEL_KEY_PASSPHRASE / SENTINEL_KEY_FILE if set, else plain owner-only files.
+ */
+function masterKey(): string | null {
+  if (!safeStorage.isEncryptionAvailable()) return null;
+  if (process.platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text') return null;
+  const file = join(app.getPath('userData'), 'sentinel-key.bin');
+  if (existsSync(file)) return safeStorage.decryptString(readFileSync(file));
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(file, safeStorage.encryptString(key), { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
 /**
  * Starts the core; `port` 0 picks a free port the first time, and a restart asks for the same
  * port again so the console's socket reconnects by itself (no reload, no lost view).
  */
 function startLocalCore(port: number): Promise<string> {
   const dataDir = join(app.getPath('userData'), 'data');
+  const key = masterKey();
   const child = utilityProcess.fork(CORE_BIN, ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {
     stdio: 'pipe',
     serviceName: 'Sentinel core',
-    env: { ...process.env },
+    env: { ...process.env, ...(key ? { SENTINEL_KEY_SOURCE: 'parent' } : {}) },
   });
+  if (key) child.postMessage({ type: MASTER_KEY_MESSAGE, key });
   core = child;
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
   return new Promise((resolve, reject) => {

@@ -12,7 +12,7 @@ import { AuditTrail, GENESIS_HASH, recordHash, type AuditRow } from './trail';
 
 const dir = mkdtempSync(join(tmpdir(), 'sentinel-checkpoints-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const key = loadOrCreateSigningKey(join(dir, 'install'));
+const key = loadOrCreateSigningKey(join(dir, 'install'), null);
 const anchorKey = { publicKey: key.publicKey, fingerprint: key.fingerprint };
 const log = createLogger('silent');
 
@@ -95,7 +95,7 @@ describe('signed audit checkpoints', () => {
       reason: expect.stringMatching(/signature does not verify/),
     });
     db.prepare('UPDATE audit_checkpoints SET head_hash = ? WHERE id = 2').run(original.head_hash);
-    const other = loadOrCreateSigningKey(join(dir, 'other'));
+    const other = loadOrCreateSigningKey(join(dir, 'other'), null);
     expect(verifyAnchored(db, trail, { publicKey: other.publicKey, fingerprint: other.fingerprint })).toMatchObject({
       ok: false,
       badCheckpoint: 1,

@@ -16,7 +16,8 @@ export const auditFeature: Feature = {
     const { http, db, config, log } = ctx;
     const trail = ctx.audit.trail;
     let key: ReturnType<typeof loadOrCreateSigningKey> | null = null;
-    const signingKey = (): ReturnType<typeof loadOrCreateSigningKey> => (key ??= loadOrCreateSigningKey(config.dataDir));
+    const signingKey = (): ReturnType<typeof loadOrCreateSigningKey> =>
+      (key ??= loadOrCreateSigningKey(config.dataDir, config.keyProtection, log));
     const maxAgeMs = config.audit.checkpointMaxAgeS * 1000;
     const checkpointer = new AuditCheckpointer(db, trail, signingKey, { everyRecords: config.audit.checkpointEveryRecords, maxAgeMs }, log);
     const unsubscribe = trail.onAppend(() => void checkpointer.maybeCheckpoint());

@@ -10,7 +10,7 @@ import { CredentialVault } from './secrets';
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'csv-'));
   const db = openDatabase(join(dir, 'db.sqlite'));
-  const repo = new CameraRepository(db, new CredentialVault(dir));
+  const repo = new CameraRepository(db, new CredentialVault(dir, null));
   return { db, repo };
 }
 

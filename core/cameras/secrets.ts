@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SentinelError } from '../errors';
+import { openKey, type KeyProtection } from '../keys/at-rest';
+import type { Logger } from '../logger';
 
 export interface Credentials {
   username?: string | undefined;
@@ -12,26 +13,25 @@ const VERSION = 1;
 
 /**
  * Encrypts camera credentials at rest with AES-256-GCM. The key is a file in the data
- * directory (`keys/camera-credentials.key`, mode 0600), not in the database: a copy of the
+ * directory (`keys/camera-credentials.key`, mode 0600, or `.sealed` under a key protection:
+ * core/keys/at-rest.ts), not in the database: a copy of the
  * database alone reveals no password. The camera id is the additional authenticated data,
  * so a ciphertext moved to another camera's row fails to decrypt instead of working there.
  */
 export class CredentialVault {
   private readonly key: Buffer;
 
-  constructor(dataDir: string) {
-    const dir = join(dataDir, 'keys');
-    const file = join(dir, 'camera-credentials.key');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!existsSync(file)) {
-      writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
-    }
-    // Tighten a key file someone loosened (a copy with the default umask, say).
-    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-    const key = readFileSync(file);
+  constructor(dataDir: string, protection: KeyProtection | null, log?: Logger) {
+    const key = openKey(
+      dataDir,
+      'camera-credentials.key',
+      protection,
+      () => randomBytes(32),
+      (plain) => log?.info({ file: plain, protection: protection?.describe }, 'camera credential key sealed; the plain copy is removed'),
+    );
     if (key.length !== 32)
       throw new SentinelError(
-        `camera credential key ${file} is damaged (expected 32 bytes, found ${key.length}); restore it from a backup`,
+        `camera credential key ${join(dataDir, 'keys', 'camera-credentials.key')} is damaged (expected 32 bytes, found ${key.length}); restore it from a backup`,
         'internal',
       );
     this.key = key;

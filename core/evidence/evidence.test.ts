@@ -8,7 +8,7 @@ import { readZip as readAll, rewriteZip as rewrite } from '../../test/support/zi
 import { buildEvidencePackage, loadOrCreateSigningKey, verifyEvidencePackage, type EvidenceEntry } from './index';
 
 const dir = mkdtempSync(join(tmpdir(), 'evidence-'));
-const key = loadOrCreateSigningKey(join(dir, 'data'));
+const key = loadOrCreateSigningKey(join(dir, 'data'), null);
 
 // A real clip-like file: an MP4 made by ffmpeg from a test pattern (no shared assets needed).
 const clip = join(dir, 'clip.mp4');
@@ -114,7 +114,7 @@ describe('evidence packages', () => {
   });
 
   it('refuses a package re-signed with another key when the installation key is given', async () => {
-    const other = loadOrCreateSigningKey(join(dir, 'other'));
+    const other = loadOrCreateSigningKey(join(dir, 'other'), null);
     const pkg2 = join(dir, 'other-key.zip');
     await buildEvidencePackage({
       outFile: pkg2,
@@ -136,7 +136,7 @@ describe('evidence packages', () => {
   });
 
   it('keeps the same key across restarts and refuses unsafe names', async () => {
-    expect(loadOrCreateSigningKey(join(dir, 'data')).fingerprint).toBe(key.fingerprint);
+    expect(loadOrCreateSigningKey(join(dir, 'data'), null).fingerprint).toBe(key.fingerprint);
     expect(statSync(join(dir, 'data', 'keys', 'evidence-ed25519.pem')).mode & 0o077).toBe(0);
     await expect(
       buildEvidencePackage({

@@ -1,11 +1,13 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SentinelError } from '../errors';
+import { openKey, type KeyProtection } from '../keys/at-rest';
+import type { Logger } from '../logger';
 
 /**
  * The installation's Ed25519 signing key for evidence packages. Made on first use, kept in
- * `<dataDir>/keys/` readable by the service's user only. Its public half travels inside
+ * `<dataDir>/keys/` readable by the service's user only, sealed when a key protection is set. Its public half travels inside
  * every package; its fingerprint is what a court or an inspector compares against the one
  * the CTA publishes for this installation (`sentinel evidence key`).
  */
@@ -27,29 +29,36 @@ export function fingerprintOf(publicKey: KeyObject): string {
   return hex.match(/.{4}/g)!.slice(0, 8).join(':');
 }
 
-export function loadOrCreateSigningKey(dataDir: string): SigningKey {
-  const dir = join(dataDir, 'keys');
-  const file = join(dir, KEY_FILE);
+/** Whether the installation has a signing key yet (plain or sealed), without making one. */
+export function signingKeyExists(dataDir: string): boolean {
+  const file = join(dataDir, 'keys', KEY_FILE);
+  return existsSync(file) || existsSync(`${file}.sealed`);
+}
+
+/**
+ * The key, sealed under `protection` when one is configured (core/keys/at-rest.ts: Electron
+ * safeStorage, a key file or a passphrase), else a plain file readable by the service's user
+ * only. An existing plain key is sealed on first use with a protection, never replaced.
+ */
+export function loadOrCreateSigningKey(dataDir: string, protection: KeyProtection | null, log?: Logger): SigningKey {
+  const file = join(dataDir, 'keys', KEY_FILE);
+  const pem = openKey(
+    dataDir,
+    KEY_FILE,
+    protection,
+    () => Buffer.from(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' })),
+    (plain) => log?.info({ file: plain, protection: protection?.describe }, 'evidence signing key sealed; the plain copy is removed'),
+  );
   let privateKey: KeyObject;
-  if (existsSync(file)) {
-    try {
-      privateKey = createPrivateKey(readFileSync(file));
-    } catch (err) {
-      throw new SentinelError(
-        `the evidence signing key ${file} cannot be read (${(err as Error).message}); restore it from backup — a new key would not match packages already issued`,
-        'internal',
-      );
-    }
-    if (privateKey.asymmetricKeyType !== 'ed25519') throw new SentinelError(`${file} is not an Ed25519 key`, 'internal');
-  } else {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const pair = generateKeyPairSync('ed25519');
-    privateKey = pair.privateKey;
-    // Written whole, then renamed: a crash never leaves half a key.
-    writeFileSync(`${file}.tmp`, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
-    chmodSync(file, 0o600);
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch (err) {
+    throw new SentinelError(
+      `the evidence signing key ${file} cannot be read (${(err as Error).message}); restore it from backup — a new key would not match packages already issued`,
+      'internal',
+    );
   }
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new SentinelError(`${file} is not an Ed25519 key`, 'internal');
   const publicKey = createPublicKey(privateKey);
   return {
     privateKey,

@@ -85,7 +85,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
     ctx.onClose(() => clearInterval(prune));
 
     let key: ReturnType<typeof loadOrCreateSigningKey> | null = null;
-    const signingKey = () => (key ??= loadOrCreateSigningKey(config.dataDir));
+    const signingKey = () => (key ??= loadOrCreateSigningKey(config.dataDir, config.keyProtection));
     const incidents = () => ctx.lifecycle.incidents;
     const incidentOr404 = (id: string): Incident => {
       const inc = incidents().get(id);

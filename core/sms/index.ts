@@ -51,7 +51,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
   async register(ctx) {
     const { http, db, log, config, io, cameraRepo, feeds } = ctx;
     const cfg = config.sms;
-    const store = new SmsStore(db, new NumberVault(config.dataDir));
+    const store = new SmsStore(db, new NumberVault(config.dataDir, config.keyProtection));
     const provider: SmsProvider = new TwilioProvider({
       baseUrl: cfg.apiBaseUrl,
       accountSid: cfg.accountSid,

@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NearbyCamera, ParsedLocation, type SmsConversation, type SmsLanguage, type SmsMessage } from '../../contract';
 import type { Database } from '../db/database';
 import { SentinelError } from '../errors';
+import { openKey, type KeyProtection } from '../keys/at-rest';
 
 /**
  * Riders' numbers at rest, as camera credentials are (core/cameras/secrets.ts): AES-256-GCM
@@ -15,13 +15,10 @@ export class NumberVault {
   private readonly encKey: Buffer;
   private readonly macKey: Buffer;
 
-  constructor(dataDir: string) {
-    const dir = join(dataDir, 'keys');
-    const file = join(dir, 'sms-numbers.key');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
-    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-    const key = readFileSync(file);
+  constructor(dataDir: string, protection: KeyProtection | null) {
+    const file = join(dataDir, 'keys', 'sms-numbers.key');
+    // Sealed like the other installation keys when a key protection is set (core/keys/at-rest.ts).
+    const key = openKey(dataDir, 'sms-numbers.key', protection, () => randomBytes(32));
     if (key.length !== 32)
       throw new SentinelError(
         `rider number key ${file} is damaged (expected 32 bytes, found ${key.length}); restore it from a backup`,

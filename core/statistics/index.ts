@@ -42,7 +42,7 @@ export const statisticsFeature: Feature = {
     });
     http.post(statisticsRoutes.statisticsPublish.path, async (req) => {
       const { month } = parseInput(MonthParams, req.params, 'params');
-      const p = publishMonth(db, config.dataDir, checkMonth(month), req.auth!.user.username);
+      const p = publishMonth(db, config.dataDir, config.keyProtection, checkMonth(month), req.auth!.user.username);
       ctx.audit.record(req, 'statistics.publish', `statistics:${month}`, {
         sha256: Object.fromEntries(Object.entries(p.manifest.files).map(([k, v]) => [k, v.sha256])),
         fingerprint: p.manifest.fingerprint,
@@ -58,7 +58,7 @@ export const statisticsFeature: Feature = {
             `<li><a href="${p.month}.html">${p.month}</a> — <a href="${p.month}.csv">CSV</a>, <a href="${p.month}.manifest.json">signed manifest</a> (<a href="${p.month}.sig">signature</a>)</li>`,
         )
         .join('');
-      const key = loadOrCreateSigningKey(config.dataDir);
+      const key = loadOrCreateSigningKey(config.dataDir, config.keyProtection);
       return reply.type('text/html; charset=utf-8')
         .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CTA Sentinel monthly statistics</title></head><body>
 <h1>CTA Sentinel monthly statistics</h1>${list.length ? `<ul>${items}</ul>` : '<p>No month has been published yet.</p>'}
@@ -67,7 +67,8 @@ export const statisticsFeature: Feature = {
     });
     http.get(statisticsRoutes.publicStatisticsFile.path, async (req, reply) => {
       const { file } = parseInput(FileParams, req.params, 'params');
-      if (file === 'key.pem') return reply.type('application/x-pem-file').send(loadOrCreateSigningKey(config.dataDir).publicKeyPem);
+      if (file === 'key.pem')
+        return reply.type('application/x-pem-file').send(loadOrCreateSigningKey(config.dataDir, config.keyProtection).publicKeyPem);
       const m = /^(\d{4}-\d{2})\.(html|csv|manifest\.json|sig)$/.exec(file);
       const p = m ? published(db, m[1]!) : null;
       // An unpublished month reads exactly like one that does not exist.

@@ -2,6 +2,7 @@ import { Month, type StatisticsManifest } from '../../contract';
 import type { Database } from '../db/database';
 import { SentinelError } from '../errors';
 import { loadOrCreateSigningKey } from '../evidence/keys';
+import type { KeyProtection } from '../keys/at-rest';
 import { computeMonth } from './compute';
 import { toCsv, toHtml } from './render';
 import { signMonth } from './sign';
@@ -40,9 +41,9 @@ export interface Published {
 }
 
 /** Computes, signs and stores a month as published (republishing replaces it, re-signed). */
-export function publishMonth(db: Database, dataDir: string, month: string, by: string): Published {
+export function publishMonth(db: Database, dataDir: string, protection: KeyProtection | null, month: string, by: string): Published {
   const files = buildMonth(db, month);
-  const { manifest, signature } = signMonth(loadOrCreateSigningKey(dataDir), month, {
+  const { manifest, signature } = signMonth(loadOrCreateSigningKey(dataDir, protection), month, {
     [`${month}.csv`]: files.csv,
     [`${month}.html`]: files.html,
   });

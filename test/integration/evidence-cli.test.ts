@@ -9,7 +9,7 @@ describe('sentinel evidence verify / key', () => {
   it('exits 0 for an intact package and 1 naming the altered file for a tampered one', async () => {
     const dir = tempDir();
     const dataDir = join(dir, 'data');
-    const key = loadOrCreateSigningKey(dataDir);
+    const key = loadOrCreateSigningKey(dataDir, null);
     const pkg = join(dir, 'inc.zip');
     await buildEvidencePackage({
       outFile: pkg,

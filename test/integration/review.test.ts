@@ -117,7 +117,7 @@ describe.skipIf(!assets)('review and evidence export (skipped: needs the assets 
     expect(dl.headers.get('x-content-sha256')).toBe(job.sha256);
     const pkg = join(mkdtempSync(join(tmpdir(), 'pkg-')), 'evidence.zip');
     writeFileSync(pkg, Buffer.from(await dl.arrayBuffer()));
-    const installation = loadOrCreateSigningKey(core.dataDir);
+    const installation = loadOrCreateSigningKey(core.dataDir, null);
     const r = await verifyEvidencePackage(pkg, { trustedPublicKeyPem: installation.publicKeyPem });
     expect(r.problems).toEqual([]);
     const names = r.manifest!.files.map((f) => f.name);

@@ -90,7 +90,7 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
       scope: { districts: [], lines: ['Red'], routes: [] },
     });
     // Cameras registered in the core's own database (no stream: none is needed to list them).
-    const repo = new CameraRepository(core.db, new CredentialVault(dataDir));
+    const repo = new CameraRepository(core.db, new CredentialVault(dataDir, null));
     const mk = (
       name: string,
       mount: Parameters<CameraRepository['create']>[0]['mount'],

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AuditTrail } from '../../audit';
@@ -7,7 +7,8 @@ import { loadConfig } from '../../config';
 import { requireSentinelDataDir } from '../../data-dir';
 import { openDatabase } from '../../db/database';
 import { SentinelError } from '../../errors';
-import { KEY_FILE, loadOrCreateSigningKey } from '../../evidence/keys';
+import { loadOrCreateSigningKey, signingKeyExists } from '../../evidence/keys';
+import type { KeyProtection } from '../../keys/at-rest';
 import { printJson } from '../util';
 
 /**
@@ -15,9 +16,9 @@ import { printJson } from '../util';
  * checkpoint in the database cannot be checked, and verify says so). Never creates a key:
  * a new one would "verify" nothing.
  */
-function installationKey(dataDir: string): AnchorKey | null {
-  if (!existsSync(join(dataDir, 'keys', KEY_FILE))) return null;
-  const k = loadOrCreateSigningKey(dataDir);
+function installationKey(dataDir: string, protection: KeyProtection | null): AnchorKey | null {
+  if (!signingKeyExists(dataDir)) return null;
+  const k = loadOrCreateSigningKey(dataDir, protection);
   return { publicKey: k.publicKey, fingerprint: k.fingerprint };
 }
 
@@ -51,7 +52,7 @@ export function registerAudit(program: Command): void {
       const db = openDatabase(join(config.dataDir, 'sentinel.db'));
       try {
         const trail = new AuditTrail(db);
-        const r = verifyAnchored(db, trail, installationKey(config.dataDir), anchor);
+        const r = verifyAnchored(db, trail, installationKey(config.dataDir, config.keyProtection), anchor);
         trail.append({
           actor: 'cli',
           action: 'audit.verify',

@@ -56,7 +56,7 @@ export function registerEvidence(program: Command): void {
     .action((opts: { dataDir?: string; config?: string }) => {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
       requireSentinelDataDir(config.dataDir);
-      const key = loadOrCreateSigningKey(config.dataDir);
+      const key = loadOrCreateSigningKey(config.dataDir, config.keyProtection);
       process.stdout.write(`fingerprint ${key.fingerprint}\n${key.publicKeyPem}`);
     });
 }

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
+import { SentinelError } from '../../errors';
+import { electronProtection } from '../../keys/at-rest';
+import { keyFromParent } from '../../keys/parent';
 import { parsePort } from '../util';
 
 export function registerServe(program: Command): void {
@@ -21,6 +24,20 @@ export function registerServe(program: Command): void {
         assetsDir: opts.assets,
         demo: opts.demo,
       });
+      const source = process.env.SENTINEL_KEY_SOURCE;
+      if (source !== undefined && source !== '' && source !== 'parent')
+        throw new SentinelError(
+          `SENTINEL_KEY_SOURCE="${source}" is not known; the only value is "parent" (the desktop app's key)`,
+          'validation_failed',
+        );
+      if (source === 'parent') {
+        if (config.keyProtection)
+          throw new SentinelError(
+            'SENTINEL_KEY_SOURCE=parent and SENTINEL_KEY_FILE/SENTINEL_KEY_PASSPHRASE are both set; use one',
+            'validation_failed',
+          );
+        config.keyProtection = electronProtection(await keyFromParent());
+      }
       // Loaded here, not at the top: every other command (probe, audit...) starts without the
       // whole core and its libraries (jsdom, twilio...), which costs a second or more of start-up.
       const { startCore } = await import('../../app');
