@@ -100,5 +100,6 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   reviewExport: { param: 'id', from: 'incident', resource: 'evidence' },
   evidenceExport: { kind: 'evidence' },
   evidencePackage: { kind: 'evidence' },
+  evidencePublicPackage: { kind: 'evidence' },
   cameraDetections: { param: 'id', from: 'camera', resource: 'recording' },
 };
