@@ -16,18 +16,4 @@ import type { Migration } from './types';
 export type { Migration };
 
 /** All migrations in order. A new one takes the next number and is appended here. */
-export const MIGRATIONS: readonly Migration[] = [
-  m0001,
-  m0002,
-  m0003,
-  m0004,
-  m0005,
-  m0006,
-  m0007,
-  m0008,
-  m0009,
-  m0010,
-  m0011,
-  m0012,
-  m0013,
-];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012, m0013];
