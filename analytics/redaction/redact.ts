@@ -256,6 +256,11 @@ export async function redactVideo(opts: RedactVideoOptions): Promise<RedactionRe
   return report;
 }
 
+/** Pixelates privacy masks in a JPEG (a live snapshot), returning a new JPEG. */
+export function maskJpeg(jpeg: Buffer, masks: readonly Polygon[]): Promise<Buffer> {
+  return redactJpeg(jpeg, 0, { frames: [], subjects: new Set(), mode: 'people', masks });
+}
+
 /** Redacts a JPEG (a snapshot) taken at `t`, returning a new JPEG. */
 export async function redactJpeg(jpeg: Buffer, t: number, plan: RedactionPlan): Promise<Buffer> {
   const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });

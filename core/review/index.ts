@@ -2,7 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clip, Incident } from '../../contract';
-import { privacyMasks } from '../../contract/zones';
+import type { Point } from '../../contract/zones';
 import {
   DetectionQuery,
   EvidenceExportRequest,
@@ -14,8 +14,7 @@ import {
   type ReviewBundle,
 } from '../../contract/review';
 import { ClipError } from '../../analytics/recording/clips';
-import { audit, auditView } from '../audit';
-import { cameraServices } from '../cameras';
+import type { CameraService } from '../cameras';
 import { SentinelError } from '../errors';
 import { loadOrCreateSigningKey } from '../evidence';
 import type { Feature } from '../feature';
@@ -24,7 +23,6 @@ import { DetectionLog } from './detections';
 import { exportIncident } from './export';
 import { buildPublicCopy } from './public-copy';
 import { ReviewStore } from './service';
-import { ZoneStore } from '../analytics/store';
 
 export { DetectionLog } from './detections';
 export { ReviewStore } from './service';
@@ -55,7 +53,7 @@ export function incidentWindow(inc: Incident, alertTimes: { startedAt: string; e
  * evidence exports built in the background with progress. Every look and every export is
  * audited. Detections for replay come from the analytics on the domain bus.
  */
-export const reviewFeature: Feature = {
+export const reviewFeature: Feature<{ cameras: CameraService; privacyMasks: (cameraId: string) => Point[][] }> = {
   name: 'review',
   register(ctx) {
     const { http, db, bus, log, config } = ctx;
@@ -91,11 +89,7 @@ export const reviewFeature: Feature = {
       if (!inc) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
       return inc;
     };
-    const clips = () => {
-      const s = cameraServices.get(db);
-      if (!s) throw new SentinelError('recordings are not available in this core', 'unavailable');
-      return s.clips;
-    };
+    const clips = () => ctx.cameras.clips;
     const bundle = (inc: Incident): ReviewBundle => {
       const alerts = inc.alertIds.map((id) => ctx.alerts.get(id)?.alert).filter((a) => a !== undefined);
       const clipList: Clip[] = [];
@@ -131,7 +125,7 @@ export const reviewFeature: Feature = {
     http.get(reviewRoutes.reviewPrecision.path, async () => review.precision(incidents().list({ limit: 100_000 })));
     http.get(reviewRoutes.reviewBundle.path, async (req) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
-      auditView(db, req, 'incident.review', `incident:${inc.id}`);
+      ctx.audit.view(req, 'incident.review', `incident:${inc.id}`);
       return bundle(inc);
     });
     http.post(reviewRoutes.reviewClip.path, async (req, reply) => {
@@ -146,7 +140,7 @@ export const reviewFeature: Feature = {
           waitForMs: rec.postRollS * 1000 + rec.segmentSeconds * 2000,
         });
         incidents().update(inc.id, { link: { kind: 'clip', ref: clip.id } }, userOf(req));
-        audit(db, req, 'clip.export', `clip:${clip.id}`, {
+        ctx.audit.record(req, 'clip.export', `clip:${clip.id}`, {
           incidentId: inc.id,
           cameraId: inc.cameraId,
           from: clip.startAt,
@@ -162,23 +156,22 @@ export const reviewFeature: Feature = {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(VerdictRequest, req.body);
       const v = review.setVerdict(inc.id, body.verdict, body.reason, userOf(req));
-      audit(db, req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
+      ctx.audit.record(req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
       return v;
     });
     http.post(reviewRoutes.reviewNote.path, async (req, reply) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(ReviewNoteRequest, req.body);
       const note = review.addNote(inc.id, userOf(req), body.text);
-      audit(db, req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
+      ctx.audit.record(req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
       return reply.status(201).send(note);
     });
-    const zones = new ZoneStore(db);
     http.post(reviewRoutes.reviewExport.path, async (req, reply) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(EvidenceExportRequest, req.body ?? {});
       const by = userOf(req);
       const job = review.createExport(inc.id, by, body.publicCopy);
-      audit(db, req, 'evidence.export', `incident:${inc.id}`, {
+      ctx.audit.record(req, 'evidence.export', `incident:${inc.id}`, {
         exportId: job.id,
         ...(body.publicCopy ? { publicCopy: { subjects: body.publicCopy.subjects, mode: body.publicCopy.mode } } : {}),
       });
@@ -210,7 +203,7 @@ export const reviewFeature: Feature = {
                 detections,
                 key: signingKey(),
                 clip: (id) => clips().get(id),
-                privacyMasks: (cameraId) => privacyMasks(zones.list(cameraId)),
+                privacyMasks: ctx.privacyMasks,
                 outDir: join(config.dataDir, 'evidence'),
               },
               inc,
@@ -250,7 +243,7 @@ export const reviewFeature: Feature = {
           'conflict',
         );
       if (!existsSync(row.path)) throw new SentinelError(`the file of evidence export ${id} is missing`, 'not_found');
-      audit(db, req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
+      ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
       return reply
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="sentinel-evidence-${row.incident_id}.zip"`)
@@ -268,7 +261,11 @@ export const reviewFeature: Feature = {
           'conflict',
         );
       if (!existsSync(row.public_path)) throw new SentinelError(`the file of the public copy of export ${id} is missing`, 'not_found');
-      audit(db, req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, publicCopy: true, sha256: row.public_sha256 });
+      ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, {
+        exportId: id,
+        publicCopy: true,
+        sha256: row.public_sha256,
+      });
       return reply
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="sentinel-public-copy-${row.incident_id}.zip"`)
