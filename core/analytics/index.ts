@@ -9,7 +9,8 @@ import { registerAnalyticsRoutes } from './routes';
 import type { GateOptions } from '../../analytics/motion/gate';
 import { CameraRunner, type AnalysedCamera } from './runner';
 import { alertScope } from './scope';
-import { OccupancyStore, ZoneStore } from './store';
+import type { ZoneStore } from './store';
+import { OccupancyStore } from './store';
 import { DEMO_ZONES } from './demo-zones';
 
 /** How often the set of analysed cameras is re-read (a camera added, analytics switched on). */

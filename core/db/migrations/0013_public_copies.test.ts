@@ -19,7 +19,10 @@ describe('migration 0013 public copies', () => {
         MIGRATIONS.filter((m) => m.version <= 13),
       ),
     ).toBe(13);
-    expect(db.prepare("SELECT state, public_state FROM evidence_exports WHERE id = 'e1'").get()).toEqual({ state: 'ready', public_state: null });
+    expect(db.prepare("SELECT state, public_state FROM evidence_exports WHERE id = 'e1'").get()).toEqual({
+      state: 'ready',
+      public_state: null,
+    });
     expect(() => db.prepare("UPDATE evidence_exports SET public_state = 'half' WHERE id = 'e1'").run()).toThrow(/CHECK constraint/);
     db.prepare("UPDATE evidence_exports SET public_state = 'building', public_request = '{}' WHERE id = 'e1'").run();
   });
