@@ -12,7 +12,7 @@ import type { Feeds } from '../feeds/feature';
 import type { CoreStatus } from '../health';
 import { startDemoCameras } from './demo';
 import { registerLiveVideo } from './live';
-import { AutoEvidence, registerEvidenceRoutes, sqlEvidenceRefs } from './evidence';
+import { AutoEvidence, registerEvidenceRoutes, type EvidenceRefs } from './evidence';
 import type { CameraRepository } from './repository';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
@@ -42,6 +42,8 @@ export interface CamerasNeeds {
   status: CoreStatus;
   /** A camera's privacy masks (the analytics' zones of kind `privacy`), pixelated in its snapshots. */
   privacyMasks: (cameraId: string) => Point[][];
+  /** Whether an alert's footage must still be kept, from the alerts', incidents' and review's own stores. */
+  evidenceRefs: EvidenceRefs;
 }
 
 export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> = {
@@ -188,7 +190,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     if (ctx.config.demo) await startDemoCameras(ctx, repo, ctx.status);
     ctx.onClose(() => service.stopAll());
     // Every alert's footage: held at once, cut as a clip once its post-roll is recorded.
-    const refs = sqlEvidenceRefs(ctx.db);
+    const refs = ctx.evidenceRefs;
     const rec = ctx.config.recording;
     const evidence = new AutoEvidence(
       ctx.db,

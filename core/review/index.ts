@@ -22,7 +22,7 @@ import { parseInput } from '../http/errors';
 import { DetectionLog } from './detections';
 import { exportIncident } from './export';
 import { buildPublicCopy } from './public-copy';
-import { ReviewStore } from './service';
+import type { ReviewStore } from './service';
 
 export { DetectionLog } from './detections';
 export { ReviewStore } from './service';
@@ -53,11 +53,19 @@ export function incidentWindow(inc: Incident, alertTimes: { startedAt: string; e
  * evidence exports built in the background with progress. Every look and every export is
  * audited. Detections for replay come from the analytics on the domain bus.
  */
-export const reviewFeature: Feature<{ cameras: CameraService; privacyMasks: (cameraId: string) => Point[][] }> = {
+export interface ReviewNeeds {
+  cameras: CameraService;
+  /** Verdicts, notes and exports (built in core/app.ts: retention asks it whether footage is still needed). */
+  review: ReviewStore;
+  /** A camera's privacy masks, burned into public copies. */
+  privacyMasks: (cameraId: string) => Point[][];
+}
+
+export const reviewFeature: Feature<ReviewNeeds> = {
   name: 'review',
   register(ctx) {
     const { http, db, bus, log, config } = ctx;
-    const review = new ReviewStore(db);
+    const { review } = ctx;
     review.failInterrupted();
     const detections = new DetectionLog(db);
     ctx.onClose(() => detections.close());
@@ -178,7 +186,7 @@ export const reviewFeature: Feature<{ cameras: CameraService; privacyMasks: (cam
       // Built in the background; the console polls the export for progress.
       void exportIncident(
         {
-          db,
+          audit: ctx.audit.trail,
           alerts: ctx.alerts,
           detections,
           review,
