@@ -5,8 +5,8 @@ import type { Migration } from './types';
  * original's. `public_state` is null when no copy was asked for; the subjects the reviewer
  * kept visible and the mode are stored with it, so the copy can be explained later.
  */
-export const m0014: Migration = {
-  version: 14,
+export const m0015: Migration = {
+  version: 15,
   name: 'public_copies',
   up(db) {
     db.exec(`
