@@ -29,6 +29,7 @@ const ADMIN = 'administration (admin only), not tied to a place';
 
 export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Readonly<Record<string, RouteRule | undefined>> = {
   health: { none: 'liveness probe' },
+  cluster: { none: 'which replica runs which background job: infrastructure, not tied to a place' },
   authStatus: { none: AUTH },
   authSetup: { none: AUTH },
   login: { none: AUTH },
@@ -93,6 +94,7 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   alert: { param: 'id', from: 'alert', resource: 'alert' },
   alertSnapshot: { param: 'id', from: 'alert', resource: 'alert' },
   cameraZones: { param: 'id', from: 'camera', resource: 'camera' },
+  cameraPrivacyMasks: { param: 'id', from: 'camera', resource: 'camera' },
   cameraZonesPut: { param: 'id', from: 'camera', resource: 'camera' },
   zoneOccupancy: { param: 'id', from: 'camera', resource: 'camera' },
   reviewIncidents: { list: 'incident' },
@@ -104,5 +106,6 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   reviewExport: { param: 'id', from: 'incident', resource: 'evidence' },
   evidenceExport: { kind: 'evidence' },
   evidencePackage: { kind: 'evidence' },
+  evidencePublicPackage: { kind: 'evidence' },
   cameraDetections: { param: 'id', from: 'camera', resource: 'recording' },
 };
