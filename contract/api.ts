@@ -5,6 +5,7 @@ import { cameraRoutes } from './cameras';
 import { evidenceRoutes } from './evidence';
 import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
+import { modelRoutes } from './models';
 import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
 import { statisticsRoutes } from './statistics';
@@ -39,6 +40,7 @@ export const routes = {
   ...smsRoutes,
   ...evidenceRoutes,
   ...statisticsRoutes,
+  ...modelRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;
 
