@@ -16,7 +16,6 @@ import {
 } from '../../contract';
 import { inScope } from '../alerts/deliver';
 import type { StoredAlert } from '../alerts/store';
-import { audit, auditView } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
@@ -74,7 +73,7 @@ export function registerAnalyticsRoutes(
   http.get(alertRoutes.alertSnapshot.path, async (req, reply) => {
     const a = alertOr404(req, parseInput(IdParams, req.params, 'params').id);
     if (!a.snapshotPath || !existsSync(a.snapshotPath)) throw new SentinelError(`alert ${a.alert.id} has no snapshot`, 'not_found');
-    auditView(db, req, 'alert.snapshot.view', a.alert.id);
+    ctx.audit.view(req, 'alert.snapshot.view', a.alert.id);
     return reply
       .header('content-type', 'image/jpeg')
       .header('cache-control', 'private, max-age=3600')
@@ -97,7 +96,7 @@ export function registerAnalyticsRoutes(
       throw new SentinelError(`body: ${formatZoneIssue(r.error, req.body)}`, 'validation_failed', issue?.path.map(String).join('.'));
     }
     deps.zones.replace(id, r.data.zones);
-    audit(db, req, 'zones.replace', id, { zones: r.data.zones.map((z) => ({ id: z.id, kind: z.kind })) });
+    ctx.audit.record(req, 'zones.replace', id, { zones: r.data.zones.map((z) => ({ id: z.id, kind: z.kind })) });
     deps.onZonesChanged();
     return { cameraId: id, zones: deps.zones.list(id) };
   });
@@ -120,7 +119,7 @@ export function registerAnalyticsRoutes(
  * 400 naming the model and why, and the trail records who tried what either way.
  */
 function registerModelRoutes(ctx: CoreContext, models: ModelManager, requireCamera: (id: string) => void, changed: () => void): void {
-  const { http, db } = ctx;
+  const { http } = ctx;
   const by = (req: FastifyRequest): string | null => req.auth?.user.username ?? null;
   const attempt = async <T>(
     req: FastifyRequest,
@@ -131,10 +130,10 @@ function registerModelRoutes(ctx: CoreContext, models: ModelManager, requireCame
   ): Promise<T> => {
     try {
       const r = await fn();
-      audit(db, req, action, target, { to, ...r });
+      ctx.audit.record(req, action, target, { to, ...r });
       return r;
     } catch (err) {
-      if (err instanceof SentinelError) audit(db, req, action, target, { to, refused: err.message });
+      if (err instanceof SentinelError) ctx.audit.record(req, action, target, { to, refused: err.message });
       throw err;
     }
   };
