@@ -129,6 +129,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     registerAnalyticsRoutes(ctx, {
       zones,
       occupancy,
+      cameraRepo,
       models,
       analysed: (id) => runners.has(id),
       onZonesChanged: () => void refresh().catch((err: unknown) => log.error({ err }, 'analytics refresh failed')),
