@@ -18,4 +18,5 @@ export * from './vehicles';
 export * from './zones';
 export * from './review';
 export * from './sms';
+export * from './sso';
 export * from './statistics';
