@@ -4,6 +4,7 @@ import { mountLabel } from '../cameras/CameraPanel';
 import { useCameras } from '../cameras/useCameras';
 import { EmptyState } from '../shell/EmptyState';
 import { CameraForm } from './CameraForm';
+import { ClusterPanel } from './ClusterPanel';
 import { CsvImport } from './CsvImport';
 import { CameraModelTab, ModelsPane } from './ModelSettings';
 import { filterCameras, NO_FILTER, stateCounts, urlHostPath, type CameraFilter } from './filter';
@@ -28,7 +29,13 @@ const MOUNT_LABEL: Record<CameraMount['kind'], string> = {
 
 type CameraTab = 'details' | 'zones' | 'analytics';
 const TAB_LABEL: Record<CameraTab, string> = { details: 'Settings', zones: 'Zones', analytics: 'Analytics' };
-type Pane = { kind: 'new' } | { kind: 'import' } | { kind: 'models' } | { kind: 'camera'; id: string; tab: CameraTab } | { kind: 'none' };
+type Pane =
+  | { kind: 'new' }
+  | { kind: 'import' }
+  | { kind: 'cluster' }
+  | { kind: 'models' }
+  | { kind: 'camera'; id: string; tab: CameraTab }
+  | { kind: 'none' };
 
 function HealthBadge({ camera }: { camera: Camera }) {
   const h = camera.health;
@@ -156,6 +163,9 @@ export function TechnicianWorkspace() {
           <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'models' })}>
             Models
           </button>
+          <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'cluster' })}>
+            Core replicas
+          </button>
           <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'import' })}>
             Import CSV
           </button>
@@ -216,6 +226,16 @@ export function TechnicianWorkspace() {
                 onSaved={(c) => setPane({ kind: 'camera', id: c.id, tab: 'zones' })}
                 onCancel={() => setPane({ kind: 'none' })}
               />
+            </div>
+          </>
+        )}
+        {pane.kind === 'cluster' && (
+          <>
+            <header className="region-header">
+              <h2 id="tech-pane-title">Core replicas</h2>
+            </header>
+            <div className="tech-pane-body">
+              <ClusterPanel />
             </div>
           </>
         )}
