@@ -94,6 +94,7 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   alert: { param: 'id', from: 'alert', resource: 'alert' },
   alertSnapshot: { param: 'id', from: 'alert', resource: 'alert' },
   cameraZones: { param: 'id', from: 'camera', resource: 'camera' },
+  cameraPrivacyMasks: { param: 'id', from: 'camera', resource: 'camera' },
   cameraZonesPut: { param: 'id', from: 'camera', resource: 'camera' },
   zoneOccupancy: { param: 'id', from: 'camera', resource: 'camera' },
   analyticsModels: { none: 'the box-wide model choices and the model list, not tied to a camera' },
@@ -110,5 +111,6 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   reviewExport: { param: 'id', from: 'incident', resource: 'evidence' },
   evidenceExport: { kind: 'evidence' },
   evidencePackage: { kind: 'evidence' },
+  evidencePublicPackage: { kind: 'evidence' },
   cameraDetections: { param: 'id', from: 'camera', resource: 'recording' },
 };

@@ -10,9 +10,11 @@ import {
   OccupancyQuery,
   ZonesFile,
   formatZoneIssue,
+  privacyMasks,
   type Alert,
   type CameraZones,
   type OccupancySeries,
+  type PrivacyMaskList,
 } from '../../contract';
 import { inScope } from '../alerts/deliver';
 import type { StoredAlert } from '../alerts/store';
@@ -85,6 +87,12 @@ export function registerAnalyticsRoutes(
     const { id } = parseInput(IdParams, req.params, 'params');
     requireCamera(id);
     return { cameraId: id, zones: deps.zones.list(id) };
+  });
+
+  http.get(alertRoutes.cameraPrivacyMasks.path, async (req): Promise<PrivacyMaskList> => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    requireCamera(id);
+    return { cameraId: id, masks: privacyMasks(deps.zones.list(id)) };
   });
 
   http.put(alertRoutes.cameraZonesPut.path, async (req): Promise<CameraZones> => {
