@@ -25,10 +25,9 @@ import {
   type Session,
   type User,
 } from '../../contract';
-import { cameraRoomFor, CameraScopes, visibilityGate } from '../access';
-import { audit, auditTrail } from '../audit';
+import { cameraRoomFor, visibilityGate, type CameraScopes } from '../access';
 import { SentinelError } from '../errors';
-import type { CoreContext, Feature, SentinelIo } from '../feature';
+import type { Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
 import { LoginThrottle, UserStore, type ResolvedSession } from './store';
 import { newTotpSecret, otpauthUri } from './totp';
@@ -69,9 +68,6 @@ export function parseCookies(header: string | undefined): Record<string, string>
   }
 }
 
-/** The running UserStore of a core (CLI commands and tests reach it through the database). */
-export const userStores = new WeakMap<object, UserStore>();
-
 /** Sockets carry their user here (socket.data is untyped in the shared io type). */
 export function socketAuth(socket: Socket): AuthContext | null {
   return (socket.data as { auth?: AuthContext }).auth ?? null;
@@ -101,9 +97,9 @@ const ENROLMENT_ROUTES: ReadonlySet<string> = new Set(
  * default: an API route must have an entry with roles in the contract's route table; the
  * only public ones are the liveness probe, sign-in and first-run set-up. See docs/security.md.
  */
-export const authFeature: Feature = {
+export const authFeature: Feature<{ scopes: CameraScopes }, { users: UserStore }> = {
   name: 'auth',
-  async register(ctx: CoreContext) {
+  async register(ctx) {
     const { http, io, db, log, config } = ctx;
     await http.register(fastifyCookie);
     const users = new UserStore(db, {
@@ -111,9 +107,8 @@ export const authFeature: Feature = {
       idleMs: config.auth.idleMinutes * 60_000,
       mfaRequiredRoles: config.auth.mfaRequiredRoles,
     });
-    userStores.set(db, users);
     const throttle = new LoginThrottle(config.auth.freeFailures);
-    const trail = auditTrail(db);
+    const trail = ctx.audit.trail;
     const unregistered: string[] = [];
 
     http.decorateRequest('auth', null);
@@ -193,7 +188,7 @@ export const authFeature: Feature = {
         new SentinelError(`too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`, 'rate_limited'),
     });
     // After the role: may this user see the camera, clip, alert or incident the route names?
-    http.addHook('preHandler', visibilityGate({ db, alerts: ctx.alerts, scopes: new CameraScopes(db, ctx.bus), log }));
+    http.addHook('preHandler', visibilityGate({ db, alerts: ctx.alerts, scopes: ctx.scopes, log }));
 
     const setSessionCookie = (reply: FastifyReply, token: string, maxAgeS: number): void => {
       reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: Math.max(0, Math.floor(maxAgeS)) });
@@ -230,7 +225,7 @@ export const authFeature: Feature = {
       else if (!input.code || !(await users.checkSecondFactor(user.id, input.code))) failed = 'code';
       if (failed) {
         throttle.fail(key);
-        audit(db, req, 'user.mfa_confirm_failed', `user:${user.id}`, { route: req.routeOptions.url, field: failed });
+        ctx.audit.record(req, 'user.mfa_confirm_failed', `user:${user.id}`, { route: req.routeOptions.url, field: failed });
         throw failed === 'password'
           ? new SentinelError('changing the second factor needs your password', 'unauthorized', 'password')
           : new SentinelError(
@@ -311,7 +306,7 @@ export const authFeature: Feature = {
       const a = req.auth!;
       users.endSession(a.tokenHash);
       dropSockets(io, `session:${a.tokenHash}`);
-      audit(db, req, 'auth.logout', null);
+      ctx.audit.record(req, 'auth.logout', null);
       setSessionCookie(reply, '', 0);
       return { ok: true as const };
     });
@@ -327,7 +322,7 @@ export const authFeature: Feature = {
       const user = current.totpEnabled ? await confirmPasswordAndCode(req, input) : current;
       const secret = newTotpSecret();
       users.beginTotp(user.id, secret);
-      audit(db, req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
+      ctx.audit.record(req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
       const otpauthUrl = otpauthUri(secret, user.username);
       const svg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       return { secret, otpauthUrl, qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
@@ -342,7 +337,7 @@ export const authFeature: Feature = {
           'validation_failed',
           'code',
         );
-      audit(db, req, 'user.totp_enable', `user:${before.id}`, { replaced: before.totpEnabled, recoveryCodes: recoveryCodes.length });
+      ctx.audit.record(req, 'user.totp_enable', `user:${before.id}`, { replaced: before.totpEnabled, recoveryCodes: recoveryCodes.length });
       return { recoveryCodes };
     });
     http.post(routes.totpDisable.path, async (req) => {
@@ -356,7 +351,7 @@ export const authFeature: Feature = {
         );
       const user = await confirmPasswordAndCode(req, input);
       users.disableTotp(user.id);
-      audit(db, req, 'user.totp_disable', `user:${user.id}`);
+      ctx.audit.record(req, 'user.totp_disable', `user:${user.id}`);
       return { ok: true as const };
     });
     http.get(routes.mfaStatus.path, async (req) => {
@@ -369,7 +364,7 @@ export const authFeature: Feature = {
         throw new SentinelError('recovery codes come with two-step sign-in; set that up first', 'conflict');
       const user = await confirmPasswordAndCode(req, input);
       const recoveryCodes = await users.regenerateRecoveryCodes(user.id);
-      audit(db, req, 'user.recovery_codes_regenerate', `user:${user.id}`, { recoveryCodes: recoveryCodes.length });
+      ctx.audit.record(req, 'user.recovery_codes_regenerate', `user:${user.id}`, { recoveryCodes: recoveryCodes.length });
       return { recoveryCodes };
     });
 
@@ -381,7 +376,7 @@ export const authFeature: Feature = {
       const hash = users.endSessionById(a.user.id, id);
       if (!hash) throw new SentinelError(`no session of yours with id ${id}`, 'not_found', 'id');
       dropSockets(io, `session:${hash}`);
-      audit(db, req, 'auth.session_revoke', `user:${a.user.id}`, { session: id, current: hash === a.tokenHash });
+      ctx.audit.record(req, 'auth.session_revoke', `user:${a.user.id}`, { session: id, current: hash === a.tokenHash });
       if (hash === a.tokenHash) setSessionCookie(reply, '', 0);
       return { ok: true as const };
     });
@@ -390,7 +385,7 @@ export const authFeature: Feature = {
       const a = req.auth!;
       const ended = users.endSessions(a.user.id, a.tokenHash);
       for (const h of ended) dropSockets(io, `session:${h}`);
-      audit(db, req, 'auth.session_revoke_others', `user:${a.user.id}`, { sessions: ended.length });
+      ctx.audit.record(req, 'auth.session_revoke_others', `user:${a.user.id}`, { sessions: ended.length });
       return { revoked: ended.length };
     });
     const userOr404 = (req: FastifyRequest): User => {
@@ -408,7 +403,7 @@ export const authFeature: Feature = {
       parseInput(NoBody, req.body ?? {});
       const ended = users.endSessions(user.id, null);
       dropSockets(io, `user:${user.id}`);
-      audit(db, req, 'user.sign_out_everywhere', `user:${user.id}`, { username: user.username, sessions: ended.length });
+      ctx.audit.record(req, 'user.sign_out_everywhere', `user:${user.id}`, { username: user.username, sessions: ended.length });
       return { revoked: ended.length };
     });
     http.post(routes.userMfaReset.path, async (req) => {
@@ -421,7 +416,7 @@ export const authFeature: Feature = {
           (users.mfaRequired(user) ? ' Set it up again with your authenticator app.' : ' You can set it up again from your account.') +
           ' If you did not ask for this, tell your supervisor.',
       );
-      audit(db, req, 'user.mfa_reset', `user:${user.id}`, { username: user.username, hadFactor: user.totpEnabled });
+      ctx.audit.record(req, 'user.mfa_reset', `user:${user.id}`, { username: user.username, hadFactor: user.totpEnabled });
       // Told at once where they are signed in; a user who must use a factor is then taken
       // to enrolment (their sessions now reach nothing else, so their sockets end).
       io.to(`user:${user.id}`).emit('auth:notice', notice);
@@ -433,7 +428,7 @@ export const authFeature: Feature = {
     http.post(routes.userCreate.path, async (req, reply) => {
       const input = parseInput(UserCreate, req.body);
       const user = await users.create(input);
-      audit(db, req, 'user.create', `user:${user.id}`, { username: user.username, role: user.role, scope: user.scope });
+      ctx.audit.record(req, 'user.create', `user:${user.id}`, { username: user.username, role: user.role, scope: user.scope });
       return reply.status(201).send(user);
     });
     http.patch(routes.userUpdate.path, async (req) => {
@@ -446,7 +441,7 @@ export const authFeature: Feature = {
       if (patch.role !== undefined || patch.scope !== undefined || patch.disabled || patch.password !== undefined)
         dropSockets(io, `user:${id}`);
       const { password: _pw, ...shown } = patch;
-      audit(db, req, 'user.update', `user:${id}`, {
+      ctx.audit.record(req, 'user.update', `user:${id}`, {
         ...shown,
         ...(patch.password !== undefined ? { passwordChanged: true } : {}),
         before: { role: before.role, scope: before.scope, disabled: before.disabled },
@@ -493,9 +488,7 @@ export const authFeature: Feature = {
       }
     }, 30_000);
     sweep.unref();
-    ctx.onClose(() => {
-      clearInterval(sweep);
-      userStores.delete(db);
-    });
+    ctx.onClose(() => clearInterval(sweep));
+    return { users };
   },
 };

@@ -5,7 +5,7 @@ import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../contract';
 import { ApiErrorBody, AuthStatus, PUBLIC, routes, Session, SESSION_COOKIE, SOCKET_PATH, type RouteAccess } from '../../contract';
-import { startCore, FEATURES, type CoreHandle } from '../../core/app';
+import { startCore, type CoreHandle } from '../../core/app';
 import { base32Decode, totp } from '../../core/auth/totp';
 import { loadConfig } from '../../core/config';
 import type { Feature } from '../../core/feature';
@@ -36,7 +36,7 @@ describe('authentication and authorisation on every route and socket', () => {
     // by first-run set-up and used at once); the policy has its own tests in mfa.test.ts.
     core = await startCore(
       { ...cfg, auth: { ...cfg.auth, freeFailures: 3, mfaRequiredRoles: [] } },
-      { log: createLogger('silent'), features: [routeCollector, ...FEATURES] },
+      { log: createLogger('silent'), before: [routeCollector] },
     );
   });
   afterAll(async () => {
