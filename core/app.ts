@@ -7,6 +7,7 @@ import { alertDeliveryFeature } from './alerts/deliver';
 import { analyticsFeature } from './analytics';
 import { authFeature } from './auth';
 import { camerasFeature } from './cameras';
+import { startCluster, type Cluster } from './cluster';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Database } from './db/database';
@@ -80,6 +81,8 @@ export interface CoreHandle {
   io: SentinelIo;
   /** The alert lifecycle's services (tests and benchmarks reach the push service, the outbox... here). */
   lifecycle: Lifecycle;
+  /** This replica's place in a cluster (a cluster of one without Redis). */
+  cluster: Cluster;
   /** The features' services (the camera service, the user store, the audit trail...). */
   services: CoreServices;
   /** The URL the core listens on (with the real port when 0 was asked for). */
@@ -127,9 +130,18 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       log.warn({ assetsDir: assets.dir, missing: assets.missing.map((m) => m.path) }, 'assets missing: some capabilities are unavailable');
     }
     const audit = new Audit(db);
+    const cluster = await startCluster({ config, db, io, log: log.child({ name: 'cluster' }) });
+    // Redis closes after the features (they may still emit while stopping), before the database.
+    closers.push(() => cluster.close());
     const lifecycle = buildLifecycle({ config, db, bus, io, audit: audit.trail, log });
     // Retry timers of alert writes stop last-but-one (the database closes last).
     closers.push(() => lifecycle.alerts.close());
+    if (cluster.clustered) {
+      // Every replica reads every replica's lifecycle events from the shared log (docs/scale.md).
+      lifecycle.log.setAnnouncer((seq) => cluster.announce(seq));
+      cluster.onAnnounce(() => lifecycle.log.flush());
+      closers.push(lifecycle.log.follow(config.cluster.followEveryMs));
+    }
     const ctx: CoreContext = {
       config,
       db,
@@ -141,6 +153,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       http,
       io,
       assets,
+      cluster,
       startedAt: new Date(),
       onClose: (fn) => void closers.push(fn),
     };
@@ -173,6 +186,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       bus,
       io,
       lifecycle,
+      cluster,
       services,
       url,
       port,

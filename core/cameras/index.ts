@@ -202,7 +202,11 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       });
     }
     for (const c of repo.list()) service.start(c);
-    service.startRetention(() => evidence.releaseAndListHeld());
+    // One replica sweeps the shared recordings at a time (its lease, core/cluster).
+    ctx.cluster.leases.job('retention', () => {
+      service.startRetention(() => evidence.releaseAndListHeld());
+      return () => service.stopRetention();
+    });
     return { cameras: service };
   },
 };
