@@ -29,7 +29,8 @@ import { cameraRoomFor } from '../access';
 import { SentinelError } from '../errors';
 import type { Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
-import { LoginThrottle, UserStore, type ResolvedSession } from './store';
+import { registerSso } from './sso';
+import { LoginThrottle, UserStore, type ResolvedSession, type SessionMethod } from './store';
 import { newTotpSecret, otpauthUri } from './totp';
 
 export interface AuthContext extends ResolvedSession {
@@ -198,15 +199,15 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     const setSessionCookie = (reply: FastifyReply, token: string, maxAgeS: number): void => {
       reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: Math.max(0, Math.floor(maxAgeS)) });
     };
-    const startSession = (req: FastifyRequest, reply: FastifyReply, user: User): Session => {
-      const s = users.createSession(user.id, req.ip, { userAgent: req.headers['user-agent'] });
+    const startSession = (req: FastifyRequest, reply: FastifyReply, user: User, method: SessionMethod = 'password'): Session => {
+      const s = users.createSession(user.id, req.ip, { userAgent: req.headers['user-agent'], method });
       setSessionCookie(reply, s.token, config.auth.sessionHours * 3600);
       reply.header('cache-control', 'no-store');
       return {
         user,
         token: s.token,
         expiresAt: s.expiresAt.toISOString(),
-        mfaEnrolmentRequired: users.mfaPending(user, 'password'),
+        mfaEnrolmentRequired: users.mfaPending(user, method),
         notices: users.takeNotices(user.id),
       };
     };
@@ -305,6 +306,18 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         ip: req.ip,
       });
       return startSession(req, reply, r.user);
+    });
+
+    // Single sign-on issues the same session as the password sign-in above.
+    // Single sign-on sessions are marked `sso`: the provider applies its own second factor, so
+    // the local MFA policy does not send them to enrolment.
+    registerSso(http, {
+      sso: config.sso,
+      db,
+      users,
+      trail,
+      log,
+      startSession: (req, reply, user) => startSession(req, reply, user, 'sso'),
     });
 
     http.post(routes.logout.path, async (req, reply) => {

@@ -6,6 +6,7 @@ import { AccountDialog } from './AccountDialog';
 import { AdminDialog } from './AdminDialog';
 import { MfaEnrolment } from './MfaEnrolment';
 import { can, SessionContext } from './session';
+import { SsoButton } from './SsoButton';
 import './auth.css';
 
 type Phase =
@@ -243,6 +244,7 @@ function LoginScreen({ note, policyNote, onDone }: { note?: string | undefined; 
         <button type="submit" disabled={busy}>
           Sign in
         </button>
+        <SsoButton />
       </form>
     </div>
   );
