@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../database';
 import { MIGRATIONS } from './index';
 
-describe('migration 0015 mfa and sessions', () => {
+describe('migration 0016 mfa and sessions', () => {
   it('gives existing sessions a public id, keeps them, and checks the new tables', () => {
     const db = new BetterSqlite3(':memory:');
     db.pragma('foreign_keys = ON');
     migrate(
       db,
-      MIGRATIONS.filter((m) => m.version < 15),
+      MIGRATIONS.filter((m) => m.version < 16),
     );
     db.prepare(
       "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at) VALUES ('u1', 'ann', 'Ann', 'admin', 'x', 'now', 'now')",
@@ -22,9 +22,9 @@ describe('migration 0015 mfa and sessions', () => {
     expect(
       migrate(
         db,
-        MIGRATIONS.filter((m) => m.version <= 15),
+        MIGRATIONS.filter((m) => m.version <= 16),
       ),
-    ).toBe(15);
+    ).toBe(16);
     const rows = db.prepare('SELECT token_hash, id, method FROM sessions ORDER BY token_hash').all() as { id: string; method: string }[];
     expect(rows).toHaveLength(2);
     expect(rows.every((r) => /^[0-9a-f]{32}$/.test(r.id) && r.method === 'password')).toBe(true);

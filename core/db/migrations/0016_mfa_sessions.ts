@@ -12,8 +12,8 @@ import type { Migration } from './types';
  * - `user_notices`: what a user must be told at their next sign-in (a second factor reset by
  *   an administrator); `seen_at` once it was shown.
  */
-export const m0015: Migration = {
-  version: 15,
+export const m0016: Migration = {
+  version: 16,
   name: 'mfa-sessions',
   up(db) {
     db.exec(`
