@@ -52,7 +52,7 @@ export class OccupancyStore {
 
 export type ModelSlotName = 'detector' | 'fight';
 
-/** Model choices made from the console or the API (migration 0016); a missing row means the config's value. */
+/** Model choices made from the console or the API (migration 0017); a missing row means the config's value. */
 export class ModelChoiceStore {
   constructor(private readonly db: Database) {}
 

@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../database';
 import { MIGRATIONS } from './index';
 
-describe('migration 0016 analytics models', () => {
+describe('migration 0017 analytics models', () => {
   it('keeps box-wide slots and per-camera choices, which go with their camera', () => {
     const db = new BetterSqlite3(':memory:');
     db.pragma('foreign_keys = ON');
     expect(
       migrate(
         db,
-        MIGRATIONS.filter((m) => m.version <= 16),
+        MIGRATIONS.filter((m) => m.version <= 17),
       ),
-    ).toBe(16);
+    ).toBe(17);
     const slot = db.prepare("INSERT INTO analytics_models (slot, model, updated_at) VALUES (?, ?, 'now')");
     slot.run('detector', 'light-person');
     slot.run('fight', 'builtin');

@@ -7,8 +7,8 @@ import type { Migration } from './types';
  * camera's own detector (a missing row means the default). A camera's choice goes with the
  * camera.
  */
-export const m0016: Migration = {
-  version: 16,
+export const m0017: Migration = {
+  version: 17,
   name: 'analytics_models',
   up(db) {
     db.exec(`
