@@ -9,6 +9,7 @@ import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
 import { statisticsRoutes } from './statistics';
 import { technicianRoutes } from './technician';
+import { wallRoutes } from './wall';
 import { FeedsResponse, Placement, VehicleSnapshot } from './vehicles';
 
 /** Base path of the JSON API. Everything under it is JSON and versioned. */
@@ -39,6 +40,7 @@ export const routes = {
   ...smsRoutes,
   ...evidenceRoutes,
   ...statisticsRoutes,
+  ...wallRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;
 

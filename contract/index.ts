@@ -17,3 +17,4 @@ export * from './zones';
 export * from './review';
 export * from './sms';
 export * from './statistics';
+export * from './wall';

@@ -1,6 +1,14 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { z } from 'zod';
-import { CameraCreate, CameraUpdate, ClipRequest, cameraRoutes, type Camera, type CameraHealth } from '../../contract/cameras';
+import {
+  CameraCreate,
+  CameraUpdate,
+  ClipRequest,
+  cameraRoutes,
+  type Camera,
+  type CameraHealth,
+  type RecordingSpans,
+} from '../../contract/cameras';
 import { ClipError } from '../../analytics/recording/clips';
 import { CAMERAS_ALL_ROOM, CameraScopes, canSee, scopedViewers, socketSees } from '../access';
 import { audit, auditView } from '../audit';
@@ -16,8 +24,23 @@ import { CameraRepository } from './repository';
 import { CredentialVault } from './secrets';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
+import { registerWallRoutes } from '../wall/routes';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
+
+/** Segments closer than this are one span on the scrub bar (the segmenter's own cut is ~0 ms). */
+const SPAN_GAP_MS = 2000;
+
+/** Joins a camera's segments (oldest first) into the contiguous spans the scrub bar draws. */
+export function recordedSpans(segments: readonly { startMs: number; endMs: number }[]): RecordingSpans['spans'] {
+  const out: Array<{ from: number; to: number }> = [];
+  for (const s of segments) {
+    const last = out.at(-1);
+    if (last && s.startMs - last.to <= SPAN_GAP_MS) last.to = Math.max(last.to, s.endMs);
+    else out.push({ from: s.startMs, to: s.endMs });
+  }
+  return out.map((s) => ({ from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString() }));
+}
 
 function toMs(v: string | number): number {
   return typeof v === 'number' ? v : Date.parse(v);
@@ -60,6 +83,11 @@ export const camerasFeature: Feature = {
       return c
         ? alertScope(c.mount, c.location, f?.geo ?? null, f?.feeds ?? null)
         : { placement: null, district: null, lines: [], routes: [] };
+    });
+    registerWallRoutes(ctx, {
+      list: () => repo.list(),
+      scopeOf: (id) => scopes.of(id),
+      stationName: (stationId) => feedsOf(bus)?.geo?.stationById.get(stationId)?.name ?? null,
     });
     http.get(cameraRoutes.cameras.path, async (req) => {
       const user = req.auth?.user;
@@ -140,6 +168,11 @@ export const camerasFeature: Feature = {
         if (err instanceof ClipError) throw new SentinelError(err.message, err.code);
         throw err;
       }
+    });
+    http.get(cameraRoutes.cameraRecording.path, async (req): Promise<RecordingSpans> => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+      return { spans: recordedSpans(service.segments.list(id)), now: new Date().toISOString() };
     });
     http.get(cameraRoutes.cameraClips.path, async (req) => ({ clips: service.clips.list(parseInput(IdParams, req.params, 'params').id) }));
     const clipOr404 = (id: string) => {
