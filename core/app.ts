@@ -17,6 +17,7 @@ import type { CoreContext, Feature, SentinelIo } from './feature';
 import { healthFeature } from './health';
 import { incidentsFeature } from './incidents';
 import { auditTrail } from './audit';
+import { auditFeature } from './audit/feature';
 import { reviewFeature } from './review';
 import { smsFeature } from './sms';
 import { statisticsFeature } from './statistics';
@@ -29,6 +30,7 @@ import { realtimeFeature } from './realtime';
 /** Features wired into the core, in order. Each later capability appends its feature. */
 export const FEATURES: readonly Feature[] = [
   authFeature,
+  auditFeature,
   healthFeature,
   realtimeFeature,
   feedsFeature,

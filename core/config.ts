@@ -160,6 +160,19 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** The audit trail's signed checkpoints (docs/security.md, "Anchored audit trail"). */
+  audit: z
+    .strictObject({
+      /** Sign the chain's head once it is this many records past the last checkpoint... */
+      checkpointEveryRecords: z.number().int().min(1).max(1_000_000).default(100),
+      /** ...and at least this often (seconds) while the trail holds records. */
+      checkpointMaxAgeS: z
+        .number()
+        .min(1)
+        .max(7 * 86400)
+        .default(3600),
+    })
+    .prefault({}),
   push: z
     .strictObject({
       /** An alert no one acknowledged within this many seconds escalates. */

@@ -83,11 +83,6 @@ export function dropSockets(io: SentinelIo, room: string): void {
 }
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-const AuditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(5000).optional(),
-  beforeSeq: z.coerce.number().int().optional(),
-  action: z.string().max(64).optional(),
-});
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -300,19 +295,6 @@ export const authFeature: Feature = {
         before: { role: before.role, scope: before.scope, disabled: before.disabled },
       });
       return user;
-    });
-
-    http.get(routes.audit.path, async (req) => {
-      const q = parseInput(AuditQuery, req.query, 'query');
-      const records = trail.list(q);
-      // Reading the trail is itself audited.
-      audit(db, req, 'audit.read', null, { count: records.length, ...q });
-      return { records };
-    });
-    http.get(routes.auditVerify.path, async (req) => {
-      const r = trail.verify();
-      audit(db, req, 'audit.verify', null, { ok: r.ok, firstBroken: r.firstBroken });
-      return r;
     });
 
     // socket.io: the same session (cookie or handshake token) or no connection at all.

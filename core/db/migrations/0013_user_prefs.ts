@@ -5,8 +5,8 @@ import type { Migration } from './types';
  * follow the person between Electron and a browser. One JSON document per (user, key); the
  * feature that owns a key validates it with its contract schema on the way in and out.
  */
-export const m0012: Migration = {
-  version: 12,
+export const m0013: Migration = {
+  version: 13,
   name: 'user_prefs',
   up(db) {
     db.exec(`
