@@ -65,6 +65,7 @@ export function LiveVideo({
         data-delay-ms={stats?.delayMs ?? ''}
         data-mode={playback ? 'playback' : 'live'}
         data-shown-at={stats?.shownAt ?? ''}
+        data-clock={stats?.clock ? JSON.stringify(stats.clock) : ''}
         data-fps={stats?.fps ?? 0}
         aria-label={`${playback ? 'Recording' : 'Live video'} of ${camera.name}`}
         muted

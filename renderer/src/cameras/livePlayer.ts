@@ -16,6 +16,12 @@ export interface LiveStats {
    * the delay when live, the recorded moment when playing back.
    */
   shownAt: number | null;
+  /**
+   * The newest media-time/clock pair: the frame whose media time ENDS at `mediaTime` reached
+   * the core at `serverTime` (core clock; `offsetMs` = core clock - this machine's clock).
+   * For per-frame measurements (requestVideoFrameCallback in the live benchmark).
+   */
+  clock: { mediaTime: number; serverTime: number; offsetMs: number } | null;
 }
 
 export interface PlayerOptions {
@@ -75,6 +81,7 @@ export class LivePlayer {
     codec: null,
     message: null,
     shownAt: null,
+    clock: null,
   };
 
   constructor(
@@ -289,6 +296,7 @@ export class LivePlayer {
       fps: Math.round(fps * 10) / 10,
       delayMs,
       shownAt,
+      clock: this.clock ? { mediaTime: this.clock.mediaTime, serverTime: this.clock.serverTime, offsetMs: this.offsetMs } : null,
       width: this.video.videoWidth || this.stats.width,
       height: this.video.videoHeight || this.stats.height,
       ...(playing ? { state: 'playing' as const, message: null } : this.stats.state === 'playing' ? { state: 'waiting' as const } : {}),
