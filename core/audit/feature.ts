@@ -3,7 +3,6 @@ import { loadOrCreateSigningKey } from '../evidence/keys';
 import type { Feature } from '../feature';
 import { parseInput } from '../http/errors';
 import { AuditCheckpointer, listCheckpoints, verifyAnchored } from './checkpoints';
-import { audit, auditTrail } from './index';
 
 /**
  * The audit trail's routes (the viewer's list, the anchored check, the checkpoint export)
@@ -15,7 +14,7 @@ export const auditFeature: Feature = {
   name: 'audit',
   register(ctx) {
     const { http, db, config, log } = ctx;
-    const trail = auditTrail(db);
+    const trail = ctx.audit.trail;
     let key: ReturnType<typeof loadOrCreateSigningKey> | null = null;
     const signingKey = (): ReturnType<typeof loadOrCreateSigningKey> => (key ??= loadOrCreateSigningKey(config.dataDir));
     const maxAgeMs = config.audit.checkpointMaxAgeS * 1000;
@@ -35,18 +34,18 @@ export const auditFeature: Feature = {
       const q = parseInput(AuditQuery, req.query, 'query');
       const page = trail.page(q);
       // Reading the trail is itself audited.
-      audit(db, req, 'audit.read', null, { count: page.records.length, ...q });
+      ctx.audit.record(req, 'audit.read', null, { count: page.records.length, ...q });
       return page;
     });
     http.get(auditRoutes.auditVerify.path, async (req) => {
       const k = signingKey();
       const r = verifyAnchored(db, trail, k);
-      audit(db, req, 'audit.verify', null, { ok: r.ok, firstBroken: r.firstBroken, badCheckpoint: r.badCheckpoint });
+      ctx.audit.record(req, 'audit.verify', null, { ok: r.ok, firstBroken: r.firstBroken, badCheckpoint: r.badCheckpoint });
       return r;
     });
     http.get(auditRoutes.auditCheckpoints.path, async (req) => {
       const checkpoints = listCheckpoints(db);
-      audit(db, req, 'audit.checkpoints_export', null, { count: checkpoints.length });
+      ctx.audit.record(req, 'audit.checkpoints_export', null, { count: checkpoints.length });
       return { checkpoints, keyFingerprint: signingKey().fingerprint };
     });
   },

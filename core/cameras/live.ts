@@ -14,8 +14,8 @@ import {
 } from '../../contract';
 import type { LiveSink } from '../../analytics/ingest/restreamer';
 import { RecordingPlayback } from '../../analytics/recording/playback';
-import { auditTrail } from '../audit';
-import { parseCookies, userStores } from '../auth';
+import { parseCookies } from '../auth';
+import type { UserStore } from '../auth/store';
 import type { CoreContext } from '../feature';
 import { canSee } from '../access/visibility';
 import type { CameraRepository } from './repository';
@@ -50,9 +50,10 @@ export function registerLiveVideo(
   ctx: CoreContext,
   repo: CameraRepository,
   service: CameraService,
+  users: UserStore,
   scopeOf: (id: string) => AlertScope,
 ): void {
-  const { http, db } = ctx;
+  const { http } = ctx;
   const log = ctx.log.child({ name: 'live-video' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
   const access = {
@@ -69,8 +70,6 @@ export function registerLiveVideo(
     );
 
   const who = (req: IncomingMessage): { user: User; tokenHash: string; via: 'bearer' | 'cookie' } | null => {
-    const users = userStores.get(db);
-    if (!users) return null;
     const authz = req.headers.authorization;
     if (authz?.startsWith('Bearer ')) {
       const r = users.resolve(authz.slice(7).trim());
@@ -117,7 +116,7 @@ export function registerLiveVideo(
     const cam = repo.get(id);
     if (!cam) return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
     if (!canSee(a.user, { kind: mode === 'live' ? 'live-video' : 'recording', cameraId: id, scope: scopeOf(id) })) {
-      auditTrail(db).append({
+      ctx.audit.append({
         actorId: a.user.id,
         actor: a.user.username,
         action: mode === 'live' ? 'video.live_denied' : 'video.playback_denied',
@@ -145,8 +144,7 @@ export function registerLiveVideo(
   /** Ends a view when its session does (logout, expiry, revocation). */
   const recheckSession = (ws: WebSocket, tokenHash: string): NodeJS.Timeout =>
     setInterval(() => {
-      const users = userStores.get(db);
-      if (!users?.resolveHash(tokenHash)) ws.close(4401, 'session ended');
+      if (!users.resolveHash(tokenHash)) ws.close(4401, 'session ended');
     }, RECHECK_SESSION_MS);
 
   /**
@@ -163,7 +161,7 @@ export function registerLiveVideo(
     at: number,
     segments: ReturnType<CameraService['segments']['overlapping']>,
   ): void => {
-    auditTrail(db).append({
+    ctx.audit.append({
       actorId: a.user.id,
       actor: a.user.username,
       action: 'video.playback',
@@ -223,7 +221,7 @@ export function registerLiveVideo(
     const live = service.live(id);
     if (!live) return ws.close(1011, 'camera stopped');
     const started = Date.now();
-    auditTrail(db).append({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
+    ctx.audit.append({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
     let timescale = 90_000;
     let lastClock = 0;
     let skipping = false;

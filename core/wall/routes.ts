@@ -1,6 +1,5 @@
 import { DEFAULT_WALL_PREFS, WallPrefs, wallRoutes, type CameraMount, type User, type WallGroup, type WallGroups } from '../../contract';
 import { canSee, type PlaceScope } from '../access';
-import { audit } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
@@ -68,7 +67,7 @@ export function registerWallRoutes(ctx: CoreContext, cams: WallCameras): void {
     const user = userOf(req.auth?.user);
     const wall = parseInput(WallPrefs, req.body);
     prefs.put(user.id, WALL_KEY, wall);
-    audit(ctx.db, req, 'wall.save', `user:${user.id}`, { layout: wall.layout, group: wall.group, tiles: wall.tiles.length });
+    ctx.audit.record(req, 'wall.save', `user:${user.id}`, { layout: wall.layout, group: wall.group, tiles: wall.tiles.length });
     return wall;
   });
   ctx.http.get(wallRoutes.wallGroups.path, async (req): Promise<WallGroups> => ({ groups: wallGroups(userOf(req.auth?.user), cams) }));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { auditTrail } from '../../audit';
+import { AuditTrail } from '../../audit';
 import { listCheckpoints, parseCheckpointLines, verifyAnchored, type AnchorKey } from '../../audit/checkpoints';
 import { loadConfig } from '../../config';
 import { requireSentinelDataDir } from '../../data-dir';
@@ -50,7 +50,7 @@ export function registerAudit(program: Command): void {
       }
       const db = openDatabase(join(config.dataDir, 'sentinel.db'));
       try {
-        const trail = auditTrail(db);
+        const trail = new AuditTrail(db);
         const r = verifyAnchored(db, trail, installationKey(config.dataDir), anchor);
         trail.append({
           actor: 'cli',
@@ -93,7 +93,11 @@ export function registerAudit(program: Command): void {
         } else {
           process.stdout.write(text);
         }
-        auditTrail(db).append({ actor: 'cli', action: 'audit.checkpoints_export', detail: { count: list.length, out: opts.out ?? null } });
+        new AuditTrail(db).append({
+          actor: 'cli',
+          action: 'audit.checkpoints_export',
+          detail: { count: list.length, out: opts.out ?? null },
+        });
       } finally {
         db.close();
       }

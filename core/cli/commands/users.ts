@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { Password, Role } from '../../../contract';
-import { auditTrail } from '../../audit';
+import { AuditTrail } from '../../audit';
 import { UserStore } from '../../auth/store';
 import { loadConfig } from '../../config';
 import { prepareDataDir, requireSentinelDataDir } from '../../data-dir';
@@ -64,7 +64,7 @@ export function registerUsers(program: Command): void {
       const { db, store } = open(opts.dataDir, opts.init);
       try {
         const user = await store.create({ username: opts.username, password, role: 'admin' }, { onlyIfNoUsers: true });
-        auditTrail(db).append({
+        new AuditTrail(db).append({
           actorId: user.id,
           actor: user.username,
           action: 'user.create',
@@ -110,7 +110,7 @@ export function registerUsers(program: Command): void {
           role: role.data,
           scope: { districts: list(opts.districts), lines: list(opts.lines), routes: list(opts.routes) },
         });
-        auditTrail(db).append({
+        new AuditTrail(db).append({
           actor: 'cli',
           action: 'user.create',
           target: `user:${user.id}`,
