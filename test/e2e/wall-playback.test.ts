@@ -88,6 +88,8 @@ describe.skipIf(skip !== null)(`video wall and playback in Chromium${skip ? ` (s
     await expect.poll(() => wall.spotlight.textContent()).toContain('Fight');
     await screenshot(page, 'video-wall');
     expect(errors).toEqual([]);
+    // Nine players decoding on a 2-core machine: close them before the next test.
+    await page.close();
   }, 180_000);
 
   it('scrubs back through the recording, plays it from there, and returns to live', async () => {
@@ -110,13 +112,16 @@ describe.skipIf(skip !== null)(`video wall and playback in Chromium${skip ? ` (s
     const pb = new PlaybackPage(page);
     await pb.bar.waitFor({ timeout: 20_000 });
     expect(await pb.mode()).toBe('live');
+    const scrubbedAt = Date.now();
     await pb.scrubTo(target);
     await expect.poll(() => pb.mode(), { timeout: 10_000 }).toBe('playback');
     await expect.poll(() => pb.video.getAttribute('data-state'), { timeout: 20_000 }).toBe('playing');
     // On screen: the recorded moment asked for (within a second or two), moving forward.
     await expect.poll(() => pb.shownAt(), { timeout: 10_000 }).not.toBeNull();
     const first = (await pb.shownAt())!;
-    expect(Math.abs(first - target)).toBeLessThan(2500);
+    // From the keyframe at or before the moment (1 s GOP), and not further on than it has been playing.
+    expect(first).toBeGreaterThan(target - 1500);
+    expect(first).toBeLessThan(target + (Date.now() - scrubbedAt) + 500);
     await expect.poll(async () => (await pb.shownAt())!, { timeout: 10_000 }).toBeGreaterThan(first + 1000);
     const t1 = await pb.video.evaluate((v: HTMLVideoElement) => v.currentTime);
     await expect.poll(() => pb.video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 5000 }).toBeGreaterThan(t1 + 0.5);
@@ -126,5 +131,6 @@ describe.skipIf(skip !== null)(`video wall and playback in Chromium${skip ? ` (s
     await expect.poll(() => pb.mode(), { timeout: 10_000 }).toBe('live');
     await expect.poll(() => pb.video.getAttribute('data-state'), { timeout: 20_000 }).toBe('playing');
     expect(errors).toEqual([]);
+    await page.close();
   }, 180_000);
 });
