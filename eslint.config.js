@@ -19,7 +19,15 @@ const LAYERS = [
     typePackages: ['pino'],
     layers: ['contract', 'common'],
   },
-  { layer: 'common/node/', files: ['common/node/**/*.ts'], node: true, packages: ['pino'], layers: ['contract', 'common', 'common/node'] },
+  {
+    layer: 'common/node/',
+    files: ['common/node/**/*.ts'],
+    node: true,
+    packages: ['pino'],
+    // better-sqlite3's Database type, for the Migration interface that core and analytics share.
+    typePackages: ['better-sqlite3'],
+    layers: ['contract', 'common', 'common/node'],
+  },
   {
     layer: 'analytics/',
     files: ['analytics/**/*.ts', 'analytics/**/*.mjs'],
@@ -40,6 +48,8 @@ const LAYERS = [
       '@fastify/helmet',
       '@fastify/rate-limit',
       'socket.io',
+      '@socket.io/redis-adapter',
+      'redis',
       'better-sqlite3',
       'commander',
       'pino',

@@ -7,6 +7,7 @@ import { alertDeliveryFeature } from './alerts/deliver';
 import { analyticsFeature } from './analytics';
 import { authFeature } from './auth';
 import { camerasFeature } from './cameras';
+import { startCluster, type Cluster } from './cluster';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Database } from './db/database';
@@ -18,12 +19,14 @@ import { healthFeature } from './health';
 import { incidentsFeature } from './incidents';
 import { Audit } from './audit';
 import type { UserStore } from './auth/store';
-import { CameraScopes } from './access';
+import { CameraScopes, visibilityGate } from './access';
+import { ClipIndex } from '../analytics/recording/clips';
 import type { CameraService } from './cameras';
 import { CameraRepository } from './cameras/repository';
 import { CredentialVault } from './cameras/secrets';
 import { auditFeature } from './audit/feature';
-import { reviewFeature } from './review';
+import { reviewFeature, ReviewStore } from './review';
+import { evidenceRefs } from './cameras/evidence';
 import { smsFeature, type SmsServices } from './sms';
 import { statisticsFeature } from './statistics';
 import { serveConsole } from './http/console';
@@ -39,6 +42,7 @@ export interface CoreServices {
   feeds: Feeds;
   cameras: CameraService;
   cameraRepo: CameraRepository;
+  review: ReviewStore;
   sms: SmsServices;
 }
 
@@ -56,20 +60,29 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   const feeds = createFeeds(ctx);
   const cameraRepo = new CameraRepository(ctx.db, new CredentialVault(ctx.config.dataDir));
   const scopes = new CameraScopes(cameraRepo, feeds);
+  const review = new ReviewStore(ctx.db);
+  const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipIndex(ctx.db), scopes, log: log.child({ name: 'access' }) });
 
-  const { users } = await run(authFeature, { scopes });
+  const { users } = await run(authFeature, { gate });
   await run(auditFeature, {});
   const { status } = await run(healthFeature, {});
   await run(realtimeFeature, { status });
   await run(feedsFeature, { feeds });
-  const { cameras } = await run(camerasFeature, { cameraRepo, scopes, feeds, users, status });
+  const { cameras } = await run(camerasFeature, {
+    cameraRepo,
+    scopes,
+    feeds,
+    users,
+    status,
+    evidenceRefs: evidenceRefs(ctx.lifecycle, review),
+  });
   await run(alertDeliveryFeature, {});
   await run(incidentsFeature, {});
   await run(analyticsFeature, { cameras, cameraRepo, feeds });
-  await run(reviewFeature, { cameras });
+  await run(reviewFeature, { cameras, review });
   const { sms } = await run(smsFeature, { cameraRepo, feeds });
   await run(statisticsFeature, {});
-  return { users, feeds, cameras, cameraRepo, sms };
+  return { users, feeds, cameras, cameraRepo, review, sms };
 }
 
 export interface CoreHandle {
@@ -80,6 +93,8 @@ export interface CoreHandle {
   io: SentinelIo;
   /** The alert lifecycle's services (tests and benchmarks reach the push service, the outbox... here). */
   lifecycle: Lifecycle;
+  /** This replica's place in a cluster (a cluster of one without Redis). */
+  cluster: Cluster;
   /** The features' services (the camera service, the user store, the audit trail...). */
   services: CoreServices;
   /** The URL the core listens on (with the real port when 0 was asked for). */
@@ -127,9 +142,18 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       log.warn({ assetsDir: assets.dir, missing: assets.missing.map((m) => m.path) }, 'assets missing: some capabilities are unavailable');
     }
     const audit = new Audit(db);
+    const cluster = await startCluster({ config, db, io, log: log.child({ name: 'cluster' }) });
+    // Redis closes after the features (they may still emit while stopping), before the database.
+    closers.push(() => cluster.close());
     const lifecycle = buildLifecycle({ config, db, bus, io, audit: audit.trail, log });
     // Retry timers of alert writes stop last-but-one (the database closes last).
     closers.push(() => lifecycle.alerts.close());
+    if (cluster.clustered) {
+      // Every replica reads every replica's lifecycle events from the shared log (docs/scale.md).
+      lifecycle.log.setAnnouncer((seq) => cluster.announce(seq));
+      cluster.onAnnounce(() => lifecycle.log.flush());
+      closers.push(lifecycle.log.follow(config.cluster.followEveryMs));
+    }
     const ctx: CoreContext = {
       config,
       db,
@@ -141,6 +165,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       http,
       io,
       assets,
+      cluster,
       startedAt: new Date(),
       onClose: (fn) => void closers.push(fn),
     };
@@ -173,6 +198,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       bus,
       io,
       lifecycle,
+      cluster,
       services,
       url,
       port,

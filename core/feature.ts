@@ -3,6 +3,7 @@ import type { Server as IoServer } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../contract';
 import type { AlertStore } from './alerts/store';
 import type { Audit } from './audit';
+import type { Cluster } from './cluster';
 import type { Config } from './config';
 import type { Database } from './db/database';
 import type { EventBus } from './events/bus';
@@ -27,6 +28,8 @@ export interface CoreContext {
   http: FastifyInstance;
   io: SentinelIo;
   assets: AssetsStatus;
+  /** Sibling replicas (core/cluster): run a timer-driven job through `cluster.leases.job` so one process runs it. */
+  cluster: Cluster;
   startedAt: Date;
   /** Registers a cleanup that runs on shutdown, in reverse order of registration. */
   onClose(fn: () => Promise<void> | void): void;

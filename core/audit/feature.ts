@@ -21,11 +21,15 @@ export const auditFeature: Feature = {
     const checkpointer = new AuditCheckpointer(db, trail, signingKey, { everyRecords: config.audit.checkpointEveryRecords, maxAgeMs }, log);
     const unsubscribe = trail.onAppend(() => void checkpointer.maybeCheckpoint());
     checkpointer.maybeCheckpoint(new Date(), true);
-    // Checked often enough that "at least every maxAge" holds to within a minute.
-    const timer = setInterval(() => void checkpointer.maybeCheckpoint(), Math.min(60_000, maxAgeMs));
-    timer.unref();
+    // Checked often enough that "at least every maxAge" holds to within a minute; by one
+    // replica at a time (its lease: core/cluster). Appends still checkpoint wherever they run:
+    // the checkpoint is written in an immediate transaction against the shared table.
+    ctx.cluster.leases.job('audit-checkpoints', () => {
+      const timer = setInterval(() => void checkpointer.maybeCheckpoint(), Math.min(60_000, maxAgeMs));
+      timer.unref();
+      return () => clearInterval(timer);
+    });
     ctx.onClose(() => {
-      clearInterval(timer);
       unsubscribe();
       checkpointer.maybeCheckpoint(new Date(), true);
     });

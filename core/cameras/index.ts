@@ -20,7 +20,7 @@ import type { Feeds } from '../feeds/feature';
 import type { CoreStatus } from '../health';
 import { startDemoCameras } from './demo';
 import { registerLiveVideo } from './live';
-import { AutoEvidence, registerEvidenceRoutes, sqlEvidenceRefs } from './evidence';
+import { AutoEvidence, registerEvidenceRoutes, type EvidenceRefs } from './evidence';
 import type { CameraRepository } from './repository';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
@@ -61,6 +61,8 @@ export interface CamerasNeeds {
   users: UserStore;
   /** The demo cameras' server is reported here (health, socket hello). */
   status: CoreStatus;
+  /** Whether an alert's footage must still be kept, from the alerts', incidents' and review's own stores. */
+  evidenceRefs: EvidenceRefs;
 }
 
 export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> = {
@@ -215,7 +217,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     if (ctx.config.demo) await startDemoCameras(ctx, repo, ctx.status);
     ctx.onClose(() => service.stopAll());
     // Every alert's footage: held at once, cut as a clip once its post-roll is recorded.
-    const refs = sqlEvidenceRefs(ctx.db);
+    const refs = ctx.evidenceRefs;
     const rec = ctx.config.recording;
     const evidence = new AutoEvidence(
       ctx.db,
@@ -235,7 +237,11 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       });
     }
     for (const c of repo.list()) service.start(c);
-    service.startRetention(() => evidence.releaseAndListHeld());
+    // One replica sweeps the shared recordings at a time (its lease, core/cluster).
+    ctx.cluster.leases.job('retention', () => {
+      service.startRetention(() => evidence.releaseAndListHeld());
+      return () => service.stopRetention();
+    });
     return { cameras: service };
   },
 };

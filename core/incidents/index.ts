@@ -97,7 +97,12 @@ export const incidentsFeature: Feature = {
       return next.alert;
     });
 
-    outbox?.start();
+    // One replica posts the webhook at a time (its lease); another resumes from the table when it dies.
+    if (outbox)
+      ctx.cluster.leases.job('webhook-outbox', () => {
+        outbox.start();
+        return () => outbox.pause();
+      });
     ctx.onClose(async () => {
       await outbox?.drain((ctx.config.incidents.webhook?.drainTimeoutS ?? 0) * 1000);
     });

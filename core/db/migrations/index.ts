@@ -1,19 +1,24 @@
 import { m0001 } from './0001_init';
 import { m0002 } from './0002_cameras';
-import { m0003 } from './0003_recordings';
+import { m0003 } from '../../../analytics/recording/migrations/0003_recordings';
 import { m0004 } from './0004_alerts';
 import { m0005 } from './0005_analytics';
 import { m0006 } from './0006_auth_audit';
 import { m0007 } from './0007_incidents';
 import { m0008 } from './0008_review';
 import { m0009 } from './0009_lifecycle_log';
-import { m0010 } from './0010_evidence';
+import { m0010 } from '../../../analytics/recording/migrations/0010_evidence';
 import { m0011 } from './0011_sms_statistics';
 import { m0012 } from './0012_audit_checkpoints';
-import { m0013 } from './0013_user_prefs';
+import { m0013 } from './0013_leases';
+import { m0014 } from '../../wall/migrations/0014_user_prefs';
 import type { Migration } from './types';
 
 export type { Migration };
 
-/** All migrations in order. A new one takes the next number and is appended here. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012, m0013];
+/**
+ * All migrations in order. A new one takes the next number and is appended here. A feature
+ * may keep its migrations in its own folder (recording's tables: analytics/recording/migrations);
+ * the numbering is still one global sequence, listed here.
+ */
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012, m0013, m0014];

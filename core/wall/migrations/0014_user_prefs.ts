@@ -1,12 +1,12 @@
-import type { Migration } from './types';
+import type { Migration } from '../../../common/node/migration';
 
 /**
  * Per-user console preferences kept on the core (the video wall's layout and tiles), so they
  * follow the person between Electron and a browser. One JSON document per (user, key); the
  * feature that owns a key validates it with its contract schema on the way in and out.
  */
-export const m0013: Migration = {
-  version: 13,
+export const m0014: Migration = {
+  version: 14,
   name: 'user_prefs',
   up(db) {
     db.exec(`
