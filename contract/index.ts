@@ -17,5 +17,6 @@ export * from './vehicles';
 export * from './zones';
 export * from './review';
 export * from './sms';
+export * from './sso';
 export * from './statistics';
 export * from './wall';
