@@ -1,7 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Camera } from '../../../contract';
+<<<<<<< HEAD
 import { clockTime } from '../shell/time';
 import { LivePlayer, liveSocketUrl, playbackSocketUrl, type LiveStats } from './livePlayer';
+=======
+import { LivePlayer, liveSocketUrl, type LiveStats } from './livePlayer';
+import { PrivacyMaskOverlay, usePrivacyMasks } from './PrivacyMasks';
+>>>>>>> main
 
 function statsLine(s: LiveStats, playback: boolean): string {
   if (s.state !== 'playing') return s.message ?? 'Connecting…';
@@ -34,10 +39,14 @@ export function LiveVideo({
 }) {
   const ref = useRef<HTMLVideoElement>(null);
   const [stats, setStats] = useState<LiveStats | null>(null);
+<<<<<<< HEAD
   const ended = useRef(onEnded);
   ended.current = onEnded;
   const statsOut = useRef(onStats);
   statsOut.current = onStats;
+=======
+  const masks = usePrivacyMasks(camera.id);
+>>>>>>> main
   useEffect(() => {
     const v = ref.current;
     if (!v) return;
@@ -71,6 +80,7 @@ export function LiveVideo({
         muted
         playsInline
       />
+      <PrivacyMaskOverlay masks={masks} width={stats?.width ?? 0} height={stats?.height ?? 0} />
       <span className="cam-live-stats" data-testid="live-stats">
         {stats ? statsLine(stats, playback) : 'Connecting…'}
       </span>
