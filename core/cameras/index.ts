@@ -24,12 +24,9 @@ import { AutoEvidence, registerEvidenceRoutes, type EvidenceRefs } from './evide
 import type { CameraRepository } from './repository';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
-<<<<<<< HEAD
 import { registerWallRoutes } from '../wall/routes';
-=======
 import type { Point } from '../../contract/zones';
 import { maskJpeg } from '../../analytics/redaction/redact';
->>>>>>> main
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 

@@ -1,12 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Camera } from '../../../contract';
-<<<<<<< HEAD
 import { clockTime } from '../shell/time';
 import { LivePlayer, liveSocketUrl, playbackSocketUrl, type LiveStats } from './livePlayer';
-=======
-import { LivePlayer, liveSocketUrl, type LiveStats } from './livePlayer';
 import { PrivacyMaskOverlay, usePrivacyMasks } from './PrivacyMasks';
->>>>>>> main
 
 function statsLine(s: LiveStats, playback: boolean): string {
   if (s.state !== 'playing') return s.message ?? 'Connecting…';
@@ -39,14 +35,11 @@ export function LiveVideo({
 }) {
   const ref = useRef<HTMLVideoElement>(null);
   const [stats, setStats] = useState<LiveStats | null>(null);
-<<<<<<< HEAD
   const ended = useRef(onEnded);
   ended.current = onEnded;
   const statsOut = useRef(onStats);
   statsOut.current = onStats;
-=======
   const masks = usePrivacyMasks(camera.id);
->>>>>>> main
   useEffect(() => {
     const v = ref.current;
     if (!v) return;
