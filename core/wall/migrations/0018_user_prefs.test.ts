@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../../db/database';
 import { MIGRATIONS } from '../../db/migrations';
 
-describe('migration 0016 user prefs', () => {
+describe('migration 0018 user prefs', () => {
   it('keeps one JSON document per user and key, and drops them with the user', () => {
     const db = new BetterSqlite3(':memory:');
     db.pragma('foreign_keys = ON');
     expect(
       migrate(
         db,
-        MIGRATIONS.filter((m) => m.version <= 16),
+        MIGRATIONS.filter((m) => m.version <= 18),
       ),
-    ).toBe(16);
+    ).toBe(18);
     db.prepare(
       "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at) VALUES ('u1', 'ann', 'Ann', 'operator', 'x', 'now', 'now')",
     ).run();

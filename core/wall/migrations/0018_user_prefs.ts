@@ -5,8 +5,8 @@ import type { Migration } from '../../../common/node/migration';
  * follow the person between Electron and a browser. One JSON document per (user, key); the
  * feature that owns a key validates it with its contract schema on the way in and out.
  */
-export const m0016: Migration = {
-  version: 16,
+export const m0018: Migration = {
+  version: 18,
   name: 'user_prefs',
   up(db) {
     db.exec(`
