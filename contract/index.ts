@@ -22,3 +22,4 @@ export * from './sms';
 export * from './sso';
 export * from './statistics';
 export * from './keys';
+export * from './wall';
