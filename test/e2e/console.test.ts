@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthResponse } from '../../contract';
-import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+import { hasChromium, launchChromium, openPage, screenshot, startServe, takeUnexpectedErrors, type RunningServe } from './harness';
 import { ShellPage } from './pages/shell';
 
 // The one honest reason to skip: no browser on this machine (CI installs it in .ci/run).
@@ -89,5 +89,23 @@ describe.skipIf(!hasChromium)('console in Chromium (skipped: /usr/bin/chromium i
     } finally {
       await bare.stop();
     }
+  });
+
+  it('the harness catches a browser error the test did not look at, and lets through only those declared expected', async () => {
+    core ??= await startServe();
+    const { page, errors, expectErrors } = await openPage(browser, core.url, undefined, { token: core.token });
+    await new ShellPage(page).waitConnected(15_000);
+    expectErrors(/planted: declared/);
+    await page.evaluate(() => {
+      console.error('planted: nobody checks this');
+      console.error('planted: declared');
+      setTimeout(() => {
+        throw new Error('planted uncaught');
+      });
+    });
+    await expect.poll(() => errors.length, { timeout: 5000 }).toBe(3);
+    // What test/e2e/setup.ts would fail this test with (taken here, so that it does not).
+    expect(takeUnexpectedErrors()).toEqual(['console.error: planted: nobody checks this', 'pageerror: planted uncaught']);
+    await page.close();
   });
 });
