@@ -3,11 +3,13 @@ import { alertRoutes } from './alert-routes';
 import { auditRoutes } from './audit';
 import { ANY_ROLE, PUBLIC, authRoutes, type RouteAccess } from './auth';
 import { cameraRoutes } from './cameras';
+import { clusterRoutes } from './cluster';
 import { evidenceRoutes } from './evidence';
 import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
 import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
+import { ssoRoutes } from './sso';
 import { statisticsRoutes } from './statistics';
 import { technicianRoutes } from './technician';
 import { FeedsResponse, Placement, VehicleSnapshot } from './vehicles';
@@ -24,6 +26,7 @@ export const routes = {
   /** Liveness: public so a load balancer or the Electron shell can probe it signed out. */
   health: { method: 'GET', path: `${API_BASE}/health`, response: HealthResponse, roles: PUBLIC },
   ...authRoutes,
+  ...ssoRoutes,
   ...auditRoutes,
   ...cameraRoutes,
   ...technicianRoutes,
@@ -39,6 +42,7 @@ export const routes = {
   ...alertRoutes,
   ...reviewRoutes,
   ...smsRoutes,
+  ...clusterRoutes,
   ...evidenceRoutes,
   ...statisticsRoutes,
 } as const satisfies Record<string, RouteEntry>;

@@ -29,6 +29,7 @@ const ADMIN = 'administration (admin only), not tied to a place';
 
 export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Readonly<Record<string, RouteRule | undefined>> = {
   health: { none: 'liveness probe' },
+  cluster: { none: 'which replica runs which background job: infrastructure, not tied to a place' },
   authStatus: { none: AUTH },
   authSetup: { none: AUTH },
   login: { none: AUTH },
@@ -36,6 +37,9 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   me: { none: AUTH },
   totpSetup: { none: AUTH },
   totpEnable: { none: AUTH },
+  ssoInfo: { none: AUTH },
+  ssoStart: { none: AUTH },
+  ssoCallback: { none: AUTH },
   users: { none: ADMIN },
   userCreate: { none: ADMIN },
   userUpdate: { none: ADMIN },

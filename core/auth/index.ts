@@ -26,6 +26,7 @@ import { cameraRoomFor } from '../access';
 import { SentinelError } from '../errors';
 import type { Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
+import { registerSso } from './sso';
 import { LoginThrottle, UserStore } from './store';
 import { newTotpSecret, otpauthUri } from './totp';
 
@@ -234,6 +235,9 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       });
       return startSession(reply, r.user, req.ip);
     });
+
+    // Single sign-on issues the same session as the password sign-in above.
+    registerSso(http, { sso: config.sso, db, users, trail, log, startSession });
 
     http.post(routes.logout.path, async (req, reply) => {
       const a = req.auth!;

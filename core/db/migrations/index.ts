@@ -11,6 +11,7 @@ import { m0010 } from '../../../analytics/recording/migrations/0010_evidence';
 import { m0011 } from './0011_sms_statistics';
 import { m0012 } from './0012_audit_checkpoints';
 import { m0013 } from './0013_leases';
+import { m0014 } from './0014_sso_identities';
 import type { Migration } from './types';
 
 export type { Migration };
@@ -20,4 +21,19 @@ export type { Migration };
  * may keep its migrations in its own folder (recording's tables: analytics/recording/migrations);
  * the numbering is still one global sequence, listed here.
  */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012, m0013];
+export const MIGRATIONS: readonly Migration[] = [
+  m0001,
+  m0002,
+  m0003,
+  m0004,
+  m0005,
+  m0006,
+  m0007,
+  m0008,
+  m0009,
+  m0010,
+  m0011,
+  m0012,
+  m0013,
+  m0014,
+];
