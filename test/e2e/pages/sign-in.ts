@@ -26,4 +26,10 @@ export class SignInPage {
     await this.page.getByLabel('Password').fill(password);
     await this.page.getByRole('button', { name: 'Sign in' }).click();
   }
+
+  /** The second step, for a user with an authenticator: the code, then Sign in again. */
+  async secondFactor(code: string): Promise<void> {
+    await this.page.getByLabel('Authenticator code').fill(code);
+    await this.page.getByRole('button', { name: 'Sign in' }).click();
+  }
 }
