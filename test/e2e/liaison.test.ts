@@ -36,6 +36,8 @@ describe.skipIf(!hasChromium)('operator and liaison in Chromium (skipped: /usr/b
 
     // The liaison signs in through the console's own sign-in screen, in a plain browser context.
     const li = await openPage(browser, core.url, { width: 1280, height: 800 });
+    // The first sign-in step answers 401 (a code is needed), which the browser logs; checked below.
+    li.expectErrors(/401 \(Unauthorized\)/);
     const signIn = new SignInPage(li.page);
     await signIn.signIn('officer.lee', 'liaison-password-1');
     // Liaisons must use a second factor (the default policy); createAndLogin enrolled this one.
