@@ -10,9 +10,11 @@ import { z } from 'zod';
 
 /**
  * `crowding`: counts people against a capacity; `operator`: the protected area around a bus
- * operator (a person inside it is a breach); `watch`: where fights are looked for.
+ * operator (a person inside it is a breach); `watch`: where fights are looked for;
+ * `privacy`: a privacy mask (a window into a home, a screen), pixelated in snapshots and
+ * public copies and covered in the console's players; no rule runs on it.
  */
-export const ZoneKind = z.enum(['crowding', 'operator', 'watch']);
+export const ZoneKind = z.enum(['crowding', 'operator', 'watch', 'privacy']);
 export type ZoneKind = z.infer<typeof ZoneKind>;
 
 export type Point = [number, number];
@@ -146,6 +148,8 @@ function checkZone(z0: z.infer<typeof ZoneBase>, ctx: z.RefinementCtx): void {
     const p = polygonProblems(ex);
     if (p) ctx.addIssue({ code: 'custom', path: ['exclude', i], message: `excluded polygon ${p}` });
   });
+  if (z0.kind === 'privacy' && !z0.polygon)
+    ctx.addIssue({ code: 'custom', path: ['polygon'], message: 'a privacy mask needs a polygon (the area to hide), not the whole frame' });
   if (z0.kind === 'crowding') {
     if (z0.capacity === undefined)
       ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'a crowding zone needs a capacity (people, a whole number above 0)' });
@@ -199,3 +203,8 @@ export type OccupancySeries = z.infer<typeof OccupancySeries>;
 
 export const CameraZones = z.strictObject({ cameraId: z.string(), zones: z.array(Zone) });
 export type CameraZones = z.infer<typeof CameraZones>;
+
+/** The privacy masks among a camera's zones: the polygons to hide. */
+export function privacyMasks(zones: readonly Zone[]): Point[][] {
+  return zones.filter((z0) => z0.kind === 'privacy' && z0.polygon).map((z0) => z0.polygon!);
+}

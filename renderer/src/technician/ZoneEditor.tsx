@@ -19,8 +19,9 @@ const KIND_LABEL: Record<ZoneKind, string> = {
   crowding: 'Crowding (capacity)',
   operator: 'Operator protected area',
   watch: 'Watch (fights)',
+  privacy: 'Privacy mask (hidden)',
 };
-const KIND_COLOR: Record<ZoneKind, string> = { crowding: '#f5a524', operator: '#e5484d', watch: '#00a1de' };
+const KIND_COLOR: Record<ZoneKind, string> = { crowding: '#f5a524', operator: '#e5484d', watch: '#00a1de', privacy: '#8a8f98' };
 /** Pixels within which a click on the first point closes the polygon being drawn. */
 const CLOSE_PX = 12;
 
@@ -258,7 +259,7 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
                   <polygon
                     points={poly.map((p) => toPx(p).join(',')).join(' ')}
                     fill={color}
-                    fillOpacity={selected === i ? 0.28 : 0.16}
+                    fillOpacity={z.kind === 'privacy' ? 0.75 : selected === i ? 0.28 : 0.16}
                     stroke={bad ? '#e5484d' : color}
                     strokeWidth={selected === i ? 3 : 2}
                     strokeDasharray={bad ? '6 4' : undefined}
