@@ -208,7 +208,9 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         token: s.token,
         expiresAt: s.expiresAt.toISOString(),
         mfaEnrolmentRequired: users.mfaPending(user, method),
-        notices: users.takeNotices(user.id),
+        // The SSO callback answers with a redirect, not this body: its notices wait for the
+        // next password sign-in instead of being marked shown unseen.
+        notices: method === 'password' ? users.takeNotices(user.id) : [],
       };
     };
     const policyNote = config.mfaRelaxedForDemo
