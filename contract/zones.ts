@@ -10,9 +10,13 @@ import { z } from 'zod';
 
 /**
  * `crowding`: counts people against a capacity; `operator`: the protected area around a bus
- * operator (a person inside it is a breach); `watch`: where fights are looked for.
+ * operator (a person inside it is a breach); `watch`: where fights are looked for;
+ * `trackbed`: the track bed beside a platform (anyone inside is an intrusion, at once);
+ * `loitering`: where staying long is the warning (platform edge, an operator area at a
+ * terminal); `unattended`: where a bag left alone is looked for; `person-down`: where a person
+ * falling and staying down is looked for; `surge`: where occupancy rising fast is the warning.
  */
-export const ZoneKind = z.enum(['crowding', 'operator', 'watch']);
+export const ZoneKind = z.enum(['crowding', 'operator', 'watch', 'trackbed', 'loitering', 'unattended', 'person-down', 'surge']);
 export type ZoneKind = z.infer<typeof ZoneKind>;
 
 export type Point = [number, number];
@@ -28,14 +32,30 @@ export const ZoneRules = z.strictObject({
   holdS: z.number().min(0).max(3600).optional(),
   /** Crowding clears below this share of the capacity (default 0.8). */
   clearRatio: z.number().gt(0).max(1).optional(),
-  /** Seconds after an alert clears during which the same zone raises nothing new (default: 60 crowding, 30 barrier, 30 fight). */
+  /**
+   * Seconds after an alert clears during which the same zone raises nothing new (default: 60
+   * crowding, 30 barrier, 30 fight, 10 track intrusion, 120 loitering, 60 unattended object,
+   * 60 person down, 60 crowd surge).
+   */
   cooldownS: z.number().min(0).max(86_400).optional(),
-  /** Operator zone: how long a person must be inside before it is a breach (default 1500 ms). */
+  /** Operator zone: how long a person must be inside before it is a breach (default 1500 ms); track bed: before it is an intrusion (default 0, at once). */
   dwellMs: z.number().int().min(0).max(600_000).optional(),
   /** Operator zone: raise only while the vehicle moves, when its speed is known (default false). */
   onlyWhileMoving: z.boolean().optional(),
   /** Fight: frames of sustained abrupt motion (default 6). */
   fightFrames: z.number().int().min(2).max(300).optional(),
+  /** Loitering: seconds one tracked person stays in the zone before raising (default 300, 5 minutes). */
+  loiterS: z.number().min(1).max(86_400).optional(),
+  /** Unattended object: seconds a bag stays still with nobody within reach before raising (default 30). */
+  unattendedS: z.number().min(1).max(3600).optional(),
+  /** Unattended object: how near a person must be to attend a bag, in that person's heights (default 1.5). */
+  reachHeights: z.number().gt(0).max(10).optional(),
+  /** Person down: seconds a person lies still after falling before raising (default 5). */
+  downS: z.number().min(0).max(600).optional(),
+  /** Crowd surge: rise in people within `surgeWindowS` that raises (default 6). */
+  surgeRise: z.number().int().min(1).max(1000).optional(),
+  /** Crowd surge: the window the rise is measured over, seconds (default 15). */
+  surgeWindowS: z.number().min(1).max(600).optional(),
 });
 export type ZoneRules = z.infer<typeof ZoneRules>;
 

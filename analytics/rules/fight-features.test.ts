@@ -162,6 +162,7 @@ describe('ClipFightRule', () => {
         grey: big(g),
         prevGrey: null,
         speedKmh: null,
+        objects: [],
       }),
     );
 

@@ -8,7 +8,7 @@ import { feedsOf } from '../feeds/feature';
 import { registerAnalyticsRoutes } from './routes';
 import type { GateOptions } from '../../analytics/motion/gate';
 import { CameraRunner, type AnalysedCamera } from './runner';
-import { alertScope } from './scope';
+import { alertScope, vehicleSpeed } from './scope';
 import { OccupancyStore, ZoneStore } from './store';
 import { DEMO_ZONES } from './demo-zones';
 
@@ -150,6 +150,7 @@ export const analyticsFeature: Feature = {
             snapshotsDir,
             log,
             scope: scopeOf,
+            speedOf: (c) => vehicleSpeed(c.mount, feedsOf(ctx.bus)?.feeds ?? null),
             sampleEveryMs: config.analytics.sampleEveryS * 1000,
             fightPool,
             gate: gateOf(id),
