@@ -59,6 +59,55 @@ export const ZoneRules = z.strictObject({
 });
 export type ZoneRules = z.infer<typeof ZoneRules>;
 
+/** One rule option a zone of some kind takes, with the default the rule applies when it is left out. */
+export interface ZoneRuleOption {
+  key: keyof ZoneRules;
+  label: string;
+  /** The documented default (analytics/rules/*: a test keeps them equal). */
+  default: number | boolean;
+  step?: number;
+}
+
+/**
+ * The options each kind's rule reads, for the zone editor (which shows the default as the
+ * placeholder) and the docs. Options of other kinds are accepted by the schema but unused.
+ */
+export const ZONE_RULE_OPTIONS: Record<ZoneKind, readonly ZoneRuleOption[]> = {
+  crowding: [
+    { key: 'holdS', label: 'Hold (s)', default: 10 },
+    { key: 'clearRatio', label: 'Clear ratio', default: 0.8, step: 0.05 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
+  ],
+  operator: [
+    { key: 'dwellMs', label: 'Inside before a breach (ms)', default: 1500, step: 100 },
+    { key: 'onlyWhileMoving', label: 'Only while the bus moves', default: false },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 30 },
+  ],
+  watch: [{ key: 'cooldownS', label: 'Cooldown (s)', default: 30 }],
+  trackbed: [
+    { key: 'dwellMs', label: 'Inside before raising (ms)', default: 0, step: 100 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 10 },
+  ],
+  loitering: [
+    { key: 'loiterS', label: 'Stay longer than (s)', default: 300 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 120 },
+  ],
+  unattended: [
+    { key: 'unattendedS', label: 'Alone for (s)', default: 30 },
+    { key: 'reachHeights', label: 'Reach (person heights)', default: 1.5, step: 0.1 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
+  ],
+  'person-down': [
+    { key: 'downS', label: 'Down and still for (s)', default: 5 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
+  ],
+  surge: [
+    { key: 'surgeRise', label: 'Rise of (people)', default: 6 },
+    { key: 'surgeWindowS', label: 'Within (s)', default: 15 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
+  ],
+};
+
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const ZoneBase = z.strictObject({

@@ -242,3 +242,29 @@ describe('zone kinds', () => {
     }
   });
 });
+
+describe('documented defaults', () => {
+  it('the zone editor shows the defaults the rules apply', async () => {
+    const { ZONE_RULE_OPTIONS } = await import('../../contract/zones');
+    const { CROWDING_DEFAULTS } = await import('./crowding');
+    const { BARRIER_DEFAULTS } = await import('./barrier');
+    const { INTRUSION_DEFAULTS } = await import('./intrusion');
+    const { LOITERING_DEFAULTS } = await import('./loitering');
+    const { UNATTENDED_DEFAULTS } = await import('./unattended');
+    const { PERSON_DOWN_DEFAULTS } = await import('./person-down');
+    const { SURGE_DEFAULTS } = await import('./surge');
+    const { FIGHT_DEFAULTS } = await import('./fight');
+    const rules: Record<string, Record<string, number | boolean>> = {
+      crowding: CROWDING_DEFAULTS,
+      operator: { ...BARRIER_DEFAULTS, onlyWhileMoving: false },
+      watch: FIGHT_DEFAULTS,
+      trackbed: INTRUSION_DEFAULTS,
+      loitering: LOITERING_DEFAULTS,
+      unattended: UNATTENDED_DEFAULTS,
+      'person-down': PERSON_DOWN_DEFAULTS,
+      surge: SURGE_DEFAULTS,
+    };
+    for (const [kind, options] of Object.entries(ZONE_RULE_OPTIONS))
+      for (const o of options) expect({ kind, key: o.key, value: rules[kind]![o.key] }).toEqual({ kind, key: o.key, value: o.default });
+  });
+});

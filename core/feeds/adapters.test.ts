@@ -233,7 +233,13 @@ describe('GTFS-realtime VehiclePositions', () => {
   });
 
   it('reads position.speed (m/s) as km/h; a bus at a stop is 0, a feed without speed leaves it unknown', () => {
-    const r = parseGtfsRt(encodeGtfsRt([{ ...v, speedKmh: 36 }, { ...v, id: 'bus:2', speedKmh: 0 }, { ...v, id: 'bus:3' }]));
+    const r = parseGtfsRt(
+      encodeGtfsRt([
+        { ...v, speedKmh: 36 },
+        { ...v, id: 'bus:2', speedKmh: 0 },
+        { ...v, id: 'bus:3' },
+      ]),
+    );
     expect(r.errors).toEqual([]);
     expect(r.vehicles[0]!.speedKmh).toBeCloseTo(36, 1);
     expect(r.vehicles[1]!.speedKmh).toBe(0);

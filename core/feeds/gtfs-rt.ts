@@ -61,7 +61,11 @@ export function parseGtfsRt(bytes: Uint8Array, opts: GtfsRtOptions = {}): FeedPa
     const hasSpeed = Object.prototype.hasOwnProperty.call(pos, 'speed');
     const speed = hasSpeed ? readSpeedKmh(pos.speed, 3.6) : {};
     if (speed.problem)
-      errors.push({ code: 'invalid_speed', message: `${where}: position.speed is ${speed.problem}; speed left unknown`, ...(route ? { route } : {}) });
+      errors.push({
+        code: 'invalid_speed',
+        message: `${where}: position.speed is ${speed.problem}; speed left unknown`,
+        ...(route ? { route } : {}),
+      });
     vehicles.push({
       id: vehicleId(mode, raw),
       mode,

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { Alert, AlertKind, Clip, Incident, OccupancySeries, Role } from '../../../contract';
+import type { Alert, Clip, Incident, OccupancySeries, Role } from '../../../contract';
 import { ALERT_KIND_LABEL } from '../../../contract';
 import { can, useSession } from '../auth/session';
 import { ApiError, call } from '../client/api';

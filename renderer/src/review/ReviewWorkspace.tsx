@@ -1,14 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type {
-  AlertKind,
-  EvidenceExport,
-  PrecisionReport,
-  ReviewBundle,
-  ReviewListQuery,
-  Role,
-  VerdictValue,
-  Zone,
-} from '../../../contract';
+import type { EvidenceExport, PrecisionReport, ReviewBundle, ReviewListQuery, Role, VerdictValue, Zone } from '../../../contract';
 import { ALERT_KIND_LABEL } from '../../../contract';
 import { ApiError, call } from '../client/api';
 import { EmptyState } from '../shell/EmptyState';
