@@ -40,6 +40,8 @@ const LAYERS = [
       '@fastify/helmet',
       '@fastify/rate-limit',
       'socket.io',
+      '@socket.io/redis-adapter',
+      'redis',
       'better-sqlite3',
       'commander',
       'pino',

@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   // name: () => import('./name'),  (each benchmark module exports run(args))
   analytics: () => import('./analytics'),
   capacity: () => import('./capacity'),
+  cluster: () => import('./cluster'),
   fight: () => import('./fight'),
   inference: () => import('./inference'),
   ingest: () => import('./ingest'),

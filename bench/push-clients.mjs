@@ -9,13 +9,17 @@ import { io } from 'socket.io-client';
 const { url, path, clients } = workerData;
 const arrivals = {};
 const wrong = [];
+// Arrivals per server URL too, for a benchmark whose clients are spread over several.
+const byServer = {};
 const now = () => performance.timeOrigin + performance.now();
-const sockets = clients.map(({ district, token }) => {
-  const s = io(url, { path, transports: ['websocket'], auth: { token }, forceNew: true });
+// A client may name its own server (the cluster benchmark spreads them over replicas).
+const sockets = clients.map(({ district, token, url: own }) => {
+  const s = io(own ?? url, { path, transports: ['websocket'], auth: { token }, forceNew: true });
   s.on('alert:raised', (a) => {
     const t = now();
     if (a.scope.district !== district) wrong.push(a.id);
     (arrivals[a.id] ??= []).push(t);
+    ((byServer[own ?? url] ??= {})[a.id] ??= []).push(t);
   });
   return s;
 });
@@ -24,7 +28,7 @@ parentPort.postMessage({ type: 'ready' });
 parentPort.on('message', (m) => {
   if (m.type === 'counts')
     parentPort.postMessage({ type: 'counts', counts: Object.fromEntries(m.ids.map((id) => [id, arrivals[id]?.length ?? 0])) });
-  if (m.type === 'report') parentPort.postMessage({ type: 'report', arrivals, wrong });
+  if (m.type === 'report') parentPort.postMessage({ type: 'report', arrivals, wrong, byServer });
   if (m.type === 'close') {
     for (const s of sockets) s.close();
     parentPort.close();

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SOCKET_PATH, type Alert } from '../contract';
 import { startCore } from '../core/app';
-import { userStores } from '../core/auth';
 import { loadConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { ensureUser, signIn } from '../test/support/auth';
@@ -42,7 +41,7 @@ export async function run(args: string[]): Promise<void> {
     // crash, not a power cut) would change. Measurement only; the core's setting is unchanged.
     if (args.includes('--sync-normal')) core.db.pragma('synchronous = NORMAL');
     const admin = await signIn(core);
-    const store = userStores.get(core.db)!;
+    const store = core.services.users;
     // One liaison per district, many sessions each (a scrypt login per client would only slow the set-up).
     const tokens: { district: string; token: string }[] = [];
     for (let d = 1; d <= DISTRICTS; d++) {

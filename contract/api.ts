@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertRoutes } from './alert-routes';
+import { auditRoutes } from './audit';
 import { ANY_ROLE, PUBLIC, authRoutes, type RouteAccess } from './auth';
 import { cameraRoutes } from './cameras';
 import { evidenceRoutes } from './evidence';
@@ -23,6 +24,7 @@ export const routes = {
   /** Liveness: public so a load balancer or the Electron shell can probe it signed out. */
   health: { method: 'GET', path: `${API_BASE}/health`, response: HealthResponse, roles: PUBLIC },
   ...authRoutes,
+  ...auditRoutes,
   ...cameraRoutes,
   ...technicianRoutes,
   vehicles: { method: 'GET', path: `${API_BASE}/vehicles`, response: VehicleSnapshot, roles: ANY_ROLE },

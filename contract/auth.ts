@@ -124,28 +124,6 @@ export const TotpSetupRequest = z.strictObject({
 export const TotpSetup = z.strictObject({ secret: z.string(), otpauthUrl: z.string(), qrDataUrl: z.string() });
 export const TotpEnable = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'a six-digit code') });
 
-export const AuditRecord = z.strictObject({
-  seq: z.number().int(),
-  at: z.string(),
-  actorId: z.string().nullable(),
-  actor: z.string().nullable(),
-  action: z.string(),
-  target: z.string().nullable(),
-  detail: z.record(z.string(), z.unknown()),
-  ip: z.string().nullable(),
-  prevHash: z.string(),
-  hash: z.string(),
-});
-export type AuditRecord = z.infer<typeof AuditRecord>;
-export const AuditList = z.strictObject({ records: z.array(AuditRecord) });
-export const AuditVerify = z.strictObject({
-  ok: z.boolean(),
-  records: z.number().int(),
-  firstBroken: z.number().int().nullable(),
-  reason: z.string().nullable(),
-});
-export type AuditVerify = z.infer<typeof AuditVerify>;
-
 /** Name of the HttpOnly session cookie; CSRF_HEADER must accompany cookie-authenticated writes. */
 export const SESSION_COOKIE = 'sentinel_session';
 export const CSRF_HEADER = 'x-sentinel-csrf';
@@ -163,6 +141,4 @@ export const authRoutes = {
   users: { method: 'GET', path: '/api/v1/users', response: UserList, roles: ['admin'] },
   userCreate: { method: 'POST', path: '/api/v1/users', response: User, body: UserCreate, roles: ['admin'] },
   userUpdate: { method: 'PATCH', path: '/api/v1/users/:id', response: User, body: UserUpdate, roles: ['admin'] },
-  audit: { method: 'GET', path: '/api/v1/audit', response: AuditList, roles: ['admin', 'reviewer'] },
-  auditVerify: { method: 'GET', path: '/api/v1/audit/verify', response: AuditVerify, roles: ['admin'] },
 } as const;

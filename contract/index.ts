@@ -3,6 +3,7 @@
 export * from './alert-routes';
 export * from './alerts';
 export * from './api';
+export * from './audit';
 export * from './auth';
 export * from './cameras';
 export * from './errors';

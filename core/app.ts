@@ -7,18 +7,25 @@ import { alertDeliveryFeature } from './alerts/deliver';
 import { analyticsFeature } from './analytics';
 import { authFeature } from './auth';
 import { camerasFeature } from './cameras';
+import { startCluster, type Cluster } from './cluster';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Database } from './db/database';
 import { SentinelError } from './errors';
 import { EventBus } from './events/bus';
-import { feedsFeature } from './feeds/feature';
+import { createFeeds, feedsFeature, type Feeds } from './feeds/feature';
 import type { CoreContext, Feature, SentinelIo } from './feature';
 import { healthFeature } from './health';
 import { incidentsFeature } from './incidents';
-import { auditTrail } from './audit';
+import { Audit } from './audit';
+import type { UserStore } from './auth/store';
+import { CameraScopes } from './access';
+import type { CameraService } from './cameras';
+import { CameraRepository } from './cameras/repository';
+import { CredentialVault } from './cameras/secrets';
+import { auditFeature } from './audit/feature';
 import { reviewFeature } from './review';
-import { smsFeature } from './sms';
+import { smsFeature, type SmsServices } from './sms';
 import { statisticsFeature } from './statistics';
 import { serveConsole } from './http/console';
 import { installErrorHandling } from './http/errors';
@@ -26,20 +33,45 @@ import { buildLifecycle, type Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
 
-/** Features wired into the core, in order. Each later capability appends its feature. */
-export const FEATURES: readonly Feature[] = [
-  authFeature,
-  healthFeature,
-  realtimeFeature,
-  feedsFeature,
-  camerasFeature,
-  alertDeliveryFeature,
-  incidentsFeature,
-  analyticsFeature,
-  reviewFeature,
-  smsFeature,
-  statisticsFeature,
-];
+/** The services the features hand back, for tests, benchmarks and the CLI (no lookup by database handle). */
+export interface CoreServices {
+  audit: Audit;
+  users: UserStore;
+  feeds: Feeds;
+  cameras: CameraService;
+  cameraRepo: CameraRepository;
+  sms: SmsServices;
+}
+
+/**
+ * The core's features, wired in one place, in order: each gets the core context plus the
+ * services it declares (`Feature<Needs, Provides>`) and returns the ones it provides, so a
+ * feature given less than it needs does not compile. Order still matters where Fastify
+ * does: auth first (its hooks and route check must see every route), then the rest.
+ */
+async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<CoreServices, 'audit'>> {
+  const run = <N extends object, P>(f: Feature<N, P>, needs: N): Promise<P> | P =>
+    f.register({ ...ctx, ...needs, log: log.child({ name: f.name }) });
+  // Built before the features: the visibility rule (auth's gate, camera sockets) places cameras
+  // with the camera records and the city's geography.
+  const feeds = createFeeds(ctx);
+  const cameraRepo = new CameraRepository(ctx.db, new CredentialVault(ctx.config.dataDir));
+  const scopes = new CameraScopes(cameraRepo, feeds);
+
+  const { users } = await run(authFeature, { scopes });
+  await run(auditFeature, {});
+  const { status } = await run(healthFeature, {});
+  await run(realtimeFeature, { status });
+  await run(feedsFeature, { feeds });
+  const { cameras } = await run(camerasFeature, { cameraRepo, scopes, feeds, users, status });
+  await run(alertDeliveryFeature, {});
+  await run(incidentsFeature, {});
+  await run(analyticsFeature, { cameras, cameraRepo, feeds });
+  await run(reviewFeature, { cameras });
+  const { sms } = await run(smsFeature, { cameraRepo, feeds });
+  await run(statisticsFeature, {});
+  return { users, feeds, cameras, cameraRepo, sms };
+}
 
 export interface CoreHandle {
   config: Config;
@@ -49,6 +81,10 @@ export interface CoreHandle {
   io: SentinelIo;
   /** The alert lifecycle's services (tests and benchmarks reach the push service, the outbox... here). */
   lifecycle: Lifecycle;
+  /** This replica's place in a cluster (a cluster of one without Redis). */
+  cluster: Cluster;
+  /** The features' services (the camera service, the user store, the audit trail...). */
+  services: CoreServices;
   /** The URL the core listens on (with the real port when 0 was asked for). */
   url: string;
   port: number;
@@ -57,7 +93,9 @@ export interface CoreHandle {
 
 export interface StartOptions {
   log?: Logger;
-  features?: readonly Feature[];
+  /** Extra features (tests): `before` the core's own (e.g. to see every route), `after` them. */
+  before?: readonly Feature[];
+  after?: readonly Feature[];
 }
 
 /**
@@ -91,9 +129,19 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
     if (!assets.ok) {
       log.warn({ assetsDir: assets.dir, missing: assets.missing.map((m) => m.path) }, 'assets missing: some capabilities are unavailable');
     }
-    const lifecycle = buildLifecycle({ config, db, bus, io, audit: auditTrail(db), log });
+    const audit = new Audit(db);
+    const cluster = await startCluster({ config, db, io, log: log.child({ name: 'cluster' }) });
+    // Redis closes after the features (they may still emit while stopping), before the database.
+    closers.push(() => cluster.close());
+    const lifecycle = buildLifecycle({ config, db, bus, io, audit: audit.trail, log });
     // Retry timers of alert writes stop last-but-one (the database closes last).
     closers.push(() => lifecycle.alerts.close());
+    if (cluster.clustered) {
+      // Every replica reads every replica's lifecycle events from the shared log (docs/scale.md).
+      lifecycle.log.setAnnouncer((seq) => cluster.announce(seq));
+      cluster.onAnnounce(() => lifecycle.log.flush());
+      closers.push(lifecycle.log.follow(config.cluster.followEveryMs));
+    }
     const ctx: CoreContext = {
       config,
       db,
@@ -101,15 +149,17 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       bus,
       alerts: lifecycle.alerts,
       lifecycle,
+      audit,
       http,
       io,
       assets,
+      cluster,
       startedAt: new Date(),
       onClose: (fn) => void closers.push(fn),
     };
-    for (const f of opts.features ?? FEATURES) {
-      await f.register({ ...ctx, log: log.child({ name: f.name }) });
-    }
+    for (const f of opts.before ?? []) await f.register({ ...ctx, log: log.child({ name: f.name }) });
+    const services: CoreServices = { audit, ...(await registerFeatures(ctx, log)) };
+    for (const f of opts.after ?? []) await f.register({ ...ctx, log: log.child({ name: f.name }) });
     await serveConsole(http);
 
     try {
@@ -136,6 +186,8 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       bus,
       io,
       lifecycle,
+      cluster,
+      services,
       url,
       port,
       close: () => {

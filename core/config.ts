@@ -160,6 +160,19 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** The audit trail's signed checkpoints (docs/security.md, "Anchored audit trail"). */
+  audit: z
+    .strictObject({
+      /** Sign the chain's head once it is this many records past the last checkpoint... */
+      checkpointEveryRecords: z.number().int().min(1).max(1_000_000).default(100),
+      /** ...and at least this often (seconds) while the trail holds records. */
+      checkpointMaxAgeS: z
+        .number()
+        .min(1)
+        .max(7 * 86400)
+        .default(3600),
+    })
+    .prefault({}),
   push: z
     .strictObject({
       /** An alert no one acknowledged within this many seconds escalates. */
@@ -237,6 +250,25 @@ export const ConfigSchema = z.strictObject({
           masks: z.record(z.string(), z.array(z.array(z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)])).min(3))).default({}),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  /** Several core replicas sharing the database and Redis: see docs/scale.md. */
+  cluster: z
+    .strictObject({
+      /** Redis for socket.io rooms across replicas and "the log moved" notices (env SENTINEL_REDIS_URL). Absent: one process. */
+      redisUrl: z
+        .string()
+        .regex(/^rediss?:\/\/[^\s]+$/, 'expected a redis:// or rediss:// URL')
+        .optional(),
+      /** This replica's name in leases and logs; default host-pid-random. */
+      replicaId: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'use letters, digits, dot, dash and underscore (at most 64)')
+        .optional(),
+      /** A replica that stops renewing its leases (dead) loses its jobs after this long; renewal runs every third of it. */
+      leaseTtlS: z.number().min(1).max(60).default(10),
+      /** How often a replica reads the shared lifecycle log for what others committed, besides their Redis notices. */
+      followEveryMs: z.number().int().min(50).max(10_000).default(1000),
     })
     .prefault({}),
   log: z
@@ -333,9 +365,23 @@ function envDemoRtspPort(env: NodeJS.ProcessEnv): number | undefined {
   return envPort(env, 'SENTINEL_DEMO_RTSP_PORT', 1);
 }
 
+/** SENTINEL_REDIS_URL selects the cluster's Redis over the file's, checked like the file's. */
+function envRedis(env: NodeJS.ProcessEnv, fromFile: z.infer<typeof ConfigSchema>['cluster']): z.infer<typeof ConfigSchema>['cluster'] {
+  const raw = env.SENTINEL_REDIS_URL;
+  if (raw === undefined || raw === '') return fromFile;
+  const ok = ConfigSchema.shape.cluster.unwrap().shape.redisUrl.safeParse(raw);
+  if (!ok.success)
+    throw new SentinelError(
+      'environment variable SENTINEL_REDIS_URL is not a redis:// or rediss:// URL',
+      'validation_failed',
+      'SENTINEL_REDIS_URL',
+    );
+  return { ...fromFile, redisUrl: raw };
+}
+
 /**
  * Precedence, lowest first: built-in defaults, the config file, environment variables
- * (SENTINEL_HOST, SENTINEL_PORT, SENTINEL_DATA_DIR, SENTINEL_ASSETS, SENTINEL_LOG_LEVEL),
+ * (SENTINEL_HOST, SENTINEL_PORT, SENTINEL_DATA_DIR, SENTINEL_ASSETS, SENTINEL_LOG_LEVEL, SENTINEL_REDIS_URL),
  * then command-line flags.
  */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -387,6 +433,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       ffprobePath: useFfprobe,
       demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort,
     },
+    cluster: envRedis(env, file.cluster),
     sms: { ...file.sms, ...(env.SENTINEL_SMS_AUTH_TOKEN ? { authToken: env.SENTINEL_SMS_AUTH_TOKEN } : {}) },
     configFile: fileAbs,
     ffmpeg,

@@ -32,13 +32,14 @@ export function prepareDataDir(dir: string): void {
 /**
  * For commands that read an existing installation (audit verify, evidence key): a directory
  * with no Sentinel database is refused by name, never silently initialised (a typo would
- * otherwise verify an empty chain as "ok" or mint a new signing key). Only `serve` creates one.
+ * otherwise verify an empty chain as "ok" or mint a new signing key). Only `serve` and
+ * `users create-admin --init` create one.
  */
-export function requireSentinelDataDir(dir: string): void {
+export function requireSentinelDataDir(dir: string, howToCreate = 'sentinel serve creates one'): void {
   // The database, or the installation's keys (a key-only directory is still an installation's).
   if (!existsSync(join(dir, 'sentinel.db')) && !existsSync(join(dir, 'keys'))) {
     throw new SentinelError(
-      `${dir} holds no Sentinel data (no sentinel.db, no keys/); pass the data directory of a Sentinel that has run (sentinel serve creates one)`,
+      `${dir} holds no Sentinel data (no sentinel.db, no keys/); pass the data directory of a Sentinel that has run (${howToCreate})`,
     );
   }
 }

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Server as IoServer } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../contract';
 import type { AlertStore } from './alerts/store';
+import type { Audit } from './audit';
+import type { Cluster } from './cluster';
 import type { Config } from './config';
 import type { Database } from './db/database';
 import type { EventBus } from './events/bus';
@@ -21,19 +23,25 @@ export interface CoreContext {
   alerts: AlertStore;
   /** The alert lifecycle's services (log, incidents, acknowledgement rule, delivery, outbox), built in core/app.ts. */
   lifecycle: Lifecycle;
+  /** The audit trail of this core's database (who did what), built in core/app.ts. */
+  audit: Audit;
   http: FastifyInstance;
   io: SentinelIo;
   assets: AssetsStatus;
+  /** Sibling replicas (core/cluster): run a timer-driven job through `cluster.leases.job` so one process runs it. */
+  cluster: Cluster;
   startedAt: Date;
   /** Registers a cleanup that runs on shutdown, in reverse order of registration. */
   onClose(fn: () => Promise<void> | void): void;
 }
 
 /**
- * A feature plugs routes, socket handlers and background services into the core. Features
- * are listed in core/app.ts; each lives in its own folder (cameras, incidents, feeds...).
+ * A feature plugs routes, socket handlers and background services into the core. Each lives
+ * in its own folder (cameras, incidents, feeds...) and declares, as types, the services it
+ * needs besides the core context (`Needs`) and the ones it hands back (`Provides`):
+ * core/app.ts passes them from one feature to the next, so a missing one is a type error.
  */
-export interface Feature {
+export interface Feature<Needs extends object = object, Provides = void> {
   name: string;
-  register(ctx: CoreContext): Promise<void> | void;
+  register(ctx: CoreContext & Needs): Promise<Provides> | Provides;
 }

@@ -26,36 +26,32 @@ function lifecycleHealth(ctx: CoreContext, signedIn: boolean): NonNullable<Healt
   };
 }
 
-/** What serves the demo cameras of a core (set by core/cameras/demo.ts), keyed by its database handle. */
-export const demoCamerasStatus = new WeakMap<object, DemoCamerasStatus>();
-
-const ffmpegStatuses = new WeakMap<object, FfmpegStatus>();
-/**
- * Which ffmpeg this core runs and its version (`-version` runs once per core): health and the
- * console's status bar (socket hello) both show it.
- */
-export function ffmpegStatusOf(ctx: Pick<CoreContext, 'config' | 'db'>): FfmpegStatus {
-  let s = ffmpegStatuses.get(ctx.db);
-  if (!s) {
-    const choice = ctx.config.ffmpeg ?? chooseFfmpeg(ctx.config.ingest);
-    const version = ffmpegVersion(ctx.config.ingest.ffmpegPath);
-    s = {
-      source: version ? choice.source : 'missing',
-      version: version?.version ?? null,
-      release: version?.major != null ? `${version.major}.${version.minor ?? 0}` : null,
-      path: choice.path,
-      ffprobe: choice.ffprobe !== null,
-      note: choice.note,
-    };
-    ffmpegStatuses.set(ctx.db, s);
-  }
-  return s;
+/** What the core runs on, shown by health and the console's status bar (socket hello). */
+export interface CoreStatus {
+  readonly ffmpeg: FfmpegStatus;
+  /** What serves the demo cameras (set by core/cameras/demo.ts); null until then, and without --demo. */
+  demoCameras: DemoCamerasStatus | null;
 }
 
-export const healthFeature: Feature = {
+/** Which ffmpeg this core runs and its version (`-version` runs once, at start). */
+function probeFfmpeg(config: CoreContext['config']): FfmpegStatus {
+  const choice = config.ffmpeg ?? chooseFfmpeg(config.ingest);
+  const version = ffmpegVersion(config.ingest.ffmpegPath);
+  return {
+    source: version ? choice.source : 'missing',
+    version: version?.version ?? null,
+    release: version?.major != null ? `${version.major}.${version.minor ?? 0}` : null,
+    path: choice.path,
+    ffprobe: choice.ffprobe !== null,
+    note: choice.note,
+  };
+}
+
+export const healthFeature: Feature<object, { status: CoreStatus }> = {
   name: 'health',
   register(ctx) {
-    const ffmpeg = ffmpegStatusOf(ctx);
+    const ffmpeg = probeFfmpeg(ctx.config);
+    const status: CoreStatus = { ffmpeg, demoCameras: null };
     if (!ffmpeg.version)
       ctx.log.error(
         { ffmpeg: ctx.config.ingest.ffmpegPath, note: ffmpeg.note },
@@ -79,7 +75,8 @@ export const healthFeature: Feature = {
         : { dir: null, ok: ctx.assets.ok, missing: ctx.assets.missing.map((m) => ({ ...m, path: relativeTo(ctx.assets.dir, m.path) })) },
       lifecycle: lifecycleHealth(ctx, req.auth !== null),
       ffmpeg: req.auth ? ffmpeg : { ...ffmpeg, path: null },
-      ...(demoCamerasStatus.has(ctx.db) ? { demoCameras: demoCamerasStatus.get(ctx.db)! } : {}),
+      ...(status.demoCameras ? { demoCameras: status.demoCameras } : {}),
     }));
+    return { status };
   },
 };

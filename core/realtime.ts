@@ -1,17 +1,17 @@
 import { PingPayload, type ServerHello } from '../contract';
 import type { Feature } from './feature';
-import { demoCamerasStatus, ffmpegStatusOf } from './health';
+import type { CoreStatus } from './health';
 import { VERSION } from './version';
 
 /** The socket.io basics: a hello with the server's state on connect, and a ping for latency. */
-export const realtimeFeature: Feature = {
+export const realtimeFeature: Feature<{ status: CoreStatus }> = {
   name: 'realtime',
   register(ctx) {
     const log = ctx.log.child({ name: 'socket' });
     ctx.io.on('connection', (socket) => {
       log.debug({ id: socket.id, address: socket.handshake.address }, 'client connected');
-      const { path: _path, ...ffmpeg } = ffmpegStatusOf(ctx);
-      const demo = demoCamerasStatus.get(ctx.db);
+      const { path: _path, ...ffmpeg } = ctx.status.ffmpeg;
+      const demo = ctx.status.demoCameras;
       const hello: ServerHello = {
         version: VERSION,
         serverTime: new Date().toISOString(),

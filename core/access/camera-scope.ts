@@ -1,8 +1,6 @@
-import { CameraMount, GeoPoint } from '../../contract';
 import { alertScope } from '../analytics/scope';
-import type { Database } from '../db/database';
-import type { EventBus } from '../events/bus';
-import { feedsOf } from '../feeds/feature';
+import type { CameraRepository } from '../cameras/repository';
+import type { Feeds } from '../feeds/feature';
 import type { PlaceScope } from './visibility';
 
 /** A bus camera's district follows the bus; re-place it at most this often. */
@@ -17,22 +15,18 @@ const CACHE_MS = 10_000;
 export class CameraScopes {
   private readonly cache = new Map<string, { at: number; scope: PlaceScope | null }>();
   constructor(
-    private readonly db: Database,
-    private readonly bus: EventBus,
+    private readonly cameras: CameraRepository,
+    private readonly feeds: Feeds,
   ) {}
 
   of(cameraId: string): PlaceScope | null {
     const hit = this.cache.get(cameraId);
     const now = Date.now();
     if (hit && now - hit.at < CACHE_MS) return hit.scope;
-    const row = this.db.prepare('SELECT mount, location FROM cameras WHERE id = ?').get(cameraId) as
-      { mount: string; location: string | null } | undefined;
+    const cam = this.cameras.get(cameraId);
     let scope: PlaceScope | null = null;
-    if (row) {
-      const f = feedsOf(this.bus);
-      const mount = CameraMount.parse(JSON.parse(row.mount));
-      const location = row.location ? GeoPoint.parse(JSON.parse(row.location)) : null;
-      const s = alertScope(mount, location, f?.geo ?? null, f?.feeds ?? null);
+    if (cam) {
+      const s = alertScope(cam.mount, cam.location, this.feeds.geo, this.feeds.service);
       scope = { district: s.district, lines: s.lines, routes: s.routes };
     }
     this.cache.set(cameraId, { at: now, scope });

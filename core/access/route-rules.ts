@@ -41,6 +41,7 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   userUpdate: { none: ADMIN },
   audit: { kind: 'audit' },
   auditVerify: { kind: 'audit' },
+  auditCheckpoints: { kind: 'audit' },
   cameras: { list: 'camera' },
   camera: { param: 'id', from: 'camera', resource: 'camera' },
   cameraCreate: { none: 'registers a new camera (technicians)' },

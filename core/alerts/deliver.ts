@@ -13,7 +13,7 @@ import {
   type User,
 } from '../../contract';
 import { actorOf } from '../audit';
-import { socketAuth } from '../auth';
+import { socketAuth, type AuthContext } from '../auth';
 import { SentinelError } from '../errors';
 import type { Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
@@ -66,15 +66,29 @@ type Cursor = { kind: 'none' } | { kind: 'seq'; seq: number } | { kind: 'unknown
 export class AlertPush {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private unsubscribe: (() => void) | null = null;
+  /** Whether escalation timers run in this process (its lease, core/cluster; always alone). */
+  private timersOwned = false;
   constructor(
     private readonly d: AlertPushDeps,
     private readonly escalateAfterMs: number,
   ) {}
 
-  /** Starts reading the log (live delivery, timers) and rebuilds the escalation timers from it. */
+  /** Starts reading the log: live delivery to this process's sockets (and timers, once owned). */
   start(): void {
     this.unsubscribe = this.d.lifecycle.subscribe('socket delivery', (events) => this.deliver(events));
+  }
+
+  /** This process now runs the escalation timers (its lease): rebuilt from the log. */
+  ownTimers(): void {
+    this.timersOwned = true;
     this.rebuildTimers();
+  }
+
+  /** Another process runs them now (this one lost the lease). */
+  dropTimers(): void {
+    this.timersOwned = false;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
   }
 
   acks(alertId: string): AlertAcked[] {
@@ -85,9 +99,15 @@ export class AlertPush {
     return this.d.service.escalated(alertId);
   }
 
-  /** Live delivery: each committed event to its rooms, then each touched incident once, current. */
+  /**
+   * Live delivery: each committed event to its rooms, then each touched incident once, current.
+   * To this process's sockets only (`io.local`): with several replicas every one reads the
+   * shared log and serves its own sockets, so an event reaches each socket once, also when
+   * the replica that wrote it died right after its commit (the Redis adapter would instead
+   * lose what the dead replica had not yet broadcast, until its clients reconnected).
+   */
   private deliver(events: readonly LogEvent[]): void {
-    const { io } = this.d;
+    const io = this.d.io.local;
     const incidents = new Map<string, LogEvent>();
     for (const e of events) {
       switch (e.kind) {
@@ -134,42 +154,48 @@ export class AlertPush {
     return this.d.service.acknowledgeAlert(user, alertId, ip);
   }
 
-  /** Who an escalation reaches now: its rooms, and the liaisons connected in them. */
-  private told(alert: Alert): { rooms: string[]; liaisons: string[] } {
-    const rooms = [...this.d.alerts.roomsOf(alert.id, alert).filter((r) => r !== 'alerts:all'), 'escalation'];
+  /** Who an escalation reaches now: its rooms, and the liaisons connected in them on any replica (the adapter asks them). */
+  private async told(alert: Alert): Promise<{ rooms: string[]; liaisons: string[] }> {
+    const rooms = [...new Set([...this.d.alerts.roomsOf(alert.id, alert).filter((r) => r !== 'alerts:all'), 'escalation'])];
     const liaisons = new Set<string>();
-    for (const room of new Set(rooms)) {
-      for (const sid of this.d.io.sockets.adapter.rooms.get(room) ?? []) {
-        const socket = this.d.io.sockets.sockets.get(sid);
-        const who = socket ? socketAuth(socket) : null;
-        if (who?.user.role === 'liaison') liaisons.add(who.user.username);
-      }
+    let sockets: { data: unknown }[] = [];
+    try {
+      sockets = await this.d.io.in(rooms).fetchSockets();
+    } catch (err) {
+      // A replica that does not answer in time: escalate anyway, naming whom we could see.
+      this.d.log.warn({ err, alertId: alert.id }, "cannot list every replica's sockets; the escalation names the liaisons known here");
+      sockets = await this.d.io.local.in(rooms).fetchSockets();
     }
-    return { rooms: ['alerts:all', ...new Set(rooms)], liaisons: [...liaisons].sort() };
+    for (const s of sockets) {
+      const who = (s.data as { auth?: AuthContext }).auth;
+      if (who?.user.role === 'liaison') liaisons.add(who.user.username);
+    }
+    return { rooms: ['alerts:all', ...rooms], liaisons: [...liaisons].sort() };
   }
 
-  /** To the operators and the next liaisons (`escalation` room), once per alert. */
-  escalate(
+  /**
+   * To the operators and the next liaisons (`escalation` room), once per alert: the service's
+   * transaction records it only if no one did before (any replica), so two replicas that both
+   * try escalate it once.
+   */
+  async escalate(
     alertId: string,
     cause: EscalationCause,
     by: (Pick<User, 'id' | 'username' | 'role'> & { ip: string | null }) | null = null,
-  ): AlertEscalated | null {
+  ): Promise<AlertEscalated | null> {
     const stored = this.d.alerts.get(alertId);
     if (!stored) return null;
     this.cancelEscalation(alertId);
-    return this.d.service.escalate(alertId, cause, this.told(stored.alert), by);
+    const told = await this.told(stored.alert);
+    return this.d.service.escalate(alertId, cause, told, by);
   }
 
   private scheduleEscalation(alertId: string, startedAtMs: number): void {
-    if (this.timers.has(alertId)) return;
+    if (!this.timersOwned || this.timers.has(alertId)) return;
     const t = setTimeout(
       () => {
         this.timers.delete(alertId);
-        try {
-          this.escalate(alertId, 'timeout');
-        } catch (err) {
-          this.d.log.error({ err, alertId }, 'cannot escalate an alert');
-        }
+        this.escalate(alertId, 'timeout').catch((err: unknown) => this.d.log.error({ err, alertId }, 'cannot escalate an alert'));
       },
       Math.max(0, startedAtMs + this.escalateAfterMs - Date.now()),
     );
@@ -331,11 +357,16 @@ export const alertDeliveryFeature: Feature = {
     ctx.http.post(routes.alertEscalate.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
       const user = req.auth!.user;
-      const e = push.escalate(id, 'operator', { id: user.id, username: user.username, role: user.role, ip: actorOf(req).ip ?? null });
+      const e = await push.escalate(id, 'operator', { id: user.id, username: user.username, role: user.role, ip: actorOf(req).ip ?? null });
       if (!e) throw new SentinelError(`no alert with id ${id}`, 'not_found', 'id');
       return e;
     });
     push.start();
+    // Exactly one replica runs the timers; another takes them over when it dies.
+    ctx.cluster.leases.job('escalation', () => {
+      push.ownTimers();
+      return () => push.dropTimers();
+    });
     ctx.onClose(() => push.close());
   },
 };

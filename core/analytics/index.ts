@@ -1,26 +1,16 @@
 import { join } from 'node:path';
-import { CameraMount, GeoPoint } from '../../contract';
 import type { Zone } from '../../contract/zones';
 import { openModel, openRegistry, type InferencePool } from '../../analytics/inference';
-import { cameraServices } from '../cameras';
-import type { CoreContext, Feature } from '../feature';
-import { feedsOf } from '../feeds/feature';
+import type { CameraService } from '../cameras';
+import type { CameraRepository } from '../cameras/repository';
+import type { Feature } from '../feature';
+import type { Feeds } from '../feeds/feature';
 import { registerAnalyticsRoutes } from './routes';
 import type { GateOptions } from '../../analytics/motion/gate';
 import { CameraRunner, type AnalysedCamera } from './runner';
 import { alertScope, vehicleSpeed } from './scope';
 import { OccupancyStore, ZoneStore } from './store';
 import { DEMO_ZONES } from './demo-zones';
-
-interface CameraRow {
-  id: string;
-  name: string;
-  url: string;
-  mount: string;
-  location: string | null;
-  analytics_enabled: number;
-  demo: number;
-}
 
 /** How often the set of analysed cameras is re-read (a camera added, analytics switched on). */
 const REFRESH_MS = 3000;
@@ -31,10 +21,18 @@ const REFRESH_MS = 3000;
  * through the alert store (which publishes them on the bus), keeps the occupancy series,
  * and serves alerts, snapshots, zones and occupancy over REST (routes.ts).
  */
-export const analyticsFeature: Feature = {
+export interface AnalyticsNeeds {
+  /** Frames come from the cameras' ingest; analysis health goes back onto each camera's. */
+  cameras: CameraService;
+  /** Which cameras to analyse, and where they are. */
+  cameraRepo: CameraRepository;
+  feeds: Feeds;
+}
+
+export const analyticsFeature: Feature<AnalyticsNeeds> = {
   name: 'analytics',
-  async register(ctx: CoreContext) {
-    const { db, log, config } = ctx;
+  async register(ctx) {
+    const { db, log, config, cameras, cameraRepo, feeds } = ctx;
     const zones = new ZoneStore(db);
     const occupancy = new OccupancyStore(db);
     const snapshotsDir = join(config.dataDir, 'alert-snapshots');
@@ -44,34 +42,22 @@ export const analyticsFeature: Feature = {
     let poolState: 'none' | 'opening' | 'ready' | 'unavailable' = 'none';
     let closed = false;
 
-    const readCameras = (): AnalysedCamera[] => {
-      const rows = db
-        .prepare('SELECT id, name, url, mount, location, analytics_enabled, demo FROM cameras ORDER BY name')
-        .all() as CameraRow[];
-      return rows
-        .filter((r) => r.analytics_enabled === 1)
-        .map((r) => ({
-          id: r.id,
-          name: r.name,
-          mount: CameraMount.parse(JSON.parse(r.mount)),
-          location: r.location ? GeoPoint.parse(JSON.parse(r.location)) : null,
-        }));
-    };
+    const readCameras = (): AnalysedCamera[] =>
+      cameraRepo
+        .list()
+        .filter((c) => c.analyticsEnabled)
+        .map((c) => ({ id: c.id, name: c.name, mount: c.mount, location: c.location }));
 
     // Demo cameras get zones that make the demo footage raise real alerts (docs/analytics.md).
     if (config.demo) {
-      const rows = db.prepare('SELECT id, url FROM cameras WHERE demo = 1').all() as Pick<CameraRow, 'id' | 'url'>[];
-      for (const r of rows) {
-        const stream = r.url.split('/').pop() ?? '';
-        const preset = DEMO_ZONES[stream];
-        if (preset && zones.list(r.id).length === 0) zones.replace(r.id, preset);
+      for (const c of cameraRepo.list()) {
+        if (!c.demo) continue;
+        const preset = DEMO_ZONES[c.url.split('/').pop() ?? ''];
+        if (preset && zones.list(c.id).length === 0) zones.replace(c.id, preset);
       }
     }
 
-    const scopeOf = (c: AnalysedCamera) => {
-      const f = feedsOf(ctx.bus);
-      return alertScope(c.mount, c.location, f?.geo ?? null, f?.feeds ?? null);
-    };
+    const scopeOf = (c: AnalysedCamera) => alertScope(c.mount, c.location, feeds.geo, feeds.service);
 
     const ensurePool = async (): Promise<InferencePool | null> => {
       if (pool || poolState === 'unavailable' || poolState === 'opening') return pool;
@@ -150,7 +136,7 @@ export const analyticsFeature: Feature = {
             snapshotsDir,
             log,
             scope: scopeOf,
-            speedOf: (c) => vehicleSpeed(c.mount, feedsOf(ctx.bus)?.feeds ?? null),
+            speedOf: (c) => vehicleSpeed(c.mount, feeds.service),
             sampleEveryMs: config.analytics.sampleEveryS * 1000,
             fightPool,
             gate: gateOf(id),
@@ -161,10 +147,8 @@ export const analyticsFeature: Feature = {
       }
     };
 
-    const cameras = cameraServices.get(db);
-    const unsubscribe = cameras?.onFrame((f) => runners.get(f.cameraId)?.onFrame(f));
-    cameras?.setAnalysisSource((id) => runners.get(id)?.health() ?? null);
-    if (!cameras) log.warn('no camera service: analytics has no frames');
+    const unsubscribe = cameras.onFrame((f) => runners.get(f.cameraId)?.onFrame(f));
+    cameras.setAnalysisSource((id) => runners.get(id)?.health() ?? null);
 
     registerAnalyticsRoutes(ctx, {
       zones,
@@ -186,8 +170,8 @@ export const analyticsFeature: Feature = {
       closed = true;
       clearInterval(timer);
       clearInterval(sweep);
-      unsubscribe?.();
-      cameras?.setAnalysisSource(null);
+      unsubscribe();
+      cameras.setAnalysisSource(null);
       for (const r of runners.values()) r.close();
       runners.clear();
       await pool?.close();

@@ -13,7 +13,6 @@ import {
 } from '../../contract';
 import { inScope } from '../alerts/deliver';
 import type { StoredAlert } from '../alerts/store';
-import { audit, auditView } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
@@ -63,7 +62,7 @@ export function registerAnalyticsRoutes(
   http.get(alertRoutes.alertSnapshot.path, async (req, reply) => {
     const a = alertOr404(req, parseInput(IdParams, req.params, 'params').id);
     if (!a.snapshotPath || !existsSync(a.snapshotPath)) throw new SentinelError(`alert ${a.alert.id} has no snapshot`, 'not_found');
-    auditView(db, req, 'alert.snapshot.view', a.alert.id);
+    ctx.audit.view(req, 'alert.snapshot.view', a.alert.id);
     return reply
       .header('content-type', 'image/jpeg')
       .header('cache-control', 'private, max-age=3600')
@@ -86,7 +85,7 @@ export function registerAnalyticsRoutes(
       throw new SentinelError(`body: ${formatZoneIssue(r.error, req.body)}`, 'validation_failed', issue?.path.map(String).join('.'));
     }
     deps.zones.replace(id, r.data.zones);
-    audit(db, req, 'zones.replace', id, { zones: r.data.zones.map((z) => ({ id: z.id, kind: z.kind })) });
+    ctx.audit.record(req, 'zones.replace', id, { zones: r.data.zones.map((z) => ({ id: z.id, kind: z.kind })) });
     deps.onZonesChanged();
     return { cameraId: id, zones: deps.zones.list(id) };
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuditRecord } from '../../contract';
+import type { AuditList, AuditQuery, AuditRecord } from '../../contract';
 import type { Database } from '../db/database';
 
 /** The hash the first record chains to. */
@@ -25,7 +25,8 @@ export interface AuditEntry {
   ip?: string | null;
 }
 
-interface Row {
+/** A row of the audit table as stored. */
+export interface AuditRow {
   seq: number;
   at: string;
   actor_id: string | null;
@@ -39,7 +40,7 @@ interface Row {
 }
 
 /** What is hashed: every field except the record's own hash, chained to the previous hash. */
-function recordHash(r: Omit<Row, 'hash'>): string {
+export function recordHash(r: Omit<AuditRow, 'hash'>): string {
   const body = canonicalJson({
     seq: r.seq,
     at: r.at,
@@ -69,17 +70,20 @@ export interface VerifyResult {
 export class AuditTrail {
   private readonly insert;
   private readonly last;
+  private readonly hashBySeq;
+  private readonly listeners = new Set<(r: AuditRecord) => void>();
   constructor(private readonly db: Database) {
     this.insert = db.prepare(
       'INSERT INTO audit (seq, at, actor_id, actor, action, target, detail, ip, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+    this.hashBySeq = db.prepare('SELECT hash FROM audit WHERE seq = ?');
   }
 
   append(e: AuditEntry): AuditRecord {
-    const run = this.db.transaction((): Row => {
+    const run = this.db.transaction((): AuditRow => {
       const prev = this.last.get() as { seq: number; hash: string } | undefined;
-      const row: Omit<Row, 'hash'> = {
+      const row: Omit<AuditRow, 'hash'> = {
         seq: (prev?.seq ?? 0) + 1,
         at: new Date().toISOString(),
         actor_id: e.actorId ?? null,
@@ -90,7 +94,7 @@ export class AuditTrail {
         ip: e.ip ?? null,
         prev_hash: prev?.hash ?? GENESIS_HASH,
       };
-      const full: Row = { ...row, hash: recordHash(row) };
+      const full: AuditRow = { ...row, hash: recordHash(row) };
       this.insert.run(
         full.seq,
         full.at,
@@ -105,22 +109,72 @@ export class AuditTrail {
       );
       return full;
     });
-    return toRecord(run.immediate());
+    const record = toRecord(run.immediate());
+    for (const fn of this.listeners) fn(record);
+    return record;
   }
 
-  list(opts: { limit?: number; beforeSeq?: number; action?: string } = {}): AuditRecord[] {
+  /**
+   * One page of records, newest first, matching every filter given. Times are compared as
+   * UTC ISO text (what `at` holds), so the filters are normalised to that first.
+   */
+  page(q: AuditQuery = {}): AuditList {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (opts.beforeSeq !== undefined) {
-      where.push('seq < ?');
-      args.push(opts.beforeSeq);
+    if (q.actor) {
+      where.push('actor = ? COLLATE NOCASE');
+      args.push(q.actor);
     }
-    if (opts.action) {
+    if (q.action?.endsWith('.')) {
+      // A prefix ("auth.") lists a family of actions; LIKE's wildcards in it are taken literally.
+      where.push("action LIKE ? ESCAPE '\\'");
+      args.push(`${q.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    } else if (q.action) {
       where.push('action = ?');
-      args.push(opts.action);
+      args.push(q.action);
     }
-    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, Math.min(Math.max(opts.limit ?? 200, 1), 5000)) as Row[]).map(toRecord);
+    if (q.from) {
+      where.push('at >= ?');
+      args.push(new Date(q.from).toISOString());
+    }
+    if (q.to) {
+      where.push('at <= ?');
+      args.push(new Date(q.to).toISOString());
+    }
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM audit ${filter}`).get(...args) as { n: number }).n;
+    const page = q.beforeSeq !== undefined ? `${filter ? `${filter} AND` : 'WHERE'} seq < ?` : filter;
+    const limit = Math.min(Math.max(q.limit ?? 200, 1), 5000);
+    const rows = this.db
+      .prepare(`SELECT * FROM audit ${page} ORDER BY seq DESC LIMIT ?`)
+      .all(...args, ...(q.beforeSeq !== undefined ? [q.beforeSeq] : []), limit + 1) as AuditRow[];
+    const more = rows.length > limit;
+    const records = rows.slice(0, limit).map(toRecord);
+    return { records, total, nextBeforeSeq: more ? (records.at(-1)?.seq ?? null) : null };
+  }
+
+  /** The records of `page`, for callers that want only them (tests, the CLI). */
+  list(q: AuditQuery = {}): AuditRecord[] {
+    return this.page(q).records;
+  }
+
+  /** The newest record's seq and hash (seq 0 and the genesis hash for an empty trail). */
+  head(): { seq: number; hash: string } {
+    return (this.last.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** The stored hash of record `seq`, or null when there is no such record. */
+  hashAt(seq: number): string | null {
+    return (this.hashBySeq.get(seq) as { hash: string } | undefined)?.hash ?? null;
+  }
+
+  /**
+   * Runs `fn` after each committed append (checkpointing hangs off this). A listener must not
+   * throw: the record is already stored, and the caller's action must not look failed.
+   */
+  onAppend(fn: (r: AuditRecord) => void): () => void {
+    this.listeners.add(fn);
+    return () => void this.listeners.delete(fn);
   }
 
   /** Recomputes the chain from the first record; names the first record that does not fit. */
@@ -128,7 +182,7 @@ export class AuditTrail {
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let n = 0;
-    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY seq ASC').iterate() as IterableIterator<Row>) {
+    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY seq ASC').iterate() as IterableIterator<AuditRow>) {
       n++;
       if (r.seq !== expectedSeq)
         return {
@@ -164,7 +218,7 @@ export class AuditTrail {
   }
 }
 
-function toRecord(r: Row): AuditRecord {
+function toRecord(r: AuditRow): AuditRecord {
   return {
     seq: r.seq,
     at: r.at,

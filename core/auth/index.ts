@@ -22,10 +22,9 @@ import {
   type Session,
   type User,
 } from '../../contract';
-import { cameraRoomFor, CameraScopes, visibilityGate } from '../access';
-import { audit, auditTrail } from '../audit';
+import { cameraRoomFor, visibilityGate, type CameraScopes } from '../access';
 import { SentinelError } from '../errors';
-import type { CoreContext, Feature, SentinelIo } from '../feature';
+import type { Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
 import { LoginThrottle, UserStore } from './store';
 import { newTotpSecret, otpauthUri } from './totp';
@@ -68,9 +67,6 @@ export function parseCookies(header: string | undefined): Record<string, string>
   }
 }
 
-/** The running UserStore of a core (CLI commands and tests reach it through the database). */
-export const userStores = new WeakMap<object, UserStore>();
-
 /** Sockets carry their user here (socket.data is untyped in the shared io type). */
 export function socketAuth(socket: Socket): AuthContext | null {
   return (socket.data as { auth?: AuthContext }).auth ?? null;
@@ -83,11 +79,6 @@ export function dropSockets(io: SentinelIo, room: string): void {
 }
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
-const AuditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(5000).optional(),
-  beforeSeq: z.coerce.number().int().optional(),
-  action: z.string().max(64).optional(),
-});
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -95,15 +86,14 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * default: an API route must have an entry with roles in the contract's route table; the
  * only public ones are the liveness probe, sign-in and first-run set-up. See docs/security.md.
  */
-export const authFeature: Feature = {
+export const authFeature: Feature<{ scopes: CameraScopes }, { users: UserStore }> = {
   name: 'auth',
-  async register(ctx: CoreContext) {
+  async register(ctx) {
     const { http, io, db, log, config } = ctx;
     await http.register(fastifyCookie);
     const users = new UserStore(db, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 });
-    userStores.set(db, users);
     const throttle = new LoginThrottle(config.auth.freeFailures);
-    const trail = auditTrail(db);
+    const trail = ctx.audit.trail;
     const unregistered: string[] = [];
 
     http.decorateRequest('auth', null);
@@ -175,7 +165,7 @@ export const authFeature: Feature = {
         new SentinelError(`too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`, 'rate_limited'),
     });
     // After the role: may this user see the camera, clip, alert or incident the route names?
-    http.addHook('preHandler', visibilityGate({ db, alerts: ctx.alerts, scopes: new CameraScopes(db, ctx.bus), log }));
+    http.addHook('preHandler', visibilityGate({ db, alerts: ctx.alerts, scopes: ctx.scopes, log }));
 
     const setSessionCookie = (reply: FastifyReply, token: string, maxAgeS: number): void => {
       reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: Math.max(0, Math.floor(maxAgeS)) });
@@ -244,7 +234,7 @@ export const authFeature: Feature = {
       const a = req.auth!;
       users.endSession(a.tokenHash);
       dropSockets(io, `session:${a.tokenHash}`);
-      audit(db, req, 'auth.logout', null);
+      ctx.audit.record(req, 'auth.logout', null);
       setSessionCookie(reply, '', 0);
       return { ok: true as const };
     });
@@ -264,7 +254,7 @@ export const authFeature: Feature = {
       }
       const secret = newTotpSecret();
       users.setTotpSecret(user.id, secret);
-      audit(db, req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
+      ctx.audit.record(req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
       const otpauthUrl = otpauthUri(secret, user.username);
       const svg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       return { secret, otpauthUrl, qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
@@ -273,7 +263,7 @@ export const authFeature: Feature = {
       const { code } = parseInput(TotpEnable, req.body);
       if (!users.enableTotp(req.auth!.user.id, code))
         throw new SentinelError('the code does not match; check the phone clock and try the next code', 'validation_failed', 'code');
-      audit(db, req, 'user.totp_enable', `user:${req.auth!.user.id}`);
+      ctx.audit.record(req, 'user.totp_enable', `user:${req.auth!.user.id}`);
       return { ok: true as const };
     });
 
@@ -281,7 +271,7 @@ export const authFeature: Feature = {
     http.post(routes.userCreate.path, async (req, reply) => {
       const input = parseInput(UserCreate, req.body);
       const user = await users.create(input);
-      audit(db, req, 'user.create', `user:${user.id}`, { username: user.username, role: user.role, scope: user.scope });
+      ctx.audit.record(req, 'user.create', `user:${user.id}`, { username: user.username, role: user.role, scope: user.scope });
       return reply.status(201).send(user);
     });
     http.patch(routes.userUpdate.path, async (req) => {
@@ -294,25 +284,12 @@ export const authFeature: Feature = {
       if (patch.role !== undefined || patch.scope !== undefined || patch.disabled || patch.password !== undefined)
         dropSockets(io, `user:${id}`);
       const { password: _pw, ...shown } = patch;
-      audit(db, req, 'user.update', `user:${id}`, {
+      ctx.audit.record(req, 'user.update', `user:${id}`, {
         ...shown,
         ...(patch.password !== undefined ? { passwordChanged: true } : {}),
         before: { role: before.role, scope: before.scope, disabled: before.disabled },
       });
       return user;
-    });
-
-    http.get(routes.audit.path, async (req) => {
-      const q = parseInput(AuditQuery, req.query, 'query');
-      const records = trail.list(q);
-      // Reading the trail is itself audited.
-      audit(db, req, 'audit.read', null, { count: records.length, ...q });
-      return { records };
-    });
-    http.get(routes.auditVerify.path, async (req) => {
-      const r = trail.verify();
-      audit(db, req, 'audit.verify', null, { ok: r.ok, firstBroken: r.firstBroken });
-      return r;
     });
 
     // socket.io: the same session (cookie or handshake token) or no connection at all.
@@ -354,9 +331,7 @@ export const authFeature: Feature = {
       }
     }, 30_000);
     sweep.unref();
-    ctx.onClose(() => {
-      clearInterval(sweep);
-      userStores.delete(db);
-    });
+    ctx.onClose(() => clearInterval(sweep));
+    return { users };
   },
 };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DemoCamerasStatus } from '../../contract';
 import { demoStreams, simulatorAvailable, startSimulator, type SimStreamSpec } from '../../tools/rtsp-sim/sim';
 import { startRtspJs } from '../../tools/rtsp-js/server';
-import { demoCamerasStatus } from '../health';
+import type { CoreStatus } from '../health';
 import type { Logger } from '../logger';
 import type { CoreContext } from '../feature';
 import type { CameraRepository } from './repository';
@@ -30,7 +30,7 @@ const DEMO_MOUNTS: Record<string, { name: string; mount: CameraMount; location: 
  * demo port, e.g. `sentinel sim cameras` in another terminal) and registers its streams as
  * cameras. The simulator is tied to the core: it stops on close, and dies with the core.
  */
-export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository): Promise<void> {
+export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository, coreStatus: CoreStatus): Promise<void> {
   const log = ctx.log.child({ name: 'demo-cameras' });
   if (!ctx.config.assetsDir) {
     log.warn('demo cameras need the assets pack (media/); none registered');
@@ -44,7 +44,9 @@ export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository)
   const port = ctx.config.ingest.demoRtspPort;
   const host = '127.0.0.1';
   const already = await rtspDescribe(`rtsp://${host}:${port}/${streams[0]!.name}`, { timeoutMs: 1000 });
-  const status = (server: DemoCamerasStatus['server'], note: string | null): void => void demoCamerasStatus.set(ctx.db, { server, note });
+  const status = (server: DemoCamerasStatus['server'], note: string | null): void => {
+    coreStatus.demoCameras = { server, note };
+  };
   if (already.kind === 'ok') {
     log.info({ port }, 'using the camera simulator already running');
     status('external', `a simulator already answers on port ${port}`);

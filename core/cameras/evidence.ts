@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EvidenceHoldCreate, EvidenceHoldLift, routes, type Alert, type AlertClip, type EvidenceHold } from '../../contract';
 import type { ClipCutter } from '../../analytics/recording/clips';
 import { AlertClipStore, HoldStore, type AlertClipLink, type EvidenceHold as HoldRecord } from '../../analytics/recording/holds';
-import { audit, auditTrail } from '../audit';
+import type { Audit } from '../audit';
 import type { Database } from '../db/database';
 import { SentinelError } from '../errors';
 import type { EventBus } from '../events/bus';
@@ -107,6 +107,7 @@ export class AutoEvidence {
     private readonly refs: EvidenceRefs,
     private readonly opts: AutoEvidenceOptions,
     private readonly log: Logger,
+    private readonly audit: Audit,
   ) {
     this.holds = new HoldStore(db);
     this.links = new AlertClipStore(db);
@@ -214,7 +215,7 @@ export class AutoEvidence {
           const lifted = this.db.transaction(() => {
             const l = this.holds.lift(h.id, 'system', 'alert reviewed and its incident closed', now);
             if (l)
-              auditTrail(this.db).append({
+              this.audit.append({
                 actorId: null,
                 actor: 'system',
                 action: 'evidence.hold_lift',
@@ -282,7 +283,7 @@ export function registerEvidenceRoutes(
       reason: b.reason,
       createdBy: req.auth?.user.username ?? null,
     });
-    audit(db, req, 'evidence.hold_place', `hold:${h.id}`, {
+    ctx.audit.record(req, 'evidence.hold_place', `hold:${h.id}`, {
       cameraId: h.cameraId,
       from: iso(fromMs),
       to: iso(toMs),
@@ -299,7 +300,7 @@ export function registerEvidenceRoutes(
     if (cur.liftedAt) throw new SentinelError(`evidence hold ${id} was already lifted at ${cur.liftedAt}`, 'conflict', 'id');
     const lifted = db.transaction(() => {
       const l = ev.holds.lift(id, req.auth?.user.username ?? 'unknown', reason);
-      if (l) audit(db, req, 'evidence.hold_lift', `hold:${id}`, { cameraId: l.cameraId, kind: l.kind, ref: l.ref, reason });
+      if (l) ctx.audit.record(req, 'evidence.hold_lift', `hold:${id}`, { cameraId: l.cameraId, kind: l.kind, ref: l.ref, reason });
       return l;
     })();
     if (!lifted) throw new SentinelError(`evidence hold ${id} was already lifted`, 'conflict', 'id');

@@ -2,18 +2,18 @@ import { createReadStream, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { CameraCreate, CameraUpdate, ClipRequest, cameraRoutes, type Camera, type CameraHealth } from '../../contract/cameras';
 import { ClipError } from '../../analytics/recording/clips';
-import { CAMERAS_ALL_ROOM, CameraScopes, canSee, scopedViewers, socketSees } from '../access';
-import { audit, auditView } from '../audit';
+import { CAMERAS_ALL_ROOM, canSee, scopedViewers, socketSees, type CameraScopes } from '../access';
 import { SentinelError } from '../errors';
-import type { CoreContext, Feature } from '../feature';
+import type { UserStore } from '../auth/store';
+import type { Feature } from '../feature';
 import { parseInput } from '../http/errors';
 import { alertScope } from '../analytics/scope';
-import { feedsOf } from '../feeds/feature';
+import type { Feeds } from '../feeds/feature';
+import type { CoreStatus } from '../health';
 import { startDemoCameras } from './demo';
 import { registerLiveVideo } from './live';
 import { AutoEvidence, registerEvidenceRoutes, sqlEvidenceRefs } from './evidence';
-import { CameraRepository } from './repository';
-import { CredentialVault } from './secrets';
+import type { CameraRepository } from './repository';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
 
@@ -28,14 +28,22 @@ function toMs(v: string | number): number {
  * supervisor and one recorder per camera, snapshots for the console tiles, clips. Every
  * camera leaving the core goes through CameraService.toPublic (URLs masked, no secrets).
  */
-export const camerasFeature: Feature = {
+export interface CamerasNeeds {
+  /** The camera records (built in core/app.ts: the visibility rule places cameras from it). */
+  cameraRepo: CameraRepository;
+  /** Where each camera is, for the visibility rule: camera records and health reach only the sockets whose user may see the camera. */
+  scopes: CameraScopes;
+  feeds: Feeds;
+  /** Sessions, for the live-video WebSocket (authenticated outside Fastify's hooks). */
+  users: UserStore;
+  /** The demo cameras' server is reported here (health, socket hello). */
+  status: CoreStatus;
+}
+
+export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> = {
   name: 'cameras',
-  async register(ctx: CoreContext) {
-    const { http, io, log, bus } = ctx;
-    const vault = new CredentialVault(ctx.config.dataDir);
-    const repo = new CameraRepository(ctx.db, vault);
-    // Camera records and health reach only the sockets whose user may see the camera.
-    const scopes = new CameraScopes(ctx.db, bus);
+  async register(ctx) {
+    const { http, io, log, bus, cameraRepo: repo, scopes, feeds } = ctx;
     const sendUpsert = (c: Camera): void => {
       scopes.forget(c.id);
       io.to(CAMERAS_ALL_ROOM).emit('camera:upsert', c);
@@ -46,7 +54,6 @@ export const camerasFeature: Feature = {
       for (const s of scopedViewers(io, scopes, cameraId, 'camera-health')) s.emit('camera:health', { cameraId, health });
       bus.emit('camera:health', { cameraId, health });
     });
-    cameraServices.set(ctx.db, service);
     const pub = (id: string): Camera => {
       const c = repo.get(id);
       if (!c) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
@@ -54,12 +61,9 @@ export const camerasFeature: Feature = {
     };
 
     registerTechnicianRoutes(ctx, repo, service, sendUpsert);
-    registerLiveVideo(ctx, repo, service, (id) => {
+    registerLiveVideo(ctx, repo, service, ctx.users, (id) => {
       const c = repo.get(id);
-      const f = feedsOf(bus);
-      return c
-        ? alertScope(c.mount, c.location, f?.geo ?? null, f?.feeds ?? null)
-        : { placement: null, district: null, lines: [], routes: [] };
+      return c ? alertScope(c.mount, c.location, feeds.geo, feeds.service) : { placement: null, district: null, lines: [], routes: [] };
     });
     http.get(cameraRoutes.cameras.path, async (req) => {
       const user = req.auth?.user;
@@ -77,7 +81,7 @@ export const camerasFeature: Feature = {
       service.start(c);
       const out = service.toPublic(c);
       log.info({ cameraId: c.id, name: c.name, url: out.url }, 'camera registered');
-      audit(ctx.db, req, 'camera.create', `camera:${c.id}`, { name: c.name, url: out.url });
+      ctx.audit.record(req, 'camera.create', `camera:${c.id}`, { name: c.name, url: out.url });
       sendUpsert(out);
       return reply.status(201).send(out);
     });
@@ -97,7 +101,7 @@ export const camerasFeature: Feature = {
       }
       const out = service.toPublic(c);
       // What changed, never the secret itself.
-      audit(ctx.db, req, 'camera.update', `camera:${id}`, { fields: Object.keys(patch), url: out.url });
+      ctx.audit.record(req, 'camera.update', `camera:${id}`, { fields: Object.keys(patch), url: out.url });
       sendUpsert(out);
       return out;
     });
@@ -109,7 +113,7 @@ export const camerasFeature: Feature = {
       await service.stop(id);
       repo.delete(id);
       scopes.forget(id);
-      audit(ctx.db, req, 'camera.delete', `camera:${id}`);
+      ctx.audit.record(req, 'camera.delete', `camera:${id}`);
       io.to(CAMERAS_ALL_ROOM).emit('camera:removed', { id });
       for (const s of viewers) s.emit('camera:removed', { id });
       return { deleted: true as const };
@@ -119,7 +123,7 @@ export const camerasFeature: Feature = {
       if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
       const jpeg = await service.snapshot(id);
       if (!jpeg) throw new SentinelError(`camera ${id} has no frame yet (${service.health(id).state})`, 'unavailable');
-      auditView(ctx.db, req, 'video.view', `camera:${id}`);
+      ctx.audit.view(req, 'video.view', `camera:${id}`);
       return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
     });
     http.post(cameraRoutes.cameraClipCreate.path, async (req, reply) => {
@@ -134,7 +138,7 @@ export const camerasFeature: Feature = {
           postRollMs,
           waitForMs: postRollMs + rec.segmentSeconds * 2000,
         });
-        audit(ctx.db, req, 'clip.export', `clip:${clip.id}`, { cameraId: id, from: clip.startAt, to: clip.endAt });
+        ctx.audit.record(req, 'clip.export', `clip:${clip.id}`, { cameraId: id, from: clip.startAt, to: clip.endAt });
         return reply.status(201).send(clip);
       } catch (err) {
         if (err instanceof ClipError) throw new SentinelError(err.message, err.code);
@@ -154,7 +158,7 @@ export const camerasFeature: Feature = {
     http.get(cameraRoutes.clipVideo.path, async (req, reply) => {
       const c = clipOr404(parseInput(IdParams, req.params, 'params').id);
       if (!existsSync(c.path)) throw new SentinelError(`the file of clip ${c.id} is missing`, 'not_found');
-      auditView(ctx.db, req, 'clip.play', `clip:${c.id}`, 60_000);
+      ctx.audit.view(req, 'clip.play', `clip:${c.id}`, 60_000);
       return reply.header('content-type', 'video/mp4').header('x-content-sha256', c.sha256).send(createReadStream(c.path));
     });
     http.get(cameraRoutes.clipSnapshot.path, async (req, reply) => {
@@ -175,11 +179,8 @@ export const camerasFeature: Feature = {
 
     // Closers run in reverse: registering the demo simulator's first stops it after the
     // cameras that read from it.
-    if (ctx.config.demo) await startDemoCameras(ctx, repo);
-    ctx.onClose(async () => {
-      cameraServices.delete(ctx.db);
-      await service.stopAll();
-    });
+    if (ctx.config.demo) await startDemoCameras(ctx, repo, ctx.status);
+    ctx.onClose(() => service.stopAll());
     // Every alert's footage: held at once, cut as a clip once its post-roll is recorded.
     const refs = sqlEvidenceRefs(ctx.db);
     const rec = ctx.config.recording;
@@ -190,6 +191,7 @@ export const camerasFeature: Feature = {
       refs,
       { preRollMs: rec.alertClip.preRollS * 1000, postRollMs: rec.alertClip.postRollS * 1000, segmentSeconds: rec.segmentSeconds },
       log.child({ name: 'evidence' }),
+      ctx.audit,
     );
     registerEvidenceRoutes(ctx, evidence, refs, (id) => repo.get(id) !== null);
     if (rec.alertClip.enabled) {
@@ -200,13 +202,13 @@ export const camerasFeature: Feature = {
       });
     }
     for (const c of repo.list()) service.start(c);
-    service.startRetention(() => evidence.releaseAndListHeld());
+    // One replica sweeps the shared recordings at a time (its lease, core/cluster).
+    ctx.cluster.leases.job('retention', () => {
+      service.startRetention(() => evidence.releaseAndListHeld());
+      return () => service.stopRetention();
+    });
+    return { cameras: service };
   },
 };
 
-/**
- * The running CameraService of a core, keyed by its database handle: how analytics wired in
- * by another feature (inference) reaches the frames without a global.
- */
-export const cameraServices = new WeakMap<object, CameraService>();
 export { CameraService };

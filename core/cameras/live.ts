@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { roleAllows, SESSION_COOKIE, cameraRoutes, type AlertScope, type LiveMessage, type RouteAccess, type User } from '../../contract';
 import type { LiveSink } from '../../analytics/ingest/restreamer';
-import { auditTrail } from '../audit';
-import { parseCookies, userStores } from '../auth';
+import { parseCookies } from '../auth';
+import type { UserStore } from '../auth/store';
 import type { CoreContext } from '../feature';
 import { canSee } from '../access/visibility';
 import type { CameraRepository } from './repository';
@@ -38,9 +38,10 @@ export function registerLiveVideo(
   ctx: CoreContext,
   repo: CameraRepository,
   service: CameraService,
+  users: UserStore,
   scopeOf: (id: string) => AlertScope,
 ): void {
-  const { http, db } = ctx;
+  const { http } = ctx;
   const log = ctx.log.child({ name: 'live-video' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
   const access = cameraRoutes.cameraLive.roles as RouteAccess;
@@ -53,8 +54,6 @@ export function registerLiveVideo(
   );
 
   const who = (req: IncomingMessage): { user: User; tokenHash: string; via: 'bearer' | 'cookie' } | null => {
-    const users = userStores.get(db);
-    if (!users) return null;
     const authz = req.headers.authorization;
     if (authz?.startsWith('Bearer ')) {
       const r = users.resolve(authz.slice(7).trim());
@@ -98,7 +97,7 @@ export function registerLiveVideo(
     const cam = repo.get(id);
     if (!cam) return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
     if (!canSee(a.user, { kind: 'live-video', cameraId: id, scope: scopeOf(id) })) {
-      auditTrail(db).append({
+      ctx.audit.append({
         actorId: a.user.id,
         actor: a.user.username,
         action: 'video.live_denied',
@@ -118,7 +117,7 @@ export function registerLiveVideo(
     const live = service.live(id);
     if (!live) return ws.close(1011, 'camera stopped');
     const started = Date.now();
-    auditTrail(db).append({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
+    ctx.audit.append({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
     let timescale = 90_000;
     let lastClock = 0;
     let skipping = false;
@@ -160,8 +159,7 @@ export function registerLiveVideo(
     };
     const detach = live.attach(sink);
     const recheck = setInterval(() => {
-      const users = userStores.get(db);
-      if (!users?.resolveHash(a.tokenHash)) ws.close(4401, 'session ended');
+      if (!users.resolveHash(a.tokenHash)) ws.close(4401, 'session ended');
     }, RECHECK_SESSION_MS);
     ws.on('message', () => undefined); // nothing is expected from the viewer; maxPayload caps it
     ws.on('error', (err) => log.debug({ err: err.message, cameraId: id }, 'live viewer socket error'));

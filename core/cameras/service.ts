@@ -86,6 +86,11 @@ export class CameraService {
     this.retentionTimer.unref();
   }
 
+  stopRetention(): void {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.retentionTimer = null;
+  }
+
   /** Where a camera's analysis figures come from (the analytics feature sets it; cameras do not import analytics). */
   private analysisOf: ((id: string) => CameraAnalysisHealth | null) | null = null;
 

@@ -1,7 +1,6 @@
 import { CsvImportRequest, ProbeRequest, technicianRoutes, type CsvImportReport, type ProbeResult } from '../../contract';
 import { maskRtspUrl, parseRtspUrl, withCredentials, type Camera } from '../../contract/cameras';
 import { ProbeError, probeStream } from '../../analytics/ingest/probe';
-import { audit } from '../audit';
 import { SentinelError } from '../errors';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
@@ -67,7 +66,7 @@ export function registerTechnicianRoutes(
       });
       const tookMs = Date.now() - started;
       log.info({ url: shown, ...info, tookMs }, 'probe succeeded');
-      audit(ctx.db, req, 'camera.probe', null, {
+      ctx.audit.record(req, 'camera.probe', null, {
         url: shown,
         ok: true,
         codec: info.codec,
@@ -81,7 +80,7 @@ export function registerTechnicianRoutes(
       // ffmpeg's stderr may quote the URL it was given, credentials and all.
       const message = scrubSecret(err.message, password);
       log.info({ url: shown, kind: err.kind, reason: message }, 'probe failed');
-      audit(ctx.db, req, 'camera.probe', null, { url: shown, ok: false, kind: err.kind, reason: message });
+      ctx.audit.record(req, 'camera.probe', null, { url: shown, ok: false, kind: err.kind, reason: message });
       // 'unauthorized' is the camera's answer, not this session's: the field says which input to fix.
       throw new SentinelError(`probe of ${shown} failed: ${message}`, 'unavailable', err.kind === 'unauthorized' ? 'password' : 'url');
     } finally {
@@ -108,7 +107,7 @@ export function registerTechnicianRoutes(
     if (r.errors.length) {
       const shown = r.errors.slice(0, 10).map((e) => `line ${e.line}${e.column ? `, ${e.column}` : ''}: ${e.message}`);
       const more = r.errors.length > shown.length ? `; and ${r.errors.length - shown.length} more` : '';
-      audit(ctx.db, req, 'camera.import_rejected', null, { rows: r.rows, errors: r.errors.length });
+      ctx.audit.record(req, 'camera.import_rejected', null, { rows: r.rows, errors: r.errors.length });
       throw new SentinelError(
         `nothing was imported: ${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in the CSV: ${shown.join('; ')}${more}`,
         'validation_failed',
@@ -122,7 +121,7 @@ export function registerTechnicianRoutes(
       return out;
     });
     log.info({ count: cameras.length }, 'cameras imported from CSV');
-    audit(ctx.db, req, 'camera.import', null, { rows: r.rows, cameras: cameras.map((c) => ({ id: c.id, name: c.name, url: c.url })) });
+    ctx.audit.record(req, 'camera.import', null, { rows: r.rows, cameras: cameras.map((c) => ({ id: c.id, name: c.name, url: c.url })) });
     return reply.status(201).send({ rows: r.rows, imported: cameras });
   });
 }

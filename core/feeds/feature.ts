@@ -2,22 +2,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { GEO_BASE, GeoLayerName, LocateQuery, routes, type VehicleSnapshot } from '../../contract';
-import type { EventBus } from '../events/bus';
 import { SentinelError } from '../errors';
-import type { Feature } from '../feature';
+import type { CoreContext, Feature } from '../feature';
 import { loadGeoData, type GeoData } from '../geo/geodata';
 import { placePoint } from '../geo/place';
 import { parseInput } from '../http/errors';
 import { FeedsService } from './service';
 import { buildSources } from './sources';
 
-/**
- * Other features (alerts, cameras) reach the live fleet and the city's geography through
- * this, keyed by the core's event bus (one per running core), without a global.
- */
-const services = new WeakMap<EventBus, { feeds: FeedsService; geo: GeoData | null }>();
-export function feedsOf(bus: EventBus): { feeds: FeedsService; geo: GeoData | null } | undefined {
-  return services.get(bus);
+/** The live fleet and the city's geography (null without the assets), as other features receive them. */
+export interface Feeds {
+  service: FeedsService;
+  geo: GeoData | null;
 }
 
 const GlyphParams = z.strictObject({
@@ -28,38 +24,45 @@ const LayerParams = z.strictObject({ name: GeoLayerName });
 const EMPTY_LAYER = JSON.stringify({ type: 'FeatureCollection', features: [] });
 
 /**
+ * Loads the geography and builds the feeds service (started by the feature). Built before the
+ * features in core/app.ts because placing a camera for the visibility rule needs it.
+ */
+export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'io'>): Feeds {
+  const log = ctx.log.child({ name: 'feeds' });
+  const loaded = loadGeoData(ctx.config.assetsDir);
+  const geo = loaded.geo;
+  if (!loaded.geo) log.warn({ reason: loaded.reason }, 'map geography unavailable: no districts, stations or demo fleet');
+
+  const f = ctx.config.feeds;
+  const service = new FeedsService({
+    staleAfterMs: f.staleAfterS * 1000,
+    dropAfterMs: f.dropAfterS * 1000,
+    ...(geo ? { locate: (lat: number, lon: number) => geo.locate(lat, lon) } : {}),
+    log,
+    onDiff: (diff) => {
+      ctx.bus.emit('vehicles:diff', diff);
+      ctx.io.emit('vehicles:diff', diff);
+    },
+    onStatus: (feeds) => {
+      ctx.bus.emit('feeds:status', feeds);
+      ctx.io.emit('feeds:status', feeds);
+    },
+  });
+  const built = buildSources(ctx.config, geo, service, log);
+  for (const note of built.notes) log.info(note);
+  for (const s of built.sources) service.add(s.source, s.expectedEveryMs);
+  return { service, geo };
+}
+
+/**
  * Transit feeds and map data: runs the configured feeds (the demo fleet with --demo),
  * pushes vehicle diffs and feed status over socket.io, and serves the map's offline data
  * (GeoJSON layers and glyphs from the assets) under /api/v1/geo.
  */
-export const feedsFeature: Feature = {
+export const feedsFeature: Feature<{ feeds: Feeds }> = {
   name: 'feeds',
   register(ctx) {
-    const log = ctx.log;
-    const loaded = loadGeoData(ctx.config.assetsDir);
-    const geo = loaded.geo;
-    if (!loaded.geo) log.warn({ reason: loaded.reason }, 'map geography unavailable: no districts, stations or demo fleet');
-
-    const f = ctx.config.feeds;
-    const service = new FeedsService({
-      staleAfterMs: f.staleAfterS * 1000,
-      dropAfterMs: f.dropAfterS * 1000,
-      ...(geo ? { locate: (lat: number, lon: number) => geo.locate(lat, lon) } : {}),
-      log,
-      onDiff: (diff) => {
-        ctx.bus.emit('vehicles:diff', diff);
-        ctx.io.emit('vehicles:diff', diff);
-      },
-      onStatus: (feeds) => {
-        ctx.bus.emit('feeds:status', feeds);
-        ctx.io.emit('feeds:status', feeds);
-      },
-    });
-    const built = buildSources(ctx.config, geo, service, log);
-    for (const note of built.notes) log.info(note);
-    for (const s of built.sources) service.add(s.source, s.expectedEveryMs);
-    services.set(ctx.bus, { feeds: service, geo });
-
+    const { service, geo } = ctx.feeds;
     ctx.io.on('connection', (socket) => {
       socket.emit('vehicles:snapshot', service.snapshot());
       socket.on('vehicles:resync', (ack) => {
@@ -96,9 +99,6 @@ export const feedsFeature: Feature = {
     });
 
     service.start();
-    ctx.onClose(() => {
-      service.stop();
-      services.delete(ctx.bus);
-    });
+    ctx.onClose(() => service.stop());
   },
 };

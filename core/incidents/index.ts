@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IncidentUpdate, routes, TestAlertRequest, type Incident, type User } from '../../contract';
 import { reaches } from '../alerts/rooms';
-import { actorOf, audit } from '../audit';
+import { actorOf } from '../audit';
 import { SentinelError } from '../errors';
 import type { Feature } from '../feature';
 import { parseInput } from '../http/errors';
@@ -27,7 +27,7 @@ const ListQuery = z.strictObject({
 export const incidentsFeature: Feature = {
   name: 'incidents',
   register(ctx) {
-    const { http, db, bus } = ctx;
+    const { http, bus } = ctx;
     const { incidents: store, alerts, service: lifecycle, outbox } = ctx.lifecycle;
     const visibleTo = (user: User, inc: Incident): boolean => user.role !== 'liaison' || reaches(user, store.rooms(inc.id));
 
@@ -56,7 +56,7 @@ export const incidentsFeature: Feature = {
     });
     http.get(routes.incidentCap.path, async (req, reply) => {
       const inc = visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
-      audit(db, req, 'incident.export_cap', `incident:${inc.id}`);
+      ctx.audit.record(req, 'incident.export_cap', `incident:${inc.id}`);
       return reply.type('application/xml; charset=utf-8').send(incidentToCap(inc));
     });
 
@@ -93,11 +93,16 @@ export const incidentsFeature: Feature = {
       if (!cur || (cur.alert.detail as { test?: unknown }).test !== true)
         throw new SentinelError(`no test alert with id ${id}`, 'not_found', 'id');
       const next = cur.alert.endedAt ? cur : alerts.update(id, { endedAt: new Date() });
-      audit(db, req, 'alert.test_clear', `alert:${id}`);
+      ctx.audit.record(req, 'alert.test_clear', `alert:${id}`);
       return next.alert;
     });
 
-    outbox?.start();
+    // One replica posts the webhook at a time (its lease); another resumes from the table when it dies.
+    if (outbox)
+      ctx.cluster.leases.job('webhook-outbox', () => {
+        outbox.start();
+        return () => outbox.pause();
+      });
     ctx.onClose(async () => {
       await outbox?.drain((ctx.config.incidents.webhook?.drainTimeoutS ?? 0) * 1000);
     });

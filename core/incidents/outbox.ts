@@ -72,7 +72,12 @@ export class WebhookOutbox {
   /** The last log sequence turned into outbox rows (or skipped: not about an incident). */
   private cursor = 0;
 
+  /** Started and not paused: with several replicas only the holder of its lease runs it (core/cluster). */
+  private active = false;
+
   start(): void {
+    if (this.closed || this.active) return;
+    this.active = true;
     const newest = (this.db.prepare('SELECT max(event_seq) AS seq FROM webhook_outbox').get() as { seq: number | null }).seq;
     // First start with a webhook: deliver from now on, not the whole history.
     this.cursor = newest ?? this.lifecycle.head();
@@ -81,6 +86,20 @@ export class WebhookOutbox {
     // store (SQLITE_BUSY) is picked up again with the next one instead of leaving a gap.
     this.unsubscribe = this.lifecycle.subscribe('webhook outbox', () => this.catchUp());
     this.kick();
+  }
+
+  /**
+   * Stops reading the log and posting (another replica took the lease over); what is left
+   * stays in the table for it. A request in flight finishes: a receiver may then get that
+   * delivery twice, which its idempotency key covers.
+   */
+  pause(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   private catchUp(): void {
@@ -121,7 +140,7 @@ export class WebhookOutbox {
   }
 
   private kick(): void {
-    if (this.closed || this.running) return;
+    if (this.closed || !this.active || this.running) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -147,7 +166,7 @@ export class WebhookOutbox {
   }
 
   private async pump(): Promise<void> {
-    while (!this.closed) {
+    while (!this.closed && this.active) {
       const row = this.next();
       if (!row || row.next_at_ms > Date.now()) return;
       const error = await this.post(row);
@@ -168,7 +187,7 @@ export class WebhookOutbox {
 
   /** Wakes up when the earliest pending row is due. */
   private arm(): void {
-    if (this.closed || this.timer) return;
+    if (this.closed || !this.active || this.timer) return;
     const row = this.next();
     if (!row) return;
     this.timer = setTimeout(
@@ -210,7 +229,8 @@ export class WebhookOutbox {
    */
   async drain(timeoutMs: number): Promise<number> {
     const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
+    // Not the lease holder here: another replica delivers, nothing to wait for.
+    while (this.active && Date.now() < until) {
       const row = this.next();
       if (!row) break;
       if (row.next_at_ms > Date.now()) break; // backing off: waiting would only run out the clock

@@ -90,6 +90,9 @@ export class LifecycleLog {
   private dispatched: number;
   private flushing = false;
   private flushQueued = false;
+  /** This process appended since the last announcement (the other replicas have not heard of it). */
+  private appendedHere = false;
+  private announcer: ((seq: number) => void) | null = null;
   private readonly q;
 
   constructor(
@@ -120,6 +123,7 @@ export class LifecycleLog {
       JSON.stringify(rooms),
       JSON.stringify(e.payload),
     );
+    this.appendedHere = true;
     // Dispatch once the surrounding transaction has committed (or found nothing, if it rolled back).
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -173,6 +177,24 @@ export class LifecycleLog {
     return rows.map((r) => ({ alertId: r.alertId, startedAtMs: Date.parse(r.startedAt) }));
   }
 
+  /**
+   * Several replicas share the log (core/cluster): each one's readers get every replica's
+   * events, read from the shared table by this same cursor. After a flush that dispatched
+   * events appended here, `announcer` tells the others (Redis), who flush at once; `follow`
+   * also reads the table every `everyMs`, so an event whose writer died between its commit
+   * and its announcement still reaches every reader.
+   */
+  setAnnouncer(fn: ((seq: number) => void) | null): void {
+    this.announcer = fn;
+  }
+
+  /** Reads what other replicas committed every `everyMs`. Returns its stop. */
+  follow(everyMs: number): () => void {
+    const t = setInterval(() => this.flush(), everyMs);
+    t.unref();
+    return () => clearInterval(t);
+  }
+
   /** Registers a reader of committed events. Returns its unsubscribe. */
   subscribe(name: string, fn: LogSubscriber): () => void {
     const s = { name, fn };
@@ -201,7 +223,7 @@ export class LifecycleLog {
     try {
       for (;;) {
         const batch = this.after(this.dispatched, 500);
-        if (batch.length === 0) return;
+        if (batch.length === 0) break;
         this.dispatched = batch[batch.length - 1]!.seq;
         for (const s of this.subscribers) {
           try {
@@ -219,6 +241,10 @@ export class LifecycleLog {
       this.log.error({ err }, 'cannot read the lifecycle log');
     } finally {
       this.flushing = false;
+    }
+    if (this.appendedHere && this.announcer) {
+      this.appendedHere = false;
+      this.announcer(this.dispatched);
     }
   }
 }

@@ -12,8 +12,7 @@ import {
   type ReviewBundle,
 } from '../../contract/review';
 import { ClipError } from '../../analytics/recording/clips';
-import { audit, auditView } from '../audit';
-import { cameraServices } from '../cameras';
+import type { CameraService } from '../cameras';
 import { SentinelError } from '../errors';
 import { loadOrCreateSigningKey } from '../evidence';
 import type { Feature } from '../feature';
@@ -51,7 +50,7 @@ export function incidentWindow(inc: Incident, alertTimes: { startedAt: string; e
  * evidence exports built in the background with progress. Every look and every export is
  * audited. Detections for replay come from the analytics on the domain bus.
  */
-export const reviewFeature: Feature = {
+export const reviewFeature: Feature<{ cameras: CameraService }> = {
   name: 'review',
   register(ctx) {
     const { http, db, bus, log, config } = ctx;
@@ -87,11 +86,7 @@ export const reviewFeature: Feature = {
       if (!inc) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
       return inc;
     };
-    const clips = () => {
-      const s = cameraServices.get(db);
-      if (!s) throw new SentinelError('recordings are not available in this core', 'unavailable');
-      return s.clips;
-    };
+    const clips = () => ctx.cameras.clips;
     const bundle = (inc: Incident): ReviewBundle => {
       const alerts = inc.alertIds.map((id) => ctx.alerts.get(id)?.alert).filter((a) => a !== undefined);
       const clipList: Clip[] = [];
@@ -127,7 +122,7 @@ export const reviewFeature: Feature = {
     http.get(reviewRoutes.reviewPrecision.path, async () => review.precision(incidents().list({ limit: 100_000 })));
     http.get(reviewRoutes.reviewBundle.path, async (req) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
-      auditView(db, req, 'incident.review', `incident:${inc.id}`);
+      ctx.audit.view(req, 'incident.review', `incident:${inc.id}`);
       return bundle(inc);
     });
     http.post(reviewRoutes.reviewClip.path, async (req, reply) => {
@@ -142,7 +137,7 @@ export const reviewFeature: Feature = {
           waitForMs: rec.postRollS * 1000 + rec.segmentSeconds * 2000,
         });
         incidents().update(inc.id, { link: { kind: 'clip', ref: clip.id } }, userOf(req));
-        audit(db, req, 'clip.export', `clip:${clip.id}`, {
+        ctx.audit.record(req, 'clip.export', `clip:${clip.id}`, {
           incidentId: inc.id,
           cameraId: inc.cameraId,
           from: clip.startAt,
@@ -158,21 +153,21 @@ export const reviewFeature: Feature = {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(VerdictRequest, req.body);
       const v = review.setVerdict(inc.id, body.verdict, body.reason, userOf(req));
-      audit(db, req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
+      ctx.audit.record(req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
       return v;
     });
     http.post(reviewRoutes.reviewNote.path, async (req, reply) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(ReviewNoteRequest, req.body);
       const note = review.addNote(inc.id, userOf(req), body.text);
-      audit(db, req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
+      ctx.audit.record(req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
       return reply.status(201).send(note);
     });
     http.post(reviewRoutes.reviewExport.path, async (req, reply) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const by = userOf(req);
       const job = review.createExport(inc.id, by);
-      audit(db, req, 'evidence.export', `incident:${inc.id}`, { exportId: job.id });
+      ctx.audit.record(req, 'evidence.export', `incident:${inc.id}`, { exportId: job.id });
       // Built in the background; the console polls the export for progress.
       void exportIncident(
         {
@@ -216,7 +211,7 @@ export const reviewFeature: Feature = {
           'conflict',
         );
       if (!existsSync(row.path)) throw new SentinelError(`the file of evidence export ${id} is missing`, 'not_found');
-      audit(db, req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
+      ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
       return reply
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="sentinel-evidence-${row.incident_id}.zip"`)

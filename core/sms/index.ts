@@ -4,12 +4,10 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import { SmsBlock, SmsInbound, SmsReply, SmsReveal, SmsShare, smsRoutes, type SmsConversation, type User } from '../../contract';
 import { canSee } from '../access/visibility';
-import { audit, auditTrail } from '../audit';
-import { CameraRepository } from '../cameras/repository';
-import { CredentialVault } from '../cameras/secrets';
+import type { CameraRepository } from '../cameras/repository';
 import { SentinelError } from '../errors';
-import type { CoreContext, Feature } from '../feature';
-import { feedsOf } from '../feeds/feature';
+import type { Feature } from '../feature';
+import type { Feeds } from '../feeds/feature';
 import { parseInput } from '../http/errors';
 import { detectLanguage, keyword, TEXTS } from './language';
 import { hasPlace, indexStations, parseLocation, type StationIndex } from './location';
@@ -27,8 +25,13 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
-/** The running SMS store and provider of a core (tests and the statistics reach them through the database). */
-export const smsServices = new WeakMap<object, { store: SmsStore; provider: SmsProvider; sweep: () => void }>();
+/** What the SMS feature hands back to the core: its store, its provider and the retention sweep. */
+export interface SmsServices {
+  store: SmsStore;
+  provider: SmsProvider;
+  /** Deletes conversations past the retention period (hourly; tests run it directly). */
+  sweep: () => void;
+}
 
 function twiml(message: string | null): string {
   const r = new twilio.twiml.MessagingResponse();
@@ -43,10 +46,10 @@ function twiml(message: string | null): string {
  * automatic first answer in the rider's language, operator replies through the provider, and
  * privacy: numbers encrypted, masked, revealed only audited, deleted after the retention period.
  */
-export const smsFeature: Feature = {
+export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds }, { sms: SmsServices }> = {
   name: 'sms',
-  async register(ctx: CoreContext) {
-    const { http, db, log, config, io } = ctx;
+  async register(ctx) {
+    const { http, db, log, config, io, cameraRepo, feeds } = ctx;
     const cfg = config.sms;
     const store = new SmsStore(db, new NumberVault(config.dataDir));
     const provider: SmsProvider = new TwilioProvider({
@@ -56,13 +59,12 @@ export const smsFeature: Feature = {
       from: cfg.fromNumber,
       log: log.child({ name: 'sms-provider' }),
     });
-    const cameraRepo = new CameraRepository(db, new CredentialVault(config.dataDir));
     const blockList = new Set(cfg.blockList);
-    const trail = auditTrail(db);
+    const trail = ctx.audit.trail;
     let stationIndex: StationIndex | null = null;
     const stations = (): StationIndex => {
       // The geography is loaded by the feeds feature; without assets no station is recognised.
-      stationIndex ??= indexStations(feedsOf(ctx.bus)?.geo?.stations ?? []);
+      stationIndex ??= indexStations(feeds.geo?.stations ?? []);
       return stationIndex;
     };
     const incidents = () => ctx.lifecycle.incidents;
@@ -85,8 +87,7 @@ export const smsFeature: Feature = {
     /** Files a text as a rider-report alert at its place; returns the incident it joined or opened. */
     const file = (conversationId: string, text: string): string | null => {
       const loc = parseLocation(text, stations());
-      const feeds = feedsOf(ctx.bus);
-      const place = resolvePlace(loc, feeds?.geo ?? null, feeds?.feeds ?? null, cameraRepo.list());
+      const place = resolvePlace(loc, feeds.geo, feeds.service, cameraRepo.list());
       store.setLocation(conversationId, loc, place.cameras);
       const first = place.cameras[0];
       const stored = ctx.alerts.create({
@@ -231,7 +232,7 @@ export const smsFeature: Feature = {
       if (c.optedOut) throw new SentinelError('the rider texted STOP: no message may be sent to this number', 'conflict', 'id');
       const hash = store.numberHashOf(c.id)!;
       const id = store.addMessage(c.id, { direction: 'out', body, status: 'queued', author: req.auth!.user.username })!;
-      audit(db, req, 'sms.reply', `sms:${c.id}`, { incidentId: c.incidentId, length: body.length });
+      ctx.audit.record(req, 'sms.reply', `sms:${c.id}`, { incidentId: c.incidentId, length: body.length });
       try {
         const sent = await provider.send(store.numberOf(hash), body);
         store.setMessageStatus(id, 'sent', sent.sid);
@@ -246,21 +247,21 @@ export const smsFeature: Feature = {
     http.post(smsRoutes.smsReveal.path, async (req) => {
       const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { reason } = parseInput(SmsReveal, req.body);
-      audit(db, req, 'sms.number_reveal', `sms:${c.id}`, { reason, incidentId: c.incidentId });
+      ctx.audit.record(req, 'sms.number_reveal', `sms:${c.id}`, { reason, incidentId: c.incidentId });
       return { number: store.numberOf(store.numberHashOf(c.id)!) };
     });
     http.post(smsRoutes.smsShare.path, async (req) => {
       const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { shared } = parseInput(SmsShare, req.body);
       store.setShared(c.id, shared);
-      audit(db, req, 'sms.share', `sms:${c.id}`, { shared, incidentId: c.incidentId });
+      ctx.audit.record(req, 'sms.share', `sms:${c.id}`, { shared, incidentId: c.incidentId });
       return { ok: true as const };
     });
     http.post(smsRoutes.smsBlock.path, async (req) => {
       const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { reason } = parseInput(SmsBlock, req.body);
       store.block(store.numberHashOf(c.id)!, reason);
-      audit(db, req, 'sms.block', `sms:${c.id}`, { reason });
+      ctx.audit.record(req, 'sms.block', `sms:${c.id}`, { reason });
       return { ok: true as const };
     });
 
@@ -274,13 +275,10 @@ export const smsFeature: Feature = {
         log.error({ err }, 'SMS retention sweep failed');
       }
     };
-    smsServices.set(db, { store, provider, sweep });
     sweep();
     const timer = setInterval(sweep, 3_600_000);
     timer.unref();
-    ctx.onClose(() => {
-      clearInterval(timer);
-      smsServices.delete(db);
-    });
+    ctx.onClose(() => clearInterval(timer));
+    return { sms: { store, provider, sweep } };
   },
 };

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { statisticsRoutes } from '../../contract';
-import { audit } from '../audit';
 import { SentinelError } from '../errors';
 import { loadOrCreateSigningKey } from '../evidence/keys';
 import type { Feature } from '../feature';
@@ -44,7 +43,7 @@ export const statisticsFeature: Feature = {
     http.post(statisticsRoutes.statisticsPublish.path, async (req) => {
       const { month } = parseInput(MonthParams, req.params, 'params');
       const p = publishMonth(db, config.dataDir, checkMonth(month), req.auth!.user.username);
-      audit(db, req, 'statistics.publish', `statistics:${month}`, {
+      ctx.audit.record(req, 'statistics.publish', `statistics:${month}`, {
         sha256: Object.fromEntries(Object.entries(p.manifest.files).map(([k, v]) => [k, v.sha256])),
         fingerprint: p.manifest.fingerprint,
       });

@@ -1,5 +1,6 @@
 import { useCallback, useMemo, useState } from 'react';
 import { AlertQueue } from './alerts/AlertQueue';
+import { AuditWorkspace } from './audit/AuditWorkspace';
 import { AuthGate, UserMenu } from './auth/AuthGate';
 import { can, useSession } from './auth/session';
 import { IncidentQueue } from './incidents/IncidentQueue';
@@ -107,6 +108,11 @@ function OperatorConsole() {
       {workspace.current === 'review' && (
         <main className="workspace-main">
           <ReviewWorkspace role={session.user.role} />
+        </main>
+      )}
+      {workspace.current === 'audit' && (
+        <main className="workspace-main">
+          <AuditWorkspace />
         </main>
       )}
       <StatusBar onAssets={() => setDialog('assets')}>

@@ -70,7 +70,7 @@ describe('tamper-evident audit trail', () => {
     const bad = await runSentinel(['audit', 'verify', '--data-dir', dataDir]);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe(
-      `sentinel: audit chain broken at record ${row.seq}: record ${row.seq} (auth.login): its content does not match its hash (edited)`,
+      `sentinel: audit trail fails verification at record ${row.seq}: record ${row.seq} (auth.login): its content does not match its hash (edited)`,
     );
   });
 });

@@ -23,10 +23,10 @@ describe('sentinel users', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('create-admin makes the first administrator from a password on stdin, once; the core then accepts it', async () => {
-    const short = await sentinel(['users', 'create-admin', '--username', 'chief', '--data-dir', dataDir], 'short\n');
+    const short = await sentinel(['users', 'create-admin', '--username', 'chief', '--data-dir', dataDir, '--init'], 'short\n');
     expect(short.code).toBe(1);
     expect(short.stderr.trim()).toBe('sentinel: password from stdin: password must be at least 12 characters');
-    const ok = await sentinel(['users', 'create-admin', '--username', 'chief', '--data-dir', dataDir], 'a-long-admin-password\n');
+    const ok = await sentinel(['users', 'create-admin', '--username', 'chief', '--data-dir', dataDir, '--init'], 'a-long-admin-password\n');
     expect(ok.code).toBe(0);
     expect(User.parse(JSON.parse(ok.stdout))).toMatchObject({ username: 'chief', role: 'admin' });
     const twice = await sentinel(['users', 'create-admin', '--username', 'other', '--data-dir', dataDir], 'a-long-admin-password\n');

@@ -5,7 +5,7 @@ import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../contract';
 import { ApiErrorBody, AuthStatus, PUBLIC, routes, Session, SESSION_COOKIE, SOCKET_PATH, type RouteAccess } from '../../contract';
-import { startCore, FEATURES, type CoreHandle } from '../../core/app';
+import { startCore, type CoreHandle } from '../../core/app';
 import { base32Decode, totp } from '../../core/auth/totp';
 import { loadConfig } from '../../core/config';
 import type { Feature } from '../../core/feature';
@@ -32,10 +32,7 @@ describe('authentication and authorisation on every route and socket', () => {
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-auth-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
-    core = await startCore(
-      { ...cfg, auth: { ...cfg.auth, freeFailures: 3 } },
-      { log: createLogger('silent'), features: [routeCollector, ...FEATURES] },
-    );
+    core = await startCore({ ...cfg, auth: { ...cfg.auth, freeFailures: 3 } }, { log: createLogger('silent'), before: [routeCollector] });
   });
   afterAll(async () => {
     await core?.close();

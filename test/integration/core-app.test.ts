@@ -5,7 +5,7 @@ import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiErrorBody, HealthResponse, ServerHello } from '../../contract';
-import { startCore, FEATURES, type CoreHandle } from '../../core/app';
+import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import type { Feature } from '../../core/feature';
 import { parseInput } from '../../core/http/errors';
@@ -35,7 +35,7 @@ async function start(): Promise<CoreHandle & { admin: SignedIn }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
   core = await startCore(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), {
     log: createLogger('silent'),
-    features: [...FEATURES, echoFeature],
+    after: [echoFeature],
   });
   return { ...core, admin: await signIn(core) };
 }

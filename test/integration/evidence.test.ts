@@ -9,8 +9,6 @@ import { HoldStore } from '../../analytics/recording/holds';
 import { ffmpegDuration } from '../../analytics/recording/clips';
 import type { AlertStore } from '../../core/alerts/store';
 import { startCore, type CoreHandle } from '../../core/app';
-import { auditTrail } from '../../core/audit';
-import { cameraServices } from '../../core/cameras';
 import { AutoEvidence, sqlEvidenceRefs } from '../../core/cameras/evidence';
 import { loadConfig } from '../../core/config';
 import type { DomainEvents } from '../../core/events/bus';
@@ -87,7 +85,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     });
     expect(res.status).toBe(201);
     cam = Camera.parse(await res.json());
-    const segments = () => cameraServices.get(core.db)!.segments.list(cam.id);
+    const segments = () => core.services.cameras.segments.list(cam.id);
     await waitFor('5 s of recording', () => segments().length >= 5, 40_000, 200);
   });
   afterAll(async () => {
@@ -105,7 +103,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     ]);
     const ev = await waitFor('clip:ready', () => ready.find((e) => e.alertId === alert.id), 30_000, 100);
     expect(failed).toEqual([]);
-    const clip = cameraServices.get(core.db)!.clips.get(ev.clipId)!;
+    const clip = core.services.cameras.clips.get(ev.clipId)!;
     expect(clip.cameraId).toBe(cam.id);
     expect(createHash('sha256').update(readFileSync(clip.path)).digest('hex')).toBe(ev.sha256);
     expect(clip.sha256).toBe(ev.sha256);
@@ -131,7 +129,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
   });
 
   it('retention keeps held footage, deletes the rest, and lifts a hold (audited) once the alert is reviewed and closed', async () => {
-    const service = cameraServices.get(core.db)!;
+    const service = core.services.cameras;
     const alert = (core.db.prepare('SELECT id FROM alerts ORDER BY seq LIMIT 1').get() as { id: string }).id;
     const hold = new HoldStore(core.db).forAlert(alert)[0]!;
     const ev = new AutoEvidence(
@@ -141,6 +139,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
       sqlEvidenceRefs(core.db),
       { preRollMs: 0, postRollMs: 0, segmentSeconds: 1 },
       quietLog,
+      core.services.audit,
     );
 
     // Unreviewed, incident open: the hold stays and its segments survive a sweep that
@@ -170,7 +169,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     const held = ev.releaseAndListHeld();
     expect(held.find((h) => h.id === hold.id)).toBeUndefined();
     expect(new HoldStore(core.db).get(hold.id)).toMatchObject({ liftedBy: 'system' });
-    const rec = auditTrail(core.db)
+    const rec = core.services.audit.trail
       .list({ limit: 50 })
       .find((a) => a.action === 'evidence.hold_lift' && a.target === `hold:${hold.id}`);
     expect(rec).toMatchObject({ actor: 'system' });
@@ -197,7 +196,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     expect(
       (await admin.api(`/api/v1/evidence/holds/${h.id}/lift`, { method: 'POST', body: JSON.stringify({ reason: 'again' }) })).status,
     ).toBe(409);
-    const actions = auditTrail(core.db)
+    const actions = core.services.audit.trail
       .list({ limit: 50 })
       .filter((a) => a.target === `hold:${h.id}`)
       .map((a) => a.action);

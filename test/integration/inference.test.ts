@@ -255,7 +255,7 @@ describe('sentinel detect / models list', () => {
       writeFileSync(join(dir, 'yolox_nano.onnx'), original.subarray(0, original.length >> 1)); // truncated
       const expected = registry.get('yolox-nano')?.sha256 ?? '';
       const list = await runSentinel(['models', 'list', '--json', '--models-dir', dir]);
-      expect(list.code).toBe(0);
+      expect(list.code).toBe(1); // no model in that directory is usable
       const parsed = JSON.parse(list.stdout) as { modelsDir: string; models: Array<{ name: string; state: string; reason?: string }> };
       expect(parsed.modelsDir).toBe(dir);
       expect(parsed.models.find((m) => m.name === 'yolox-nano')).toMatchObject({ state: 'unavailable', reason: 'hash_mismatch' });

@@ -10,9 +10,7 @@ import { startCore, type CoreHandle } from '../../core/app';
 import { CameraRepository } from '../../core/cameras/repository';
 import { CredentialVault } from '../../core/cameras/secrets';
 import { loadConfig } from '../../core/config';
-import { feedsOf } from '../../core/feeds/feature';
 import { createLogger } from '../../core/logger';
-import { smsServices } from '../../core/sms';
 import { TEXTS } from '../../core/sms/language';
 import { createAndLogin, signIn, type SignedIn } from '../support/auth';
 
@@ -102,7 +100,7 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     cams.bus = mk('Bus 1234 operator cab', { kind: 'operator_cab', vehicleId: '1234' });
     cams.car = mk('Railcar 5001 interior', { kind: 'railcar', railcarId: '5001', line: 'Red' });
     // Bus 1234 on route 9, reported by a feed into the live fleet (Ashland Ave at Cermak).
-    feedsOf(core.bus)!.feeds.vehicles('test-feed', {
+    core.services.feeds.service.vehicles('test-feed', {
       vehicles: [
         {
           id: 'bus:1234',
@@ -287,7 +285,7 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     core.db
       .prepare('UPDATE sms_conversations SET last_message_at = ? WHERE id = ?')
       .run(new Date(Date.now() - 200 * 86_400_000).toISOString(), c.id);
-    smsServices.get(core.db)!.sweep();
+    core.services.sms.sweep();
     expect((await op.api(`/api/v1/sms/conversations/${c.id}`)).status).toBe(404);
     const audit = (await (await admin.api('/api/v1/audit?action=sms.retention_delete')).json()) as {
       records: { detail: { conversations: number; messages: number } }[];

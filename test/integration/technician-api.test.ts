@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiErrorBody, CameraList, CsvImportReport, CsvImportResult, ProbeResult } from '../../contract';
-import { auditTrail } from '../../core/audit';
 import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
@@ -191,7 +190,7 @@ describe.skipIf(skipReason !== null)(`technician API: probe and CSV import${skip
     expect(await cameraNames()).toEqual([...before, 'Imported A', 'Imported B'].sort());
 
     // Audited: who imported which cameras, and every probe (with the URL masked).
-    const trail = auditTrail(core.db).list({ limit: 200 });
+    const trail = core.services.audit.trail.list({ limit: 200 });
     const imported = trail.find((r) => r.action === 'camera.import');
     expect(imported?.actor).toBe('tina-tech');
     expect(JSON.stringify(imported?.detail)).toContain('Imported B');

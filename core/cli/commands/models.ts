@@ -16,6 +16,10 @@ export function registerModels(program: Command): void {
       const config = loadConfig({ configFile: opts.config, assetsDir: opts.assets });
       const registry = openRegistry({ modelsDir: opts.modelsDir ?? config.inference.modelsDir, assetsDir: config.assetsDir });
       const list = registry.list();
+      // A script checking an installation (`sentinel models list && ...`) must see failure
+      // when nothing could run: exit 1 unless at least one model's weights verified.
+      const usable = list.some((s) => s.state === 'ready');
+      if (!usable) process.exitCode = 1;
       if (opts.json) {
         printJson({ modelsDir: registry.modelsDir, models: list, problems: registry.problems });
         return;
@@ -28,5 +32,9 @@ export function registerModels(program: Command): void {
         if (s.state === 'unavailable') process.stdout.write(`${''.padEnd(width)}  ${s.message}\n`);
       }
       for (const p of registry.problems) process.stdout.write(`invalid manifest: ${p.message}\n`);
+      if (!usable)
+        process.stderr.write(
+          `sentinel: no model is usable in ${registry.modelsDir ?? '(no models directory)'}; detection and analytics cannot run\n`,
+        );
     });
 }

@@ -3,48 +3,68 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { Password, Role } from '../../../contract';
-import { auditTrail } from '../../audit';
+import { AuditTrail } from '../../audit';
 import { UserStore } from '../../auth/store';
 import { loadConfig } from '../../config';
-import { prepareDataDir } from '../../data-dir';
+import { prepareDataDir, requireSentinelDataDir } from '../../data-dir';
+import { promptHidden } from '../prompt';
 import { openDatabase } from '../../db/database';
 import { SentinelError } from '../../errors';
 import { printJson } from '../util';
 
-/** Reads a password from stdin (never a flag: flags end up in shell history and `ps`). */
-function readPassword(): string {
+function checkPassword(pw: string, where: string): string {
+  const r = Password.safeParse(pw);
+  if (!r.success) throw new SentinelError(`password ${where}: ${r.error.issues[0]?.message ?? 'invalid'}`, 'validation_failed');
+  return pw;
+}
+
+/**
+ * The password, never from a flag (flags end up in shell history and `ps`): in a terminal a
+ * prompt without echo, asked twice (a typo would lock the first administrator out); in a
+ * script, stdin.
+ */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) {
+    const pw = checkPassword(await promptHidden('Password (not shown): '), 'typed');
+    if ((await promptHidden('Same password again: ')) !== pw) throw new SentinelError('the two passwords differ; nothing was created');
+    return pw;
+  }
   let text: string;
   try {
     text = readFileSync(0, 'utf8');
   } catch {
     throw new SentinelError('could not read the password from stdin; pipe it in: echo "$PW" | sentinel users create-admin ...');
   }
-  const pw = text.replace(/\r?\n$/, '');
-  const r = Password.safeParse(pw);
-  if (!r.success) throw new SentinelError(`password from stdin: ${r.error.issues[0]?.message ?? 'invalid'}`, 'validation_failed');
-  return pw;
+  return checkPassword(text.replace(/\r?\n$/, ''), 'from stdin');
 }
 
 /** `sentinel users create-admin | create | list`: accounts from the command line (first run, recovery). */
 export function registerUsers(program: Command): void {
   const users = program.command('users').description('user accounts (the console has the same under Administration)');
-  const open = (dataDir?: string) => {
+  // Only create-admin --init may start a data directory; everything else needs an existing
+  // one, so a mistyped --data-dir is named instead of silently getting a fresh database.
+  const open = (dataDir: string | undefined, init = false) => {
     const config = loadConfig({ dataDir });
-    prepareDataDir(config.dataDir);
+    if (init) prepareDataDir(config.dataDir);
+    else requireSentinelDataDir(config.dataDir, 'or create it with sentinel users create-admin --init');
     const db = openDatabase(join(config.dataDir, 'sentinel.db'));
     return { db, store: new UserStore(db, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 }) };
   };
   users
     .command('create-admin')
-    .description('first run: create the administrator (password on stdin); refused once any user exists')
+    .description('first run: create the administrator (password prompted, or on stdin in scripts); refused once any user exists')
     .requiredOption('--username <name>', 'administrator user name')
     .option('--data-dir <dir>', 'data directory')
-    .action(async (opts: { username: string; dataDir?: string }) => {
-      const password = readPassword();
-      const { db, store } = open(opts.dataDir);
+    .option('--init', 'create the data directory and its database if they do not exist yet')
+    .action(async (opts: { username: string; dataDir?: string; init?: boolean }) => {
+      // The directory first: no point asking for a password that cannot be stored.
+      const config = loadConfig({ dataDir: opts.dataDir });
+      if (!opts.init) requireSentinelDataDir(config.dataDir, 'or pass --init to create it');
+      const password = await readPassword();
+      const { db, store } = open(opts.dataDir, opts.init);
       try {
         const user = await store.create({ username: opts.username, password, role: 'admin' }, { onlyIfNoUsers: true });
-        auditTrail(db).append({
+        new AuditTrail(db).append({
           actorId: user.id,
           actor: user.username,
           action: 'user.create',
@@ -58,7 +78,7 @@ export function registerUsers(program: Command): void {
     });
   users
     .command('create')
-    .description('create a user (password on stdin)')
+    .description('create a user (password prompted, or on stdin in scripts)')
     .requiredOption('--username <name>', 'user name')
     .requiredOption('--role <role>', `one of ${Role.options.join(', ')}`)
     .option('--districts <list>', 'liaison scope: CPD districts, comma-separated')
@@ -75,8 +95,14 @@ export function registerUsers(program: Command): void {
               .map((x) => x.trim())
               .filter(Boolean)
           : [];
-      const password = readPassword();
       const { db, store } = open(opts.dataDir);
+      let password: string;
+      try {
+        password = await readPassword();
+      } catch (err) {
+        db.close();
+        throw err;
+      }
       try {
         const user = await store.create({
           username: opts.username,
@@ -84,7 +110,7 @@ export function registerUsers(program: Command): void {
           role: role.data,
           scope: { districts: list(opts.districts), lines: list(opts.lines), routes: list(opts.routes) },
         });
-        auditTrail(db).append({
+        new AuditTrail(db).append({
           actor: 'cli',
           action: 'user.create',
           target: `user:${user.id}`,

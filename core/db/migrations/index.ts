@@ -9,10 +9,27 @@ import { m0008 } from './0008_review';
 import { m0009 } from './0009_lifecycle_log';
 import { m0010 } from './0010_evidence';
 import { m0011 } from './0011_sms_statistics';
-import { m0012 } from './0012_warning_alerts';
+import { m0012 } from './0012_audit_checkpoints';
+import { m0013 } from './0013_leases';
+import { m0014 } from './0014_warning_alerts';
 import type { Migration } from './types';
 
 export type { Migration };
 
 /** All migrations in order. A new one takes the next number and is appended here. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012];
+export const MIGRATIONS: readonly Migration[] = [
+  m0001,
+  m0002,
+  m0003,
+  m0004,
+  m0005,
+  m0006,
+  m0007,
+  m0008,
+  m0009,
+  m0010,
+  m0011,
+  m0012,
+  m0013,
+  m0014,
+];

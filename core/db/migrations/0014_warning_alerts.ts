@@ -6,8 +6,8 @@ import type { Migration } from './types';
  * CHECK, so the table is rebuilt as 0011 did: every row, its seq (the delivery order clients
  * resume from) and its indexes.
  */
-export const m0012: Migration = {
-  version: 12,
+export const m0014: Migration = {
+  version: 14,
   name: 'warning_alerts',
   up(db) {
     db.exec(`

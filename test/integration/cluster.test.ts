@@ -1,0 +1,207 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket as NetSocket } from 'node:net';
+import { join } from 'node:path';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Alert, AlertEscalated, SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents } from '../../contract';
+import { connected, createAndLogin, login, type SignedIn } from '../support/auth';
+import { REDIS_SERVER, startRedis, type RunningRedis } from '../support/redis';
+import { startServe, tempDir, type RunningServe } from '../support/serve';
+import { waitFor } from './ingest-helpers';
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * A liaison's console as the renderer builds it: it remembers the highest log sequence it saw
+ * and sends it at every (re)connection (socket.io calls the auth function each time).
+ */
+function liaisonClient(url: string, token: string) {
+  let lastSeq: number | null = null;
+  const raised = new Map<string, number>();
+  const escalated: AlertEscalated[] = [];
+  const seen = (seq: unknown): void => {
+    if (typeof seq === 'number' && (lastSeq === null || seq > lastSeq)) lastSeq = seq;
+  };
+  const s: Client = ioClient(url, {
+    path: SOCKET_PATH,
+    transports: ['websocket'],
+    forceNew: true,
+    reconnectionDelay: 200,
+    reconnectionDelayMax: 1000,
+    auth: (cb) => cb({ token, ...(lastSeq !== null ? { lastSeq } : {}) }),
+  });
+  s.on('alert:raised', (a, seq) => {
+    const alert = Alert.parse(a);
+    raised.set(alert.id, (raised.get(alert.id) ?? 0) + 1);
+    seen(seq);
+  });
+  s.on('alert:escalated', (e, seq) => {
+    escalated.push(AlertEscalated.parse(e));
+    seen(seq);
+  });
+  s.on('alert:updated', (_a, seq) => seen(seq));
+  s.on('alert:acked', (_a, seq) => seen(seq));
+  s.on('incident:upsert', (_i, seq) => seen(seq));
+  return { s, raised, escalated, lastSeq: () => lastSeq };
+}
+
+/**
+ * What a load balancer in front of the replicas does, in a few lines: each new connection
+ * goes to the first replica that accepts it. A dead replica refuses, so its clients'
+ * reconnections land on the next one.
+ */
+function balancer(ports: () => number[]): Promise<{ url: string; close(): void }> {
+  const conns = new Set<NetSocket>();
+  const server: Server = createServer((client) => {
+    conns.add(client);
+    client.on('close', () => conns.delete(client));
+    const tryPort = (i: number): void => {
+      const port = ports()[i];
+      if (port === undefined) return void client.destroy();
+      const up = connect(port, '127.0.0.1');
+      up.once('error', () => (up.bytesRead === 0 && up.bytesWritten === 0 ? tryPort(i + 1) : client.destroy()));
+      up.once('connect', () => {
+        up.removeAllListeners('error');
+        up.on('error', () => client.destroy());
+        client.on('error', () => up.destroy());
+        up.on('close', () => client.destroy());
+        client.on('close', () => up.destroy());
+        client.pipe(up).pipe(client);
+      });
+    };
+    tryPort(0);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      resolve({
+        url: `http://127.0.0.1:${port}/`,
+        close: () => {
+          for (const c of conns) c.destroy();
+          server.close();
+        },
+      });
+    }),
+  );
+}
+
+const portOf = (url: string): number => Number(new URL(url).port);
+
+// Two real `sentinel serve` processes sharing one data directory (SQLite in WAL mode: several
+// processes on one machine may share the file; a production cluster uses one database server)
+// and a private redis-server started by the test.
+describe.skipIf(!REDIS_SERVER)('core replicas over Redis (skipped without redis-server)', () => {
+  let redis: RunningRedis;
+  let dataDir: string;
+  let a: RunningServe;
+  let b: RunningServe;
+  let liaisonOnB: SignedIn;
+  let db: BetterSqlite3.Database;
+  const clients: Client[] = [];
+  const startReplica = (env: NodeJS.ProcessEnv): Promise<RunningServe> =>
+    startServe({ dataDir, env: { SENTINEL_ASSETS: '/nonexistent-assets', ...env }, timeoutMs: 60_000 });
+  let env: NodeJS.ProcessEnv;
+  const raiseThrough = async (r: RunningServe, district: string): Promise<string> => {
+    const res = await r.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district, cameraId: `cam-${district}` }) });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  };
+  const escalations = (alertId: string): number =>
+    (db.prepare("SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(alertId) as { n: number })
+      .n;
+  const holder = (name: string): string | null =>
+    (db.prepare('SELECT holder FROM leases WHERE name = ? AND expires_at_ms > ?').get(name, Date.now()) as { holder: string } | undefined)
+      ?.holder ?? null;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    dataDir = tempDir('sentinel-cluster-');
+    const configFile = join(dataDir, 'config.json');
+    // Production lease TTL (10 s), so "taken over within 15 s" is measured as shipped; alerts
+    // escalate after 3 s so the test sees it (the default is 60 s).
+    writeFileSync(configFile, JSON.stringify({ push: { escalateAfterS: 3 }, auth: { mfaRequiredRoles: [] } }));
+    env = { SENTINEL_REDIS_URL: redis.url, SENTINEL_CONFIG: configFile };
+    a = await startReplica(env);
+    b = await startReplica(env);
+    const liaison = { username: 'liaison-7', password: 'liaison-password-7', role: 'liaison' as const, scope: { districts: ['7'] } };
+    await createAndLogin(a.url, a.admin!, liaison);
+    // The user was created through A; B signs them in from the shared database.
+    liaisonOnB = await login(b.url, liaison.username, liaison.password);
+    db = new BetterSqlite3(join(dataDir, 'sentinel.db'), { readonly: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    db?.close();
+    await a?.stop();
+    await b?.stop();
+    await redis?.stop();
+  });
+
+  it('a liaison connected to replica B gets an alert raised through replica A, once', async () => {
+    const c = liaisonClient(b.url, liaisonOnB.token);
+    clients.push(c.s);
+    await connected(c.s);
+    const id = await raiseThrough(a, '7');
+    const other = await raiseThrough(a, '9');
+    await waitFor('the alert on B', () => c.raised.get(id), 10_000);
+    // Out-of-scope alerts stay out of scope across replicas; nothing arrives twice.
+    await raiseThrough(b, '7').then((id2) => waitFor('the alert raised on B', () => c.raised.get(id2), 10_000));
+    expect(c.raised.get(other)).toBeUndefined();
+    expect(c.raised.get(id)).toBe(1);
+    c.s.close();
+  });
+
+  it('two replicas both escalating the same alert escalate it exactly once', async () => {
+    const id = await raiseThrough(a, '7');
+    const tries = await Promise.all(
+      [a, b, a, b].map((r) => r.api(`/api/v1/alerts/${id}/escalate`, { method: 'POST' }).then((res) => res.status)),
+    );
+    expect(tries).toEqual([200, 200, 200, 200]);
+    expect(escalations(id)).toBe(1);
+    // The timer (on whichever replica holds the escalation lease) finds it escalated, too.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(escalations(id)).toBe(1);
+    // An alert nobody acknowledges escalates on timeout once, by the lease holder alone.
+    const late = await raiseThrough(b, '7');
+    await waitFor('the timeout escalation', () => escalations(late) > 0, 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(escalations(late)).toBe(1);
+  }, 30_000);
+
+  it('kill -9 of replica A: its clients reconnect to B and miss nothing; B takes the escalation timers over within 15 s', async () => {
+    // A started first and holds the timer jobs.
+    expect(holder('escalation')).toMatch(new RegExp(`-${a.proc.pid}-`));
+    const lb = await balancer(() => [portOf(a.url), portOf(b.url)]);
+    try {
+      const liaisonOnA = await login(a.url, 'liaison-7', 'liaison-password-7');
+      const c = liaisonClient(lb.url, liaisonOnA.token);
+      clients.push(c.s);
+      await connected(c.s);
+      const before = await raiseThrough(a, '7');
+      await waitFor('the alert through A', () => c.raised.get(before), 10_000);
+
+      const lost = new Promise<void>((resolve) => c.s.once('disconnect', () => resolve()));
+      a.proc.kill('SIGKILL');
+      const killedAt = Date.now();
+      await lost;
+      // Raised while the client is between replicas: it must get them by replay from its cursor.
+      const during = [await raiseThrough(b, '7'), await raiseThrough(b, '7')];
+      await waitFor('the reconnection to B', () => c.s.connected, 15_000);
+      for (const id of during) await waitFor(`replayed alert ${id}`, () => c.raised.get(id), 10_000);
+      const after = await raiseThrough(b, '7');
+      await waitFor('a live alert on B', () => c.raised.get(after), 10_000);
+      expect([before, ...during, after].map((id) => c.raised.get(id))).toEqual([1, 1, 1, 1]);
+
+      // Nobody acknowledges them: B, now the timers' owner, escalates each once.
+      await waitFor('escalations by B', () => during.every((id) => escalations(id) === 1), 20_000, 100);
+      expect(Date.now() - killedAt).toBeLessThan(15_000 + 3000);
+      expect(holder('escalation')).toMatch(new RegExp(`-${b.proc.pid}-`));
+      await waitFor('the escalations on the client', () => during.every((id) => c.escalated.some((e) => e.alertId === id)), 10_000);
+    } finally {
+      lb.close();
+    }
+  }, 60_000);
+});
