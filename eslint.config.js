@@ -19,7 +19,15 @@ const LAYERS = [
     typePackages: ['pino'],
     layers: ['contract', 'common'],
   },
-  { layer: 'common/node/', files: ['common/node/**/*.ts'], node: true, packages: ['pino'], layers: ['contract', 'common', 'common/node'] },
+  {
+    layer: 'common/node/',
+    files: ['common/node/**/*.ts'],
+    node: true,
+    packages: ['pino'],
+    // better-sqlite3's Database type, for the Migration interface that core and analytics share.
+    typePackages: ['better-sqlite3'],
+    layers: ['contract', 'common', 'common/node'],
+  },
   {
     layer: 'analytics/',
     files: ['analytics/**/*.ts', 'analytics/**/*.mjs'],

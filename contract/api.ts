@@ -8,6 +8,7 @@ import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
 import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
+import { ssoRoutes } from './sso';
 import { statisticsRoutes } from './statistics';
 import { technicianRoutes } from './technician';
 import { FeedsResponse, Placement, VehicleSnapshot } from './vehicles';
@@ -24,6 +25,7 @@ export const routes = {
   /** Liveness: public so a load balancer or the Electron shell can probe it signed out. */
   health: { method: 'GET', path: `${API_BASE}/health`, response: HealthResponse, roles: PUBLIC },
   ...authRoutes,
+  ...ssoRoutes,
   ...auditRoutes,
   ...cameraRoutes,
   ...technicianRoutes,

@@ -17,4 +17,5 @@ export * from './vehicles';
 export * from './zones';
 export * from './review';
 export * from './sms';
+export * from './sso';
 export * from './statistics';

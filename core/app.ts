@@ -19,12 +19,14 @@ import { healthFeature } from './health';
 import { incidentsFeature } from './incidents';
 import { Audit } from './audit';
 import type { UserStore } from './auth/store';
-import { CameraScopes } from './access';
+import { CameraScopes, visibilityGate } from './access';
+import { ClipIndex } from '../analytics/recording/clips';
 import type { CameraService } from './cameras';
 import { CameraRepository } from './cameras/repository';
 import { CredentialVault } from './cameras/secrets';
 import { auditFeature } from './audit/feature';
-import { reviewFeature } from './review';
+import { reviewFeature, ReviewStore } from './review';
+import { evidenceRefs } from './cameras/evidence';
 import { smsFeature, type SmsServices } from './sms';
 import { statisticsFeature } from './statistics';
 import { serveConsole } from './http/console';
@@ -40,6 +42,7 @@ export interface CoreServices {
   feeds: Feeds;
   cameras: CameraService;
   cameraRepo: CameraRepository;
+  review: ReviewStore;
   sms: SmsServices;
 }
 
@@ -57,20 +60,29 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   const feeds = createFeeds(ctx);
   const cameraRepo = new CameraRepository(ctx.db, new CredentialVault(ctx.config.dataDir));
   const scopes = new CameraScopes(cameraRepo, feeds);
+  const review = new ReviewStore(ctx.db);
+  const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipIndex(ctx.db), scopes, log: log.child({ name: 'access' }) });
 
-  const { users } = await run(authFeature, { scopes });
+  const { users } = await run(authFeature, { gate });
   await run(auditFeature, {});
   const { status } = await run(healthFeature, {});
   await run(realtimeFeature, { status });
   await run(feedsFeature, { feeds });
-  const { cameras } = await run(camerasFeature, { cameraRepo, scopes, feeds, users, status });
+  const { cameras } = await run(camerasFeature, {
+    cameraRepo,
+    scopes,
+    feeds,
+    users,
+    status,
+    evidenceRefs: evidenceRefs(ctx.lifecycle, review),
+  });
   await run(alertDeliveryFeature, {});
   await run(incidentsFeature, {});
   await run(analyticsFeature, { cameras, cameraRepo, feeds });
-  await run(reviewFeature, { cameras });
+  await run(reviewFeature, { cameras, review });
   const { sms } = await run(smsFeature, { cameraRepo, feeds });
   await run(statisticsFeature, {});
-  return { users, feeds, cameras, cameraRepo, sms };
+  return { users, feeds, cameras, cameraRepo, review, sms };
 }
 
 export interface CoreHandle {

@@ -3,8 +3,50 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { chooseFfmpeg, type FfmpegChoice } from '../analytics/ingest/ffmpeg-binary';
+import { LiaisonScope, Role } from '../contract';
 import { SentinelError } from './errors';
 import { ROOT_DIR } from './version';
+
+/** Where the SSO sign-in returns; the redirect URL registered at the identity provider must end so. */
+export const SSO_CALLBACK_PATH = '/api/v1/auth/sso/callback';
+
+/**
+ * Single sign-on with the agency's OpenID Connect provider (docs/security.md). A person's
+ * role and liaison scope come from the provider's claims through `roles`: the first entry
+ * whose claim holds the value wins (list admin first), and someone no entry matches is refused.
+ */
+const SsoSchema = z.strictObject({
+  /** The agency's name on the sign-in button: "Sign in with <label>". */
+  label: z.string().trim().min(1).max(60),
+  /** The provider's issuer URL (discovery at <issuer>/.well-known/openid-configuration). https, or http on this machine only. */
+  issuer: z.url(),
+  clientId: z.string().min(1).max(200),
+  /** The client secret; prefer SENTINEL_SSO_CLIENT_SECRET, so it stays out of the config file. */
+  clientSecret: z.string().min(1).max(500).optional(),
+  /** Sentinel's callback as registered at the provider: https://<this core>/api/v1/auth/sso/callback. */
+  redirectUrl: z.url().refine((u) => new URL(u).pathname === SSO_CALLBACK_PATH, `the redirect URL's path must be ${SSO_CALLBACK_PATH}`),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'an OAuth scope name')).default(['openid', 'profile', 'email']),
+  /** Claim that becomes the Sentinel user name (a new account's); its subject links it afterwards. */
+  usernameClaim: z.string().min(1).default('preferred_username'),
+  displayNameClaim: z.string().min(1).default('name'),
+  roles: z
+    .array(
+      z.strictObject({
+        /** A claim holding a string or a list of strings (the provider's groups, say). */
+        claim: z.string().min(1).default('groups'),
+        value: z.string().min(1),
+        role: Role,
+        /** The liaison scope this entry grants (merged with scopeClaims). */
+        scope: LiaisonScope.partial().optional(),
+      }),
+    )
+    .min(1, 'map at least one claim value to a role'),
+  /** Claims carrying a liaison's scope directly (for example an attribute "cpd_district"). */
+  scopeClaims: z
+    .strictObject({ districts: z.string().min(1).optional(), lines: z.string().min(1).optional(), routes: z.string().min(1).optional() })
+    .prefault({}),
+});
+export type SsoConfig = z.infer<typeof SsoSchema>;
 
 /**
  * The one config file (JSON). Every object is strict: an unknown key is an error that names
@@ -276,6 +318,8 @@ export const ConfigSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+  /** Single sign-on; without it only local accounts sign in. */
+  sso: SsoSchema.optional(),
 });
 export type ConfigFile = z.input<typeof ConfigSchema>;
 
@@ -435,6 +479,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     },
     cluster: envRedis(env, file.cluster),
     sms: { ...file.sms, ...(env.SENTINEL_SMS_AUTH_TOKEN ? { authToken: env.SENTINEL_SMS_AUTH_TOKEN } : {}) },
+    sso: file.sso && env.SENTINEL_SSO_CLIENT_SECRET ? { ...file.sso, clientSecret: env.SENTINEL_SSO_CLIENT_SECRET } : file.sso,
     configFile: fileAbs,
     ffmpeg,
   };

@@ -262,3 +262,14 @@ export class ClipCutter {
     return (this.db.prepare('SELECT * FROM clips WHERE camera_id = ? ORDER BY start_ms DESC').all(cameraId) as ClipRow[]).map(toClip);
   }
 }
+
+/** Which camera a clip is of, read without the cutter's ffmpeg set-up (the visibility rule asks this per request). */
+export class ClipIndex {
+  private readonly byId;
+  constructor(db: Database) {
+    this.byId = db.prepare('SELECT camera_id FROM clips WHERE id = ?');
+  }
+  cameraOf(clipId: string): string | null {
+    return (this.byId.get(clipId) as { camera_id: string } | undefined)?.camera_id ?? null;
+  }
+}

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import { AlertScope, routes, type RouteName } from '../../contract';
-import type { AlertStore } from '../alerts/store';
-import type { Database } from '../db/database';
+import { routes, type RouteName } from '../../contract';
+import type { ClipIndex } from '../../analytics/recording/clips';
 import { SentinelError } from '../errors';
+import type { Lifecycle } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { CameraScopes } from './camera-scope';
 import { ROUTE_RULES, type RouteRule } from './route-rules';
@@ -32,8 +32,8 @@ const NOUN = { camera: 'camera', clip: 'clip', alert: 'alert', incident: 'incide
  * may not see reads as absent (404 with the same message as an unknown id), so a liaison
  * cannot probe other districts' ids. An id that does not exist is left to the handler.
  */
-export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes: CameraScopes; log: Logger }) {
-  const { db, alerts, scopes } = deps;
+export function visibilityGate(deps: { lifecycle: Lifecycle; clips: ClipIndex; scopes: CameraScopes; log: Logger }) {
+  const { lifecycle, clips, scopes } = deps;
   type Place = {
     scope: PlaceScope;
     cameraId?: string;
@@ -47,24 +47,19 @@ export function visibilityGate(deps: { db: Database; alerts: AlertStore; scopes:
         return scope ? { scope, cameraId: id } : null;
       }
       case 'clip': {
-        const row = db.prepare('SELECT camera_id FROM clips WHERE id = ?').get(id) as { camera_id: string } | undefined;
+        const cameraId = clips.cameraOf(id);
+        if (cameraId === null) return null;
         // A clip outlives its camera; with the camera gone, nobody scoped may see it.
-        const scope = row ? (scopes.of(row.camera_id) ?? { district: null, lines: [], routes: [] }) : null;
-        return scope && row ? { scope, cameraId: row.camera_id } : null;
+        return { scope: scopes.of(cameraId) ?? { district: null, lines: [], routes: [] }, cameraId };
       }
       case 'alert': {
-        const a = alerts.get(id);
+        const a = lifecycle.alerts.get(id);
         if (!a) return null;
-        const escalated = db.prepare('SELECT 1 FROM alert_escalations WHERE alert_id = ?').get(id) !== undefined;
-        return { scope: a.alert.scope, escalated };
+        return { scope: a.alert.scope, escalated: lifecycle.service.escalated(id) };
       }
       case 'incident': {
-        const row = db.prepare('SELECT scope, reach FROM incidents WHERE id = ?').get(id) as
-          { scope: string; reach: string | null } | undefined;
-        if (!row) return null;
-        const parsed = AlertScope.safeParse(JSON.parse(row.scope));
-        const reach = row.reach ? (JSON.parse(row.reach) as Place['reach']) : undefined;
-        return { scope: parsed.success ? parsed.data : { district: null, lines: [], routes: [] }, reach };
+        const inc = lifecycle.incidents.get(id);
+        return inc ? { scope: inc.scope, ...(inc.reach ? { reach: inc.reach } : {}) } : null;
       }
     }
   };

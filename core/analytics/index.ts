@@ -153,6 +153,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     registerAnalyticsRoutes(ctx, {
       zones,
       occupancy,
+      cameraRepo,
       onZonesChanged: () => void refresh().catch((err: unknown) => log.error({ err }, 'analytics refresh failed')),
     });
 

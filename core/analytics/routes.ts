@@ -14,6 +14,7 @@ import {
 import { inScope } from '../alerts/deliver';
 import type { StoredAlert } from '../alerts/store';
 import { SentinelError } from '../errors';
+import type { CameraRepository } from '../cameras/repository';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
 import type { OccupancyStore, ZoneStore } from './store';
@@ -29,12 +30,11 @@ function visible(req: FastifyRequest, alert: Alert): boolean {
 
 export function registerAnalyticsRoutes(
   ctx: CoreContext,
-  deps: { zones: ZoneStore; occupancy: OccupancyStore; onZonesChanged(): void },
+  deps: { zones: ZoneStore; occupancy: OccupancyStore; cameraRepo: CameraRepository; onZonesChanged(): void },
 ): void {
-  const { http, db } = ctx;
-  const cameraExists = (id: string): boolean => db.prepare('SELECT 1 FROM cameras WHERE id = ?').get(id) !== undefined;
+  const { http } = ctx;
   const requireCamera = (id: string): void => {
-    if (!cameraExists(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+    if (!deps.cameraRepo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
   };
   const alertOr404 = (req: FastifyRequest, id: string): StoredAlert => {
     const a = ctx.alerts.get(id);

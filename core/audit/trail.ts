@@ -163,6 +163,17 @@ export class AuditTrail {
     return (this.last.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
+  /**
+   * The stored rows (hashes included, as in the table) whose target is one of `targets`, in
+   * order: the excerpt an evidence package carries, matchable against the chain.
+   */
+  excerpt(targets: readonly string[]): AuditRow[] {
+    if (targets.length === 0) return [];
+    return this.db
+      .prepare(`SELECT * FROM audit WHERE target IN (${targets.map(() => '?').join(',')}) ORDER BY seq`)
+      .all(...targets) as AuditRow[];
+  }
+
   /** The stored hash of record `seq`, or null when there is no such record. */
   hashAt(seq: number): string | null {
     return (this.hashBySeq.get(seq) as { hash: string } | undefined)?.hash ?? null;

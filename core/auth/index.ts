@@ -1,6 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Socket } from 'socket.io';
 import QRCode from 'qrcode';
 import { z } from 'zod';
@@ -22,10 +22,11 @@ import {
   type Session,
   type User,
 } from '../../contract';
-import { cameraRoomFor, visibilityGate, type CameraScopes } from '../access';
+import { cameraRoomFor } from '../access';
 import { SentinelError } from '../errors';
 import type { Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
+import { registerSso } from './sso';
 import { LoginThrottle, UserStore } from './store';
 import { newTotpSecret, otpauthUri } from './totp';
 
@@ -86,7 +87,12 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * default: an API route must have an entry with roles in the contract's route table; the
  * only public ones are the liveness probe, sign-in and first-run set-up. See docs/security.md.
  */
-export const authFeature: Feature<{ scopes: CameraScopes }, { users: UserStore }> = {
+export interface AuthNeeds {
+  /** The visibility rule's preHandler (core/access/gate.ts), run after the role check on every route. */
+  gate: preHandlerAsyncHookHandler;
+}
+
+export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
   name: 'auth',
   async register(ctx) {
     const { http, io, db, log, config } = ctx;
@@ -165,7 +171,7 @@ export const authFeature: Feature<{ scopes: CameraScopes }, { users: UserStore }
         new SentinelError(`too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`, 'rate_limited'),
     });
     // After the role: may this user see the camera, clip, alert or incident the route names?
-    http.addHook('preHandler', visibilityGate({ db, alerts: ctx.alerts, scopes: ctx.scopes, log }));
+    http.addHook('preHandler', ctx.gate);
 
     const setSessionCookie = (reply: FastifyReply, token: string, maxAgeS: number): void => {
       reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: Math.max(0, Math.floor(maxAgeS)) });
@@ -229,6 +235,9 @@ export const authFeature: Feature<{ scopes: CameraScopes }, { users: UserStore }
       });
       return startSession(reply, r.user, req.ip);
     });
+
+    // Single sign-on issues the same session as the password sign-in above.
+    registerSso(http, { sso: config.sso, db, users, trail, log, startSession });
 
     http.post(routes.logout.path, async (req, reply) => {
       const a = req.auth!;

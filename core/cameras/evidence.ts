@@ -4,6 +4,8 @@ import type { ClipCutter } from '../../analytics/recording/clips';
 import { AlertClipStore, HoldStore, type AlertClipLink, type EvidenceHold as HoldRecord } from '../../analytics/recording/holds';
 import type { Audit } from '../audit';
 import type { Database } from '../db/database';
+import type { Lifecycle } from '../lifecycle';
+import type { ReviewStore } from '../review/service';
 import { SentinelError } from '../errors';
 import type { EventBus } from '../events/bus';
 import type { CoreContext } from '../feature';
@@ -22,31 +24,23 @@ export interface EvidenceRefs {
 }
 
 /**
- * EvidenceRefs over the core's tables (read only). An alert's footage is kept while its
- * incident is open, while nobody reviewed it (no acknowledgement, no verdict), and for as
- * long as an evidence export of its incident exists.
+ * EvidenceRefs from the owners of the data: the alert store, the incidents repository, the
+ * acknowledgement rule and the review store. An alert's footage is kept while its incident is
+ * open, while nobody reviewed it (no acknowledgement, no verdict), and for as long as an
+ * evidence export of its incident exists.
  */
-export function sqlEvidenceRefs(db: Database): EvidenceRefs {
-  const has = (sql: string, ...args: unknown[]): boolean => db.prepare(sql).get(...args) !== undefined;
+export function evidenceRefs(lifecycle: Pick<Lifecycle, 'alerts' | 'incidents' | 'service'>, review: ReviewStore): EvidenceRefs {
   return {
     holdReason(alertId) {
-      if (!has('SELECT 1 FROM alerts WHERE id = ?', alertId)) return 'alert not found (kept to be safe)';
-      const inc = db
-        .prepare('SELECT i.id, i.state FROM incident_alerts ia JOIN incidents i ON i.id = ia.incident_id WHERE ia.alert_id = ?')
-        .get(alertId) as { id: string; state: string } | undefined;
+      if (!lifecycle.alerts.get(alertId)) return 'alert not found (kept to be safe)';
+      const inc = lifecycle.incidents.forAlert(alertId);
       if (inc && inc.state !== 'resolved' && inc.state !== 'false-alarm') return `incident ${inc.id} is open`;
-      if (inc && has("SELECT 1 FROM evidence_exports WHERE incident_id = ? AND state <> 'failed'", inc.id))
-        return `incident ${inc.id} has an evidence export`;
-      const reviewed =
-        has('SELECT 1 FROM alert_acks WHERE alert_id = ?', alertId) ||
-        (inc !== undefined && has('SELECT 1 FROM verdicts WHERE incident_id = ?', inc.id));
+      if (inc && review.exports(inc.id).some((e) => e.state !== 'failed')) return `incident ${inc.id} has an evidence export`;
+      const reviewed = lifecycle.service.acks(alertId).length > 0 || (inc !== null && review.verdict(inc.id) !== null);
       return reviewed ? null : 'not reviewed yet';
     },
     alertsOfIncident(incidentId) {
-      if (!has('SELECT 1 FROM incidents WHERE id = ?', incidentId)) return null;
-      return (
-        db.prepare('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(incidentId) as { alert_id: string }[]
-      ).map((r) => r.alert_id);
+      return lifecycle.incidents.get(incidentId) ? lifecycle.incidents.alertIds(incidentId) : null;
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Feeds } from '../feeds/feature';
 import type { CoreStatus } from '../health';
 import { startDemoCameras } from './demo';
 import { registerLiveVideo } from './live';
-import { AutoEvidence, registerEvidenceRoutes, sqlEvidenceRefs } from './evidence';
+import { AutoEvidence, registerEvidenceRoutes, type EvidenceRefs } from './evidence';
 import type { CameraRepository } from './repository';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
@@ -38,6 +38,8 @@ export interface CamerasNeeds {
   users: UserStore;
   /** The demo cameras' server is reported here (health, socket hello). */
   status: CoreStatus;
+  /** Whether an alert's footage must still be kept, from the alerts', incidents' and review's own stores. */
+  evidenceRefs: EvidenceRefs;
 }
 
 export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> = {
@@ -182,7 +184,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     if (ctx.config.demo) await startDemoCameras(ctx, repo, ctx.status);
     ctx.onClose(() => service.stopAll());
     // Every alert's footage: held at once, cut as a clip once its post-roll is recorded.
-    const refs = sqlEvidenceRefs(ctx.db);
+    const refs = ctx.evidenceRefs;
     const rec = ctx.config.recording;
     const evidence = new AutoEvidence(
       ctx.db,

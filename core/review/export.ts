@@ -3,14 +3,14 @@ import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Alert, Clip, Incident } from '../../contract';
 import type { AlertStore } from '../alerts/store';
-import type { Database } from '../db/database';
+import type { AuditTrail } from '../audit';
 import { SentinelError } from '../errors';
 import { buildEvidencePackage, type EvidenceEntry, type SigningKey } from '../evidence';
 import type { DetectionLog } from './detections';
 import type { ReviewStore } from './service';
 
 export interface ExportSources {
-  db: Database;
+  audit: AuditTrail;
   alerts: AlertStore;
   detections: DetectionLog;
   review: ReviewStore;
@@ -98,9 +98,8 @@ export async function exportIncident(
   }
   const detections = src.detections.range(inc.cameraId, from, to);
   const targets = [`incident:${inc.id}`, ...inc.alertIds.map((a) => `alert:${a}`), ...clipIds.map((c) => `clip:${c}`)];
-  // Read-only excerpt of the audit table (core/audit owns writes); hashes included so the
-  // excerpt can be matched against the installation's chain.
-  const audit = src.db.prepare(`SELECT * FROM audit WHERE target IN (${targets.map(() => '?').join(',')}) ORDER BY seq`).all(...targets);
+  // The audit trail's own excerpt; hashes included so it can be matched against the installation's chain.
+  const audit = src.audit.excerpt(targets);
   entries.push(
     {
       name: 'incident.json',

@@ -19,7 +19,7 @@ import type { Feature } from '../feature';
 import { parseInput } from '../http/errors';
 import { DetectionLog } from './detections';
 import { exportIncident } from './export';
-import { ReviewStore } from './service';
+import type { ReviewStore } from './service';
 
 export { DetectionLog } from './detections';
 export { ReviewStore } from './service';
@@ -50,11 +50,17 @@ export function incidentWindow(inc: Incident, alertTimes: { startedAt: string; e
  * evidence exports built in the background with progress. Every look and every export is
  * audited. Detections for replay come from the analytics on the domain bus.
  */
-export const reviewFeature: Feature<{ cameras: CameraService }> = {
+export interface ReviewNeeds {
+  cameras: CameraService;
+  /** Verdicts, notes and exports (built in core/app.ts: retention asks it whether footage is still needed). */
+  review: ReviewStore;
+}
+
+export const reviewFeature: Feature<ReviewNeeds> = {
   name: 'review',
   register(ctx) {
     const { http, db, bus, log, config } = ctx;
-    const review = new ReviewStore(db);
+    const { review } = ctx;
     review.failInterrupted();
     const detections = new DetectionLog(db);
     ctx.onClose(() => detections.close());
@@ -171,7 +177,7 @@ export const reviewFeature: Feature<{ cameras: CameraService }> = {
       // Built in the background; the console polls the export for progress.
       void exportIncident(
         {
-          db,
+          audit: ctx.audit.trail,
           alerts: ctx.alerts,
           detections,
           review,

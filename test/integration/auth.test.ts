@@ -82,8 +82,12 @@ describe('authentication and authorisation on every route and socket', () => {
       .filter(([, a]) => a === PUBLIC)
       .map(([k]) => k)
       .sort();
-    // The rider text webhook is authenticated by its Twilio signature; published statistics are public by design.
+    // The rider text webhook is authenticated by its Twilio signature; published statistics are
+    // public by design; the SSO routes are how a signed-out browser reaches the provider and back.
     expect(pub).toEqual([
+      'GET /api/v1/auth/sso',
+      'GET /api/v1/auth/sso/callback',
+      'GET /api/v1/auth/sso/start',
       'GET /api/v1/auth/status',
       'GET /api/v1/health',
       'GET /public/statistics/',

@@ -9,7 +9,7 @@ import { HoldStore } from '../../analytics/recording/holds';
 import { ffmpegDuration } from '../../analytics/recording/clips';
 import type { AlertStore } from '../../core/alerts/store';
 import { startCore, type CoreHandle } from '../../core/app';
-import { AutoEvidence, sqlEvidenceRefs } from '../../core/cameras/evidence';
+import { AutoEvidence, evidenceRefs } from '../../core/cameras/evidence';
 import { loadConfig } from '../../core/config';
 import type { DomainEvents } from '../../core/events/bus';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
@@ -136,7 +136,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
       core.db,
       core.bus,
       service.clips,
-      sqlEvidenceRefs(core.db),
+      evidenceRefs(core.lifecycle, core.services.review),
       { preRollMs: 0, postRollMs: 0, segmentSeconds: 1 },
       quietLog,
       core.services.audit,

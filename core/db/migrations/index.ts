@@ -1,22 +1,27 @@
 import { m0001 } from './0001_init';
 import { m0002 } from './0002_cameras';
-import { m0003 } from './0003_recordings';
+import { m0003 } from '../../../analytics/recording/migrations/0003_recordings';
 import { m0004 } from './0004_alerts';
 import { m0005 } from './0005_analytics';
 import { m0006 } from './0006_auth_audit';
 import { m0007 } from './0007_incidents';
 import { m0008 } from './0008_review';
 import { m0009 } from './0009_lifecycle_log';
-import { m0010 } from './0010_evidence';
+import { m0010 } from '../../../analytics/recording/migrations/0010_evidence';
 import { m0011 } from './0011_sms_statistics';
 import { m0012 } from './0012_audit_checkpoints';
 import { m0013 } from './0013_leases';
-import { m0014 } from './0014_warning_alerts';
+import { m0014 } from './0014_sso_identities';
+import { m0015 } from './0015_warning_alerts';
 import type { Migration } from './types';
 
 export type { Migration };
 
-/** All migrations in order. A new one takes the next number and is appended here. */
+/**
+ * All migrations in order. A new one takes the next number and is appended here. A feature
+ * may keep its migrations in its own folder (recording's tables: analytics/recording/migrations);
+ * the numbering is still one global sequence, listed here.
+ */
 export const MIGRATIONS: readonly Migration[] = [
   m0001,
   m0002,
@@ -32,4 +37,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0012,
   m0013,
   m0014,
+  m0015,
 ];

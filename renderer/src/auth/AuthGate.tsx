@@ -4,6 +4,7 @@ import { ApiError, call } from '../client/api';
 import { useCoreSocket } from '../client/CoreProvider';
 import { AdminDialog } from './AdminDialog';
 import { can, SessionContext } from './session';
+import { SsoButton } from './SsoButton';
 import './auth.css';
 
 type Phase =
@@ -146,6 +147,7 @@ function LoginScreen({ note, onDone }: { note?: string | undefined; onDone: (u: 
         <button type="submit" disabled={busy}>
           Sign in
         </button>
+        <SsoButton />
       </form>
     </div>
   );

@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { migrate } from '../database';
-import { MIGRATIONS } from './index';
+import { migrate } from '../../../core/db/database';
+import { MIGRATIONS } from '../../../core/db/migrations';
 
 describe('migration 0010 evidence', () => {
   it('keeps one clip link per alert with a consistent state, and holds that record their lifting', () => {

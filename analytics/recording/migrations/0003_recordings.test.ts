@@ -1,8 +1,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { migrate } from '../database';
-import { m0001 } from './0001_init';
-import { m0002 } from './0002_cameras';
+import { migrate } from '../../../core/db/database';
+import { m0001 } from '../../../core/db/migrations/0001_init';
+import { m0002 } from '../../../core/db/migrations/0002_cameras';
 import { m0003 } from './0003_recordings';
 
 describe('migration 0003 recordings', () => {

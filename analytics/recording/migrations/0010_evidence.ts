@@ -1,4 +1,4 @@
-import type { Migration } from './types';
+import type { Migration } from '../../../common/node/migration';
 
 /**
  * Automatic evidence: the clip each alert gets cut (its state, hash or error), and evidence

@@ -1,4 +1,4 @@
-import type { Migration } from './types';
+import type { Migration } from '../../../common/node/migration';
 
 /**
  * Recorded segments (the rolling buffer, pruned by age and disk budget) and clips cut from
