@@ -3,6 +3,7 @@ import { alertRoutes } from './alert-routes';
 import { auditRoutes } from './audit';
 import { ANY_ROLE, PUBLIC, authRoutes, type RouteAccess } from './auth';
 import { cameraRoutes } from './cameras';
+import { clusterRoutes } from './cluster';
 import { evidenceRoutes } from './evidence';
 import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
@@ -41,6 +42,7 @@ export const routes = {
   ...alertRoutes,
   ...reviewRoutes,
   ...smsRoutes,
+  ...clusterRoutes,
   ...evidenceRoutes,
   ...statisticsRoutes,
 } as const satisfies Record<string, RouteEntry>;

@@ -4,6 +4,7 @@ export * from './alert-routes';
 export * from './alerts';
 export * from './api';
 export * from './audit';
+export * from './cluster';
 export * from './auth';
 export * from './cameras';
 export * from './errors';

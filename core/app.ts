@@ -8,6 +8,7 @@ import { analyticsFeature } from './analytics';
 import { authFeature } from './auth';
 import { camerasFeature } from './cameras';
 import { startCluster, type Cluster } from './cluster';
+import { clusterFeature } from './cluster/feature';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Database } from './db/database';
@@ -82,6 +83,7 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   await run(reviewFeature, { cameras, review });
   const { sms } = await run(smsFeature, { cameraRepo, feeds });
   await run(statisticsFeature, {});
+  await run(clusterFeature, {});
   return { users, feeds, cameras, cameraRepo, review, sms };
 }
 

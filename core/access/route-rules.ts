@@ -29,6 +29,7 @@ const ADMIN = 'administration (admin only), not tied to a place';
 
 export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Readonly<Record<string, RouteRule | undefined>> = {
   health: { none: 'liveness probe' },
+  cluster: { none: 'which replica runs which background job: infrastructure, not tied to a place' },
   authStatus: { none: AUTH },
   authSetup: { none: AUTH },
   login: { none: AUTH },

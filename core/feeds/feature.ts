@@ -39,13 +39,15 @@ export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'i
     dropAfterMs: f.dropAfterS * 1000,
     ...(geo ? { locate: (lat: number, lon: number) => geo.locate(lat, lon) } : {}),
     log,
+    // To this replica's own sockets: each replica polls and keeps its own vehicle store, whose
+    // diff sequence its consoles follow; another replica's diffs would look like gaps (docs/scale.md).
     onDiff: (diff) => {
       ctx.bus.emit('vehicles:diff', diff);
-      ctx.io.emit('vehicles:diff', diff);
+      ctx.io.local.emit('vehicles:diff', diff);
     },
     onStatus: (feeds) => {
       ctx.bus.emit('feeds:status', feeds);
-      ctx.io.emit('feeds:status', feeds);
+      ctx.io.local.emit('feeds:status', feeds);
     },
   });
   const built = buildSources(ctx.config, geo, service, log);

@@ -4,7 +4,7 @@ import { connect, createServer, type Server, type Socket as NetSocket } from 'no
 import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Alert, AlertEscalated, SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents } from '../../contract';
+import { Alert, AlertEscalated, ClusterStatus, SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents } from '../../contract';
 import { connected, createAndLogin, login, type SignedIn } from '../support/auth';
 import { REDIS_SERVER, startRedis, type RunningRedis } from '../support/redis';
 import { startServe, tempDir, type RunningServe } from '../support/serve';
@@ -152,6 +152,19 @@ describe.skipIf(!REDIS_SERVER)('core replicas over Redis (skipped without redis-
     expect(c.raised.get(other)).toBeUndefined();
     expect(c.raised.get(id)).toBe(1);
     c.s.close();
+  });
+
+  it('GET /api/v1/cluster (technician view) says which replica runs each job; liaisons may not read it', async () => {
+    const res = await b.api('/api/v1/cluster');
+    expect(res.status).toBe(200);
+    const s = ClusterStatus.parse(await res.json());
+    expect(s.clustered).toBe(true);
+    expect(s.replicaId).toMatch(new RegExp(`-${b.proc.pid}-`));
+    // A started first: it holds every job, B none.
+    expect(s.owned).toEqual([]);
+    expect(s.leases.map((l) => l.name).sort()).toEqual(['audit-checkpoints', 'escalation', 'retention']);
+    for (const l of s.leases) expect(l.holder).toMatch(new RegExp(`-${a.proc.pid}-`));
+    expect((await liaisonOnB.api('/api/v1/cluster')).status).toBe(403);
   });
 
   it('two replicas both escalating the same alert escalate it exactly once', async () => {

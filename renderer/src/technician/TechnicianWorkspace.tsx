@@ -4,6 +4,7 @@ import { mountLabel } from '../cameras/CameraPanel';
 import { useCameras } from '../cameras/useCameras';
 import { EmptyState } from '../shell/EmptyState';
 import { CameraForm } from './CameraForm';
+import { ClusterPanel } from './ClusterPanel';
 import { CsvImport } from './CsvImport';
 import { filterCameras, NO_FILTER, stateCounts, urlHostPath, type CameraFilter } from './filter';
 import { useStations, type StationsState } from './stations';
@@ -25,7 +26,8 @@ const MOUNT_LABEL: Record<CameraMount['kind'], string> = {
   other: 'Other',
 };
 
-type Pane = { kind: 'new' } | { kind: 'import' } | { kind: 'camera'; id: string; tab: 'details' | 'zones' } | { kind: 'none' };
+type Pane =
+  { kind: 'new' } | { kind: 'import' } | { kind: 'cluster' } | { kind: 'camera'; id: string; tab: 'details' | 'zones' } | { kind: 'none' };
 
 function HealthBadge({ camera }: { camera: Camera }) {
   const h = camera.health;
@@ -150,6 +152,9 @@ export function TechnicianWorkspace() {
       <section className="region tech-list" aria-labelledby="tech-list-title">
         <header className="region-header">
           <h2 id="tech-list-title">Camera registry</h2>
+          <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'cluster' })}>
+            Core replicas
+          </button>
           <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'import' })}>
             Import CSV
           </button>
@@ -210,6 +215,16 @@ export function TechnicianWorkspace() {
                 onSaved={(c) => setPane({ kind: 'camera', id: c.id, tab: 'zones' })}
                 onCancel={() => setPane({ kind: 'none' })}
               />
+            </div>
+          </>
+        )}
+        {pane.kind === 'cluster' && (
+          <>
+            <header className="region-header">
+              <h2 id="tech-pane-title">Core replicas</h2>
+            </header>
+            <div className="tech-pane-body">
+              <ClusterPanel />
             </div>
           </>
         )}
