@@ -107,6 +107,37 @@ export const PrecisionReport = z.strictObject({ rules: z.array(RulePrecision) })
 export type PrecisionReport = z.infer<typeof PrecisionReport>;
 
 export const EvidenceExportState = z.enum(['building', 'ready', 'failed']);
+
+/**
+ * The public copy of an export: the clips and snapshots re-encoded with every person
+ * pixelated except the subjects the reviewer marked (track ids of the stored detections), and
+ * the camera's privacy masks burned in. `all-but-subjects` pixelates the whole picture but the
+ * subjects, for footage where a missed detection must not show anyone.
+ */
+export const RedactionMode = z.enum(['people', 'all-but-subjects']);
+export type RedactionMode = z.infer<typeof RedactionMode>;
+export const PublicCopyRequest = z.strictObject({
+  subjects: z.array(z.number().int().min(0)).max(50, 'mark at most 50 subjects'),
+  mode: RedactionMode.default('people'),
+});
+export const EvidenceExportRequest = z.strictObject({
+  /** Also build a redacted public copy, signed like the original and naming its hash. */
+  publicCopy: PublicCopyRequest.optional(),
+});
+export type EvidenceExportRequest = z.input<typeof EvidenceExportRequest>;
+export const PublicCopy = z.strictObject({
+  state: EvidenceExportState,
+  subjects: z.array(z.number().int()),
+  mode: RedactionMode,
+  bytes: z.number().int().nullable(),
+  sha256: z.string().nullable(),
+  /** Person boxes pixelated over all frames, and frames that had no stored detection nearby. */
+  boxes: z.number().int().nullable(),
+  framesWithoutDetections: z.number().int().nullable(),
+  error: z.string().nullable(),
+});
+export type PublicCopy = z.infer<typeof PublicCopy>;
+
 export const EvidenceExport = z.strictObject({
   id: z.string(),
   incidentId: z.string(),
@@ -121,6 +152,8 @@ export const EvidenceExport = z.strictObject({
   error: z.string().nullable(),
   createdBy: z.string(),
   createdAt: z.string(),
+  /** null when no public copy was asked for. */
+  publicCopy: PublicCopy.nullable(),
 });
 export type EvidenceExport = z.infer<typeof EvidenceExport>;
 
@@ -140,10 +173,18 @@ export const reviewRoutes = {
     body: ReviewNoteRequest,
     roles: REVIEWERS,
   },
-  reviewExport: { method: 'POST', path: '/api/v1/review/incidents/:id/evidence', response: EvidenceExport, roles: REVIEWERS },
+  reviewExport: {
+    method: 'POST',
+    path: '/api/v1/review/incidents/:id/evidence',
+    response: EvidenceExport,
+    body: EvidenceExportRequest,
+    roles: REVIEWERS,
+  },
   evidenceExport: { method: 'GET', path: '/api/v1/evidence/:id', response: EvidenceExport, roles: REVIEWERS },
   /** application/zip: the signed package (every download audited). */
   evidencePackage: { method: 'GET', path: '/api/v1/evidence/:id/package.zip', response: z.unknown(), roles: REVIEWERS },
+  /** application/zip: the redacted public copy (every download audited). */
+  evidencePublicPackage: { method: 'GET', path: '/api/v1/evidence/:id/public.zip', response: z.unknown(), roles: REVIEWERS },
   cameraDetections: { method: 'GET', path: '/api/v1/cameras/:id/detections', response: DetectionRange, roles: REVIEW_READERS },
 } as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatZoneIssue, pointInPolygon, polygonProblems, selfIntersection, ZonesFile } from './zones';
+import { formatZoneIssue, pointInPolygon, polygonProblems, privacyMasks, selfIntersection, ZonesFile } from './zones';
 
 function problem(raw: unknown): string | null {
   const r = ZonesFile.safeParse(raw);
@@ -124,6 +124,19 @@ describe('zone validation', () => {
     );
     expect(problem({ zones: [{ id: 'p', kind: 'crowding', polygon: square, capacity: -3 }] })).toContain('got -3');
     expect(problem({ zones: [{ id: 'p', kind: 'crowding', polygon: square, capacity: 2.5 }] })).toContain('got 2.5');
+  });
+
+  it('takes privacy masks only with a polygon, and lists them apart from the rule zones', () => {
+    expect(problem({ zones: [{ id: 'window', kind: 'privacy' }] })).toBe(
+      'zones[0] ("window").polygon: a privacy mask needs a polygon (the area to hide), not the whole frame',
+    );
+    const f = ZonesFile.parse({
+      zones: [
+        { id: 'window', kind: 'privacy', polygon: square },
+        { id: 'platform', kind: 'watch' },
+      ],
+    });
+    expect(privacyMasks(f.zones)).toEqual([square]);
   });
 
   it('rejects unknown kinds and keys, and duplicate ids', () => {

@@ -14,9 +14,11 @@ import { z } from 'zod';
  * `trackbed`: the track bed beside a platform (anyone inside is an intrusion, at once);
  * `loitering`: where staying long is the warning (platform edge, an operator area at a
  * terminal); `unattended`: where a bag left alone is looked for; `person-down`: where a person
- * falling and staying down is looked for; `surge`: where occupancy rising fast is the warning.
+ * falling and staying down is looked for; `surge`: where occupancy rising fast is the warning;
+ * `privacy`: a privacy mask (a window into a home, a screen), pixelated in snapshots and
+ * public copies and covered in the console's players; no rule runs on it.
  */
-export const ZoneKind = z.enum(['crowding', 'operator', 'watch', 'trackbed', 'loitering', 'unattended', 'person-down', 'surge']);
+export const ZoneKind = z.enum(['crowding', 'operator', 'watch', 'trackbed', 'loitering', 'unattended', 'person-down', 'surge', 'privacy']);
 export type ZoneKind = z.infer<typeof ZoneKind>;
 
 export type Point = [number, number];
@@ -106,6 +108,7 @@ export const ZONE_RULE_OPTIONS: Record<ZoneKind, readonly ZoneRuleOption[]> = {
     { key: 'surgeWindowS', label: 'Within (s)', default: 15 },
     { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
   ],
+  privacy: [],
 };
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -215,6 +218,8 @@ function checkZone(z0: z.infer<typeof ZoneBase>, ctx: z.RefinementCtx): void {
     const p = polygonProblems(ex);
     if (p) ctx.addIssue({ code: 'custom', path: ['exclude', i], message: `excluded polygon ${p}` });
   });
+  if (z0.kind === 'privacy' && !z0.polygon)
+    ctx.addIssue({ code: 'custom', path: ['polygon'], message: 'a privacy mask needs a polygon (the area to hide), not the whole frame' });
   if (z0.kind === 'crowding') {
     if (z0.capacity === undefined)
       ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'a crowding zone needs a capacity (people, a whole number above 0)' });
@@ -268,3 +273,8 @@ export type OccupancySeries = z.infer<typeof OccupancySeries>;
 
 export const CameraZones = z.strictObject({ cameraId: z.string(), zones: z.array(Zone) });
 export type CameraZones = z.infer<typeof CameraZones>;
+
+/** The privacy masks among a camera's zones: the polygons to hide. */
+export function privacyMasks(zones: readonly Zone[]): Point[][] {
+  return zones.filter((z0) => z0.kind === 'privacy' && z0.polygon).map((z0) => z0.polygon!);
+}

@@ -2,6 +2,8 @@ import Fastify from 'fastify';
 import { Server as IoServer } from 'socket.io';
 import { join } from 'node:path';
 import { SOCKET_PATH } from '../contract';
+import { privacyMasks, type Point } from '../contract/zones';
+import { ZoneStore } from './analytics/store';
 import { checkAssets } from './assets';
 import { alertDeliveryFeature } from './alerts/deliver';
 import { analyticsFeature } from './analytics';
@@ -63,6 +65,9 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   const scopes = new CameraScopes(cameraRepo, feeds);
   const review = new ReviewStore(ctx.db);
   const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipIndex(ctx.db), scopes, log: log.child({ name: 'access' }) });
+  // The analytics own the zones; cameras (snapshots) and review (public copies) read the privacy masks among them.
+  const zones = new ZoneStore(ctx.db);
+  const masksOf = (cameraId: string): Point[][] => privacyMasks(zones.list(cameraId));
 
   const { users } = await run(authFeature, { gate });
   await run(auditFeature, {});
@@ -76,11 +81,12 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
     users,
     status,
     evidenceRefs: evidenceRefs(ctx.lifecycle, review),
+    privacyMasks: masksOf,
   });
   await run(alertDeliveryFeature, {});
   await run(incidentsFeature, {});
-  await run(analyticsFeature, { cameras, cameraRepo, feeds });
-  await run(reviewFeature, { cameras, review });
+  await run(analyticsFeature, { cameras, cameraRepo, feeds, zones });
+  await run(reviewFeature, { cameras, review, privacyMasks: masksOf });
   const { sms } = await run(smsFeature, { cameraRepo, feeds });
   await run(statisticsFeature, {});
   await run(clusterFeature, {});

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { Zone } from '../../contract/zones';
+import { pixelate, rasterisePolygons, type Polygon } from '../redaction/pixelate';
 import type { Track } from '../tracking/tracker';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -16,6 +17,8 @@ export async function renderSnapshot(
   tracks: readonly Track[],
   highlight: readonly number[],
   zone: Zone | null,
+  /** The camera's privacy masks: pixelated before anything is drawn, so the JPEG never holds them. */
+  masks: readonly Polygon[] = [],
 ): Promise<Buffer> {
   const rgb = Buffer.allocUnsafe(width * height * 3);
   for (let i = 0; i < rgb.length; i += 3) {
@@ -23,6 +26,8 @@ export async function renderSnapshot(
     rgb[i + 1] = bgr[i + 1]!;
     rgb[i + 2] = bgr[i]!;
   }
+  const raster = rasterisePolygons(masks, width, height);
+  if (raster) pixelate(rgb, width, height, raster.rect, 16, raster.mask);
   const hi = new Set(highlight);
   const parts: string[] = [];
   if (zone?.polygon) {

@@ -9,7 +9,8 @@ import { registerAnalyticsRoutes } from './routes';
 import type { GateOptions } from '../../analytics/motion/gate';
 import { CameraRunner, type AnalysedCamera } from './runner';
 import { alertScope, vehicleSpeed } from './scope';
-import { OccupancyStore, ZoneStore } from './store';
+import type { ZoneStore } from './store';
+import { OccupancyStore } from './store';
 import { DEMO_ZONES } from './demo-zones';
 
 /** How often the set of analysed cameras is re-read (a camera added, analytics switched on). */
@@ -27,13 +28,14 @@ export interface AnalyticsNeeds {
   /** Which cameras to analyse, and where they are. */
   cameraRepo: CameraRepository;
   feeds: Feeds;
+  /** The zones repository (this feature's table; built in core/app.ts, where others read the privacy masks). */
+  zones: ZoneStore;
 }
 
 export const analyticsFeature: Feature<AnalyticsNeeds> = {
   name: 'analytics',
   async register(ctx) {
-    const { db, log, config, cameras, cameraRepo, feeds } = ctx;
-    const zones = new ZoneStore(db);
+    const { db, log, config, cameras, cameraRepo, feeds, zones } = ctx;
     const occupancy = new OccupancyStore(db);
     const snapshotsDir = join(config.dataDir, 'alert-snapshots');
     const runners = new Map<string, CameraRunner>();

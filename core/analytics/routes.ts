@@ -7,9 +7,11 @@ import {
   OccupancyQuery,
   ZonesFile,
   formatZoneIssue,
+  privacyMasks,
   type Alert,
   type CameraZones,
   type OccupancySeries,
+  type PrivacyMaskList,
 } from '../../contract';
 import { inScope } from '../alerts/deliver';
 import type { StoredAlert } from '../alerts/store';
@@ -73,6 +75,12 @@ export function registerAnalyticsRoutes(
     const { id } = parseInput(IdParams, req.params, 'params');
     requireCamera(id);
     return { cameraId: id, zones: deps.zones.list(id) };
+  });
+
+  http.get(alertRoutes.cameraPrivacyMasks.path, async (req): Promise<PrivacyMaskList> => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    requireCamera(id);
+    return { cameraId: id, masks: privacyMasks(deps.zones.list(id)) };
   });
 
   http.put(alertRoutes.cameraZonesPut.path, async (req): Promise<CameraZones> => {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } from '../../contract';
-import type { Zone } from '../../contract/zones';
+import { privacyMasks, type Zone } from '../../contract/zones';
 import type { IngestFrame } from '../../analytics/ingest/frame-slot';
 import type { InferencePool } from '../../analytics/inference';
 import { MotionGate, type GateOptions } from '../../analytics/motion/gate';
@@ -230,7 +230,7 @@ export class CameraRunner {
     if (e.type === 'raise') {
       let snapshotPath: string | null = null;
       try {
-        const jpeg = await renderSnapshot(bgr, f.width, f.height, tracks, e.trackIds, e.zone);
+        const jpeg = await renderSnapshot(bgr, f.width, f.height, tracks, e.trackIds, e.zone, privacyMasks(this.zones));
         mkdirSync(this.deps.snapshotsDir, { recursive: true });
         snapshotPath = join(this.deps.snapshotsDir, `${randomUUID()}.jpg`);
         writeFileSync(snapshotPath, jpeg);

@@ -16,6 +16,8 @@ import { AutoEvidence, registerEvidenceRoutes, type EvidenceRefs } from './evide
 import type { CameraRepository } from './repository';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
+import type { Point } from '../../contract/zones';
+import { maskJpeg } from '../../analytics/redaction/redact';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
@@ -38,6 +40,8 @@ export interface CamerasNeeds {
   users: UserStore;
   /** The demo cameras' server is reported here (health, socket hello). */
   status: CoreStatus;
+  /** A camera's privacy masks (the analytics' zones of kind `privacy`), pixelated in its snapshots. */
+  privacyMasks: (cameraId: string) => Point[][];
   /** Whether an alert's footage must still be kept, from the alerts', incidents' and review's own stores. */
   evidenceRefs: EvidenceRefs;
 }
@@ -123,8 +127,10 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     http.get(cameraRoutes.cameraSnapshot.path, async (req, reply) => {
       const { id } = parseInput(IdParams, req.params, 'params');
       if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
-      const jpeg = await service.snapshot(id);
-      if (!jpeg) throw new SentinelError(`camera ${id} has no frame yet (${service.health(id).state})`, 'unavailable');
+      const frame = await service.snapshot(id);
+      if (!frame) throw new SentinelError(`camera ${id} has no frame yet (${service.health(id).state})`, 'unavailable');
+      const masks = ctx.privacyMasks(id);
+      const jpeg = masks.length > 0 ? await maskJpeg(frame, masks) : frame;
       ctx.audit.view(req, 'video.view', `camera:${id}`);
       return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
     });

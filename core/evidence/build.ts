@@ -18,6 +18,8 @@ export interface BuildOptions {
   /** Called as the package is written: bytes written so far, and the expected total. */
   onProgress?: (done: number, total: number) => void;
   now?: Date;
+  /** The package this one was derived from (a redacted public copy names its original). */
+  derivedFrom?: EvidenceManifest['derivedFrom'];
 }
 
 async function sha256OfFile(path: string): Promise<string> {
@@ -76,6 +78,7 @@ export async function buildEvidencePackage(opts: BuildOptions): Promise<Evidence
     createdBy: opts.createdBy,
     signer: { algorithm: 'ed25519', publicKeyPem: opts.key.publicKeyPem, fingerprint: opts.key.fingerprint },
     files,
+    ...(opts.derivedFrom ? { derivedFrom: opts.derivedFrom } : {}),
   };
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
   const signature = sign(null, manifestBytes, opts.key.privateKey).toString('base64');

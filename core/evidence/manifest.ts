@@ -23,6 +23,11 @@ export const EvidenceManifest = z.strictObject({
   createdBy: z.string().nullable(),
   signer: z.strictObject({ algorithm: z.literal('ed25519'), publicKeyPem: z.string(), fingerprint: z.string() }),
   files: z.array(ManifestFile),
+  /**
+   * A derived package (the redacted public copy) names the package it was made from: a holder
+   * of both can check that this copy came from that original.
+   */
+  derivedFrom: z.strictObject({ exportId: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), fingerprint: z.string() }).optional(),
 });
 export type EvidenceManifest = z.infer<typeof EvidenceManifest>;
 

@@ -2,8 +2,10 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clip, Incident } from '../../contract';
+import type { Point } from '../../contract/zones';
 import {
   DetectionQuery,
+  EvidenceExportRequest,
   ReviewListQuery,
   reviewRoutes,
   ReviewNoteRequest,
@@ -19,6 +21,7 @@ import type { Feature } from '../feature';
 import { parseInput } from '../http/errors';
 import { DetectionLog } from './detections';
 import { exportIncident } from './export';
+import { buildPublicCopy } from './public-copy';
 import type { ReviewStore } from './service';
 
 export { DetectionLog } from './detections';
@@ -54,6 +57,8 @@ export interface ReviewNeeds {
   cameras: CameraService;
   /** Verdicts, notes and exports (built in core/app.ts: retention asks it whether footage is still needed). */
   review: ReviewStore;
+  /** A camera's privacy masks, burned into public copies. */
+  privacyMasks: (cameraId: string) => Point[][];
 }
 
 export const reviewFeature: Feature<ReviewNeeds> = {
@@ -171,9 +176,13 @@ export const reviewFeature: Feature<ReviewNeeds> = {
     });
     http.post(reviewRoutes.reviewExport.path, async (req, reply) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const body = parseInput(EvidenceExportRequest, req.body ?? {});
       const by = userOf(req);
-      const job = review.createExport(inc.id, by);
-      ctx.audit.record(req, 'evidence.export', `incident:${inc.id}`, { exportId: job.id });
+      const job = review.createExport(inc.id, by, body.publicCopy);
+      ctx.audit.record(req, 'evidence.export', `incident:${inc.id}`, {
+        exportId: job.id,
+        ...(body.publicCopy ? { publicCopy: { subjects: body.publicCopy.subjects, mode: body.publicCopy.mode } } : {}),
+      });
       // Built in the background; the console polls the export for progress.
       void exportIncident(
         {
@@ -190,12 +199,37 @@ export const reviewFeature: Feature<ReviewNeeds> = {
         by,
         (done, total) => review.setProgress(job.id, done, total),
       ).then(
-        (r) => {
+        async (r) => {
           review.finishExport(job.id, r);
           log.info({ exportId: job.id, incidentId: inc.id, bytes: r.bytes }, 'evidence package ready');
+          if (!body.publicCopy) return;
+          try {
+            const pub = await buildPublicCopy(
+              {
+                ffmpeg: config.ingest.ffmpegPath,
+                alerts: ctx.alerts,
+                detections,
+                key: signingKey(),
+                clip: (id) => clips().get(id),
+                privacyMasks: ctx.privacyMasks,
+                outDir: join(config.dataDir, 'evidence'),
+              },
+              inc,
+              job.id,
+              r,
+              body.publicCopy,
+              by,
+            );
+            review.finishPublicCopy(job.id, pub);
+            log.info({ exportId: job.id, incidentId: inc.id, bytes: pub.bytes, boxes: pub.boxes }, 'public copy ready');
+          } catch (err) {
+            review.finishPublicCopy(job.id, { error: (err as Error).message });
+            log.warn({ exportId: job.id, incidentId: inc.id, err: (err as Error).message }, 'public copy failed');
+          }
         },
         (err: Error) => {
           review.finishExport(job.id, { error: err.message });
+          if (body.publicCopy) review.finishPublicCopy(job.id, { error: 'the original package failed, so no public copy was made' });
           log.warn({ exportId: job.id, incidentId: inc.id, err: err.message }, 'evidence export failed');
         },
       );
@@ -223,6 +257,28 @@ export const reviewFeature: Feature<ReviewNeeds> = {
         .header('content-disposition', `attachment; filename="sentinel-evidence-${row.incident_id}.zip"`)
         .header('x-content-sha256', row.sha256 ?? '')
         .send(createReadStream(row.path));
+    });
+    http.get(reviewRoutes.evidencePublicPackage.path, async (req, reply) => {
+      const id = parseInput(IdParams, req.params, 'params').id;
+      const row = review.exportRow(id);
+      if (!row) throw new SentinelError(`no evidence export with id ${id}`, 'not_found', 'id');
+      if (!row.public_state) throw new SentinelError(`evidence export ${id} has no public copy: export again with one`, 'not_found');
+      if (row.public_state !== 'ready' || !row.public_path)
+        throw new SentinelError(
+          `the public copy of evidence export ${id} is ${row.public_state === 'failed' ? `failed: ${row.public_error}` : 'still being built'}`,
+          'conflict',
+        );
+      if (!existsSync(row.public_path)) throw new SentinelError(`the file of the public copy of export ${id} is missing`, 'not_found');
+      ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, {
+        exportId: id,
+        publicCopy: true,
+        sha256: row.public_sha256,
+      });
+      return reply
+        .header('content-type', 'application/zip')
+        .header('content-disposition', `attachment; filename="sentinel-public-copy-${row.incident_id}.zip"`)
+        .header('x-content-sha256', row.public_sha256 ?? '')
+        .send(createReadStream(row.public_path));
     });
     http.get(reviewRoutes.cameraDetections.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { AlertKind, type Incident } from '../../contract';
-import type { EvidenceExport, PrecisionReport, ReviewListQuery, ReviewNote, Verdict, VerdictValue } from '../../contract/review';
+import type {
+  EvidenceExport,
+  PrecisionReport,
+  PublicCopy,
+  RedactionMode,
+  ReviewListQuery,
+  ReviewNote,
+  Verdict,
+  VerdictValue,
+} from '../../contract/review';
 import type { Database } from '../db/database';
 import { SentinelError } from '../errors';
 
@@ -23,6 +32,23 @@ interface ExportRow {
   error: string | null;
   created_by: string;
   created_at: string;
+  public_state: PublicCopy['state'] | null;
+  /** JSON: { subjects, mode }. */
+  public_request: string | null;
+  public_path: string | null;
+  public_bytes: number | null;
+  public_sha256: string | null;
+  /** JSON: { boxes, framesWithoutDetections }. */
+  public_report: string | null;
+  public_error: string | null;
+}
+
+export interface PublicCopyResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+  boxes: number;
+  framesWithoutDetections: number;
 }
 
 const toVerdict = (r: VerdictRow): Verdict => ({
@@ -124,11 +150,21 @@ export class ReviewStore {
     };
   }
 
-  createExport(incidentId: string, by: string): EvidenceExport {
+  createExport(incidentId: string, by: string, publicCopy?: { subjects: number[]; mode: RedactionMode }): EvidenceExport {
     const id = randomUUID();
     this.db
-      .prepare("INSERT INTO evidence_exports (id, incident_id, state, created_by, created_at) VALUES (?, ?, 'building', ?, ?)")
-      .run(id, incidentId, by, new Date().toISOString());
+      .prepare(
+        'INSERT INTO evidence_exports (id, incident_id, state, created_by, created_at, public_state, public_request) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        id,
+        incidentId,
+        'building',
+        by,
+        new Date().toISOString(),
+        publicCopy ? 'building' : null,
+        publicCopy ? JSON.stringify(publicCopy) : null,
+      );
     this.progress.set(id, { done: 0, total: 0 });
     return this.export(id)!;
   }
@@ -144,6 +180,18 @@ export class ReviewStore {
         .prepare("UPDATE evidence_exports SET state = 'ready', path = ?, bytes = ?, sha256 = ?, fingerprint = ? WHERE id = ?")
         .run(r.path, r.bytes, r.sha256, r.fingerprint, id);
     this.progress.delete(id);
+    return this.export(id)!;
+  }
+
+  finishPublicCopy(id: string, r: PublicCopyResult | { error: string }): EvidenceExport {
+    if ('error' in r)
+      this.db.prepare("UPDATE evidence_exports SET public_state = 'failed', public_error = ? WHERE id = ?").run(r.error, id);
+    else
+      this.db
+        .prepare(
+          "UPDATE evidence_exports SET public_state = 'ready', public_path = ?, public_bytes = ?, public_sha256 = ?, public_report = ? WHERE id = ?",
+        )
+        .run(r.path, r.bytes, r.sha256, JSON.stringify({ boxes: r.boxes, framesWithoutDetections: r.framesWithoutDetections }), id);
     return this.export(id)!;
   }
 
@@ -169,6 +217,11 @@ export class ReviewStore {
         "UPDATE evidence_exports SET state = 'failed', error = 'the core stopped while this package was being built; export again' WHERE state = 'building'",
       )
       .run();
+    this.db
+      .prepare(
+        "UPDATE evidence_exports SET public_state = 'failed', public_error = 'the core stopped while the public copy was being built; export again' WHERE public_state = 'building'",
+      )
+      .run();
   }
 
   private toExport(r: ExportRow): EvidenceExport {
@@ -186,6 +239,23 @@ export class ReviewStore {
       error: r.error,
       createdBy: r.created_by,
       createdAt: r.created_at,
+      publicCopy: publicCopyOf(r),
     };
   }
+}
+
+function publicCopyOf(r: ExportRow): PublicCopy | null {
+  if (!r.public_state) return null;
+  const req = JSON.parse(r.public_request ?? '{}') as { subjects?: number[]; mode?: RedactionMode };
+  const rep = r.public_report ? (JSON.parse(r.public_report) as { boxes: number; framesWithoutDetections: number }) : null;
+  return {
+    state: r.public_state,
+    subjects: req.subjects ?? [],
+    mode: req.mode ?? 'people',
+    bytes: r.public_bytes,
+    sha256: r.public_sha256,
+    boxes: rep?.boxes ?? null,
+    framesWithoutDetections: rep?.framesWithoutDetections ?? null,
+    error: r.public_error,
+  };
 }

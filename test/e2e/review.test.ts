@@ -102,9 +102,28 @@ describe.skipIf(!hasChromium || !assets)(
       const bad = await runSentinel(['evidence', 'verify', tampered, '--key', pem]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/detections\.json was altered/);
+
+      // A public copy: the first person of the clip kept as the subject, everyone else blurred.
+      await page.getByTestId('public-copy-toggle').check();
+      const firstPerson = page.getByTestId('clip-people').locator('input[type=checkbox]').first();
+      await firstPerson.check();
+      await expect.poll(() => page.getByTestId('public-copy-subjects').textContent()).toMatch(/^Visible: #\d+$/);
+      await page.getByTestId('export-evidence').click();
+      await expect
+        .poll(() => page.getByTestId('public-copy-state').getAttribute('data-state'), { timeout: 120_000, interval: 500 })
+        .toBe('ready');
+      await expect.poll(() => page.getByTestId('public-copy-state').textContent()).toMatch(/person boxes blurred, subjects #\d+ visible/);
+      await screenshot(page, 'review-public-copy');
+      const pubDownload = page.waitForEvent('download');
+      await page.getByTestId('download-public-copy').click();
+      const pubFile = join(mkdtempSync(join(tmpdir(), 'dl-')), 'public.zip');
+      await (await pubDownload).saveAs(pubFile);
+      const pubOk = await runSentinel(['evidence', 'verify', pubFile, '--key', pem]);
+      expect(pubOk.code, pubOk.stderr).toBe(0);
+      expect(pubOk.stdout).toMatch(/a redacted copy of the package with SHA-256 [0-9a-f]{64}/);
       expect(errors).toEqual([]);
       await page.close();
-      // Three CLI runs (tsx start-up each) plus a recorded clip: longer than the e2e default.
-    }, 240_000);
+      // Four CLI runs (tsx start-up each), a recorded clip and a re-encoded copy: longer than the e2e default.
+    }, 420_000);
   },
 );

@@ -135,6 +135,46 @@ describe.skipIf(!assets)('review and evidence export (skipped: needs the assets 
     // The clip inside is the clip that was cut (same SHA-256 as stored at cut time).
     expect(r.manifest!.files.find((f) => f.name === `clips/${clip.id}.mp4`)!.sha256).toBe(clip.sha256);
 
+    // The public copy: asked for with the export, signed by the same key, naming the original.
+    const withCopy = await reviewer.api(`/api/v1/review/incidents/${inc.id}/evidence`, {
+      method: 'POST',
+      body: JSON.stringify({ publicCopy: { subjects: [1], mode: 'people' } }),
+    });
+    expect(withCopy.status).toBe(202);
+    let pubJob = EvidenceExport.parse(await withCopy.json());
+    expect(pubJob.publicCopy).toMatchObject({ state: 'building', subjects: [1], mode: 'people' });
+    for (let i = 0; i < 600 && (pubJob.state === 'building' || pubJob.publicCopy?.state === 'building'); i++) {
+      await sleep(100);
+      pubJob = EvidenceExport.parse(await (await reviewer.api(`/api/v1/evidence/${pubJob.id}`)).json());
+    }
+    expect(pubJob.publicCopy?.error ?? null).toBeNull();
+    expect(pubJob.publicCopy?.state).toBe('ready');
+    const pubDl = await reviewer.api(`/api/v1/evidence/${pubJob.id}/public.zip`);
+    expect(pubDl.status).toBe(200);
+    expect(pubDl.headers.get('x-content-sha256')).toBe(pubJob.publicCopy!.sha256);
+    const pubPkg = join(mkdtempSync(join(tmpdir(), 'pkg-')), 'public.zip');
+    writeFileSync(pubPkg, Buffer.from(await pubDl.arrayBuffer()));
+    const pr = await verifyEvidencePackage(pubPkg, { trustedPublicKeyPem: installation.publicKeyPem });
+    expect(pr.problems).toEqual([]);
+    expect(pr.manifest!.derivedFrom).toEqual({ exportId: pubJob.id, sha256: pubJob.sha256, fingerprint: installation.fingerprint });
+    const pubNames = pr.manifest!.files.map((f) => f.name);
+    expect(pubNames).toEqual(
+      expect.arrayContaining([`clips/${clip.id}.mp4`, 'incident.json', 'alerts.json', 'redaction.json', 'README.txt']),
+    );
+    // Staff notes and the audit excerpt stay in the original; the clip is a re-encoded copy, not the recording.
+    expect(pubNames).not.toContain('audit.json');
+    expect(pubNames).not.toContain('detections.json');
+    expect(pr.manifest!.files.find((f) => f.name === `clips/${clip.id}.mp4`)!.sha256).not.toBe(clip.sha256);
+    // An export without a copy has none to download, and liaisons/operators get neither.
+    expect((await reviewer.api(`/api/v1/evidence/${job.id}/public.zip`)).status).toBe(404);
+    expect((await operator.api(`/api/v1/evidence/${pubJob.id}/public.zip`)).status).toBe(403);
+    const badCopy = await reviewer.api(`/api/v1/review/incidents/${inc.id}/evidence`, {
+      method: 'POST',
+      body: JSON.stringify({ publicCopy: { subjects: ['x'] } }),
+    });
+    expect(badCopy.status).toBe(400);
+    expect(await badCopy.text()).toContain('publicCopy.subjects');
+
     // Operators cannot export; every export and download is in the audit trail.
     expect((await operator.api(`/api/v1/review/incidents/${inc.id}/evidence`, { method: 'POST' })).status).toBe(403);
     const auditRes = await core.api('/api/v1/audit?limit=200');

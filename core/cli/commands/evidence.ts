@@ -40,13 +40,17 @@ export function registerEvidence(program: Command): void {
           filesChecked: r.filesChecked,
           subject: r.manifest?.subject ?? null,
           createdAt: r.manifest?.createdAt ?? null,
+          derivedFrom: r.manifest?.derivedFrom ?? null,
         });
         if (!r.ok) process.exitCode = 1;
         return;
       }
       if (!r.ok) throw new SentinelError(`${pkg}: ${r.problems[0]!.message}`);
       process.stdout.write(
-        `${pkg}: OK — ${r.filesChecked} files match the manifest, signed by key ${r.fingerprint}${trusted ? ' (the trusted key)' : ' (compare with the installation key the CTA publishes)'}; ${r.manifest!.subject.kind} ${r.manifest!.subject.id}, created ${r.manifest!.createdAt}\n`,
+        `${pkg}: OK — ${r.filesChecked} files match the manifest, signed by key ${r.fingerprint}${trusted ? ' (the trusted key)' : ' (compare with the installation key the CTA publishes)'}; ${r.manifest!.subject.kind} ${r.manifest!.subject.id}, created ${r.manifest!.createdAt}\n` +
+          (r.manifest!.derivedFrom
+            ? `a redacted copy of the package with SHA-256 ${r.manifest!.derivedFrom.sha256} (export ${r.manifest!.derivedFrom.exportId})\n`
+            : ''),
       );
     });
   ev.command('key')

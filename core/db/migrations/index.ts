@@ -12,7 +12,8 @@ import { m0011 } from './0011_sms_statistics';
 import { m0012 } from './0012_audit_checkpoints';
 import { m0013 } from './0013_leases';
 import { m0014 } from './0014_sso_identities';
-import { m0015 } from './0015_warning_alerts';
+import { m0015 } from './0015_public_copies';
+import { m0016 } from './0016_warning_alerts';
 import type { Migration } from './types';
 
 export type { Migration };
@@ -38,4 +39,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0013,
   m0014,
   m0015,
+  m0016,
 ];

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Camera } from '../../../contract';
 import { LivePlayer, liveSocketUrl, type LiveStats } from './livePlayer';
+import { PrivacyMaskOverlay, usePrivacyMasks } from './PrivacyMasks';
 
 function statsLine(s: LiveStats): string {
   if (s.state !== 'playing') return s.message ?? 'Connecting…';
@@ -16,6 +17,7 @@ function statsLine(s: LiveStats): string {
 export function LiveVideo({ camera, className, query = '' }: { camera: Camera; className: string; query?: string }) {
   const ref = useRef<HTMLVideoElement>(null);
   const [stats, setStats] = useState<LiveStats | null>(null);
+  const masks = usePrivacyMasks(camera.id);
   useEffect(() => {
     const v = ref.current;
     if (!v) return;
@@ -35,6 +37,7 @@ export function LiveVideo({ camera, className, query = '' }: { camera: Camera; c
         muted
         playsInline
       />
+      <PrivacyMaskOverlay masks={masks} width={stats?.width ?? 0} height={stats?.height ?? 0} />
       <span className="cam-live-stats" data-testid="live-stats">
         {stats ? statsLine(stats) : 'Connecting…'}
       </span>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import type { Clip, DetectionFrame, Zone } from '../../../contract';
 import { ApiError, call } from '../client/api';
 import { boxToRect, containedRect, frameAt, timelinePos, trackColour } from './overlay';
@@ -25,7 +25,26 @@ function clock(ms: number): string {
  * a timeline with the alerts marked, frame stepping and speed. The video is fetched once as
  * a blob so every frame is seekable, whatever the server's range support.
  */
-export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; cameraId: string; alerts: AlertMark[]; zones: Zone[] }) {
+export interface SubjectMarking {
+  /** Track ids the reviewer keeps visible in a public copy. */
+  subjects: ReadonlySet<number>;
+  onToggle(trackId: number): void;
+}
+
+export function ClipPlayer({
+  clip,
+  cameraId,
+  alerts,
+  zones,
+  marking,
+}: {
+  clip: Clip;
+  cameraId: string;
+  alerts: AlertMark[];
+  zones: Zone[];
+  /** When given, clicking a person's box (or their row) marks them as a subject of the incident. */
+  marking?: SubjectMarking;
+}) {
   const video = useRef<HTMLVideoElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [src, setSrc] = useState<string | null>(null);
@@ -77,11 +96,23 @@ export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; came
     if (!g) return;
     g.clearRect(0, 0, w, h);
     let boxes = 0;
+    const pic = containedRect(w, h, v.videoWidth, v.videoHeight);
+    // Privacy masks cover their area whatever the overlay setting: the clip itself is the
+    // unaltered recording (evidence), so the console hides them when it shows it.
+    g.fillStyle = 'rgb(60,64,72)';
+    for (const z of zones) {
+      if (z.kind !== 'privacy' || !z.polygon) continue;
+      g.beginPath();
+      z.polygon.forEach(([x, y], i) =>
+        i === 0 ? g.moveTo(pic.x + x * pic.width, pic.y + y * pic.height) : g.lineTo(pic.x + x * pic.width, pic.y + y * pic.height),
+      );
+      g.closePath();
+      g.fill();
+    }
     if (overlay) {
-      const pic = containedRect(w, h, v.videoWidth, v.videoHeight);
       g.lineWidth = 2;
       for (const z of zones) {
-        if (!z.polygon) continue;
+        if (!z.polygon || z.kind === 'privacy') continue;
         g.strokeStyle =
           z.kind === 'operator' ? 'rgba(229,72,77,0.9)' : z.kind === 'crowding' ? 'rgba(245,165,36,0.9)' : 'rgba(76,194,255,0.9)';
         g.setLineDash([6, 4]);
@@ -97,15 +128,40 @@ export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; came
       g.font = '12px system-ui, sans-serif';
       for (const tr of f?.tracks ?? []) {
         const r = boxToRect(tr.box, pic);
+        const subject = marking?.subjects.has(tr.id) ?? false;
         g.strokeStyle = trackColour(tr.id);
+        g.lineWidth = subject ? 4 : 2;
         g.strokeRect(r.x, r.y, r.width, r.height);
         g.fillStyle = trackColour(tr.id);
-        g.fillText(`#${tr.id} ${(tr.score * 100).toFixed(0)}%`, r.x + 2, Math.max(12, r.y - 3));
+        g.fillText(`#${tr.id} ${(tr.score * 100).toFixed(0)}%${subject ? ' · subject' : ''}`, r.x + 2, Math.max(12, r.y - 3));
         boxes++;
       }
     }
     c.dataset.boxes = String(boxes);
-  }, [frames, overlay, start, zones]);
+  }, [frames, overlay, start, zones, marking]);
+
+  /** The people of the clip: each track id with the time it is first seen. */
+  const people = useMemo(() => {
+    const first = new Map<number, number>();
+    for (const f of frames) for (const tr of f.tracks) if (!first.has(tr.id)) first.set(tr.id, f.t);
+    return [...first.entries()].sort((a, b) => a[1] - b[1]).map(([id, t]) => ({ id, t }));
+  }, [frames]);
+
+  /** A click on the picture marks the person whose box is under it (the smallest, if boxes overlap). */
+  const onStageClick = (e: ReactMouseEvent<HTMLDivElement>): void => {
+    const v = video.current;
+    if (!marking || !v) return;
+    const stage = e.currentTarget.getBoundingClientRect();
+    const pic = containedRect(stage.width, stage.height, v.videoWidth, v.videoHeight);
+    const x = e.clientX - stage.left;
+    const y = e.clientY - stage.top;
+    const f = frameAt(frames, start + v.currentTime * 1000);
+    const hits = (f?.tracks ?? [])
+      .map((tr) => ({ tr, r: boxToRect(tr.box, pic) }))
+      .filter(({ r }) => x >= r.x && x <= r.x + r.width && y >= r.y && y <= r.y + r.height)
+      .sort((a, b) => a.r.width * a.r.height - b.r.width * b.r.height);
+    if (hits[0]) marking.onToggle(hits[0].tr.id);
+  };
 
   // Redraw on every presented frame while playing, and on seeks while paused.
   useEffect(() => {
@@ -177,7 +233,7 @@ export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; came
       onKeyDown={onKey}
       aria-label="Clip player: space plays or pauses, comma and period step a frame, [ and ] change speed"
     >
-      <div className="clip-stage">
+      <div className={`clip-stage${marking ? ' marking' : ''}`} onClick={onStageClick} data-testid="clip-stage">
         {src ? (
           <video ref={video} src={src} className="clip-video" muted playsInline preload="auto" data-testid="clip-video" />
         ) : (
@@ -236,6 +292,27 @@ export function ClipPlayer({ clip, cameraId, alerts, zones }: { clip: Clip; came
           {frames.length} analysed frames · SHA-256 <code title={clip.sha256}>{clip.sha256.slice(0, 12)}…</code>
         </span>
       </div>
+      {marking && people.length > 0 && (
+        <fieldset className="clip-people" data-testid="clip-people">
+          <legend>
+            People in this clip <span className="muted">(subjects stay visible in a public copy; click a box or tick here)</span>
+          </legend>
+          {people.map((p) => (
+            <label key={p.id} style={{ color: trackColour(p.id) }}>
+              <input
+                type="checkbox"
+                checked={marking.subjects.has(p.id)}
+                onChange={() => {
+                  marking.onToggle(p.id);
+                  seekTo(p.t);
+                }}
+                data-testid={`subject-${p.id}`}
+              />{' '}
+              #{p.id} <span className="muted">from {clock(p.t)}</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
       {error && src && <p className="clip-error">{error}</p>}
     </div>
   );

@@ -1,5 +1,14 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { EvidenceExport, PrecisionReport, ReviewBundle, ReviewListQuery, Role, VerdictValue, Zone } from '../../../contract';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type {
+  EvidenceExport,
+  PrecisionReport,
+  RedactionMode,
+  ReviewBundle,
+  ReviewListQuery,
+  Role,
+  VerdictValue,
+  Zone,
+} from '../../../contract';
 import { ALERT_KIND_LABEL } from '../../../contract';
 import { ApiError, call } from '../client/api';
 import { EmptyState } from '../shell/EmptyState';
@@ -154,6 +163,20 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
   const [note, setNote] = useState('');
   const [job, setJob] = useState<EvidenceExport | null>(null);
   const [clipIndex, setClipIndex] = useState(0);
+  const [subjects, setSubjects] = useState<ReadonlySet<number>>(new Set());
+  const [withPublicCopy, setWithPublicCopy] = useState(false);
+  const [redactionMode, setRedactionMode] = useState<RedactionMode>('people');
+  const toggleSubject = useCallback(
+    (trackId: number) =>
+      setSubjects((s) => {
+        const next = new Set(s);
+        if (next.has(trackId)) next.delete(trackId);
+        else next.add(trackId);
+        return next;
+      }),
+    [],
+  );
+  const marking = useMemo(() => ({ subjects, onToggle: toggleSubject }), [subjects, toggleSubject]);
 
   const load = useCallback(() => {
     call('reviewBundle', { params: { id } })
@@ -167,6 +190,7 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
     setB(null);
     setJob(null);
     setClipIndex(0);
+    setSubjects(new Set());
     load();
   }, [load]);
   const cameraId = b?.incident.cameraId;
@@ -178,14 +202,14 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
     );
   }, [cameraId]);
 
-  // Poll a building export for its progress.
+  // Poll a building export (and its public copy) for progress.
   useEffect(() => {
-    if (!job || job.state !== 'building') return;
+    if (!job || (job.state !== 'building' && job.publicCopy?.state !== 'building')) return;
     const t = setTimeout(() => {
       call('evidenceExport', { params: { id: job.id } }).then(
         (j) => {
           setJob(j);
-          if (j.state !== 'building') load();
+          if (j.state !== 'building' && j.publicCopy?.state !== 'building') load();
         },
         (err: unknown) => setError(message(err)),
       );
@@ -245,7 +269,7 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
               ))}
             </select>
           )}
-          <ClipPlayer clip={clip} cameraId={inc.cameraId} alerts={b.alerts} zones={zones} />
+          <ClipPlayer clip={clip} cameraId={inc.cameraId} alerts={b.alerts} zones={zones} {...(canReview ? { marking } : {})} />
         </>
       ) : (
         <div className="review-noclip">
@@ -337,18 +361,52 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
         <section aria-label="Evidence" className="review-box">
           <h4>Evidence</h4>
           {canReview && (
-            <button
-              type="button"
-              disabled={busy !== null || latest?.state === 'building'}
-              data-testid="export-evidence"
-              onClick={() =>
-                void act('export', async () => {
-                  setJob(await call('reviewExport', { params: { id } }));
-                })
-              }
-            >
-              Export signed evidence package
-            </button>
+            <>
+              <div className="public-copy">
+                <label>
+                  <input
+                    type="checkbox"
+                    checked={withPublicCopy}
+                    onChange={(e) => setWithPublicCopy(e.target.checked)}
+                    data-testid="public-copy-toggle"
+                  />{' '}
+                  Add a public copy (people blurred)
+                </label>
+                {withPublicCopy && (
+                  <>
+                    <select
+                      aria-label="What the public copy hides"
+                      value={redactionMode}
+                      onChange={(e) => setRedactionMode(e.target.value as RedactionMode)}
+                    >
+                      <option value="people">Everyone detected but the subjects</option>
+                      <option value="all-but-subjects">The whole picture but the subjects</option>
+                    </select>
+                    <span className="muted" data-testid="public-copy-subjects">
+                      {subjects.size === 0
+                        ? 'No subject marked: everyone is blurred'
+                        : `Visible: ${[...subjects]
+                            .sort((x, y) => x - y)
+                            .map((s) => `#${s}`)
+                            .join(', ')}`}
+                    </span>
+                  </>
+                )}
+              </div>
+              <button
+                type="button"
+                disabled={busy !== null || latest?.state === 'building' || latest?.publicCopy?.state === 'building'}
+                data-testid="export-evidence"
+                onClick={() =>
+                  void act('export', async () => {
+                    const body = withPublicCopy ? { publicCopy: { subjects: [...subjects], mode: redactionMode } } : {};
+                    setJob(await call('reviewExport', { params: { id }, body }));
+                  })
+                }
+              >
+                Export signed evidence package
+              </button>
+            </>
           )}
           {latest && (
             <div className="review-export" data-testid="export-state" data-state={latest.state}>
@@ -371,6 +429,34 @@ function IncidentReview({ id, canReview, onChanged }: { id: string; canReview: b
                     Signed by key <code>{latest.fingerprint}</code>
                   </span>
                 </p>
+              )}
+              {latest.publicCopy && (
+                <div className="review-public" data-testid="public-copy-state" data-state={latest.publicCopy.state}>
+                  {latest.publicCopy.state === 'building' && <p>Building the public copy (re-encoding with people blurred)…</p>}
+                  {latest.publicCopy.state === 'failed' && <p className="review-error">Public copy failed: {latest.publicCopy.error}</p>}
+                  {latest.publicCopy.state === 'ready' && (
+                    <p>
+                      <a href={`/api/v1/evidence/${encodeURIComponent(latest.id)}/public.zip`} download data-testid="download-public-copy">
+                        Download public copy
+                      </a>{' '}
+                      ({((latest.publicCopy.bytes ?? 0) / 1e6).toFixed(1)} MB, {latest.publicCopy.boxes ?? 0} person boxes blurred
+                      {latest.publicCopy.subjects.length > 0
+                        ? `, subjects ${latest.publicCopy.subjects.map((s) => `#${s}`).join(', ')} visible`
+                        : ''}
+                      )
+                      {(latest.publicCopy.framesWithoutDetections ?? 0) > 0 && (
+                        <span className="review-warning">
+                          {' '}
+                          · {latest.publicCopy.framesWithoutDetections} frames had no detections: watch it before release
+                        </span>
+                      )}
+                      <br />
+                      <span className="muted">
+                        SHA-256 <code>{latest.publicCopy.sha256}</code>, signed with the same key; names the original's hash
+                      </span>
+                    </p>
+                  )}
+                </div>
               )}
             </div>
           )}

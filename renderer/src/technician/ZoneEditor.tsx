@@ -24,6 +24,7 @@ const KIND_LABEL: Record<ZoneKind, string> = {
   unattended: 'Unattended objects',
   'person-down': 'Person down',
   surge: 'Crowd surge',
+  privacy: 'Privacy mask (hidden)',
 };
 const KIND_COLOR: Record<ZoneKind, string> = {
   crowding: '#f5a524',
@@ -34,6 +35,7 @@ const KIND_COLOR: Record<ZoneKind, string> = {
   unattended: '#facc15',
   'person-down': '#fb7185',
   surge: '#34d399',
+  privacy: '#8a8f98',
 };
 /** Pixels within which a click on the first point closes the polygon being drawn. */
 const CLOSE_PX = 12;
@@ -293,7 +295,7 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
                   <polygon
                     points={poly.map((p) => toPx(p).join(',')).join(' ')}
                     fill={color}
-                    fillOpacity={selected === i ? 0.28 : 0.16}
+                    fillOpacity={z.kind === 'privacy' ? 0.75 : selected === i ? 0.28 : 0.16}
                     stroke={bad ? '#e5484d' : color}
                     strokeWidth={selected === i ? 3 : 2}
                     strokeDasharray={bad ? '6 4' : undefined}

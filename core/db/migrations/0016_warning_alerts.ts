@@ -6,8 +6,8 @@ import type { Migration } from './types';
  * CHECK, so the table is rebuilt as 0011 did: every row, its seq (the delivery order clients
  * resume from) and its indexes.
  */
-export const m0015: Migration = {
-  version: 15,
+export const m0016: Migration = {
+  version: 16,
   name: 'warning_alerts',
   up(db) {
     db.exec(`
