@@ -7,6 +7,7 @@ import { clusterRoutes } from './cluster';
 import { evidenceRoutes } from './evidence';
 import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
+import { modelRoutes } from './models';
 import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
 import { ssoRoutes } from './sso';
@@ -45,6 +46,7 @@ export const routes = {
   ...clusterRoutes,
   ...evidenceRoutes,
   ...statisticsRoutes,
+  ...modelRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;
 

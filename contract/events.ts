@@ -4,6 +4,7 @@ import { AlertAcked, AlertEscalated, Incident, type AlertAckPayload, type AlertA
 import type { Camera, CameraHealthEvent, CameraRemovedEvent } from './cameras';
 import { AssetsStatus, DemoCamerasStatus, FfmpegStatus } from './health';
 import type { FeedStatus, VehicleDiff, VehicleSnapshot } from './vehicles';
+import type { UserNotice } from './auth';
 
 /**
  * socket.io events, one enum-like table for both directions (the maplibre habit: one
@@ -79,6 +80,8 @@ export interface ServerToClientEvents {
   'sms:conversation': (payload: { conversationId: string; incidentId: string | null }) => void;
   /** The session behind this socket ended (logout, expiry, user disabled): sign in again. */
   'auth:expired': () => void;
+  /** Something the user must know now (an administrator reset their second factor). */
+  'auth:notice': (notice: UserNotice) => void;
 }
 
 /** Events clients emit to the server. Every handler validates its payload with the schema. */

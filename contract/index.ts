@@ -12,6 +12,7 @@ export * from './events';
 export * from './evidence';
 export * from './health';
 export * from './incidents';
+export * from './models';
 export * from './shell';
 export * from './technician';
 export * from './vehicles';

@@ -334,6 +334,8 @@ export type Config = Omit<z.infer<typeof ConfigSchema>, 'dataDir' | 'assetsDir'>
   configFile: string | null;
   /** Which ffmpeg `ingest.ffmpegPath` resolved to (system, bundled from npm...), for logs and health. */
   ffmpeg?: FfmpegChoice;
+  /** `serve --demo` emptied auth.mfaRequiredRoles (the config file did not set it). */
+  mfaRelaxedForDemo?: boolean;
 };
 
 export interface ConfigOverrides {
@@ -431,7 +433,8 @@ function envRedis(env: NodeJS.ProcessEnv, fromFile: z.infer<typeof ConfigSchema>
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const configFile = overrides.configFile ?? (env.SENTINEL_CONFIG || undefined);
   const fileAbs = configFile ? resolve(configFile) : null;
-  const file = fileAbs ? parseConfigFile(readConfigFile(fileAbs), fileAbs) : parseConfigFile({}, 'defaults');
+  const raw = fileAbs ? readConfigFile(fileAbs) : {};
+  const file = parseConfigFile(raw, fileAbs ?? 'defaults');
   const fileDir = fileAbs ? resolve(fileAbs, '..') : process.cwd();
 
   const level = env.SENTINEL_LOG_LEVEL;
@@ -461,9 +464,17 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const useFfprobe =
     ffmpeg.ffprobe && !(ffmpeg.source === 'system' && file.ingest.ffprobePath === 'ffprobe') ? ffmpeg.ffprobe : file.ingest.ffprobePath;
 
+  const demo = overrides.demo ?? (env.SENTINEL_DEMO === '1' || file.demo);
+  // The demo is for looking around on one machine: no role must enrol a second factor unless
+  // the config file says so. The sign-in screen and the log say it is relaxed.
+  const rawAuth = (raw as { auth?: unknown }).auth;
+  const mfaRelaxedForDemo = demo && !(typeof rawAuth === 'object' && rawAuth !== null && 'mfaRequiredRoles' in rawAuth);
+
   return {
     ...file,
-    demo: overrides.demo ?? (env.SENTINEL_DEMO === '1' || file.demo),
+    demo,
+    auth: mfaRelaxedForDemo ? { ...file.auth, mfaRequiredRoles: [] } : file.auth,
+    mfaRelaxedForDemo,
     server: {
       host: overrides.host ?? (env.SENTINEL_HOST || undefined) ?? file.server.host,
       port: overrides.port ?? envPort(env) ?? file.server.port,

@@ -32,4 +32,5 @@ export { decodeDetections, decodeEmbedding, decodeNanodet, decodeYolox, toSource
 export { nms, iou, type Candidate } from './nms';
 export { decodeImage, decodeImageFile, type BgrImage } from './image';
 export { openSession } from './session';
-export { openModel, type InferenceSettings, type OpenedModel } from './open';
+export { openModel, openVerifiedModel, type InferenceSettings, type OpenedModel } from './open';
+export { FightWorker, type FightAnswer, type FightFrame } from './fight-worker';

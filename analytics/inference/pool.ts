@@ -74,6 +74,7 @@ const emptyCamera = (): CameraStats => ({ submitted: 0, processed: 0, failed: 0,
  */
 export class InferencePool {
   readonly model: string;
+  readonly manifest: ModelManifest;
   private readonly slots: Slot[] = [];
   private readonly queues = new Map<string, Pending[]>();
   /**
@@ -98,6 +99,7 @@ export class InferencePool {
 
   private constructor(private readonly opts: PoolOptions) {
     this.model = opts.manifest.name;
+    this.manifest = opts.manifest;
     this.maxFrameAgeMs = opts.maxFrameAgeMs ?? 2000;
     this.perCameraQueue = Math.max(1, opts.perCameraQueue ?? 1);
     this.pipelineDepth = Math.max(1, opts.pipelineDepth ?? 2);
@@ -232,6 +234,26 @@ export class InferencePool {
   /** Index of a worker busy with a frame, if any (lets a test kill one mid-inference). */
   busyWorkerIndex(): number {
     return this.slots.findIndex((s) => s.state === 'ready' && s.jobs.size > 0);
+  }
+
+  /**
+   * Finishes every frame already submitted (waiting or in a worker), then closes: what a
+   * hot swap does to the pool it replaces, so no frame handed to it is lost. The caller must
+   * have stopped submitting; frames submitted meanwhile are served too. Frames still
+   * unanswered after `timeoutMs` (a wedged worker) are closed as `dropped: closed`.
+   */
+  async drain(timeoutMs = this.maxFrameAgeMs + 5000): Promise<void> {
+    const until = performance.now() + timeoutMs;
+    while (!this.closed && performance.now() < until && this.inFlight() > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.close();
+  }
+
+  /** Frames submitted and not answered yet (waiting in a camera's queue or held by a worker). */
+  inFlight(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    for (const s of this.slots) n += s.jobs.size;
+    return n;
   }
 
   async close(): Promise<void> {

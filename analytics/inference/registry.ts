@@ -81,10 +81,11 @@ export function resolveModelsDir(opts: { modelsDir?: string | undefined; assetsD
 // Hashing 4 MB takes ~10 ms; cache by path, size and mtime so status checks stay cheap.
 const hashCache = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
 
-export function sha256File(path: string): string {
+/** `fresh` hashes the bytes again whatever the cache says (a model about to replace a running one). */
+export function sha256File(path: string, fresh = false): string {
   const st = statSync(path);
   const hit = hashCache.get(path);
-  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.sha256;
+  if (!fresh && hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.sha256;
   const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
   hashCache.set(path, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
   return sha256;
@@ -95,7 +96,7 @@ export function sha256File(path: string): string {
  * sha256. Never throws: an unusable model is a `state: 'unavailable'` status with a message
  * naming the file and the expected hash.
  */
-export function checkModel(m: ModelManifest, modelsDir: string | null): ModelStatus {
+export function checkModel(m: ModelManifest, modelsDir: string | null, opts: { fresh?: boolean } = {}): ModelStatus {
   const base = { name: m.name, task: m.task, file: m.file };
   if (!modelsDir) {
     return {
@@ -116,7 +117,7 @@ export function checkModel(m: ModelManifest, modelsDir: string | null): ModelSta
   }
   let actual: string;
   try {
-    actual = sha256File(path);
+    actual = sha256File(path, opts.fresh);
   } catch (err) {
     return {
       ...base,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Zone } from '../../contract/zones';
-import { openModel, openRegistry, type InferencePool } from '../../analytics/inference';
+import { FightWorker } from '../../analytics/inference';
 import type { CameraService } from '../cameras';
 import type { CameraRepository } from '../cameras/repository';
 import type { Feature } from '../feature';
@@ -9,8 +9,9 @@ import { registerAnalyticsRoutes } from './routes';
 import type { GateOptions } from '../../analytics/motion/gate';
 import { CameraRunner, type AnalysedCamera } from './runner';
 import { alertScope, vehicleSpeed } from './scope';
+import { ModelManager } from './models';
 import type { ZoneStore } from './store';
-import { OccupancyStore } from './store';
+import { ModelChoiceStore, OccupancyStore } from './store';
 import { DEMO_ZONES } from './demo-zones';
 
 /** How often the set of analysed cameras is re-read (a camera added, analytics switched on). */
@@ -39,9 +40,18 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     const occupancy = new OccupancyStore(db);
     const snapshotsDir = join(config.dataDir, 'alert-snapshots');
     const runners = new Map<string, CameraRunner>();
-    let pool: InferencePool | null = null;
-    let fightPool: InferencePool | null = null;
-    let poolState: 'none' | 'opening' | 'ready' | 'unavailable' = 'none';
+    const models = new ModelManager(
+      {
+        detector: config.analytics.model ?? config.inference.defaultModel,
+        fight: config.analytics.fightModel ?? null,
+        modelsDir: config.inference.modelsDir,
+        assetsDir: config.assetsDir,
+        inference: config.inference,
+      },
+      new ModelChoiceStore(db),
+      log,
+    );
+    const fightWorker = new FightWorker(log);
     let closed = false;
 
     const readCameras = (): AnalysedCamera[] =>
@@ -60,42 +70,6 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     }
 
     const scopeOf = (c: AnalysedCamera) => alertScope(c.mount, c.location, feeds.geo, feeds.service);
-
-    const ensurePool = async (): Promise<InferencePool | null> => {
-      if (pool || poolState === 'unavailable' || poolState === 'opening') return pool;
-      poolState = 'opening';
-      const registry = openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir });
-      const name = config.analytics.model ?? config.inference.defaultModel;
-      const opened = await openModel(registry, name, config.inference, log);
-      if (closed) {
-        if (opened.state === 'ready') await opened.pool.close();
-        return null;
-      }
-      if (opened.state === 'ready') {
-        pool = opened.pool;
-        poolState = 'ready';
-        log.info({ model: name }, 'analytics model ready');
-        const fightName = config.analytics.fightModel;
-        if (fightName) {
-          // A fight model that cannot run leaves the trained clip classifier in charge, said once in the log.
-          const fm = registry.get(fightName);
-          if (fm && fm.task !== 'classify-clip') {
-            log.warn(
-              { model: fightName, task: fm.task },
-              'analytics.fightModel is not a clip classifier (task classify-clip); using the trained clip classifier',
-            );
-          } else {
-            const f = await openModel(registry, fightName, { ...config.inference, workers: 1 }, log);
-            if (f.state === 'ready') fightPool = f.pool;
-            else log.warn({ model: fightName, reason: f.status.message }, 'fight model unavailable; using the trained clip classifier');
-          }
-        }
-      } else {
-        poolState = 'unavailable';
-        log.warn({ model: name, reason: opened.status.message }, 'analytics disabled: person detector unavailable');
-      }
-      return pool;
-    };
 
     const motion = config.analytics.motion;
     const gateOf = (cameraId: string): GateOptions => ({
@@ -120,10 +94,11 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
           runners.delete(id);
         }
       }
-      if (wanted.size === 0) return;
-      const p = await ensurePool();
-      if (!p || closed) return;
+      await models.sync(wanted.keys());
+      if (closed) return;
       for (const [id, w] of wanted) {
+        // A camera whose model cannot run is not analysed (the models page and the log say why).
+        if (!models.detectorFor(id)) continue;
         const r = runners.get(id);
         if (r) {
           r.camera = w.cam;
@@ -132,7 +107,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
         }
         runners.set(
           id,
-          new CameraRunner(w.cam, w.zones, p, {
+          new CameraRunner(w.cam, w.zones, {
             alerts: ctx.alerts,
             occupancy,
             snapshotsDir,
@@ -140,7 +115,9 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
             scope: scopeOf,
             speedOf: (c) => vehicleSpeed(c.mount, feeds.service),
             sampleEveryMs: config.analytics.sampleEveryS * 1000,
-            fightPool,
+            detector: () => models.detectorFor(id),
+            fight: () => models.fightChoice(),
+            fightWorker,
             gate: gateOf(id),
             onAnalysed: (frame) => ctx.bus.emit('analytics:frame', frame),
           }),
@@ -156,6 +133,8 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
       zones,
       occupancy,
       cameraRepo,
+      models,
+      analysed: (id) => runners.has(id),
       onZonesChanged: () => void refresh().catch((err: unknown) => log.error({ err }, 'analytics refresh failed')),
     });
 
@@ -177,8 +156,8 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
       cameras.setAnalysisSource(null);
       for (const r of runners.values()) r.close();
       runners.clear();
-      await pool?.close();
-      await fightPool?.close();
+      await models.close();
+      await fightWorker.close();
     });
     await refresh();
   },

@@ -3,6 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   alertRoutes,
+  CameraModelChoice,
+  ModelChoice,
+  modelRoutes,
   AlertListQuery,
   OccupancyQuery,
   ZonesFile,
@@ -19,6 +22,7 @@ import { SentinelError } from '../errors';
 import type { CameraRepository } from '../cameras/repository';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
+import type { ModelManager } from './models';
 import type { OccupancyStore, ZoneStore } from './store';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
@@ -32,7 +36,15 @@ function visible(req: FastifyRequest, alert: Alert): boolean {
 
 export function registerAnalyticsRoutes(
   ctx: CoreContext,
-  deps: { zones: ZoneStore; occupancy: OccupancyStore; cameraRepo: CameraRepository; onZonesChanged(): void },
+  deps: {
+    zones: ZoneStore;
+    occupancy: OccupancyStore;
+    cameraRepo: CameraRepository;
+    models: ModelManager;
+    /** Whether a camera is analysed now. */
+    analysed(cameraId: string): boolean;
+    onZonesChanged(): void;
+  },
 ): void {
   const { http } = ctx;
   const requireCamera = (id: string): void => {
@@ -106,5 +118,62 @@ export function registerAnalyticsRoutes(
     if (!zone) throw new SentinelError(`camera ${id} has no zone ${zoneId}`, 'not_found', 'zoneId');
     const since = Date.now() - (q.minutes ?? 60) * 60_000;
     return { cameraId: id, zoneId, capacity: zone.capacity ?? null, points: deps.occupancy.series(id, zoneId, since) };
+  });
+
+  registerModelRoutes(ctx, deps.models, requireCamera, deps.onZonesChanged);
+}
+
+/**
+ * Model swaps. Each answer comes after the new model is running (or refused): a refusal is a
+ * 400 naming the model and why, and the trail records who tried what either way.
+ */
+function registerModelRoutes(ctx: CoreContext, models: ModelManager, requireCamera: (id: string) => void, changed: () => void): void {
+  const { http } = ctx;
+  const by = (req: FastifyRequest): string | null => req.auth?.user.username ?? null;
+  const attempt = async <T>(
+    req: FastifyRequest,
+    action: string,
+    target: string | null,
+    to: string | null,
+    fn: () => Promise<T>,
+  ): Promise<T> => {
+    try {
+      const r = await fn();
+      ctx.audit.record(req, action, target, { to, ...r });
+      return r;
+    } catch (err) {
+      if (err instanceof SentinelError) ctx.audit.record(req, action, target, { to, refused: err.message });
+      throw err;
+    }
+  };
+
+  http.get(modelRoutes.analyticsModels.path, async () => models.state());
+
+  http.put(modelRoutes.analyticsDetectorPut.path, async (req) => {
+    const { model } = parseInput(ModelChoice, req.body, 'body');
+    await attempt(req, 'analytics.model.detector', null, model, () => models.setDetector(model, by(req)));
+    changed();
+    return models.state();
+  });
+
+  http.put(modelRoutes.analyticsFightPut.path, async (req) => {
+    const { model } = parseInput(ModelChoice, req.body, 'body');
+    await attempt(req, 'analytics.model.fight', null, model, () => models.setFight(model, by(req)));
+    return models.state();
+  });
+
+  http.get(modelRoutes.cameraModel.path, async (req) => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    requireCamera(id);
+    return { cameraId: id, ...models.camera(id) };
+  });
+
+  http.put(modelRoutes.cameraModelPut.path, async (req) => {
+    const { id } = parseInput(IdParams, req.params, 'params');
+    requireCamera(id);
+    const { model } = parseInput(CameraModelChoice, req.body, 'body');
+    await attempt(req, 'analytics.model.camera', id, model, () => models.setCamera(id, model, by(req)));
+    changed();
+    return { cameraId: id, ...models.camera(id) };
   });
 }

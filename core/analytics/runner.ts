@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } from '../../contract';
 import { privacyMasks, type Zone } from '../../contract/zones';
 import type { IngestFrame } from '../../analytics/ingest/frame-slot';
-import type { InferencePool } from '../../analytics/inference';
+import type { FightWorker, InferencePool } from '../../analytics/inference';
 import { MotionGate, type GateOptions } from '../../analytics/motion/gate';
 import { AnalyticsPipeline, type PipelineDetection } from '../../analytics/pipeline/pipeline';
 import { renderSnapshot } from '../../analytics/pipeline/snapshot';
@@ -13,6 +13,7 @@ import type { RuleEvent } from '../../analytics/rules/types';
 import type { AlertStore } from '../alerts/store';
 import type { AnalyticsFrameEvent } from '../events/bus';
 import type { Logger } from '../logger';
+import type { FightChoice } from './models';
 import type { OccupancyStore } from './store';
 
 export interface AnalysedCamera {
@@ -30,8 +31,15 @@ export interface RunnerDeps {
   scope(camera: AnalysedCamera): AlertScope;
   /** Occupancy is sampled at most this often per camera (ms). */
   sampleEveryMs: number;
-  /** The clip classifier deciding fights, when one is configured (analytics.fightModel). */
-  fightPool?: InferencePool | null;
+  /** The pool of this camera's person detector now (asked every frame: models are swapped while running), null when it is not running. */
+  detector(): InferencePool | null;
+  /** What decides fights now: the built-in trained classifier, or an ONNX clip classifier's pool. */
+  fight?: () => FightChoice;
+  /**
+   * Where the built-in fight classifier runs: its own worker thread, shared by every camera.
+   * Without one it runs inside the pipeline on this thread (tests, tools).
+   */
+  fightWorker?: FightWorker | null;
   /** Every analysed frame's confirmed tracks (the reviewer's replay overlay stores them). */
   onAnalysed?: (frame: AnalyticsFrameEvent) => void;
   /** Motion gating of the detector (default on, analytics.motion in the config). */
@@ -69,6 +77,11 @@ class RateWindow {
  */
 export class CameraRunner {
   private pipeline: AnalyticsPipeline;
+  /** How fights were decided when the pipeline was built (a swap of kind rebuilds it). */
+  private fightKind: FightChoice['kind'];
+  /** The pixel buffer the fight worker handed back, reused for the next frame's copy. */
+  private fightSpare: ArrayBuffer | null = null;
+  private lastModel: string | null = null;
   private busy = false;
   private waiting: IngestFrame | null = null;
   private closed = false;
@@ -93,11 +106,15 @@ export class CameraRunner {
   constructor(
     public camera: AnalysedCamera,
     zones: readonly Zone[],
-    private readonly pool: InferencePool,
     private readonly deps: RunnerDeps,
   ) {
+    this.fightKind = this.currentFight().kind;
     this.pipeline = this.newPipeline(zones);
     this.gate = new MotionGate(deps.gate);
+  }
+
+  private currentFight(): FightChoice {
+    return this.deps.fight?.() ?? { kind: 'classifier' };
   }
 
   /** This camera's analysis figures for its health. */
@@ -112,12 +129,21 @@ export class CameraRunner {
       skippedNoMotion: g.skipped,
       gating: this.gate.enabled,
       motion: this.motion,
-      model: this.pool.model,
+      model: this.deps.detector()?.model ?? this.lastModel ?? 'unavailable',
     };
   }
 
+  /** Fights: the clip model's pairs mode, or the trained classifier (in the fight worker when there is one). */
   private newPipeline(zones: readonly Zone[]): AnalyticsPipeline {
-    return new AnalyticsPipeline(zones, this.deps.fightPool ? { fight: 'model' } : {});
+    if (this.fightKind === 'model') {
+      this.deps.fightWorker?.forget(this.camera.id);
+      return new AnalyticsPipeline(zones, { fight: 'model' });
+    }
+    if (this.deps.fightWorker) {
+      this.deps.fightWorker.setZones(this.camera.id, zones);
+      return new AnalyticsPipeline(zones, { fight: 'off' });
+    }
+    return new AnalyticsPipeline(zones, {});
   }
 
   get zones(): readonly Zone[] {
@@ -128,11 +154,11 @@ export class CameraRunner {
    * New zones: every rule restarts with fresh state, so an alert left open would never be
    * cleared by it; open alerts are closed now (detail says why).
    */
-  setZones(zones: readonly Zone[]): void {
+  setZones(zones: readonly Zone[], why = 'zones changed'): void {
     for (const [key, id] of this.open) {
       this.deps.alerts.change(id, {
         endedAt: new Date(),
-        detail: { ...(this.deps.alerts.get(id)?.alert.detail ?? {}), closedBy: 'zones changed' },
+        detail: { ...(this.deps.alerts.get(id)?.alert.detail ?? {}), closedBy: why },
       });
       this.open.delete(key);
     }
@@ -169,18 +195,28 @@ export class CameraRunner {
   close(): void {
     this.closed = true;
     this.waiting = null;
+    this.deps.fightWorker?.forget(this.camera.id);
   }
 
   private async analyse(f: IngestFrame, detect: boolean): Promise<void> {
     const bgr = new Uint8Array(f.data);
+    const fight = this.currentFight();
+    if (fight.kind !== this.fightKind) {
+      // The fight classifier was swapped between kinds: its rules restart with the new one.
+      this.fightKind = fight.kind;
+      this.setZones(this.pipeline.zones, 'fight classifier changed');
+    }
     const pipeline = this.pipeline;
-    if (detect) {
+    const pool = detect ? this.deps.detector() : null;
+    if (detect && !pool) return; // the camera's model is not running (unavailable): nothing to analyse with
+    if (pool) {
+      this.lastModel = pool.model;
       // The ingest buffer may be shared with other listeners: the pool gets its own copy to
       // transfer, into the buffer the pool handed back last time (no allocation per frame).
       const spare = this.spare && this.spare.byteLength === f.data.byteLength ? this.spare : new ArrayBuffer(f.data.byteLength);
       this.spare = null;
       new Uint8Array(spare).set(bgr);
-      const r = await this.pool.submit(
+      const r = await pool.submit(
         { cameraId: this.camera.id, width: f.width, height: f.height, data: spare, ts: f.ts },
         { scoreThreshold: 0.2 },
       );
@@ -200,10 +236,32 @@ export class CameraRunner {
       detections: this.held,
       ...(speedKmh === undefined ? {} : { speedKmh }),
     });
-    const fightPool = this.deps.fightPool;
-    if (fightPool && pipeline.usesFightModel) {
-      const scores = await scoreCandidates(fightPool, this.camera.id, bgr, f.width, f.ts, pipeline.fightCandidates(out, f.width, f.height));
+    if (fight.kind === 'model' && pipeline.usesFightModel) {
+      const scores = await scoreCandidates(
+        fight.pool,
+        this.camera.id,
+        bgr,
+        f.width,
+        f.ts,
+        pipeline.fightCandidates(out, f.width, f.height),
+      );
       out.events.push(...pipeline.applyFightScores(f.ts, scores));
+    } else if (this.deps.fightWorker?.watches(this.camera.id)) {
+      // The trained classifier scores in its own thread; it gets a copy (this frame's pixels are
+      // still needed here for the alert snapshot), into the buffer it handed back last time.
+      const copy = this.fightSpare && this.fightSpare.byteLength === bgr.byteLength ? this.fightSpare : new ArrayBuffer(bgr.byteLength);
+      this.fightSpare = null;
+      new Uint8Array(copy).set(bgr);
+      const answer = await this.deps.fightWorker.evaluate(this.camera.id, {
+        t: f.ts,
+        width: f.width,
+        height: f.height,
+        data: copy,
+        inZone: out.inZone,
+      });
+      this.fightSpare = answer.buffer;
+      if (pipeline !== this.pipeline || this.closed) return;
+      out.events.push(...answer.events);
     }
     this.frames++;
     if (detect) this.detected++;

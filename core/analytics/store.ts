@@ -49,3 +49,40 @@ export class OccupancyStore {
     return this.db.prepare('DELETE FROM occupancy WHERE t_ms < ?').run(beforeMs).changes;
   }
 }
+
+export type ModelSlotName = 'detector' | 'fight';
+
+/** Model choices made from the console or the API (migration 0017); a missing row means the config's value. */
+export class ModelChoiceStore {
+  constructor(private readonly db: Database) {}
+
+  slot(slot: ModelSlotName): string | null {
+    const r = this.db.prepare('SELECT model FROM analytics_models WHERE slot = ?').get(slot) as { model: string } | undefined;
+    return r?.model ?? null;
+  }
+
+  setSlot(slot: ModelSlotName, model: string, by: string | null): void {
+    this.db
+      .prepare(
+        'INSERT INTO analytics_models (slot, model, updated_at, updated_by) VALUES (?, ?, ?, ?) ' +
+          'ON CONFLICT (slot) DO UPDATE SET model = excluded.model, updated_at = excluded.updated_at, updated_by = excluded.updated_by',
+      )
+      .run(slot, model, new Date().toISOString(), by);
+  }
+
+  cameras(): Map<string, string> {
+    const rows = this.db.prepare('SELECT camera_id, model FROM camera_models').all() as { camera_id: string; model: string }[];
+    return new Map(rows.map((r) => [r.camera_id, r.model]));
+  }
+
+  setCamera(cameraId: string, model: string | null, by: string | null): void {
+    if (model === null) this.db.prepare('DELETE FROM camera_models WHERE camera_id = ?').run(cameraId);
+    else
+      this.db
+        .prepare(
+          'INSERT INTO camera_models (camera_id, model, updated_at, updated_by) VALUES (?, ?, ?, ?) ' +
+            'ON CONFLICT (camera_id) DO UPDATE SET model = excluded.model, updated_at = excluded.updated_at, updated_by = excluded.updated_by',
+        )
+        .run(cameraId, model, new Date().toISOString(), by);
+  }
+}

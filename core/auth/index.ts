@@ -8,6 +8,8 @@ import {
   API_BASE,
   CSRF_HEADER,
   LoginRequest,
+  MfaConfirm,
+  NoBody,
   PUBLIC,
   roleAllows,
   routes,
@@ -19,6 +21,7 @@ import {
   UserCreate,
   UserUpdate,
   type RouteAccess,
+  type RouteName,
   type Session,
   type User,
 } from '../../contract';
@@ -27,12 +30,10 @@ import { SentinelError } from '../errors';
 import type { Feature, SentinelIo } from '../feature';
 import { parseInput } from '../http/errors';
 import { registerSso } from './sso';
-import { LoginThrottle, UserStore } from './store';
+import { LoginThrottle, UserStore, type ResolvedSession, type SessionMethod } from './store';
 import { newTotpSecret, otpauthUri } from './totp';
 
-export interface AuthContext {
-  user: User;
-  tokenHash: string;
+export interface AuthContext extends ResolvedSession {
   via: 'bearer' | 'cookie';
 }
 
@@ -83,6 +84,16 @@ const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
+ * What a session may reach while its user must still enrol a second factor (the MFA
+ * policy): who am I, the enrolment itself, and signing out. Everything else is refused.
+ */
+const ENROLMENT_ROUTES: ReadonlySet<string> = new Set(
+  (['authStatus', 'me', 'logout', 'totpSetup', 'totpEnable', 'mfaStatus'] as const satisfies readonly RouteName[]).map(
+    (n) => `${routes[n].method} ${routes[n].path}`,
+  ),
+);
+
+/**
  * Authentication and authorisation for every HTTP route and socket. Deny by
  * default: an API route must have an entry with roles in the contract's route table; the
  * only public ones are the liveness probe, sign-in and first-run set-up. See docs/security.md.
@@ -97,7 +108,11 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
   async register(ctx) {
     const { http, io, db, log, config } = ctx;
     await http.register(fastifyCookie);
-    const users = new UserStore(db, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 });
+    const users = new UserStore(db, {
+      ttlMs: config.auth.sessionHours * 3_600_000,
+      idleMs: config.auth.idleMinutes * 60_000,
+      mfaRequiredRoles: config.auth.mfaRequiredRoles,
+    });
     const throttle = new LoginThrottle(config.auth.freeFailures);
     const trail = ctx.audit.trail;
     const unregistered: string[] = [];
@@ -117,13 +132,14 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
 
     const resolveRequest = (req: FastifyRequest): AuthContext | null => {
       const authz = req.headers.authorization;
+      // A session still to enrol resolves here (the hook below limits it to enrolment).
       if (authz?.startsWith('Bearer ')) {
-        const r = users.resolve(authz.slice(7).trim());
+        const r = users.resolve(authz.slice(7).trim(), { allowMfaPending: true });
         return r ? { ...r, via: 'bearer' } : null;
       }
       const cookie = req.cookies[SESSION_COOKIE];
       if (cookie) {
-        const r = users.resolve(cookie);
+        const r = users.resolve(cookie, { allowMfaPending: true });
         return r ? { ...r, via: 'cookie' } : null;
       }
       return null;
@@ -151,6 +167,13 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         if (!req.headers[CSRF_HEADER] && !sameOrigin)
           throw new SentinelError(`cookie-authenticated ${req.method} needs the ${CSRF_HEADER} header`, 'forbidden');
       }
+      if (who.mfaPending && !(url && ENROLMENT_ROUTES.has(`${req.method === 'HEAD' ? 'GET' : req.method} ${url}`))) {
+        throw new SentinelError(
+          `the role "${who.user.role}" must use a second factor: set up two-step sign-in (POST ${routes.totpSetup.path}, then ${routes.totpEnable.path}) before anything else`,
+          'forbidden',
+          'mfa',
+        );
+      }
       if (!url) return; // unknown API path: signed-in users get the 404
       if (!roleAllows(access, who.user.role)) {
         throw new SentinelError(`role "${who.user.role}" may not ${req.method} ${url}`, 'forbidden');
@@ -176,14 +199,58 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     const setSessionCookie = (reply: FastifyReply, token: string, maxAgeS: number): void => {
       reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: Math.max(0, Math.floor(maxAgeS)) });
     };
-    const startSession = (reply: FastifyReply, user: User, ip: string): Session => {
-      const s = users.createSession(user.id, ip);
+    const startSession = (req: FastifyRequest, reply: FastifyReply, user: User, method: SessionMethod = 'password'): Session => {
+      const s = users.createSession(user.id, req.ip, { userAgent: req.headers['user-agent'], method });
       setSessionCookie(reply, s.token, config.auth.sessionHours * 3600);
       reply.header('cache-control', 'no-store');
-      return { user, token: s.token, expiresAt: s.expiresAt.toISOString() };
+      return {
+        user,
+        token: s.token,
+        expiresAt: s.expiresAt.toISOString(),
+        mfaEnrolmentRequired: users.mfaPending(user, method),
+        // The SSO callback answers with a redirect, not this body: its notices wait for the
+        // next password sign-in instead of being marked shown unseen.
+        notices: method === 'password' ? users.takeNotices(user.id) : [],
+      };
+    };
+    const policyNote = config.mfaRelaxedForDemo
+      ? 'Demo mode: no role has to use two-step sign-in here (auth.mfaRequiredRoles is empty unless the config file sets it).'
+      : null;
+    if (policyNote) log.warn({ mfaRequiredRoles: [] }, policyNote);
+    const signInKey = (username: string): string => `user:${username.toLowerCase()}`;
+    /**
+     * "Password plus a code" for changes to the second factor. Failures count against the
+     * same per-user backoff as sign-in (a stolen session cannot guess the password quickly)
+     * and are audited.
+     */
+    const confirmPasswordAndCode = async (req: FastifyRequest, input: { password?: string | undefined; code?: string | undefined }) => {
+      const user = users.get(req.auth!.user.id)!;
+      const key = [signInKey(user.username)];
+      const wait = throttle.waitMs(key);
+      if (wait > 0) throw new SentinelError(`too many failed attempts; try again in ${Math.ceil(wait / 1000)} s`, 'rate_limited');
+      let failed: 'password' | 'code' | null = null;
+      if (!input.password || !(await users.checkPassword(user.id, input.password))) failed = 'password';
+      else if (!input.code || !(await users.checkSecondFactor(user.id, input.code))) failed = 'code';
+      if (failed) {
+        throttle.fail(key);
+        ctx.audit.record(req, 'user.mfa_confirm_failed', `user:${user.id}`, { route: req.routeOptions.url, field: failed });
+        throw failed === 'password'
+          ? new SentinelError('changing the second factor needs your password', 'unauthorized', 'password')
+          : new SentinelError(
+              'changing the second factor needs a current code from your authenticator app (or a recovery code)',
+              'unauthorized',
+              'code',
+            );
+      }
+      return user;
     };
 
-    http.get(routes.authStatus.path, async (req) => ({ setupRequired: users.count() === 0, user: req.auth?.user ?? null }));
+    http.get(routes.authStatus.path, async (req) => ({
+      setupRequired: users.count() === 0,
+      user: req.auth?.user ?? null,
+      mfaEnrolmentRequired: req.auth?.mfaPending ?? false,
+      policyNote,
+    }));
 
     http.post(routes.authSetup.path, async (req, reply) => {
       const input = parseInput(SetupRequest, req.body);
@@ -196,19 +263,19 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         detail: { role: 'admin', via: 'first-run set-up' },
         ip: req.ip,
       });
-      return startSession(reply, user, req.ip);
+      return startSession(req, reply, user);
     });
 
     http.post(routes.login.path, async (req, reply) => {
       const input = parseInput(LoginRequest, req.body);
-      const keys = [`user:${input.username.toLowerCase()}`, `ip:${req.ip}`];
+      const keys = [signInKey(input.username), `ip:${req.ip}`];
       const wait = throttle.waitMs(keys);
       if (wait > 0) {
         trail.append({ actor: input.username, action: 'auth.login_throttled', target: null, detail: { waitMs: wait }, ip: req.ip });
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
         throw new SentinelError(`too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s`, 'rate_limited');
       }
-      const r = await users.checkLogin(input.username, input.password, input.totp);
+      const r = await users.checkLogin(input.username, input.password, input.totp, input.recoveryCode);
       if (!r.ok) {
         if (r.reason !== 'totp_required') throttle.fail(keys);
         trail.append({
@@ -222,6 +289,8 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         if (r.reason === 'totp_required')
           throw new SentinelError('this account needs the six-digit code from its authenticator app', 'unauthorized', 'totp');
         if (r.reason === 'bad_totp') throw new SentinelError('the authenticator code is wrong or expired', 'unauthorized', 'totp');
+        if (r.reason === 'bad_recovery_code')
+          throw new SentinelError('that recovery code is wrong or was already used', 'unauthorized', 'recoveryCode');
         throw new SentinelError('wrong user name or password', 'unauthorized');
       }
       throttle.succeed([keys[0]!]);
@@ -230,14 +299,28 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         actor: r.user.username,
         action: 'auth.login',
         target: null,
-        detail: { role: r.user.role },
+        detail: {
+          role: r.user.role,
+          factor: r.factor,
+          ...(r.factor === 'recovery_code' ? { recoveryCodesLeft: users.recoveryCodesLeft(r.user.id) } : {}),
+          ...(users.mfaPending(r.user, 'password') ? { mfaEnrolmentRequired: true } : {}),
+        },
         ip: req.ip,
       });
-      return startSession(reply, r.user, req.ip);
+      return startSession(req, reply, r.user);
     });
 
     // Single sign-on issues the same session as the password sign-in above.
-    registerSso(http, { sso: config.sso, db, users, trail, log, startSession });
+    // Single sign-on sessions are marked `sso`: the provider applies its own second factor, so
+    // the local MFA policy does not send them to enrolment.
+    registerSso(http, {
+      sso: config.sso,
+      db,
+      users,
+      trail,
+      log,
+      startSession: (req, reply, user) => startSession(req, reply, user, 'sso'),
+    });
 
     http.post(routes.logout.path, async (req, reply) => {
       const a = req.auth!;
@@ -251,18 +334,14 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     http.get(routes.me.path, async (req) => req.auth!.user);
 
     // A new secret replaces the old one, so with a factor on, a session alone is not enough:
-    // the password and a current code are needed (a stolen session cannot switch MFA off).
+    // the password and a current code are needed (a stolen session cannot switch MFA off or
+    // move it to another phone). The new secret stays pending until confirmed (totpEnable).
     http.post(routes.totpSetup.path, async (req) => {
       const input = parseInput(TotpSetupRequest, req.body ?? {});
-      const user = users.get(req.auth!.user.id)!;
-      if (user.totpEnabled) {
-        if (!input.password || !(await users.checkPassword(user.id, input.password)))
-          throw new SentinelError('changing the second factor needs your password', 'unauthorized', 'password');
-        if (!input.code || !users.checkTotp(user.id, input.code))
-          throw new SentinelError('changing the second factor needs a current code from your authenticator app', 'unauthorized', 'code');
-      }
+      const current = users.get(req.auth!.user.id)!;
+      const user = current.totpEnabled ? await confirmPasswordAndCode(req, input) : current;
       const secret = newTotpSecret();
-      users.setTotpSecret(user.id, secret);
+      users.beginTotp(user.id, secret);
       ctx.audit.record(req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
       const otpauthUrl = otpauthUri(secret, user.username);
       const svg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
@@ -270,10 +349,99 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     });
     http.post(routes.totpEnable.path, async (req) => {
       const { code } = parseInput(TotpEnable, req.body);
-      if (!users.enableTotp(req.auth!.user.id, code))
-        throw new SentinelError('the code does not match; check the phone clock and try the next code', 'validation_failed', 'code');
-      ctx.audit.record(req, 'user.totp_enable', `user:${req.auth!.user.id}`);
+      const before = users.get(req.auth!.user.id)!;
+      const recoveryCodes = await users.confirmTotp(before.id, code);
+      if (!recoveryCodes)
+        throw new SentinelError(
+          'the code does not match the key being set up; check the phone clock and try the next code (or start the set-up again)',
+          'validation_failed',
+          'code',
+        );
+      ctx.audit.record(req, 'user.totp_enable', `user:${before.id}`, { replaced: before.totpEnabled, recoveryCodes: recoveryCodes.length });
+      return { recoveryCodes };
+    });
+    http.post(routes.totpDisable.path, async (req) => {
+      const input = parseInput(MfaConfirm, req.body);
+      const me = users.get(req.auth!.user.id)!;
+      if (!me.totpEnabled) throw new SentinelError('two-step sign-in is not on for this account', 'conflict');
+      if (users.mfaRequired(me))
+        throw new SentinelError(
+          `the role "${me.role}" must use a second factor (auth.mfaRequiredRoles): replace it with a new phone instead of switching it off`,
+          'conflict',
+        );
+      const user = await confirmPasswordAndCode(req, input);
+      users.disableTotp(user.id);
+      ctx.audit.record(req, 'user.totp_disable', `user:${user.id}`);
       return { ok: true as const };
+    });
+    http.get(routes.mfaStatus.path, async (req) => {
+      const me = users.get(req.auth!.user.id)!;
+      return { enabled: me.totpEnabled, required: users.mfaRequired(me), recoveryCodesLeft: users.recoveryCodesLeft(me.id) };
+    });
+    http.post(routes.recoveryCodesRegenerate.path, async (req) => {
+      const input = parseInput(MfaConfirm, req.body);
+      if (!users.get(req.auth!.user.id)!.totpEnabled)
+        throw new SentinelError('recovery codes come with two-step sign-in; set that up first', 'conflict');
+      const user = await confirmPasswordAndCode(req, input);
+      const recoveryCodes = await users.regenerateRecoveryCodes(user.id);
+      ctx.audit.record(req, 'user.recovery_codes_regenerate', `user:${user.id}`, { recoveryCodes: recoveryCodes.length });
+      return { recoveryCodes };
+    });
+
+    // Sessions: each user sees and ends their own; the admin signs a user out everywhere.
+    http.get(routes.mySessions.path, async (req) => ({ sessions: users.listSessions(req.auth!.user.id, req.auth!.tokenHash) }));
+    http.delete(routes.mySessionRevoke.path, async (req, reply) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      const a = req.auth!;
+      const hash = users.endSessionById(a.user.id, id);
+      if (!hash) throw new SentinelError(`no session of yours with id ${id}`, 'not_found', 'id');
+      dropSockets(io, `session:${hash}`);
+      ctx.audit.record(req, 'auth.session_revoke', `user:${a.user.id}`, { session: id, current: hash === a.tokenHash });
+      if (hash === a.tokenHash) setSessionCookie(reply, '', 0);
+      return { ok: true as const };
+    });
+    http.post(routes.mySessionsRevokeOthers.path, async (req) => {
+      parseInput(NoBody, req.body ?? {});
+      const a = req.auth!;
+      const ended = users.endSessions(a.user.id, a.tokenHash);
+      for (const h of ended) dropSockets(io, `session:${h}`);
+      ctx.audit.record(req, 'auth.session_revoke_others', `user:${a.user.id}`, { sessions: ended.length });
+      return { revoked: ended.length };
+    });
+    const userOr404 = (req: FastifyRequest): User => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      const user = users.get(id);
+      if (!user) throw new SentinelError(`no user with id ${id}`, 'not_found', 'id');
+      return user;
+    };
+    http.get(routes.userSessions.path, async (req) => {
+      const user = userOr404(req);
+      return { sessions: users.listSessions(user.id, req.auth!.user.id === user.id ? req.auth!.tokenHash : null) };
+    });
+    http.post(routes.userSignOutEverywhere.path, async (req) => {
+      const user = userOr404(req);
+      parseInput(NoBody, req.body ?? {});
+      const ended = users.endSessions(user.id, null);
+      dropSockets(io, `user:${user.id}`);
+      ctx.audit.record(req, 'user.sign_out_everywhere', `user:${user.id}`, { username: user.username, sessions: ended.length });
+      return { revoked: ended.length };
+    });
+    http.post(routes.userMfaReset.path, async (req) => {
+      const user = userOr404(req);
+      parseInput(NoBody, req.body ?? {});
+      const by = req.auth!.user;
+      const notice = users.resetMfa(
+        user.id,
+        `${by.displayName} (administrator) reset your two-step sign-in on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.` +
+          (users.mfaRequired(user) ? ' Set it up again with your authenticator app.' : ' You can set it up again from your account.') +
+          ' If you did not ask for this, tell your supervisor.',
+      );
+      ctx.audit.record(req, 'user.mfa_reset', `user:${user.id}`, { username: user.username, hadFactor: user.totpEnabled });
+      // Told at once where they are signed in; a user who must use a factor is then taken
+      // to enrolment (their sessions now reach nothing else, so their sockets end).
+      io.to(`user:${user.id}`).emit('auth:notice', notice);
+      if (users.mfaRequired(user)) dropSockets(io, `user:${user.id}`);
+      return users.get(user.id)!;
     });
 
     http.get(routes.users.path, async () => ({ users: users.list() }));

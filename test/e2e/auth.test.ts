@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthStatus } from '../../contract';
-import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+import { hasChromium, launchChromium, openPage, screenshot, startServe, tempDir, type RunningServe } from './harness';
 
 describe.skipIf(!hasChromium)('sign-in in Chromium (skipped: /usr/bin/chromium is not installed)', () => {
   let browser: Browser;
@@ -9,8 +11,11 @@ describe.skipIf(!hasChromium)('sign-in in Chromium (skipped: /usr/bin/chromium i
 
   beforeAll(async () => {
     browser = await launchChromium();
-    // No admin seeded: the real first-run path.
-    core = await startServe({ auth: false });
+    // No admin seeded: the real first-run path. No MFA policy here (said explicitly in the
+    // config): this is about sign-in and roles; mfa.test.ts enrols under the default policy.
+    const config = join(tempDir('sentinel-auth-e2e-'), 'sentinel.json');
+    writeFileSync(config, JSON.stringify({ auth: { mfaRequiredRoles: [] } }));
+    core = await startServe({ auth: false, args: ['--config', config] });
   });
   afterAll(async () => {
     await core?.stop();

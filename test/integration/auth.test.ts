@@ -32,7 +32,12 @@ describe('authentication and authorisation on every route and socket', () => {
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-auth-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
-    core = await startCore({ ...cfg, auth: { ...cfg.auth, freeFailures: 3 } }, { log: createLogger('silent'), before: [routeCollector] });
+    // No MFA policy here: this file is about sessions and roles in general (the admin is made
+    // by first-run set-up and used at once); the policy has its own tests in mfa.test.ts.
+    core = await startCore(
+      { ...cfg, auth: { ...cfg.auth, freeFailures: 3, mfaRequiredRoles: [] } },
+      { log: createLogger('silent'), before: [routeCollector] },
+    );
   });
   afterAll(async () => {
     await core?.close();
@@ -40,7 +45,7 @@ describe('authentication and authorisation on every route and socket', () => {
 
   it('first run: reports set-up needed, creates the admin once, then refuses a second set-up', async () => {
     const status = AuthStatus.parse(await (await fetch(url('/api/v1/auth/status'))).json());
-    expect(status).toEqual({ setupRequired: true, user: null });
+    expect(status).toEqual({ setupRequired: true, user: null, mfaEnrolmentRequired: false, policyNote: null });
     const weak = await fetch(url('/api/v1/auth/setup'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

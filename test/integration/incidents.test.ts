@@ -321,7 +321,8 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
       core = null;
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // 20 users created, signed in and enrolled (liaisons must use a second factor), and two core starts.
+  }, 120_000);
 });
 
 /** A liaison client's view of the lifecycle: the alerts it holds, their acks, the highest sequence seen. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import { routes, type Session, type SsoInfo, type User } from '../../../contract';
 import type { AuditTrail } from '../../audit/trail';
@@ -32,7 +32,7 @@ export interface SsoDeps {
   trail: Pick<AuditTrail, 'append'>;
   log: Logger;
   /** The same session a password sign-in gets (cookie, CSRF rules, expiry). */
-  startSession(reply: FastifyReply, user: User, ip: string): Session;
+  startSession(req: FastifyRequest, reply: FastifyReply, user: User): Session;
 }
 
 /** Loopback only: a provider on this machine (a test, a local IdP) may use plain HTTP; any other must be https. */
@@ -252,7 +252,7 @@ export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
           ip: req.ip,
         });
       }
-      deps.startSession(reply, user, req.ip);
+      deps.startSession(req, reply, user);
       trail.append({
         actorId: user.id,
         actor: user.username,

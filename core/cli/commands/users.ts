@@ -125,6 +125,33 @@ export function registerUsers(program: Command): void {
       }
     });
   users
+    .command('reset-mfa')
+    .description("break-glass: reset a user's second factor (lost phone and recovery codes); they enrol again at next sign-in")
+    .requiredOption('--username <name>', 'whose second factor')
+    .option('--data-dir <dir>', 'data directory')
+    .action((opts: { username: string; dataDir?: string }) => {
+      const { db, store } = open(opts.dataDir);
+      try {
+        const user = store.byUsername(opts.username);
+        if (!user) throw new SentinelError(`no user named "${opts.username}" in this data directory`, 'not_found', 'username');
+        // The same reset the console's Administration offers, for the one administrator who
+        // cannot sign in any more: it needs shell access to the data directory instead.
+        store.resetMfa(
+          user.id,
+          `Your two-step sign-in was reset from the server's command line (sentinel users reset-mfa) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Set it up again; if you did not ask for this, tell your supervisor.`,
+        );
+        new AuditTrail(db).append({
+          actor: 'cli',
+          action: 'user.mfa_reset',
+          target: `user:${user.id}`,
+          detail: { username: user.username, hadFactor: user.totpEnabled, via: 'sentinel users reset-mfa' },
+        });
+        printJson(store.get(user.id));
+      } finally {
+        db.close();
+      }
+    });
+  users
     .command('list')
     .description('list users as JSON lines')
     .option('--data-dir <dir>', 'data directory')

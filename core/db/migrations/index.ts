@@ -13,7 +13,9 @@ import { m0012 } from './0012_audit_checkpoints';
 import { m0013 } from './0013_leases';
 import { m0014 } from './0014_sso_identities';
 import { m0015 } from './0015_public_copies';
-import { m0016 } from './0016_warning_alerts';
+import { m0016 } from './0016_mfa_sessions';
+import { m0017 } from './0017_analytics_models';
+import { m0018 } from './0018_warning_alerts';
 import type { Migration } from './types';
 
 export type { Migration };
@@ -40,4 +42,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m0014,
   m0015,
   m0016,
+  m0017,
+  m0018,
 ];

@@ -11,8 +11,9 @@ const list = (s: string): string[] =>
 
 /**
  * Administration (admins only; the core refuses everyone else): users with their roles and
- * liaison scopes, a new user, enabling/disabling, and the "send test alert" that proves the
- * liaisons of a district receive their pushes.
+ * liaison scopes, a new user, enabling/disabling (which ends the user's sessions and sockets),
+ * signing a user out everywhere, resetting a lost second factor, and the "send test alert"
+ * that proves the liaisons of a district receive their pushes.
  */
 export function AdminDialog({ onClose }: { onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -53,6 +54,21 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
       .then(() => load())
       .catch(fail);
   };
+  const signOutEverywhere = (u: User): void => {
+    call('userSignOutEverywhere', { params: { id: u.id }, body: {} })
+      .then((r) => setMsg({ ok: true, text: `Signed ${u.username} out of ${r.revoked} session${r.revoked === 1 ? '' : 's'}.` }))
+      .catch(fail);
+  };
+  const resetMfa = (u: User): void => {
+    // A lost phone: the user sets up the factor again at their next sign-in, and is told.
+    if (!window.confirm(`Reset ${u.username}'s two-step sign-in? Their authenticator and recovery codes stop working.`)) return;
+    call('userMfaReset', { params: { id: u.id }, body: {} })
+      .then(() => {
+        setMsg({ ok: true, text: `Reset ${u.username}'s two-step sign-in; they are told at once and at their next sign-in.` });
+        load();
+      })
+      .catch(fail);
+  };
   const testAlert = (): void => {
     call('testAlert', { body: { district: testDistrict, cameraName: `Test alert (district ${testDistrict})` } })
       .then(() => setMsg({ ok: true, text: `Test alert sent to district ${testDistrict}.` }))
@@ -87,6 +103,7 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
               <th>User</th>
               <th>Role</th>
               <th>Scope</th>
+              <th>Two-step</th>
               <th />
             </tr>
           </thead>
@@ -98,10 +115,19 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
                 <td>
                   {[...u.scope.districts.map((d) => `D${d}`), ...u.scope.lines, ...u.scope.routes.map((r) => `#${r}`)].join(' ') || '—'}
                 </td>
-                <td>
+                <td>{u.totpEnabled ? 'on' : 'off'}</td>
+                <td className="admin-user-actions" data-testid={`admin-user-${u.username}`}>
                   <button type="button" className="ghost-button" onClick={() => toggle(u)}>
                     {u.disabled ? 'Enable' : 'Disable'}
                   </button>
+                  <button type="button" className="ghost-button" onClick={() => signOutEverywhere(u)}>
+                    Sign out everywhere
+                  </button>
+                  {u.totpEnabled && (
+                    <button type="button" className="ghost-button" onClick={() => resetMfa(u)}>
+                      Reset two-step
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

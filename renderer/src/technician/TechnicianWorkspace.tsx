@@ -6,6 +6,7 @@ import { EmptyState } from '../shell/EmptyState';
 import { CameraForm } from './CameraForm';
 import { ClusterPanel } from './ClusterPanel';
 import { CsvImport } from './CsvImport';
+import { CameraModelTab, ModelsPane } from './ModelSettings';
 import { filterCameras, NO_FILTER, stateCounts, urlHostPath, type CameraFilter } from './filter';
 import { useStations, type StationsState } from './stations';
 import './technician.css';
@@ -26,8 +27,15 @@ const MOUNT_LABEL: Record<CameraMount['kind'], string> = {
   other: 'Other',
 };
 
+type CameraTab = 'details' | 'zones' | 'analytics';
+const TAB_LABEL: Record<CameraTab, string> = { details: 'Settings', zones: 'Zones', analytics: 'Analytics' };
 type Pane =
-  { kind: 'new' } | { kind: 'import' } | { kind: 'cluster' } | { kind: 'camera'; id: string; tab: 'details' | 'zones' } | { kind: 'none' };
+  | { kind: 'new' }
+  | { kind: 'import' }
+  | { kind: 'cluster' }
+  | { kind: 'models' }
+  | { kind: 'camera'; id: string; tab: CameraTab }
+  | { kind: 'none' };
 
 function HealthBadge({ camera }: { camera: Camera }) {
   const h = camera.health;
@@ -152,6 +160,9 @@ export function TechnicianWorkspace() {
       <section className="region tech-list" aria-labelledby="tech-list-title">
         <header className="region-header">
           <h2 id="tech-list-title">Camera registry</h2>
+          <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'models' })}>
+            Models
+          </button>
           <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'cluster' })}>
             Core replicas
           </button>
@@ -238,6 +249,16 @@ export function TechnicianWorkspace() {
             </div>
           </>
         )}
+        {pane.kind === 'models' && (
+          <>
+            <header className="region-header">
+              <h2 id="tech-pane-title">Analytics models</h2>
+            </header>
+            <div className="tech-pane-body">
+              <ModelsPane />
+            </div>
+          </>
+        )}
         {pane.kind === 'camera' && !selected && <EmptyState title="Camera removed">This camera no longer exists.</EmptyState>}
         {pane.kind === 'camera' && selected && (
           <>
@@ -245,7 +266,7 @@ export function TechnicianWorkspace() {
               <h2 id="tech-pane-title">{selected.name}</h2>
               <HealthBadge camera={selected} />
               <div className="tech-tabs" role="tablist" aria-label="Camera views">
-                {(['details', 'zones'] as const).map((t) => (
+                {(['details', 'zones', 'analytics'] as const).map((t) => (
                   <button
                     key={t}
                     type="button"
@@ -254,7 +275,7 @@ export function TechnicianWorkspace() {
                     className={`tech-tab ${pane.tab === t ? 'active' : ''}`}
                     onClick={() => setPane({ ...pane, tab: t })}
                   >
-                    {t === 'details' ? 'Settings' : 'Zones'}
+                    {TAB_LABEL[t]}
                   </button>
                 ))}
               </div>
@@ -269,8 +290,10 @@ export function TechnicianWorkspace() {
                   onSaved={() => undefined}
                   onDeleted={() => setPane({ kind: 'none' })}
                 />
-              ) : (
+              ) : pane.tab === 'zones' ? (
                 <ZoneEditor key={selected.id} camera={selected} />
+              ) : (
+                <CameraModelTab key={selected.id} camera={selected} />
               )}
             </div>
           </>
