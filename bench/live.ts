@@ -8,16 +8,20 @@ import { startServe } from '../test/support/serve';
 import { freePort } from '../test/integration/ingest-helpers';
 
 /**
- * Live video: delay from the core receiving a frame to Chromium showing it, with 1 and with 16
- * viewers, and the core's CPU per viewer. One camera: the simulator serving vtest.avi (768x576,
- * 10 fps H.264) over RTSP/TCP; one Chromium page plays it through the console's MSE player and
- * its delay read-out is sampled every 100 ms; 15 more viewers are WebSocket clients in this
- * process. The baseline is the same core with the one page only, in the same run.
+ * Live video: delay from the core receiving a frame to Chromium presenting it, with 1 and with
+ * 16 viewers, and the core's CPU per viewer. One camera: the simulator serving vtest.avi
+ * (768x576, 10 fps H.264) over RTSP/TCP; one Chromium page plays it through the console's MSE
+ * player; 15 more viewers are WebSocket clients in this process. Phases alternate (1, 16, 1,
+ * 16, ...) for `--rounds`, and the figures are the medians over rounds; the baseline (1 viewer)
+ * is the same core in the same run.
  *
- * The delay is the player's own figure (core receipt -> on screen, erring late by up to one
- * frame); the camera -> core leg (encoder, RTP, the simulator's 100 ms jitter buffer) is not in it.
+ * Per presented frame (requestVideoFrameCallback): its media time, mapped through the player's
+ * clock pair (the core's receipt time of a known fragment and that fragment's media time), is
+ * the frame's receipt time at the core; the callback's presentation time (on the core's clock,
+ * by the offset the player measured) is when it was on screen. The camera -> core leg (the
+ * simulator's encoder, RTP and its 100 ms jitter buffer) is not in it.
  *
- * `npm run bench -- live [--seconds 20]`
+ * `npm run bench -- live [--seconds 15] [--rounds 3]`
  */
 
 const TICK = 100;
@@ -33,7 +37,9 @@ const pct = (xs: number[], p: number): number => {
 
 export async function run(args: string[]): Promise<void> {
   const i = args.indexOf('--seconds');
-  const seconds = i >= 0 ? Number(args[i + 1]) : 20;
+  const seconds = i >= 0 ? Number(args[i + 1]) : 15;
+  const r = args.indexOf('--rounds');
+  const rounds = r >= 0 ? Number(args[r + 1]) : 3;
   const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
   if (!assets) throw new Error('the live benchmark needs the assets pack (SENTINEL_ASSETS)');
   const sim = await startSimulator({ port: await freePort(), streams: [{ name: 'platform', file: join(assets, 'media', 'vtest.avi') }] });
@@ -53,43 +59,87 @@ export async function run(args: string[]): Promise<void> {
     await tile.click();
     const video = page.getByTestId('camera-detail').getByTestId('live-video');
     await video.waitFor();
-    const phase = async (viewers: number): Promise<void> => {
+    // Every presented frame's delay, collected in the page (rVFC runs per composited frame).
+    await video.evaluate((v: HTMLVideoElement) => {
+      const w = window as unknown as { __delays: number[]; __frames: number };
+      w.__delays = [];
+      w.__frames = 0;
+      const FRAME_S = 0.1; // the clock pair's media time is a frame's END (10 fps footage)
+      const onFrame = (_now: number, meta: VideoFrameCallbackMetadata): void => {
+        const raw = v.dataset.clock;
+        if (raw) {
+          const c = JSON.parse(raw) as { mediaTime: number; serverTime: number; offsetMs: number };
+          const receivedAt = c.serverTime + (meta.mediaTime + FRAME_S - c.mediaTime) * 1000;
+          const shownAt = performance.timeOrigin + meta.presentationTime + c.offsetMs;
+          w.__delays.push(shownAt - receivedAt);
+        }
+        w.__frames++;
+        v.requestVideoFrameCallback(onFrame);
+      };
+      v.requestVideoFrameCallback(onFrame);
+    });
+    const phase = async (viewers: number): Promise<{ viewers: number; p50: number; p95: number; cpu: number; fps: number }> => {
       await new Promise((r) => setTimeout(r, 3000)); // settle
       const pid = core.proc.pid!;
       const c0 = cpuSecondsOf(pid);
       const w0 = Date.now();
-      const delays: number[] = [];
-      while (Date.now() - w0 < seconds * 1000) {
-        const d = Number(await video.getAttribute('data-delay-ms'));
-        if (Number.isFinite(d) && d > 0) delays.push(d);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const cpu = ((cpuSecondsOf(pid) - c0) / ((Date.now() - w0) / 1000)) * 100;
-      console.log(
-        JSON.stringify({
-          viewers,
-          samples: delays.length,
-          delayP50Ms: pct(delays, 50),
-          delayP95Ms: pct(delays, 95),
-          coreCpuPct: Math.round(cpu * 10) / 10,
-        }),
-      );
-      results.push({ viewers, cpu });
+      await video.evaluate(() => {
+        const w = window as unknown as { __delays: number[]; __frames: number };
+        w.__delays = [];
+        w.__frames = 0;
+      });
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const { delays, frames } = await video.evaluate(() => {
+        const w = window as unknown as { __delays: number[]; __frames: number };
+        return { delays: w.__delays, frames: w.__frames };
+      });
+      const wall = (Date.now() - w0) / 1000;
+      const cpu = ((cpuSecondsOf(pid) - c0) / wall) * 100;
+      const out = {
+        viewers,
+        p50: Math.round(pct(delays, 50)),
+        p95: Math.round(pct(delays, 95)),
+        cpu: Math.round(cpu * 10) / 10,
+        fps: Math.round((frames / wall) * 10) / 10,
+      };
+      console.log(JSON.stringify({ round: true, ...out, frames: delays.length }));
+      return out;
     };
-    const results: Array<{ viewers: number; cpu: number }> = [];
-    await phase(1);
-    const wsUrl = `${core.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api/v1/cameras/${cam.id}/live`;
-    for (let n = 0; n < 15; n++) {
-      const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${core.token}` } });
-      ws.on('message', () => undefined);
-      extra.push(ws);
+    const setViewers = (n: number): void => {
+      const wsUrl = `${core.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api/v1/cameras/${cam.id}/live`;
+      while (extra.length < n - 1) {
+        const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${core.token}` } });
+        ws.on('message', () => undefined);
+        extra.push(ws);
+      }
+      while (extra.length > n - 1) extra.pop()!.close();
+    };
+    const results: Array<{ viewers: number; p50: number; p95: number; cpu: number; fps: number }> = [];
+    for (let k = 0; k < rounds; k++) {
+      for (const n of [1, 16]) {
+        setViewers(n);
+        results.push(await phase(n));
+      }
     }
-    await phase(16);
-    const [a, b] = results;
+    const med = (xs: number[]): number => pct(xs, 50);
+    const summary = [1, 16].map((n) => {
+      const rs = results.filter((x) => x.viewers === n);
+      return {
+        viewers: n,
+        rounds: rs.length,
+        delayP50Ms: med(rs.map((x) => x.p50)),
+        delayP95Ms: med(rs.map((x) => x.p95)),
+        coreCpuPct: med(rs.map((x) => x.cpu)),
+        presentedFps: med(rs.map((x) => x.fps)),
+      };
+    });
+    for (const x of summary) console.log(JSON.stringify(x));
+    const [a, b] = summary;
     if (a && b)
       console.log(
         JSON.stringify({
-          coreCpuPerViewerPct: Math.round(((b.cpu - a.cpu) / 15) * 100) / 100,
+          coreCpuPerViewerPct: Math.round(((b.coreCpuPct - a.coreCpuPct) / 15) * 100) / 100,
+          load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
           note: 'core process only (its ffmpeg children do not change with viewers)',
         }),
       );

@@ -13,6 +13,7 @@ import { smsRoutes } from './sms';
 import { ssoRoutes } from './sso';
 import { statisticsRoutes } from './statistics';
 import { technicianRoutes } from './technician';
+import { wallRoutes } from './wall';
 import { FeedsResponse, Placement, VehicleSnapshot } from './vehicles';
 
 /** Base path of the JSON API. Everything under it is JSON and versioned. */
@@ -46,6 +47,7 @@ export const routes = {
   ...clusterRoutes,
   ...evidenceRoutes,
   ...statisticsRoutes,
+  ...wallRoutes,
   ...modelRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;

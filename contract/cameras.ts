@@ -278,6 +278,20 @@ export const Clip = z.strictObject({
 export type Clip = z.infer<typeof Clip>;
 
 export const ClipList = z.strictObject({ clips: z.array(Clip) });
+
+/** The recorded spans of a camera, oldest first (a gap is a reconnect or recording off). */
+export const RecordingSpans = z.strictObject({
+  spans: z.array(z.strictObject({ from: z.string(), to: z.string() })),
+  /** The core's clock when answered: the right end of the scrub bar. */
+  now: z.string(),
+});
+export type RecordingSpans = z.infer<typeof RecordingSpans>;
+
+/** The query of the playback WebSocket: where to start, ms since epoch. */
+export const PlaybackQuery = z.strictObject({ at: z.coerce.number().int().positive() });
+
+/** Close code of a playback socket whose recording has been played to its end. */
+export const PLAYBACK_END_CODE = 4000;
 export type ClipList = z.infer<typeof ClipList>;
 
 /**
@@ -316,6 +330,24 @@ export const cameraRoutes = {
     method: 'GET',
     path: '/api/v1/cameras/:id/live',
     response: z.unknown(),
+    roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[],
+  },
+  /**
+   * WebSocket upgrade: the rolling recording from `?at=` (ms since epoch), remuxed to fMP4
+   * on the fly and paced in real time, in the same LiveMessage protocol as live video (its
+   * `clock` gives the recorded wall-clock time). Closed with 4000 at the end of the recording.
+   */
+  cameraPlayback: {
+    method: 'GET',
+    path: '/api/v1/cameras/:id/playback',
+    response: z.unknown(),
+    roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[],
+  },
+  /** What the rolling recording holds: contiguous spans, for the playback scrub bar. */
+  cameraRecording: {
+    method: 'GET',
+    path: '/api/v1/cameras/:id/recording',
+    response: RecordingSpans,
     roles: ['operator', 'technician', 'reviewer', 'liaison'] as readonly Role[],
   },
   /** image/jpeg: the newest analysis frame; 503 while the camera has none. */

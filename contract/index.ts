@@ -21,3 +21,4 @@ export * from './review';
 export * from './sms';
 export * from './sso';
 export * from './statistics';
+export * from './wall';

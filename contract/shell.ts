@@ -14,6 +14,11 @@ export interface SentinelShell {
    * and the console says so. Returns the unsubscribe function.
    */
   onCoreStatus(fn: (status: CoreStatus) => void): () => void;
+  /**
+   * Opens the video wall in a second window (on a second monitor when there is one), in the
+   * same session: signed in as this window is. Focuses it when already open.
+   */
+  openWall(): Promise<void>;
 }
 
 export type CoreStatus = { state: 'running'; url: string } | { state: 'restarting'; attempt: number; inMs: number; reason: string };

@@ -2,7 +2,7 @@
 // process (Electron's utilityProcess, so a crash of the core never takes the window down and
 // the core stays the same headless program `sentinel serve` runs), waits for its URL, and
 // opens the console there. No business logic lives here.
-import { app, BrowserWindow, ipcMain, Notification, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, screen, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -91,11 +91,12 @@ function superviseRestart(port: number, reason: string): void {
   }, inMs);
 }
 
-function createWindow(url: string): BrowserWindow {
+function createWindow(url: string, bounds?: { x: number; y: number; width: number; height: number }): BrowserWindow {
   const origin = new URL(url).origin;
   const win = new BrowserWindow({
     width: 1600,
     height: 960,
+    ...bounds,
     backgroundColor: '#0b0f14',
     title: 'Sentinel',
     webPreferences: {
@@ -123,6 +124,24 @@ ipcMain.handle('sentinel:notify', (_event, payload: unknown) => {
   const p = payload as { title?: unknown; body?: unknown };
   if (typeof p?.title !== 'string' || typeof p.body !== 'string') throw new Error('notify: title and body must be strings');
   if (Notification.isSupported()) new Notification({ title: p.title.slice(0, 200), body: p.body.slice(0, 1000) }).show();
+});
+
+let wallWindow: BrowserWindow | null = null;
+
+// The video wall popped out: the same console at ?view=wall, in the default session (so the
+// same sign-in cookie), on a display other than the main window's when there is one.
+ipcMain.handle('sentinel:open-wall', (event) => {
+  if (wallWindow && !wallWindow.isDestroyed()) {
+    wallWindow.focus();
+    return;
+  }
+  const origin = new URL(event.sender.getURL()).origin;
+  const main = BrowserWindow.fromWebContents(event.sender);
+  const here = main ? screen.getDisplayMatching(main.getBounds()) : screen.getPrimaryDisplay();
+  const other = screen.getAllDisplays().find((d) => d.id !== here.id);
+  wallWindow = createWindow(`${origin}/?view=wall`, other?.workArea);
+  if (other) wallWindow.maximize();
+  wallWindow.on('closed', () => (wallWindow = null));
 });
 
 if (!app.requestSingleInstanceLock()) {

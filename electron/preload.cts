@@ -8,6 +8,7 @@ const shell = {
   appVersion: process.versions.electron ?? 'unknown',
   notify: (title: string, body: string): Promise<void> =>
     ipcRenderer.invoke('sentinel:notify', { title: String(title), body: String(body) }),
+  openWall: (): Promise<void> => ipcRenderer.invoke('sentinel:open-wall'),
   onCoreStatus: (fn: (status: unknown) => void): (() => void) => {
     const listener = (_e: unknown, status: unknown): void => fn(status);
     ipcRenderer.on('sentinel:core-status', listener);

@@ -1,6 +1,14 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { z } from 'zod';
-import { CameraCreate, CameraUpdate, ClipRequest, cameraRoutes, type Camera, type CameraHealth } from '../../contract/cameras';
+import {
+  CameraCreate,
+  CameraUpdate,
+  ClipRequest,
+  cameraRoutes,
+  type Camera,
+  type CameraHealth,
+  type RecordingSpans,
+} from '../../contract/cameras';
 import { ClipError } from '../../analytics/recording/clips';
 import { CAMERAS_ALL_ROOM, canSee, scopedViewers, socketSees, type CameraScopes } from '../access';
 import { SentinelError } from '../errors';
@@ -16,10 +24,25 @@ import { AutoEvidence, registerEvidenceRoutes, type EvidenceRefs } from './evide
 import type { CameraRepository } from './repository';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
+import { registerWallRoutes } from '../wall/routes';
 import type { Point } from '../../contract/zones';
 import { maskJpeg } from '../../analytics/redaction/redact';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
+
+/** Segments closer than this are one span on the scrub bar (the segmenter's own cut is ~0 ms). */
+const SPAN_GAP_MS = 2000;
+
+/** Joins a camera's segments (oldest first) into the contiguous spans the scrub bar draws. */
+export function recordedSpans(segments: readonly { startMs: number; endMs: number }[]): RecordingSpans['spans'] {
+  const out: Array<{ from: number; to: number }> = [];
+  for (const s of segments) {
+    const last = out.at(-1);
+    if (last && s.startMs - last.to <= SPAN_GAP_MS) last.to = Math.max(last.to, s.endMs);
+    else out.push({ from: s.startMs, to: s.endMs });
+  }
+  return out.map((s) => ({ from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString() }));
+}
 
 function toMs(v: string | number): number {
   return typeof v === 'number' ? v : Date.parse(v);
@@ -70,6 +93,11 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     registerLiveVideo(ctx, repo, service, ctx.users, (id) => {
       const c = repo.get(id);
       return c ? alertScope(c.mount, c.location, feeds.geo, feeds.service) : { placement: null, district: null, lines: [], routes: [] };
+    });
+    registerWallRoutes(ctx, {
+      list: () => repo.list(),
+      scopeOf: (id) => scopes.of(id),
+      stationName: (stationId) => feeds.geo?.stationById.get(stationId)?.name ?? null,
     });
     http.get(cameraRoutes.cameras.path, async (req) => {
       const user = req.auth?.user;
@@ -152,6 +180,11 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
         if (err instanceof ClipError) throw new SentinelError(err.message, err.code);
         throw err;
       }
+    });
+    http.get(cameraRoutes.cameraRecording.path, async (req): Promise<RecordingSpans> => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+      return { spans: recordedSpans(service.segments.list(id)), now: new Date().toISOString() };
     });
     http.get(cameraRoutes.cameraClips.path, async (req) => ({ clips: service.clips.list(parseInput(IdParams, req.params, 'params').id) }));
     const clipOr404 = (id: string) => {

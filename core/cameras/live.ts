@@ -1,8 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { roleAllows, SESSION_COOKIE, cameraRoutes, type AlertScope, type LiveMessage, type RouteAccess, type User } from '../../contract';
+import {
+  roleAllows,
+  SESSION_COOKIE,
+  cameraRoutes,
+  PLAYBACK_END_CODE,
+  PlaybackQuery,
+  type AlertScope,
+  type LiveMessage,
+  type RouteAccess,
+  type User,
+} from '../../contract';
 import type { LiveSink } from '../../analytics/ingest/restreamer';
+import { RecordingPlayback } from '../../analytics/recording/playback';
 import { parseCookies } from '../auth';
 import type { UserStore } from '../auth/store';
 import type { CoreContext } from '../feature';
@@ -17,11 +28,12 @@ const CLOCK_EVERY_MS = 1000;
 /** A live view outlasting its session is cut: sessions end (logout, expiry) while video plays. */
 const RECHECK_SESSION_MS = 30_000;
 
-const LIVE_PATH = /^\/api\/v1\/cameras\/([^/?#]+)\/live$/;
+const VIDEO_PATH = /^\/api\/v1\/cameras\/([^/?#]+)\/(live|playback)$/;
 
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason =
+    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
@@ -44,14 +56,18 @@ export function registerLiveVideo(
   const { http } = ctx;
   const log = ctx.log.child({ name: 'live-video' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
-  const access = cameraRoutes.cameraLive.roles as RouteAccess;
+  const access = {
+    live: cameraRoutes.cameraLive.roles as RouteAccess,
+    playback: cameraRoutes.cameraPlayback.roles as RouteAccess,
+  };
 
-  http.get(cameraRoutes.cameraLive.path, async (_req, reply) =>
-    reply
-      .status(426)
-      .header('upgrade', 'websocket')
-      .send({ error: { code: 'bad_request', message: 'live video is a WebSocket: send an Upgrade: websocket request' } }),
-  );
+  for (const path of [cameraRoutes.cameraLive.path, cameraRoutes.cameraPlayback.path])
+    http.get(path, async (_req, reply) =>
+      reply
+        .status(426)
+        .header('upgrade', 'websocket')
+        .send({ error: { code: 'bad_request', message: 'video is a WebSocket: send an Upgrade: websocket request' } }),
+    );
 
   const who = (req: IncomingMessage): { user: User; tokenHash: string; via: 'bearer' | 'cookie' } | null => {
     const authz = req.headers.authorization;
@@ -65,8 +81,10 @@ export function registerLiveVideo(
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const m = LIVE_PATH.exec((req.url ?? '').split('?')[0] ?? '');
+    const [path, search] = (req.url ?? '').split('?');
+    const m = VIDEO_PATH.exec(path ?? '');
     if (!m) return; // socket.io's upgrade, or nobody's (socket.io closes those)
+    const mode = m[2] === 'playback' ? 'playback' : 'live';
     let id: string;
     try {
       id = decodeURIComponent(m[1] ?? '');
@@ -93,14 +111,15 @@ export function registerLiveVideo(
       }
       if (!sameHost) return refuse(socket, 403, 'forbidden', "cookie-authenticated live video must come from the console's own origin");
     }
-    if (!roleAllows(access, a.user.role)) return refuse(socket, 403, 'forbidden', `role "${a.user.role}" may not watch live video`);
+    if (!roleAllows(access[mode], a.user.role))
+      return refuse(socket, 403, 'forbidden', `role "${a.user.role}" may not watch ${mode === 'live' ? 'live video' : 'recordings'}`);
     const cam = repo.get(id);
     if (!cam) return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
-    if (!canSee(a.user, { kind: 'live-video', cameraId: id, scope: scopeOf(id) })) {
+    if (!canSee(a.user, { kind: mode === 'live' ? 'live-video' : 'recording', cameraId: id, scope: scopeOf(id) })) {
       ctx.audit.append({
         actorId: a.user.id,
         actor: a.user.username,
-        action: 'video.live_denied',
+        action: mode === 'live' ? 'video.live_denied' : 'video.playback_denied',
         target: `camera:${id}`,
         detail: { reason: 'out of scope' },
         ip,
@@ -108,9 +127,94 @@ export function registerLiveVideo(
       // Same answer as an unknown camera: a liaison learns nothing about cameras outside their scope.
       return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
     }
+    if (mode === 'playback') {
+      const q = PlaybackQuery.safeParse(Object.fromEntries(new URLSearchParams(search ?? '')));
+      if (!q.success)
+        return refuse(socket, 400, 'validation_failed', 'at: the playback start, in ms since the epoch (?at=1733100000000), is required');
+      const segments = service.segments.overlapping(id, q.data.at, Date.now());
+      if (segments.length === 0)
+        return refuse(socket, 404, 'not_found', `camera ${id} has no recording at or after ${new Date(q.data.at).toISOString()}`);
+      return wss.handleUpgrade(req, socket, head, (ws) => playback(ws, id, a, ip, q.data.at, segments));
+    }
     const live = service.live(id);
     if (!live) return refuse(socket, 503, 'unavailable', `camera ${id} is not running`);
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, id, a, ip));
+  };
+
+  /** Ends a view when its session does (logout, expiry, revocation). */
+  const recheckSession = (ws: WebSocket, tokenHash: string): NodeJS.Timeout =>
+    setInterval(() => {
+      if (!users.resolveHash(tokenHash)) ws.close(4401, 'session ended');
+    }, RECHECK_SESSION_MS);
+
+  /**
+   * The rolling recording from `at`, in the live protocol: `stream`, the init, fragments paced
+   * in real time, a `clock` once a second carrying the recorded wall-clock time of the next
+   * fragment (so the player shows when it was recorded), and a close with PLAYBACK_END_CODE
+   * once everything recorded has been played.
+   */
+  const playback = (
+    ws: WebSocket,
+    id: string,
+    a: { user: User; tokenHash: string },
+    ip: string | null,
+    at: number,
+    segments: ReturnType<CameraService['segments']['overlapping']>,
+  ): void => {
+    ctx.audit.append({
+      actorId: a.user.id,
+      actor: a.user.username,
+      action: 'video.playback',
+      target: `camera:${id}`,
+      detail: { at: new Date(at).toISOString() },
+      ip,
+    });
+    const text = (msg: LiveMessage): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    };
+    let timescale = 90_000;
+    let lastClock = 0;
+    let skipping = false;
+    const player = new RecordingPlayback({ cameraId: id, segments, fromMs: at, ffmpegPath: ctx.config.ingest.ffmpegPath, log });
+    try {
+      player.start({
+        init(data, info) {
+          timescale = info.timescale;
+          text({ type: 'stream', codec: info.codec, width: info.width, height: info.height, serverTime: Date.now() });
+          if (ws.readyState === ws.OPEN) ws.send(data);
+        },
+        fragment(data, key, decodeTime, recordedAt) {
+          if (ws.readyState !== ws.OPEN) return;
+          if (ws.bufferedAmount > MAX_QUEUED_BYTES) {
+            skipping = true;
+            return;
+          }
+          if (skipping && !key) return;
+          skipping = false;
+          const now = Date.now();
+          if (now - lastClock >= CLOCK_EVERY_MS) {
+            lastClock = now;
+            text({ type: 'clock', mediaTime: decodeTime / timescale, serverTime: recordedAt });
+          }
+          ws.send(data);
+        },
+        end(reason, done) {
+          text({ type: 'ended', reason });
+          ws.close(done ? PLAYBACK_END_CODE : 1011, done ? 'end of the recording' : 'playback failed');
+        },
+      });
+    } catch (err) {
+      text({ type: 'error', code: 'not_found', message: (err as Error).message });
+      ws.close(1011, 'nothing recorded');
+      return;
+    }
+    const recheck = recheckSession(ws, a.tokenHash);
+    ws.on('message', () => undefined);
+    ws.on('error', (err) => log.debug({ err: err.message, cameraId: id }, 'playback viewer socket error'));
+    ws.on('close', () => {
+      clearInterval(recheck);
+      void player.stop();
+    });
   };
 
   const serve = (ws: WebSocket, id: string, a: { user: User; tokenHash: string }, ip: string | null): void => {
@@ -158,9 +262,7 @@ export function registerLiveVideo(
       },
     };
     const detach = live.attach(sink);
-    const recheck = setInterval(() => {
-      if (!users.resolveHash(a.tokenHash)) ws.close(4401, 'session ended');
-    }, RECHECK_SESSION_MS);
+    const recheck = recheckSession(ws, a.tokenHash);
     ws.on('message', () => undefined); // nothing is expected from the viewer; maxPayload caps it
     ws.on('error', (err) => log.debug({ err: err.message, cameraId: id }, 'live viewer socket error'));
     ws.on('close', () => {

@@ -6,6 +6,7 @@ import { can, useSession } from './auth/session';
 import { IncidentQueue } from './incidents/IncidentQueue';
 import { LiaisonView } from './liaison/LiaisonView';
 import { CameraPanel } from './cameras/CameraPanel';
+import { VideoWall } from './cameras/wall/VideoWall';
 import { useConnection } from './client/CoreProvider';
 import { FeedStatusItem } from './map/FeedStatusItem';
 import { MapView } from './map/MapView';
@@ -29,6 +30,8 @@ type DialogId = 'shortcuts' | 'assets' | null;
 export function App() {
   // Liaisons get their own view (any browser); everyone else the operator layout, with what
   // their role may not do hidden (the core enforces it regardless).
+  // `?view=wall`: the video wall popped out into its own window (same origin, same session).
+  if (new URLSearchParams(location.search).get('view') === 'wall') return <AuthGate>{() => <VideoWall standalone />}</AuthGate>;
   return <AuthGate>{(user) => (user.role === 'liaison' ? <LiaisonRoot /> : <OperatorConsole />)}</AuthGate>;
 }
 
@@ -104,6 +107,11 @@ function OperatorConsole() {
           <CameraPanel />
         </Region>
       </main>
+      {workspace.current === 'wall' && (
+        <main className="workspace-main">
+          <VideoWall />
+        </main>
+      )}
       {workspace.current === 'cameras' && <TechnicianWorkspace />}
       {workspace.current === 'review' && (
         <main className="workspace-main">

@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Camera } from '../../contract';
-import { Clip, EvidenceExport, PrecisionReport, ReviewBundle, ReviewList, Verdict } from '../../contract';
+import { Clip, EvidenceExport, PrecisionReport, PrivacyMaskList, ReviewBundle, ReviewList, Verdict } from '../../contract';
 import { discoverAssetsDir } from '../../core/config';
 import { loadOrCreateSigningKey, verifyEvidencePackage } from '../../core/evidence';
 import { createAndLogin, type SignedIn } from '../support/auth';
@@ -182,6 +183,43 @@ describe.skipIf(!assets)('review and evidence export (skipped: needs the assets 
     const text = await auditRes.text();
     for (const action of ['evidence.export', 'evidence.download', 'review.verdict', 'review.note', 'clip.export'])
       expect(text).toContain(`"${action}"`);
+  });
+
+  it('pixelates a privacy mask in the live snapshot, and every viewer of the camera can read the masks', async () => {
+    const snap = async (): Promise<Buffer> => {
+      const res = await reviewer.api(`/api/v1/cameras/${camera.id}/snapshot.jpg`);
+      expect(res.status).toBe(200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    // Fine detail (mean difference of horizontal neighbours) in the left half of the picture.
+    const detail = async (jpeg: Buffer): Promise<number> => {
+      const { data, info } = await sharp(jpeg).greyscale().raw().toBuffer({ resolveWithObject: true });
+      let sum = 0;
+      let n = 0;
+      for (let y = Math.floor(info.height * 0.05); y < info.height * 0.95; y++)
+        for (let x = Math.floor(info.width * 0.05); x < info.width * 0.45; x++) {
+          sum += Math.abs(data[y * info.width + x]! - data[y * info.width + x + 1]!);
+          n++;
+        }
+      return sum / n;
+    };
+    const before = await detail(await snap());
+    const mask = [
+      [0, 0],
+      [0.5, 0],
+      [0.5, 1],
+      [0, 1],
+    ];
+    const put = await core.api(`/api/v1/cameras/${camera.id}/zones`, {
+      method: 'PUT',
+      body: JSON.stringify({ zones: [{ id: 'homes', name: 'Windows of the homes opposite', kind: 'privacy', polygon: mask }] }),
+    });
+    expect(put.status, await put.clone().text()).toBe(200);
+    const masks = PrivacyMaskList.parse(await (await reviewer.api(`/api/v1/cameras/${camera.id}/privacy-masks`)).json());
+    expect(masks.masks).toEqual([mask]);
+    const after = await detail(await snap());
+    expect(before).toBeGreaterThan(1);
+    expect(after).toBeLessThan(before * 0.35);
   });
 
   it('refuses bad input clearly', async () => {

@@ -49,8 +49,8 @@ export async function startServe(
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((res, rej) => {
     const timer = setTimeout(
-      () => rej(new Error(`sentinel serve did not start within ${opts.timeoutMs ?? 30000} ms; stderr:\n${err}`)),
-      opts.timeoutMs ?? 30000,
+      () => rej(new Error(`sentinel serve did not start within ${opts.timeoutMs ?? 60_000} ms; stderr:\n${err}`)),
+      opts.timeoutMs ?? 60_000,
     );
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();

@@ -1,14 +1,15 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import type { Camera, CameraMount, CameraState } from '../../../contract';
 import { EmptyState } from '../shell/EmptyState';
 import { OPEN_CAMERA_EVENT } from '../shell/events';
 import './cameras.css';
 import { useCameras } from './useCameras';
 import { LiveVideo } from './LiveVideo';
+import { PlaybackBar } from './Playback';
 import { useLiveSnapshot } from './useLiveSnapshot';
 import { clockTime } from '../shell/time';
 
-const STATE_LABEL: Record<CameraState, string> = {
+export const STATE_LABEL: Record<CameraState, string> = {
   live: 'Live',
   connecting: 'Connecting',
   stalled: 'Stalled',
@@ -53,10 +54,14 @@ export function HealthBadge({ camera }: { camera: Camera }) {
   );
 }
 
-/** Whether the element is on screen: live video only where someone can see it. */
-function useInView<T extends Element>(): [RefObject<T | null>, boolean] {
+/**
+ * Whether the element is on screen and its window visible: live video only where someone can
+ * see it (a hidden tab or a minimised wall window falls back to snapshots).
+ */
+export function useInView<T extends Element>(): [RefObject<T | null>, boolean] {
   const ref = useRef<T>(null);
   const [inView, setInView] = useState(false);
+  const [visible, setVisible] = useState(() => typeof document === 'undefined' || document.visibilityState !== 'hidden');
   useEffect(() => {
     const el = ref.current;
     if (!el || typeof IntersectionObserver === 'undefined') return;
@@ -64,7 +69,12 @@ function useInView<T extends Element>(): [RefObject<T | null>, boolean] {
     io.observe(el);
     return () => io.disconnect();
   }, []);
-  return [ref, inView];
+  useEffect(() => {
+    const onVis = (): void => setVisible(document.visibilityState !== 'hidden');
+    document.addEventListener('visibilitychange', onVis);
+    return () => document.removeEventListener('visibilitychange', onVis);
+  }, []);
+  return [ref, inView && visible];
 }
 
 /** Live video while the tile is on screen and the camera streams; the snapshot otherwise. */
@@ -111,9 +121,19 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-/** One camera in full: larger live view, where it is mounted, stream and health details. */
-export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () => void }) {
+/**
+ * One camera in full: larger live view with the playback bar (scrub back through the rolling
+ * recording, jump to an alert, back to live), where it is mounted, stream and health details.
+ */
+export function CameraDetail({ camera, onClose, startAt }: { camera: Camera; onClose: () => void; startAt?: number | undefined }) {
   const h = camera.health;
+  const [at, setAt] = useState<number | undefined>(startAt);
+  const [position, setPosition] = useState<number | null>(null);
+  useEffect(() => setAt(startAt), [startAt, camera.id]);
+  const seek = useCallback((t: number | undefined) => {
+    setPosition(null);
+    setAt(t);
+  }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       if (e.key === 'Escape') onClose();
@@ -132,7 +152,20 @@ export function CameraDetail({ camera, onClose }: { camera: Camera; onClose: () 
         </button>
       </div>
       <div className="cam-detail-body">
-        <CameraView camera={camera} className="cam-detail-image" />
+        <div className="cam-detail-video">
+          {at === undefined ? (
+            <CameraView camera={camera} className="cam-detail-image" />
+          ) : (
+            <LiveVideo
+              camera={camera}
+              className="cam-detail-image"
+              playbackAt={at}
+              onEnded={() => seek(undefined)}
+              onStats={(s) => setPosition(s.shownAt)}
+            />
+          )}
+          <PlaybackBar camera={camera} at={at} position={position} onSeek={seek} />
+        </div>
         <dl className="cam-facts">
           <Row label="Mount">{mountLabel(camera.mount)}</Row>
           <Row label="Location">
@@ -191,19 +224,24 @@ function recordingDepth(since: string): string {
 export function CameraPanel() {
   const { cameras, loaded, lastProblem } = useCameras();
   const [openId, setOpenId] = useState<string | null>(null);
+  const [openAt, setOpenAt] = useState<number | undefined>(undefined);
   const list = useMemo(() => [...cameras.values()].sort((a, b) => a.name.localeCompare(b.name)), [cameras]);
   const open = openId ? cameras.get(openId) : undefined;
   // "O" in the incident queue opens the incident's camera here (a window event keeps the
   // two panels independent of each other).
   useEffect(() => {
     const onOpen = (e: Event): void => {
-      const id = (e as CustomEvent<{ cameraId?: unknown }>).detail?.cameraId;
-      if (typeof id === 'string') setOpenId(id);
+      const detail = (e as CustomEvent<{ cameraId?: unknown; at?: unknown }>).detail;
+      // `at`: open in playback from that moment (an alert's replay).
+      if (typeof detail?.cameraId === 'string') {
+        setOpenId(detail.cameraId);
+        setOpenAt(typeof detail.at === 'number' ? detail.at : undefined);
+      }
     };
     window.addEventListener(OPEN_CAMERA_EVENT, onOpen);
     return () => window.removeEventListener(OPEN_CAMERA_EVENT, onOpen);
   }, []);
-  if (open) return <CameraDetail camera={open} onClose={() => setOpenId(null)} />;
+  if (open) return <CameraDetail camera={open} startAt={openAt} onClose={() => setOpenId(null)} />;
   if (loaded && list.length === 0)
     return <EmptyState title="No cameras registered">A technician registers cameras; live tiles appear here.</EmptyState>;
   if (!loaded) return <EmptyState title="Loading cameras…" />;
@@ -216,7 +254,14 @@ export function CameraPanel() {
       )}
       <div className="cam-grid" data-testid="camera-grid">
         {list.map((c) => (
-          <CameraTile key={c.id} camera={c} onOpen={() => setOpenId(c.id)} />
+          <CameraTile
+            key={c.id}
+            camera={c}
+            onOpen={() => {
+              setOpenAt(undefined);
+              setOpenId(c.id);
+            }}
+          />
         ))}
       </div>
     </div>

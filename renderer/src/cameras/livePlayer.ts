@@ -1,4 +1,4 @@
-import { cameraPath, cameraRoutes, LiveMessage } from '../../../contract';
+import { cameraPath, cameraRoutes, LiveMessage, PLAYBACK_END_CODE } from '../../../contract';
 
 /** What the player shows under the picture, and what tests and the benchmark read. */
 export interface LiveStats {
@@ -11,6 +11,22 @@ export interface LiveStats {
   fps: number;
   codec: string | null;
   message: string | null;
+  /**
+   * When the frame on screen was captured, by the core's clock (ms since epoch): now minus
+   * the delay when live, the recorded moment when playing back.
+   */
+  shownAt: number | null;
+  /**
+   * The newest media-time/clock pair: the frame whose media time ENDS at `mediaTime` reached
+   * the core at `serverTime` (core clock; `offsetMs` = core clock - this machine's clock).
+   * For per-frame measurements (requestVideoFrameCallback in the live benchmark).
+   */
+  clock: { mediaTime: number; serverTime: number; offsetMs: number } | null;
+}
+
+export interface PlayerOptions {
+  /** Called once a recording has been played to its end (playback only); the player stops. */
+  onEnded?: () => void;
 }
 
 /** Further behind the newest frame than this: jump to the live edge (a seek drops frames). */
@@ -25,6 +41,12 @@ const KEEP_S = 8;
 export function liveSocketUrl(cameraId: string, query = ''): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${proto}//${location.host}${cameraPath(cameraRoutes.cameraLive.path, cameraId)}${query}`;
+}
+
+/** The playback socket: the camera's recording from `at` (ms since epoch), same protocol as live. */
+export function playbackSocketUrl(cameraId: string, at: number): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}${cameraPath(cameraRoutes.cameraPlayback.path, cameraId)}?at=${Math.round(at)}`;
 }
 
 /**
@@ -50,12 +72,23 @@ export class LivePlayer {
   private presented: Array<[number, number]> = [];
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private objectUrl: string | null = null;
-  readonly stats: LiveStats = { state: 'connecting', delayMs: null, width: 0, height: 0, fps: 0, codec: null, message: null };
+  readonly stats: LiveStats = {
+    state: 'connecting',
+    delayMs: null,
+    width: 0,
+    height: 0,
+    fps: 0,
+    codec: null,
+    message: null,
+    shownAt: null,
+    clock: null,
+  };
 
   constructor(
     private readonly video: HTMLVideoElement,
     private readonly url: string,
     private readonly onStats: (s: LiveStats) => void,
+    private readonly opts: PlayerOptions = {},
   ) {
     video.muted = true;
     video.playsInline = true;
@@ -95,6 +128,12 @@ export class LivePlayer {
       // A refused upgrade (signed out, out of scope) looks like any lost socket to a browser:
       // keep retrying, slowly, and say so after a few failures.
       if (e.code === 4401) return this.set({ state: 'refused', message: 'the session ended: sign in again to watch' });
+      // A recording played to its end: nothing to reconnect to.
+      if (e.code === PLAYBACK_END_CODE) {
+        this.set({ state: 'waiting', message: 'end of the recording' });
+        this.opts.onEnded?.();
+        return;
+      }
       this.set({
         state: 'waiting',
         message:
@@ -140,7 +179,13 @@ export class LivePlayer {
       }
     }
     this.ms = null;
-    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    if (this.objectUrl) {
+      // Detach first: revoking the URL of a MediaSource the element has not opened yet makes
+      // Chromium try to load it anyway (net::ERR_FILE_NOT_FOUND), e.g. a tile scrolled away at once.
+      this.video.removeAttribute('src');
+      this.video.load();
+      URL.revokeObjectURL(this.objectUrl);
+    }
     this.objectUrl = null;
   }
 
@@ -197,6 +242,7 @@ export class LivePlayer {
       sb.addEventListener(
         'updateend',
         () => {
+          if (this.sb !== sb) return; // the stream was reset meanwhile: this buffer is detached
           const b = sb.buffered;
           if (b.length) this.clock = { mediaTime: b.end(b.length - 1), serverTime: clockFor, at: Date.now() };
         },
@@ -240,14 +286,17 @@ export class LivePlayer {
     const recent = this.presented.filter(([t]) => now - t <= 600)[0];
     const playing = !this.video.paused && recent !== undefined && shown > recent[1];
     let delayMs: number | null = null;
+    let shownAt: number | null = null;
     if (this.clock && this.sb) {
       // The frame on screen reached the core at clock.serverTime + (its media time - clock.mediaTime).
-      const shownAt = this.clock.serverTime + (this.video.currentTime - this.clock.mediaTime) * 1000;
+      shownAt = Math.round(this.clock.serverTime + (this.video.currentTime - this.clock.mediaTime) * 1000);
       delayMs = Math.max(0, Math.round(Date.now() + this.offsetMs - shownAt));
     }
     this.set({
       fps: Math.round(fps * 10) / 10,
       delayMs,
+      shownAt,
+      clock: this.clock ? { mediaTime: this.clock.mediaTime, serverTime: this.clock.serverTime, offsetMs: this.offsetMs } : null,
       width: this.video.videoWidth || this.stats.width,
       height: this.video.videoHeight || this.stats.height,
       ...(playing ? { state: 'playing' as const, message: null } : this.stats.state === 'playing' ? { state: 'waiting' as const } : {}),

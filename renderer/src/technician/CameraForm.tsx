@@ -53,6 +53,8 @@ export function CameraForm({
   const id = useId();
   const [name, setName] = useState(camera?.name ?? '');
   const [url, setUrl] = useState(camera ? bareUrl(camera.url) : '');
+  // The optional sub-stream (lighter, for analysis); same credentials as the main stream.
+  const [subUrl, setSubUrl] = useState(camera?.subUrl ? bareUrl(camera.subUrl) : '');
   const [username, setUsername] = useState(camera?.username ?? '');
   const [password, setPassword] = useState('');
   const [clearPassword, setClearPassword] = useState(false);
@@ -60,6 +62,8 @@ export function CameraForm({
   const [analytics, setAnalytics] = useState(camera?.analyticsEnabled ?? true);
   const [recording, setRecording] = useState(camera?.recordingEnabled ?? true);
   const [probe, setProbe] = useState<Probe>({ state: 'idle' });
+  const [subProbe, setSubProbe] = useState<Probe>({ state: 'idle' });
+  const subSeq = useRef(0);
   const [saving, setSaving] = useState(false);
   const [serverError, setServerError] = useState<{ message: string; field: string | undefined } | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
@@ -69,6 +73,9 @@ export function CameraForm({
   const parsed = url ? parseRtspUrl(url) : null;
   const urlError = parsed && 'error' in parsed ? parsed.error : null;
   const key = JSON.stringify([url, username, password, clearPassword]);
+  const subParsed = subUrl ? parseRtspUrl(subUrl) : null;
+  const subError = subParsed && 'error' in subParsed ? subParsed.error : null;
+  const subKey = JSON.stringify([subUrl, username, password, clearPassword]);
   const mountError = mountProblem(mount);
 
   /** Credentials typed into the URL move to their fields, so the URL field never holds a secret. */
@@ -79,29 +86,32 @@ export function CameraForm({
     if (parsed.password !== undefined) setPassword(parsed.password);
   };
 
-  const runProbe = async (): Promise<boolean> => {
-    if (!parsed || 'error' in parsed) return false;
-    const seq = ++probeSeq.current;
-    setProbe({ state: 'running', key });
+  /** Probes one of the camera's streams on the core; the newest probe of each stream wins. */
+  const probeStream = async (target: typeof parsed, k: string, seqRef: { current: number }, set: (p: Probe) => void): Promise<boolean> => {
+    if (!target || 'error' in target) return false;
+    const seq = ++seqRef.current;
+    set({ state: 'running', key: k });
     // Editing: an empty password field means "the stored one", which only the core has.
     const usesStored = camera !== null && !password && !clearPassword;
     try {
       const info = await call('cameraProbe', {
         body: {
-          url: parsed.url,
+          url: target.url,
           ...(username ? { username } : {}),
           ...(password ? { password } : {}),
           ...(usesStored ? { cameraId: camera.id } : {}),
         },
       });
-      if (seq === probeSeq.current) setProbe({ state: 'ok', key, info });
+      if (seq === seqRef.current) set({ state: 'ok', key: k, info });
       return true;
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(String(err), 0, 'network');
-      if (seq === probeSeq.current) setProbe({ state: 'failed', key, message: e.message, field: e.field });
+      if (seq === seqRef.current) set({ state: 'failed', key: k, message: e.message, field: e.field });
       return false;
     }
   };
+  const runProbe = (): Promise<boolean> => probeStream(parsed, key, probeSeq, setProbe);
+  const runSubProbe = (): Promise<boolean> => probeStream(subParsed, subKey, subSeq, setSubProbe);
 
   // Live validation: probe a valid URL once typing has paused.
   useEffect(() => {
@@ -112,16 +122,29 @@ export function CameraForm({
     // runProbe reads the same state that `key` captures, so `key` is the whole dependency.
   }, [key]);
 
+  // The sub-stream is probed the same way, on its own.
+  useEffect(() => {
+    if (!subParsed || 'error' in subParsed || subParsed.username !== undefined || subParsed.password !== undefined) return;
+    const t = setTimeout(() => void runSubProbe(), 900);
+    return () => clearTimeout(t);
+  }, [subKey]);
+
   const current = probe.state !== 'idle' && probe.key === key ? probe : { state: 'idle' as const };
+  const subCurrent = subProbe.state !== 'idle' && subProbe.key === subKey ? subProbe : { state: 'idle' as const };
 
   const save = async (force: boolean): Promise<void> => {
     setServerError(null);
     setSaved(null);
-    if (!parsed || 'error' in parsed || !name.trim() || mountError) return;
+    if (!parsed || 'error' in parsed || !name.trim() || mountError || subError) return;
     if (!force && current.state !== 'ok') {
       if (current.state === 'running') return;
       if (!(await runProbe())) return;
     }
+    if (!force && subParsed && subCurrent.state !== 'ok') {
+      if (subCurrent.state === 'running') return;
+      if (!(await runSubProbe())) return;
+    }
+    const sub = subParsed && !('error' in subParsed) ? subParsed.url : null;
     setSaving(true);
     try {
       let out: Camera;
@@ -129,6 +152,7 @@ export function CameraForm({
         const patch: CameraUpdate = {};
         if (name !== camera.name) patch.name = name;
         if (parsed.url !== bareUrl(camera.url)) patch.url = parsed.url;
+        if (sub !== (camera.subUrl ? bareUrl(camera.subUrl) : null)) patch.subUrl = sub;
         if (username !== (camera.username ?? '')) patch.username = username || null;
         if (password) patch.password = password;
         else if (clearPassword) patch.password = null;
@@ -140,6 +164,7 @@ export function CameraForm({
         const body: CameraCreate = {
           name,
           url: parsed.url,
+          ...(sub ? { subUrl: sub } : {}),
           mount,
           analyticsEnabled: analytics,
           recordingEnabled: recording,
@@ -162,7 +187,20 @@ export function CameraForm({
 
   const fieldError = (f: string): string | undefined =>
     serverError && serverError.field !== undefined && serverError.field.split('.')[0] === f ? serverError.message : undefined;
-  const canSave = !!name.trim() && !!parsed && !('error' in parsed) && !mountError && !saving && current.state !== 'running';
+  const canSave =
+    !!name.trim() &&
+    !!parsed &&
+    !('error' in parsed) &&
+    !mountError &&
+    !subError &&
+    !saving &&
+    current.state !== 'running' &&
+    subCurrent.state !== 'running';
+  // A sub-stream exists to be lighter than the main stream: say so when it is not.
+  const subNotSmaller =
+    current.state === 'ok' &&
+    subCurrent.state === 'ok' &&
+    subCurrent.info.width * subCurrent.info.height >= current.info.width * current.info.height;
 
   return (
     <form
@@ -264,6 +302,56 @@ export function CameraForm({
           Test connection
         </button>
       </div>
+      <div className="tech-row">
+        <label htmlFor={`${id}-sub`}>Sub-stream URL</label>
+        <div className="tech-field">
+          <input
+            id={`${id}-sub`}
+            value={subUrl}
+            spellCheck={false}
+            autoComplete="off"
+            placeholder="optional: rtsp://host:554/substream (analysis reads it; live and recording use the main stream)"
+            aria-invalid={!!subError}
+            data-testid="sub-url"
+            onChange={(e) => setSubUrl(e.target.value.trim())}
+          />
+          {subError && (
+            <div className="tech-error" data-testid="sub-url-error">
+              {subError}
+            </div>
+          )}
+          {subParsed && !('error' in subParsed) && (subParsed.username !== undefined || subParsed.password !== undefined) && (
+            <div className="tech-error">Put the credentials in the fields above: the sub-stream uses the same ones as the main stream.</div>
+          )}
+          {fieldError('subUrl') && <div className="tech-error">{fieldError('subUrl')}</div>}
+        </div>
+      </div>
+      {subUrl && (
+        <div className="tech-probe" data-testid="sub-probe-status" data-state={subCurrent.state} aria-live="polite">
+          {subCurrent.state === 'idle' && (
+            <span className="muted">
+              {subError ? 'Fix the sub-stream URL to test it.' : 'The sub-stream is tested when you pause typing.'}
+            </span>
+          )}
+          {subCurrent.state === 'running' && <span>Connecting to the sub-stream…</span>}
+          {subCurrent.state === 'ok' && (
+            <span className="tech-ok">
+              ✓ Sub-stream {subCurrent.info.codec.toUpperCase()} · {subCurrent.info.width}×{subCurrent.info.height} · {subCurrent.info.fps}{' '}
+              fps <span className="muted">({subCurrent.info.tookMs} ms)</span>
+              {subNotSmaller && <span className="tech-error"> · not smaller than the main stream: analysis gains nothing from it</span>}
+            </span>
+          )}
+          {subCurrent.state === 'failed' && <span className="tech-error">✗ Sub-stream: {subCurrent.message}</span>}
+          <button
+            type="button"
+            className="ghost-button"
+            disabled={!subParsed || 'error' in subParsed || subCurrent.state === 'running'}
+            onClick={() => void runSubProbe()}
+          >
+            Test sub-stream
+          </button>
+        </div>
+      )}
       <MountPicker value={mount} onChange={setMount} stations={stations} error={fieldError('mount')} hint={mountError} />
       <div className="tech-row">
         <span className="tech-label">Processing</span>
@@ -277,7 +365,7 @@ export function CameraForm({
           </label>
         </div>
       </div>
-      {serverError && !['name', 'url', 'mount'].includes(serverError.field?.split('.')[0] ?? '') && (
+      {serverError && !['name', 'url', 'subUrl', 'mount'].includes(serverError.field?.split('.')[0] ?? '') && (
         <div className="tech-error" role="alert">
           {serverError.message}
         </div>
@@ -291,7 +379,7 @@ export function CameraForm({
         <button type="submit" className="tech-primary" disabled={!canSave}>
           {saving ? 'Saving…' : camera ? 'Save changes' : 'Register camera'}
         </button>
-        {current.state === 'failed' && (
+        {(current.state === 'failed' || subCurrent.state === 'failed') && (
           <button
             type="button"
             className="ghost-button"

@@ -6,9 +6,10 @@ import { SHORTCUTS } from '../shell/keyboard';
 export { TechnicianWorkspace } from './TechnicianWorkspace';
 
 /** The console's workspaces, each shown to the roles that work in it. */
-export type WorkspaceId = 'operations' | 'cameras' | 'review' | 'audit';
+export type WorkspaceId = 'operations' | 'wall' | 'cameras' | 'review' | 'audit';
 const ALL: { id: WorkspaceId; label: string; allowed: (r: Role) => boolean }[] = [
   { id: 'operations', label: 'Operations', allowed: () => true },
+  { id: 'wall', label: 'Video wall', allowed: (r) => r !== 'liaison' },
   { id: 'cameras', label: 'Cameras', allowed: (r) => can(r, 'manageCameras') },
   { id: 'review', label: 'Review', allowed: (r) => r === 'reviewer' || r === 'operator' || r === 'admin' },
   { id: 'audit', label: 'Audit', allowed: (r) => can(r, 'readAudit') },
@@ -16,7 +17,7 @@ const ALL: { id: WorkspaceId; label: string; allowed: (r: Role) => boolean }[] =
 /** F2 is free in browsers and Electron alike (Alt+digit switches browser tabs on Linux). */
 export const WORKSPACE_KEY = 'F2';
 if (!SHORTCUTS.some((s) => s.keys === WORKSPACE_KEY))
-  SHORTCUTS.push({ keys: WORKSPACE_KEY, what: 'Next workspace (Operations / Cameras / Review / Audit)' });
+  SHORTCUTS.push({ keys: WORKSPACE_KEY, what: 'Next workspace (Operations / Video wall / Cameras / Review / Audit)' });
 
 export interface Workspace {
   current: WorkspaceId;

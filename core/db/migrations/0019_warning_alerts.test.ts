@@ -4,12 +4,12 @@ import { AlertKind } from '../../../contract/alerts';
 import { migrate } from '../database';
 import { MIGRATIONS } from './index';
 
-describe('migration 0018 warning alert kinds', () => {
+describe('migration 0019 warning alert kinds', () => {
   it('keeps every alert and its seq, accepts the new kinds and still refuses unknown ones', () => {
     const db = new BetterSqlite3(':memory:');
     migrate(
       db,
-      MIGRATIONS.filter((m) => m.version <= 17),
+      MIGRATIONS.filter((m) => m.version <= 18),
     );
     const alert = db.prepare(
       "INSERT INTO alerts (seq, id, kind, camera_id, camera_name, score, started_at, scope, updated_at) VALUES (?, ?, ?, 'c', 'C', 1, 'now', '{}', 'now')",
@@ -20,9 +20,9 @@ describe('migration 0018 warning alert kinds', () => {
     expect(
       migrate(
         db,
-        MIGRATIONS.filter((m) => m.version <= 18),
+        MIGRATIONS.filter((m) => m.version <= 19),
       ),
-    ).toBe(18);
+    ).toBe(19);
     expect(db.prepare('SELECT seq, kind FROM alerts ORDER BY seq').all()).toEqual([
       { seq: 7, kind: 'rider-report' },
       { seq: 8, kind: 'barrier' },

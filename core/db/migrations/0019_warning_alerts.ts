@@ -6,8 +6,8 @@ import type { Migration } from './types';
  * CHECK, so the table is rebuilt as 0011 did: every row, its seq (the delivery order clients
  * resume from) and its indexes.
  */
-export const m0018: Migration = {
-  version: 18,
+export const m0019: Migration = {
+  version: 19,
   name: 'warning_alerts',
   up(db) {
     db.exec(`
