@@ -31,6 +31,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // Fails any test whose pages logged a browser error it did not declare expected.
+          setupFiles: ['test/e2e/setup.ts'],
           environment: 'node',
           testTimeout: 90_000,
           hookTimeout: 90_000,

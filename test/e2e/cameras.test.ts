@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { discoverAssetsDir } from '../../core/config';
 import { demoConsole, hasChromium, openPage, screenshot } from './harness';
+import { CamerasPage } from './pages/cameras';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 
@@ -30,7 +31,8 @@ describe.skipIf(!hasChromium || !assets)('camera tiles in Chromium (skipped: nee
     expect(res.status).toBe(201);
 
     const { page, errors } = await openPage(env.browser, env.core.url, undefined, { token: env.core.token });
-    const tiles = page.getByTestId('camera-tile');
+    const cams = new CamerasPage(page);
+    const tiles = cams.tiles;
     await expect.poll(() => tiles.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
     const demoNames = [
       'Clark/Lake platform (demo)',
@@ -39,30 +41,21 @@ describe.skipIf(!hasChromium || !assets)('camera tiles in Chromium (skipped: nee
       'Railcar 5001 interior (demo)',
     ];
     for (const name of demoNames) {
-      const tile = page.getByRole('button', { name: new RegExp(`^${name.replace(/[()/]/g, '\\$&')}: Live`) });
+      const tile = cams.liveTile(name);
       await expect.poll(() => tile.count(), { timeout: 45_000 }).toBe(1);
       // A decoded picture, not a broken image: live video on screen (or the snapshot until it plays).
-      const pictureWidth = (): Promise<number> =>
-        tile
-          .locator('video, img')
-          .first()
-          .evaluate(
-            (el) =>
-              (el as unknown as { videoWidth?: number; naturalWidth?: number }).videoWidth ??
-              (el as unknown as { naturalWidth: number }).naturalWidth,
-          );
-      await expect.poll(pictureWidth, { timeout: 20_000 }).toBeGreaterThan(100);
+      await expect.poll(() => cams.pictureWidth(tile), { timeout: 20_000 }).toBeGreaterThan(100);
     }
-    const locked = page.getByRole('button', { name: /^Locked camera: / });
+    const locked = cams.tile('Locked camera');
     await expect.poll(() => locked.getAttribute('aria-label'), { timeout: 30_000 }).not.toMatch(/Live$/);
     await screenshot(page, 'cameras-demo-tiles');
 
-    await page.getByRole('button', { name: /^Clark\/Lake platform \(demo\): Live/ }).click();
-    const detail = page.getByTestId('camera-detail');
+    await cams.liveTile('Clark/Lake platform (demo)').click();
+    const detail = cams.detail;
     await expect.poll(() => detail.isVisible()).toBe(true);
     await expect.poll(() => detail.textContent()).toMatch(/Clark\/Lake platform/);
     // How far back this camera's recording goes, from the core's recording index.
-    await expect.poll(() => page.getByTestId('recording-since').textContent(), { timeout: 30_000 }).toMatch(/kept since \d/);
+    await expect.poll(() => cams.recordingSince.textContent(), { timeout: 30_000 }).toMatch(/kept since \d/);
     await screenshot(page, 'cameras-detail');
 
     // The password is nowhere in the page (DOM or anything the page fetched into it).

@@ -6,6 +6,7 @@ import { discoverAssetsDir } from '../../core/config';
 import { demoStreams, simulatorAvailable, startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { freePort } from '../integration/ingest-helpers';
 import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+import { CamerasPage } from './pages/cameras';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const skip = !hasChromium ? 'needs /usr/bin/chromium' : !assets ? 'needs the assets pack' : simulatorAvailable();
@@ -48,10 +49,11 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     const fps = footageFps(join(assets!, 'media', 'vtest.avi'));
     expect(fps).toBeGreaterThan(0);
     const { page, errors } = await openPage(browser, core.url, undefined, { token: core.token });
-    const tile = page.getByRole('button', { name: /^Clark\/Lake platform \(demo\): Live/ });
+    const cams = new CamerasPage(page);
+    const tile = cams.liveTile('Clark/Lake platform (demo)');
     await expect.poll(() => tile.count(), { timeout: 45_000 }).toBe(1);
     await tile.click();
-    const video = page.getByTestId('camera-detail').getByTestId('live-video');
+    const video = cams.liveVideo();
     await expect
       .poll(() => video.evaluate((v: HTMLVideoElement) => `${v.videoWidth}x${v.videoHeight}`), { timeout: 20_000 })
       .toBe('768x576');
@@ -106,9 +108,7 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     expect(shown, `live ${shown.toFixed(1)} fps, plain file ${baselineShown.toFixed(1)} fps, stream ${fps} fps`).toBeGreaterThanOrEqual(
       0.9 * Math.min(fps, baselineShown),
     );
-    await expect
-      .poll(() => page.getByTestId('camera-detail').getByTestId('live-stats').textContent(), { timeout: 5000 })
-      .toMatch(/768×576 · [\d.]+ fps · [\d.]+ s behind/);
+    await expect.poll(() => cams.liveStats().textContent(), { timeout: 5000 }).toMatch(/768×576 · [\d.]+ fps · [\d.]+ s behind/);
     await screenshot(page, 'live-video-detail');
 
     // Camera restart: the page is the same page (marker survives) and video moves again within 5 s.

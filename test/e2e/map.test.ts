@@ -16,8 +16,8 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
     const { page, errors } = await openPage(env.browser, env.core.url, undefined, { token: env.core.token });
     const map = new MapPage(page);
     await map.waitReady();
-    await expect.poll(() => page.getByTestId('feed-status').first().getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
-    expect(await page.getByTestId('feed-status').first().textContent()).toMatch(/Demo fleet: 1[5-9]\d\d vehicles/);
+    await expect.poll(() => map.feedStatus.getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
+    expect(await map.feedStatus.textContent()).toMatch(/Demo fleet: 1[5-9]\d\d vehicles/);
 
     // City view: trains one by one, buses in clusters.
     await expect.poll(async () => (await map.rendered(['trains'], true)).length, { timeout: 30_000 }).toBeGreaterThan(20);
@@ -40,9 +40,9 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
     expect(clicked).toMatch(/^bus:\d+$/);
     // The clicked vehicle is one of those rendered under the cursor's neighbourhood.
     expect(buses.map((b) => b.id)).toContain(clicked);
-    expect(await page.getByTestId('vehicle-title').textContent()).toMatch(/^Bus \d+ · route \S+/);
-    expect(await page.getByTestId('vehicle-destination').textContent()).toMatch(/bound$/);
-    expect(await page.getByTestId('vehicle-delay').textContent()).toMatch(/^(On time|Delayed)$/);
+    expect(await map.vehicleField('title').textContent()).toMatch(/^Bus \d+ · route \S+/);
+    expect(await map.vehicleField('destination').textContent()).toMatch(/bound$/);
+    expect(await map.vehicleField('delay').textContent()).toMatch(/^(On time|Delayed)$/);
     await expect(details.textContent()).resolves.toMatch(/CPD district \d+/);
     await map.settled();
     await screenshot(page, 'map-vehicle-details');
@@ -58,7 +58,7 @@ describe.skipIf(!hasChromium || !assets)('live transit map in Chromium (skipped:
     await map.followButton.click();
     await expect.poll(() => map.followButton.getAttribute('aria-pressed')).toBe('false');
     await map.jumpTo([-87.68, 41.84], 10.3);
-    await page.getByTestId('filter-line').selectOption('Red');
+    await map.filterLine('Red');
     await expect.poll(() => map.renderedValues('trains', 'route'), { timeout: 10_000 }).toBe('Red');
 
     expect(errors).toEqual([]);

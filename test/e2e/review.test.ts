@@ -8,6 +8,7 @@ import { discoverAssetsDir } from '../../core/config';
 import { createAndLogin, type SignedIn } from '../support/auth';
 import { rewriteZip } from '../support/zip';
 import { hasChromium, launchChromium, openPage, runSentinel, screenshot, startServe, type RunningServe } from './harness';
+import { ReviewPage } from './pages/review';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,20 +53,21 @@ describe.skipIf(!hasChromium || !assets)(
       expect(sent.status).toBe(201);
 
       const { page, errors } = await openPage(browser, core.url, undefined, { token: reviewer.token });
-      await page.getByRole('tab', { name: 'Review' }).click();
-      const item = page.getByTestId('review-item').filter({ hasText: cam.name }).first();
+      const review = new ReviewPage(page);
+      await review.open();
+      const item = review.item(cam.name);
       await expect.poll(() => item.count(), { timeout: 20_000 }).toBe(1);
       await item.click();
-      await page.getByTestId('cut-clip').click();
-      const video = page.getByTestId('clip-video');
+      await review.cutClip();
+      const video = review.video;
       await expect.poll(() => video.count(), { timeout: 30_000 }).toBe(1);
       await expect
         .poll(() => video.evaluate((v) => (v as unknown as { readyState: number }).readyState), { timeout: 20_000 })
         .toBeGreaterThanOrEqual(2);
 
       // Step through the clip until the overlay has drawn boxes for the people in view.
-      const canvas = page.getByTestId('overlay-canvas');
-      const player = page.getByTestId('clip-player');
+      const canvas = review.overlay;
+      const player = review.player;
       await player.focus();
       let boxes = 0;
       for (let i = 0; i < 40 && boxes === 0; i++) {
@@ -74,18 +76,17 @@ describe.skipIf(!hasChromium || !assets)(
         boxes = Number((await canvas.getAttribute('data-boxes')) ?? '0');
       }
       expect(boxes).toBeGreaterThan(0);
-      await expect.poll(() => page.getByTestId('clip-clock').textContent()).toMatch(/\d{2}:\d{2}:\d{2}/);
+      await expect.poll(() => review.clock.textContent()).toMatch(/\d{2}:\d{2}:\d{2}/);
       await screenshot(page, 'review-replay-overlay');
 
-      await page.getByRole('textbox', { name: 'Reason' }).fill('two people fighting over a seat');
-      await page.getByRole('button', { name: 'True alarm' }).click();
-      await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/True alarm by rhea/);
+      await review.judge('True alarm', 'two people fighting over a seat');
+      await expect.poll(() => review.verdict.textContent()).toMatch(/True alarm by rhea/);
 
-      await page.getByTestId('export-evidence').click();
-      await expect.poll(() => page.getByTestId('export-state').getAttribute('data-state'), { timeout: 30_000 }).toBe('ready');
+      await review.exportEvidence();
+      await expect.poll(() => review.exportState.getAttribute('data-state'), { timeout: 30_000 }).toBe('ready');
       await screenshot(page, 'review-exported');
       const download = page.waitForEvent('download');
-      await page.getByTestId('download-evidence').click();
+      await review.downloadButton().click();
       const file = join(mkdtempSync(join(tmpdir(), 'dl-')), 'evidence.zip');
       await (await download).saveAs(file);
       expect(readFileSync(file).subarray(0, 2).toString()).toBe('PK');

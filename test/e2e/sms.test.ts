@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverAssetsDir } from '../../core/config';
 import { createAndLogin } from '../support/auth';
 import { hasChromium, launchChromium, openPage, screenshot, startServe, tempDir, type RunningServe } from './harness';
+import { MapPage } from './pages/map';
+import { RiderTextsPage } from './pages/sms';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const TOKEN = 'e2e-twilio-auth-token-0123456789';
@@ -58,7 +60,9 @@ describe.skipIf(!hasChromium || !assets)('rider text in Chromium (skipped: needs
   it('an operator receives a text, sees it on the map at Belmont, answers, and the answer reaches the provider', async () => {
     const op = await createAndLogin(core.url, core.admin!, { username: 'op', password: 'operator-password-1', role: 'operator' });
     const { page, errors } = await openPage(browser, core.url, undefined, { token: op.token });
-    await expect.poll(() => page.getByTestId('map').getAttribute('data-ready'), { timeout: 60_000 }).toBe('true');
+    const map = new MapPage(page);
+    const texts = new RiderTextsPage(page);
+    await map.waitReady(60_000);
 
     // The rider texts; the provider calls the webhook, signed as Twilio signs.
     const params = {
@@ -78,48 +82,23 @@ describe.skipIf(!hasChromium || !assets)('rider text in Chromium (skipped: needs
     });
     expect(res.status).toBe(200);
 
-    const card = page.getByTestId('rider-text').first();
-    await expect.poll(() => card.getByTestId('rider-text-place').textContent(), { timeout: 20_000 }).toMatch(/Belmont/);
+    const card = texts.cards.first();
+    await expect.poll(() => texts.place(card).textContent(), { timeout: 20_000 }).toMatch(/Belmont/);
     expect(await card.textContent()).toContain('•••• 0123');
     expect(await card.textContent()).not.toContain('7735550123');
 
     // On the map: a rider-report point at Belmont (41.9398, -87.6533).
-    await expect
-      .poll(
-        () =>
-          page.evaluate(() => {
-            type H = {
-              map: {
-                getSource(id: string):
-                  | {
-                      serialize(): {
-                        data: { features: Array<{ properties: { kind?: string }; geometry: { coordinates: [number, number] } }> };
-                      };
-                    }
-                  | undefined;
-              };
-            };
-            const h = (globalThis as unknown as { sentinelMap?: H }).sentinelMap;
-            const f = h?.map
-              .getSource('alerts')
-              ?.serialize()
-              .data.features.find((x) => x.properties.kind === 'rider-report');
-            return f ? f.geometry.coordinates.map((n) => Math.round(n * 100) / 100) : null;
-          }),
-        { timeout: 20_000 },
-      )
-      .toEqual([-87.65, 41.94]);
+    await expect.poll(() => map.alertPoint('rider-report'), { timeout: 20_000 }).toEqual([-87.65, 41.94]);
     await screenshot(page, 'sms-belmont');
 
-    await card.getByLabel('Reply to the rider').fill('We see you. Move to the front car if you can.');
-    await card.getByRole('button', { name: 'Send' }).click();
+    await texts.reply(card, 'We see you. Move to the front car if you can.');
     await expect.poll(() => sent.length, { timeout: 20_000 }).toBe(1);
     expect(Object.fromEntries(sent[0]!)).toEqual({
       To: '+17735550123',
       From: '+13125550100',
       Body: 'We see you. Move to the front car if you can.',
     });
-    await expect.poll(() => card.getByTestId('rider-message').last().textContent(), { timeout: 10_000 }).toContain('Move to the front car');
+    await expect.poll(() => texts.messages(card).last().textContent(), { timeout: 10_000 }).toContain('Move to the front car');
     expect(errors).toEqual([]);
   });
 });

@@ -5,6 +5,8 @@ import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { freePort, skipReason, vtest } from '../integration/ingest-helpers';
 import { createAndLogin, type SignedIn } from '../support/auth';
 import { hasChromium, launchChromium, openPage, screenshot, startServe, type RunningServe } from './harness';
+import { ShellPage } from './pages/shell';
+import { TechnicianPage } from './pages/technician';
 
 const why = !hasChromium ? '/usr/bin/chromium is not installed' : skipReason;
 
@@ -36,44 +38,48 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
   const cameras = async () => CameraList.parse(await (await tech.api('/api/v1/cameras')).json()).cameras;
 
   it('registers a camera through the form (probe succeeds), draws a zone, and the zone survives a reload', async () => {
-    const { page, errors } = await openPage(browser, core.url, undefined, { token: tech.token });
-    await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
+    const { page, errors, expectErrors } = await openPage(browser, core.url, undefined, { token: tech.token });
+    // The one expected failure: Chromium logs the failed probe's 503 answer (checked at the end).
+    expectErrors(/503 \(Service Unavailable\)/);
+    const shell = new ShellPage(page);
+    const tp = new TechnicianPage(page);
+    await shell.waitConnected(15_000);
     // The workspace switch: F2 moves from Operations to Cameras.
     await page.keyboard.press('F2');
-    await expect.poll(() => page.getByTestId('technician-workspace').isVisible()).toBe(true);
-    expect(await page.getByRole('tab', { name: 'Cameras' }).getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => tp.workspace.isVisible()).toBe(true);
+    expect(await shell.tab('Cameras').getAttribute('aria-selected')).toBe('true');
     await screenshot(page, 'technician-empty');
 
-    await page.getByRole('button', { name: 'Add camera' }).click();
-    const form = page.getByTestId('camera-form');
-    await form.getByLabel('Name', { exact: true }).fill('Clark/Lake platform 1');
+    await tp.addCamera();
+    const form = tp.form;
+    await tp.field('Name').fill('Clark/Lake platform 1');
     // Live validation: a wrong scheme is named as it is typed, before anything is sent.
-    await form.getByLabel('RTSP URL').fill('http://127.0.0.1/cam');
-    await expect.poll(() => page.getByTestId('url-error').textContent()).toContain('scheme "http:" is not supported');
+    await tp.field('RTSP URL').fill('http://127.0.0.1/cam');
+    await expect.poll(() => tp.urlError.textContent()).toContain('scheme "http:" is not supported');
     // The probe names the exact failure of a valid URL nobody answers on.
-    await form.getByLabel('RTSP URL').fill(`rtsp://127.0.0.1:${await freePort()}/cam`);
-    await expect.poll(() => page.getByTestId('probe-status').getAttribute('data-state'), { timeout: 20_000 }).toBe('failed');
-    expect(await page.getByTestId('probe-status').textContent()).toMatch(/connection refused by 127\.0\.0\.1:\d+/);
+    await tp.field('RTSP URL').fill(`rtsp://127.0.0.1:${await freePort()}/cam`);
+    await expect.poll(() => tp.probe.getAttribute('data-state'), { timeout: 20_000 }).toBe('failed');
+    expect(await tp.probe.textContent()).toMatch(/connection refused by 127\.0\.0\.1:\d+/);
     await screenshot(page, 'technician-probe-failed');
-    await form.getByLabel('RTSP URL').fill(sim.url('platform'));
-    const probe = page.getByTestId('probe-status');
+    await tp.field('RTSP URL').fill(sim.url('platform'));
+    const probe = tp.probe;
     await expect.poll(() => probe.getAttribute('data-state'), { timeout: 20_000 }).toBe('ok');
     expect(await probe.textContent()).toMatch(/H264 · 768×576 · [\d.]+ fps/);
 
     // Mount: type to search the assets' station list and pick Clark/Lake.
-    await form.getByLabel('Station').fill('clark');
+    await tp.field('Station').fill('clark');
     await page
       .getByRole('option', { name: /^Clark\/Lake/ })
       .first()
       .click();
-    await expect.poll(() => page.getByTestId('picked-station').textContent()).toMatch(/^Clark\/Lake \(\d+\)/);
-    await form.getByLabel('Platform').fill('1');
+    await expect.poll(() => tp.pickedStation.textContent()).toMatch(/^Clark\/Lake \(\d+\)/);
+    await tp.field('Platform').fill('1');
     await form.getByRole('checkbox', { name: /Analytics/ }).uncheck();
     await screenshot(page, 'technician-add-camera');
     await form.getByRole('button', { name: 'Register camera' }).click();
 
     // Saved: it is in the list and the core has it, with the station mount and analytics off.
-    const row = page.getByTestId('tech-camera-row').filter({ hasText: 'Clark/Lake platform 1' });
+    const row = tp.row('Clark/Lake platform 1');
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     const saved = (await cameras()).find((c) => c.name === 'Clark/Lake platform 1');
     expect(saved?.mount).toMatchObject({ kind: 'station', platform: '1' });
@@ -81,7 +87,7 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     await expect.poll(async () => (await row.getByTestId('health-badge').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^Live/);
 
     // The zone editor opens after registering; wait for the live picture.
-    const editor = page.getByTestId('zone-editor');
+    const editor = tp.editor;
     await expect.poll(() => editor.isVisible()).toBe(true);
     const picture = editor.getByRole('img', { name: /Live picture of Clark\/Lake platform 1/ });
     await expect.poll(() => picture.count(), { timeout: 30_000 }).toBe(1);
@@ -97,26 +103,25 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
       )
       .toBeCloseTo(768 / 576, 2);
 
-    await editor.getByRole('button', { name: 'Draw zone' }).click();
-    const stage = page.getByTestId('zone-stage');
-    const box = (await stage.boundingBox())!;
-    const at = (x: number, y: number) => page.mouse.click(box.x + x * box.width, box.y + y * box.height);
-    await at(0.2, 0.55);
-    await at(0.7, 0.55);
-    await at(0.8, 0.9);
-    await at(0.1, 0.9);
-    await at(0.2, 0.55); // the first corner again closes the polygon
-    const item = page.getByTestId('zone-item');
+    // The first corner again closes the polygon.
+    await tp.drawZone([
+      [0.2, 0.55],
+      [0.7, 0.55],
+      [0.8, 0.9],
+      [0.1, 0.9],
+      [0.2, 0.55],
+    ]);
+    const item = tp.zones;
     await expect.poll(() => item.count()).toBe(1);
     // A new zone is a crowding zone: the editor says it needs a capacity, and Save waits.
-    await expect.poll(() => page.getByTestId('zone-problem').textContent()).toContain('needs a capacity');
-    expect(await editor.getByRole('button', { name: 'Save zones' }).isDisabled()).toBe(true);
+    await expect.poll(() => tp.zoneProblem.textContent()).toContain('needs a capacity');
+    expect(await tp.saveZonesButton().isDisabled()).toBe(true);
     await screenshot(page, 'technician-zone-problem');
     await item.getByLabel('Name', { exact: true }).fill('Platform edge');
     await item.getByLabel('Capacity').fill('12');
-    await expect.poll(() => page.getByTestId('zone-problem').count()).toBe(0);
-    await editor.getByRole('button', { name: 'Save zones' }).click();
-    await expect.poll(() => page.getByTestId('zones-saved').textContent()).toBe('Saved 1 zone');
+    await expect.poll(() => tp.zoneProblem.count()).toBe(0);
+    await tp.saveZonesButton().click();
+    await expect.poll(() => tp.zonesSaved.textContent()).toBe('Saved 1 zone');
     await screenshot(page, 'technician-zone-saved');
 
     const stored = CameraZones.parse(await (await tech.api(`/api/v1/cameras/${saved!.id}/zones`)).json());
@@ -137,12 +142,12 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
 
     // Reload: the workspace comes back, and so does the zone.
     await page.reload();
-    await expect.poll(() => page.getByTestId('technician-workspace').isVisible(), { timeout: 15_000 }).toBe(true);
-    await page.getByTestId('tech-camera-row').filter({ hasText: 'Clark/Lake platform 1' }).click();
-    await page.getByRole('tab', { name: 'Zones' }).click();
-    await expect.poll(() => page.getByTestId('zone-item').count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.getByTestId('zone-item').getByLabel('Name').inputValue()).toBe('Platform edge');
-    expect(await page.getByTestId('zone-item').getByLabel('Capacity').inputValue()).toBe('12');
+    await expect.poll(() => tp.workspace.isVisible(), { timeout: 15_000 }).toBe(true);
+    await tp.row('Clark/Lake platform 1').click();
+    await shell.tab('Zones').click();
+    await expect.poll(() => tp.zones.count(), { timeout: 10_000 }).toBe(1);
+    expect(await tp.zones.getByLabel('Name').inputValue()).toBe('Platform edge');
+    expect(await tp.zones.getByLabel('Capacity').inputValue()).toBe('12');
     expect(await page.locator('[data-zone-id="zone-1"] polygon').count()).toBe(1);
 
     // The same zone as the bus operator's area: its rule options, and the operator's seat drawn as an excluded area.
@@ -166,11 +171,11 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     expect(op.exclude![0]![0]![0]).toBeCloseTo(0.6, 1);
 
     // Edit: the stored settings come back (never a password), the probe runs again, a change saves.
-    await page.getByRole('tab', { name: 'Settings' }).click();
-    const edit = page.getByTestId('camera-form');
+    await shell.tab('Settings').click();
+    const edit = tp.form;
     expect(await edit.getByLabel('Name', { exact: true }).inputValue()).toBe('Clark/Lake platform 1');
     expect(await edit.getByLabel('Password').inputValue()).toBe('');
-    await expect.poll(() => page.getByTestId('probe-status').getAttribute('data-state'), { timeout: 20_000 }).toBe('ok');
+    await expect.poll(() => tp.probe.getAttribute('data-state'), { timeout: 20_000 }).toBe('ok');
     await edit.getByRole('checkbox', { name: /Recording/ }).uncheck();
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await expect.poll(() => edit.getByRole('status').textContent(), { timeout: 10_000 }).toBe('Changes saved');
@@ -180,19 +185,17 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     // Delete takes two clicks; the camera leaves the list and the core.
     await edit.getByRole('button', { name: 'Delete camera' }).click();
     await edit.getByRole('button', { name: 'Really delete Clark/Lake platform 1?' }).click();
-    await expect
-      .poll(() => page.getByTestId('tech-camera-row').filter({ hasText: 'Clark/Lake platform 1' }).count(), { timeout: 10_000 })
-      .toBe(0);
+    await expect.poll(() => tp.row('Clark/Lake platform 1').count(), { timeout: 10_000 }).toBe(0);
     expect((await cameras()).some((c) => c.id === saved!.id)).toBe(false);
     // Back to Operations (F2): the map, created hidden after the reload, has its full size.
     await page.keyboard.press('F2');
-    await expect.poll(() => page.getByRole('heading', { name: 'Live map' }).isVisible()).toBe(true);
+    await expect.poll(() => shell.region('Live map').isVisible()).toBe(true);
     await expect
       .poll(() => page.locator('.maplibregl-canvas').evaluate((c) => (c as unknown as { clientWidth: number }).clientWidth), {
         timeout: 10_000,
       })
       .toBeGreaterThan(500);
-    // The one expected failure: Chromium logs the failed probe's 503 answer; nothing else.
+    // Only that one.
     expect(errors).toEqual(['console.error: Failed to load resource: the server responded with a status of 503 (Service Unavailable)']);
     await page.close();
   });
@@ -200,19 +203,19 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
   it('shows the per-row report for a CSV with a bad row and imports nothing; a good CSV imports', async () => {
     const before = (await cameras()).length;
     const { page, errors } = await openPage(browser, core.url, undefined, { token: tech.token });
-    await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
-    await page.getByRole('tab', { name: 'Cameras' }).click();
-    await page.getByRole('button', { name: 'Import CSV' }).click();
-    const panel = page.getByTestId('csv-import');
+    const shell = new ShellPage(page);
+    const tp = new TechnicianPage(page);
+    await shell.waitConnected(15_000);
+    await shell.tab('Cameras').click();
+    await tp.openImport();
     const bad = [
       'name,url,mount,vehicle_id,analytics',
       `Bus 8123 front,${sim.url('platform')},bus,8123,no`,
       'Bus 8124 front,rtsp://10.0.0.5:99999/x,bus,8124,no',
       `Bus 8123 front,${sim.url('platform')},bus,8125,no`,
     ].join('\n');
-    await panel.getByLabel('Or paste the CSV').fill(bad);
-    await panel.getByRole('button', { name: 'Import' }).click();
-    const report = page.getByTestId('import-report');
+    await tp.importCsv(bad);
+    const report = tp.importReport;
     await expect.poll(() => report.isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await report.textContent()).toContain('Nothing was imported');
     const rows = await report.locator('tbody tr').allTextContents();
@@ -225,26 +228,21 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     await screenshot(page, 'technician-csv-report');
     expect((await cameras()).length).toBe(before);
 
-    await panel
-      .getByLabel('Or paste the CSV')
-      .fill(
-        [
-          'name,url,mount,vehicle_id,analytics,recording',
-          `Bus 8123 front,${sim.url('platform')},bus,8123,no,no`,
-          `Bus 8124 front,${sim.url('platform')},bus,8124,no,no`,
-        ].join('\n'),
-      );
-    await panel.getByRole('button', { name: 'Import' }).click();
-    await expect
-      .poll(() => page.getByTestId('import-done').textContent(), { timeout: 10_000 })
-      .toBe('Imported 2 cameras: Bus 8123 front, Bus 8124 front');
-    await expect.poll(() => page.getByTestId('tech-camera-row').count()).toBe(before + 2);
+    await tp.importCsv(
+      [
+        'name,url,mount,vehicle_id,analytics,recording',
+        `Bus 8123 front,${sim.url('platform')},bus,8123,no,no`,
+        `Bus 8124 front,${sim.url('platform')},bus,8124,no,no`,
+      ].join('\n'),
+    );
+    await expect.poll(() => tp.importDone.textContent(), { timeout: 10_000 }).toBe('Imported 2 cameras: Bus 8123 front, Bus 8124 front');
+    await expect.poll(() => tp.rows.count()).toBe(before + 2);
 
     // Filters: bus mounts only, then by vehicle id.
-    await page.getByLabel('Mount', { exact: true }).selectOption('bus');
-    await expect.poll(() => page.getByTestId('tech-camera-row').count()).toBe(2);
-    await page.getByLabel('Vehicle or line').fill('8124');
-    await expect.poll(() => page.getByTestId('tech-camera-row').allTextContents()).toEqual([expect.stringContaining('Bus 8124 front')]);
+    await tp.filter({ mount: 'bus' });
+    await expect.poll(() => tp.rows.count()).toBe(2);
+    await tp.filter({ vehicleOrLine: '8124' });
+    await expect.poll(() => tp.rows.allTextContents()).toEqual([expect.stringContaining('Bus 8124 front')]);
     await screenshot(page, 'technician-filtered');
     expect(errors).toEqual([]);
     await page.close();
@@ -253,10 +251,11 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
   it('hides the Cameras workspace from an operator', async () => {
     const op = await createAndLogin(core.url, core.admin!, { username: 'olga-op', password: 'operator-password-2', role: 'operator' });
     const { page, errors } = await openPage(browser, core.url, undefined, { token: op.token });
-    await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
-    expect(await page.getByRole('tab', { name: 'Cameras' }).count()).toBe(0);
+    const shell = new ShellPage(page);
+    await shell.waitConnected(15_000);
+    expect(await shell.tab('Cameras').count()).toBe(0);
     await page.keyboard.press('F2');
-    expect(await page.getByTestId('technician-workspace').count()).toBe(0);
+    expect(await new TechnicianPage(page).workspace.count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -281,9 +280,10 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     });
     expect(put.status).toBe(200);
     const { page, errors } = await openPage(browser, core.url, undefined, { token: tech.token });
-    await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-status'), { timeout: 15_000 }).toBe('connected');
-    await page.getByRole('tab', { name: 'Cameras' }).click();
-    const row = page.getByTestId('tech-camera-row').filter({ hasText: 'Bus 8200 analysed' });
+    const shell = new ShellPage(page);
+    await shell.waitConnected(15_000);
+    await shell.tab('Cameras').click();
+    const row = new TechnicianPage(page).row('Bus 8200 analysed');
     // The analytics feature picks the camera up within its 3 s refresh, then health pushes carry the figures.
     await expect
       .poll(

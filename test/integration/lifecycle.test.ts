@@ -4,50 +4,16 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Alert,
-  AlertAcked,
-  AlertEscalated,
-  AlertsResync,
-  Incident,
-  IncidentList,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-  type TestAlertRequest,
-} from '../../contract';
+import { IncidentList, type TestAlertRequest } from '../../contract';
 import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import type { WebhookBody } from '../../core/incidents/outbox';
 import { signWebhook } from '../../core/incidents/webhook';
 import { createLogger } from '../../core/logger';
-import { connected, createAndLogin, signIn, type SignedIn } from '../support/auth';
+import { createAndLogin, signIn, type SignedIn } from '../support/auth';
+import { liaisonCore, type LiaisonCore } from '../support/liaison';
 import { waitFor } from './ingest-helpers';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-/** A socket that records what it receives, with the highest log sequence seen. */
-function record(s: Client) {
-  const r = {
-    s,
-    maxSeq: 0,
-    raised: [] as Alert[],
-    updated: [] as Alert[],
-    acked: [] as AlertAcked[],
-    escalated: [] as AlertEscalated[],
-    incidents: [] as Incident[],
-    resyncs: [] as AlertsResync[],
-  };
-  const seq = (n: number) => (r.maxSeq = Math.max(r.maxSeq, n));
-  s.on('alert:raised', (a, n) => (r.raised.push(Alert.parse(a)), seq(n)));
-  s.on('alert:updated', (a, n) => (r.updated.push(Alert.parse(a)), seq(n)));
-  s.on('alert:acked', (a, n) => (r.acked.push(AlertAcked.parse(a)), seq(n)));
-  s.on('alert:escalated', (e, n) => (r.escalated.push(AlertEscalated.parse(e)), seq(n)));
-  s.on('incident:upsert', (i, n) => (r.incidents.push(Incident.parse(i)), seq(n)));
-  s.on('alerts:resync', (p) => r.resyncs.push(AlertsResync.parse(p)));
-  return r;
-}
 
 const SECRET = 'dispatch-shared-secret-0123456789';
 
@@ -61,24 +27,15 @@ async function freePort(): Promise<number> {
 }
 
 describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, outbox, isolation', () => {
+  let lc: LiaisonCore;
   let core: CoreHandle;
   let admin: SignedIn;
   let operator: SignedIn;
   let d2: SignedIn;
   let backup: SignedIn;
   let hookPort: number;
-  const open: Client[] = [];
-  const sock = async (u: SignedIn, opts: { lastAlertId?: string; lastSeq?: number } = {}) => {
-    const r = record(u.socket(opts));
-    open.push(r.s);
-    await connected(r.s);
-    return r;
-  };
-  const send = async (t: TestAlertRequest): Promise<string> => {
-    const res = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify(t) });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { id: string }).id;
-  };
+  const sock = (u: SignedIn, opts?: { lastAlertId?: string; lastSeq?: number }) => lc.sock(u, opts);
+  const send = (t: TestAlertRequest) => lc.send(t);
   const incidentOf = async (alertId: string) =>
     IncidentList.parse(await (await operator.api('/api/v1/incidents?limit=2000')).json()).incidents.find((i) =>
       i.alertIds.includes(alertId),
@@ -86,34 +43,14 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
 
   beforeAll(async () => {
     hookPort = await freePort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-lifecycle-'));
-    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
-    core = await startCore(
-      {
-        ...cfg,
-        push: { escalateAfterS: 1.5 },
-        incidents: { mergeWindowS: 300, webhook: { url: `http://127.0.0.1:${hookPort}/hook`, secret: SECRET, drainTimeoutS: 2 } },
-      },
-      { log: createLogger('silent') },
-    );
-    admin = await signIn(core);
-    operator = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
-    d2 = await createAndLogin(core.url, admin, {
-      username: 'd2',
-      password: 'liaison-password-2',
-      role: 'liaison',
-      scope: { districts: ['2'] },
-    });
-    backup = await createAndLogin(core.url, admin, {
-      username: 'sup',
-      password: 'liaison-password-3',
-      role: 'liaison',
-      scope: { districts: ['18'], escalation: true },
-    });
+    lc = await liaisonCore((cfg) => ({
+      ...cfg,
+      incidents: { mergeWindowS: 300, webhook: { url: `http://127.0.0.1:${hookPort}/hook`, secret: SECRET, drainTimeoutS: 2 } },
+    }));
+    ({ core, admin, operator, d2, backup } = lc);
   });
   afterAll(async () => {
-    for (const s of open) s.close();
-    await core?.close();
+    await lc?.close();
   });
 
   it('writes the alert, its incident, their log events and the audit record in one transaction', async () => {

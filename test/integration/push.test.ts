@@ -1,88 +1,27 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Alert,
-  AlertAcked,
-  AlertEscalated,
-  Incident,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-  type TestAlertRequest,
-} from '../../contract';
-import { startCore, type CoreHandle } from '../../core/app';
-import { loadConfig } from '../../core/config';
-import { createLogger } from '../../core/logger';
-import { connected, createAndLogin, signIn, type SignedIn } from '../support/auth';
+import type { Incident, TestAlertRequest } from '../../contract';
+import type { CoreHandle } from '../../core/app';
+import type { SignedIn } from '../support/auth';
+import { liaisonCore, type LiaisonCore } from '../support/liaison';
 import { waitFor } from './ingest-helpers';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-/** A socket that records what it receives. */
-function record(s: Client) {
-  const raised: Alert[] = [];
-  const acked: AlertAcked[] = [];
-  const escalated: AlertEscalated[] = [];
-  const incidents: Incident[] = [];
-  s.on('alert:raised', (a) => raised.push(Alert.parse(a)));
-  s.on('alert:acked', (a) => acked.push(AlertAcked.parse(a)));
-  s.on('alert:escalated', (e) => escalated.push(AlertEscalated.parse(e)));
-  s.on('incident:upsert', (i) => incidents.push(Incident.parse(i)));
-  return { s, raised, acked, escalated, incidents };
-}
 
 // Liaison push over a real core and real socket.io clients.
 describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () => {
+  let lc: LiaisonCore;
   let core: CoreHandle;
-  let admin: SignedIn;
   let operator: SignedIn;
   let d1: SignedIn;
   let d2: SignedIn;
   let backup: SignedIn;
-  const open: Client[] = [];
-  const sock = async (u: SignedIn, opts: { lastAlertId?: string } = {}) => {
-    const r = record(u.socket(opts));
-    open.push(r.s);
-    await connected(r.s);
-    return r;
-  };
-  const send = async (t: TestAlertRequest): Promise<string> => {
-    const res = await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify(t) });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { id: string }).id;
-  };
+  const sock = (u: SignedIn, opts?: { lastAlertId?: string }) => lc.sock(u, opts);
+  const send = (t: TestAlertRequest) => lc.send(t);
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-push-'));
-    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
-    // Escalation after 1.5 s so the test sees it; production default is 60 s.
-    core = await startCore({ ...cfg, push: { escalateAfterS: 1.5 } }, { log: createLogger('silent') });
-    admin = await signIn(core);
-    operator = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
-    d1 = await createAndLogin(core.url, admin, {
-      username: 'd1',
-      password: 'liaison-password-1',
-      role: 'liaison',
-      scope: { districts: ['1'], lines: ['Red'] },
-    });
-    d2 = await createAndLogin(core.url, admin, {
-      username: 'd2',
-      password: 'liaison-password-2',
-      role: 'liaison',
-      scope: { districts: ['2'] },
-    });
-    backup = await createAndLogin(core.url, admin, {
-      username: 'sup',
-      password: 'liaison-password-3',
-      role: 'liaison',
-      scope: { districts: ['18'], escalation: true },
-    });
+    lc = await liaisonCore();
+    ({ core, operator, d1, d2, backup } = lc);
   });
   afterAll(async () => {
-    for (const s of open) s.close();
-    await core?.close();
+    await lc?.close();
   });
 
   it("a district-1 liaison gets district 1's and the Red line's alerts, never district 2's; the operator gets all", async () => {

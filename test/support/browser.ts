@@ -34,6 +34,25 @@ export interface ConsolePage {
   page: Page;
   /** Browser console errors and uncaught page errors seen so far: e2e tests fail on any. */
   errors: string[];
+  /**
+   * Declares errors this test causes on purpose (a wrong password's 401, a core killed
+   * mid-test); the test checks those itself. Any other error fails the test after it ends
+   * (test/e2e/setup.ts), whether or not the test looked.
+   */
+  expectErrors(pattern: RegExp): void;
+}
+
+/** Every page opened since the last check, with the errors it was told to expect. */
+const opened: { errors: string[]; expected: RegExp[] }[] = [];
+
+/**
+ * The browser errors of every page opened since the last call that no test declared
+ * expected; clears the list. Run after each e2e test by test/e2e/setup.ts.
+ */
+export function takeUnexpectedErrors(): string[] {
+  const out = opened.flatMap((p) => p.errors.filter((e) => !p.expected.some((re) => re.test(e))));
+  opened.length = 0;
+  return out;
 }
 
 /**
@@ -57,8 +76,10 @@ export async function openPage(
     if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
   });
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  const expected: RegExp[] = [];
+  opened.push({ errors, expected });
   await page.goto(url);
-  return { page, errors };
+  return { page, errors, expectErrors: (re) => void expected.push(re) };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

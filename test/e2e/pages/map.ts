@@ -25,8 +25,8 @@ export class MapPage {
     this.details = page.getByTestId('vehicle-details');
   }
 
-  async waitReady(): Promise<void> {
-    await expect.poll(() => this.canvas.getAttribute('data-ready'), { timeout: 30_000 }).toBe('true');
+  async waitReady(timeout = 30_000): Promise<void> {
+    await expect.poll(() => this.canvas.getAttribute('data-ready'), { timeout }).toBe('true');
   }
 
   /**
@@ -95,6 +95,20 @@ export class MapPage {
       const r = h.map.getCanvas().getBoundingClientRect();
       return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
     });
+  }
+
+  /** Where the map's alert source puts the first alert of a kind ([lon, lat] to 0.01°), or null when it has none. */
+  alertPoint(kind: string): Promise<[number, number] | null> {
+    return this.page.evaluate((k) => {
+      type Fc = { features: Array<{ properties: { kind?: string }; geometry: { coordinates: [number, number] } }> };
+      type H = { map: { getSource(id: string): { serialize(): { data: Fc } } | undefined } };
+      const h = (globalThis as unknown as { sentinelMap?: H }).sentinelMap;
+      const f = h?.map
+        .getSource('alerts')
+        ?.serialize()
+        .data.features.find((x) => x.properties.kind === k);
+      return f ? (f.geometry.coordinates.map((n) => Math.round(n * 100) / 100) as [number, number]) : null;
+    }, kind);
   }
 
   /** The fleet's live position of a vehicle (what the console received), or null. */
@@ -170,6 +184,21 @@ export class MapPage {
       )
       .toBe(true);
     await this.page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  }
+
+  /** The first feed's status chip in the map's corner ("Demo fleet: 1600 vehicles"). */
+  get feedStatus(): Locator {
+    return this.page.getByTestId('feed-status').first();
+  }
+
+  /** A line of the vehicle panel: its title, destination or delay. */
+  vehicleField(field: 'title' | 'destination' | 'delay'): Locator {
+    return this.page.getByTestId(`vehicle-${field}`);
+  }
+
+  /** Shows one rail line's trains only. */
+  async filterLine(line: string): Promise<void> {
+    await this.page.getByTestId('filter-line').selectOption(line);
   }
 
   /** The vehicle panel's list of open alerts, and of cameras. */
