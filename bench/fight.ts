@@ -38,6 +38,7 @@ export async function run(args: string[]): Promise<void> {
         grey: greys[i]!,
         prevGrey: null,
         speedKmh: null,
+        objects: [],
       }),
     );
     rule.push((performance.now() - t0) / frames.length);

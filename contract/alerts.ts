@@ -7,9 +7,37 @@ import { Placement } from './vehicles';
  * publish it on the core's domain bus, and only the delivery module (core/alerts/deliver.ts)
  * puts it on sockets, so scoping by role, district and line lives in one place.
  */
-/** `rider-report`: a rider's text (core/sms), placed by what it says rather than by a camera. */
-export const AlertKind = z.enum(['crowding', 'barrier', 'fight', 'rider-report']);
+/**
+ * `rider-report`: a rider's text (core/sms), placed by what it says rather than by a camera.
+ * `intrusion`: a person in a track-bed zone; `loitering`: a person staying in a zone too long;
+ * `unattended-object`: a bag left with nobody near; `person-down`: a person who fell and stays
+ * down; `crowd-surge`: a zone's occupancy rising fast.
+ */
+export const AlertKind = z.enum([
+  'crowding',
+  'barrier',
+  'fight',
+  'rider-report',
+  'intrusion',
+  'loitering',
+  'unattended-object',
+  'person-down',
+  'crowd-surge',
+]);
 export type AlertKind = z.infer<typeof AlertKind>;
+
+/** What the console calls each kind (the alert queue, the map, review): one table, so they agree. */
+export const ALERT_KIND_LABEL: Record<AlertKind, string> = {
+  crowding: 'Crowding',
+  barrier: 'Operator barrier',
+  fight: 'Possible fight',
+  'rider-report': 'Rider text',
+  intrusion: 'Track intrusion',
+  loitering: 'Loitering',
+  'unattended-object': 'Unattended object',
+  'person-down': 'Person down',
+  'crowd-surge': 'Crowd surge',
+};
 
 /** Where an alert happened, in the terms a liaison is scoped by. */
 export const AlertScope = z.strictObject({

@@ -50,6 +50,12 @@ export const Vehicle = z.strictObject({
   /** When the vehicle reported this position (UTC ISO 8601). */
   timestamp: z.string(),
   delayed: z.boolean(),
+  /**
+   * Speed over ground in km/h when the feed reports it (Bus Tracker `spd` in mph, GTFS-realtime
+   * `position.speed` in m/s); left out when it does not. The operator-barrier rule's
+   * `onlyWhileMoving` and the "bus moving" line of an alert come from it.
+   */
+  speedKmh: z.number().min(0).optional(),
   tripId: z.string().optional(),
   nextStop: z.string().optional(),
 });

@@ -11,10 +11,14 @@ import { z } from 'zod';
 /**
  * `crowding`: counts people against a capacity; `operator`: the protected area around a bus
  * operator (a person inside it is a breach); `watch`: where fights are looked for;
+ * `trackbed`: the track bed beside a platform (anyone inside is an intrusion, at once);
+ * `loitering`: where staying long is the warning (platform edge, an operator area at a
+ * terminal); `unattended`: where a bag left alone is looked for; `person-down`: where a person
+ * falling and staying down is looked for; `surge`: where occupancy rising fast is the warning;
  * `privacy`: a privacy mask (a window into a home, a screen), pixelated in snapshots and
  * public copies and covered in the console's players; no rule runs on it.
  */
-export const ZoneKind = z.enum(['crowding', 'operator', 'watch', 'privacy']);
+export const ZoneKind = z.enum(['crowding', 'operator', 'watch', 'trackbed', 'loitering', 'unattended', 'person-down', 'surge', 'privacy']);
 export type ZoneKind = z.infer<typeof ZoneKind>;
 
 export type Point = [number, number];
@@ -30,16 +34,82 @@ export const ZoneRules = z.strictObject({
   holdS: z.number().min(0).max(3600).optional(),
   /** Crowding clears below this share of the capacity (default 0.8). */
   clearRatio: z.number().gt(0).max(1).optional(),
-  /** Seconds after an alert clears during which the same zone raises nothing new (default: 60 crowding, 30 barrier, 30 fight). */
+  /**
+   * Seconds after an alert clears during which the same zone raises nothing new (default: 60
+   * crowding, 30 barrier, 30 fight, 10 track intrusion, 120 loitering, 60 unattended object,
+   * 60 person down, 60 crowd surge).
+   */
   cooldownS: z.number().min(0).max(86_400).optional(),
-  /** Operator zone: how long a person must be inside before it is a breach (default 1500 ms). */
+  /** Operator zone: how long a person must be inside before it is a breach (default 1500 ms); track bed: before it is an intrusion (default 0, at once). */
   dwellMs: z.number().int().min(0).max(600_000).optional(),
   /** Operator zone: raise only while the vehicle moves, when its speed is known (default false). */
   onlyWhileMoving: z.boolean().optional(),
   /** Fight: frames of sustained abrupt motion (default 6). */
   fightFrames: z.number().int().min(2).max(300).optional(),
+  /** Loitering: seconds one tracked person stays in the zone before raising (default 300, 5 minutes). */
+  loiterS: z.number().min(1).max(86_400).optional(),
+  /** Unattended object: seconds a bag stays still with nobody within reach before raising (default 30). */
+  unattendedS: z.number().min(1).max(3600).optional(),
+  /** Unattended object: how near a person must be to attend a bag, in that person's heights (default 1.5). */
+  reachHeights: z.number().gt(0).max(10).optional(),
+  /** Person down: seconds a person lies still after falling before raising (default 5). */
+  downS: z.number().min(0).max(600).optional(),
+  /** Crowd surge: rise in people within `surgeWindowS` that raises (default 6). */
+  surgeRise: z.number().int().min(1).max(1000).optional(),
+  /** Crowd surge: the window the rise is measured over, seconds (default 15). */
+  surgeWindowS: z.number().min(1).max(600).optional(),
 });
 export type ZoneRules = z.infer<typeof ZoneRules>;
+
+/** One rule option a zone of some kind takes, with the default the rule applies when it is left out. */
+export interface ZoneRuleOption {
+  key: keyof ZoneRules;
+  label: string;
+  /** The documented default (analytics/rules/*: a test keeps them equal). */
+  default: number | boolean;
+  step?: number;
+}
+
+/**
+ * The options each kind's rule reads, for the zone editor (which shows the default as the
+ * placeholder) and the docs. Options of other kinds are accepted by the schema but unused.
+ */
+export const ZONE_RULE_OPTIONS: Record<ZoneKind, readonly ZoneRuleOption[]> = {
+  crowding: [
+    { key: 'holdS', label: 'Hold (s)', default: 10 },
+    { key: 'clearRatio', label: 'Clear ratio', default: 0.8, step: 0.05 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
+  ],
+  operator: [
+    { key: 'dwellMs', label: 'Inside before a breach (ms)', default: 1500, step: 100 },
+    { key: 'onlyWhileMoving', label: 'Only while the bus moves', default: false },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 30 },
+  ],
+  watch: [{ key: 'cooldownS', label: 'Cooldown (s)', default: 30 }],
+  trackbed: [
+    { key: 'dwellMs', label: 'Inside before raising (ms)', default: 0, step: 100 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 10 },
+  ],
+  loitering: [
+    { key: 'loiterS', label: 'Stay longer than (s)', default: 300 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 120 },
+  ],
+  unattended: [
+    { key: 'unattendedS', label: 'Alone for (s)', default: 30 },
+    { key: 'reachHeights', label: 'Reach (person heights)', default: 1.5, step: 0.1 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
+  ],
+  'person-down': [
+    { key: 'downS', label: 'Down and still for (s)', default: 5 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
+  ],
+  surge: [
+    { key: 'surgeRise', label: 'Rise of (people)', default: 6 },
+    { key: 'surgeWindowS', label: 'Within (s)', default: 15 },
+    { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
+  ],
+  privacy: [],
+};
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 

@@ -10,7 +10,12 @@
  * on. A clip is called a fight the way the rule calls it: two consecutive windows at or above
  * the threshold (clip score = max over i of min(s_i, s_i+1)).
  *
- * Options: --frames=T (default 6), --type=logistic|stumps (default: the better by CV AUC),
+ * Alert smoothing is part of the model: a clip (and the rule) calls a fight when k of n
+ * consecutive windows are at or above the threshold; every k/n of --smoothing is
+ * cross-validated with every model type from the same out-of-fold window scores.
+ *
+ * Options: --frames=T (default 6), --type=logistic|stumps|trees (default: the best by CV AUC),
+ * --smoothing=k/n,... (default 2/2,2/3,3/4,3/5),
  * --seed=N (default 7), --max-fpr=F (alert threshold: out-of-fold false-positive rate at most F,
  * default 0.05), --l2=L, --log (log inputs), --fps=N (default 5), --dry-run (write nothing;
  * with --json the report goes to stdout: `npm run eval` uses that).
@@ -20,7 +25,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { discoverAssetsDir } from '../core/config';
-import { confusion, groupedFolds, roc, trainLogistic, trainStumps, type FightModelFile } from '../analytics/rules/fight-classifier';
+import {
+  confusion,
+  groupedFolds,
+  roc,
+  smoothedScore,
+  trainLogistic,
+  trainStumps,
+  trainTrees,
+  type FightModelFile,
+} from '../analytics/rules/fight-classifier';
 import { loadClips, type Clip } from '../analytics/rules/fight-data';
 import { clipFeatures, FEATURE_NAMES } from '../analytics/rules/fight-features';
 
@@ -35,7 +49,14 @@ const K = 5;
 const MAX_FPR = Number(arg('max-fpr') ?? 0.05);
 const dry = process.argv.includes('--dry-run');
 const typeArg = arg('type');
-if (typeArg && typeArg !== 'logistic' && typeArg !== 'stumps') throw new Error(`--type must be logistic or stumps, not ${typeArg}`);
+type Kind = 'logistic' | 'stumps' | 'trees';
+if (typeArg && !['logistic', 'stumps', 'trees'].includes(typeArg))
+  throw new Error(`--type must be logistic, stumps or trees, not ${typeArg}`);
+const SMOOTHINGS = (arg('smoothing') ?? '2/2,2/3,3/4,3/5').split(',').map((kn) => {
+  const m = /^(\d+)\/(\d+)$/.exec(kn.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new Error(`--smoothing: "${kn}" is not k/n with 1 <= k <= n`);
+  return { k: Number(m[1]), n: Number(m[2]) };
+});
 
 const assets = process.env.SENTINEL_ASSETS || discoverAssetsDir();
 if (!assets) {
@@ -68,27 +89,23 @@ const weightOf = (s: Sample): number => 1 / perClip.get(s.clip)!;
 
 const base = { version: 1 as const, features: [...FEATURE_NAMES], frames: T, fps: FPS };
 type Trainer = (X: number[][], y: number[], w: number[]) => FightModelFile;
-const trainers: Record<'logistic' | 'stumps', Trainer> = {
+const trainers: Record<Kind, Trainer> = {
   logistic: (X, y, w) =>
     trainLogistic(X, y, base, { sampleWeight: w, l2: Number(arg('l2') ?? 0.02), epochs: 800, logInput: process.argv.includes('--log') }),
   stumps: (X, y, w) => trainStumps(X, y, base, { sampleWeight: w, rounds: 150, learningRate: 0.1 }),
+  trees: (X, y, w) =>
+    trainTrees(X, y, base, { sampleWeight: w, rounds: Number(arg('rounds') ?? 120), learningRate: 0.1, subsample: 0.8, seed: SEED }),
 };
 
 const { scoreWindow } = await import('../analytics/rules/fight-classifier');
-/** The rule's decision statistic for one clip: two consecutive windows both high. */
-function clipScore(m: FightModelFile, c: Clip): number {
-  const s = windows(c).map((x) => scoreWindow(m, x));
-  let best = 0;
-  for (let i = 1; i < s.length; i++) best = Math.max(best, Math.min(s[i - 1]!, s[i]!));
-  return best;
-}
 
 const groups = used.map((i) => clips[i]!.source);
 const foldOfClip = new Map<number, number>();
 groupedFolds(groups, K, SEED).forEach((f, j) => foldOfClip.set(used[j]!, f));
 
-function crossValidate(kind: 'logistic' | 'stumps'): { scores: number[]; labels: number[]; names: string[]; folds: number[] } {
-  const scores: number[] = [];
+/** Out-of-fold window scores of every clip, for one model type. */
+function crossValidate(kind: Kind): { windowScores: number[][]; labels: number[]; names: string[]; folds: number[] } {
+  const windowScores: number[][] = [];
   const labels: number[] = [];
   const names: string[] = [];
   const folds: number[] = [];
@@ -101,46 +118,53 @@ function crossValidate(kind: 'logistic' | 'stumps'): { scores: number[]; labels:
     );
     for (const i of used.filter((c) => foldOfClip.get(c) === f)) {
       const c = clips[i]!;
-      scores.push(clipScore(m, c));
+      windowScores.push(windows(c).map((x) => scoreWindow(m, x)));
       labels.push(c.label === 'fight' ? 1 : 0);
       names.push(`${c.label}/${c.clip}`);
       folds.push(f);
     }
   }
-  return { scores, labels, names, folds };
+  return { windowScores, labels, names, folds };
 }
 
-const results = (['logistic', 'stumps'] as const).map((kind) => {
-  const cv = crossValidate(kind);
-  const curve = roc(cv.scores, cv.labels);
-  // Operating threshold: the one with the best accuracy on the pooled out-of-fold scores,
-  // ties to the higher threshold (fewer false alerts).
-  let best = { threshold: 0.5, accuracy: 0 };
-  for (const p of curve.points) {
-    if (!Number.isFinite(p.threshold)) continue;
-    const c = confusion(cv.scores, cv.labels, p.threshold);
-    if (c.accuracy > best.accuracy || (c.accuracy === best.accuracy && p.threshold > best.threshold))
-      best = { threshold: p.threshold, accuracy: c.accuracy };
-  }
-  // The shipped (alert) threshold: the lowest whose out-of-fold false-positive rate on the
-  // non-fight clips is at most MAX_FPR; an operator console cannot live with the best-accuracy
-  // point, which calls almost half the non-fight clips fights.
-  const alert = curve.points.filter((p) => Number.isFinite(p.threshold) && p.fpr <= MAX_FPR).at(-1)?.threshold ?? 1;
-  const atAlert = confusion(cv.scores, cv.labels, alert);
-  const at05 = confusion(cv.scores, cv.labels, 0.5);
-  const atBest = confusion(cv.scores, cv.labels, best.threshold);
-  log.info({ kind, auc: round(curve.auc), at05, threshold: round(best.threshold), atBest }, 'grouped cross-validation');
-  log.info({ kind, alertThreshold: round(alert), atAlert }, 'at the alert threshold');
-  return { kind, cv, curve, threshold: best.threshold, at05, atBest, alert, atAlert };
+const kinds: Kind[] = typeArg ? [typeArg as Kind] : ['logistic', 'stumps', 'trees'];
+const results = kinds.flatMap((kind) => {
+  const oof = crossValidate(kind);
+  return SMOOTHINGS.map(({ k, n }) => {
+    // The rule's decision statistic for each clip: k of n consecutive windows high.
+    const cv = { ...oof, scores: oof.windowScores.map((ws) => smoothedScore(ws, k, n)) };
+    const curve = roc(cv.scores, cv.labels);
+    // Operating threshold: the one with the best accuracy on the pooled out-of-fold scores,
+    // ties to the higher threshold (fewer false alerts).
+    let best = { threshold: 0.5, accuracy: 0 };
+    for (const p of curve.points) {
+      if (!Number.isFinite(p.threshold)) continue;
+      const c = confusion(cv.scores, cv.labels, p.threshold);
+      if (c.accuracy > best.accuracy || (c.accuracy === best.accuracy && p.threshold > best.threshold))
+        best = { threshold: p.threshold, accuracy: c.accuracy };
+    }
+    // The shipped (alert) threshold: the lowest whose out-of-fold false-positive rate on the
+    // non-fight clips is at most MAX_FPR; an operator console cannot live with the best-accuracy
+    // point, which calls almost half the non-fight clips fights.
+    const alert = curve.points.filter((p) => Number.isFinite(p.threshold) && p.fpr <= MAX_FPR).at(-1)?.threshold ?? 1;
+    const atAlert = confusion(cv.scores, cv.labels, alert);
+    const at05 = confusion(cv.scores, cv.labels, 0.5);
+    const atBest = confusion(cv.scores, cv.labels, best.threshold);
+    log.info({ kind, smoothing: `${k}/${n}`, auc: round(curve.auc), threshold: round(best.threshold), atBest }, 'grouped cross-validation');
+    log.info({ kind, smoothing: `${k}/${n}`, alertThreshold: round(alert), atAlert }, 'at the alert threshold');
+    return { kind, k, n, cv, curve, threshold: best.threshold, at05, atBest, alert, atAlert };
+  });
 });
 
-const chosen = typeArg ? results.find((r) => r.kind === typeArg)! : results.reduce((a, b) => (b.curve.auc > a.curve.auc ? b : a));
+const chosen = results.reduce((a, b) => (b.curve.auc > a.curve.auc ? b : a));
 const all = samples;
 const model = trainers[chosen.kind](
   all.map((s) => s.x),
   all.map((s) => s.y),
   all.map(weightOf),
 );
+model.alertK = chosen.k;
+model.alertN = chosen.n;
 model.threshold = round(chosen.alert, 4);
 model.trainedOn = {
   clips: used.length,
@@ -150,6 +174,7 @@ model.trainedOn = {
   windows: samples.length,
   seed: SEED,
   cvFolds: K,
+  smoothing: `${chosen.k} of ${chosen.n} windows`,
   cvAuc: round(chosen.curve.auc),
   cvAccuracy: round(chosen.atBest.accuracy),
   cvPrecision: round(chosen.atBest.precision),
@@ -168,8 +193,10 @@ const report = {
   clips: used.length,
   sources: new Set(groups).size,
   chosen: chosen.kind,
+  chosenSmoothing: { k: chosen.k, n: chosen.n },
   models: results.map((r) => ({
     type: r.kind,
+    smoothing: { k: r.k, n: r.n },
     auc: round(r.curve.auc),
     threshold: round(r.threshold, 4),
     atThreshold: { ...r.atBest, accuracy: round(r.atBest.accuracy), precision: round(r.atBest.precision), recall: round(r.atBest.recall) },

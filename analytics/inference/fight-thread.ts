@@ -34,7 +34,7 @@ port.on('message', (msg: FightToWorker) => {
     const grey = rules.length ? toGrey(bgr, msg.width, msg.height) : null;
     const inZone = new Map(msg.inZone);
     const events = rules.flatMap((r) =>
-      r.evaluate({ t: msg.t, width: msg.width, height: msg.height, tracks: [], inZone, grey, prevGrey: null, speedKmh: null }),
+      r.evaluate({ t: msg.t, width: msg.width, height: msg.height, tracks: [], inZone, grey, prevGrey: null, speedKmh: null, objects: [] }),
     );
     reply = { type: 'events', id: msg.id, events, data: msg.data };
   } catch (err) {

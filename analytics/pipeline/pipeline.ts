@@ -1,10 +1,15 @@
 import type { Zone } from '../../contract/zones';
-import { BarrierRule } from '../rules/barrier';
+import { BARRIER_DEFAULTS, BarrierRule } from '../rules/barrier';
 import { CrowdingRule } from '../rules/crowding';
 import { FightRule } from '../rules/fight';
 import { ClipFightRule } from '../rules/fight-clip';
 import { fightCandidates, ModelFightRule, type FightCandidate, type PairScore } from '../rules/fight-model';
-import type { Rule, RuleEvent } from '../rules/types';
+import { IntrusionRule } from '../rules/intrusion';
+import { LoiteringRule } from '../rules/loitering';
+import { PersonDownRule } from '../rules/person-down';
+import { SurgeRule } from '../rules/surge';
+import type { Rule, RuleEvent, RuleObject } from '../rules/types';
+import { UnattendedObjectRule } from '../rules/unattended';
 import { Tracker, type Box, type Track, type TrackerOptions } from '../tracking/tracker';
 import { boxInZone } from '../zones';
 
@@ -22,7 +27,10 @@ export interface PipelineInput {
   /** BGR24 pixels of the frame (for the fight rule's motion energy); null to skip that. */
   bgr: Uint8Array | null;
   detections: readonly PipelineDetection[];
-  /** The vehicle's speed (km/h) when known. */
+  /**
+   * The vehicle's speed (km/h) for a camera on a vehicle: a number when its feed reports one,
+   * null when unknown; left out for a fixed camera. Vehicle cameras' alerts then say whether it moved.
+   */
   speedKmh?: number | null;
 }
 
@@ -54,6 +62,9 @@ export interface PipelineOptions {
   /** Model mode: a pair scoring at least this is a fight frame (default 0.5). */
   fightThreshold?: number;
 }
+
+/** A vehicle at or above this speed (km/h) is moving: below it, creeping at a stop or GPS noise. */
+export const MOVING_KMH = BARRIER_DEFAULTS.movingKmh;
 
 /** BGR24 to one grey byte per pixel (integer luma weights). */
 export function toGrey(bgr: Uint8Array, width: number, height: number): Uint8Array {
@@ -89,6 +100,11 @@ export class AnalyticsPipeline {
       else if (z.kind === 'watch' && opts.fight === 'model') this.modelFight.push(new ModelFightRule(z, opts.fightThreshold));
       else if (z.kind === 'watch' && opts.fight === 'heuristic') this.rules.push(new FightRule(z));
       else if (z.kind === 'watch' && opts.fight !== 'off') this.rules.push(new ClipFightRule(z));
+      else if (z.kind === 'trackbed') this.rules.push(new IntrusionRule(z));
+      else if (z.kind === 'loitering') this.rules.push(new LoiteringRule(z));
+      else if (z.kind === 'unattended') this.rules.push(new UnattendedObjectRule(z));
+      else if (z.kind === 'person-down') this.rules.push(new PersonDownRule(z));
+      else if (z.kind === 'surge') this.rules.push(new SurgeRule(z));
     }
   }
 
@@ -107,6 +123,7 @@ export class AnalyticsPipeline {
       zones[z.id] = ids.length;
     }
     const grey = input.bgr ? toGrey(input.bgr, input.width, input.height) : null;
+    const objects: RuleObject[] = input.detections.filter((d) => d.label !== 'person' && d.score >= this.minScore);
     const events: RuleEvent[] = [];
     for (const r of this.rules) {
       events.push(
@@ -119,10 +136,15 @@ export class AnalyticsPipeline {
           grey,
           prevGrey: this.prevGrey,
           speedKmh: input.speedKmh ?? null,
+          objects,
         }),
       );
     }
     this.prevGrey = grey;
+    if (input.speedKmh !== undefined) {
+      const moving = input.speedKmh === null ? null : input.speedKmh >= MOVING_KMH;
+      for (const e of events) e.detail = { ...e.detail, vehicleMoving: moving, vehicleSpeedKmh: input.speedKmh };
+    }
     return { t: input.t, people: persons.filter((d) => d.score >= this.personScore).length, tracks, zones, inZone, events };
   }
 

@@ -13,11 +13,18 @@ import { FEATURE_NAMES } from './fight-features';
  */
 
 const Stump = z.strictObject({ feature: z.number().int().min(0), threshold: z.number(), left: z.number(), right: z.number() });
+/** A depth-2 tree: one split, then one split on each side (4 leaves), as nested stumps. */
+const Tree = z.strictObject({
+  feature: z.number().int().min(0),
+  threshold: z.number(),
+  left: Stump,
+  right: Stump,
+});
 
 export const FightModelFile = z.strictObject({
   /** Schema version of this file. */
   version: z.literal(1),
-  type: z.enum(['logistic', 'stumps']),
+  type: z.enum(['logistic', 'stumps', 'trees']),
   /** Feature names in input order; must equal FEATURE_NAMES (a model for other features is refused). */
   features: z.array(z.string()),
   /** Frames per window and the frame rate the features were computed at. */
@@ -37,6 +44,14 @@ export const FightModelFile = z.strictObject({
   /** Stumps: additive log-odds, base + sum(x[f] <= threshold ? left : right). */
   base: z.number().default(0),
   stumps: z.array(Stump).default([]),
+  /** Trees: additive log-odds, base + sum of each tree's leaf (depth-2 trees capture pairs of features together). */
+  trees: z.array(Tree).default([]),
+  /**
+   * Alert smoothing: a fight is `alertK` of the last `alertN` windows at or above the threshold
+   * (default 2 of 2: two in a row). The training script scores clips the same way.
+   */
+  alertK: z.number().int().min(1).default(2),
+  alertN: z.number().int().min(1).default(2),
   /** Window score at or above this counts as a fight window (chosen on the grouped cross-validation). */
   threshold: z.number().min(0).max(1),
   /** How it was trained and how it did, for the record (docs/analytics.md has the full report). */
@@ -58,6 +73,9 @@ export function parseFightModel(json: unknown, where: string): FightModelFile {
   if (m.mean.length !== n || m.std.length !== n) throw new Error(`${where}: mean/std need ${n} values`);
   if (m.type === 'logistic' && m.weights.length !== n) throw new Error(`${where}: weights need ${n} values`);
   if (m.stumps.some((s) => s.feature >= n)) throw new Error(`${where}: a stump names feature index >= ${n}`);
+  if (m.trees.some((t) => t.feature >= n || t.left.feature >= n || t.right.feature >= n))
+    throw new Error(`${where}: a tree names feature index >= ${n}`);
+  if (m.alertK > m.alertN) throw new Error(`${where}: alertK (${m.alertK}) is more than alertN (${m.alertN})`);
   return m;
 }
 
@@ -73,7 +91,27 @@ export function scoreWindow(m: FightModelFile, x: readonly number[]): number {
   }
   let s = m.base;
   for (const st of m.stumps) s += x[st.feature]! <= st.threshold ? st.left : st.right;
+  for (const t of m.trees) {
+    const st = x[t.feature]! <= t.threshold ? t.left : t.right;
+    s += x[st.feature]! <= st.threshold ? st.left : st.right;
+  }
   return sigmoid(s);
+}
+
+/**
+ * The alert decision over a run of window scores: the highest value v such that at least k of
+ * some n consecutive windows score v or more (the k-th highest score of the best span). A fight
+ * is this at or above the threshold; with k = n = 2 it is "two windows in a row".
+ */
+export function smoothedScore(scores: readonly number[], k: number, n: number): number {
+  let best = 0;
+  for (let end = 0; end < scores.length; end++) {
+    const span = scores.slice(Math.max(0, end - n + 1), end + 1);
+    if (span.length < k) continue;
+    const kth = [...span].sort((a, b) => b - a)[k - 1]!;
+    best = Math.max(best, kth);
+  }
+  return best;
 }
 
 /** Seeded PRNG (mulberry32): training and fold assignment are reproducible. */
@@ -109,7 +147,13 @@ export interface TrainOptions {
   sampleWeight?: readonly number[];
 }
 
-type Base = Omit<FightModelFile, 'type' | 'weights' | 'bias' | 'base' | 'stumps' | 'threshold' | 'trainedOn' | 'logInput' | 'mean' | 'std'>;
+type Base = Omit<
+  FightModelFile,
+  'type' | 'weights' | 'bias' | 'base' | 'stumps' | 'trees' | 'threshold' | 'trainedOn' | 'logInput' | 'mean' | 'std' | 'alertK' | 'alertN'
+> &
+  Partial<Pick<FightModelFile, 'alertK' | 'alertN'>>;
+
+const SMOOTHING = (base: Base): Pick<FightModelFile, 'alertK' | 'alertN'> => ({ alertK: base.alertK ?? 2, alertN: base.alertN ?? 2 });
 
 /** L2-regularised logistic regression by full-batch gradient descent on standardised features. */
 export function trainLogistic(X0: readonly number[][], y: readonly number[], base: Base, o: TrainOptions = {}): FightModelFile {
@@ -138,7 +182,21 @@ export function trainLogistic(X0: readonly number[][], y: readonly number[], bas
     for (let i = 0; i < n; i++) w[i]! -= lr * (gw[i]! / wsum + l2 * w[i]!);
     b -= lr * (gb / wsum);
   }
-  return { ...base, mean, std, logInput, type: 'logistic', weights: w, bias: b, base: 0, stumps: [], threshold: 0.5, trainedOn: {} };
+  return {
+    ...base,
+    ...SMOOTHING(base),
+    mean,
+    std,
+    logInput,
+    type: 'logistic',
+    weights: w,
+    bias: b,
+    base: 0,
+    stumps: [],
+    trees: [],
+    threshold: 0.5,
+    trainedOn: {},
+  };
 }
 
 /**
@@ -194,7 +252,142 @@ export function trainStumps(X: readonly number[][], y: readonly number[], base: 
     stumps.push({ feature: best.feature, threshold: best.threshold, left: best.left, right: best.right });
     for (let k = 0; k < X.length; k++) F[k]! += X[k]![best.feature]! <= best.threshold ? best.left : best.right;
   }
-  return { ...base, mean, std, logInput: false, type: 'stumps', weights: [], bias: 0, base: base0, stumps, threshold: 0.5, trainedOn: {} };
+  return {
+    ...base,
+    ...SMOOTHING(base),
+    mean,
+    std,
+    logInput: false,
+    type: 'stumps',
+    weights: [],
+    bias: 0,
+    base: base0,
+    stumps,
+    trees: [],
+    threshold: 0.5,
+    trainedOn: {},
+  };
+}
+
+/** Candidate thresholds per feature: 15 quantiles of its values. */
+function quantileCuts(X: readonly number[][]): number[][] {
+  const n = X[0]?.length ?? 0;
+  const cuts: number[][] = [];
+  for (let f = 0; f < n; f++) {
+    const v = X.map((x) => x[f]!).sort((a, b) => a - b);
+    const c = new Set<number>();
+    for (let q = 1; q < 16; q++) c.add(v[Math.floor((q / 16) * (v.length - 1))]!);
+    cuts.push([...c]);
+  }
+  return cuts;
+}
+
+interface Split {
+  gain: number;
+  feature: number;
+  threshold: number;
+  gl: number;
+  hl: number;
+  gr: number;
+  hr: number;
+}
+
+/** The best split of the samples `idx` for gradient g and hessian h (XGBoost's gain, lambda 1). */
+function bestSplit(
+  X: readonly number[][],
+  idx: readonly number[],
+  g: readonly number[],
+  h: readonly number[],
+  cuts: number[][],
+  minHess: number,
+): Split | null {
+  let best: Split | null = null;
+  for (let f = 0; f < cuts.length; f++) {
+    for (const t of cuts[f]!) {
+      let gl = 0;
+      let hl = 0;
+      let gr = 0;
+      let hr = 0;
+      for (const k of idx) {
+        if (X[k]![f]! <= t) {
+          gl += g[k]!;
+          hl += h[k]!;
+        } else {
+          gr += g[k]!;
+          hr += h[k]!;
+        }
+      }
+      if (hl < minHess || hr < minHess) continue;
+      const gain = (gl * gl) / (hl + 1) + (gr * gr) / (hr + 1);
+      if (!best || gain > best.gain) best = { gain, feature: f, threshold: t, gl, hl, gr, hr };
+    }
+  }
+  return best;
+}
+
+/**
+ * Gradient-boosted depth-2 trees (logistic loss, Newton leaves, shrinkage, row subsampling
+ * seeded): like the stumps, but each round's tree splits twice, so it can learn that a lot of
+ * motion counts only when it is also incoherent or local. `minLeaf` (share of the total
+ * hessian) keeps leaves from fitting a single clip.
+ */
+export function trainTrees(
+  X: readonly number[][],
+  y: readonly number[],
+  base: Base,
+  o: TrainOptions & { subsample?: number; seed?: number; minLeaf?: number } = {},
+): FightModelFile {
+  const { mean, std } = standardise(X);
+  const sw = o.sampleWeight ?? X.map(() => 1);
+  const rounds = o.rounds ?? 100;
+  const lr = o.learningRate ?? 0.1;
+  const pos = y.reduce<number>((s, v, i) => s + v * sw[i]!, 0);
+  const tot = sw.reduce((s, v) => s + v, 0);
+  const base0 = Math.log(Math.max(1e-6, pos) / Math.max(1e-6, tot - pos));
+  const F = X.map(() => base0);
+  const cuts = quantileCuts(X);
+  const rand = rng(o.seed ?? 7);
+  const trees: FightModelFile['trees'] = [];
+  const all = X.map((_, k) => k);
+  for (let r = 0; r < rounds; r++) {
+    const p = F.map(sigmoid);
+    const g = p.map((v, k) => (v - y[k]!) * sw[k]!);
+    const h = p.map((v, k) => v * (1 - v) * sw[k]!);
+    const idx = all.filter(() => rand() < (o.subsample ?? 0.8));
+    const hsum = idx.reduce((s, k) => s + h[k]!, 0);
+    const minHess = (o.minLeaf ?? 0.03) * hsum;
+    const root = bestSplit(X, idx, g, h, cuts, minHess);
+    if (!root) break;
+    const side = (left: boolean): FightModelFile['stumps'][number] => {
+      const sub = idx.filter((k) => X[k]![root.feature]! <= root.threshold === left);
+      const s = bestSplit(X, sub, g, h, cuts, minHess);
+      const G = left ? root.gl : root.gr;
+      const H = left ? root.hl : root.hr;
+      if (!s) return { feature: root.feature, threshold: root.threshold, left: (-G / (H + 1)) * lr, right: (-G / (H + 1)) * lr };
+      return { feature: s.feature, threshold: s.threshold, left: (-s.gl / (s.hl + 1)) * lr, right: (-s.gr / (s.hr + 1)) * lr };
+    };
+    const tree = { feature: root.feature, threshold: root.threshold, left: side(true), right: side(false) };
+    trees.push(tree);
+    for (let k = 0; k < X.length; k++) {
+      const st = X[k]![tree.feature]! <= tree.threshold ? tree.left : tree.right;
+      F[k]! += X[k]![st.feature]! <= st.threshold ? st.left : st.right;
+    }
+  }
+  return {
+    ...base,
+    ...SMOOTHING(base),
+    mean,
+    std,
+    logInput: false,
+    type: 'trees',
+    weights: [],
+    bias: 0,
+    base: base0,
+    stumps: [],
+    trees,
+    threshold: 0.5,
+    trainedOn: {},
+  };
 }
 
 /**

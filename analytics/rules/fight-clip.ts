@@ -14,9 +14,6 @@ export function defaultFightModel(): FightModelFile {
   return cached;
 }
 
-/** Consecutive fight windows needed to raise (the training script scores clips the same way). */
-export const CLIP_WINDOWS = 2;
-
 /** The zone's bounding box in pixels (the whole frame without a polygon). */
 export function zoneRoi(zone: Zone, width: number, height: number): Roi {
   if (!zone.polygon) return [0, 0, width, height];
@@ -29,8 +26,10 @@ export function zoneRoi(zone: Zone, width: number, height: number): Roi {
  * The default fight rule: the trained clip classifier over the watch zone. Frames are sampled
  * at the model's rate (5 fps; a faster analysis rate skips frames in between, a dropped frame
  * restarts the window), each reduced to a small grey picture of the zone's bounding box; the
- * last T of them are one window, scored once per sampled frame. `CLIP_WINDOWS` consecutive
- * windows at or above the model's threshold raise; 3 s without one clears; then the zone is
+ * last T of them are one window, scored once per sampled frame. `alertK` of the last `alertN`
+ * windows at or above the model's threshold raise (the model file says which k and n, chosen by
+ * the training's cross-validation; smoothing over windows is what keeps one noisy second from
+ * raising); 3 s without a high window clears; then the zone is
  * quiet for its cooldown. It needs no person detection (crowded fights hide people from the
  * detector); the tracks present in the zone join the alert's trackIds.
  */
@@ -39,7 +38,8 @@ export class ClipFightRule implements Rule {
   private frames: Uint8Array[] = [];
   private pairs: PairStats[] = [];
   private lastSampleT = -Infinity;
-  private highRun = 0;
+  /** Whether each of the last alertN windows was at or above the threshold, newest last. */
+  private highs: boolean[] = [];
   private active = false;
   private lastHigh = -Infinity;
   private cooldownUntil = -Infinity;
@@ -66,6 +66,7 @@ export class ClipFightRule implements Rule {
     if (gap > this.stepMs * 2.5) {
       this.frames = [];
       this.pairs = [];
+      this.highs = [];
     }
     const small = downsample(f.grey, f.width, f.height, zoneRoi(this.zone, f.width, f.height));
     const prev = this.frames[this.frames.length - 1];
@@ -83,11 +84,21 @@ export class ClipFightRule implements Rule {
       this.lastScore = scoreWindow(this.model, windowFeatures(this.pairs));
       high = this.lastScore >= this.model.threshold;
     }
-    this.highRun = high ? this.highRun + 1 : 0;
+    if (this.pairs.length === this.model.frames - 1) {
+      this.highs.push(high);
+      if (this.highs.length > this.model.alertN) this.highs.shift();
+    }
+    const fight = this.highs.filter(Boolean).length >= this.model.alertK;
     if (high) this.lastHigh = f.t;
-    const detail = { label: 'possible fight', method: 'classifier', frames: this.model.frames, threshold: this.model.threshold };
+    const detail = {
+      label: 'possible fight',
+      method: 'classifier',
+      frames: this.model.frames,
+      threshold: this.model.threshold,
+      windows: `${this.model.alertK} of ${this.model.alertN}`,
+    };
     if (!this.active) {
-      if (this.highRun >= CLIP_WINDOWS && f.t >= this.cooldownUntil) {
+      if (fight && f.t >= this.cooldownUntil) {
         this.active = true;
         this.peak = this.lastScore ?? 0;
         this.trackIds = new Set(ids);

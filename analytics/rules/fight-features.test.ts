@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Zone } from '../../contract/zones';
-import { parseFightModel, roc, groupedFolds, scoreWindow } from './fight-classifier';
+import { parseFightModel, roc, groupedFolds, rng, scoreWindow, smoothedScore, trainTrees } from './fight-classifier';
 import { ClipFightRule, defaultFightModel } from './fight-clip';
 import {
   BLOCK,
@@ -92,6 +92,41 @@ describe('pairStats (frame difference and block-matching flow)', () => {
   });
 });
 
+describe('magnitude and direction histograms', () => {
+  const at = (x: number, y = 16): Uint8Array => frame(1, { x, y, size: 24 });
+
+  it('put a 1 px move in the slow bin and a 4 px move in the very fast one', () => {
+    const slow = pairStats(at(20), at(21));
+    expect(slow.magSlow).toBeGreaterThan(0);
+    expect(slow.magFast + slow.magVeryFast).toBe(0);
+    const fast = pairStats(at(20), at(24));
+    expect(fast.magVeryFast).toBeGreaterThan(0);
+    expect(fast.magSlow).toBe(0);
+    expect(fast.magSlow + fast.magFast + fast.magVeryFast).toBeCloseTo(fast.moving, 6);
+  });
+
+  it('put rightward motion in the 0-degree bin and leftward in the 180-degree one, summing to 1', () => {
+    const right = pairStats(at(20), at(23)).dirHist;
+    const left = pairStats(at(23), at(20)).dirHist;
+    expect(right.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(right[4]).toBeGreaterThan(0.6); // bins start at -180 degrees: bin 4 is 0..45
+    expect(left[0]).toBeGreaterThan(0.6);
+    expect(pairStats(at(20), at(20)).dirHist.every((v) => v === 0)).toBe(true);
+  });
+
+  it('dirChangeMean and diffStd: near 0 for steady motion, high when the motion reverses every pair', () => {
+    const steady = clipFeatures([at(14), at(17), at(20), at(23), at(26), at(29)]);
+    const shaking = clipFeatures([at(20), at(23), at(20), at(23), at(20), at(23)]);
+    const f = (v: number[], n: (typeof FEATURE_NAMES)[number]): number => v[FEATURE_NAMES.indexOf(n)]!;
+    expect(f(steady, 'dirChangeMean')).toBeLessThan(0.3);
+    expect(f(shaking, 'dirChangeMean')).toBeGreaterThan(1.2);
+    const still = clipFeatures(Array.from({ length: 6 }, () => at(20)));
+    expect(f(still, 'diffStd')).toBe(0);
+    const burst = clipFeatures([at(20), at(20), at(20), at(26), at(26), at(26)]);
+    expect(f(burst, 'diffStd')).toBeGreaterThan(0);
+  });
+});
+
 describe('flow acceleration and reversals', () => {
   it('are low for steady motion and high for a square going back and forth', () => {
     const at = (x: number): Uint8Array => frame(1, { x, y: 16, size: 24 });
@@ -121,6 +156,32 @@ describe('windowFeatures', () => {
 });
 
 describe('classifier helpers', () => {
+  it('smoothedScore: the k-th highest of the best span of n windows', () => {
+    expect(smoothedScore([0.9, 0.1, 0.9, 0.1], 2, 2)).toBeCloseTo(0.1);
+    expect(smoothedScore([0.9, 0.1, 0.9, 0.1], 2, 3)).toBeCloseTo(0.9);
+    expect(smoothedScore([0.2, 0.8, 0.7, 0.9, 0.1], 3, 5)).toBeCloseTo(0.7);
+    expect(smoothedScore([0.9, 0.9], 3, 5)).toBe(0); // fewer windows than k: never a fight
+  });
+
+  it('depth-2 boosted trees learn an interaction a single split cannot (fight = a lot of motion AND incoherent)', () => {
+    const X: number[][] = [];
+    const y: number[] = [];
+    const r = rng(3);
+    for (let i = 0; i < 400; i++) {
+      const motion = r();
+      const coherence = r();
+      X.push([motion, coherence, r()]);
+      y.push(motion > 0.5 && coherence < 0.5 ? 1 : 0);
+    }
+    const base = { version: 1 as const, features: ['motion', 'coherence', 'noise'], frames: 6, fps: 5 };
+    const m = trainTrees(X, y, base, { rounds: 60, learningRate: 0.3, seed: 1 });
+    const acc = X.filter((x, i) => (scoreWindow(m, x) >= 0.5 ? 1 : 0) === y[i]).length / X.length;
+    expect(acc).toBeGreaterThan(0.95);
+    expect(m.trees.length).toBe(60);
+    expect(scoreWindow(m, [0.9, 0.1, 0.5])).toBeGreaterThan(0.8);
+    expect(scoreWindow(m, [0.9, 0.9, 0.5])).toBeLessThan(0.2);
+  });
+
   it('roc: a perfect ranking has area 1, a reversed one 0', () => {
     expect(roc([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]).auc).toBe(1);
     expect(roc([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0]).auc).toBe(0);
@@ -162,6 +223,7 @@ describe('ClipFightRule', () => {
         grey: big(g),
         prevGrey: null,
         speedKmh: null,
+        objects: [],
       }),
     );
 
@@ -176,7 +238,7 @@ describe('ClipFightRule', () => {
     expect(rule.lastScore).not.toBeNull();
   });
 
-  it('raises once, two windows after the first full one, while the motion goes on', () => {
+  it('raises once, when alertK of the last alertN windows are high, while the motion goes on', () => {
     // A model whose threshold every window passes: this tests the rule's hysteresis, not the weights.
     const rule = new ClipFightRule(zone, { ...defaultFightModel(), threshold: 0 });
     const ev = feed(
@@ -185,8 +247,9 @@ describe('ClipFightRule', () => {
     );
     expect(ev.filter((e) => e.type === 'raise')).toHaveLength(1);
     const raise = ev[0]!;
-    // Window of T frames full at frame T-1, two windows in a row at frame T.
-    expect(raise.t).toBe(defaultFightModel().frames * 200);
+    // Window of T frames full at frame T-1; every window is high, so the k-th high window is at frame T-2+k.
+    const m = defaultFightModel();
+    expect(raise.t).toBe((m.frames - 2 + m.alertK) * 200);
     expect(raise).toMatchObject({ kind: 'fight', trackIds: [1], detail: { method: 'classifier', label: 'possible fight' } });
   });
 
@@ -197,6 +260,7 @@ describe('ClipFightRule', () => {
       Array.from({ length: 40 }, (_, i) => frame(i, { x: 10 + (i % 3) * 6, y: 10, size: 30 })),
       100,
     );
-    expect(ev.find((e) => e.type === 'raise')!.t).toBe(defaultFightModel().frames * 200);
+    const m = defaultFightModel();
+    expect(ev.find((e) => e.type === 'raise')!.t).toBe((m.frames - 2 + m.alertK) * 200);
   });
 });

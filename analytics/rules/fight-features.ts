@@ -9,9 +9,11 @@
  *
  * Per pair of consecutive frames (`pairStats`): frame-difference energy and active fraction,
  * block-matching flow (8x8 blocks, +-4 px search) magnitude, direction coherence and
- * orientation entropy, and the share of the change in the busiest tenth of the blocks. Per
- * window (`windowFeatures`): means and maxima of those over time, plus the flow's acceleration
- * (block-wise change of the motion vector between consecutive pairs) and the change of energy.
+ * orientation entropy and histogram, a magnitude histogram (slow / fast / very fast blocks),
+ * and the share of the change in the busiest tenth of the blocks. Per window
+ * (`windowFeatures`): means, maxima and spread of those over time, plus the flow's acceleration
+ * (block-wise change of the motion vector between consecutive pairs), how much the direction
+ * histogram changes from pair to pair, and the change of energy.
  * Fights are abrupt, incoherent and local (limbs swinging in every direction, reversing within
  * a fifth of a second); walking is smooth and coherent.
  */
@@ -83,6 +85,12 @@ export interface PairStats {
   topDiff: number;
   /** 90th percentile of the block flow magnitudes. */
   magP90: number;
+  /** Magnitude histogram: share of all blocks moving slowly (<= 1.5 px), fast (1.5-3 px) and very fast (> 3 px). */
+  magSlow: number;
+  magFast: number;
+  magVeryFast: number;
+  /** Magnitude-weighted direction histogram (8 bins of 45 degrees), normalised to sum 1 (all 0 without motion). */
+  dirHist: Float32Array;
   vx: Float32Array;
   vy: Float32Array;
   /** Mean absolute change per pixel of each block, 0..1. */
@@ -115,6 +123,9 @@ export function pairStats(prev: Uint8Array, cur: Uint8Array): PairStats {
   const energy = new Float64Array(BLOCKS);
   const hist = new Float64Array(8);
   let moving = 0;
+  let slow = 0;
+  let fast = 0;
+  let veryFast = 0;
   let magSum = 0;
   let sumX = 0;
   let sumY = 0;
@@ -155,6 +166,9 @@ export function pairStats(prev: Uint8Array, cur: Uint8Array): PairStats {
       vy[b] = my;
       const m = Math.hypot(mx, my);
       moving++;
+      if (m <= 1.5) slow++;
+      else if (m <= 3) fast++;
+      else veryFast++;
       magSum += m;
       sumX += mx;
       sumY += my;
@@ -187,6 +201,10 @@ export function pairStats(prev: Uint8Array, cur: Uint8Array): PairStats {
     concentration: total > 0 ? topSum / total : 0,
     topDiff: topSum / (top * px) / 255,
     magP90: mags[Math.floor(0.9 * (mags.length - 1))]!,
+    magSlow: slow / BLOCKS,
+    magFast: fast / BLOCKS,
+    magVeryFast: veryFast / BLOCKS,
+    dirHist: Float32Array.from(hist, (h) => (magSum > 0 ? h / magSum : 0)),
     vx,
     vy,
     blockDiff: Float32Array.from(energy, (e) => e / px / 255),
@@ -254,6 +272,11 @@ export const FEATURE_NAMES = [
   'blockFlickerMax',
   'busyBlocks',
   'violentFlow',
+  'magSlowMean',
+  'magFastMean',
+  'magVeryFastMean',
+  'diffStd',
+  'dirChangeMean',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
@@ -275,7 +298,13 @@ export function windowFeatures(pairs: readonly PairStats[]): number[] {
   const accelP90: number[] = [];
   const rev: number[] = [];
   const dd: number[] = [];
+  // How much the direction histogram changes from one pair to the next (L1, 0..2): people
+  // walking keep their directions, limbs in a fight change them every fifth of a second.
+  const dirChange: number[] = [];
   for (let i = 1; i < pairs.length; i++) {
+    let l1 = 0;
+    for (let b = 0; b < 8; b++) l1 += Math.abs(pairs[i]!.dirHist[b]! - pairs[i - 1]!.dirHist[b]!);
+    dirChange.push(l1);
     const fa = flowAccel(pairs[i - 1]!, pairs[i]!);
     accel.push(fa.mean);
     accelP90.push(fa.p90);
@@ -336,6 +365,11 @@ export function windowFeatures(pairs: readonly PairStats[]): number[] {
     mean(flicker.slice(0, Math.max(1, Math.round(BLOCKS / 10)))),
     busy / BLOCKS,
     jumpVals.length ? jumps / jumpVals.length : 0,
+    mean(g('magSlow')),
+    mean(g('magFast')),
+    mean(g('magVeryFast')),
+    std(diff),
+    mean(dirChange),
   ];
 }
 

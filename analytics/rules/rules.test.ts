@@ -142,6 +142,17 @@ describe('operator-barrier rule', () => {
     const unknown = Array.from({ length: 20 }, () => ({ dets: [person(260, 250)], speedKmh: null }));
     expect(run([z], unknown).map((e) => e.type)).toEqual(['raise']);
   });
+
+  it('says in the alert whether the vehicle was moving: yes, no, or unknown when its feed gives no speed', () => {
+    const at = (speedKmh: number | null) =>
+      run(
+        [cab],
+        Array.from({ length: 20 }, () => ({ dets: [person(260, 250)], speedKmh })),
+      )[0]!.detail;
+    expect(at(30)).toMatchObject({ vehicleMoving: true, vehicleSpeedKmh: 30 });
+    expect(at(0)).toMatchObject({ vehicleMoving: false, vehicleSpeedKmh: 0 });
+    expect(at(null)).toMatchObject({ vehicleMoving: null, vehicleSpeedKmh: null });
+  });
 });
 
 /** A frame of flat grey with seeded noise inside a box (people moving hard churn their pixels). */

@@ -17,6 +17,15 @@ export interface RuleFrame {
   prevGrey: Uint8Array | null;
   /** The vehicle's speed in km/h when known (bus cameras with a live feed); null when not. */
   speedKmh: number | null;
+  /** This frame's detections of things other than people (COCO labels, source pixels), for the object rules. */
+  objects: readonly RuleObject[];
+}
+
+/** A detected object that is not a person (a backpack, a suitcase...). */
+export interface RuleObject {
+  label: string;
+  score: number;
+  box: readonly [number, number, number, number];
 }
 
 /**

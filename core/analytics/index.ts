@@ -8,7 +8,7 @@ import type { Feeds } from '../feeds/feature';
 import { registerAnalyticsRoutes } from './routes';
 import type { GateOptions } from '../../analytics/motion/gate';
 import { CameraRunner, type AnalysedCamera } from './runner';
-import { alertScope } from './scope';
+import { alertScope, vehicleSpeed } from './scope';
 import { ModelManager } from './models';
 import type { ZoneStore } from './store';
 import { ModelChoiceStore, OccupancyStore } from './store';
@@ -113,6 +113,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
             snapshotsDir,
             log,
             scope: scopeOf,
+            speedOf: (c) => vehicleSpeed(c.mount, feeds.service),
             sampleEveryMs: config.analytics.sampleEveryS * 1000,
             detector: () => models.detectorFor(id),
             fight: () => models.fightChoice(),

@@ -44,6 +44,11 @@ export interface RunnerDeps {
   onAnalysed?: (frame: AnalyticsFrameEvent) => void;
   /** Motion gating of the detector (default on, analytics.motion in the config). */
   gate?: GateOptions;
+  /**
+   * The speed (km/h) of the vehicle a camera rides on: a number when its feed reports one, null
+   * when unknown, undefined for a fixed camera. Feeds `onlyWhileMoving` and the alert's "moving" line.
+   */
+  speedOf?: (camera: AnalysedCamera) => number | null | undefined;
 }
 
 /** Frame times (wall clock) of the last RATE_WINDOW_MS, for the fps figures in the camera's health. */
@@ -222,7 +227,15 @@ export class CameraRunner {
     }
     if (pipeline !== this.pipeline) return;
     this.analysedRate.add(Date.now());
-    const out = pipeline.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: this.held });
+    const speedKmh = this.deps.speedOf?.(this.camera);
+    const out = pipeline.process({
+      t: f.ts,
+      width: f.width,
+      height: f.height,
+      bgr,
+      detections: this.held,
+      ...(speedKmh === undefined ? {} : { speedKmh }),
+    });
     if (fight.kind === 'model' && pipeline.usesFightModel) {
       const scores = await scoreCandidates(
         fight.pool,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { discoverAssetsDir } from '../config';
 import { loadGeoData } from '../geo/geodata';
-import { alertScope } from './scope';
+import type { LiveVehicle } from '../../contract';
+import { alertScope, vehicleSpeed } from './scope';
 
 const assets = process.env.SENTINEL_ASSETS || discoverAssetsDir();
 const loaded = loadGeoData(assets);
@@ -37,4 +38,17 @@ describe('alert scope', () => {
       expect(bus.district).toBe('1');
     },
   );
+
+  it("takes a bus camera's speed from its fresh feed position; stale or missing is unknown, a fixed camera has none", () => {
+    const bus = (speedKmh: number | undefined, stale = false): LiveVehicle =>
+      ({ id: 'bus:1234', stale, ...(speedKmh === undefined ? {} : { speedKmh }) }) as LiveVehicle;
+    const feeds = (v: LiveVehicle | undefined) => ({ get: (id: string) => (id === 'bus:1234' ? v : undefined) });
+    expect(vehicleSpeed({ kind: 'operator_cab', vehicleId: '1234' }, feeds(bus(32)))).toBe(32);
+    expect(vehicleSpeed({ kind: 'bus', vehicleId: '1234' }, feeds(bus(0)))).toBe(0);
+    expect(vehicleSpeed({ kind: 'bus', vehicleId: '1234' }, feeds(bus(32, true)))).toBeNull();
+    expect(vehicleSpeed({ kind: 'bus', vehicleId: '1234' }, feeds(bus(undefined)))).toBeNull();
+    expect(vehicleSpeed({ kind: 'bus', vehicleId: '1234' }, feeds(undefined))).toBeNull();
+    expect(vehicleSpeed({ kind: 'bus', vehicleId: '1234' }, null)).toBeNull();
+    expect(vehicleSpeed({ kind: 'station', stationId: '40380' }, feeds(bus(32)))).toBeUndefined();
+  });
 });

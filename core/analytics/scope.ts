@@ -43,3 +43,21 @@ export function alertScope(mount: CameraMount, location: GeoPoint | null, geo: G
   scope.district = placement?.district ?? null;
   return scope;
 }
+
+/**
+ * The speed of the vehicle a camera rides on: km/h when its feed reported one with a fresh
+ * position, null when unknown (no feed, a stale position, a feed without speeds), undefined
+ * for a camera that is not on a vehicle. A stale speed is unknown, not "stopped": the rules
+ * treat unknown as "could be moving".
+ */
+export function vehicleSpeed(mount: CameraMount, feeds: Pick<FeedsService, 'get'> | null): number | null | undefined {
+  if (mount.kind === 'bus' || mount.kind === 'operator_cab') {
+    const v = feeds?.get(`bus:${mount.vehicleId}`) ?? feeds?.get(mount.vehicleId);
+    return v && !v.stale && v.speedKmh !== undefined ? v.speedKmh : null;
+  }
+  if (mount.kind === 'railcar') {
+    const v = feeds?.get(`train:${mount.railcarId}`);
+    return v && !v.stale && v.speedKmh !== undefined ? v.speedKmh : null;
+  }
+  return undefined;
+}

@@ -61,6 +61,24 @@ describe('Bus Tracker getvehicles', () => {
     expect(r.vehicles).toMatchObject([{ id: 'bus:1369', route: '12', heading: 90, delayed: true, timestamp: '2016-01-22T03:26:00.000Z' }]);
   });
 
+  it('reads spd (mph) as km/h, leaves a missing spd unknown, and names a bad one while keeping the bus', () => {
+    const bus = (vid: string, spd?: unknown) => ({
+      vid,
+      tmstmp: '20160121 21:26',
+      lat: 41.8657,
+      lon: -87.7553,
+      rt: '12',
+      ...(spd === undefined ? {} : { spd }),
+    });
+    const r = parseBusTracker({ 'bustime-response': { vehicle: [bus('1', '25'), bus('2', 0), bus('3'), bus('4', 'fast'), bus('5', -3)] } });
+    expect(r.vehicles.map((x) => x.speedKmh)).toEqual([40.2, 0, undefined, undefined, undefined]);
+    expect(r.errors).toEqual([
+      { code: 'invalid_speed', message: 'vehicle[3] (bus 4): "spd" is not a number ("fast"); speed left unknown', route: '12' },
+      { code: 'invalid_speed', message: 'vehicle[4] (bus 5): "spd" is out of range (-3); speed left unknown', route: '12' },
+    ]);
+    for (const x of r.vehicles) expect(Vehicle.safeParse(x).success).toBe(true);
+  });
+
   it('reports an error envelope inside HTTP 200, and a partial error beside data', () => {
     const only = parseBusTracker({ 'bustime-response': { error: [{ msg: 'Invalid API access key supplied' }] } });
     expect(only.vehicles).toEqual([]);
@@ -212,6 +230,23 @@ describe('GTFS-realtime VehiclePositions', () => {
     expect(got).toMatchObject({ id: 'bus:4321', route: '22', heading: 180, destination: 'Harrison', timestamp: v.timestamp, tripId: 'T9' });
     // float32 on the wire
     expect(got.lat).toBeCloseTo(41.9, 5);
+  });
+
+  it('reads position.speed (m/s) as km/h; a bus at a stop is 0, a feed without speed leaves it unknown', () => {
+    const r = parseGtfsRt(
+      encodeGtfsRt([
+        { ...v, speedKmh: 36 },
+        { ...v, id: 'bus:2', speedKmh: 0 },
+        { ...v, id: 'bus:3' },
+      ]),
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.vehicles[0]!.speedKmh).toBeCloseTo(36, 1);
+    expect(r.vehicles[1]!.speedKmh).toBe(0);
+    expect(r.vehicles[2]!.speedKmh).toBeUndefined();
+    const bad = parseGtfsRt(encodeGtfsRt([{ ...v, speedKmh: 900 }]));
+    expect(bad.vehicles[0]!.speedKmh).toBeUndefined();
+    expect(bad.errors[0]!.message).toMatch(/entity\[0\] \(bus:4321\): position.speed is out of range/);
   });
 
   it('assigns modes from route types and reports entities without a position', () => {

@@ -8,6 +8,7 @@ import {
   readBool,
   readHeading,
   readNumber,
+  readSpeedKmh,
   readString,
   show,
   validLatLon,
@@ -40,7 +41,10 @@ export function parseBusTracker(payload: unknown): FeedParseResult {
   asArray(body.vehicle).forEach((raw, i) => {
     const v = readBusVehicle(raw, i);
     if ('error' in v) errors.push(v.error);
-    else vehicles.push(v.vehicle);
+    else {
+      vehicles.push(v.vehicle);
+      if (v.warning) errors.push(v.warning);
+    }
   });
   return { vehicles, errors };
 }
@@ -49,7 +53,10 @@ export function parseBusTrackerText(text: string): FeedParseResult {
   return parseBusTracker(parseJsonPayload(text, FORMAT));
 }
 
-function readBusVehicle(raw: unknown, index: number): { vehicle: Vehicle } | { error: FeedError } {
+/** Bus Tracker reports `spd` in miles per hour. */
+const MPH_TO_KMH = 1.609344;
+
+function readBusVehicle(raw: unknown, index: number): { vehicle: Vehicle; warning?: FeedError } | { error: FeedError } {
   const where = `vehicle[${index}]`;
   if (!isRecord(raw)) return { error: { code: 'invalid_vehicle', message: `${where} is not an object (${show(raw)})` } };
   const vid = readString(raw.vid)?.trim();
@@ -70,6 +77,7 @@ function readBusVehicle(raw: unknown, index: number): { vehicle: Vehicle } | { e
   const timestamp = tsText === undefined ? null : chicagoLocalToUtc(tsText);
   if (!timestamp) return bad('tmstmp', raw.tmstmp);
   const tripId = readString(raw.tatripid)?.trim();
+  const speed = readSpeedKmh(raw.spd, MPH_TO_KMH);
   const vehicle: Vehicle = {
     id: vehicleId('bus', vid),
     mode: 'bus',
@@ -81,7 +89,13 @@ function readBusVehicle(raw: unknown, index: number): { vehicle: Vehicle } | { e
     timestamp,
     // `dly` is only present (true) when the bus is late; absent means on time.
     delayed: readBool(raw.dly) ?? false,
+    ...(speed.kmh === undefined ? {} : { speedKmh: speed.kmh }),
     ...(tripId ? { tripId } : {}),
   };
+  if (speed.problem)
+    return {
+      vehicle,
+      warning: { code: 'invalid_speed', message: `${where} (bus ${vid}): "spd" is ${speed.problem}; speed left unknown`, route },
+    };
   return { vehicle };
 }

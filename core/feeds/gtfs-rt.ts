@@ -1,6 +1,6 @@
 import GtfsRealtimeBindings from 'gtfs-realtime-bindings';
 import { vehicleId, type FeedError, type FeedParseResult, type Vehicle, type VehicleMode } from '../../contract';
-import { FeedFormatError, readHeading, validLatLon } from './values';
+import { FeedFormatError, readHeading, readSpeedKmh, validLatLon } from './values';
 
 const { transit_realtime } = GtfsRealtimeBindings;
 
@@ -56,6 +56,16 @@ export function parseGtfsRt(bytes: Uint8Array, opts: GtfsRtOptions = {}): FeedPa
     if (ts === undefined) return fail('no timestamp on the vehicle or the feed header');
     const mode = (route && opts.routeModes?.get(route)) || opts.defaultMode || 'bus';
     const tripId = vp.trip?.tripId || undefined;
+    // protobufjs leaves an absent optional field on the prototype (as 0): only an own property
+    // was in the message, and a bus at a stop (speed 0) differs from one that does not say.
+    const hasSpeed = Object.prototype.hasOwnProperty.call(pos, 'speed');
+    const speed = hasSpeed ? readSpeedKmh(pos.speed, 3.6) : {};
+    if (speed.problem)
+      errors.push({
+        code: 'invalid_speed',
+        message: `${where}: position.speed is ${speed.problem}; speed left unknown`,
+        ...(route ? { route } : {}),
+      });
     vehicles.push({
       id: vehicleId(mode, raw),
       mode,
@@ -67,6 +77,7 @@ export function parseGtfsRt(bytes: Uint8Array, opts: GtfsRtOptions = {}): FeedPa
       destination: vp.vehicle?.label && vp.vehicle.label !== raw ? vp.vehicle.label : '',
       timestamp: new Date(ts * 1000).toISOString(),
       delayed: false,
+      ...(speed.kmh === undefined ? {} : { speedKmh: speed.kmh }),
       ...(tripId ? { tripId } : {}),
       ...(vp.stopId ? { nextStop: vp.stopId } : {}),
     });
@@ -93,7 +104,12 @@ export function encodeGtfsRt(vehicles: readonly Vehicle[], nowMs = Date.now()): 
       vehicle: {
         vehicle: { id: v.id.slice(v.id.indexOf(':') + 1), ...(v.destination ? { label: v.destination } : {}) },
         trip: { routeId: v.route, ...(v.tripId ? { tripId: v.tripId } : {}) },
-        position: { latitude: v.lat, longitude: v.lon, ...(v.heading === null ? {} : { bearing: v.heading }) },
+        position: {
+          latitude: v.lat,
+          longitude: v.lon,
+          ...(v.heading === null ? {} : { bearing: v.heading }),
+          ...(v.speedKmh === undefined ? {} : { speed: v.speedKmh / 3.6 }),
+        },
         timestamp: Math.floor(Date.parse(v.timestamp) / 1000),
         ...(v.nextStop ? { stopId: v.nextStop } : {}),
       },

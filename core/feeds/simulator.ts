@@ -313,6 +313,8 @@ export class FleetSimulator {
       destination: dir ? `${dir}bound` : '',
       timestamp: ts,
       delayed: b.delayedUntil > nowMs,
+      // What it moves at now (m/s to km/h), slower while held up, as a real bus reports it.
+      speedKmh: Math.round(b.speed * 3.6 * (b.delayedUntil > nowMs ? 0.3 : 1) * 10) / 10,
     };
   }
 

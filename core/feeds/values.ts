@@ -79,3 +79,20 @@ export function parseJsonPayload(text: string, format: string): unknown {
     throw new FeedFormatError(`not a ${format} JSON response: ${(err as Error).message}`);
   }
 }
+
+/** Speeds above this (km/h) are a broken report, not a bus: no CTA vehicle goes half as fast. */
+export const MAX_SPEED_KMH = 200;
+
+/**
+ * A reported speed converted to km/h, or why it cannot be used: a speed that is missing stays
+ * unknown (undefined, no error); one that is not a number, negative or impossible is named so the
+ * feed's status shows it, and the vehicle is kept with its speed unknown.
+ */
+export function readSpeedKmh(value: unknown, toKmh: number): { kmh?: number; problem?: string } {
+  if (value === undefined || value === null || value === '') return {};
+  const n = readNumber(value);
+  if (n === undefined) return { problem: `not a number (${show(value)})` };
+  const kmh = Math.round(n * toKmh * 10) / 10;
+  if (n < 0 || kmh > MAX_SPEED_KMH) return { problem: `out of range (${show(value)})` };
+  return { kmh };
+}

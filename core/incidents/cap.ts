@@ -14,11 +14,25 @@ export function capTime(iso: string): string {
   return new Date(iso).toISOString().replace(/\.\d{3}Z$/, '-00:00');
 }
 
-const SEVERITY: Record<string, string> = { fight: 'Severe', barrier: 'Moderate', crowding: 'Moderate' };
+const SEVERITY: Record<string, string> = {
+  intrusion: 'Extreme',
+  fight: 'Severe',
+  'person-down': 'Severe',
+  barrier: 'Moderate',
+  crowding: 'Moderate',
+  'unattended-object': 'Moderate',
+  'crowd-surge': 'Moderate',
+  loitering: 'Minor',
+};
 const EVENT: Record<string, string> = {
   fight: 'Possible fight',
   barrier: 'Bus operator protected-area breach',
   crowding: 'Platform or vehicle overcrowding',
+  intrusion: 'Person on the tracks',
+  loitering: 'Loitering',
+  'unattended-object': 'Unattended object',
+  'person-down': 'Person down',
+  'crowd-surge': 'Crowd surge',
 };
 
 export function incidentToCap(inc: Incident, opts: { sender?: string } = {}): string {

@@ -150,6 +150,26 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     expect(await tp.zones.getByLabel('Capacity').inputValue()).toBe('12');
     expect(await page.locator('[data-zone-id="zone-1"] polygon').count()).toBe(1);
 
+    // The same zone as the bus operator's area: its rule options, and the operator's seat drawn as an excluded area.
+    await page.getByTestId('zone-item').getByLabel('Kind').selectOption('operator');
+    await page.getByTestId('zone-rule-dwellMs').fill('2000');
+    await page.getByTestId('zone-rule-onlyWhileMoving').check();
+    await page.getByTestId('zone-draw-exclude').click();
+    const box2 = (await stage.boundingBox())!;
+    const at2 = (x: number, y: number) => page.mouse.click(box2.x + x * box2.width, box2.y + y * box2.height);
+    await at2(0.6, 0.7);
+    await at2(0.7, 0.7);
+    await at2(0.7, 0.85);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('zone-exclude-shape').count()).toBe(1);
+    await editor.getByRole('button', { name: 'Save zones' }).click();
+    await expect.poll(() => page.getByTestId('zones-saved').textContent()).toBe('Saved 1 zone');
+    await screenshot(page, 'technician-zone-operator-exclusion');
+    const op = CameraZones.parse(await (await tech.api(`/api/v1/cameras/${saved!.id}/zones`)).json()).zones[0]!;
+    expect(op).toMatchObject({ kind: 'operator', rules: { dwellMs: 2000, onlyWhileMoving: true } });
+    expect(op.exclude).toHaveLength(1);
+    expect(op.exclude![0]![0]![0]).toBeCloseTo(0.6, 1);
+
     // Edit: the stored settings come back (never a password), the probe runs again, a change saves.
     await shell.tab('Settings').click();
     const edit = tp.form;

@@ -43,7 +43,17 @@ describe.skipIf(why !== null)(`fight classifier worker${why ? ` [skipped: ${why}
     expect(fs.length).toBeGreaterThanOrEqual(28);
     const local = new ClipFightRule(zone);
     const expected = fs.flatMap((bgr, i) =>
-      local.evaluate({ t: i * 200, width: W, height: H, tracks: [], inZone, grey: toGrey(bgr, W, H), prevGrey: null, speedKmh: null }),
+      local.evaluate({
+        t: i * 200,
+        width: W,
+        height: H,
+        tracks: [],
+        inZone,
+        grey: toGrey(bgr, W, H),
+        prevGrey: null,
+        speedKmh: null,
+        objects: [],
+      }),
     );
     expect(expected.filter((e) => e.type === 'raise')).toHaveLength(1);
 

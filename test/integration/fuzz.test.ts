@@ -107,6 +107,8 @@ describe('fuzzing every route from the contract (fast-check)', () => {
           alertClip: { ...cfg.recording.alertClip, enabled: false },
         },
         analytics: { ...cfg.analytics, enabled: false },
+        // The setup's unacknowledged alert would escalate a minute in, writing in the background.
+        push: { ...cfg.push, escalateAfterS: 3600 },
       },
       { log: createLogger('silent') },
     );

@@ -16,6 +16,7 @@ import { m0015 } from './0015_public_copies';
 import { m0016 } from './0016_mfa_sessions';
 import { m0017 } from './0017_analytics_models';
 import { m0018 } from '../../wall/migrations/0018_user_prefs';
+import { m0019 } from './0019_warning_alerts';
 import type { Migration } from './types';
 
 export type { Migration };
@@ -44,4 +45,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0016,
   m0017,
   m0018,
+  m0019,
 ];

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { Alert, AlertKind, Clip, Incident, OccupancySeries, Role } from '../../../contract';
+import type { Alert, Clip, Incident, OccupancySeries, Role } from '../../../contract';
+import { ALERT_KIND_LABEL } from '../../../contract';
 import { can, useSession } from '../auth/session';
 import { ApiError, call } from '../client/api';
 import { useStore } from '../client/store';
@@ -10,16 +11,12 @@ import { OPEN_CAMERA_EVENT } from '../shell/events';
 import { focusRegion, isTypingTarget, SHORTCUTS } from '../shell/keyboard';
 import { select, selection } from '../shell/selection';
 import { clockTime } from '../shell/time';
+import { scoreText, vehicleMotionText } from './alertText';
 import { OccupancyChart } from './OccupancyChart';
 import { useAlertStore } from './useAlerts';
 import './alerts.css';
 
-const KIND_LABEL: Record<AlertKind, string> = {
-  crowding: 'Crowding',
-  barrier: 'Operator barrier',
-  fight: 'Possible fight',
-  'rider-report': 'Rider text',
-};
+const KIND_LABEL = ALERT_KIND_LABEL;
 
 // Listed in the help overlay (`?`); handled while the alert list has focus.
 SHORTCUTS.push(
@@ -32,13 +29,6 @@ SHORTCUTS.push(
 
 function time(iso: string): string {
   return clockTime(iso);
-}
-
-function scoreText(a: Alert): string {
-  if (a.kind === 'crowding' && typeof a.detail.people === 'number' && typeof a.detail.capacity === 'number')
-    return `${a.detail.people} / ${a.detail.capacity} people`;
-  if (a.kind === 'barrier' && typeof a.detail.dwellMs === 'number') return `${(a.detail.dwellMs / 1000).toFixed(1)} s inside`;
-  return `score ${a.score.toFixed(2)}`;
 }
 
 /** Occupancy of a crowding alert's zone, refreshed every 5 s while shown. */
@@ -219,6 +209,11 @@ export function AlertQueue() {
             <span className={`alert-kind kind-${selected.kind}`}>{KIND_LABEL[selected.kind]}</span>
             <span>{selected.cameraName}</span>
           </div>
+          {vehicleMotionText(selected) && (
+            <div className="alert-vehicle-motion" data-testid="alert-vehicle-motion">
+              {vehicleMotionText(selected)}
+            </div>
+          )}
           {selected.snapshotUrl ? (
             <img
               className="alert-snapshot"

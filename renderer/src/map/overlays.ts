@@ -1,6 +1,7 @@
 import type { Feature, LineString, Point } from 'geojson';
 import type { GeoJSONSourceDiff } from 'maplibre-gl';
 import type { Alert, AlertAcked, Camera, CameraMount, Incident, LiveVehicle } from '../../../contract';
+import { ALERT_KIND_LABEL } from '../../../contract';
 import type { DiffableSource } from './vehicleLayer';
 
 /**
@@ -16,9 +17,24 @@ export type TrailFeature = Feature<LineString, Record<string, Value>> & { id: st
 
 export type Severity = 'critical' | 'high' | 'medium';
 
-/** A fight is the most urgent; someone in the operator's protected area next; crowding last. */
+/**
+ * A person on the tracks and a fight are the most urgent; a person down, someone in the
+ * operator's protected area, a bag left alone and a surging crowd next; crowding, loitering
+ * and rider texts last.
+ */
+const SEVERITY_OF: Record<Alert['kind'], Severity> = {
+  intrusion: 'critical',
+  fight: 'critical',
+  'person-down': 'high',
+  barrier: 'high',
+  'unattended-object': 'high',
+  'crowd-surge': 'high',
+  crowding: 'medium',
+  loitering: 'medium',
+  'rider-report': 'medium',
+};
 export function severityOf(a: Pick<Alert, 'kind'>): Severity {
-  return a.kind === 'fight' ? 'critical' : a.kind === 'barrier' ? 'high' : 'medium';
+  return SEVERITY_OF[a.kind];
 }
 const SEVERITY_RANK: Record<Severity, number> = { critical: 3, high: 2, medium: 1 };
 
@@ -285,12 +301,7 @@ export interface VehicleContext {
 
 export const NO_CONTEXT: VehicleContext = { cameras: [], alerts: [], unknown: null };
 
-const KIND_TITLE: Record<Alert['kind'], string> = {
-  crowding: 'Crowding',
-  barrier: 'Operator barrier',
-  fight: 'Possible fight',
-  'rider-report': 'Rider text',
-};
+const KIND_TITLE = ALERT_KIND_LABEL;
 
 export interface ContextInput {
   cameras: ReadonlyMap<string, Camera>;

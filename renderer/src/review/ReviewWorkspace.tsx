@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type {
-  AlertKind,
   EvidenceExport,
   PrecisionReport,
   RedactionMode,
@@ -10,18 +9,14 @@ import type {
   VerdictValue,
   Zone,
 } from '../../../contract';
+import { ALERT_KIND_LABEL } from '../../../contract';
 import { ApiError, call } from '../client/api';
 import { EmptyState } from '../shell/EmptyState';
 import { ClipPlayer } from './ClipPlayer';
 import './review.css';
 import { dateTime } from '../shell/time';
 
-const KIND_LABEL: Record<AlertKind, string> = {
-  crowding: 'Crowding',
-  barrier: 'Operator barrier',
-  fight: 'Possible fight',
-  'rider-report': 'Rider text',
-};
+const KIND_LABEL = ALERT_KIND_LABEL;
 type Filters = { kind: string; line: string; district: string; verdict: string; from: string; to: string };
 const NO_FILTERS: Filters = { kind: '', line: '', district: '', verdict: '', from: '', to: '' };
 

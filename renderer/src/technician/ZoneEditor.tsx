@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import type { Camera } from '../../../contract';
-import { ZoneKind, type Point } from '../../../contract/zones';
+import { ZONE_RULE_OPTIONS, ZoneKind, type Point, type ZoneRules } from '../../../contract/zones';
 import { ApiError, call } from '../client/api';
 import {
   clampPoint,
@@ -19,9 +19,24 @@ const KIND_LABEL: Record<ZoneKind, string> = {
   crowding: 'Crowding (capacity)',
   operator: 'Operator protected area',
   watch: 'Watch (fights)',
+  trackbed: 'Track bed (intrusion)',
+  loitering: 'Loitering',
+  unattended: 'Unattended objects',
+  'person-down': 'Person down',
+  surge: 'Crowd surge',
   privacy: 'Privacy mask (hidden)',
 };
-const KIND_COLOR: Record<ZoneKind, string> = { crowding: '#f5a524', operator: '#e5484d', watch: '#00a1de', privacy: '#8a8f98' };
+const KIND_COLOR: Record<ZoneKind, string> = {
+  crowding: '#f5a524',
+  operator: '#e5484d',
+  watch: '#00a1de',
+  trackbed: '#ff2d55',
+  loitering: '#a78bfa',
+  unattended: '#facc15',
+  'person-down': '#fb7185',
+  surge: '#34d399',
+  privacy: '#8a8f98',
+};
 /** Pixels within which a click on the first point closes the polygon being drawn. */
 const CLOSE_PX = 12;
 
@@ -63,6 +78,8 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
   const [loaded, setLoaded] = useState(false);
   const [selected, setSelected] = useState<number | null>(null);
   const [drawing, setDrawing] = useState<Point[] | null>(null);
+  /** What the polygon being drawn becomes: a new zone (null) or an excluded area of zone N. */
+  const [drawFor, setDrawFor] = useState<number | null>(null);
   const [hover, setHover] = useState<Point | null>(null);
   const [saving, setSaving] = useState(false);
   const [serverError, setServerError] = useState<{ index: number | null; message: string } | null>(null);
@@ -112,13 +129,24 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
 
   const finishDrawing = useCallback(() => {
     if (!drawing || drawing.length < 3) return;
+    if (drawFor !== null && zones[drawFor]) {
+      // An excluded area (the operator's seat): people whose feet are in it do not count.
+      const target = zones[drawFor];
+      setZones(zones.map((z, j) => (j === drawFor ? { ...z, exclude: [...(target.exclude ?? []), drawing] } : z)));
+      setSelected(drawFor);
+      setDrawFor(null);
+      setDrawing(null);
+      setHover(null);
+      setStatus(null);
+      return;
+    }
     // New zones start as crowding zones: the editor then asks for the capacity they need.
     setZones([...zones, { id: nextZoneId(zones), name: `Zone ${zones.length + 1}`, kind: 'crowding', polygon: drawing }]);
     setSelected(zones.length);
     setDrawing(null);
     setHover(null);
     setStatus(null);
-  }, [drawing, zones]);
+  }, [drawing, drawFor, zones]);
 
   useEffect(() => {
     if (!drawing) return;
@@ -126,8 +154,10 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
       if (e.key === 'Enter') {
         e.preventDefault();
         finishDrawing();
-      } else if (e.key === 'Escape') setDrawing(null);
-      else if (e.key === 'Backspace') setDrawing((d) => (d ? d.slice(0, -1) : d));
+      } else if (e.key === 'Escape') {
+        setDrawing(null);
+        setDrawFor(null);
+      } else if (e.key === 'Backspace') setDrawing((d) => (d ? d.slice(0, -1) : d));
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -211,6 +241,7 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
           {drawing ? (
             <>
               <span>
+                {drawFor !== null ? `Excluded area of ${zones[drawFor]?.name ?? zones[drawFor]?.id ?? 'the zone'}: ` : ''}
                 Click the corners; click the first corner or press <kbd>Enter</kbd> to close ({drawing.length} point
                 {drawing.length === 1 ? '' : 's'}). <kbd>Esc</kbd> cancels.
               </span>
@@ -220,7 +251,12 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
             </>
           ) : (
             <>
-              <button type="button" className="tech-primary" disabled={!loaded} onClick={() => (setDrawing([]), setSelected(null))}>
+              <button
+                type="button"
+                className="tech-primary"
+                disabled={!loaded}
+                onClick={() => (setDrawing([]), setDrawFor(null), setSelected(null))}
+              >
                 Draw zone
               </button>
               <span className="muted">Drag a corner to move it · click a midpoint to add a corner · Shift+click a corner to remove it</span>
@@ -269,6 +305,19 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
                       setSelected(i);
                     }}
                   />
+                  {(z.exclude ?? []).map((ex, k) => (
+                    <polygon
+                      key={`ex-${k}`}
+                      className="zone-exclude"
+                      data-testid="zone-exclude-shape"
+                      points={ex.map((p) => toPx(p).join(',')).join(' ')}
+                      fill="#000"
+                      fillOpacity={0.35}
+                      stroke={color}
+                      strokeWidth={1.5}
+                      strokeDasharray="3 3"
+                    />
+                  ))}
                   <text x={lx + 4} y={Math.max(14, ly - 6)} className="zone-label" fill={color}>
                     {z.name ?? z.id}
                     {z.kind === 'crowding' && z.capacity ? ` · cap ${z.capacity}` : ''}
@@ -368,6 +417,74 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
                 placeholder={z.kind === 'crowding' ? 'people (required)' : 'optional'}
                 onChange={(e) => update(i, { capacity: e.target.value === '' ? undefined : Number(e.target.value) })}
               />
+            </div>
+            <fieldset className="zone-rules" aria-label={`Rule options of ${z.name ?? z.id}`}>
+              <legend className="muted">Rule options (empty = default)</legend>
+              {ZONE_RULE_OPTIONS[z.kind].map((o) => {
+                const fid = `${id}-${i}-rule-${o.key}`;
+                const value = z.rules?.[o.key];
+                const setRule = (v: number | boolean | undefined): void => {
+                  const rules: ZoneRules & Record<string, unknown> = { ...z.rules, [o.key]: v };
+                  for (const k of Object.keys(rules)) if (rules[k] === undefined) delete rules[k];
+                  update(i, { rules: Object.keys(rules).length ? rules : undefined });
+                };
+                return typeof o.default === 'boolean' ? (
+                  <div className="tech-row" key={o.key}>
+                    <label htmlFor={fid}>{o.label}</label>
+                    <input
+                      id={fid}
+                      type="checkbox"
+                      data-testid={`zone-rule-${o.key}`}
+                      checked={value === true}
+                      onChange={(e) => setRule(e.target.checked ? true : undefined)}
+                    />
+                  </div>
+                ) : (
+                  <div className="tech-row" key={o.key}>
+                    <label htmlFor={fid}>{o.label}</label>
+                    <input
+                      id={fid}
+                      type="number"
+                      min={0}
+                      step={o.step ?? 1}
+                      data-testid={`zone-rule-${o.key}`}
+                      value={typeof value === 'number' ? value : ''}
+                      placeholder={`default ${String(o.default)}`}
+                      onChange={(e) => setRule(e.target.value === '' ? undefined : Number(e.target.value))}
+                    />
+                  </div>
+                );
+              })}
+            </fieldset>
+            <div className="zone-excludes">
+              <span className="muted">
+                {(z.exclude ?? []).length === 0
+                  ? 'No excluded areas'
+                  : `${(z.exclude ?? []).length} excluded area${(z.exclude ?? []).length === 1 ? '' : 's'} (not counted)`}
+              </span>
+              {(z.exclude ?? []).map((_, k) => (
+                <button
+                  key={k}
+                  type="button"
+                  className="ghost-button"
+                  aria-label={`Remove excluded area ${k + 1} of ${z.name ?? z.id}`}
+                  onClick={() => {
+                    const rest = (z.exclude ?? []).filter((__, j) => j !== k);
+                    update(i, { exclude: rest.length ? rest : undefined });
+                  }}
+                >
+                  Remove area {k + 1}
+                </button>
+              ))}
+              <button
+                type="button"
+                className="ghost-button"
+                data-testid="zone-draw-exclude"
+                disabled={drawing !== null || (z.exclude ?? []).length >= 8}
+                onClick={() => (setSelected(i), setDrawFor(i), setDrawing([]))}
+              >
+                Draw excluded area
+              </button>
             </div>
             <div className="zone-item-foot">
               <code>{z.id}</code>
