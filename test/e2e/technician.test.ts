@@ -155,7 +155,7 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     await page.getByTestId('zone-rule-dwellMs').fill('2000');
     await page.getByTestId('zone-rule-onlyWhileMoving').check();
     await page.getByTestId('zone-draw-exclude').click();
-    const box2 = (await stage.boundingBox())!;
+    const box2 = (await page.getByTestId('zone-stage').boundingBox())!;
     const at2 = (x: number, y: number) => page.mouse.click(box2.x + x * box2.width, box2.y + y * box2.height);
     await at2(0.6, 0.7);
     await at2(0.7, 0.7);
