@@ -65,7 +65,9 @@ describe.skipIf(!hasChromium)('single sign-on in Chromium (skipped: /usr/bin/chr
   });
 
   it('refuses an agency account with no Sentinel role on a page that says so', async () => {
-    const { page } = await openPage(browser, core.url);
+    const { page, expectErrors } = await openPage(browser, core.url);
+    // The refusal page is served with 403, which Chromium logs as a failed load.
+    expectErrors(/403 \(Forbidden\)/);
     const sso = new SsoSignInPage(page);
     await expect.poll(() => sso.ssoLink.count(), { timeout: 15_000 }).toBe(1);
     await sso.signInAs('visitor');

@@ -44,7 +44,9 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     const shell = new ShellPage(page);
     const tp = new TechnicianPage(page);
     await shell.waitConnected(15_000);
-    // The workspace switch: F2 moves from Operations to Cameras.
+    // The workspace switch: F2 moves from Operations to the Video wall, then to Cameras.
+    await page.keyboard.press('F2');
+    await expect.poll(() => shell.tab('Video wall').getAttribute('aria-selected')).toBe('true');
     await page.keyboard.press('F2');
     await expect.poll(() => tp.workspace.isVisible()).toBe(true);
     expect(await shell.tab('Cameras').getAttribute('aria-selected')).toBe('true');
