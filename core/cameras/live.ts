@@ -25,6 +25,48 @@ import type { CameraService } from './service';
 const MAX_QUEUED_BYTES = 1.5 * 1024 * 1024;
 /** How often the media-time/wall-clock pair goes out (the player's delay read-out). */
 const CLOCK_EVERY_MS = 1000;
+
+/**
+ * The fMP4 stream protocol one viewer socket speaks, for live video and playback alike:
+ * `stream` and the init segment, then fragments, with a `clock` message at most once a second
+ * mapping media time to wall-clock time. A slow viewer drops whole GOPs and rejoins at a
+ * keyframe: it stays current and never stalls the source.
+ */
+function fmp4Sender(ws: WebSocket) {
+  let timescale = 90_000;
+  let lastClock = 0;
+  let skipping = false;
+  const text = (msg: LiveMessage): void => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  };
+  return {
+    text,
+    init(data: Uint8Array, info: { timescale: number; codec: string; width: number; height: number }): void {
+      timescale = info.timescale;
+      lastClock = 0;
+      skipping = false;
+      text({ type: 'stream', codec: info.codec, width: info.width, height: info.height, serverTime: Date.now() });
+      if (ws.readyState === ws.OPEN) ws.send(data);
+    },
+    /** Sends a fragment; `serverTime` is the wall-clock time of its first frame. False when it was dropped. */
+    fragment(data: Uint8Array, key: boolean, decodeTime: number, serverTime: number): boolean {
+      if (ws.readyState !== ws.OPEN) return false;
+      if (ws.bufferedAmount > MAX_QUEUED_BYTES) {
+        skipping = true;
+        return false;
+      }
+      if (skipping && !key) return false;
+      skipping = false;
+      const now = Date.now();
+      if (now - lastClock >= CLOCK_EVERY_MS) {
+        lastClock = now;
+        text({ type: 'clock', mediaTime: decodeTime / timescale, serverTime });
+      }
+      ws.send(data);
+      return true;
+    },
+  };
+}
 /** A live view outlasting its session is cut: sessions end (logout, expiry) while video plays. */
 const RECHECK_SESSION_MS = 30_000;
 
@@ -169,35 +211,14 @@ export function registerLiveVideo(
       detail: { at: new Date(at).toISOString() },
       ip,
     });
-    const text = (msg: LiveMessage): void => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-    };
-    let timescale = 90_000;
-    let lastClock = 0;
-    let skipping = false;
+    const out = fmp4Sender(ws);
+    const text = out.text;
     const player = new RecordingPlayback({ cameraId: id, segments, fromMs: at, ffmpegPath: ctx.config.ingest.ffmpegPath, log });
     try {
       player.start({
-        init(data, info) {
-          timescale = info.timescale;
-          text({ type: 'stream', codec: info.codec, width: info.width, height: info.height, serverTime: Date.now() });
-          if (ws.readyState === ws.OPEN) ws.send(data);
-        },
-        fragment(data, key, decodeTime, recordedAt) {
-          if (ws.readyState !== ws.OPEN) return;
-          if (ws.bufferedAmount > MAX_QUEUED_BYTES) {
-            skipping = true;
-            return;
-          }
-          if (skipping && !key) return;
-          skipping = false;
-          const now = Date.now();
-          if (now - lastClock >= CLOCK_EVERY_MS) {
-            lastClock = now;
-            text({ type: 'clock', mediaTime: decodeTime / timescale, serverTime: recordedAt });
-          }
-          ws.send(data);
-        },
+        init: (data, info) => out.init(data, info),
+        // The clock carries the recorded time, so the player shows when it was recorded.
+        fragment: (data, key, decodeTime, recordedAt) => void out.fragment(data, key, decodeTime, recordedAt),
         end(reason, done) {
           text({ type: 'ended', reason });
           ws.close(done ? PLAYBACK_END_CODE : 1011, done ? 'end of the recording' : 'playback failed');
@@ -222,37 +243,13 @@ export function registerLiveVideo(
     if (!live) return ws.close(1011, 'camera stopped');
     const started = Date.now();
     ctx.audit.append({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
-    let timescale = 90_000;
-    let lastClock = 0;
-    let skipping = false;
     let sent = 0;
-    const text = (msg: LiveMessage): void => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-    };
+    const out = fmp4Sender(ws);
+    const text = out.text;
     const sink: LiveSink = {
-      init(data, info) {
-        timescale = info.timescale;
-        lastClock = 0;
-        skipping = false;
-        text({ type: 'stream', codec: info.codec, width: info.width, height: info.height, serverTime: Date.now() });
-        if (ws.readyState === ws.OPEN) ws.send(data);
-      },
+      init: (data, info) => out.init(data, info),
       fragment(data, key, decodeTime) {
-        if (ws.readyState !== ws.OPEN) return;
-        // A slow viewer drops whole GOPs and rejoins at a keyframe: it stays live, never stalls others.
-        if (ws.bufferedAmount > MAX_QUEUED_BYTES) {
-          skipping = true;
-          return;
-        }
-        if (skipping && !key) return;
-        skipping = false;
-        const now = Date.now();
-        if (now - lastClock >= CLOCK_EVERY_MS) {
-          lastClock = now;
-          text({ type: 'clock', mediaTime: decodeTime / timescale, serverTime: now });
-        }
-        ws.send(data);
-        sent++;
+        if (out.fragment(data, key, decodeTime, Date.now())) sent++;
       },
       end(reason) {
         text({ type: 'ended', reason });
