@@ -59,9 +59,7 @@ export const NodesStatus = z.strictObject({
 export type NodesStatus = z.infer<typeof NodesStatus>;
 
 export const NodeCreate = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'use letters, digits, dot, dash and underscore (at most 64)'),
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'use letters, digits, dot, dash and underscore (at most 64)'),
   capacity: z.number().int().min(1).max(10_000).default(8),
 });
 export type NodeCreate = z.infer<typeof NodeCreate>;

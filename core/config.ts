@@ -429,7 +429,11 @@ function envNodes(env: NodeJS.ProcessEnv, fromFile: z.infer<typeof ConfigSchema>
   const raw = env.SENTINEL_ANALYTICS_NODES;
   if (raw === undefined || raw === '') return fromFile;
   if (raw !== '1' && raw !== '0')
-    throw new SentinelError(`environment variable SENTINEL_ANALYTICS_NODES="${raw}" must be 1 or 0`, 'validation_failed', 'SENTINEL_ANALYTICS_NODES');
+    throw new SentinelError(
+      `environment variable SENTINEL_ANALYTICS_NODES="${raw}" must be 1 or 0`,
+      'validation_failed',
+      'SENTINEL_ANALYTICS_NODES',
+    );
   return { ...fromFile, nodes: raw === '1' };
 }
 

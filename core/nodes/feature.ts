@@ -318,7 +318,8 @@ export const nodesFeature: Feature<NodesNeeds> = {
         socket.disconnect(true);
         return null;
       };
-      const bad = (what: string, err: z.ZodError): string => `${what}: ${err.issues[0]?.path.join('.') || '(root)'}: ${err.issues[0]?.message ?? 'invalid'}`;
+      const bad = (what: string, err: z.ZodError): string =>
+        `${what}: ${err.issues[0]?.path.join('.') || '(root)'}: ${err.issues[0]?.message ?? 'invalid'}`;
       socket.on('node:heartbeat', (raw, ack) => {
         if (typeof ack !== 'function') return;
         const hb = NodeHeartbeat.safeParse(raw);
@@ -360,7 +361,9 @@ export const nodesFeature: Feature<NodesNeeds> = {
         if (!f.success) return log.warn({ node: node.name }, bad('detections refused', f.error));
         for (const frame of f.data) ctx.bus.emit('analytics:frame', frame);
       });
-      socket.on('disconnect', (reason) => log.warn({ node: node.name, reason }, 'analytics node disconnected; its cameras move if it does not come back'));
+      socket.on('disconnect', (reason) =>
+        log.warn({ node: node.name, reason }, 'analytics node disconnected; its cameras move if it does not come back'),
+      );
     });
 
     // A camera whose node stopped heartbeating changes state for its viewers (offline, then live on another node).

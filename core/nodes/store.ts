@@ -48,9 +48,14 @@ export class NodeStore {
     if (this.byName(name)) throw new SentinelError(`an analytics node named "${name}" already exists`, 'conflict', 'name');
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const id = randomUUID();
-    this.q(
-      'INSERT INTO analytics_nodes (id, name, token_hash, capacity, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(id, name, hashOf(token), capacity, now.toISOString(), createdBy);
+    this.q('INSERT INTO analytics_nodes (id, name, token_hash, capacity, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)').run(
+      id,
+      name,
+      hashOf(token),
+      capacity,
+      now.toISOString(),
+      createdBy,
+    );
     return { node: this.get(id)!, token };
   }
 

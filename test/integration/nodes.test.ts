@@ -192,7 +192,9 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       timeoutMs: 30_000,
     });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`sentinel: the core at ${core.url} refused this node: unauthorized: unknown or revoked analytics node token`);
+    expect(r.stderr).toContain(
+      `sentinel: the core at ${core.url} refused this node: unauthorized: unknown or revoked analytics node token`,
+    );
     // A technician may look but not issue tokens.
     const tech = await createAndLogin(core.url, core.admin!, { username: 'tech-1', password: 'tech-password-1', role: 'technician' });
     expect((await tech.api('/api/v1/nodes')).status).toBe(200);
@@ -220,7 +222,12 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       const onNode1 = cameraIds.find((id) => holderOf(s, id) === 'node-1')!;
       expect(s.nodes.find((n) => n.name === 'node-1')).toMatchObject({ live: true, capacity: 2, cameras: [onNode1] });
 
-      const first = await waitFor('an alert from node 1 at the liaison', () => received.find((a) => a.cameraId === onNode1 && a.detail.node === 'node-1'), 60_000, 100);
+      const first = await waitFor(
+        'an alert from node 1 at the liaison',
+        () => received.find((a) => a.cameraId === onNode1 && a.detail.node === 'node-1'),
+        60_000,
+        100,
+      );
       expect(first).toMatchObject({ kind: 'barrier', cameraName: expect.stringMatching(/^Lake /), zoneId: 'operator' });
       expect(first.snapshotUrl).toBe(`/api/v1/alerts/${first.id}/snapshot.jpg`);
       expect((await liaison.api(first.snapshotUrl!)).headers.get('content-type')).toBe('image/jpeg');
@@ -263,7 +270,12 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       await waitFor('the alert raised just before the kill', () => received.find((a) => a.id === raisedId), 20_000, 100);
       expect(received.filter((a) => a.id === raisedId)).toHaveLength(1);
       // And node 2 now raises that camera's alerts.
-      await waitFor('an alert from node 2 on the moved camera', () => received.find((a) => a.cameraId === onNode1 && a.detail.node === 'node-2'), 30_000, 100);
+      await waitFor(
+        'an alert from node 2 on the moved camera',
+        () => received.find((a) => a.cameraId === onNode1 && a.detail.node === 'node-2'),
+        30_000,
+        100,
+      );
       expect(readFileSync(join(nodes[1]!.dataDir, 'node', 'outbox.json'), 'utf8')).toBe('[]');
     } finally {
       socket.close();

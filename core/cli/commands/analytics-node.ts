@@ -17,7 +17,11 @@ export function registerAnalyticsNode(program: Command): void {
     .option('--assets <dir>', 'assets directory (models)')
     .action(async (opts: { core: string; token?: string; dataDir?: string; config?: string; assets?: string }) => {
       const token = opts.token ?? process.env.SENTINEL_NODE_TOKEN;
-      if (!token) throw new SentinelError('no node token: pass --token or set SENTINEL_NODE_TOKEN (issue one with sentinel nodes add NAME)', 'validation_failed');
+      if (!token)
+        throw new SentinelError(
+          'no node token: pass --token or set SENTINEL_NODE_TOKEN (issue one with sentinel nodes add NAME)',
+          'validation_failed',
+        );
       let core: URL;
       try {
         core = new URL(opts.core);
@@ -30,7 +34,7 @@ export function registerAnalyticsNode(program: Command): void {
       const workDir = join(config.dataDir, 'node');
       mkdirSync(workDir, { recursive: true });
       // Loaded here: the other commands start without onnxruntime and socket.io-client.
-      const { AnalyticsNode } = await import('../../../analytics/node/node');
+      const { AnalyticsNode } = await import('../../nodes/agent');
       const node = new AnalyticsNode({ coreUrl: core.toString(), token, config, log, workDir });
       await node.start();
       process.stdout.write(`Sentinel analytics node connected to ${core.toString()}\n`);

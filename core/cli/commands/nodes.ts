@@ -28,11 +28,20 @@ export function registerNodes(program: Command): void {
     .action((name: string, opts: { capacity: string; dataDir?: string }) => {
       const input = NodeCreate.safeParse({ name, capacity: Number(opts.capacity) });
       if (!input.success)
-        throw new SentinelError(`${input.error.issues[0]?.path.join('.') ?? 'input'}: ${input.error.issues[0]?.message ?? 'invalid'}`, 'validation_failed');
+        throw new SentinelError(
+          `${input.error.issues[0]?.path.join('.') ?? 'input'}: ${input.error.issues[0]?.message ?? 'invalid'}`,
+          'validation_failed',
+        );
       const { db, store, audit } = open(opts.dataDir);
       try {
         const { node, token } = store.create(input.data.name, input.data.capacity, actor);
-        audit.append({ actorId: null, actor, action: 'node.create', target: `node:${node.id}`, detail: { name: node.name, capacity: node.capacity, via: 'sentinel nodes add' } });
+        audit.append({
+          actorId: null,
+          actor,
+          action: 'node.create',
+          target: `node:${node.id}`,
+          detail: { name: node.name, capacity: node.capacity, via: 'sentinel nodes add' },
+        });
         process.stdout.write(
           `analytics node ${node.name} (${node.id}), capacity ${node.capacity}\ntoken (shown once, keep it secret): ${token}\n` +
             `run it with: SENTINEL_NODE_TOKEN=<token> sentinel analytics-node --core <core URL>\n`,
@@ -64,7 +73,13 @@ export function registerNodes(program: Command): void {
         const n = store.byName(name);
         if (!n) throw new SentinelError(`no analytics node named "${name}"`, 'not_found');
         const r = store.revoke(n.id);
-        audit.append({ actorId: null, actor, action: 'node.revoke', target: `node:${n.id}`, detail: { name, via: 'sentinel nodes revoke' } });
+        audit.append({
+          actorId: null,
+          actor,
+          action: 'node.revoke',
+          target: `node:${n.id}`,
+          detail: { name, via: 'sentinel nodes revoke' },
+        });
         printJson(r);
       } finally {
         db.close();

@@ -16,7 +16,9 @@ describe('migration 0020 analytics_nodes', () => {
         MIGRATIONS.filter((m) => m.version <= 20),
       ),
     ).toBe(20);
-    const ins = db.prepare("INSERT INTO analytics_nodes (id, name, token_hash, capacity, created_at, created_by) VALUES (?, ?, ?, ?, 'now', 'cli')");
+    const ins = db.prepare(
+      "INSERT INTO analytics_nodes (id, name, token_hash, capacity, created_at, created_by) VALUES (?, ?, ?, ?, 'now', 'cli')",
+    );
     ins.run('n1', 'node-1', 'h1', 8);
     expect(() => ins.run('n2', 'node-1', 'h2', 8)).toThrow(/UNIQUE/);
     expect(() => ins.run('n3', 'node-3', 'h1', 8)).toThrow(/UNIQUE/);

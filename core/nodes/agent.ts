@@ -13,13 +13,13 @@ import {
   type NodeHeartbeat,
   type NodeToCoreEvents,
 } from '../../contract/nodes';
-import type { AlertChange, NewAlert } from '../../core/alerts/store';
-import { CameraRunner, type RunnerAlerts } from '../../core/analytics/runner';
-import type { Config } from '../../core/config';
-import { SentinelError } from '../../core/errors';
-import type { Logger } from '../../core/logger';
-import { FightWorker, openModel, openRegistry, type InferencePool } from '../inference';
-import { IngestSupervisor } from '../ingest/supervisor';
+import type { AlertChange, NewAlert } from '../alerts/store';
+import { CameraRunner, type RunnerAlerts } from '../analytics/runner';
+import type { Config } from '../config';
+import { SentinelError } from '../errors';
+import type { Logger } from '../logger';
+import { FightWorker, openModel, openRegistry, type InferencePool } from '../../analytics/inference';
+import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { Outbox, type OutboxItem } from './outbox';
 
 type CoreSocket = Socket<CoreToNodeEvents, NodeToCoreEvents>;
@@ -47,7 +47,11 @@ export interface NodeOptions {
 
 /** Machine CPU in use since the previous call, 0..1 over all cores. */
 function cpuMeter(): () => number {
-  const read = () => cpus().reduce((a, c) => ({ idle: a.idle + c.times.idle, total: a.total + Object.values(c.times).reduce((x, y) => x + y, 0) }), { idle: 0, total: 0 });
+  const read = () =>
+    cpus().reduce((a, c) => ({ idle: a.idle + c.times.idle, total: a.total + Object.values(c.times).reduce((x, y) => x + y, 0) }), {
+      idle: 0,
+      total: 0,
+    });
   let last = read();
   return () => {
     const now = read();
@@ -100,16 +104,19 @@ export class AnalyticsNode {
   async start(): Promise<void> {
     const { config, log } = this.opts;
     const model = config.analytics.model ?? config.inference.defaultModel;
-    const opening = openModel(openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir }), model, config.inference, log).then(
-      (r) => {
-        if (this.closed) {
-          if (r.state === 'ready') void r.pool.close();
-          return;
-        }
-        if (r.state === 'ready') this.pool = r.pool;
-        else log.warn({ model, reason: r.status.message }, 'person detector unavailable: cameras are ingested but not analysed');
-      },
-    );
+    const opening = openModel(
+      openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir }),
+      model,
+      config.inference,
+      log,
+    ).then((r) => {
+      if (this.closed) {
+        if (r.state === 'ready') void r.pool.close();
+        return;
+      }
+      if (r.state === 'ready') this.pool = r.pool;
+      else log.warn({ model, reason: r.status.message }, 'person detector unavailable: cameras are ingested but not analysed');
+    });
     const url = new URL(NODES_NAMESPACE, this.opts.coreUrl).toString();
     const socket: CoreSocket = ioClient(url, {
       path: SOCKET_PATH,
@@ -173,7 +180,10 @@ export class AnalyticsNode {
     if (this.closed || this.beating) return;
     // No answer for a lease time: another node may hold our cameras now.
     if (this.held.size && Date.now() - this.lastAssignedAt > this.leaseTtlMs - this.heartbeatMs / 2) {
-      this.opts.log.warn({ cameras: [...this.held.keys()] }, 'no heartbeat answer from the core within the lease time; stopping the cameras');
+      this.opts.log.warn(
+        { cameras: [...this.held.keys()] },
+        'no heartbeat answer from the core within the lease time; stopping the cameras',
+      );
       this.stopAll();
     }
     if (!s?.connected) return;

@@ -1,6 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { NodeAck, NodeAlert, NodeAlertChange } from '../../contract/nodes';
-import type { Logger } from '../../core/logger';
+import type { Logger } from '../logger';
 
 export type OutboxItem = { type: 'alert'; body: NodeAlert } | { type: 'change'; body: NodeAlertChange };
 
@@ -29,7 +29,8 @@ export class Outbox {
     if (!file) return;
     try {
       this.items = JSON.parse(readFileSync(file, 'utf8')) as OutboxItem[];
-      if (this.items.length) log.info({ pending: this.items.length }, 'alerts not yet acknowledged by the core from the last run: resending');
+      if (this.items.length)
+        log.info({ pending: this.items.length }, 'alerts not yet acknowledged by the core from the last run: resending');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.error({ err, file }, 'cannot read the alert outbox; starting empty');
       this.items = [];
