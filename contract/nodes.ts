@@ -87,6 +87,8 @@ export const NodeCamera = z.strictObject({
   mount: CameraMount,
   location: GeoPoint.nullable(),
   analyticsEnabled: z.boolean(),
+  /** The node records it into the shared recordings directory (NodeAssignment.recordingsDir). */
+  recordingEnabled: z.boolean(),
   zones: z.array(Zone),
   /** The vehicle's speed (km/h) when the camera rides one and the feed knows it; the core has the feeds. */
   speed: z.number().nullable().optional(),
@@ -108,6 +110,12 @@ export const NodeAssignment = z.strictObject({
   /** Heartbeat at least this often, or the claims lapse. */
   heartbeatMs: z.number().int().positive(),
   leaseTtlMs: z.number().int().positive(),
+  /**
+   * The core's recordings directory, which nodes share (docs/scale.md): a node writes each camera's
+   * segments under `<dir>/<cameraId>/` and reports them; null when the core records nothing.
+   */
+  recordingsDir: z.string().nullable(),
+  segmentSeconds: z.number().int().positive(),
 });
 export type NodeAssignment = z.infer<typeof NodeAssignment>;
 
@@ -157,6 +165,18 @@ export const NodeFrame = z.strictObject({
 });
 export type NodeFrame = z.infer<typeof NodeFrame>;
 
+/** A finished recording segment in the shared directory, `file` relative to it (`<cameraId>/<name>.mp4`). */
+export const NodeSegment = z.strictObject({
+  id: z.string().uuid(),
+  cameraId: z.string(),
+  file: z.string().regex(/^[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+\.mp4$/, 'expected <cameraId>/<name>.mp4'),
+  startMs: z.number().int(),
+  endMs: z.number().int(),
+  bytes: z.number().int().min(0),
+  session: z.number().int(),
+});
+export type NodeSegment = z.infer<typeof NodeSegment>;
+
 /** What the core answers to a node's alert or change: ok once committed, else why not (the node keeps it and resends). */
 export type NodeAck = { ok: true } | { ok: false; error: string; retry: boolean };
 
@@ -164,6 +184,7 @@ export interface NodeToCoreEvents {
   'node:heartbeat': (hb: NodeHeartbeat, ack: (a: NodeAssignment | { error: string }) => void) => void;
   'node:alert': (alert: NodeAlert, ack: (a: NodeAck) => void) => void;
   'node:alert-change': (change: NodeAlertChange, ack: (a: NodeAck) => void) => void;
+  'node:segment': (segment: NodeSegment, ack: (a: NodeAck) => void) => void;
   'node:occupancy': (o: NodeOccupancy) => void;
   'node:frames': (frames: NodeFrame[]) => void;
 }

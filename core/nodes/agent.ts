@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { NODES_NAMESPACE, SOCKET_PATH, type Alert, type AlertScope } from '../../contract';
 import {
@@ -20,6 +20,7 @@ import { SentinelError } from '../errors';
 import type { Logger } from '../logger';
 import { FightWorker, openModel, openRegistry, type InferencePool } from '../../analytics/inference';
 import { IngestSupervisor } from '../../analytics/ingest/supervisor';
+import { SegmentRecorder } from '../../analytics/recording/recorder';
 import { Outbox, type OutboxItem } from './outbox';
 
 type CoreSocket = Socket<CoreToNodeEvents, NodeToCoreEvents>;
@@ -32,6 +33,7 @@ const ACK_TIMEOUT_MS = 10_000;
 interface Held {
   cam: NodeCamera;
   supervisor: IngestSupervisor;
+  recorder: SegmentRecorder | null;
   runner: CameraRunner | null;
   zonesJson: string;
 }
@@ -77,6 +79,9 @@ export class AnalyticsNode {
   private pool: InferencePool | null = null;
   private heartbeatMs = 2000;
   private leaseTtlMs = 6000;
+  /** Where this node writes segments: its own recording.dir when set (the share mounted elsewhere), else the core's path. */
+  private recordingsDir: string | null = null;
+  private segmentSeconds = 10;
   private lastAssignedAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private frames: NodeFrame[] = [];
@@ -95,9 +100,10 @@ export class AnalyticsNode {
   private send(item: OutboxItem): Promise<NodeAck> {
     const s = this.socket;
     if (!s?.connected) return Promise.reject(new Error('not connected'));
-    return item.type === 'alert'
-      ? s.timeout(ACK_TIMEOUT_MS).emitWithAck('node:alert', item.body)
-      : s.timeout(ACK_TIMEOUT_MS).emitWithAck('node:alert-change', item.body);
+    const t = s.timeout(ACK_TIMEOUT_MS);
+    if (item.type === 'alert') return t.emitWithAck('node:alert', item.body);
+    if (item.type === 'change') return t.emitWithAck('node:alert-change', item.body);
+    return t.emitWithAck('node:segment', item.body);
   }
 
   /** Connects and resolves once the core accepted the token; a refused token is a SentinelError. */
@@ -200,6 +206,9 @@ export class AnalyticsNode {
       this.lastAssignedAt = Date.now();
       this.nodeId = a.data.nodeId;
       this.leaseTtlMs = a.data.leaseTtlMs;
+      const own = this.opts.config.recording.dir;
+      this.recordingsDir = a.data.recordingsDir === null ? null : own ? join(own, 'recordings') : a.data.recordingsDir;
+      this.segmentSeconds = a.data.segmentSeconds;
       if (a.data.heartbeatMs !== this.heartbeatMs) {
         this.heartbeatMs = a.data.heartbeatMs;
         if (this.timer) clearInterval(this.timer);
@@ -220,7 +229,15 @@ export class AnalyticsNode {
     for (const [id, h] of this.held) {
       const w = wanted.get(id);
       // A new fence: the camera was another node's in between; start it afresh.
-      if (!w || w.fence !== h.cam.fence || w.url !== h.cam.url || w.subUrl !== h.cam.subUrl || w.password !== h.cam.password) this.stop(id);
+      if (
+        !w ||
+        w.fence !== h.cam.fence ||
+        w.url !== h.cam.url ||
+        w.subUrl !== h.cam.subUrl ||
+        w.password !== h.cam.password ||
+        w.recordingEnabled !== h.cam.recordingEnabled
+      )
+        this.stop(id);
     }
     for (const c of cams) {
       const h = this.held.get(c.id);
@@ -324,6 +341,33 @@ export class AnalyticsNode {
     });
   }
 
+  /** The camera's rolling recording into the shared directory; each finished segment is reported through the outbox. */
+  private recorderFor(c: NodeCamera): SegmentRecorder | null {
+    const root = this.recordingsDir;
+    if (!root || !c.recordingEnabled) return null;
+    const { ingest } = this.opts.config;
+    const recorder = new SegmentRecorder({
+      cameraId: c.id,
+      url: c.url,
+      username: c.username ?? undefined,
+      password: c.password ?? undefined,
+      dir: join(root, c.id),
+      segmentSeconds: this.segmentSeconds,
+      stallTimeoutMs: ingest.stallTimeoutS * 1000,
+      backoffMaxMs: ingest.backoffMaxS * 1000,
+      ffmpegPath: ingest.ffmpegPath,
+      log: this.opts.log.child({ name: 'recorder' }),
+    });
+    recorder.on('segment', (seg) => {
+      const file = relative(root, seg.path).split(sep).join('/');
+      this.outbox.add({
+        type: 'segment',
+        body: { id: randomUUID(), cameraId: c.id, file, startMs: seg.startMs, endMs: seg.endMs, bytes: seg.bytes, session: seg.session },
+      });
+    });
+    return recorder;
+  }
+
   private begin(c: NodeCamera): void {
     const { ingest } = this.opts.config;
     const supervisor = new IngestSupervisor({
@@ -339,10 +383,11 @@ export class AnalyticsNode {
       ffmpegPath: ingest.ffmpegPath,
       log: this.opts.log,
     });
-    const h: Held = { cam: c, supervisor, runner: this.runnerFor(c), zonesJson: JSON.stringify(c.zones) };
+    const h: Held = { cam: c, supervisor, recorder: this.recorderFor(c), runner: this.runnerFor(c), zonesJson: JSON.stringify(c.zones) };
     supervisor.slot.subscribe((f) => h.runner?.onFrame(f));
     this.held.set(c.id, h);
     supervisor.start();
+    h.recorder?.start();
     this.opts.log.info({ cameraId: c.id, fence: c.fence, analysed: h.runner !== null }, 'camera taken');
   }
 
@@ -352,6 +397,7 @@ export class AnalyticsNode {
     this.held.delete(id);
     h.runner?.close();
     void h.supervisor.stop();
+    void h.recorder?.stop();
     this.opts.log.info({ cameraId: id }, 'camera given up');
   }
 
@@ -371,7 +417,7 @@ export class AnalyticsNode {
     this.outbox.close();
     const stops = [...this.held.values()].map((h) => {
       h.runner?.close();
-      return h.supervisor.stop();
+      return Promise.all([h.supervisor.stop(), h.recorder?.stop()]);
     });
     this.held.clear();
     await Promise.allSettled(stops);

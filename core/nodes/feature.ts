@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server as IoServer, Socket } from 'socket.io';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import {
   NodeFrame,
   NodeHeartbeat,
   NodeOccupancy,
+  NodeSegment,
   routes,
   type CameraAnalysisHealth,
   type CameraHealth,
@@ -91,6 +92,8 @@ export const nodesFeature: Feature<NodesNeeds> = {
     const ttlMs = config.analytics.nodeLeaseTtlS * 1000;
     const heartbeatMs = Math.max(200, Math.round(ttlMs / 3));
     const snapshotsDir = join(config.dataDir, 'alert-snapshots');
+    // The same directory the core's own recorder would use (core/cameras/service.ts), shared with the nodes.
+    const recordingsDir = join(config.recording.dir ?? config.dataDir, 'recordings');
     const enabled = config.analytics.nodes;
     const nsp = (ctx.io as unknown as IoServer<NodeToCoreEvents, CoreToNodeEvents, Record<string, never>, { node: NodeRecord }>).of(
       NODES_NAMESPACE,
@@ -223,13 +226,21 @@ export const nodesFeature: Feature<NodesNeeds> = {
           mount: c.mount,
           location: c.location,
           analyticsEnabled: c.analyticsEnabled,
+          recordingEnabled: c.recordingEnabled,
           zones: zones.list(c.id),
           ...(speed !== undefined ? { speed } : {}),
           fence,
         });
       }
       for (const id of reported.keys()) cameras.publishHealth(id);
-      return { nodeId: node.id, cameras: list, heartbeatMs, leaseTtlMs: ttlMs };
+      return {
+        nodeId: node.id,
+        cameras: list,
+        heartbeatMs,
+        leaseTtlMs: ttlMs,
+        recordingsDir: config.recording.enabled ? recordingsDir : null,
+        segmentSeconds: config.recording.segmentSeconds,
+      };
     };
 
     /** Commits a node's alert once: a resend (its acknowledgement was lost) finds it stored. */
@@ -276,6 +287,36 @@ export const nodesFeature: Feature<NodesNeeds> = {
         return { ok: false, error: 'the alert could not be stored yet', retry: true };
       }
       log.info({ alertId: a.id, kind: a.kind, cameraId: camera.id, node: node.name }, 'alert raised on an analytics node');
+      return { ok: true };
+    };
+
+    /** Indexes a segment a node wrote into the shared directory, once it is there to be seen from here. */
+    const acceptSegment = (node: NodeRecord, seg: NodeSegment): NodeAck => {
+      if (!cameraRepo.get(seg.cameraId)) return { ok: false, error: `no camera with id ${seg.cameraId}`, retry: false };
+      if (!seg.file.startsWith(`${seg.cameraId}/`))
+        return { ok: false, error: 'a segment belongs under its camera’s folder', retry: false };
+      const path = join(recordingsDir, ...seg.file.split('/'));
+      if (!existsSync(path)) {
+        // The node's recordings directory is not this one (not shared, or mounted elsewhere): say so loudly.
+        log.error(
+          { node: node.name, file: seg.file, recordingsDir },
+          'a node reported a segment the core cannot see; is the recordings directory shared?',
+        );
+        return { ok: false, error: `segment ${seg.file} is not in the core's recordings directory ${recordingsDir}`, retry: false };
+      }
+      try {
+        cameras.segments.add({
+          cameraId: seg.cameraId,
+          path,
+          startMs: seg.startMs,
+          endMs: seg.endMs,
+          bytes: seg.bytes,
+          session: seg.session,
+        });
+      } catch (err) {
+        log.warn({ err, node: node.name }, 'cannot index a node segment yet; the node resends it');
+        return { ok: false, error: 'the segment could not be indexed yet', retry: true };
+      }
       return { ok: true };
     };
 
@@ -346,6 +387,13 @@ export const nodesFeature: Feature<NodesNeeds> = {
         if (!c.success) return ack({ ok: false, error: bad('alert change', c.error), retry: false });
         const n = current();
         if (n) ack(acceptChange(n, c.data));
+      });
+      socket.on('node:segment', (raw, ack) => {
+        if (typeof ack !== 'function') return;
+        const seg = NodeSegment.safeParse(raw);
+        if (!seg.success) return ack({ ok: false, error: bad('segment', seg.error), retry: false });
+        const n = current();
+        if (n) ack(acceptSegment(n, seg.data));
       });
       socket.on('node:occupancy', (raw) => {
         const o = NodeOccupancy.safeParse(raw);

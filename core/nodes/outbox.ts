@@ -1,8 +1,10 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { NodeAck, NodeAlert, NodeAlertChange } from '../../contract/nodes';
+import type { NodeAck, NodeAlert, NodeAlertChange, NodeSegment } from '../../contract/nodes';
 import type { Logger } from '../logger';
 
-export type OutboxItem = { type: 'alert'; body: NodeAlert } | { type: 'change'; body: NodeAlertChange };
+/** Everything the core must not miss: alerts, their changes, and recorded segments (footage it could not find otherwise). */
+export type OutboxItem =
+  { type: 'alert'; body: NodeAlert } | { type: 'change'; body: NodeAlertChange } | { type: 'segment'; body: NodeSegment };
 
 /** Sends one item and resolves with the core's answer; rejects when no answer came (disconnected, timeout). */
 export type OutboxSend = (item: OutboxItem) => Promise<NodeAck>;
@@ -72,14 +74,14 @@ export class Outbox {
           return; // not connected or no answer: the next pump resends it
         }
         if (!ack.ok && ack.retry) {
-          this.log.warn({ id: head.body.id, error: ack.error }, 'the core could not store an alert yet; retrying');
+          this.log.warn({ id: head.body.id, type: head.type, error: ack.error }, 'the core could not store this yet; retrying');
           this.retryTimer ??= setTimeout(() => {
             this.retryTimer = null;
             void this.pump();
           }, 1000);
           return;
         }
-        if (!ack.ok) this.log.error({ id: head.body.id, type: head.type, error: ack.error }, 'the core refused an alert; dropped');
+        if (!ack.ok) this.log.error({ id: head.body.id, type: head.type, error: ack.error }, 'the core refused this for good; dropped');
         this.items.shift();
         this.save();
       }

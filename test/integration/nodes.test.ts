@@ -1,9 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Alert, Camera, NodeCreated, NodesStatus } from '../../contract';
+import { Alert, Camera, NodeCreated, NodesStatus, RecordingSpans } from '../../contract';
 import { openRegistry } from '../../analytics/inference';
 import { checkModel } from '../../analytics/inference/registry';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
@@ -109,7 +109,8 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
     });
     const dataDir = tempDir('sentinel-nodes-');
     const configFile = join(dataDir, 'config.json');
-    writeFileSync(configFile, JSON.stringify({ auth: { mfaRequiredRoles: [] } }));
+    // Short segments so the nodes' recordings show up in the core's index within the test.
+    writeFileSync(configFile, JSON.stringify({ auth: { mfaRequiredRoles: [] }, recording: { segmentSeconds: 2 } }));
     core = await startServe({
       dataDir,
       env: { SENTINEL_ASSETS: assets ?? '', SENTINEL_ANALYTICS_NODES: '1', SENTINEL_CONFIG: configFile },
@@ -130,7 +131,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
           url: sim.url(name),
           mount: { kind: 'station', stationId: '41660' },
           analyticsEnabled: true,
-          recordingEnabled: false,
+          recordingEnabled: true,
         }),
       });
       expect(res.status).toBe(201);
@@ -277,6 +278,21 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
         100,
       );
       expect(readFileSync(join(nodes[1]!.dataDir, 'node', 'outbox.json'), 'utf8')).toBe('[]');
+
+      // Recording: the nodes write segments into the core's (shared) recordings directory and report them; the core indexes them.
+      for (const id of cameraIds) {
+        const spans = await waitForAsync(
+          `recorded spans of camera ${id}`,
+          async () => {
+            const r = RecordingSpans.parse(await (await core.api(`/api/v1/cameras/${id}/recording`)).json());
+            return r.spans.length ? r.spans : null;
+          },
+          30_000,
+          250,
+        );
+        expect(Date.parse(spans.at(-1)!.to)).toBeGreaterThan(Date.parse(spans[0]!.from));
+        expect(readdirSync(join(core.dataDir, 'recordings', id)).some((f) => f.endsWith('.mp4'))).toBe(true);
+      }
     } finally {
       socket.close();
     }
