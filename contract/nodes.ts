@@ -187,6 +187,8 @@ export interface NodeToCoreEvents {
   'node:segment': (segment: NodeSegment, ack: (a: NodeAck) => void) => void;
   'node:occupancy': (o: NodeOccupancy) => void;
   'node:frames': (frames: NodeFrame[]) => void;
+  /** An orderly stop: the core frees the node's cameras at once instead of after the lease time. */
+  'node:bye': (ack: () => void) => void;
 }
 
 export interface CoreToNodeEvents {

@@ -45,6 +45,8 @@ export interface NodeOptions {
   log: Logger;
   /** Where snapshots wait to be sent and the alert outbox is kept. */
   workDir: string;
+  /** An administrator revoked this node's token (the CLI exits: a supervisor restarting it would be refused anyway). */
+  onRevoked?: () => void;
 }
 
 /** Machine CPU in use since the previous call, 0..1 over all cores. */
@@ -162,6 +164,7 @@ export class AnalyticsNode {
         log.fatal('this node was revoked by an administrator; stopping its cameras');
         socket.disconnect();
         this.stopAll();
+        this.opts.onRevoked?.();
       });
     });
     this.timer = setInterval(() => void this.beat(), this.heartbeatMs);
@@ -415,6 +418,13 @@ export class AnalyticsNode {
     if (this.timer) clearInterval(this.timer);
     // What is still unacknowledged stays in the outbox file for the next start.
     this.outbox.close();
+    // Our cameras go to the other nodes now rather than when the leases lapse.
+    const s = this.socket;
+    if (s?.connected)
+      await s
+        .timeout(2000)
+        .emitWithAck('node:bye')
+        .catch(() => undefined);
     const stops = [...this.held.values()].map((h) => {
       h.runner?.close();
       return Promise.all([h.supervisor.stop(), h.recorder?.stop()]);

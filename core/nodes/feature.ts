@@ -409,6 +409,11 @@ export const nodesFeature: Feature<NodesNeeds> = {
         if (!f.success) return log.warn({ node: node.name }, bad('detections refused', f.error));
         for (const frame of f.data) ctx.bus.emit('analytics:frame', frame);
       });
+      socket.on('node:bye', (ack) => {
+        const freed = leases.releaseAll(node.id);
+        log.info({ node: node.name, freed }, 'analytics node stopping; its cameras are free for the others');
+        if (typeof ack === 'function') ack();
+      });
       socket.on('disconnect', (reason) =>
         log.warn({ node: node.name, reason }, 'analytics node disconnected; its cameras move if it does not come back'),
       );

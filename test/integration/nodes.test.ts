@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Alert, Camera, NodeCreated, NodesStatus, RecordingSpans } from '../../contract';
@@ -160,7 +161,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       });
       expect(put.status).toBe(200);
     }
-    for (const name of ['node-1', 'node-2']) {
+    for (const name of ['node-1', 'node-2', 'node-3']) {
       const res = await core.api('/api/v1/nodes', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -184,7 +185,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       expect(dump).not.toContain(tokens['node-1']);
       expect(dump).toContain('node-1');
       const audited = db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'node.create'").get() as { n: number };
-      expect(audited.n).toBe(2);
+      expect(audited.n).toBe(3);
     } finally {
       db.close();
     }
@@ -201,6 +202,72 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
     expect((await tech.api('/api/v1/nodes')).status).toBe(200);
     expect((await tech.api('/api/v1/nodes', { method: 'POST', body: JSON.stringify({ name: 'rogue' }) })).status).toBe(403);
   });
+
+  it('a node resends what the core has not acknowledged (once, even twice over), and a revoked node stops', async () => {
+    const socket = liaison.socket();
+    const mine: Alert[] = [];
+    socket.on('alert:raised', (a) => mine.push(Alert.parse(a)));
+    await connected(socket);
+    try {
+      // What a node killed before the core answered leaves in its outbox file.
+      const dir = tempDir('sentinel-node3-');
+      const alertId = randomUUID();
+      const pending = [
+        {
+          type: 'alert',
+          body: {
+            id: alertId,
+            kind: 'barrier',
+            cameraId: cameraIds[0],
+            zoneId: 'operator',
+            zoneName: 'Staff door',
+            score: 0.9,
+            startedAt: new Date().toISOString(),
+            trackIds: [7],
+            detail: { dwellMs: 1600 },
+            snapshot: null,
+          },
+        },
+      ];
+      const seed = (): void => {
+        mkdirSync(join(dir, 'node'), { recursive: true });
+        writeFileSync(join(dir, 'node', 'outbox.json'), JSON.stringify(pending));
+      };
+      seed();
+      let n3 = await startNode(core.url, tokens['node-3']!, dir);
+      await waitFor('the resent alert at the liaison', () => mine.find((a) => a.id === alertId), 20_000, 100);
+      expect(mine.find((a) => a.id === alertId)).toMatchObject({ cameraId: cameraIds[0], detail: { node: 'node-3', dwellMs: 1600 } });
+      await waitFor('the outbox emptied', () => readFileSync(join(dir, 'node', 'outbox.json'), 'utf8') === '[]', 10_000, 100);
+      // An orderly stop frees its cameras at once.
+      await stopNode(n3);
+      // Well within the 6 s lease time: freed by its goodbye, not by expiry.
+      await waitForAsync('node 3 freeing its cameras', async () => holderOf(await status(), cameraIds[0]!) !== 'node-3', 3000, 100);
+      // The same alert again (its acknowledgement was lost, say): the core keeps the one it has.
+      seed();
+      n3 = await startNode(core.url, tokens['node-3']!, dir);
+      await waitFor('the outbox emptied again', () => readFileSync(join(dir, 'node', 'outbox.json'), 'utf8') === '[]', 10_000, 100);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(mine.filter((a) => a.id === alertId)).toHaveLength(1);
+      const db = new BetterSqlite3(join(core.dataDir, 'sentinel.db'), { readonly: true });
+      try {
+        expect((db.prepare('SELECT count(*) AS n FROM alerts WHERE id = ?').get(alertId) as { n: number }).n).toBe(1);
+      } finally {
+        db.close();
+      }
+
+      // Revoked while running: it stops its cameras and exits, and the revocation is audited.
+      const id = (await status()).nodes.find((n) => n.name === 'node-3')!.id;
+      const exited = new Promise<number | null>((r) => n3.proc.once('exit', (code) => r(code)));
+      expect((await core.api(`/api/v1/nodes/${id}`, { method: 'DELETE' })).status).toBe(200);
+      expect(await exited).toBe(3);
+      expect(n3.stderr()).toContain('this analytics node was revoked by an administrator');
+      const after = await status();
+      expect(after.nodes.find((n) => n.name === 'node-3')).toMatchObject({ live: false, cameras: [] });
+      expect(after.nodes.find((n) => n.name === 'node-3')!.revokedAt).not.toBeNull();
+    } finally {
+      socket.close();
+    }
+  }, 120_000);
 
   it('an alert raised on node 1 reaches the liaison; kill -9 node 1: its cameras are live on node 2 within 15 s, and no alert is lost', async () => {
     const socket = liaison.socket();

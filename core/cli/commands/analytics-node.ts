@@ -35,7 +35,19 @@ export function registerAnalyticsNode(program: Command): void {
       mkdirSync(workDir, { recursive: true });
       // Loaded here: the other commands start without onnxruntime and socket.io-client.
       const { AnalyticsNode } = await import('../../nodes/agent');
-      const node = new AnalyticsNode({ coreUrl: core.toString(), token, config, log, workDir });
+      const node = new AnalyticsNode({
+        coreUrl: core.toString(),
+        token,
+        config,
+        log,
+        workDir,
+        onRevoked: () => {
+          process.stderr.write(
+            'sentinel: this analytics node was revoked by an administrator; issue a new token with sentinel nodes add\n',
+          );
+          void node.close().finally(() => process.exit(3));
+        },
+      });
       await node.start();
       process.stdout.write(`Sentinel analytics node connected to ${core.toString()}\n`);
       let stopping = false;
