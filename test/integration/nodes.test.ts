@@ -61,17 +61,6 @@ async function startNode(core: string, token: string, dataDir: string): Promise<
   return { proc, dataDir, stderr: () => err };
 }
 
-/** waitFor for checks that need a request. */
-async function waitForAsync<T>(what: string, fn: () => Promise<T | null>, timeoutMs: number, stepMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
 const stopNode = (n: RunningNode | undefined): Promise<void> =>
   new Promise((resolve) => {
     if (!n || n.proc.exitCode !== null || n.proc.signalCode !== null) return resolve();
@@ -241,7 +230,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       // An orderly stop frees its cameras at once.
       await stopNode(n3);
       // Well within the 6 s lease time: freed by its goodbye, not by expiry.
-      await waitForAsync('node 3 freeing its cameras', async () => holderOf(await status(), cameraIds[0]!) !== 'node-3', 3000, 100);
+      await waitFor('node 3 freeing its cameras', async () => holderOf(await status(), cameraIds[0]!) !== 'node-3', 3000, 100);
       // The same alert again (its acknowledgement was lost, say): the core keeps the one it has.
       seed();
       n3 = await startNode(core.url, tokens['node-3']!, dir);
@@ -277,7 +266,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       nodes.push(await startNode(core.url, tokens['node-1']!, tempDir('sentinel-node1-')));
       nodes.push(await startNode(core.url, tokens['node-2']!, tempDir('sentinel-node2-')));
       // Node 1 came first and took both; node 2's arrival spreads them, one each.
-      const s = await waitForAsync(
+      const s = await waitFor(
         'one camera on each node',
         async () => {
           const s = await status();
@@ -319,7 +308,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       node1.proc.kill('SIGKILL');
       const killedAt = Date.now();
 
-      const liveOn2 = await waitForAsync(
+      const liveOn2 = await waitFor(
         'the camera live on node 2',
         async () => {
           const st = await status();
@@ -348,7 +337,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
 
       // Recording: the nodes write segments into the core's (shared) recordings directory and report them; the core indexes them.
       for (const id of cameraIds) {
-        const spans = await waitForAsync(
+        const spans = await waitFor(
           `recorded spans of camera ${id}`,
           async () => {
             const r = RecordingSpans.parse(await (await core.api(`/api/v1/cameras/${id}/recording`)).json());
