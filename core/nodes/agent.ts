@@ -86,6 +86,7 @@ export class AnalyticsNode {
   private segmentSeconds = 10;
   private lastAssignedAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  private offlineTimer: NodeJS.Timeout | null = null;
   private frames: NodeFrame[] = [];
   private readonly cpu = cpuMeter();
   private closed = false;
@@ -138,6 +139,8 @@ export class AnalyticsNode {
       let first = true;
       socket.on('connect', () => {
         log.info({ core: this.opts.coreUrl }, 'connected to the core');
+        if (this.offlineTimer) clearTimeout(this.offlineTimer);
+        this.offlineTimer = null;
         void this.beat();
         void this.outbox.pump();
         if (first) {
@@ -159,6 +162,19 @@ export class AnalyticsNode {
           return;
         }
         if (first) log.warn({ core: this.opts.coreUrl, err: err.message }, 'cannot reach the core yet; retrying');
+      });
+      socket.on('disconnect', () => {
+        // The core gives our cameras away one heartbeat after it saw us go: stop them before that.
+        if (this.closed || this.held.size === 0) return;
+        this.offlineTimer ??= setTimeout(() => {
+          this.offlineTimer = null;
+          if (socket.connected || this.closed) return;
+          log.warn(
+            { cameras: [...this.held.keys()] },
+            'no connection to the core; stopping the cameras (the core gives them to other nodes)',
+          );
+          this.stopAll();
+        }, this.heartbeatMs / 2);
       });
       socket.on('node:revoked', () => {
         log.fatal('this node was revoked by an administrator; stopping its cameras');
@@ -416,6 +432,7 @@ export class AnalyticsNode {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.offlineTimer) clearTimeout(this.offlineTimer);
     // What is still unacknowledged stays in the outbox file for the next start.
     this.outbox.close();
     // Our cameras go to the other nodes now rather than when the leases lapse.

@@ -414,9 +414,20 @@ export const nodesFeature: Feature<NodesNeeds> = {
         log.info({ node: node.name, freed }, 'analytics node stopping; its cameras are free for the others');
         if (typeof ack === 'function') ack();
       });
-      socket.on('disconnect', (reason) =>
-        log.warn({ node: node.name, reason }, 'analytics node disconnected; its cameras move if it does not come back'),
-      );
+      socket.on('disconnect', (reason) => {
+        // Its connection closed (a killed node's socket closes at once): its cameras move after one
+        // heartbeat instead of a whole lease time. The node stops them itself after half a
+        // heartbeat without its connection, so two nodes do not run one camera; a node that comes
+        // back within the heartbeat keeps them.
+        let moved = 0;
+        try {
+          // Its node lease too: the others' fair share counts live nodes.
+          moved = leases.shorten(node.id, '', Date.now() + heartbeatMs);
+        } catch (err) {
+          log.warn({ err, node: node.name }, 'cannot shorten a disconnected node’s leases; they lapse by themselves');
+        }
+        log.warn({ node: node.name, reason, leases: moved }, 'analytics node disconnected; its cameras move if it does not come back');
+      });
     });
 
     // A camera whose node stopped heartbeating changes state for its viewers (offline, then live on another node).
