@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Zone } from '../../contract/zones';
+import { openVerifiedModel } from '../inference/open';
 import { InferencePool } from '../inference/pool';
+import { openRegistry } from '../inference/registry';
 import { AnalyticsPipeline, type PipelineDetection } from '../pipeline/pipeline';
 import { cropClip, scoreCandidates } from './fight-model';
 import { TINY_CLIP_FRAMES, writeTinyClipClassifier, writeTinyTemporalClipClassifier } from './tiny-clip-model';
@@ -124,6 +126,26 @@ describe('fight model slot with a T-frame input (tiny generated [1,3,T,32,32] cl
     const red = Array.from({ length: 20 }, () => ({ dets: pair, bgr: frame(box) }));
     expect(await run(red, temporal)).toEqual([]);
     expect((await run(red, pool)).map((e) => e.type)).toEqual(['raise']);
+  });
+
+  it('passes the verification the console runs before it swaps a fight model in (a T-frame test inference)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'sentinel-clip-verify-'));
+    try {
+      const { manifest } = writeTinyTemporalClipClassifier(d);
+      writeFileSync(join(d, 'tiny-temporal-fight.json'), JSON.stringify(manifest));
+      const registry = openRegistry({ manifestDir: d, modelsDir: d, assetsDir: null });
+      const r = await openVerifiedModel(
+        registry,
+        'tiny-temporal-fight',
+        'classify-clip',
+        { workers: 1, intraOpThreads: 1, maxFrameAgeMs: 5000 },
+        pino({ level: 'silent' }),
+      );
+      expect(r.state).toBe('ready');
+      if (r.state === 'ready') await r.pool.close();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('scores nothing until T frames were seen, and a pause restarts the clip', async () => {
