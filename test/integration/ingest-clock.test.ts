@@ -74,9 +74,12 @@ describe.skipIf(skipReason !== null)(`ingest analysis clock${skipReason ? ` (ski
     const steady = seen.slice(0, stoppedAt).filter((s) => s.seq > (seen[0]?.seq ?? 0) + 5);
     expect(steady.length).toBeGreaterThan(20);
     const steps = steady.slice(1).map((s, i) => (s.ts - steady[i]!.ts) / (s.seq - steady[i]!.seq));
+    // A step shorter than 200 ms is the anchor converging: a frame came off the pipe sooner after
+    // capture than every one before it (a loaded machine delays the first frames), and the clock
+    // never runs ahead of the wall clock. A longer one would be a lost or invented frame.
     for (const step of steps) {
-      expect(step).toBeGreaterThanOrEqual(150);
-      expect(step).toBeLessThanOrEqual(250);
+      expect(step).toBeGreaterThan(0);
+      expect(step).toBeLessThanOrEqual(202);
     }
     const exact = steps.filter((s) => Math.abs(s - 200) <= 2).length;
     expect(exact / steps.length).toBeGreaterThan(0.8);
