@@ -286,6 +286,10 @@ async function fightSection(): Promise<Record<string, unknown>> {
       alertThreshold: number;
       atThreshold: Record<string, number>;
       atAlert: Record<string, number>;
+      shippedThreshold: number;
+      atShipped: Record<string, number>;
+      nested: Record<string, number> | null;
+      clips: Array<{ clip: string; score: number; seconds: number }>;
     }>;
   };
   const m = rep.models.find(
@@ -309,9 +313,13 @@ async function fightSection(): Promise<Record<string, unknown>> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const clipSeconds = (m.atAlert.fp! + m.atAlert.tn!) * 2;
+  // The non-fight clips at the shipped threshold (the alert threshold raised to its floor: what
+  // the rule uses), each for its own length.
+  const nonFight = m.clips.filter((c) => c.clip.startsWith('noFight/'));
+  const clipSeconds = nonFight.reduce((s, c) => s + c.seconds, 0);
+  const clipAlerts = nonFight.filter((c) => c.score >= m.shippedThreshold).length;
   const seconds = videos.reduce((s, v) => s + v.seconds, 0) + clipSeconds;
-  const alerts = videos.reduce((s, v) => s + v.fightAlerts, 0) + m.atAlert.fp!;
+  const alerts = videos.reduce((s, v) => s + v.fightAlerts, 0) + clipAlerts;
   return {
     model: m.type,
     smoothing: `${m.smoothing.k} of ${m.smoothing.n} windows`,
@@ -319,9 +327,11 @@ async function fightSection(): Promise<Record<string, unknown>> {
     sources: rep.sources,
     auc: m.auc,
     bestAccuracy: { threshold: m.threshold, ...m.atThreshold },
+    nestedAccuracy: m.nested,
     alertThreshold: { threshold: m.alertThreshold, ...m.atAlert },
+    shippedThreshold: { threshold: m.shippedThreshold, ...m.atShipped },
     normalFootage: videos,
-    nonFightClipsOutOfFold: { clips: m.atAlert.fp! + m.atAlert.tn!, falseAlerts: m.atAlert.fp },
+    nonFightClipsOutOfFold: { clips: nonFight.length, minutes: round(clipSeconds / 60), falseAlerts: clipAlerts },
     falseAlerts: alerts,
     noFightMinutes: round(seconds / 60),
     falseAlertsPerHour: seconds > 0 ? round((alerts * 3600) / seconds) : null,
@@ -412,7 +422,7 @@ if (json) {
     );
   if (fight)
     process.stdout.write(
-      `\nfight classifier (${String(fight.model)}, grouped 5-fold CV over ${String(fight.clips)} clips / ${String(fight.sources)} sources): AUC ${String(fight.auc)}; best accuracy ${JSON.stringify(fight.bestAccuracy)}; at the alert threshold ${JSON.stringify(fight.alertThreshold)}\n`,
+      `\nfight classifier (${String(fight.model)}, grouped 5-fold CV over ${String(fight.clips)} clips / ${String(fight.sources)} sources): AUC ${String(fight.auc)}; best accuracy ${JSON.stringify(fight.bestAccuracy)}; nested ${JSON.stringify(fight.nestedAccuracy)}; at FPR <= 5 % ${JSON.stringify(fight.alertThreshold)}; shipped ${JSON.stringify(fight.shippedThreshold)}\n`,
     );
   if (identity)
     process.stdout.write(

@@ -12,7 +12,7 @@ export type {
   PoolStats,
   CameraStats,
 } from './types';
-export { ModelManifest, ModelTask, inputSize, formatManifestIssue, type ModelManifestInput } from './manifest';
+export { ModelManifest, ModelTask, inputSize, clipFrames, formatManifestIssue, type ModelManifestInput } from './manifest';
 export {
   MANIFEST_DIR,
   checkModel,

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SentinelError } from '../../common/errors';
-import { inputSize, type ModelManifestInput } from './manifest';
+import { clipFrames, inputSize, ModelManifest, type ModelManifestInput } from './manifest';
 import { MANIFEST_DIR, loadManifests, parseManifest } from './registry';
 
 const base = (): ModelManifestInput => JSON.parse(readFileSync(join(MANIFEST_DIR, 'yolox-nano.json'), 'utf8')) as ModelManifestInput;
@@ -32,6 +32,30 @@ describe('model manifests', () => {
     const yolox = manifests.find((m) => m.name === 'yolox-nano');
     expect(reid && inputSize(reid)).toEqual({ width: 128, height: 256 });
     expect(yolox && inputSize(yolox)).toEqual({ width: 416, height: 416 });
+  });
+
+  it('takes a T-frame input for a clip classifier only, in NCTHW or NTHWC', () => {
+    const clip = {
+      ...base(),
+      name: 'clip',
+      task: 'classify-clip',
+      decoder: { kind: 'clip-scores', output: 'scores' },
+      labels: ['fight', 'calm'],
+    } as ModelManifestInput;
+    const ncthw = ModelManifest.parse({ ...clip, input: { ...clip.input, shape: [1, 3, 8, 112, 96], layout: 'NCTHW' } });
+    expect([clipFrames(ncthw), inputSize(ncthw)]).toEqual([8, { width: 96, height: 112 }]);
+    const nthwc = ModelManifest.parse({ ...clip, input: { ...clip.input, shape: [1, 16, 112, 96, 3], layout: 'NTHWC' } });
+    expect([clipFrames(nthwc), inputSize(nthwc)]).toEqual([16, { width: 96, height: 112 }]);
+    expect(clipFrames(ModelManifest.parse(base()))).toBe(1);
+    expect(parseError({ ...clip, input: { ...clip.input, shape: [1, 3, 8, 112, 96], layout: 'NCHW' } })).toMatch(
+      /"input.shape": a NCHW input has 4 dimensions, the shape has 5/,
+    );
+    expect(parseError({ ...clip, input: { ...clip.input, shape: [1, 8, 112, 96, 4], layout: 'NTHWC' } })).toMatch(
+      /3 channels, the shape says 4/,
+    );
+    expect(parseError({ ...base(), input: { ...base().input, shape: [1, 3, 8, 416, 416], layout: 'NCTHW' } })).toMatch(
+      /"input.layout": a NCTHW input \(T frames\) is for task classify-clip, not detect/,
+    );
   });
 
   it('rejects an unknown key, naming its full path and the file', () => {

@@ -73,9 +73,12 @@ export const ModelManifest = z
     license: z.string().default(''),
     input: z.strictObject({
       name: z.string().min(1),
-      /** Fixed input shape, batch first (`[1,3,416,416]` for NCHW, `[1,256,128,3]` for NHWC). */
-      shape: z.array(z.number().int().positive()).length(4),
-      layout: z.enum(['NCHW', 'NHWC']),
+      /**
+       * Fixed input shape, batch first (`[1,3,416,416]` for NCHW, `[1,256,128,3]` for NHWC).
+       * A clip classifier may take T frames: `[1,3,T,H,W]` (NCTHW) or `[1,T,H,W,3]` (NTHWC).
+       */
+      shape: z.array(z.number().int().positive()).min(4).max(5),
+      layout: z.enum(['NCHW', 'NHWC', 'NCTHW', 'NTHWC']),
       colorOrder: z.enum(['BGR', 'RGB']),
       normalize: Normalisation.prefault({}),
       letterbox: LetterboxRule,
@@ -92,7 +95,22 @@ export const ModelManifest = z
       .prefault({}),
   })
   .superRefine((m, ctx) => {
-    const channels = m.input.layout === 'NCHW' ? m.input.shape[1] : m.input.shape[3];
+    const clipLayout = m.input.layout === 'NCTHW' || m.input.layout === 'NTHWC';
+    if (m.input.shape.length !== (clipLayout ? 5 : 4)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['input', 'shape'],
+        message: `a ${m.input.layout} input has ${clipLayout ? 5 : 4} dimensions, the shape has ${m.input.shape.length}`,
+      });
+      return;
+    }
+    if (clipLayout && m.task !== 'classify-clip')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['input', 'layout'],
+        message: `a ${m.input.layout} input (T frames) is for task classify-clip, not ${m.task}`,
+      });
+    const channels = m.input.layout === 'NCHW' || m.input.layout === 'NCTHW' ? m.input.shape[1] : m.input.shape.at(-1);
     if (channels !== 3)
       ctx.addIssue({
         code: 'custom',
@@ -118,10 +136,30 @@ export const ModelManifest = z
 export type ModelManifest = z.infer<typeof ModelManifest>;
 export type ModelManifestInput = z.input<typeof ModelManifest>;
 
-/** Input height and width, whatever the layout. */
+/** Input height and width of one frame, whatever the layout. */
 export function inputSize(m: ModelManifest): { width: number; height: number } {
   const s = m.input.shape;
-  return m.input.layout === 'NCHW' ? { height: s[2] ?? 0, width: s[3] ?? 0 } : { height: s[1] ?? 0, width: s[2] ?? 0 };
+  switch (m.input.layout) {
+    case 'NCHW':
+      return { height: s[2] ?? 0, width: s[3] ?? 0 };
+    case 'NHWC':
+      return { height: s[1] ?? 0, width: s[2] ?? 0 };
+    case 'NCTHW':
+      return { height: s[3] ?? 0, width: s[4] ?? 0 };
+    case 'NTHWC':
+      return { height: s[2] ?? 0, width: s[3] ?? 0 };
+  }
+}
+
+/**
+ * Frames per input: T for a clip classifier with a T-frame input, else 1. A T-frame input is
+ * submitted to the pool as one BGR24 picture of the T frames stacked top to bottom (each the
+ * same size), so a clip travels like a frame: one buffer, transferred, no new message type.
+ */
+export function clipFrames(m: ModelManifest): number {
+  if (m.input.layout === 'NCTHW') return m.input.shape[2] ?? 1;
+  if (m.input.layout === 'NTHWC') return m.input.shape[1] ?? 1;
+  return 1;
 }
 
 /** One line naming the file and the key path of the first problem. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../../common/logger';
-import { inputSize, type ModelTask } from './manifest';
+import { clipFrames, inputSize, type ModelTask } from './manifest';
 import { InferencePool } from './pool';
 import { checkModel, type ModelRegistry } from './registry';
 import type { ModelStatus } from './types';
@@ -105,7 +105,9 @@ export async function openVerifiedModel(
   }
   const opened = await openModel(registry, name, settings, log, { fresh: true });
   if (opened.state !== 'ready') return opened;
-  const { width, height } = inputSize(opened.pool.manifest);
+  const { width, height: frameHeight } = inputSize(opened.pool.manifest);
+  // A T-frame clip model is probed with T grey frames stacked top to bottom (see clipFrames).
+  const height = frameHeight * clipFrames(opened.pool.manifest);
   const probe = new Uint8Array(width * height * 3).fill(128);
   const r = await opened.pool.submit({ cameraId: '#verify', width, height, data: probe.buffer, ts: 0 });
   const finite = (xs: readonly number[]): boolean => xs.every((x) => Number.isFinite(x));

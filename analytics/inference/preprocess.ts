@@ -1,5 +1,5 @@
 import type { ModelManifest } from './manifest';
-import { inputSize } from './manifest';
+import { clipFrames, inputSize } from './manifest';
 
 /** How model-space coordinates map back to the source frame: src = (model - pad) / scale. */
 export interface FrameTransform {
@@ -63,6 +63,7 @@ function axis(src: number, dst: number, scale: number): Axis {
  */
 export function preprocess(m: ModelManifest, src: Uint8Array, srcW: number, srcH: number, out: Float32Array): FrameTransform {
   checkFrameGeometry(srcW, srcH, src.byteLength);
+  if (clipFrames(m) > 1) return preprocessClip(m, src, srcW, srcH, out);
   const { width: dstW, height: dstH } = inputSize(m);
   if (out.length !== dstW * dstH * 3) throw new Error(`input buffer holds ${out.length} values, the model needs ${dstW * dstH * 3}`);
   const rule = m.input.letterbox;
@@ -230,4 +231,48 @@ function copyNormalised(
       out[p + 2] = l2[src[i + c2] as number] as number;
     }
   }
+}
+
+/** The manifest of one frame of a T-frame input: NCTHW frames are NCHW pictures, NTHWC frames NHWC. */
+function frameManifest(m: ModelManifest): ModelManifest {
+  const { width, height } = inputSize(m);
+  const nchw = m.input.layout === 'NCTHW';
+  return { ...m, input: { ...m.input, layout: nchw ? 'NCHW' : 'NHWC', shape: nchw ? [1, 3, height, width] : [1, height, width, 3] } };
+}
+
+const clipScratch = new Map<number, Float32Array>();
+
+/**
+ * A T-frame input: the source is T equal pictures stacked top to bottom (see clipFrames);
+ * each is fitted like a single frame into its place in the tensor. NTHWC frames are contiguous;
+ * NCTHW interleaves them per channel, so each frame goes through a scratch picture first.
+ * Returns the transform of the frames (all the same size).
+ */
+function preprocessClip(m: ModelManifest, src: Uint8Array, srcW: number, srcH: number, out: Float32Array): FrameTransform {
+  const T = clipFrames(m);
+  if (srcH % T !== 0)
+    throw new BadFrameError(`a ${T}-frame clip is ${T} equal pictures stacked top to bottom; height ${srcH} is not a multiple of ${T}`);
+  const h = srcH / T;
+  const { width, height } = inputSize(m);
+  const per = width * height * 3;
+  if (out.length !== per * T) throw new Error(`input buffer holds ${out.length} values, the model needs ${per * T}`);
+  const fm = frameManifest(m);
+  const bytes = srcW * h * 3;
+  let transform: FrameTransform | null = null;
+  if (m.input.layout === 'NTHWC') {
+    for (let t = 0; t < T; t++)
+      transform = preprocess(fm, src.subarray(t * bytes, (t + 1) * bytes), srcW, h, out.subarray(t * per, (t + 1) * per));
+    return transform!;
+  }
+  let scratch = clipScratch.get(per);
+  if (!scratch) {
+    scratch = new Float32Array(per);
+    clipScratch.set(per, scratch);
+  }
+  const plane = width * height;
+  for (let t = 0; t < T; t++) {
+    transform = preprocess(fm, src.subarray(t * bytes, (t + 1) * bytes), srcW, h, scratch);
+    for (let c = 0; c < 3; c++) out.set(scratch.subarray(c * plane, (c + 1) * plane), (c * T + t) * plane);
+  }
+  return transform!;
 }

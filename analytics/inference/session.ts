@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { inputSize, type ModelManifest } from './manifest';
+import { clipFrames, inputSize, type ModelManifest } from './manifest';
 
 /**
  * Opens an onnxruntime session for a manifest and checks that the model is the one the
@@ -86,6 +86,6 @@ export function requiredOutputs(m: ModelManifest): string[] {
 /** A reusable input tensor over one Float32Array (no allocation per frame). */
 export function inputTensor(m: ModelManifest): { data: Float32Array; tensor: ort.Tensor } {
   const { width, height } = inputSize(m);
-  const data = new Float32Array(width * height * 3);
+  const data = new Float32Array(width * height * 3 * clipFrames(m));
   return { data, tensor: new ort.Tensor('float32', data, m.input.shape) };
 }

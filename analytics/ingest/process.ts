@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { rtspTimeoutArgs } from './ffmpeg-binary';
 
 /**
@@ -42,11 +43,20 @@ function hookExit(): void {
 }
 
 /** Spawns `cmd args` directly (never through a shell), tied to this process's life. */
-export function spawnTied(cmd: string, args: readonly string[], opts: SpawnOptions = {}): ChildProcess {
+export function spawnTied(cmd: string, args: readonly string[], opts: SpawnOptions & { nice?: number } = {}): ChildProcess {
   hookExit();
+  const { nice, ...spawnOpts } = opts;
   const child = canWrap
-    ? spawn(PYTHON, [...WRAPPER, String(process.pid), cmd, ...args], { ...opts, shell: false })
-    : spawn(cmd, args, { ...opts, shell: false });
+    ? spawn(PYTHON, [...WRAPPER, String(process.pid), cmd, ...args], { ...spawnOpts, shell: false })
+    : spawn(cmd, args, { ...spawnOpts, shell: false });
+  // The wrapper execs the command in the same process, so the niceness carries over to it.
+  if (nice && child.pid !== undefined) {
+    try {
+      setPriority(child.pid, nice);
+    } catch {
+      // Not permitted or already gone: it runs at the normal priority, which is only slower.
+    }
+  }
   live.add(child);
   child.once('exit', () => live.delete(child));
   child.once('error', () => live.delete(child));

@@ -1,4 +1,5 @@
 import type { Zone } from '../../contract/zones';
+import { clipFrames } from '../inference/manifest';
 import type { InferencePool } from '../inference/pool';
 import type { Box, Track } from '../tracking/tracker';
 import { FIGHT_DEFAULTS } from './fight';
@@ -8,7 +9,9 @@ import type { RuleEvent } from './types';
  * The fight model slot: a clip classifier (`task: classify-clip` in its manifest, which also
  * gives its input size, layout and colour order) scores the picture around each pair of
  * people close together in a watch zone; a label matching /fight|violen|assault/ is the
- * fight score. Used instead of the motion heuristic when a model is configured
+ * fight score. A manifest with a T-frame input (`[1,3,T,H,W]` NCTHW or `[1,T,H,W,3]` NTHWC)
+ * gets the pair's box cut from each of the last T analysed frames, so the model sees the
+ * motion, not one still; a one-frame manifest gets the current frame's crop. Used instead of the motion heuristic when a model is configured
  * (`analytics.fightModel`, `sentinel analyze --fight-model`). The assets pack has no such
  * model; the tests use a tiny generated one.
  */
@@ -92,7 +95,51 @@ export function cropBgr(bgr: Uint8Array, width: number, box: Box): { width: numb
   return { width: w, height: h, data: out.buffer };
 }
 
-/** Scores each candidate with the classifier; a failed or dropped frame scores nothing. */
+/**
+ * The same box cut from each frame, stacked top to bottom: the pool's form of a T-frame clip
+ * (analytics/inference/manifest.ts, clipFrames).
+ */
+export function cropClip(frames: readonly Uint8Array[], width: number, box: Box): { width: number; height: number; data: ArrayBuffer } {
+  const crops = frames.map((f) => cropBgr(f, width, box));
+  const w = crops[0]?.width ?? 0;
+  const h = crops[0]?.height ?? 0;
+  const out = new Uint8Array(w * h * 3 * crops.length);
+  crops.forEach((c, i) => out.set(new Uint8Array(c.data), i * w * h * 3));
+  return { width: w, height: h * crops.length, data: out.buffer };
+}
+
+/** The last T frames per pool and camera, kept only for T-frame clip models. */
+interface FrameHistory {
+  frames: Uint8Array[];
+  width: number;
+  height: number;
+  lastT: number;
+}
+const histories = new WeakMap<InferencePool, Map<string, FrameHistory>>();
+/** A longer pause between analysed frames than this starts the clip afresh (the frames would not be a clip). */
+const CLIP_GAP_MS = 2000;
+
+/** Adds a frame to the camera's history; returns the last T frames once there are T of them. */
+function clipOf(pool: InferencePool, cameraId: string, bgr: Uint8Array, width: number, t: number, T: number): Uint8Array[] | null {
+  let byCamera = histories.get(pool);
+  if (!byCamera) histories.set(pool, (byCamera = new Map()));
+  const height = bgr.length / 3 / width;
+  let h = byCamera.get(cameraId);
+  if (!h || h.width !== width || h.height !== height || t <= h.lastT || t - h.lastT > CLIP_GAP_MS) {
+    h = { frames: [], width, height, lastT: t };
+    byCamera.set(cameraId, h);
+  }
+  // A copy: the caller may reuse the frame's buffer for the next frame.
+  h.frames.push(bgr.slice());
+  h.lastT = t;
+  if (h.frames.length > T) h.frames.shift();
+  return h.frames.length === T ? h.frames : null;
+}
+
+/**
+ * Scores each candidate with the classifier; a failed or dropped frame scores nothing. With
+ * a T-frame model nothing is scored until T frames have been seen (a pause restarts that).
+ */
 export async function scoreCandidates(
   pool: InferencePool,
   cameraId: string,
@@ -101,9 +148,12 @@ export async function scoreCandidates(
   t: number,
   candidates: readonly FightCandidate[],
 ): Promise<PairScore[]> {
+  const T = clipFrames(pool.manifest);
+  const clip = T > 1 ? clipOf(pool, cameraId, bgr, width, t, T) : null;
+  if (T > 1 && !clip) return [];
   const out: PairScore[] = [];
   for (const c of candidates) {
-    const crop = cropBgr(bgr, width, c.box);
+    const crop = clip ? cropClip(clip, width, c.box) : cropBgr(bgr, width, c.box);
     const r = await pool.submit({ cameraId: `${cameraId}#fight`, width: crop.width, height: crop.height, data: crop.data, ts: t });
     if (r.status !== 'ok' || !r.scores) continue;
     const s = Math.max(0, ...r.scores.filter((x) => FIGHT_LABEL.test(x.label)).map((x) => x.score));

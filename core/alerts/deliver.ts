@@ -285,12 +285,18 @@ export class AlertPush {
 
   private replayRecent(socket: Socket, user: User): void {
     const head = this.d.lifecycle.head();
+    const incidents = new Map<string, Incident>();
     for (const s of this.recentInScope(user, FIRST_REPLAY)) {
       socket.emit('alert:raised', s.alert, head);
       for (const a of this.acks(s.alert.id)) socket.emit('alert:acked', a, head);
       const esc = this.d.service.escalation(s.alert.id);
       if (esc) socket.emit('alert:escalated', esc, head);
+      const inc = this.d.incidents.forAlert(s.alert.id);
+      if (inc && !incidents.has(inc.id) && reaches(user, this.d.incidents.rooms(inc.id))) incidents.set(inc.id, inc);
     }
+    // Their incidents too: a liaison's card shows the clip and the vehicle from it, and a clip
+    // cut before the page opened would otherwise read "not cut yet" until the incident changed.
+    for (const inc of incidents.values()) socket.emit('incident:upsert', inc, head);
   }
 
   /** The current state of this user's scope, when its cursor cannot be replayed. */

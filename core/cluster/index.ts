@@ -28,6 +28,13 @@ export interface Cluster {
   announce(seq: number): void;
   /** Called when another replica announced new lifecycle events. */
   onAnnounce(fn: () => void): void;
+  /**
+   * Sends a small JSON message to the other replicas on the Redis channel `sentinel:<topic>`.
+   * Fire and forget: while Redis is away it is dropped (a topic's users must tolerate a gap).
+   */
+  publish(topic: string, payload: unknown): void;
+  /** Receives the other replicas' messages on a topic (never this replica's own). */
+  subscribe(topic: string, fn: (payload: unknown, from: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,6 +74,8 @@ export async function startCluster(d: { config: Config; db: Database; io: Sentin
       leases,
       announce: () => undefined,
       onAnnounce: () => undefined,
+      publish: () => undefined,
+      subscribe: async () => undefined,
       close: async () => leases.close(),
     };
   }
@@ -135,6 +144,23 @@ export async function startCluster(d: { config: Config; db: Database; io: Sentin
       });
     },
     onAnnounce: (fn) => void listeners.push(fn),
+    publish: (topic, payload) => {
+      if (!pub.isReady) return;
+      pub.publish(`sentinel:${topic}`, JSON.stringify({ from: replicaId, payload })).catch((err: unknown) => {
+        log.warn({ err: (err as Error).message, topic }, 'cannot publish to the other replicas');
+      });
+    },
+    subscribe: (topic, fn) =>
+      sub.subscribe(`sentinel:${topic}`, (message: string) => {
+        let m: { from?: unknown; payload?: unknown };
+        try {
+          m = JSON.parse(message) as typeof m;
+        } catch {
+          return void log.warn({ topic }, 'a message on a cluster topic is not JSON; ignored');
+        }
+        if (typeof m.from !== 'string' || m.from === replicaId) return;
+        fn(m.payload, m.from);
+      }),
     close: async () => {
       leases.close();
       ready = false;

@@ -7,6 +7,7 @@ import type { CoreContext, Feature } from '../feature';
 import { loadGeoData, type GeoData } from '../geo/geodata';
 import { placePoint } from '../geo/place';
 import { parseInput } from '../http/errors';
+import { relayFeedReports } from './relay';
 import { FeedsService } from './service';
 import { buildSources } from './sources';
 
@@ -27,7 +28,7 @@ const EMPTY_LAYER = JSON.stringify({ type: 'FeatureCollection', features: [] });
  * Loads the geography and builds the feeds service (started by the feature). Built before the
  * features in core/app.ts because placing a camera for the visibility rule needs it.
  */
-export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'io'>): Feeds {
+export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'io' | 'cluster'>): Feeds {
   const log = ctx.log.child({ name: 'feeds' });
   const loaded = loadGeoData(ctx.config.assetsDir);
   const geo = loaded.geo;
@@ -39,8 +40,9 @@ export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'i
     dropAfterMs: f.dropAfterS * 1000,
     ...(geo ? { locate: (lat: number, lon: number) => geo.locate(lat, lon) } : {}),
     log,
-    // To this replica's own sockets: each replica polls and keeps its own vehicle store, whose
-    // diff sequence its consoles follow; another replica's diffs would look like gaps (docs/scale.md).
+    // To this replica's own sockets: each replica keeps its own vehicle store (fed by the one
+    // polling replica in a cluster), whose diff sequence its consoles follow; another
+    // replica's diffs would look like gaps (docs/scale.md).
     onDiff: (diff) => {
       ctx.bus.emit('vehicles:diff', diff);
       ctx.io.local.emit('vehicles:diff', diff);
@@ -50,7 +52,8 @@ export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'i
       ctx.io.local.emit('feeds:status', feeds);
     },
   });
-  const built = buildSources(ctx.config, geo, service, log);
+  const sink = ctx.cluster.clustered ? relayFeedReports(service, ctx.cluster, log) : service;
+  const built = buildSources(ctx.config, geo, sink, log);
   for (const note of built.notes) log.info(note);
   for (const s of built.sources) service.add(s.source, s.expectedEveryMs);
   return { service, geo };
@@ -100,7 +103,16 @@ export const feedsFeature: Feature<{ feeds: Feeds }> = {
       return reply.send(file ? readFileSync(file) : Buffer.alloc(0));
     });
 
-    service.start();
+    if (ctx.cluster.clustered) {
+      // One replica calls the APIs (one Bus Tracker budget for the cluster); every replica
+      // sweeps its own store, so a dead poller's vehicles turn stale until another takes over.
+      service.startSweeping();
+      if (service.sourceCount > 0)
+        ctx.cluster.leases.job('feed-polling', () => {
+          service.startSources();
+          return () => service.stopSources();
+        });
+    } else service.start();
     ctx.onClose(() => service.stop());
   },
 };

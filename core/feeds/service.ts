@@ -37,17 +37,40 @@ export class FeedsService implements FeedSink {
     this.health.set(source.id, new FeedHealth(source.id, source.kind, expectedEveryMs, failuresForOutage));
   }
 
+  /** Starts the sources and the sweep: a process that polls its own feeds. */
   start(): void {
-    for (const s of this.sources) s.start();
+    this.startSweeping();
+    this.startSources();
+  }
+
+  stop(): void {
+    this.stopSources();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  /**
+   * Staleness and status without polling: a replica whose reports come from the one that
+   * holds the feed-polling lease still marks vehicles stale when those reports stop.
+   */
+  startSweeping(): void {
+    if (this.sweepTimer) return;
     this.sweepTimer = setInterval(() => this.sweep(), this.o.sweepEveryMs ?? 5_000);
     this.sweepTimer.unref();
     this.publishStatus(true);
   }
 
-  stop(): void {
+  /** How many feeds this configuration polls. */
+  get sourceCount(): number {
+    return this.sources.length;
+  }
+
+  startSources(): void {
+    for (const s of this.sources) s.start();
+  }
+
+  stopSources(): void {
     for (const s of this.sources) s.stop();
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = null;
   }
 
   get(id: string): LiveVehicle | undefined {

@@ -12,7 +12,7 @@ import { runSentinel } from '../support/serve';
  * YOLOX-nano, tracker, the default fight rule) over one real fight clip and one real non-fight
  * clip of the shared set. Both were held out in the grouped cross-validation (eval/fight-cv.json
  * names the fold each was scored in): the fight clip scored 0.99 out-of-fold, the non-fight
- * clip 0.13, far from the alert threshold (0.85) on either side.
+ * clip 0.13, far from the alert threshold (0.93) on either side.
  */
 const assets = process.env.SENTINEL_ASSETS || discoverAssetsDir();
 const clips = assets ? join(assets, 'media', 'fight-surv') : '';

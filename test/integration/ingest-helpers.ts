@@ -23,10 +23,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs: number, stepMs = 50): Promise<T> {
+type Maybe<T> = T | undefined | null | false;
+
+/** Polls `fn` (which may be async: its promise is awaited, not taken as the answer) until it gives a value. */
+export async function waitFor<T>(what: string, fn: () => Maybe<T> | Promise<Maybe<T>>, timeoutMs: number, stepMs = 50): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, stepMs));

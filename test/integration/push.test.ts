@@ -87,6 +87,14 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     await waitFor('first-connection replay', () => fresh.raised.some((a) => a.id === missed[2]), 5000);
     expect(fresh.raised.every((a) => a.scope.district === '1' || a.scope.lines.includes('Red'))).toBe(true);
     expect(fresh.raised.at(-1)?.id).toBe(missed[2]);
+    // ...with their incidents, where its cards find the clip and the vehicle.
+    const inc = await waitFor(
+      'the incident of a first-connection alert',
+      () => fresh.incidents.find((i) => i.alertIds.includes(missed[2]!)),
+      5000,
+    );
+    expect(inc.scope.district).toBe('1');
+    expect(fresh.incidents.every((i) => i.scope.district === '1' || i.scope.lines.includes('Red'))).toBe(true);
     const op = await sock(operator);
     const marker = await send({ district: '3', cameraId: 'cam-r4' });
     await waitFor('operator live alert', () => op.raised.some((a) => a.id === marker), 5000);

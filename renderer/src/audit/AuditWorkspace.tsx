@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { AuditList, AuditQuery, AuditVerify } from '../../../contract';
+import { useCameras } from '../cameras/useCameras';
+import { targetText } from './targets';
 import { ApiError, call } from '../client/api';
 import { EmptyState } from '../shell/EmptyState';
 import { dateTime } from '../shell/time';
@@ -40,6 +42,7 @@ function detailText(d: Record<string, unknown>): string {
  * can be downloaded for an outside notary. Every read here is itself audited by the core.
  */
 export function AuditWorkspace() {
+  const { cameras } = useCameras();
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   // Older pages: the cursors that led to each page shown, so "Newer" can go back.
@@ -213,7 +216,7 @@ export function AuditWorkspace() {
                   </td>
                   <td>{r.actor ?? <span className="muted">system</span>}</td>
                   <td className="action">{r.action}</td>
-                  <td>{r.target ?? ''}</td>
+                  <td title={r.target ?? undefined}>{targetText(r.target ?? null, (id) => cameras.get(id)?.name)}</td>
                   <td className="detail" title={detailText(r.detail)}>
                     {detailText(r.detail)}
                   </td>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Incident, type User } from '../../../contract';
+import type { Incident, User } from '../../../contract';
 import { UserMenu } from '../auth/AuthGate';
 import { useConnection, useCoreSocket } from '../client/CoreProvider';
 import { useStore } from '../client/store';
@@ -29,25 +29,10 @@ export function LiaisonView({ user, onSignOut }: { user: User; onSignOut: () => 
   const conn = useConnection();
   const push = useMemo(() => createPushStore(socket, { notify: true }), [socket]);
   useEffect(() => () => push.close(), [push]);
-  const { alerts } = useStore(push.state);
-  const [incidents, setIncidents] = useState<Map<string, Incident>>(new Map());
+  const { alerts, incidents } = useStore(push.state);
   const [selected, setSelected] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [permission, setPermission] = useState(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
-
-  useEffect(() => {
-    const on = (payload: Incident): void => {
-      const r = Incident.safeParse(payload);
-      if (!r.success) return;
-      setIncidents((m) => {
-        const next = new Map(m);
-        for (const id of r.data.alertIds) next.set(id, r.data);
-        return next;
-      });
-    };
-    socket.on('incident:upsert', on);
-    return () => void socket.off('incident:upsert', on);
-  }, [socket]);
 
   const ack = useCallback(
     (p: PushedAlert | undefined) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../../../contract';
+import type { Alert, Incident } from '../../../contract';
 import type { CoreSocket } from '../client/connection';
 import { alertPlace, createPushStore } from './pushStore';
 
@@ -56,5 +56,59 @@ describe('push store', () => {
     expect(p.acks).toEqual([ack]);
     expect(p.escalated?.reason).toBe('no acknowledgement within 60 s');
     expect(alertPlace(p.alert)).toBe('District 1 · Blue line');
+  });
+
+  it("keeps each alert's incident from the state sent at connection and from later changes", () => {
+    const f = fakeSocket();
+    const store = createPushStore(f.socket);
+    const inc = (links: Incident['links']): Incident => ({
+      id: 'i1',
+      title: 'Crowding at Clark/Lake',
+      kind: 'crowding',
+      state: 'new',
+      cameraId: 'c',
+      cameraName: 'Clark/Lake',
+      zoneId: null,
+      vehicleId: null,
+      stationId: null,
+      scope: alert('a1').scope,
+      assignee: null,
+      alertIds: ['a1', 'a2'],
+      links,
+      createdAt: '2026-11-28T20:00:00.000Z',
+      updatedAt: '2026-11-28T20:00:00.000Z',
+      acknowledgedAt: null,
+      dispatchedAt: null,
+      resolvedAt: null,
+      timeToAcknowledgeS: null,
+      events: [],
+    });
+    // A page opened after the clip was cut learns it from the connection's state.
+    f.fire('alerts:resync', {
+      cursor: 7,
+      reason: 'fresh connection',
+      alerts: [alert('a2'), alert('a1')],
+      acks: [],
+      escalations: [],
+      incidents: [inc([{ kind: 'clip', ref: 'clip-1' }])],
+    });
+    expect(store.state.get().incidents.get('a1')?.links).toEqual([{ kind: 'clip', ref: 'clip-1' }]);
+    expect(store.state.get().incidents.get('a2')?.id).toBe('i1');
+    // A later change (a second clip) replaces it; a malformed one changes nothing.
+    f.fire(
+      'incident:upsert',
+      inc([
+        { kind: 'clip', ref: 'clip-1' },
+        { kind: 'clip', ref: 'clip-2' },
+      ]),
+    );
+    f.fire('incident:upsert', { id: 'i1' });
+    expect(
+      store.state
+        .get()
+        .incidents.get('a1')
+        ?.links.map((l) => l.ref),
+    ).toEqual(['clip-1', 'clip-2']);
+    expect(store.state.get().alerts.map((p) => p.alert.id)).toEqual(['a1', 'a2']);
   });
 });

@@ -1,4 +1,14 @@
-import { Alert, AlertAcked, AlertEscalated, AlertsResync, SHELL_GLOBAL, type AlertAckReply, type SentinelShell } from '../../../contract';
+import {
+  ALERT_KIND_LABEL,
+  Alert,
+  AlertAcked,
+  AlertEscalated,
+  AlertsResync,
+  Incident,
+  SHELL_GLOBAL,
+  type AlertAckReply,
+  type SentinelShell,
+} from '../../../contract';
 import { setResumeFrom, type CoreSocket } from '../client/connection';
 import { Store } from '../client/store';
 import { clockTime } from '../shell/time';
@@ -13,6 +23,12 @@ export interface PushedAlert {
 export interface PushState {
   /** Newest first, one entry per alert id (the core delivers at least once). */
   alerts: PushedAlert[];
+  /**
+   * Each alert's incident (its clip and vehicle links), by alert id: from the state the core
+   * sends at connection and from every later change, so an alert whose clip was cut before
+   * the page opened shows it too.
+   */
+  incidents: ReadonlyMap<string, Incident>;
 }
 
 /**
@@ -24,9 +40,14 @@ export function createPushStore(
   socket: CoreSocket,
   opts: { notify?: boolean } = {},
 ): { state: Store<PushState>; ack(alertId: string): Promise<AlertAckReply>; close(): void } {
-  const state = new Store<PushState>({ alerts: [] });
+  const state = new Store<PushState>({ alerts: [], incidents: new Map() });
   const upsert = (id: string, fn: (p: PushedAlert) => PushedAlert): void =>
-    state.update((s) => ({ alerts: s.alerts.map((p) => (p.alert.id === id ? fn(p) : p)) }));
+    state.update((s) => ({ ...s, alerts: s.alerts.map((p) => (p.alert.id === id ? fn(p) : p)) }));
+  const withIncidents = (prior: ReadonlyMap<string, Incident>, incidents: readonly Incident[]): Map<string, Incident> => {
+    const next = new Map(prior);
+    for (const inc of incidents) for (const id of inc.alertIds) next.set(id, inc);
+    return next;
+  };
 
   const onRaised = (payload: Alert): void => {
     const r = Alert.safeParse(payload);
@@ -34,7 +55,7 @@ export function createPushStore(
     const a = r.data;
     setResumeFrom(a.id);
     if (state.get().alerts.some((p) => p.alert.id === a.id)) return upsert(a.id, (p) => ({ ...p, alert: a }));
-    state.update((s) => ({ alerts: [{ alert: a, acks: [], escalated: null, receivedAt: Date.now() }, ...s.alerts].slice(0, 500) }));
+    state.update((s) => ({ ...s, alerts: [{ alert: a, acks: [], escalated: null, receivedAt: Date.now() }, ...s.alerts].slice(0, 500) }));
     if (opts.notify) notify(a);
   };
   const onUpdated = (payload: Alert): void => {
@@ -60,13 +81,18 @@ export function createPushStore(
       escalated: r.data.escalations.find((x) => x.alertId === a.id) ?? null,
       receivedAt: prior.get(a.id) ?? Date.now(),
     }));
-    state.update(() => ({ alerts: alerts.slice(0, 500) }));
+    state.update(() => ({ alerts: alerts.slice(0, 500), incidents: withIncidents(new Map(), r.data.incidents) }));
+  };
+  const onIncident = (payload: Incident): void => {
+    const r = Incident.safeParse(payload);
+    if (r.success) state.update((s) => ({ ...s, incidents: withIncidents(s.incidents, [r.data]) }));
   };
   socket.on('alert:raised', onRaised);
   socket.on('alert:updated', onUpdated);
   socket.on('alert:acked', onAcked);
   socket.on('alert:escalated', onEscalated);
   socket.on('alerts:resync', onResync);
+  socket.on('incident:upsert', onIncident);
 
   return {
     state,
@@ -84,13 +110,13 @@ export function createPushStore(
       socket.off('alert:acked', onAcked);
       socket.off('alert:escalated', onEscalated);
       socket.off('alerts:resync', onResync);
+      socket.off('incident:upsert', onIncident);
     },
   };
 }
 
-const KIND: Record<string, string> = { crowding: 'Crowding', barrier: 'Protected-area breach', fight: 'Possible fight' };
 export function alertTitle(a: Alert): string {
-  return `${KIND[a.kind] ?? a.kind} · ${a.cameraName}`;
+  return `${ALERT_KIND_LABEL[a.kind]} · ${a.cameraName}`;
 }
 export function alertPlace(a: Alert): string {
   const p = a.scope.placement;
@@ -106,7 +132,7 @@ export function alertPlace(a: Alert): string {
 
 /** Desktop notification: Electron's native one when in the shell, else the Web Notifications API. */
 function notify(a: Alert): void {
-  const title = `Sentinel: ${KIND[a.kind] ?? a.kind}`;
+  const title = `Sentinel: ${ALERT_KIND_LABEL[a.kind]}`;
   const body = `${a.cameraName} — ${alertPlace(a)}`;
   const shell = (window as unknown as Record<string, SentinelShell | undefined>)[SHELL_GLOBAL];
   if (shell) {

@@ -5,6 +5,7 @@ import { ApiError, call } from '../client/api';
 import {
   clampPoint,
   labelAnchor,
+  spreadLabels,
   movePoint,
   nextZoneId,
   removePoint,
@@ -63,6 +64,18 @@ function useElementSize<T extends Element>(): [React.RefObject<T | null>, { w: n
   return [ref, size];
 }
 
+/** A zone without a polygon covers the whole frame. */
+const WHOLE_FRAME: Point[] = [
+  [0, 0],
+  [1, 0],
+  [1, 1],
+  [0, 1],
+];
+
+function zoneLabel(z: DraftZone): string {
+  return `${z.name ?? z.id}${z.kind === 'crowding' && z.capacity ? ` · cap ${z.capacity}` : ''}`;
+}
+
 /**
  * Draw and edit a camera's zones over its live picture. Click "Draw zone", click the corners,
  * and click the first corner (or press Enter) to close the polygon. Drag a corner to move it,
@@ -107,6 +120,15 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
   const problems = zoneProblems(zones);
   const dirty = JSON.stringify(zones) !== savedJson;
   const toPx = (p: Point): [number, number] => [p[0] * stage.w, p[1] * stage.h];
+  // Labels sit above each zone's top corner, a line lower where another zone's label is already
+  // there; about 8 px a character at the labels' 13 px bold font is enough to tell overlaps.
+  const labelAt = spreadLabels(
+    zones.map((z) => {
+      const [x, y] = toPx(labelAnchor(z.polygon ?? WHOLE_FRAME));
+      return [x, Math.max(14, y - 6)] as const;
+    }),
+    zones.map((z) => zoneLabel(z).length * 8 + 8),
+  );
   const fromEvent = (e: { clientX: number; clientY: number }): Point => {
     const r = stageRef.current?.getBoundingClientRect();
     if (!r || !r.width || !r.height) return [0, 0];
@@ -281,15 +303,10 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
           )}
           <svg width={stage.w} height={stage.h} className="zone-svg" aria-label="Zones">
             {zones.map((z, i) => {
-              const poly = z.polygon ?? [
-                [0, 0],
-                [1, 0],
-                [1, 1],
-                [0, 1],
-              ];
+              const [lx, ly] = labelAt[i] ?? [0, 0];
+              const poly = z.polygon ?? WHOLE_FRAME;
               const color = KIND_COLOR[z.kind];
               const bad = messageFor(i) !== undefined;
-              const [lx, ly] = toPx(labelAnchor(poly));
               return (
                 <g key={`${z.id}-${i}`} className={`zone-shape ${selected === i ? 'selected' : ''}`} data-zone-id={z.id}>
                   <polygon
@@ -318,12 +335,11 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
                       strokeDasharray="3 3"
                     />
                   ))}
-                  <text x={lx + 4} y={Math.max(14, ly - 6)} className="zone-label" fill={color}>
-                    {z.name ?? z.id}
-                    {z.kind === 'crowding' && z.capacity ? ` · cap ${z.capacity}` : ''}
+                  <text x={lx + 4} y={ly} className="zone-label" fill={color}>
+                    {zoneLabel(z)}
                   </text>
                   {bad && (
-                    <text x={lx + 4} y={Math.max(30, ly + 12)} className="zone-label zone-label-bad">
+                    <text x={lx + 4} y={ly + 18} className="zone-label zone-label-bad">
                       ⚠ {messageFor(i)}
                     </text>
                   )}

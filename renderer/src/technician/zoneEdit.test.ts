@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  spreadLabels,
   clampPoint,
   labelAnchor,
   movePoint,
@@ -82,5 +83,41 @@ describe('zone editing helpers', () => {
         [0.6, 0.9],
       ]),
     ).toEqual([0.2, 0.1]);
+  });
+});
+
+describe('spreadLabels', () => {
+  it('moves a label that would print over another down a line, and leaves apart ones where they are', () => {
+    const at = spreadLabels(
+      [
+        [0, 14],
+        [0, 14],
+        [300, 14],
+        [0, 14],
+      ],
+      [120, 140, 100, 90],
+      16,
+    );
+    expect(at).toEqual([
+      [0, 14],
+      [0, 30],
+      [300, 14],
+      [0, 46],
+    ]);
+  });
+
+  it('lets labels side by side stay on one line when they do not touch', () => {
+    expect(
+      spreadLabels(
+        [
+          [0, 50],
+          [130, 52],
+        ],
+        [120, 80],
+      ),
+    ).toEqual([
+      [0, 50],
+      [130, 52],
+    ]);
   });
 });

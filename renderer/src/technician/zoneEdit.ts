@@ -59,6 +59,27 @@ export function splitEdge(poly: readonly Point[], i: number): Point[] {
 }
 
 /** Where to put a zone's label: its top-most vertex. */
+/**
+ * Label positions in pixels, moved down a line where two would overlap: zones that share a
+ * top corner (a whole-frame watch zone and a walkway from the same corner) otherwise print
+ * their names on top of each other. `widths` are the labels' approximate widths.
+ */
+export function spreadLabels(
+  anchors: ReadonlyArray<readonly [number, number]>,
+  widths: readonly number[],
+  lineHeight = 16,
+): [number, number][] {
+  const placed: [number, number][] = [];
+  anchors.forEach(([x, y0], i) => {
+    let y = y0;
+    const w = widths[i] ?? 0;
+    const clashes = (): boolean => placed.some(([px, py], k) => Math.abs(py - y) < lineHeight && x < px + (widths[k] ?? 0) && px < x + w);
+    for (let guard = 0; clashes() && guard < anchors.length; guard++) y += lineHeight;
+    placed.push([x, y]);
+  });
+  return placed;
+}
+
 export function labelAnchor(poly: readonly Point[]): Point {
   let best: Point = poly[0] ?? [0.5, 0.5];
   for (const p of poly) if (p[1] < best[1]) best = p;

@@ -1,0 +1,425 @@
+/**
+ * `node bin/run-ts.js tools/fight-experiments.ts NAME`: the fight-classifier variants that
+ * were tried and not shipped (docs/analytics.md, "Fight classifier: what was tried"), kept so
+ * their figures can be reproduced. Same clips, same 5 folds grouped by source video (seed 7),
+ * same per-clip weighting and k-of-n clip score as tools/train-fight.ts. Each line gives the
+ * AUC, the pooled out-of-fold best accuracy (threshold chosen on the scores it is judged on:
+ * optimistic) and, where cheap enough, the nested accuracy (threshold chosen by a grouped
+ * 4-fold CV inside each outer training set).
+ *
+ * NAME: `linear` (L2, smoothing by mean), `mlp` (one hidden layer, tanh, Adam), `person`
+ * (person-box features from YOLOX-nano tracks, see below), `context` (features averaged over
+ * the previous windows), `regions` (the window scored in five sub-regions, max taken).
+ *
+ * `person` runs `sentinel analyze`'s own path (runOffline: VideoSource at 5 fps, YOLOX-nano,
+ * motion gate, tracker) over every clip once and caches the tracks' boxes under
+ * $TMPDIR/sentinel-fight-cache; features per window: people and close pairs (centre distance
+ * under 0.9 body heights), the share of frame-difference energy inside person boxes, the
+ * energy per pixel inside person boxes and inside close pairs' union boxes, the boxes' area
+ * share, and box size and position change (best-IoU match between frames).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { InferencePool, openRegistry, requireModel } from '../analytics/inference';
+import { runOffline } from '../analytics/pipeline/offline';
+import { VideoSource } from '../analytics/pipeline/source';
+import {
+  confusion,
+  groupedFolds,
+  rng,
+  roc,
+  scoreWindow,
+  smoothedScore,
+  standardise,
+  trainLogistic,
+} from '../analytics/rules/fight-classifier';
+import { loadClips, type Clip } from '../analytics/rules/fight-data';
+import { clipFeatures, downsample, FEATURE_H, FEATURE_NAMES, FEATURE_W } from '../analytics/rules/fight-features';
+import { discoverAssetsDir, loadConfig } from '../core/config';
+
+const T = 6;
+const FPS = 5;
+const SEED = 7;
+const assets = process.env.SENTINEL_ASSETS || discoverAssetsDir();
+if (!assets) throw new Error('no assets pack: set SENTINEL_ASSETS');
+const dir = join(assets, 'media', 'fight-surv');
+const cacheDir = join(tmpdir(), 'sentinel-fight-cache');
+mkdirSync(cacheDir, { recursive: true });
+const clips: Clip[] = await loadClips(dir, FPS);
+
+interface Item {
+  label: number;
+  source: string;
+  ws: number[][];
+}
+const windowsOf = (frames: readonly Uint8Array[]): number[][] => {
+  const out: number[][] = [];
+  for (let s = 0; s + T <= frames.length; s++) out.push(clipFeatures(frames.slice(s, s + T)));
+  return out;
+};
+const motion: Item[] = clips.map((c) => ({ label: c.label === 'fight' ? 1 : 0, source: c.source, ws: windowsOf(c.frames) }));
+if (motion.some((d) => d.ws.length < 2)) throw new Error('a clip is shorter than two windows');
+let data = motion;
+const labels = motion.map((d) => d.label);
+const base = { version: 1 as const, features: [...FEATURE_NAMES], frames: T, fps: FPS };
+
+type Scorer = (x: readonly number[]) => number;
+type Trainer = (idx: readonly number[]) => Scorer;
+type Agg = (ws: readonly number[]) => number;
+
+function samples(idx: readonly number[]): { X: number[][]; y: number[]; w: number[] } {
+  const X: number[][] = [];
+  const y: number[] = [];
+  const w: number[] = [];
+  for (const i of idx) {
+    const d = data[i]!;
+    for (const x of d.ws) {
+      X.push(x);
+      y.push(d.label);
+      w.push(1 / d.ws.length);
+    }
+  }
+  return { X, y, w };
+}
+
+const logistic =
+  (l2: number): Trainer =>
+  (idx) => {
+    const { X, y, w } = samples(idx);
+    const m = trainLogistic(X, y, base, { sampleWeight: w, l2, epochs: 800 });
+    return (x) => scoreWindow(m, x);
+  };
+
+/** One hidden layer (tanh) on standardised log inputs, full-batch Adam, L2 on the weights. */
+const mlp =
+  (hidden: number, l2: number, epochs: number): Trainer =>
+  (idx) => {
+    const { X: X0, y, w } = samples(idx);
+    const logX = (x: readonly number[]): number[] => x.map((v) => Math.log(Math.max(0, v) + 0.001));
+    const { mean, std } = standardise(X0.map(logX));
+    const norm = (x: readonly number[]): number[] => logX(x).map((v, i) => (v - mean[i]!) / std[i]!);
+    const X = X0.map(norm);
+    const n = mean.length;
+    const r = rng(SEED);
+    // Parameters in one array: W1 (hidden x n), b1 (hidden), W2 (hidden), b2.
+    const P = hidden * n + 2 * hidden + 1;
+    const p = new Float64Array(P);
+    for (let j = 0; j < hidden * n; j++) p[j] = (r() - 0.5) * 2 * Math.sqrt(1 / n);
+    for (let j = 0; j < hidden; j++) p[hidden * n + hidden + j] = (r() - 0.5) * 2 * Math.sqrt(1 / hidden);
+    const o1 = hidden * n;
+    const o2 = o1 + hidden;
+    const forward = (x: readonly number[], h: Float64Array): number => {
+      let s = p[P - 1]!;
+      for (let j = 0; j < hidden; j++) {
+        let a = p[o1 + j]!;
+        for (let i = 0; i < n; i++) a += p[j * n + i]! * x[i]!;
+        h[j] = Math.tanh(a);
+        s += p[o2 + j]! * h[j]!;
+      }
+      return s;
+    };
+    const m1 = new Float64Array(P);
+    const v1 = new Float64Array(P);
+    const wsum = w.reduce((a, b) => a + b, 0);
+    const h = new Float64Array(hidden);
+    for (let e = 1; e <= epochs; e++) {
+      const g = new Float64Array(P);
+      for (let k = 0; k < X.length; k++) {
+        const x = X[k]!;
+        const err = (1 / (1 + Math.exp(-forward(x, h))) - y[k]!) * (w[k]! / wsum);
+        for (let j = 0; j < hidden; j++) {
+          g[o2 + j]! += err * h[j]!;
+          const dh = err * p[o2 + j]! * (1 - h[j]! * h[j]!);
+          g[o1 + j]! += dh;
+          for (let i = 0; i < n; i++) g[j * n + i]! += dh * x[i]!;
+        }
+        g[P - 1]! += err;
+      }
+      for (let q = 0; q < P; q++) {
+        const weight = q < o1 || (q >= o2 && q < P - 1);
+        const gq = g[q]! + (weight ? l2 * p[q]! : 0);
+        m1[q] = 0.9 * m1[q]! + 0.1 * gq;
+        v1[q] = 0.999 * v1[q]! + 0.001 * gq * gq;
+        p[q] = p[q]! - (0.01 * (m1[q]! / (1 - 0.9 ** e))) / (Math.sqrt(v1[q]! / (1 - 0.999 ** e)) + 1e-8);
+      }
+    }
+    return (x) => 1 / (1 + Math.exp(-forward(norm(x), new Float64Array(hidden))));
+  };
+
+const kOfN =
+  (k: number, n: number): Agg =>
+  (ws) =>
+    smoothedScore(ws, k, n);
+const meanOf =
+  (n: number): Agg =>
+  (ws) => {
+    let best = 0;
+    for (let e = n - 1; e < ws.length; e++) best = Math.max(best, ws.slice(e - n + 1, e + 1).reduce((a, b) => a + b, 0) / n);
+    return best;
+  };
+
+function bestThreshold(scores: readonly number[], ys: readonly number[]): number {
+  let best = { t: 0.5, a: -1 };
+  for (const pt of roc(scores, ys).points) {
+    if (!Number.isFinite(pt.threshold)) continue;
+    const a = confusion(scores, ys, pt.threshold).accuracy;
+    if (a > best.a || (a === best.a && pt.threshold > best.t)) best = { t: pt.threshold, a };
+  }
+  return best.t;
+}
+
+/** Out-of-fold clip scores of the clips `idx` with k folds grouped by source. */
+function oof(idx: readonly number[], train: Trainer, agg: Agg, k: number): number[] {
+  const folds = groupedFolds(
+    idx.map((i) => data[i]!.source),
+    k,
+    SEED,
+  );
+  const out = new Array<number>(idx.length);
+  for (let f = 0; f < k; f++) {
+    const s = train(idx.filter((_, j) => folds[j] !== f));
+    idx.forEach((i, j) => {
+      if (folds[j] === f) out[j] = agg(data[i]!.ws.map(s));
+    });
+  }
+  return out;
+}
+
+/** One line of figures; `score` maps a clip and a scorer to window scores (default: its windows). */
+function evaluate(name: string, train: Trainer, agg: Agg, nested: boolean, score?: (i: number, s: Scorer) => number[]): void {
+  const all = data.map((_, i) => i);
+  const outer = groupedFolds(
+    data.map((d) => d.source),
+    5,
+    SEED,
+  );
+  const scores = new Array<number>(data.length);
+  const hits = new Array<boolean>(data.length);
+  for (let f = 0; f < 5; f++) {
+    const tr = all.filter((i) => outer[i] !== f);
+    const s = train(tr);
+    const thr = nested
+      ? bestThreshold(
+          oof(tr, train, agg, 4),
+          tr.map((i) => labels[i]!),
+        )
+      : NaN;
+    for (const i of all.filter((c) => outer[c] === f)) {
+      scores[i] = agg(score ? score(i, s) : data[i]!.ws.map(s));
+      hits[i] = (scores[i]! >= thr ? 1 : 0) === labels[i];
+    }
+  }
+  const auc = roc(scores, labels).auc;
+  const pooled = confusion(scores, labels, bestThreshold(scores, labels)).accuracy;
+  const nestedAcc = nested ? (hits.filter(Boolean).length / hits.length).toFixed(3) : '  -  ';
+  process.stdout.write(`${name.padEnd(44)} AUC ${auc.toFixed(3)}  pooled best accuracy ${pooled.toFixed(3)}  nested ${nestedAcc}\n`);
+}
+
+/** Tracks' boxes (0..1) per analysed frame of every clip, as `sentinel analyze` finds them; cached. */
+async function clipTracks(): Promise<Record<string, number[][][]>> {
+  const file = join(cacheDir, 'experiments-tracks-v1.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number[][][]>;
+  const config = loadConfig({ assetsDir: assets ?? undefined });
+  const registry = openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir });
+  const { manifest, path } = requireModel(registry, config.inference.defaultModel);
+  const log = pino({ level: 'warn' });
+  const pool = await InferencePool.start({ manifest, modelPath: path, workers: 1, intraOpThreads: 2, maxFrameAgeMs: 60_000, log });
+  const out: Record<string, number[][][]> = {};
+  try {
+    for (const c of clips) {
+      const source = await VideoSource.open(c.file, { fps: FPS, maxWidth: config.ingest.maxWidth, maxHeight: config.ingest.maxHeight });
+      const frames: number[][][] = [];
+      await runOffline({
+        source,
+        zones: [{ id: 'all', kind: 'watch' }],
+        pool,
+        model: manifest.name,
+        fps: FPS,
+        scoreThreshold: 0.2,
+        pipeline: { fight: 'off' },
+        onLine: (l) => {
+          if (l.type === 'frame') frames.push(l.tracks.map((t) => [...t.box]));
+        },
+      });
+      out[`${c.label}/${c.clip}`] = frames;
+    }
+  } finally {
+    await pool.close();
+  }
+  writeFileSync(file, JSON.stringify(out));
+  return out;
+}
+
+const inBox = (mask: Uint8Array, b: readonly number[]): number => {
+  let n = 0;
+  for (let y = Math.max(0, Math.floor(b[1]!)); y < Math.min(FEATURE_H, Math.ceil(b[3]!)); y++)
+    for (let x = Math.max(0, Math.floor(b[0]!)); x < Math.min(FEATURE_W, Math.ceil(b[2]!)); x++) {
+      mask[y * FEATURE_W + x] = 1;
+      n++;
+    }
+  return n;
+};
+
+/** Person-box features of one pair of consecutive frames (boxes in small-frame pixels). */
+function personPair(a: Uint8Array, b: Uint8Array, boxes: number[][], prev: number[][]): number[] {
+  const mask = new Uint8Array(FEATURE_W * FEATURE_H);
+  const pairMask = new Uint8Array(FEATURE_W * FEATURE_H);
+  for (const bx of boxes) inBox(mask, bx);
+  let pairs = 0;
+  for (let p = 0; p < boxes.length; p++)
+    for (let q = p + 1; q < boxes.length; q++) {
+      const P = boxes[p]!;
+      const Q = boxes[q]!;
+      const h = Math.max(P[3]! - P[1]!, Q[3]! - Q[1]!);
+      if (Math.hypot((P[0]! + P[2]! - Q[0]! - Q[2]!) / 2, (P[1]! + P[3]! - Q[1]! - Q[3]!) / 2) > 0.9 * h) continue;
+      pairs++;
+      inBox(pairMask, [Math.min(P[0]!, Q[0]!), Math.min(P[1]!, Q[1]!), Math.max(P[2]!, Q[2]!), Math.max(P[3]!, Q[3]!)]);
+    }
+  let eAll = 0;
+  let eIn = 0;
+  let nIn = 0;
+  let ePair = 0;
+  let nPair = 0;
+  for (let k = 0; k < mask.length; k++) {
+    const d = Math.abs(a[k]! - b[k]!) / 255;
+    eAll += d;
+    if (mask[k]) {
+      eIn += d;
+      nIn++;
+    }
+    if (pairMask[k]) {
+      ePair += d;
+      nPair++;
+    }
+  }
+  let dSize = 0;
+  let dPos = 0;
+  for (const bx of boxes) {
+    let best = 0;
+    let bp: number[] | null = null;
+    for (const pv of prev) {
+      const ix = Math.max(0, Math.min(bx[2]!, pv[2]!) - Math.max(bx[0]!, pv[0]!));
+      const iy = Math.max(0, Math.min(bx[3]!, pv[3]!) - Math.max(bx[1]!, pv[1]!));
+      const inter = ix * iy;
+      const iou = inter / ((bx[2]! - bx[0]!) * (bx[3]! - bx[1]!) + (pv[2]! - pv[0]!) * (pv[3]! - pv[1]!) - inter);
+      if (iou > best) {
+        best = iou;
+        bp = pv;
+      }
+    }
+    if (!bp) continue;
+    const h = bx[3]! - bx[1]!;
+    dSize += Math.abs((bx[2]! - bx[0]!) / (bp[2]! - bp[0]!) - 1) + Math.abs(h / (bp[3]! - bp[1]!) - 1);
+    dPos += Math.hypot((bx[0]! + bx[2]! - bp[0]! - bp[2]!) / 2, (bx[1]! + bx[3]! - bp[1]! - bp[3]!) / 2) / h;
+  }
+  const nb = Math.max(1, boxes.length);
+  return [
+    boxes.length,
+    pairs,
+    eAll > 0 ? eIn / eAll : 0,
+    nIn ? eIn / nIn : 0,
+    nPair ? ePair / nPair : 0,
+    nIn / mask.length,
+    dSize / nb,
+    dPos / nb,
+  ];
+}
+
+const which = process.argv[2];
+switch (which) {
+  case 'linear':
+    for (const l2 of [0.005, 0.02, 0.08]) evaluate(`logistic, L2 ${l2}, 3 of 5`, logistic(l2), kOfN(3, 5), true);
+    evaluate('logistic, L2 0.02, mean of 5 windows', logistic(0.02), meanOf(5), true);
+    evaluate('logistic, L2 0.02, mean of 3 windows', logistic(0.02), meanOf(3), true);
+    break;
+  case 'mlp':
+    for (const [h, l2] of [
+      [8, 0.01],
+      [8, 0.05],
+      [16, 0.02],
+    ] as const)
+      evaluate(`MLP ${h} hidden, L2 ${l2}, 3 of 5`, mlp(h, l2, 400), kOfN(3, 5), false);
+    break;
+  case 'person': {
+    const tracks = await clipTracks();
+    const scale = (b: readonly number[]): number[] => [b[0]! * FEATURE_W, b[1]! * FEATURE_H, b[2]! * FEATURE_W, b[3]! * FEATURE_H];
+    const person = clips.map((c) => {
+      const tb = tracks[`${c.label}/${c.clip}`]!;
+      if (tb.length !== c.frames.length) throw new Error(`${c.clip}: ${tb.length} tracked frames, ${c.frames.length} decoded`);
+      const ws: number[][] = [];
+      for (let s = 0; s + T <= c.frames.length; s++) {
+        const f: number[][] = [];
+        for (let i = s + 1; i < s + T; i++) f.push(personPair(c.frames[i - 1]!, c.frames[i]!, tb[i]!.map(scale), tb[i - 1]!.map(scale)));
+        const mean = f[0]!.map((_, j) => f.reduce((a, x) => a + x[j]!, 0) / f.length);
+        const max = f[0]!.map((_, j) => Math.max(...f.map((x) => x[j]!)));
+        ws.push([...mean, max[3]!, max[4]!, max[6]!, max[7]!]);
+      }
+      return ws;
+    });
+    const people = tracks && Object.values(tracks).flat();
+    const perFrame = people.map((b) => b.length);
+    process.stdout.write(
+      `tracked people per frame: mean ${(perFrame.reduce((a, b) => a + b, 0) / perFrame.length).toFixed(2)}, frames with 2 or more ${((perFrame.filter((n) => n >= 2).length / perFrame.length) * 100).toFixed(0)} %\n`,
+    );
+    data = motion.map((d, i) => ({ ...d, ws: person[i]! }));
+    evaluate('person-box features only, logistic, 3 of 5', logistic(0.02), kOfN(3, 5), true);
+    data = motion.map((d, i) => ({ ...d, ws: d.ws.map((x, j) => [...x, ...person[i]![j]!]) }));
+    for (const l2 of [0.005, 0.02, 0.05]) evaluate(`motion + person-box, L2 ${l2}, 3 of 5`, logistic(l2), kOfN(3, 5), true);
+    evaluate('motion + person-box, MLP 8 hidden, 3 of 5', mlp(8, 0.01, 400), kOfN(3, 5), false);
+    break;
+  }
+  case 'context':
+    for (const n of [2, 3]) {
+      data = motion.map((d) => ({
+        ...d,
+        ws: d.ws.slice(n - 1).map((_, j) => {
+          const span = d.ws.slice(j, j + n);
+          return span[0]!.map((_, f) => span.reduce((a, x) => a + x[f]!, 0) / n).concat(d.ws[j + n - 1]!);
+        }),
+      }));
+      for (const [k, m] of [
+        [2, 3],
+        [3, 5],
+      ] as const)
+        evaluate(`mean of last ${n} windows + current, ${k} of ${m}`, logistic(0.02), kOfN(k, m), true);
+    }
+    break;
+  case 'regions': {
+    // Five overlapping sub-regions (two thirds of each side), each resampled to the feature size.
+    const rois = [
+      [0, 0, 54, 40],
+      [26, 0, 80, 40],
+      [0, 20, 54, 60],
+      [26, 20, 80, 60],
+      [13, 10, 67, 50],
+    ] as const;
+    const regions = clips.map((c) => rois.map((r) => windowsOf(c.frames.map((f) => downsample(f, FEATURE_W, FEATURE_H, r)))));
+    const maxOver = (i: number, s: Scorer): number[] => data[i]!.ws.map((x, j) => Math.max(s(x), ...regions[i]!.map((q) => s(q[j]!))));
+    evaluate('whole-frame model, max over regions', logistic(0.02), kOfN(3, 5), false, maxOver);
+    // Trained on the regions too, each labelled as its clip (a fight may be in one region only).
+    const withRegions: Trainer = (idx) => {
+      const X: number[][] = [];
+      const y: number[] = [];
+      const w: number[] = [];
+      for (const i of idx) {
+        const sets = [motion[i]!.ws, ...regions[i]!];
+        for (const ws of sets)
+          for (const x of ws) {
+            X.push(x);
+            y.push(motion[i]!.label);
+            w.push(1 / ws.length / sets.length);
+          }
+      }
+      const m = trainLogistic(X, y, base, { sampleWeight: w, l2: 0.02, epochs: 800 });
+      return (x) => scoreWindow(m, x);
+    };
+    evaluate('region-trained model, max over regions', withRegions, kOfN(3, 5), false, maxOver);
+    evaluate('region-trained model, whole frame', withRegions, kOfN(3, 5), false);
+    break;
+  }
+  default:
+    process.stderr.write('usage: node bin/run-ts.js tools/fight-experiments.ts linear|mlp|person|context|regions\n');
+    process.exit(2);
+}
