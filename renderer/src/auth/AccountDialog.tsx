@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import type { MfaStatus, SessionInfo } from '../../../contract';
 import { ApiError, call } from '../client/api';
 import { MfaEnrolment, RecoveryCodeList } from './MfaEnrolment';
+import { CodeField } from './CodeField';
 
 const errorText = (err: unknown): string => (err instanceof ApiError ? err.message : 'request failed');
 const when = (iso: string): string => new Date(iso).toLocaleString();
@@ -171,10 +172,7 @@ export function AccountDialog({ onClose, onSignedOut }: { onClose: () => void; o
                   required
                 />
               </label>
-              <label>
-                Current code or recovery code
-                <input autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} required />
-              </label>
+              <CodeField label="Current code or recovery code" value={code} onChange={setCode} orRecovery required />
               <div className="mfa-actions">
                 <button type="submit">{mode.what === 'codes' ? 'Make new recovery codes' : 'Turn off two-step sign-in'}</button>
                 <button type="button" className="ghost-button" onClick={back}>

@@ -8,6 +8,7 @@ import { MfaEnrolment } from './MfaEnrolment';
 import { can, SessionContext } from './session';
 import { SsoButton } from './SsoButton';
 import './auth.css';
+import { CodeField } from './CodeField';
 
 type Phase =
   | { kind: 'loading' }
@@ -204,20 +205,7 @@ function LoginScreen({ note, policyNote, onDone }: { note?: string | undefined; 
             required
           />
         </label>
-        {needTotp && !useRecovery && (
-          <label>
-            Authenticator code
-            <input
-              name="totp"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="\d{6}"
-              value={totp}
-              onChange={(e) => setTotp(e.target.value)}
-              autoFocus
-            />
-          </label>
-        )}
+        {needTotp && !useRecovery && <CodeField label="Authenticator code" name="totp" value={totp} onChange={setTotp} autoFocus />}
         {needTotp && useRecovery && (
           <label>
             Recovery code

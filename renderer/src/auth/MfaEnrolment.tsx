@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, call } from '../client/api';
+import { CodeField } from './CodeField';
 
 type Step =
   | { kind: 'confirm' }
@@ -95,10 +96,7 @@ export function MfaEnrolment({
               required
             />
           </label>
-          <label>
-            Current code or recovery code
-            <input autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} required />
-          </label>
+          <CodeField label="Current code or recovery code" value={code} onChange={setCode} orRecovery required />
           {err}
           <div className="mfa-actions">
             <button type="submit" disabled={busy}>
@@ -135,19 +133,7 @@ export function MfaEnrolment({
               {grouped(step.secret)}
             </code>
           </p>
-          <label>
-            Six-digit code from the app
-            <input
-              name="totp-code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="\d{6}"
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-              required
-              autoFocus
-            />
-          </label>
+          <CodeField label="Six-digit code from the app" name="totp-code" value={code} onChange={setCode} required autoFocus />
           {err}
           <div className="mfa-actions">
             <button type="submit" disabled={busy}>
