@@ -66,6 +66,8 @@ const LAYERS = [
       'jsdom',
       'ws',
       '@ffmpeg-installer/linux-x64',
+      // core/nodes/agent.ts: an analytics node is the core's client on the /nodes namespace.
+      'socket.io-client',
     ],
     // tools/rtsp-sim: `serve --demo` and `sentinel sim` start the camera simulator.
     layers: ['contract', 'common', 'common/node', 'core', 'analytics', 'models', 'tools/rtsp-sim', 'tools/rtsp-js', 'package.json'],

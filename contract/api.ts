@@ -8,6 +8,7 @@ import { evidenceRoutes } from './evidence';
 import { HealthResponse } from './health';
 import { incidentRoutes } from './incidents';
 import { modelRoutes } from './models';
+import { nodeRoutes } from './nodes';
 import { reviewRoutes } from './review';
 import { smsRoutes } from './sms';
 import { ssoRoutes } from './sso';
@@ -49,6 +50,7 @@ export const routes = {
   ...statisticsRoutes,
   ...wallRoutes,
   ...modelRoutes,
+  ...nodeRoutes,
 } as const satisfies Record<string, RouteEntry>;
 export type RouteName = keyof typeof routes;
 

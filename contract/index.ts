@@ -5,6 +5,7 @@ export * from './alerts';
 export * from './api';
 export * from './audit';
 export * from './cluster';
+export * from './nodes';
 export * from './auth';
 export * from './cameras';
 export * from './errors';

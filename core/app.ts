@@ -11,6 +11,7 @@ import { authFeature } from './auth';
 import { camerasFeature } from './cameras';
 import { startCluster, type Cluster } from './cluster';
 import { clusterFeature } from './cluster/feature';
+import { nodesFeature } from './nodes/feature';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Database } from './db/database';
@@ -86,6 +87,7 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   await run(alertDeliveryFeature, {});
   await run(incidentsFeature, {});
   await run(analyticsFeature, { cameras, cameraRepo, feeds, zones });
+  await run(nodesFeature, { cameras, cameraRepo, feeds, zones });
   await run(reviewFeature, { cameras, review, privacyMasks: masksOf });
   const { sms } = await run(smsFeature, { cameraRepo, feeds });
   await run(statisticsFeature, {});

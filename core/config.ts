@@ -268,6 +268,13 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** Run the pipeline on cameras with analytics enabled and at least one zone. */
       enabled: z.boolean().default(true),
+      /**
+       * Cameras run on analytics nodes (`sentinel analytics-node`), not in this process: the core
+       * ingests nothing and hands cameras to the nodes that claim them (env SENTINEL_ANALYTICS_NODES=1; docs/scale.md).
+       */
+      nodes: z.boolean().default(false),
+      /** A node that stops heartbeating loses its cameras after this long; nodes heartbeat every third of it. */
+      nodeLeaseTtlS: z.number().min(1).max(60).default(6),
       /** Person detector; default inference.defaultModel. */
       model: z.string().min(1).optional(),
       /** A clip classifier (task classify-clip) deciding fights in watch zones; without one, the built-in trained clip classifier (docs/analytics.md). */
@@ -429,6 +436,19 @@ function envDemoRtspPort(env: NodeJS.ProcessEnv): number | undefined {
   return envPort(env, 'SENTINEL_DEMO_RTSP_PORT', 1);
 }
 
+/** SENTINEL_ANALYTICS_NODES=1 (or 0) overrides analytics.nodes of the file. */
+function envNodes(env: NodeJS.ProcessEnv, fromFile: z.infer<typeof ConfigSchema>['analytics']): z.infer<typeof ConfigSchema>['analytics'] {
+  const raw = env.SENTINEL_ANALYTICS_NODES;
+  if (raw === undefined || raw === '') return fromFile;
+  if (raw !== '1' && raw !== '0')
+    throw new SentinelError(
+      `environment variable SENTINEL_ANALYTICS_NODES="${raw}" must be 1 or 0`,
+      'validation_failed',
+      'SENTINEL_ANALYTICS_NODES',
+    );
+  return { ...fromFile, nodes: raw === '1' };
+}
+
 /** SENTINEL_REDIS_URL selects the cluster's Redis over the file's, checked like the file's. */
 function envRedis(env: NodeJS.ProcessEnv, fromFile: z.infer<typeof ConfigSchema>['cluster']): z.infer<typeof ConfigSchema>['cluster'] {
   const raw = env.SENTINEL_REDIS_URL;
@@ -507,6 +527,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort,
     },
     cluster: envRedis(env, file.cluster),
+    analytics: envNodes(env, file.analytics),
     sms: { ...file.sms, ...(env.SENTINEL_SMS_AUTH_TOKEN ? { authToken: env.SENTINEL_SMS_AUTH_TOKEN } : {}) },
     sso: file.sso && env.SENTINEL_SSO_CLIENT_SECRET ? { ...file.sso, clientSecret: env.SENTINEL_SSO_CLIENT_SECRET } : file.sso,
     configFile: fileAbs,

@@ -127,4 +127,7 @@ export const ROUTE_RULES: Readonly<Partial<Record<RouteName, RouteRule>>> & Read
   evidencePackage: { kind: 'evidence' },
   evidencePublicPackage: { kind: 'evidence' },
   cameraDetections: { param: 'id', from: 'camera', resource: 'recording' },
+  nodes: { none: 'the analytics nodes and which one runs each camera: infrastructure, for technicians and admins, who see every camera' },
+  nodeCreate: { none: ADMIN },
+  nodeRevoke: { none: ADMIN },
 };

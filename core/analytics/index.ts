@@ -95,7 +95,8 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
 
     /** Brings the runners in line with the cameras and their zones. */
     const refresh = async (): Promise<void> => {
-      if (closed || !config.analytics.enabled) return;
+      // With analytics nodes the pipeline runs on the nodes (core/nodes), not here.
+      if (closed || !config.analytics.enabled || config.analytics.nodes) return;
       const wanted = new Map<string, { cam: AnalysedCamera; zones: Zone[] }>();
       for (const cam of readCameras()) {
         const z = zones.list(cam.id);
@@ -141,7 +142,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     };
 
     const unsubscribe = cameras.onFrame((f) => runners.get(f.cameraId)?.onFrame(f));
-    cameras.setAnalysisSource((id) => runners.get(id)?.health() ?? null);
+    if (!config.analytics.nodes) cameras.setAnalysisSource((id) => runners.get(id)?.health() ?? null);
 
     registerAnalyticsRoutes(ctx, {
       zones,
@@ -167,7 +168,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
       clearInterval(timer);
       clearInterval(sweep);
       unsubscribe();
-      cameras.setAnalysisSource(null);
+      if (!config.analytics.nodes) cameras.setAnalysisSource(null);
       for (const r of runners.values()) r.close();
       runners.clear();
       await models.close();

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } from '../../contract';
+import type { Alert, AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } from '../../contract';
 import { privacyMasks, type Zone } from '../../contract/zones';
 import type { IngestFrame } from '../../analytics/ingest/frame-slot';
 import type { FightWorker, InferencePool } from '../../analytics/inference';
@@ -12,7 +12,7 @@ import { renderSnapshot } from '../../analytics/pipeline/snapshot';
 import { scoreCandidates } from '../../analytics/rules/fight-model';
 import type { RuleEvent } from '../../analytics/rules/types';
 import type { ReidOptions } from '../../analytics/tracking/tracker';
-import type { AlertStore } from '../alerts/store';
+import type { AlertChange, NewAlert } from '../alerts/store';
 import type { AnalyticsFrameEvent } from '../events/bus';
 import type { Logger } from '../logger';
 import type { FightChoice } from './models';
@@ -25,9 +25,19 @@ export interface AnalysedCamera {
   location: GeoPoint | null;
 }
 
+/**
+ * Where a runner's alerts go: the core's alert store, or an analytics node's outbox to the
+ * core (analytics/node), which has the same three calls.
+ */
+export interface RunnerAlerts {
+  raise(input: NewAlert): { id: string; stored: unknown };
+  change(id: string, change: AlertChange): void;
+  get(id: string): { alert: { detail: Alert['detail'] } } | null;
+}
+
 export interface RunnerDeps {
-  alerts: AlertStore;
-  occupancy: OccupancyStore;
+  alerts: RunnerAlerts;
+  occupancy: Pick<OccupancyStore, 'add'>;
   snapshotsDir: string;
   log: Logger;
   scope(camera: AnalysedCamera): AlertScope;

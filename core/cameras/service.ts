@@ -107,9 +107,21 @@ export class CameraService {
     return this.withAnalysis(id, this.withDepth(id, this.cameraHealth(id)));
   }
 
+  /** Health of cameras that run elsewhere (analytics nodes: core/nodes), asked when this process does not run the camera. */
+  private remoteHealth: ((id: string) => CameraHealth | null) | null = null;
+
+  setRemoteHealth(fn: ((id: string) => CameraHealth | null) | null): void {
+    this.remoteHealth = fn;
+  }
+
+  /** Sends a camera's health to its viewers now (a node reported it). */
+  publishHealth(id: string): void {
+    this.onHealth(id, this.health(id));
+  }
+
   private cameraHealth(id: string): CameraHealth {
     const r = this.running.get(id);
-    if (!r) return IDLE_HEALTH;
+    if (!r) return this.remoteHealth?.(id) ?? IDLE_HEALTH;
     const { lastError, ...live } = r.restreamer.health();
     const h = r.supervisor.health();
     // Analysis fed by the restreamer never sees the camera itself: while the camera's session
@@ -169,6 +181,8 @@ export class CameraService {
   }
 
   start(c: CameraRecord): void {
+    // With analytics nodes the nodes holding the cameras ingest and record them (core/nodes).
+    if (this.config.analytics.nodes) return;
     if (this.running.has(c.id)) return;
     const { ingest, recording } = this.config;
     // The supervisor and recorder put the camera id on every line themselves.

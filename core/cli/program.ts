@@ -14,6 +14,8 @@ import { registerUsers } from './commands/users';
 import { registerAudit } from './commands/audit';
 import { registerAssets } from './commands/assets';
 import { registerReport } from './commands/report';
+import { registerNodes } from './commands/nodes';
+import { registerAnalyticsNode } from './commands/analytics-node';
 
 /**
  * The `sentinel` CLI. Each capability registers its subcommands in its own file under
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerAnalyze(program);
   registerAssets(program);
   registerReport(program);
+  registerNodes(program);
+  registerAnalyticsNode(program);
   return program;
 }
 

@@ -69,6 +69,17 @@ export class LeaseStore {
     return this.q('DELETE FROM leases WHERE holder = ?').run(holder).changes;
   }
 
+  /** Brings a holder's leases under `prefix` forward to expire by `untilMs` at the latest (its connection closed). */
+  shorten(holder: string, prefix: string, untilMs: number): number {
+    return this.q('UPDATE leases SET expires_at_ms = ? WHERE holder = ? AND substr(name, 1, length(?)) = ? AND expires_at_ms > ?').run(
+      untilMs,
+      holder,
+      prefix,
+      prefix,
+      untilMs,
+    ).changes;
+  }
+
   get(name: string): LeaseRow | null {
     const r = this.q('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
     return r ? toLease(r) : null;

@@ -17,6 +17,7 @@ import { m0016 } from './0016_mfa_sessions';
 import { m0017 } from './0017_analytics_models';
 import { m0018 } from '../../wall/migrations/0018_user_prefs';
 import { m0019 } from './0019_warning_alerts';
+import { m0020 } from '../../nodes/migrations/0020_analytics_nodes';
 import type { Migration } from './types';
 
 export type { Migration };
@@ -46,4 +47,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0017,
   m0018,
   m0019,
+  m0020,
 ];

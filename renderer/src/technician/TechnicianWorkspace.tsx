@@ -6,6 +6,7 @@ import { EmptyState } from '../shell/EmptyState';
 import { CameraForm } from './CameraForm';
 import { ClusterPanel } from './ClusterPanel';
 import { CsvImport } from './CsvImport';
+import { NodesPanel, nodeOf, useNodes } from './NodesPanel';
 import { CameraModelTab, ModelsPane } from './ModelSettings';
 import { filterCameras, NO_FILTER, stateCounts, urlHostPath, type CameraFilter } from './filter';
 import { useStations, type StationsState } from './stations';
@@ -33,6 +34,7 @@ type Pane =
   | { kind: 'new' }
   | { kind: 'import' }
   | { kind: 'cluster' }
+  | { kind: 'nodes' }
   | { kind: 'models' }
   | { kind: 'camera'; id: string; tab: CameraTab }
   | { kind: 'none' };
@@ -59,6 +61,16 @@ function AnalysisLine({ camera }: { camera: Camera }) {
     >
       analysed {a.fps.toFixed(1)} fps · detector {a.detectorFps.toFixed(1)}/s
       {a.gating ? (a.motion ? ' · motion' : ' · still') : ' · gating off'} · skipped {a.skippedNoMotion} still, {a.skippedBusy} busy
+    </span>
+  );
+}
+
+function NodeLabel({ node }: { node: { label: string; stale: boolean } | null }) {
+  if (!node) return null;
+  return (
+    <span data-testid="camera-node" className={node.stale ? 'tech-cam-err' : undefined}>
+      {' '}
+      · node {node.label}
     </span>
   );
 }
@@ -154,6 +166,8 @@ export function TechnicianWorkspace() {
     .map((sid) => ({ id: sid, name: stationNames.get(sid) ?? sid }))
     .sort((a, b) => a.name.localeCompare(b.name));
   const selected = pane.kind === 'camera' ? cameras.get(pane.id) : undefined;
+  // Which node runs each camera (only when cameras run on analytics nodes).
+  const nodes = useNodes().status;
 
   return (
     <main className="tech-layout" data-testid="technician-workspace">
@@ -165,6 +179,9 @@ export function TechnicianWorkspace() {
           </button>
           <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'cluster' })}>
             Core replicas
+          </button>
+          <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'nodes' })}>
+            Analytics nodes
           </button>
           <button type="button" className="ghost-button" onClick={() => setPane({ kind: 'import' })}>
             Import CSV
@@ -195,6 +212,7 @@ export function TechnicianWorkspace() {
                 <span className="tech-cam-sub muted">
                   {placeOf(c, stations)} · {urlHostPath(c.url)}
                   {!c.analyticsEnabled && ' · analytics off'}
+                  <NodeLabel node={nodeOf(nodes, c.id)} />
                 </span>
                 <AnalysisLine camera={c} />
                 {c.health.lastError && c.health.state !== 'live' && <span className="tech-cam-err">{c.health.lastError}</span>}
@@ -236,6 +254,16 @@ export function TechnicianWorkspace() {
             </header>
             <div className="tech-pane-body">
               <ClusterPanel />
+            </div>
+          </>
+        )}
+        {pane.kind === 'nodes' && (
+          <>
+            <header className="region-header">
+              <h2 id="tech-pane-title">Analytics nodes</h2>
+            </header>
+            <div className="tech-pane-body">
+              <NodesPanel />
             </div>
           </>
         )}

@@ -1,0 +1,457 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server as IoServer, Socket } from 'socket.io';
+import { z } from 'zod';
+import {
+  NODES_NAMESPACE,
+  NodeAlert,
+  NodeAlertChange,
+  NodeCreate,
+  NodeFrame,
+  NodeHeartbeat,
+  NodeOccupancy,
+  NodeSegment,
+  routes,
+  type CameraAnalysisHealth,
+  type CameraHealth,
+  type CoreToNodeEvents,
+  type NodeAck,
+  type NodeAssignment,
+  type NodeCamera,
+  type NodeInfo,
+  type NodeLoad,
+  type NodeToCoreEvents,
+  type NodesStatus,
+} from '../../contract';
+import { vehicleSpeed, alertScope } from '../analytics/scope';
+import type { ZoneStore } from '../analytics/store';
+import { OccupancyStore } from '../analytics/store';
+import type { CameraService } from '../cameras';
+import type { CameraRepository } from '../cameras/repository';
+import { LeaseStore, type LeaseRow } from '../cluster/leases';
+import type { Feature } from '../feature';
+import type { Feeds } from '../feeds/feature';
+import { parseInput } from '../http/errors';
+import { place } from './placement';
+import { NodeStore, type NodeRecord } from './store';
+
+export interface NodesNeeds {
+  cameraRepo: CameraRepository;
+  cameras: CameraService;
+  zones: ZoneStore;
+  feeds: Feeds;
+}
+
+type NodeSocket = Socket<NodeToCoreEvents, CoreToNodeEvents, Record<string, never>, { node: NodeRecord }>;
+
+const CAMERA = 'camera:';
+const NODE = 'node:';
+
+/** What a node's lease carries (the technician view reads it from any replica). */
+interface NodeLeaseInfo {
+  name: string;
+  load: NodeLoad;
+}
+/** What a camera's lease carries: its last health from the node running it. */
+interface CameraLeaseInfo {
+  health?: CameraHealth;
+  analysis?: CameraAnalysisHealth | null;
+}
+
+const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
+
+const UNHELD: CameraHealth = {
+  state: 'offline',
+  fpsIn: 0,
+  fpsOut: 0,
+  frames: 0,
+  dropped: 0,
+  reconnects: 0,
+  lastFrameAt: null,
+  lastError: 'no analytics node runs this camera (waiting for one with free capacity)',
+  sourceWidth: null,
+  sourceHeight: null,
+  since: new Date(0).toISOString(),
+};
+
+/**
+ * Analytics nodes (docs/scale.md), core side: node tokens (admin API, audited), the
+ * authenticated socket.io namespace the nodes talk on, placement of cameras on nodes through
+ * leases in the shared `leases` table (so every replica sees the same placement), and the
+ * entry of what nodes report (alerts, acknowledged after commit and de-duplicated by the
+ * node's alert id; occupancy; detections; health). The routes exist without nodes too (to
+ * issue tokens before switching `analytics.nodes` on); the namespace only with it.
+ */
+export const nodesFeature: Feature<NodesNeeds> = {
+  name: 'nodes',
+  register(ctx) {
+    const { db, log, config, cameraRepo, cameras, zones, feeds } = ctx;
+    const store = new NodeStore(db);
+    const leases = new LeaseStore(db);
+    const occupancy = new OccupancyStore(db);
+    const ttlMs = config.analytics.nodeLeaseTtlS * 1000;
+    const heartbeatMs = Math.max(200, Math.round(ttlMs / 3));
+    const snapshotsDir = join(config.dataDir, 'alert-snapshots');
+    // The same directory the core's own recorder would use (core/cameras/service.ts), shared with the nodes.
+    const recordingsDir = join(config.recording.dir ?? config.dataDir, 'recordings');
+    const enabled = config.analytics.nodes;
+    const nsp = (ctx.io as unknown as IoServer<NodeToCoreEvents, CoreToNodeEvents, Record<string, never>, { node: NodeRecord }>).of(
+      NODES_NAMESPACE,
+    );
+
+    const liveLeases = (prefix: string, now = Date.now()): LeaseRow[] => leases.list(prefix).filter((l) => l.expiresAtMs > now);
+
+    const info = (n: NodeRecord, now = Date.now()): NodeInfo => {
+      const lease = leases.get(NODE + n.id);
+      const live = Boolean(lease && lease.expiresAtMs > now && !n.revokedAt);
+      return {
+        id: n.id,
+        name: n.name,
+        capacity: n.capacity,
+        createdAt: n.createdAt,
+        revokedAt: n.revokedAt,
+        live,
+        lastSeenAt: lease?.renewedAt ?? null,
+        load: lease ? ((lease.info as NodeLeaseInfo).load ?? null) : null,
+        cameras: liveLeases(CAMERA, now)
+          .filter((l) => l.holder === n.id)
+          .map((l) => l.name.slice(CAMERA.length)),
+      };
+    };
+
+    ctx.http.get(routes.nodes.path, async (): Promise<NodesStatus> => {
+      const now = Date.now();
+      const all = store.list();
+      const names = new Map(all.map((n) => [n.id, n.name]));
+      return {
+        enabled,
+        nodes: all.map((n) => info(n, now)),
+        placements: leases.list(CAMERA).map((l) => ({
+          cameraId: l.name.slice(CAMERA.length),
+          nodeId: l.holder,
+          nodeName: names.get(l.holder) ?? l.holder,
+          expiresAt: new Date(l.expiresAtMs).toISOString(),
+          fence: l.fence,
+        })),
+      };
+    });
+
+    ctx.http.post(routes.nodeCreate.path, async (req, reply) => {
+      const input = parseInput(NodeCreate, req.body);
+      const { node, token } = store.create(input.name, input.capacity, req.auth?.user.username ?? 'unknown');
+      ctx.audit.record(req, 'node.create', `node:${node.id}`, { name: node.name, capacity: node.capacity });
+      log.info({ nodeId: node.id, name: node.name }, 'analytics node token issued');
+      return reply.status(201).send({ node: info(node), token });
+    });
+
+    ctx.http.delete(routes.nodeRevoke.path, async (req) => {
+      const { id } = parseInput(IdParams, req.params, 'params');
+      const node = store.revoke(id);
+      // Its cameras are free at once: the others claim them at their next heartbeat.
+      leases.releaseAll(id);
+      for (const s of nsp.sockets.values()) {
+        if (s.data.node?.id !== id) continue;
+        s.emit('node:revoked');
+        s.disconnect(true);
+      }
+      ctx.audit.record(req, 'node.revoke', `node:${id}`, { name: node.name });
+      log.warn({ nodeId: id, name: node.name }, 'analytics node revoked');
+      return info(node);
+    });
+
+    if (!enabled) return;
+
+    // A camera with no node (or whose node stopped heartbeating) says so in its health.
+    cameras.setRemoteHealth((id) => {
+      const l = leases.get(CAMERA + id);
+      if (!l || l.expiresAtMs <= Date.now()) return UNHELD;
+      return (l.info as CameraLeaseInfo).health ?? { ...UNHELD, state: 'connecting', lastError: null };
+    });
+    cameras.setAnalysisSource((id) => {
+      const l = leases.get(CAMERA + id);
+      return l && l.expiresAtMs > Date.now() ? ((l.info as CameraLeaseInfo).analysis ?? null) : null;
+    });
+
+    /** Hands the node the cameras it should hold now (placement.ts), renewing its claims. */
+    const heartbeat = (node: NodeRecord, hb: NodeHeartbeat): NodeAssignment => {
+      const now = Date.now();
+      const reported = new Map(hb.cameras.map((c) => [c.cameraId, c]));
+      const records = cameraRepo.list();
+      const assigned = db
+        .transaction(() => {
+          leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load } satisfies NodeLeaseInfo, now);
+          const held = new Map(liveLeases(CAMERA, now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
+          const d = place({
+            nodeId: node.id,
+            capacity: node.capacity,
+            cameras: records.map((c) => c.id),
+            held,
+            liveNodes: liveLeases(NODE, now).length,
+          });
+          for (const id of d.release) leases.release(CAMERA + id, node.id);
+          // A lease of a camera deleted since is dropped.
+          const known = new Set(records.map((c) => c.id));
+          for (const l of leases.list(CAMERA))
+            if (l.holder === node.id && !known.has(l.name.slice(CAMERA.length))) leases.release(l.name, node.id);
+          const out: { id: string; fence: number }[] = [];
+          for (const id of [...d.keep, ...d.claim]) {
+            const r = reported.get(id);
+            const fence = leases.acquire(
+              CAMERA + id,
+              node.id,
+              ttlMs,
+              (r ? { health: r.health, analysis: r.analysis } : {}) satisfies CameraLeaseInfo,
+              now,
+            );
+            if (fence !== null) out.push({ id, fence });
+          }
+          return { out, released: d.release, claimed: d.claim };
+        })
+        .immediate();
+      if (assigned.claimed.length || assigned.released.length)
+        log.info({ node: node.name, claimed: assigned.claimed, released: assigned.released }, 'cameras moved between analytics nodes');
+      const byId = new Map(records.map((c) => [c.id, c]));
+      const list: NodeCamera[] = [];
+      for (const { id, fence } of assigned.out) {
+        const c = byId.get(id);
+        if (!c) continue;
+        const speed = vehicleSpeed(c.mount, feeds.service);
+        list.push({
+          id: c.id,
+          name: c.name,
+          url: c.url,
+          subUrl: c.subUrl,
+          username: c.credentials.username ?? null,
+          password: c.credentials.password ?? null,
+          mount: c.mount,
+          location: c.location,
+          analyticsEnabled: c.analyticsEnabled,
+          recordingEnabled: c.recordingEnabled,
+          zones: zones.list(c.id),
+          ...(speed !== undefined ? { speed } : {}),
+          fence,
+        });
+      }
+      for (const id of reported.keys()) cameras.publishHealth(id);
+      return {
+        nodeId: node.id,
+        cameras: list,
+        heartbeatMs,
+        leaseTtlMs: ttlMs,
+        recordingsDir: config.recording.enabled ? recordingsDir : null,
+        segmentSeconds: config.recording.segmentSeconds,
+      };
+    };
+
+    /** Commits a node's alert once: a resend (its acknowledgement was lost) finds it stored. */
+    const acceptAlert = (node: NodeRecord, a: NodeAlert): NodeAck => {
+      if (ctx.alerts.get(a.id)) return { ok: true };
+      const camera = cameraRepo.get(a.cameraId);
+      if (!camera) return { ok: false, error: `no camera with id ${a.cameraId}`, retry: false };
+      const lease = leases.get(CAMERA + a.cameraId);
+      // Only what the node saw while it held the camera: an alert from after another node took it over is refused.
+      if (lease && lease.holder !== node.id && lease.expiresAtMs > Date.now() && Date.parse(a.startedAt) > Date.parse(lease.acquiredAt))
+        return { ok: false, error: `camera ${a.cameraId} is held by another analytics node`, retry: false };
+      let snapshotPath: string | null = null;
+      if (a.snapshot) {
+        try {
+          mkdirSync(snapshotsDir, { recursive: true });
+          snapshotPath = join(snapshotsDir, `${a.id}.jpg`);
+          writeFileSync(snapshotPath, Buffer.from(a.snapshot, 'base64'));
+        } catch (err) {
+          // An alert without its picture is still an alert.
+          log.error({ err, alertId: a.id }, 'cannot write a node alert snapshot');
+          snapshotPath = null;
+        }
+      }
+      try {
+        ctx.alerts.create({
+          id: a.id,
+          kind: a.kind,
+          cameraId: camera.id,
+          cameraName: camera.name,
+          zoneId: a.zoneId,
+          zoneName: a.zoneName,
+          score: a.score,
+          startedAt: new Date(a.startedAt),
+          snapshotPath,
+          trackIds: a.trackIds,
+          detail: { ...a.detail, node: node.name },
+          // Who sees the alert is the core's decision, from its own camera record and feeds.
+          scope: alertScope(camera.mount, camera.location, feeds.geo, feeds.service),
+        });
+      } catch (err) {
+        // Two replicas took the same resend at once: the other one committed it.
+        if (ctx.alerts.get(a.id)) return { ok: true };
+        log.error({ err, alertId: a.id, node: node.name }, 'cannot store a node alert; the node resends it');
+        return { ok: false, error: 'the alert could not be stored yet', retry: true };
+      }
+      log.info({ alertId: a.id, kind: a.kind, cameraId: camera.id, node: node.name }, 'alert raised on an analytics node');
+      return { ok: true };
+    };
+
+    /** Indexes a segment a node wrote into the shared directory, once it is there to be seen from here. */
+    const acceptSegment = (node: NodeRecord, seg: NodeSegment): NodeAck => {
+      if (!cameraRepo.get(seg.cameraId)) return { ok: false, error: `no camera with id ${seg.cameraId}`, retry: false };
+      if (!seg.file.startsWith(`${seg.cameraId}/`))
+        return { ok: false, error: 'a segment belongs under its camera’s folder', retry: false };
+      const path = join(recordingsDir, ...seg.file.split('/'));
+      if (!existsSync(path)) {
+        // The node's recordings directory is not this one (not shared, or mounted elsewhere): say so loudly.
+        log.error(
+          { node: node.name, file: seg.file, recordingsDir },
+          'a node reported a segment the core cannot see; is the recordings directory shared?',
+        );
+        return { ok: false, error: `segment ${seg.file} is not in the core's recordings directory ${recordingsDir}`, retry: false };
+      }
+      try {
+        cameras.segments.add({
+          cameraId: seg.cameraId,
+          path,
+          startMs: seg.startMs,
+          endMs: seg.endMs,
+          bytes: seg.bytes,
+          session: seg.session,
+        });
+      } catch (err) {
+        log.warn({ err, node: node.name }, 'cannot index a node segment yet; the node resends it');
+        return { ok: false, error: 'the segment could not be indexed yet', retry: true };
+      }
+      return { ok: true };
+    };
+
+    const acceptChange = (node: NodeRecord, c: NodeAlertChange): NodeAck => {
+      const stored = ctx.alerts.get(c.id);
+      if (!stored) return { ok: false, error: `no alert with id ${c.id}`, retry: false };
+      try {
+        ctx.alerts.update(c.id, {
+          ...(c.endedAt !== undefined ? { endedAt: new Date(c.endedAt) } : {}),
+          ...(c.score !== undefined ? { score: c.score } : {}),
+          ...(c.trackIds !== undefined ? { trackIds: c.trackIds } : {}),
+          ...(c.detail !== undefined ? { detail: { ...c.detail, node: node.name } } : {}),
+        });
+      } catch (err) {
+        log.error({ err, alertId: c.id, node: node.name }, 'cannot store a node alert change; the node resends it');
+        return { ok: false, error: 'the change could not be stored yet', retry: true };
+      }
+      return { ok: true };
+    };
+
+    nsp.use((socket, next) => {
+      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      const node = typeof token === 'string' ? store.verify(token) : null;
+      if (!node) {
+        log.warn({ address: socket.handshake.address }, 'analytics node refused: unknown or revoked token');
+        return next(new Error('unauthorized: unknown or revoked analytics node token (issue one with sentinel nodes add NAME)'));
+      }
+      (socket as NodeSocket).data.node = node;
+      next();
+    });
+
+    nsp.on('connection', (socket: NodeSocket) => {
+      const node = socket.data.node;
+      log.info({ node: node.name, address: socket.handshake.address }, 'analytics node connected');
+      /** The node as stored now: a revocation on another replica shows at its next message. */
+      const current = (): NodeRecord | null => {
+        const n = store.get(node.id);
+        if (n && !n.revokedAt) return n;
+        socket.emit('node:revoked');
+        socket.disconnect(true);
+        return null;
+      };
+      const bad = (what: string, err: z.ZodError): string =>
+        `${what}: ${err.issues[0]?.path.join('.') || '(root)'}: ${err.issues[0]?.message ?? 'invalid'}`;
+      socket.on('node:heartbeat', (raw, ack) => {
+        if (typeof ack !== 'function') return;
+        const hb = NodeHeartbeat.safeParse(raw);
+        if (!hb.success) return ack({ error: bad('heartbeat', hb.error) });
+        const n = current();
+        if (!n) return;
+        try {
+          ack(heartbeat(n, hb.data));
+        } catch (err) {
+          log.error({ err, node: n.name }, 'analytics node heartbeat failed');
+          ack({ error: 'the core could not place cameras now; retrying at the next heartbeat' });
+        }
+      });
+      socket.on('node:alert', (raw, ack) => {
+        if (typeof ack !== 'function') return;
+        const a = NodeAlert.safeParse(raw);
+        if (!a.success) return ack({ ok: false, error: bad('alert', a.error), retry: false });
+        const n = current();
+        if (n) ack(acceptAlert(n, a.data));
+      });
+      socket.on('node:alert-change', (raw, ack) => {
+        if (typeof ack !== 'function') return;
+        const c = NodeAlertChange.safeParse(raw);
+        if (!c.success) return ack({ ok: false, error: bad('alert change', c.error), retry: false });
+        const n = current();
+        if (n) ack(acceptChange(n, c.data));
+      });
+      socket.on('node:segment', (raw, ack) => {
+        if (typeof ack !== 'function') return;
+        const seg = NodeSegment.safeParse(raw);
+        if (!seg.success) return ack({ ok: false, error: bad('segment', seg.error), retry: false });
+        const n = current();
+        if (n) ack(acceptSegment(n, seg.data));
+      });
+      socket.on('node:occupancy', (raw) => {
+        const o = NodeOccupancy.safeParse(raw);
+        if (!o.success) return log.warn({ node: node.name }, bad('occupancy refused', o.error));
+        try {
+          occupancy.add(o.data.cameraId, o.data.t, o.data.counts);
+        } catch (err) {
+          log.warn({ err, node: node.name }, 'occupancy sample from a node not stored');
+        }
+      });
+      socket.on('node:frames', (raw) => {
+        const f = z.array(NodeFrame).max(500).safeParse(raw);
+        if (!f.success) return log.warn({ node: node.name }, bad('detections refused', f.error));
+        for (const frame of f.data) ctx.bus.emit('analytics:frame', frame);
+      });
+      socket.on('node:bye', (ack) => {
+        const freed = leases.releaseAll(node.id);
+        log.info({ node: node.name, freed }, 'analytics node stopping; its cameras are free for the others');
+        if (typeof ack === 'function') ack();
+      });
+      socket.on('disconnect', (reason) => {
+        // Its connection closed (a killed node's socket closes at once): its cameras move after one
+        // heartbeat instead of a whole lease time. The node stops them itself after half a
+        // heartbeat without its connection, so two nodes do not run one camera; a node that comes
+        // back within the heartbeat keeps them.
+        let moved = 0;
+        try {
+          // Its node lease too: the others' fair share counts live nodes.
+          moved = leases.shorten(node.id, '', Date.now() + heartbeatMs);
+        } catch (err) {
+          log.warn({ err, node: node.name }, 'cannot shorten a disconnected node’s leases; they lapse by themselves');
+        }
+        log.warn({ node: node.name, reason, leases: moved }, 'analytics node disconnected; its cameras move if it does not come back');
+      });
+    });
+
+    // A camera whose node stopped heartbeating changes state for its viewers (offline, then live on another node).
+    const holders = new Map<string, string>();
+    const watch = setInterval(() => {
+      try {
+        const now = Date.now();
+        const live = new Map(liveLeases(CAMERA, now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
+        for (const c of cameraRepo.list()) {
+          const h = live.get(c.id) ?? '';
+          if ((holders.get(c.id) ?? '') !== h) cameras.publishHealth(c.id);
+          holders.set(c.id, h);
+        }
+      } catch (err) {
+        log.warn({ err }, 'cannot check camera placement');
+      }
+    }, 1000);
+    watch.unref();
+    ctx.onClose(() => {
+      clearInterval(watch);
+      cameras.setRemoteHealth(null);
+      cameras.setAnalysisSource(null);
+      for (const s of nsp.sockets.values()) s.disconnect(true);
+    });
+    log.info({ leaseTtlMs: ttlMs, heartbeatMs }, 'cameras run on analytics nodes');
+  },
+};
