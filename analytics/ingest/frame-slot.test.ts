@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FrameSlot, type IngestFrame } from './frame-slot';
+import { makeFrame, type IngestFrame } from './frame-pool';
+import { FrameSlot } from './frame-slot';
 
-const frame = (seq: number): IngestFrame => ({
-  cameraId: 'c',
-  width: 2,
-  height: 1,
-  data: new Uint8Array([seq, 0, 0, 0, 0, 0]).buffer,
-  ts: seq,
-  seq,
-});
+const frame = (seq: number): IngestFrame =>
+  makeFrame({ cameraId: 'c', width: 2, height: 1, data: new Uint8Array([seq, 0, 0, 0, 0, 0]).buffer, ts: seq, seq });
 
 describe('FrameSlot', () => {
   it('delivers only the newest frame when several arrive in one turn, counting the rest as dropped', async () => {
@@ -25,7 +20,7 @@ describe('FrameSlot', () => {
     expect(slot.latest()?.seq).toBe(3);
   });
 
-  it('gives every listener its own buffer when there are several, so one may transfer it', async () => {
+  it('gives every listener and waiter a reference of its own to the same read-only pixels', async () => {
     const slot = new FrameSlot();
     const a: IngestFrame[] = [];
     const b: IngestFrame[] = [];
@@ -34,8 +29,9 @@ describe('FrameSlot', () => {
     const next = slot.next();
     slot.put(frame(7));
     const n = await next;
-    expect(a[0]?.data).not.toBe(b[0]?.data);
-    expect(n.data).not.toBe(a[0]?.data);
+    expect(a[0]).not.toBe(b[0]);
+    expect(n).not.toBe(a[0]);
     expect(new Uint8Array(b[0]!.data)[0]).toBe(7);
+    expect(n.data).toBe(a[0]!.data);
   });
 });

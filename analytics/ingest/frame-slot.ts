@@ -1,23 +1,20 @@
-/** One analysis frame as the inference pool takes it: BGR24, `width * height * 3` bytes. */
-export interface IngestFrame {
-  cameraId: string;
-  width: number;
-  height: number;
-  /** BGR24 pixels; a fresh buffer per frame, so a consumer may transfer it to a worker. */
-  data: ArrayBuffer;
-  /** Capture time (ms since epoch): when the frame came off ffmpeg's pipe. */
-  ts: number;
-  /** Sequence number per camera, counting from 1 over the supervisor's life. */
-  seq: number;
-}
+import type { IngestFrame } from './frame-pool';
 
+export type { IngestFrame } from './frame-pool';
+
+/** Called with a frame reference of the listener's own: it must `release()` it when done (frame-pool.ts). */
 export type FrameListener = (frame: IngestFrame) => void;
 
 /**
  * Holds the newest frame of one camera, never a queue. A frame is handed to listeners on
  * the next turn of the event loop; when a newer frame arrives before that turn (the loop
  * was busy), the older one is dropped and counted, so a slow consumer always gets the
- * newest picture and memory stays bounded at one frame per camera.
+ * newest picture and memory stays bounded at one frame per camera (plus what consumers hold).
+ *
+ * References (see the ownership rule in frame-pool.ts): `put` takes over the caller's reference
+ * and keeps it while the frame is the newest; every listener and every `next()` waiter gets a
+ * reference of its own, and the buffer is reused only after all of them are released. Listeners
+ * share one buffer, read-only; none may transfer it.
  */
 export class FrameSlot {
   private pending: IngestFrame | null = null;
@@ -29,8 +26,12 @@ export class FrameSlot {
   delivered = 0;
 
   put(frame: IngestFrame): void {
-    if (this.pending) this.dropped++;
-    this.pending = frame;
+    if (this.pending) {
+      this.dropped++;
+      this.pending.release();
+    }
+    this.pending = frame.retain();
+    this.last?.release();
     this.last = frame;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -44,11 +45,12 @@ export class FrameSlot {
     this.pending = null;
     if (!f) return;
     this.delivered++;
-    // Each listener gets its own copy only when there are several: a consumer may transfer
-    // (detach) the buffer it receives.
-    const many = this.listeners.size + (this.waiters.length > 0 ? 1 : 0) > 1;
-    for (const fn of this.listeners) fn(many ? { ...f, data: f.data.slice(0) } : f);
-    for (const w of this.waiters.splice(0)) w(many ? { ...f, data: f.data.slice(0) } : f);
+    try {
+      for (const fn of this.listeners) fn(f.retain());
+      for (const w of this.waiters.splice(0)) w(f.retain());
+    } finally {
+      f.release();
+    }
   }
 
   /** Calls `fn` with every frame that is not superseded before delivery. Returns unsubscribe. */
@@ -57,12 +59,15 @@ export class FrameSlot {
     return () => this.listeners.delete(fn);
   }
 
-  /** The next frame delivered (for pull consumers such as the CLI and tests). */
+  /** The next frame delivered (for pull consumers such as the CLI and tests); the caller owns the reference. */
   next(): Promise<IngestFrame> {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** The newest frame seen, delivered or not (snapshots read this). */
+  /**
+   * The newest frame seen, delivered or not (snapshots read this). The slot's own reference: valid
+   * until the next frame arrives, so read it synchronously or `retain()` it.
+   */
   latest(): IngestFrame | null {
     return this.last;
   }

@@ -17,11 +17,17 @@ import { rtspTimeoutArgs } from './ffmpeg-binary';
 const PYTHON = '/usr/bin/python3';
 const WRAPPER = [
   '-c',
-  'import ctypes,os,signal,sys\n' +
+  'import ctypes,os,signal,socket,sys\n' +
     'ctypes.CDLL(None).prctl(1, signal.SIGKILL)\n' +
     // The parent may have died before prctl took effect: then we are already orphaned.
     'if os.getppid() != int(sys.argv[1]): sys.exit(70)\n' +
-    'os.execvp(sys.argv[2], sys.argv[2:])',
+    // Node's stdio "pipes" are Unix sockets: their send buffer is what the child can write ahead.
+    'n = int(sys.argv[2])\n' +
+    'if n > 0:\n' +
+    '  try:\n' +
+    '    s = socket.socket(fileno=1); s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, n); s.detach()\n' +
+    '  except OSError: pass\n' +
+    'os.execvp(sys.argv[3], sys.argv[3:])',
 ];
 
 const canWrap = process.platform === 'linux' && existsSync(PYTHON);
@@ -42,12 +48,26 @@ function hookExit(): void {
   });
 }
 
+export interface TiedSpawnOptions extends SpawnOptions {
+  /**
+   * Send buffer of the child's stdout socket, bytes (Linux, best effort: the kernel caps it at
+   * net.core.wmem_max). Lets a child that writes large records (raw video frames) write each in
+   * one call instead of blocking every ~200 KB until the parent has read.
+   */
+  stdoutBufferBytes?: number;
+  /** Niceness for the child (best effort). */
+  nice?: number;
+}
+
 /** Spawns `cmd args` directly (never through a shell), tied to this process's life. */
-export function spawnTied(cmd: string, args: readonly string[], opts: SpawnOptions & { nice?: number } = {}): ChildProcess {
+export function spawnTied(cmd: string, args: readonly string[], opts: TiedSpawnOptions = {}): ChildProcess {
   hookExit();
-  const { nice, ...spawnOpts } = opts;
+  const { stdoutBufferBytes = 0, nice, ...spawnOpts } = opts;
   const child = canWrap
-    ? spawn(PYTHON, [...WRAPPER, String(process.pid), cmd, ...args], { ...spawnOpts, shell: false })
+    ? spawn(PYTHON, [...WRAPPER, String(process.pid), String(Math.max(0, Math.floor(stdoutBufferBytes))), cmd, ...args], {
+        ...spawnOpts,
+        shell: false,
+      })
     : spawn(cmd, args, { ...spawnOpts, shell: false });
   // The wrapper execs the command in the same process, so the niceness carries over to it.
   if (nice && child.pid !== undefined) {

@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger';
 import { withCredentials, type CameraHealth, type CameraState } from '../../contract/cameras';
 import { Backoff } from './backoff';
 import { describeFfmpegError } from './ffmpeg-errors';
+import { FramePool, makeFrame, type FramePoolStats } from './frame-pool';
 import { FrameSlot } from './frame-slot';
 import { rtspInputArgs, spawnTied, stopChild } from './process';
 import type { LiveSource } from './restreamer';
@@ -52,6 +53,17 @@ export interface SupervisorEvents {
 const HEALTHY_RESET_MS = 10_000;
 /** While waiting to reconnect, a cheap RTSP DESCRIBE checks this often whether the stream is back. */
 const WAKE_CHECK_MS = 1000;
+/**
+ * ffmpeg's side of the pipe buffers this much (SO_SNDBUF of the socket Node gives it): two whole
+ * frames, so ffmpeg writes a frame in one call instead of blocking every 200 KB until Node has
+ * read, and Node drains a frame in one wake-up (its reads are 64 KB each whatever the buffer).
+ */
+const PIPE_BUFFER_BYTES = 1 << 20;
+/**
+ * The stream clock may run slow against the wall clock (a camera's crystal) or lose frames the
+ * count cannot see; a frame this far behind the wall clock re-anchors the session's clock to now.
+ */
+const MAX_CLOCK_LAG_MS = 5000;
 
 /**
  * One camera's decoder: ffmpeg pulls RTSP over TCP, drops to the analysis rate, scales to
@@ -85,6 +97,11 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
   private deliveredMark: Array<[number, number]> = [];
   private healthTimer: NodeJS.Timeout | null = null;
   private lastEmitted = '';
+  /** Timestamp of the last frame handed out, over all sessions (the clock never goes back). */
+  private lastTs = 0;
+  /** The pool of the current output size; a reconnect with another size starts a new one. */
+  private pool: FramePool | null = null;
+  private readonly retiredPools: FramePoolStats = { allocated: 0, reused: 0, inUse: 0, free: 0, discarded: 0 };
 
   constructor(readonly opts: SupervisorOptions) {
     super();
@@ -138,6 +155,34 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       sourceHeight: this.sourceHeight,
       since: this.since.toISOString(),
     };
+  }
+
+  /** Frame buffer reuse over the supervisor's life (every session's pool). */
+  bufferStats(): FramePoolStats {
+    const cur = this.pool?.stats();
+    const r = this.retiredPools;
+    if (!cur) return { ...r };
+    return {
+      allocated: r.allocated + cur.allocated,
+      reused: r.reused + cur.reused,
+      inUse: r.inUse + cur.inUse,
+      free: cur.free,
+      discarded: r.discarded + cur.discarded,
+    };
+  }
+
+  /** The pool for frames of `bytes`, kept across sessions while the output size stays the same. */
+  private poolFor(bytes: number): FramePool {
+    if (this.pool?.bytes === bytes) return this.pool;
+    if (this.pool) {
+      const s = this.pool.stats();
+      this.retiredPools.allocated += s.allocated;
+      this.retiredPools.reused += s.reused;
+      this.retiredPools.inUse += s.inUse;
+      this.retiredPools.discarded += s.discarded + s.free;
+    }
+    this.pool = new FramePool(bytes);
+    return this.pool;
   }
 
   private setState(s: CameraState, error?: string): void {
@@ -255,6 +300,7 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       const source = this.opts.source;
       const child = spawnTied(this.opts.ffmpegPath ?? 'ffmpeg', this.ffmpegArgs(), {
         stdio: [source ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        stdoutBufferBytes: PIPE_BUFFER_BYTES,
         nice: this.opts.nice ?? 10,
       });
       this.child = child;
@@ -266,25 +312,65 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       let frameBytes = 0;
       let pending: Buffer[] = [];
       let pendingLen = 0;
+      let pool: FramePool | null = null;
       let cur: Uint8Array | null = null;
       let curLen = 0;
       let got = false;
       const startedAt = Date.now();
       const sessionNo = ++this.sessions;
+      // The analysis clock. The rawvideo pipe carries no timestamps, but it does not need to: the
+      // fps filter re-times the stream to exactly `fps` and the rawvideo muxer writes every frame
+      // it gets (constant frame rate, gaps in the stream filled), so the k-th frame of a session
+      // has pts = start + k / fps. Counting frames therefore reads the stream's own clock, with
+      // no side channel to parse and pair with the pipe. The wall clock only anchors the first
+      // frame of a session; a reader that was stalled and drains a backlog sees each frame's
+      // capture time, not the time it happened to read it.
+      const stepMs = 1000 / this.opts.fps;
+      let anchor = 0;
+      let sessionFrames = 0;
+
+      const clock = (now: number): number => {
+        let t: number;
+        if (sessionFrames === 0) {
+          anchor = now;
+          t = now;
+        } else {
+          t = anchor + sessionFrames * stepMs;
+          // Never in the future: a burst of buffered frames at connect, or a stream clock running
+          // fast, moves the anchor back so that this frame is "now".
+          if (t > now) {
+            anchor -= t - now;
+            t = now;
+          } else if (now - t > MAX_CLOCK_LAG_MS) {
+            anchor += now - t;
+            t = now;
+          }
+        }
+        sessionFrames++;
+        // Strictly increasing over the supervisor's life, across reconnects too.
+        const ts = Math.max(Math.round(t), this.lastTs + 1);
+        this.lastTs = ts;
+        return ts;
+      };
 
       const emitFrame = (buf: Uint8Array): void => {
         const now = Date.now();
         this.frames++;
         this.lastFrameAt = now;
         this.recentIn.push(now);
-        this.slot.put({
-          cameraId: this.opts.cameraId,
-          width: frameW,
-          height: frameH,
-          data: buf.buffer as ArrayBuffer,
-          ts: now,
-          seq: this.frames,
-        });
+        const frame = makeFrame(
+          {
+            cameraId: this.opts.cameraId,
+            width: frameW,
+            height: frameH,
+            data: buf.buffer as ArrayBuffer,
+            ts: clock(now),
+            seq: this.frames,
+          },
+          pool,
+        );
+        // The slot takes over this reference (frame-pool.ts: the ownership rule).
+        this.slot.put(frame);
         if (!got) {
           got = true;
           this.lastError = null;
@@ -299,13 +385,14 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
         }
       };
 
-      // Frames are copied straight from pipe chunks into a fresh per-frame buffer: one copy,
-      // no concatenation of a growing queue.
+      // Frames are copied straight from pipe chunks into a pooled buffer: one copy, no
+      // concatenation of a growing queue, no allocation once the pool has warmed up.
       const consume = (chunk: Buffer): void => {
         let off = 0;
         while (off < chunk.length) {
           if (!cur) {
-            cur = new Uint8Array(new ArrayBuffer(frameBytes));
+            pool ??= this.poolFor(frameBytes);
+            cur = new Uint8Array(pool.acquire());
             curLen = 0;
           }
           const n = Math.min(frameBytes - curLen, chunk.length - off);
@@ -358,6 +445,10 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       child.once('close', (code, signal) => {
         this.child = null;
         detach?.();
+        // A frame cut off by the end of the session was never handed out: its buffer goes back.
+        const partial = cur as Uint8Array | null;
+        if (partial && pool) pool.give(partial.buffer as ArrayBuffer);
+        cur = null;
         const why = this.lastError?.includes('stalled')
           ? this.lastError
           : describeFfmpegError(stderrTail, code === 0 ? 'the stream ended' : `ffmpeg exited (${signal ?? `code ${code}`})`);

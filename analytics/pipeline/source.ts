@@ -9,7 +9,7 @@ import { findOnPath, parseFfmpegBanner, rtspTimeoutArgs } from '../ingest/ffmpeg
 /** One decoded analysis frame of an offline source. */
 export interface SourceFrame {
   index: number;
-  /** Video time (files) or time since start (RTSP), ms. */
+  /** Video time since the first frame, ms (files and RTSP: the stream's clock, not the read time). */
   t: number;
   width: number;
   height: number;
@@ -165,21 +165,27 @@ export class VideoSource {
     });
     const size = w * h * 3;
     let index = 0;
-    let pending: Buffer[] = [];
-    let have = 0;
-    const startedAt = Date.now();
+    let cur: Uint8Array | null = null;
+    let curLen = 0;
     try {
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-        pending.push(chunk);
-        have += chunk.length;
-        while (have >= size) {
-          const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-          const frame = new ArrayBuffer(size);
-          new Uint8Array(frame).set(all.subarray(0, size));
-          const rest = all.subarray(size);
-          pending = rest.length ? [Buffer.from(rest)] : [];
-          have = rest.length;
-          const t = live ? Date.now() - startedAt : Math.round((index * 1000) / this.opts.fps);
+        // Pipe chunks are copied once, straight into the frame they belong to. Each frame gets a
+        // fresh buffer: consumers keep frames (clip sets) or transfer them to a worker.
+        let off = 0;
+        while (off < chunk.length) {
+          cur ??= new Uint8Array(new ArrayBuffer(size));
+          const n = Math.min(size - curLen, chunk.length - off);
+          cur.set(chunk.subarray(off, off + n), curLen);
+          curLen += n;
+          off += n;
+          if (curLen < size) continue;
+          const frame = cur.buffer as ArrayBuffer;
+          cur = null;
+          curLen = 0;
+          // The stream's clock, for files and RTSP alike: the fps filter re-times the stream to
+          // exactly `fps` and the rawvideo output writes every frame (constant rate), so frame
+          // `index` is at index / fps of video time, however fast or late the pipe is read.
+          const t = Math.round((index * 1000) / this.opts.fps);
           yield { index, t, width: w, height: h, data: frame };
           index++;
         }

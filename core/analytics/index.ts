@@ -141,7 +141,11 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
       }
     };
 
-    const unsubscribe = cameras.onFrame((f) => runners.get(f.cameraId)?.onFrame(f));
+    const unsubscribe = cameras.onFrame((f) => {
+      const runner = runners.get(f.cameraId);
+      if (runner) runner.onFrame(f);
+      else f.release(); // no analytics for this camera: its buffer can go back at once
+    });
     if (!config.analytics.nodes) cameras.setAnalysisSource((id) => runners.get(id)?.health() ?? null);
 
     registerAnalyticsRoutes(ctx, {

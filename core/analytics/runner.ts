@@ -183,12 +183,17 @@ export class CameraRunner {
 
   /** Called with every frame of this camera; while one is analysed the newest waits, older ones are skipped. */
   onFrame(f: IngestFrame): void {
-    if (this.closed) return;
+    // Each frame is a reference of ours into the ingest buffer pool: released once nothing here
+    // reads its pixels any more, so the buffer can be refilled (analytics/ingest/frame-pool.ts).
+    if (this.closed) return f.release();
     if (this.busy) {
       // One frame waits (the newest): ffmpeg hands frames over in bursts (two within a few ms
       // after a network hiccup), and dropping the second cost a camera a third of its rate.
       // A waiting frame replaced by a newer one is the skip counted.
-      if (this.waiting) this.skipped++;
+      if (this.waiting) {
+        this.skipped++;
+        this.waiting.release();
+      }
       this.waiting = f;
       return;
     }
@@ -200,6 +205,7 @@ export class CameraRunner {
     void this.analyse(f, decision.run)
       .catch((err: unknown) => this.deps.log.error({ err, cameraId: this.camera.id }, 'analytics failed on a frame'))
       .finally(() => {
+        f.release();
         this.busy = false;
         const next = this.waiting;
         this.waiting = null;
@@ -209,6 +215,7 @@ export class CameraRunner {
 
   close(): void {
     this.closed = true;
+    this.waiting?.release();
     this.waiting = null;
     this.deps.fightWorker?.forget(this.camera.id);
   }

@@ -165,7 +165,10 @@ export class CameraService {
     };
   }
 
-  /** Every analysis frame of every camera. The buffer is shared: slice it before transferring. */
+  /**
+   * Every analysis frame of every camera. The listener gets a reference of its own and must
+   * `release()` it; the buffer is shared and read-only: copy it before transferring.
+   */
   onFrame(fn: FrameListener): () => void {
     this.frameListeners.add(fn);
     return () => this.frameListeners.delete(fn);
@@ -231,7 +234,12 @@ export class CameraService {
       report(this.health(c.id));
     });
     supervisor.slot.subscribe((f) => {
-      for (const fn of this.frameListeners) fn(f);
+      // The slot gave us one reference; every frame listener gets one of its own to release.
+      try {
+        for (const fn of this.frameListeners) fn(f.retain());
+      } finally {
+        f.release();
+      }
     });
     if (recording.enabled && c.recordingEnabled) {
       r.recorder = new SegmentRecorder({

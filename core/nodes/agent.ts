@@ -403,7 +403,8 @@ export class AnalyticsNode {
       log: this.opts.log,
     });
     const h: Held = { cam: c, supervisor, recorder: this.recorderFor(c), runner: this.runnerFor(c), zonesJson: JSON.stringify(c.zones) };
-    supervisor.slot.subscribe((f) => h.runner?.onFrame(f));
+    // The runner releases the frame; without one it goes back to the ingest pool at once.
+    supervisor.slot.subscribe((f) => (h.runner ? h.runner.onFrame(f) : f.release()));
     this.held.set(c.id, h);
     supervisor.start();
     h.recorder?.start();
