@@ -135,7 +135,10 @@ async function measure(
     // detect or hold, then the rules.
     const onFrame = (f: IngestFrame, fresh = true): void => {
       if (fresh && measuring) cam.delivered++;
+      // Each frame is a reference into the ingest buffer pool, released when done with, as the
+      // runner does (analytics/ingest/frame-pool.ts): the buffers are then reused, not allocated.
       if (cam.inFlight) {
+        cam.waiting?.release();
         cam.waiting = f;
         return;
       }
@@ -145,6 +148,7 @@ async function measure(
       const bgr = new Uint8Array(f.data);
       if (!d.run) {
         cam.pipe.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: cam.held });
+        f.release();
         if (measuring) cam.analysed++;
         return;
       }
@@ -156,9 +160,10 @@ async function measure(
           const next = cam.waiting;
           cam.waiting = null;
           if (next) setImmediate(() => onFrame(next, false));
-          if (r.status !== 'ok') return;
+          if (r.status !== 'ok') return f.release();
           cam.held = r.detections;
           cam.pipe.process({ t: f.ts, width: f.width, height: f.height, bgr, detections: cam.held });
+          f.release();
           if (!measuring) return;
           cam.analysed++;
           cam.detected++;

@@ -27,6 +27,7 @@ export {
   type ModelRegistry,
 } from './registry';
 export { InferencePool, type DetectOptions, type PoolOptions, type PoolState } from './pool';
+export { InferenceScheduler, type SchedulerStats } from './scheduler';
 export { preprocess, checkFrameGeometry, BadFrameError, type FrameTransform } from './preprocess';
 export { decodeDetections, decodeEmbedding, decodeNanodet, decodeYolox, toSource, type Outputs, type OutputTensor } from './decode';
 export { nms, iou, type Candidate } from './nms';

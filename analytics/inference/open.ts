@@ -2,6 +2,7 @@ import type { Logger } from '../../common/logger';
 import { clipFrames, inputSize, type ModelTask } from './manifest';
 import { InferencePool } from './pool';
 import { checkModel, type ModelRegistry } from './registry';
+import type { InferenceScheduler } from './scheduler';
 import type { ModelStatus } from './types';
 
 /** The `inference` section of the config (core/config.ts), as the pool needs it. */
@@ -9,6 +10,8 @@ export interface InferenceSettings {
   workers: number;
   intraOpThreads: number;
   maxFrameAgeMs: number;
+  /** The box's scheduler shared by all its pools (see scheduler.ts); without one the pool schedules alone. */
+  scheduler?: InferenceScheduler;
 }
 
 export type OpenedModel =
@@ -54,6 +57,7 @@ export async function openModel(
       workers: settings.workers,
       intraOpThreads: settings.intraOpThreads,
       maxFrameAgeMs: settings.maxFrameAgeMs,
+      ...(settings.scheduler ? { scheduler: settings.scheduler } : {}),
       log,
     });
     return { state: 'ready', pool, status };

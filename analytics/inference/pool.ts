@@ -5,6 +5,7 @@ import type { Logger } from '../../common/logger';
 import type { ModelManifest } from './manifest';
 import { BadFrameError, checkFrameGeometry } from './preprocess';
 import { ControlState, type FromWorker, type InferRequest, type WorkerInit } from './protocol';
+import { InferenceScheduler, type SchedulerClient } from './scheduler';
 import type { CameraStats, DropReason, Frame, FrameResult, PoolStats } from './types';
 
 // Workers run the TypeScript sources through tsx, like the CLI: the .mjs entry registers
@@ -27,6 +28,12 @@ export interface PoolOptions {
    * 1 = strictly one at a time (scheduling decided as late as possible).
    */
   pipelineDepth?: number;
+  /**
+   * The box's scheduler, shared by every pool on it: a box-wide budget of computing workers
+   * and one round robin over cameras across models. Without one the pool schedules alone,
+   * all its workers allowed to compute at once.
+   */
+  scheduler?: InferenceScheduler;
   log: Logger;
 }
 
@@ -53,6 +60,8 @@ interface Slot {
   control: Int32Array;
   /** Being stopped: results it may still post are ignored, its frame counts as crashed. */
   stopping: boolean;
+  /** Holds one of the scheduler's tokens: exactly while it has frames (jobs.size > 0). */
+  token: boolean;
 }
 
 export type PoolState = { state: 'ready' } | { state: 'unavailable'; message: string } | { state: 'closed' };
@@ -64,9 +73,11 @@ const emptyCamera = (): CameraStats => ({ submitted: 0, processed: 0, failed: 0,
  *
  * Scheduling: each camera has a small queue (by default one frame: the newest). A new frame
  * supersedes the oldest waiting one of its camera, so a camera producing faster than the
- * pool can serve never builds a backlog, and free workers take cameras in round-robin order
- * so a busy camera cannot starve a quiet one. Frames that waited longer than maxFrameAgeMs
- * are dropped as stale. Every frame's promise resolves (never rejects) with `ok`, `dropped`
+ * pool can serve never builds a backlog. Which camera goes next, and whether a worker may
+ * compute now, is the box's scheduler's call (scheduler.ts): round robin over cameras across
+ * every pool, within a box-wide budget of computing workers, so a busy camera cannot starve a
+ * quiet one whatever their models. Frames that waited longer than maxFrameAgeMs are dropped
+ * as stale. Every frame's promise resolves (never rejects) with `ok`, `dropped`
  * or `failed`, and every drop is counted per camera.
  *
  * A worker that dies (crash, out of memory, terminate) is replaced; the frame it was working
@@ -77,12 +88,9 @@ export class InferencePool {
   readonly manifest: ModelManifest;
   private readonly slots: Slot[] = [];
   private readonly queues = new Map<string, Pending[]>();
-  /**
-   * Round robin as "least recently served first": each camera's turn number when it was last
-   * served (a camera never served yet goes first). Order among cameras that join later stays fair.
-   */
-  private readonly lastServed = new Map<string, number>();
-  private turn = 0;
+  /** Decides which camera goes next and when a worker may compute (see scheduler.ts). */
+  private readonly scheduler: InferenceScheduler;
+  private readonly client: SchedulerClient;
   private nextId = 1;
   private nextWorkerId = 0;
   private closed = false;
@@ -106,6 +114,13 @@ export class InferencePool {
     this.log = opts.log;
     const d = opts.manifest.defaults;
     this.defaults = { scoreThreshold: d.scoreThreshold, nmsIou: d.nmsIou, maxDetections: d.maxDetections };
+    this.scheduler = opts.scheduler ?? new InferenceScheduler(opts.workers);
+    this.client = {
+      waiting: () => this.waitingCameras(),
+      room: () => this.room(),
+      send: (cameraId, to) => this.send(cameraId, to),
+    };
+    this.scheduler.register(this.client);
   }
 
   /**
@@ -261,10 +276,12 @@ export class InferencePool {
     this.closed = true;
     for (const q of this.queues.values()) for (const p of q.splice(0)) p.resolve(this.drop(p.frame, 'closed'));
     const slots = this.slots.splice(0);
+    this.scheduler.unregister(this.client);
     await Promise.all(
       slots.map(async (s) => {
         const jobs = [...s.jobs.values()];
         s.jobs.clear();
+        this.releaseIfIdle(s);
         s.state = 'dead';
         for (const job of jobs) job.resolve(this.drop(job.frame, 'closed'));
         await this.stopWorker(s);
@@ -290,48 +307,62 @@ export class InferencePool {
     return { status: 'dropped', cameraId: f.cameraId, ts: f.ts, reason, ...(f.data.byteLength > 0 ? { buffer: f.data } : {}) };
   }
 
-  /** Next frame in round-robin order over cameras, dropping stale frames on the way. */
-  private nextJob(): Pending | null {
+  private waitingCameras(): string[] {
+    const out: string[] = [];
+    for (const [cam, q] of this.queues) if (q.length > 0) out.push(cam);
+    return out;
+  }
+
+  private usable(s: Slot): boolean {
+    return s.state === 'ready' && !s.stopping;
+  }
+
+  private room(): { idle: boolean; ahead: boolean } {
+    let idle = false;
+    let ahead = false;
+    for (const s of this.slots) {
+      if (!this.usable(s)) continue;
+      if (s.jobs.size === 0) idle = true;
+      else if (s.jobs.size < this.pipelineDepth) ahead = true;
+    }
+    return { idle, ahead };
+  }
+
+  /** The scheduler's choice: this camera's oldest fresh frame to an idle worker, or ahead to the least-loaded busy one. */
+  private send(cameraId: string, to: 'idle' | 'ahead'): 'sent' | 'stale' | 'nothing' {
+    let slot: Slot | null = null;
+    for (const s of this.slots) {
+      if (!this.usable(s)) continue;
+      if (to === 'idle' ? s.jobs.size !== 0 : s.jobs.size === 0 || s.jobs.size >= this.pipelineDepth) continue;
+      if (!slot || s.jobs.size < slot.jobs.size) slot = s;
+    }
+    const q = this.queues.get(cameraId);
+    if (!slot || !q || q.length === 0) return 'nothing';
     const now = performance.now();
-    for (;;) {
-      let pick: string | null = null;
-      let pickTurn = Infinity;
-      for (const [cam, q] of this.queues) {
-        if (q.length === 0) continue;
-        const t = this.lastServed.get(cam) ?? -1;
-        if (t < pickTurn) {
-          pickTurn = t;
-          pick = cam;
-        }
-      }
-      if (pick === null) return null;
-      const job = this.queues.get(pick)?.shift();
-      if (!job) return null;
-      if (now - job.submittedAt > this.maxFrameAgeMs) {
-        job.resolve(this.drop(job.frame, 'stale'));
-        continue;
-      }
-      this.lastServed.set(pick, this.turn++);
-      return job;
+    let job: Pending | undefined;
+    while ((job = q.shift())) {
+      if (now - job.submittedAt <= this.maxFrameAgeMs) break;
+      job.resolve(this.drop(job.frame, 'stale'));
+    }
+    if (!job) return 'stale';
+    const { frame, opts } = job;
+    if (to === 'idle') slot.token = true;
+    slot.jobs.set(job.id, { ...job, dispatchedAt: now });
+    const req: InferRequest = { type: 'infer', id: job.id, width: frame.width, height: frame.height, data: frame.data, ...opts };
+    slot.worker.postMessage(req, [frame.data]);
+    return 'sent';
+  }
+
+  /** A worker left with no frame gives its token back to the box. */
+  private releaseIfIdle(slot: Slot): void {
+    if (slot.token && slot.jobs.size === 0) {
+      slot.token = false;
+      this.scheduler.release();
     }
   }
 
-  /** Hands waiting frames to workers, least-loaded worker first (an idle one before a pipelined one). */
   private dispatch(): void {
-    for (;;) {
-      let slot: Slot | null = null;
-      for (const s of this.slots) {
-        if (s.state !== 'ready' || s.stopping || s.jobs.size >= this.pipelineDepth) continue;
-        if (!slot || s.jobs.size < slot.jobs.size) slot = s;
-      }
-      if (!slot) return;
-      const job = this.nextJob();
-      if (!job) return;
-      const { frame, opts } = job;
-      slot.jobs.set(job.id, { ...job, dispatchedAt: performance.now() });
-      const req: InferRequest = { type: 'infer', id: job.id, width: frame.width, height: frame.height, data: frame.data, ...opts };
-      slot.worker.postMessage(req, [frame.data]);
-    }
+    this.scheduler.pump();
   }
 
   private spawn(): Promise<void> {
@@ -350,6 +381,7 @@ export class InferencePool {
       jobs: new Map(),
       control: new Int32Array(control),
       stopping: false,
+      token: false,
     };
     this.slots.push(slot);
     return new Promise<void>((resolveReady, rejectReady) => {
@@ -395,6 +427,7 @@ export class InferencePool {
     const job = slot.jobs.get(msg.id);
     slot.jobs.delete(msg.id);
     if (!job) {
+      this.releaseIfIdle(slot);
       this.dispatch();
       return;
     }
@@ -428,6 +461,9 @@ export class InferencePool {
         buffer: msg.data,
       });
     }
+    // Resolving first lets the camera's next frame (submitted from the callback, a microtask
+    // later) compete; the token and the next frame are handed out now.
+    this.releaseIfIdle(slot);
     this.dispatch();
   }
 
@@ -439,6 +475,7 @@ export class InferencePool {
   private onExit(slot: Slot, code: number, started: boolean): void {
     const jobs = [...slot.jobs.values()];
     slot.jobs.clear();
+    this.releaseIfIdle(slot);
     const wasLive = slot.state === 'ready';
     slot.state = 'dead';
     this.remove(slot);

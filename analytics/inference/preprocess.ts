@@ -56,6 +56,9 @@ function axis(src: number, dst: number, scale: number): Axis {
   return a;
 }
 
+/** The padding each reused tensor holds now (see preprocess). */
+const paddedLayout = new WeakMap<Float32Array, string>();
+
 /**
  * Fits a BGR24 frame into the model's input tensor: resize (bilinear) following the
  * manifest's letterbox rule, reorder colours, normalise, and lay out as NCHW or NHWC.
@@ -101,8 +104,13 @@ export function preprocess(m: ModelManifest, src: Uint8Array, srcW: number, srcH
   const nchw = m.input.layout === 'NCHW';
   const plane = dstW * dstH;
 
-  // Padding: only the area the image does not cover (most of the tensor is overwritten anyway).
-  for (let c = 0; c < 3; c++) {
+  // Padding: only the area the image does not cover (most of the tensor is overwritten anyway),
+  // and only when the layout changed: a camera's frames keep their size, so a worker's reused
+  // tensor already holds this padding from the previous frame.
+  const layout = `${newW}x${newH}+${padX}+${padY}:${rule.pad}:${mean.join(',')}:${inv.join(',')}:${m.input.layout}`;
+  const padDone = paddedLayout.get(out) === layout;
+  paddedLayout.set(out, layout);
+  for (let c = 0; c < 3 && !padDone; c++) {
     const v = (rule.pad - (mean[c] ?? 0)) * (inv[c] ?? 1);
     if (newW === dstW && newH === dstH) break;
     if (!nchw) {
@@ -195,40 +203,39 @@ function copyNormalised(
   inv: readonly number[],
   out: Float32Array,
 ): void {
-  // One 256-entry table per tensor channel: normalisation becomes a lookup.
-  const lut = [0, 1, 2].map((c) => {
-    const t = new Float32Array(256);
-    for (let v = 0; v < 256; v++) t[v] = (v - (mean[c] ?? 0)) * (inv[c] ?? 1);
-    return t;
-  });
-  const l0 = lut[0] as Float32Array;
-  const l1 = lut[1] as Float32Array;
-  const l2 = lut[2] as Float32Array;
+  // Arithmetic, not a lookup table: measured about twice as fast in V8 (a table read is a
+  // bounds-checked dependent load per value), and this loop is most of the pool's own cost.
   const c0 = chan[0] ?? 0;
   const c1 = chan[1] ?? 1;
   const c2 = chan[2] ?? 2;
+  const m0 = mean[0] ?? 0;
+  const m1 = mean[1] ?? 0;
+  const m2 = mean[2] ?? 0;
+  const s0 = inv[0] ?? 1;
+  const s1 = inv[1] ?? 1;
+  const s2 = inv[2] ?? 1;
+  const rowBytes = w * 3;
   if (nchw) {
-    const o0 = out.subarray(0, plane);
-    const o1 = out.subarray(plane, 2 * plane);
-    const o2 = out.subarray(2 * plane, 3 * plane);
+    const plane2 = 2 * plane;
     for (let y = 0; y < h; y++) {
-      let i = y * w * 3;
-      const end = (y + padY) * dstW + padX + w;
-      for (let p = end - w; p < end; p++, i += 3) {
-        o0[p] = l0[src[i + c0] as number] as number;
-        o1[p] = l1[src[i + c1] as number] as number;
-        o2[p] = l2[src[i + c2] as number] as number;
+      let i = y * rowBytes;
+      const start = (y + padY) * dstW + padX;
+      const end = start + w;
+      for (let p = start; p < end; p++, i += 3) {
+        out[p] = ((src[i + c0] as number) - m0) * s0;
+        out[p + plane] = ((src[i + c1] as number) - m1) * s1;
+        out[p + plane2] = ((src[i + c2] as number) - m2) * s2;
       }
     }
     return;
   }
   for (let y = 0; y < h; y++) {
-    let i = y * w * 3;
+    let i = y * rowBytes;
     let p = ((y + padY) * dstW + padX) * 3;
     for (let x = 0; x < w; x++, i += 3, p += 3) {
-      out[p] = l0[src[i + c0] as number] as number;
-      out[p + 1] = l1[src[i + c1] as number] as number;
-      out[p + 2] = l2[src[i + c2] as number] as number;
+      out[p] = ((src[i + c0] as number) - m0) * s0;
+      out[p + 1] = ((src[i + c1] as number) - m1) * s1;
+      out[p + 2] = ((src[i + c2] as number) - m2) * s2;
     }
   }
 }

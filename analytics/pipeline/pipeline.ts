@@ -155,7 +155,8 @@ export class AnalyticsPipeline {
       inZone.set(z.id, ids);
       zones[z.id] = ids.length;
     }
-    const grey = input.bgr ? toGrey(input.bgr, input.width, input.height) : null;
+    // Only rules that read pixels need the grey frame (a full-size pass over the picture).
+    const grey = input.bgr && this.rules.some((r) => r.usesPixels) ? toGrey(input.bgr, input.width, input.height) : null;
     const objects: RuleObject[] = input.detections.filter((d) => d.label !== 'person' && d.score >= this.minScore);
     const events: RuleEvent[] = [];
     for (const r of this.rules) {

@@ -35,6 +35,7 @@ export function zoneRoi(zone: Zone, width: number, height: number): Roi {
  */
 export class ClipFightRule implements Rule {
   readonly kind = 'fight' as const;
+  readonly usesPixels = true;
   private frames: Uint8Array[] = [];
   private pairs: PairStats[] = [];
   private lastSampleT = -Infinity;

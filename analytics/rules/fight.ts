@@ -100,6 +100,7 @@ export function pairMotions(f: RuleFrame, zone: Zone): PairMotion[] {
  */
 export class FightRule implements Rule {
   readonly kind = 'fight' as const;
+  readonly usesPixels = true;
   /** Per pair ("a-b"): recent frames, true when abrupt. */
   private readonly windows = new Map<string, { hits: boolean[]; accel: number[]; energy: number[]; seenAt: number }>();
   private active = false;

@@ -56,5 +56,10 @@ export type RuleEvent =
 
 export interface Rule {
   readonly kind: AlertKind;
+  /**
+   * True when the rule reads the frame's pixels (`grey`, `prevGrey`): the pipeline makes the
+   * grey frame only then, since it costs more main-thread time than the motion gate itself.
+   */
+  readonly usesPixels?: boolean;
   evaluate(frame: RuleFrame): RuleEvent[];
 }

@@ -1,4 +1,5 @@
 import {
+  InferenceScheduler,
   openModel,
   openRegistry,
   openVerifiedModel,
@@ -48,12 +49,21 @@ export class ModelManager {
   private readonly retiring = new Set<Promise<void>>();
   private analysed: ReadonlySet<string> = new Set();
   private closed = false;
+  /**
+   * One scheduler for every pool this core runs (default detector, cameras' own detectors, the
+   * fight model, and a replacement while it is proven): together they compute on at most
+   * `inference.workers` workers at once, and cameras are served in turn whatever their model.
+   */
+  readonly scheduler: InferenceScheduler;
+  private readonly settings: InferenceSettings;
 
   constructor(
     private readonly config: ModelConfig,
     private readonly store: ModelChoiceStore,
     private readonly log: Logger,
   ) {
+    this.scheduler = new InferenceScheduler(config.inference.workers);
+    this.settings = { ...config.inference, scheduler: this.scheduler };
     this.detector = store.slot('detector') ?? config.detector;
     this.fight = store.slot('fight') ?? config.fight ?? BUILTIN_FIGHT_MODEL;
     this.cameraChoice = store.cameras();
@@ -88,7 +98,7 @@ export class ModelManager {
     const needed = new Set([...this.analysed].map((id) => this.effective(id)));
     await Promise.all([...needed].filter((n) => !this.pools.has(n) && !this.failed.has(n)).map((n) => this.open(n)));
     if (this.fight !== BUILTIN_FIGHT_MODEL && !this.fightPool && this.fightProblem === null && this.analysed.size > 0) {
-      const r = await openModel(this.registry(), this.fight, { ...this.config.inference, workers: 1 }, this.log);
+      const r = await openModel(this.registry(), this.fight, { ...this.settings, workers: 1 }, this.log);
       if (this.closed) {
         if (r.state === 'ready') await r.pool.close();
         return;
@@ -108,7 +118,7 @@ export class ModelManager {
     let p = this.opening.get(name);
     if (p) return p;
     p = (async () => {
-      const r = await openModel(this.registry(), name, this.config.inference, this.log);
+      const r = await openModel(this.registry(), name, this.settings, this.log);
       this.opening.delete(name);
       if (this.closed) {
         if (r.state === 'ready') await r.pool.close();
@@ -136,7 +146,7 @@ export class ModelManager {
   private async verified(name: string): Promise<InferencePool> {
     const running = this.pools.get(name);
     if (running) return running;
-    const r = await openVerifiedModel(this.registry(), name, 'detect', this.config.inference, this.log);
+    const r = await openVerifiedModel(this.registry(), name, 'detect', this.settings, this.log);
     if (r.state !== 'ready') throw new SentinelError(r.status.message, 'validation_failed', 'model');
     if (this.closed) {
       await r.pool.close();
@@ -190,7 +200,7 @@ export class ModelManager {
       if (name === BUILTIN_FIGHT_MODEL) {
         this.fightPool = null;
       } else {
-        const r = await openVerifiedModel(this.registry(), name, 'classify-clip', { ...this.config.inference, workers: 1 }, this.log);
+        const r = await openVerifiedModel(this.registry(), name, 'classify-clip', { ...this.settings, workers: 1 }, this.log);
         if (r.state !== 'ready') throw new SentinelError(r.status.message, 'validation_failed', 'model');
         this.fightPool = r.pool;
       }

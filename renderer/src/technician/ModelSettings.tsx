@@ -2,15 +2,23 @@ import { useEffect, useState } from 'react';
 import { BUILTIN_FIGHT_MODEL, type AnalyticsModels, type Camera, type CameraModel, type ModelInfo } from '../../../contract';
 import { ApiError, call } from '../client/api';
 
+/** What each task is for, in a technician's words (the raw task name stays in brackets). */
+const TASK_LABEL: Record<string, string> = {
+  detect: 'person detector (detect)',
+  'classify-clip': 'fight classifier (classify-clip)',
+  embed: 're-identification (embed)',
+};
+
 /** "yolox-nano — YOLOX-nano 416 ..." with why it cannot run, for a model's option. */
 function optionLabel(m: ModelInfo): string {
   const what = m.description ? ` — ${m.description}` : '';
   return m.state === 'ready' ? `${m.name}${what}` : `${m.name} (unavailable)`;
 }
 
-function useModels(): { models: AnalyticsModels | null; error: string | null; set(m: AnalyticsModels): void } {
+function useModels(): { models: AnalyticsModels | null; error: string | null; set(m: AnalyticsModels): void; reload(): void } {
   const [models, setModels] = useState<AnalyticsModels | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
   useEffect(() => {
     const ac = new AbortController();
     call('analyticsModels', { signal: ac.signal })
@@ -19,8 +27,9 @@ function useModels(): { models: AnalyticsModels | null; error: string | null; se
         if (!ac.signal.aborted) setError(err instanceof Error ? err.message : String(err));
       });
     return () => ac.abort();
-  }, []);
-  return { models, error, set: setModels };
+  }, [generation]);
+  // After a refusal: the core re-checked the file, so the list may now say why a model cannot run.
+  return { models, error, set: setModels, reload: () => setGeneration((g) => g + 1) };
 }
 
 /** One model slot: a choice among the models of its task, applied (proven, then swapped in) by the core. */
@@ -32,6 +41,7 @@ function SlotForm({
   problem,
   choices,
   onApply,
+  onRefused,
 }: {
   label: string;
   testId: string;
@@ -40,21 +50,26 @@ function SlotForm({
   problem: string | null;
   choices: { value: string; label: string; disabled: boolean; title?: string }[];
   onApply(model: string): Promise<void>;
+  onRefused?(): void;
 }) {
   const [value, setValue] = useState(current);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   useEffect(() => setValue(current), [current]);
+  // A refused model turns unavailable once the core has re-checked it: no point offering Apply again.
+  const chosen = choices.find((c) => c.value === value);
+  const unusable = chosen?.disabled === true;
   const apply = async (): Promise<void> => {
     setBusy(true);
     setError(null);
     setDone(null);
     try {
       await onApply(value);
-      setDone(`${value} is running`);
+      setDone(`${value || 'The default detector'} loaded and tested; it takes over from the next frame.`);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));
+      onRefused?.();
     } finally {
       setBusy(false);
     }
@@ -63,7 +78,16 @@ function SlotForm({
     <div className="tech-row" data-testid={testId}>
       <label htmlFor={`${testId}-select`}>{label}</label>
       <div className="tech-field">
-        <select id={`${testId}-select`} value={value} onChange={(e) => setValue(e.target.value)} disabled={busy}>
+        <select
+          id={`${testId}-select`}
+          value={value}
+          onChange={(e) => {
+            setValue(e.target.value);
+            setError(null);
+            setDone(null);
+          }}
+          disabled={busy}
+        >
           {choices.map((c) => (
             <option key={c.value} value={c.value} disabled={c.disabled} title={c.title}>
               {c.label}
@@ -75,7 +99,7 @@ function SlotForm({
         </div>
         {problem && <div className="tech-warn">{problem}</div>}
         <div>
-          <button type="button" className="tech-primary" disabled={busy || value === current} onClick={() => void apply()}>
+          <button type="button" className="tech-primary" disabled={busy || value === current || unusable} onClick={() => void apply()}>
             {busy ? 'Loading and testing the model…' : 'Apply'}
           </button>
         </div>
@@ -84,7 +108,11 @@ function SlotForm({
             Refused: {error}. The running model keeps working.
           </div>
         )}
-        {done && <div className="tech-ok">{done}</div>}
+        {done && (
+          <div className="tech-ok" data-testid={`${testId}-done`}>
+            {done}
+          </div>
+        )}
       </div>
     </div>
   );
@@ -95,8 +123,8 @@ function SlotForm({
  * the fight classifier. A change loads the new model in new workers and runs a test inference
  * before it takes over; cameras keep being analysed throughout.
  */
-export function ModelsPane() {
-  const { models, error, set } = useModels();
+export function ModelsPane({ cameras = [] }: { cameras?: readonly Camera[] }) {
+  const { models, error, set, reload } = useModels();
   if (error) return <p className="tech-error">Cannot load the models: {error}</p>;
   if (!models) return <p className="muted tech-pad">Loading models…</p>;
   const ofTask = (task: string) => models.models.filter((m) => m.task === task);
@@ -104,7 +132,8 @@ export function ModelsPane() {
   return (
     <div className="tech-form" data-testid="models-pane">
       <p className="tech-hint">
-        A new model is loaded and tested before it takes over; no camera stops, and a model that fails is refused with the reason.
+        A new model is loaded and tested before it takes over; no camera stops, and a model that fails is refused with the reason. A camera
+        can have its own detector (the light person detector for a quiet camera, say): pick the camera, then its Analytics tab.
       </p>
       <SlotForm
         label="Person detector (default)"
@@ -114,6 +143,7 @@ export function ModelsPane() {
         problem={models.detector.problem}
         choices={ofTask('detect').map(choice)}
         onApply={async (model) => set(await call('analyticsDetectorPut', { body: { model } }))}
+        onRefused={reload}
       />
       <SlotForm
         label="Fight classifier"
@@ -126,14 +156,26 @@ export function ModelsPane() {
           ...ofTask('classify-clip').map(choice),
         ]}
         onApply={async (model) => set(await call('analyticsFightPut', { body: { model } }))}
+        onRefused={reload}
       />
       <h3 className="tech-label">Models on this core</h3>
       <ul className="tech-model-list" aria-label="Models">
-        {models.models.map((m) => (
-          <li key={m.name} className={m.state === 'ready' ? '' : 'tech-warn'} title={m.message ?? undefined}>
-            <strong>{m.name}</strong> · {m.task} · {m.state === 'ready' ? 'verified' : m.message}
-          </li>
-        ))}
+        {models.models.map((m) => {
+          // Which cameras this model analyses now (from their health), so a camera's own choice is visible here too.
+          const users = cameras.filter((c) => c.health.analysis?.model === m.name).map((c) => c.name);
+          return (
+            <li key={m.name} className={m.state === 'ready' ? '' : 'tech-warn'} title={m.message ?? undefined}>
+              <strong>{m.name}</strong> · {TASK_LABEL[m.task] ?? m.task} · {m.state === 'ready' ? 'verified' : m.message}
+              {users.length > 0 && (
+                <span className="muted" data-testid="model-users">
+                  {' '}
+                  · analysing {users.length === 1 ? '1 camera' : `${users.length} cameras`}: {users.slice(0, 5).join(', ')}
+                  {users.length > 5 ? ', …' : ''}
+                </span>
+              )}
+            </li>
+          );
+        })}
       </ul>
     </div>
   );
@@ -141,7 +183,7 @@ export function ModelsPane() {
 
 /** A camera's own detector (the light one for a quiet camera, say), in the camera's detail. */
 export function CameraModelTab({ camera }: { camera: Camera }) {
-  const { models, error } = useModels();
+  const { models, error, reload } = useModels();
   const [mine, setMine] = useState<CameraModel | null>(null);
   useEffect(() => {
     const ac = new AbortController();
@@ -169,6 +211,7 @@ export function CameraModelTab({ camera }: { camera: Camera }) {
             .map((m) => ({ value: m.name, label: optionLabel(m), disabled: m.state !== 'ready', title: m.message ?? undefined })),
         ]}
         onApply={async (model) => setMine(await call('cameraModelPut', { params: { id: camera.id }, body: { model: model || null } }))}
+        onRefused={reload}
       />
       <div className="tech-row">
         <span className="tech-label">Analysis</span>

@@ -283,7 +283,7 @@ export function TechnicianWorkspace() {
               <h2 id="tech-pane-title">Analytics models</h2>
             </header>
             <div className="tech-pane-body">
-              <ModelsPane />
+              <ModelsPane cameras={all} />
             </div>
           </>
         )}
