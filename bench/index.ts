@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   live: () => import('./live'),
   map: () => import('./map'),
   push: () => import('./push'),
+  reid: () => import('./reid'),
   'rtsp-js': () => import('./rtsp-js'),
 };
 

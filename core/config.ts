@@ -300,6 +300,18 @@ export const ConfigSchema = z.strictObject({
           masks: z.record(z.string(), z.array(z.array(z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)])).min(3))).default({}),
         })
         .prefault({}),
+      /** Re-identification in the tracker: a person back from an occlusion keeps their id by appearance (docs/analytics.md). */
+      reid: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          /** Cosine similarity (person-reid-0288 embeddings) a returning person needs with the lost track. */
+          minSimilarity: z.number().min(0).max(1).default(0.9),
+          /** How long after it was last seen a lost track can be given back. */
+          maxLostMs: z.number().int().min(0).max(60_000).default(6000),
+          /** Embeddings per camera frame at most (the cost per frame stays bounded in a crowd). */
+          maxPerFrame: z.number().int().min(1).max(32).default(4),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** Several core replicas sharing the database and Redis: see docs/scale.md. */

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { Zone } from '../contract/zones';
 import type { FrameLine } from '../analytics/pipeline/offline';
 import { countMae, detectEntries, matchEntries } from '../analytics/pipeline/metrics';
+import { IdentityLabels, scoreIdentities } from '../analytics/tracking/identity';
 import { discoverAssetsDir } from '../core/config';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -30,13 +31,13 @@ const LabelFile = z.strictObject({
 
 const ENTRY_TOLERANCE_S = 1.5;
 const json = process.argv.includes('--json');
-// --only=counts|fight|rules: one section (the whole run takes several minutes on a loaded machine).
+// --only=counts|fight|rules|identity: one section (the whole run takes several minutes on a loaded machine).
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
-if (only !== undefined && !['counts', 'fight', 'rules'].includes(only)) {
-  process.stderr.write(`eval: --only must be counts, fight or rules, not "${only}"\n`);
+if (only !== undefined && !['counts', 'fight', 'rules', 'identity'].includes(only)) {
+  process.stderr.write(`eval: --only must be counts, fight, rules or identity, not "${only}"\n`);
   process.exit(1);
 }
-const wants = (section: 'counts' | 'fight' | 'rules'): boolean => only === undefined || only === section;
+const wants = (section: 'counts' | 'fight' | 'rules' | 'identity'): boolean => only === undefined || only === section;
 // --no-gate: the detector on every frame (the comparison for motion gating, which is on by default).
 const noGate = process.argv.includes('--no-gate');
 const model = process.argv.find((a) => a.startsWith('--model='))?.slice(8) ?? 'yolox-nano';
@@ -46,7 +47,7 @@ if (!assets) {
   process.exit(1);
 }
 
-function analyze(video: string, zonesFile: string, fps: number): Promise<Array<Record<string, unknown>>> {
+function analyze(video: string, zonesFile: string, fps: number, extra: readonly string[] = []): Promise<Array<Record<string, unknown>>> {
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
@@ -63,6 +64,7 @@ function analyze(video: string, zonesFile: string, fps: number): Promise<Array<R
         model,
         '--json',
         ...(noGate ? ['--no-gate'] : []),
+        ...extra,
       ],
       { env: { ...process.env, SENTINEL_ASSETS: assets ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -106,7 +108,7 @@ let noEventSeconds = 0;
 try {
   for (const f of wants('counts')
     ? readdirSync(join(ROOT, 'eval', 'labels'))
-        .filter((n) => n.endsWith('.json'))
+        .filter((n) => n.endsWith('.json') && !n.includes('identities'))
         .sort()
     : []) {
     const label = LabelFile.parse(JSON.parse(readFileSync(join(ROOT, 'eval', 'labels', f), 'utf8')));
@@ -336,6 +338,73 @@ async function fightSection(): Promise<Record<string, unknown>> {
   };
 }
 
+// Identity section: the tracker with re-ID off and on over the identity labels
+// (eval/labels/*-identities.json, made by eye; each file says how): identity switches of the
+// people followed across an occlusion, fragments per visit where each visit is a different
+// person, and track ids wrongly shared by two people; plus what re-ID cost.
+const identity = wants('identity') ? await identitySection() : null;
+Object.assign(result, { identity });
+
+async function identitySection(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-eval-identity-'));
+  const zonesFile = join(dir, 'zones.json');
+  writeFileSync(zonesFile, JSON.stringify({ zones: [{ id: 'scene', kind: 'watch' }] }));
+  const videos: Array<Record<string, unknown>> = [];
+  const total = { off: { switches: 0, fragments: 0, missed: 0, merged: 0 }, on: { switches: 0, fragments: 0, missed: 0, merged: 0 } };
+  let embeds = 0;
+  let embedMs = 0;
+  let framesOn = 0;
+  const wall = { off: 0, on: 0 };
+  try {
+    for (const f of readdirSync(join(ROOT, 'eval', 'labels'))
+      .filter((n) => n.endsWith('-identities.json'))
+      .sort()) {
+      const label = IdentityLabels.parse(JSON.parse(readFileSync(join(ROOT, 'eval', 'labels', f), 'utf8')));
+      if (!existsSync(join(assets!, label.video))) {
+        process.stderr.write(`eval: ${label.video} not in the assets; skipped\n`);
+        continue;
+      }
+      const row: Record<string, unknown> = { file: label.video, labels: f };
+      for (const mode of ['off', 'on'] as const) {
+        const lines = await analyze(join(assets!, label.video), zonesFile, label.fps ?? 5, [mode === 'on' ? '--reid' : '--no-reid']);
+        const frames = lines.filter((l) => l.type === 'frame') as unknown as FrameLine[];
+        const summary = lines.find((l) => l.type === 'summary') as
+          | { ms: number; frames: number; tracksStarted: number; reid?: { embeds: number; msPerEmbed: number; reassociated: number } }
+          | undefined;
+        const score = scoreIdentities(frames, label);
+        for (const k of ['switches', 'fragments', 'missed', 'merged'] as const) total[mode][k] += score[k];
+        wall[mode] += summary?.ms ?? 0;
+        if (mode === 'on' && summary?.reid) {
+          embeds += summary.reid.embeds;
+          embedMs += summary.reid.embeds * summary.reid.msPerEmbed;
+          framesOn += summary.frames;
+        }
+        row[mode] = {
+          switches: score.switches,
+          fragments: score.fragments,
+          missed: score.missed,
+          merged: score.merged,
+          tracksStarted: summary?.tracksStarted,
+          ...(summary?.reid ? { reassociated: summary.reid.reassociated, embeds: summary.reid.embeds } : {}),
+          people: score.people.map((p) => ({ id: p.id, trackIds: p.trackIds, switches: p.switches, missed: p.missed })),
+          visits: score.visits.map((v) => ({ id: v.id, trackIds: v.trackIds })),
+        };
+      }
+      videos.push(row);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    reidOff: total.off,
+    reidOn: total.on,
+    embedsPerFrame: framesOn ? round(embeds / framesOn) : null,
+    msPerEmbed: embeds ? round(embedMs / embeds) : null,
+    wallMs: wall,
+    videos,
+  };
+}
+
 if (json) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } else {
@@ -354,6 +423,10 @@ if (json) {
   if (fight)
     process.stdout.write(
       `\nfight classifier (${String(fight.model)}, grouped 5-fold CV over ${String(fight.clips)} clips / ${String(fight.sources)} sources): AUC ${String(fight.auc)}; best accuracy ${JSON.stringify(fight.bestAccuracy)}; nested ${JSON.stringify(fight.nestedAccuracy)}; at FPR <= 5 % ${JSON.stringify(fight.alertThreshold)}; shipped ${JSON.stringify(fight.shippedThreshold)}\n`,
+    );
+  if (identity)
+    process.stdout.write(
+      `\nidentity (re-ID off -> on): ${JSON.stringify(identity.reidOff)} -> ${JSON.stringify(identity.reidOn)}; ${String(identity.embedsPerFrame)} embeddings per frame at ${String(identity.msPerEmbed)} ms each; wall ms ${JSON.stringify(identity.wallMs)}; ${JSON.stringify((identity.videos as Array<Record<string, unknown>>).map((v) => ({ file: v.file, off: v.off, on: v.on })))}\n`,
     );
   if (fight)
     process.stdout.write(

@@ -1,5 +1,6 @@
 import type { Zone } from '../../contract/zones';
 import type { InferencePool } from '../inference/pool';
+import { embedRequested, type Embedder } from '../inference/reid';
 import { scoreCandidates } from '../rules/fight-model';
 import type { RuleEvent } from '../rules/types';
 import type { Track } from '../tracking/tracker';
@@ -48,6 +49,8 @@ export interface SummaryLine {
   people: { mean: number; max: number };
   zones: Record<string, { mean: number; max: number }>;
   tracksStarted: number;
+  /** Re-ID in the tracker (present when on): embeddings computed, their cost, tracks given back by appearance. */
+  reid?: { embeds: number; msPerEmbed: number; reassociated: number; refused: number };
   /** Wall-clock milliseconds spent, and analysed frames per wall-clock second. */
   ms: number;
   framesPerSecond: number;
@@ -81,6 +84,8 @@ export interface OfflineOptions {
   scoreThreshold?: number;
   /** Motion gating of the detector (default on; `{ enabled: false }` detects on every frame). */
   gate?: GateOptions;
+  /** Re-ID in the tracker: the re-identification model's embedder (its absence turns re-ID off). */
+  embedder?: Embedder;
   onLine(line: FrameLine | AlertLine | SummaryLine): void;
 }
 
@@ -92,7 +97,11 @@ export interface OfflineOptions {
  */
 export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
   const started = Date.now();
-  const pipe = new AnalyticsPipeline(o.zones, { ...o.pipeline, ...(o.fightPool ? { fight: 'model' as const } : {}) });
+  const pipe = new AnalyticsPipeline(o.zones, {
+    ...o.pipeline,
+    tracker: { ...o.pipeline?.tracker, reid: { ...o.pipeline?.tracker?.reid, enabled: o.embedder !== undefined } },
+    ...(o.fightPool ? { fight: 'model' as const } : {}),
+  });
   let frames = 0;
   let lastT = 0;
   let peopleSum = 0;
@@ -124,7 +133,10 @@ export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
           );
         held = r.detections;
       }
-      const out = pipe.process({ t: f.t, width: f.width, height: f.height, bgr, detections: held });
+      const embeddings = o.embedder
+        ? await embedRequested(o.embedder, 'analyze', bgr, f.width, f.height, held, pipe.reidRequests(f.t, held))
+        : undefined;
+      const out = pipe.process({ t: f.t, width: f.width, height: f.height, bgr, detections: held, ...(embeddings ? { embeddings } : {}) });
       if (o.fightPool && pipe.usesFightModel) {
         const scores = await scoreCandidates(o.fightPool, 'analyze', bgr, f.width, f.t, pipe.fightCandidates(out, f.width, f.height));
         out.events.push(...pipe.applyFightScores(f.t, scores));
@@ -178,6 +190,16 @@ export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
       o.zones.map((z) => [z.id, { mean: r3(frames ? (zoneSum[z.id] ?? 0) / frames : 0), max: zoneMax[z.id] ?? 0 }]),
     ),
     tracksStarted: maxTrackId,
+    ...(o.embedder
+      ? {
+          reid: {
+            embeds: o.embedder.stats().embeds,
+            msPerEmbed: o.embedder.stats().msPerEmbed,
+            reassociated: pipe.reidStats.reassociated,
+            refused: pipe.reidStats.refused,
+          },
+        }
+      : {}),
     ms,
     framesPerSecond: r3(ms > 0 ? (frames * 1000) / ms : 0),
   };

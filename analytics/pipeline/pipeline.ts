@@ -10,7 +10,7 @@ import { PersonDownRule } from '../rules/person-down';
 import { SurgeRule } from '../rules/surge';
 import type { Rule, RuleEvent, RuleObject } from '../rules/types';
 import { UnattendedObjectRule } from '../rules/unattended';
-import { Tracker, type Box, type Track, type TrackerOptions } from '../tracking/tracker';
+import { Tracker, type Box, type ReidStats, type Track, type TrackerOptions } from '../tracking/tracker';
 import { boxInZone } from '../zones';
 
 /** A detection as the inference pool returns it (source pixels). */
@@ -32,6 +32,11 @@ export interface PipelineInput {
    * null when unknown; left out for a fixed camera. Vehicle cameras' alerts then say whether it moved.
    */
   speedKmh?: number | null;
+  /**
+   * Re-ID: embeddings of some of `detections` (by index), computed for the indices
+   * `reidRequests` asked for. Missing ones are matched by position only.
+   */
+  embeddings?: ReadonlyMap<number, Float32Array | null>;
 }
 
 export interface PipelineOutput {
@@ -108,11 +113,39 @@ export class AnalyticsPipeline {
     }
   }
 
+  /** The person detections the tracker is tracking from (their index in `detections` kept). */
+  private persons(detections: readonly PipelineDetection[]): Array<{ d: PipelineDetection; i: number }> {
+    return detections.map((d, i) => ({ d, i })).filter(({ d }) => d.label === 'person' && d.score >= this.minScore);
+  }
+
+  /** Whether the tracker re-identifies people by appearance (then embed `reidRequests` every frame). */
+  get usesReid(): boolean {
+    return this.tracker.reidEnabled;
+  }
+
+  /** Indices into `detections` whose crops the tracker wants embedded before `process` (empty with re-ID off). */
+  reidRequests(t: number, detections: readonly PipelineDetection[]): number[] {
+    if (!this.tracker.reidEnabled) return [];
+    const persons = this.persons(detections);
+    return this.tracker
+      .embedRequests(
+        t,
+        persons.map(({ d }) => ({ box: d.box, score: d.score })),
+      )
+      .map((k) => persons[k]!.i);
+  }
+
+  /** The tracker's re-ID figures (embeddings asked for, tracks given back, candidates refused). */
+  get reidStats(): Readonly<ReidStats> {
+    return this.tracker.reidStats;
+  }
+
   process(input: PipelineInput): PipelineOutput {
-    const persons = input.detections.filter((d) => d.label === 'person' && d.score >= this.minScore);
+    const persons = this.persons(input.detections);
     this.tracker.update(
       input.t,
-      persons.map((d) => ({ box: d.box, score: d.score })),
+      persons.map(({ d, i }) => ({ box: d.box, score: d.score, embedding: input.embeddings?.get(i) ?? null })),
+      { width: input.width, height: input.height },
     );
     const tracks = this.tracker.active();
     const inZone = new Map<string, number[]>();
@@ -146,7 +179,7 @@ export class AnalyticsPipeline {
       const moving = input.speedKmh === null ? null : input.speedKmh >= MOVING_KMH;
       for (const e of events) e.detail = { ...e.detail, vehicleMoving: moving, vehicleSpeedKmh: input.speedKmh };
     }
-    return { t: input.t, people: persons.filter((d) => d.score >= this.personScore).length, tracks, zones, inZone, events };
+    return { t: input.t, people: persons.filter(({ d }) => d.score >= this.personScore).length, tracks, zones, inZone, events };
   }
 
   /** Whether a clip classifier decides fights here (then call fightCandidates / applyFightScores every frame). */

@@ -63,3 +63,98 @@ describe('Tracker', () => {
     expect([...ids.a][0]).not.toBe([...ids.b][0]);
   });
 });
+
+/** A unit vector along axis `k` of 8, tilted by `noise` towards axis 7: a synthetic "look". */
+const look = (k: number, noise = 0): Float32Array => {
+  const v = new Float32Array(8);
+  v[k] = 1;
+  v[7] = noise;
+  const n = Math.hypot(1, noise);
+  return v.map((x) => x / n);
+};
+
+describe('Tracker re-identification', () => {
+  const reid = { enabled: true, minSimilarity: 0.9, maxLostMs: 6000 };
+
+  /** A walks right, is seen with look `before`, disappears behind a pillar for `hiddenMs`, reappears with look `after`. */
+  function occlusion(after: Float32Array, opts: { hiddenMs: number; enabled?: boolean }): { before: number[]; after: number[] } {
+    const tr = new Tracker({ reid: { ...reid, enabled: opts.enabled ?? true } });
+    const before = new Set<number>();
+    const after2 = new Set<number>();
+    let t = 0;
+    for (let i = 0; i < 10; i++, t += 200) {
+      const dets = [{ box: box(100 + i * 10, 200), score: 0.9 }];
+      const asked = tr.embedRequests(t, dets);
+      for (const r of tr.update(
+        t,
+        dets.map((d, di) => ({ ...d, embedding: asked.includes(di) ? look(0, 0.1) : null })),
+      ))
+        before.add(r.id);
+    }
+    const hiddenEnd = t + opts.hiddenMs;
+    for (; t < hiddenEnd; t += 200) tr.update(t, []);
+    // Back on the far side of the pillar, where constant velocity no longer puts the coasting box.
+    for (let i = 0; i < 5; i++, t += 200) {
+      const dets = [{ box: box(330 + i * 10, 200), score: 0.9 }];
+      const asked = tr.embedRequests(t, dets);
+      for (const r of tr.update(
+        t,
+        dets.map((d, di) => ({ ...d, embedding: asked.includes(di) ? after : null })),
+      ))
+        after2.add(r.id);
+    }
+    return { before: [...before], after: [...after2] };
+  }
+
+  it('gives a track lost behind an occluder for 3 s back to the person who reappears looking the same', () => {
+    const r = occlusion(look(0, 0.3), { hiddenMs: 3000 });
+    expect(r.before).toEqual([1]);
+    expect(r.after).toEqual([1]);
+  });
+
+  it('starts a new track when the person who appears there looks different', () => {
+    const r = occlusion(look(1, 0.1), { hiddenMs: 3000 });
+    expect(r.before).toEqual([1]);
+    expect(r.after).toHaveLength(1);
+    expect(r.after[0]).not.toBe(1);
+  });
+
+  it('without re-ID the same occlusion costs the person their id', () => {
+    const r = occlusion(look(0, 0.3), { hiddenMs: 3000, enabled: false });
+    expect(r.after[0]).not.toBe(1);
+  });
+
+  it('forgets a lost track after reid.maxLostMs, and never re-associates someone implausibly far away', () => {
+    expect(occlusion(look(0, 0.3), { hiddenMs: 7000 }).after[0]).not.toBe(1);
+    const tr = new Tracker({ reid });
+    for (let i = 0; i < 6; i++) {
+      const d = [{ box: box(100, 200), score: 0.9 }];
+      tr.update(
+        i * 200,
+        d.map((x, di) => ({ ...x, embedding: tr.embedRequests(i * 200, d).includes(di) ? look(0) : null })),
+      );
+    }
+    for (let t = 1200; t < 2400; t += 200) tr.update(t, []);
+    // The same look, 600 px away after 1.2 s: a person 100 px tall does not walk that far.
+    const out = tr.update(2400, [{ box: box(700, 200), score: 0.9, embedding: look(0) }]);
+    expect(tr.all().find((x) => x.id === 1)?.visible).toBe(false);
+    expect(out).toHaveLength(0);
+    expect(tr.reidStats.reassociated).toBe(0);
+  });
+
+  it('asks for embeddings of unclaimed and stale boxes only, at most maxPerFrame, and none with re-ID off', () => {
+    expect(new Tracker().embedRequests(0, [{ box: box(100, 200), score: 0.9 }])).toEqual([]);
+    const tr = new Tracker({ reid: { ...reid, maxPerFrame: 2, refreshMs: 1000 } });
+    const dets = [100, 200, 300].map((x) => ({ box: box(x, 200), score: 0.9 }));
+    expect(tr.embedRequests(0, dets)).toEqual([0, 1]); // three new people, two embeddings this frame
+    tr.update(
+      0,
+      dets.map((d, di) => ({ ...d, embedding: di < 2 ? look(di) : null })),
+    );
+    tr.update(200, dets);
+    // Tracks 1 and 2 were embedded at t=0; 3 never: only its box is stale at t=400.
+    expect(tr.embedRequests(400, dets)).toEqual([2]);
+    // A low-score box is never embedded (the crop is too unsure to remember).
+    expect(tr.embedRequests(600, [{ box: box(600, 200), score: 0.3 }])).toEqual([]);
+  });
+});

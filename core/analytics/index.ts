@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Zone } from '../../contract/zones';
-import { FightWorker } from '../../analytics/inference';
+import { FightWorker, openRegistry } from '../../analytics/inference';
+import { Embedder } from '../../analytics/inference/reid';
 import type { CameraService } from '../cameras';
 import type { CameraRepository } from '../cameras/repository';
 import type { Feature } from '../feature';
@@ -53,6 +54,18 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     );
     const fightWorker = new FightWorker(log);
     let closed = false;
+    // Re-ID (analytics.reid, off by default: docs/analytics.md): one embedder for every camera.
+    // A model that cannot run leaves tracking by position only, and says so.
+    let embedder: Embedder | null = null;
+    if (config.analytics.reid.enabled) {
+      try {
+        embedder = await Embedder.open(openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir }), log);
+        log.info({ model: embedder.pool.model }, 're-identification in the tracker on');
+      } catch (err) {
+        log.warn({ err }, `re-identification off: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const reid = embedder ? { embedder, options: config.analytics.reid } : undefined;
 
     const readCameras = (): AnalysedCamera[] =>
       cameraRepo
@@ -120,6 +133,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
             fight: () => models.fightChoice(),
             fightWorker,
             gate: gateOf(id),
+            ...(reid ? { reid } : {}),
             onAnalysed: (frame) => ctx.bus.emit('analytics:frame', frame),
           }),
         );
@@ -163,6 +177,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
       runners.clear();
       await models.close();
       await fightWorker.close();
+      await embedder?.close();
     });
     await refresh();
   },

@@ -5,11 +5,13 @@ import type { Alert, AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } f
 import { privacyMasks, type Zone } from '../../contract/zones';
 import type { IngestFrame } from '../../analytics/ingest/frame-slot';
 import type { FightWorker, InferencePool } from '../../analytics/inference';
+import { embedRequested, type Embedder } from '../../analytics/inference/reid';
 import { MotionGate, type GateOptions } from '../../analytics/motion/gate';
 import { AnalyticsPipeline, type PipelineDetection } from '../../analytics/pipeline/pipeline';
 import { renderSnapshot } from '../../analytics/pipeline/snapshot';
 import { scoreCandidates } from '../../analytics/rules/fight-model';
 import type { RuleEvent } from '../../analytics/rules/types';
+import type { ReidOptions } from '../../analytics/tracking/tracker';
 import type { AlertChange, NewAlert } from '../alerts/store';
 import type { AnalyticsFrameEvent } from '../events/bus';
 import type { Logger } from '../logger';
@@ -59,6 +61,8 @@ export interface RunnerDeps {
    * when unknown, undefined for a fixed camera. Feeds `onlyWhileMoving` and the alert's "moving" line.
    */
   speedOf?: (camera: AnalysedCamera) => number | null | undefined;
+  /** Re-ID in the tracker (analytics.reid): the re-identification model's embedder, shared by every camera. */
+  reid?: { embedder: Embedder; options: ReidOptions };
 }
 
 /** Frame times (wall clock) of the last RATE_WINDOW_MS, for the fps figures in the camera's health. */
@@ -145,15 +149,16 @@ export class CameraRunner {
 
   /** Fights: the clip model's pairs mode, or the trained classifier (in the fight worker when there is one). */
   private newPipeline(zones: readonly Zone[]): AnalyticsPipeline {
+    const tracker = { reid: { ...this.deps.reid?.options, enabled: this.deps.reid !== undefined } };
     if (this.fightKind === 'model') {
       this.deps.fightWorker?.forget(this.camera.id);
-      return new AnalyticsPipeline(zones, { fight: 'model' });
+      return new AnalyticsPipeline(zones, { fight: 'model', tracker });
     }
     if (this.deps.fightWorker) {
       this.deps.fightWorker.setZones(this.camera.id, zones);
-      return new AnalyticsPipeline(zones, { fight: 'off' });
+      return new AnalyticsPipeline(zones, { fight: 'off', tracker });
     }
-    return new AnalyticsPipeline(zones, {});
+    return new AnalyticsPipeline(zones, { tracker });
   }
 
   get zones(): readonly Zone[] {
@@ -245,12 +250,19 @@ export class CameraRunner {
     if (pipeline !== this.pipeline) return;
     this.analysedRate.add(Date.now());
     const speedKmh = this.deps.speedOf?.(this.camera);
+    const held = this.held;
+    // Re-ID: the few boxes the tracker asks about (returning people, stale looks) are embedded off this thread.
+    const embeddings = this.deps.reid
+      ? await embedRequested(this.deps.reid.embedder, this.camera.id, bgr, f.width, f.height, held, pipeline.reidRequests(f.ts, held))
+      : undefined;
+    if (pipeline !== this.pipeline || this.closed) return;
     const out = pipeline.process({
       t: f.ts,
       width: f.width,
       height: f.height,
       bgr,
-      detections: this.held,
+      detections: held,
+      ...(embeddings ? { embeddings } : {}),
       ...(speedKmh === undefined ? {} : { speedKmh }),
     });
     if (fight.kind === 'model' && pipeline.usesFightModel) {

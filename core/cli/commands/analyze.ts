@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { InferencePool, openRegistry, requireModel } from '../../../analytics/inference';
+import { Embedder } from '../../../analytics/inference/reid';
 import { runOffline } from '../../../analytics/pipeline/offline';
 import { SourceError, VideoSource } from '../../../analytics/pipeline/source';
 import { loadZonesFile } from '../../../analytics/zones';
@@ -21,6 +22,8 @@ interface AnalyzeOpts {
   modelsDir?: string;
   /** Commander's --no-gate: false when given. */
   gate: boolean;
+  /** Commander's --reid / --no-reid. */
+  reid?: boolean;
   keepAlive?: number;
   motionThreshold?: number;
 }
@@ -65,6 +68,8 @@ export function registerAnalyze(program: Command): void {
     .option('--fps <n>', 'analysed frames per second', parseFps, 5)
     .option('--seconds <n>', 'stop after this many seconds (needed to end an RTSP run)', parseSeconds)
     .option('--no-gate', 'run the detector on every frame instead of only on frames with motion (plus a keep-alive)')
+    .option('--reid', 're-identify people after an occlusion by appearance (the person-reid-0288 model; default analytics.reid.enabled)')
+    .option('--no-reid', 'track by position only')
     .option('--keep-alive <s>', 'with no motion, detect at least this often (seconds, default 5)', parseSeconds)
     .option('--motion-threshold <n>', 'grey-level change that counts as motion (1-255, default 20)', parseThreshold)
     .option('--json', 'JSON lines (the only output format; kept for scripts that pass it)')
@@ -117,7 +122,9 @@ export function registerAnalyze(program: Command): void {
         log,
       });
       let fightPool: InferencePool | undefined;
+      let embedder: Embedder | undefined;
       try {
+        if (opts.reid ?? config.analytics.reid.enabled) embedder = await Embedder.open(registry, log);
         if (fight)
           fightPool = await InferencePool.start({
             manifest: fight.manifest,
@@ -137,6 +144,7 @@ export function registerAnalyze(program: Command): void {
           fps: opts.fps,
           scoreThreshold: 0.2,
           gate,
+          ...(embedder ? { embedder, pipeline: { tracker: { reid: config.analytics.reid } } } : {}),
           onLine: printJson,
         });
       } catch (err) {
@@ -145,6 +153,7 @@ export function registerAnalyze(program: Command): void {
       } finally {
         await pool.close();
         await fightPool?.close();
+        await embedder?.close();
       }
     });
 }
