@@ -1,12 +1,11 @@
-import { useEffect, useState } from 'react';
-import type { ClusterStatus } from '../../../contract';
-import { call } from '../client/api';
+import { usePolled } from '../client/usePolled';
 
 const JOB_LABEL: Record<string, string> = {
   escalation: 'Escalation timers',
   'webhook-outbox': 'Dispatch webhook',
   retention: 'Recording retention',
   'audit-checkpoints': 'Audit checkpoints',
+  'feed-polling': 'Feed polling (Bus / Train Tracker, GTFS-rt)',
 };
 
 /** Refreshed this often: a dead replica's lease shows as expired until another takes it (seconds). */
@@ -14,24 +13,7 @@ const REFRESH_MS = 3000;
 
 /** The core replicas and which one runs each background job (GET /api/v1/cluster, docs/scale.md). */
 export function ClusterPanel() {
-  const [status, setStatus] = useState<ClusterStatus | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const ctl = new AbortController();
-    const load = (): void =>
-      void call('cluster', { signal: ctl.signal })
-        .then((s) => {
-          setStatus(s);
-          setError(null);
-        })
-        .catch((e: unknown) => !ctl.signal.aborted && setError((e as Error).message));
-    load();
-    const t = setInterval(load, REFRESH_MS);
-    return () => {
-      ctl.abort();
-      clearInterval(t);
-    };
-  }, []);
+  const { data: status, error } = usePolled('cluster', REFRESH_MS);
   if (error) return <p className="tech-cam-err">Cannot read the cluster status: {error}</p>;
   if (!status) return <p className="muted tech-pad">Loading…</p>;
   const now = Date.now();

@@ -1,33 +1,16 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { NodesStatus } from '../../../contract';
 import { useSession } from '../auth/session';
 import { call } from '../client/api';
+import { usePolled } from '../client/usePolled';
 
 /** Refreshed this often: a dead node's cameras show as "being taken over" until another node claims them. */
 const REFRESH_MS = 3000;
 
 /** The analytics nodes' status (GET /api/v1/nodes), polled; null until the first answer. */
 export function useNodes(): { status: NodesStatus | null; error: string | null; reload(): void } {
-  const [status, setStatus] = useState<NodesStatus | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const ctl = new AbortController();
-    const load = (): void =>
-      void call('nodes', { signal: ctl.signal })
-        .then((s) => {
-          setStatus(s);
-          setError(null);
-        })
-        .catch((e: unknown) => !ctl.signal.aborted && setError((e as Error).message));
-    load();
-    const t = setInterval(load, REFRESH_MS);
-    return () => {
-      ctl.abort();
-      clearInterval(t);
-    };
-  }, [tick]);
-  return { status, error, reload: () => setTick((n) => n + 1) };
+  const { data, error, reload } = usePolled('nodes', REFRESH_MS);
+  return { status: data, error, reload };
 }
 
 /** Which node runs a camera, for the camera list: its name, "being taken over", or null without nodes. */
