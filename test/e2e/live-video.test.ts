@@ -96,18 +96,24 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     const countOf = (el: typeof video) => (): Promise<number> =>
       el.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames - v.getVideoPlaybackQuality().droppedVideoFrames);
     const shownCount = countOf(video);
-    const [l0, b0] = [await shownCount(), await countOf(baseline)()];
-    const w0 = Date.now();
-    await new Promise((r) => setTimeout(r, 5000));
-    const secs = (Date.now() - w0) / 1000;
-    const shown = ((await shownCount()) - l0) / secs;
-    const baselineShown = ((await countOf(baseline)()) - b0) / secs;
+    // Three windows of 4 s, each compared with the plain file in the same seconds; the median
+    // ratio decides, as the benchmarks do on this shared machine (one slow window is noise).
+    const rounds: Array<{ shown: number; baselineShown: number; ratio: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const [l0, b0] = [await shownCount(), await countOf(baseline)()];
+      const w0 = Date.now();
+      await new Promise((r) => setTimeout(r, 4000));
+      const secs = (Date.now() - w0) / 1000;
+      const shown = ((await shownCount()) - l0) / secs;
+      const baselineShown = ((await countOf(baseline)()) - b0) / secs;
+      rounds.push({ shown, baselineShown, ratio: shown / Math.min(fps, baselineShown) });
+    }
     await baseline.evaluate((v: HTMLVideoElement) => v.remove());
+    const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[1]!;
+    const said = rounds.map((r) => `live ${r.shown.toFixed(1)} / plain file ${r.baselineShown.toFixed(1)}`).join('; ');
     // The live player shows at least 90 % of the stream's rate, bounded by what the machine
     // presents for a plain file at the same moment (on a quiet machine that is the full rate).
-    expect(shown, `live ${shown.toFixed(1)} fps, plain file ${baselineShown.toFixed(1)} fps, stream ${fps} fps`).toBeGreaterThanOrEqual(
-      0.9 * Math.min(fps, baselineShown),
-    );
+    expect(median.ratio, `${said} fps; stream ${fps} fps`).toBeGreaterThanOrEqual(0.9);
     await expect.poll(() => cams.liveStats().textContent(), { timeout: 5000 }).toMatch(/768×576 · [\d.]+ fps · [\d.]+ s behind/);
     await screenshot(page, 'live-video-detail');
 
