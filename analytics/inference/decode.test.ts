@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeDetections, decodeEmbedding, decodeNanodet, decodeYolox, toSource } from './decode';
-import { ModelManifest, type ModelManifestInput } from './manifest';
 import { iou, nms } from './nms';
 import { BadFrameError, preprocess } from './preprocess';
-import { solidFrame } from './testing';
+import { ModelManifest } from './manifest';
+import { solidFrame, testManifest } from './testing';
 
-function manifest(over: Omit<Partial<ModelManifestInput>, 'input'> & { input?: Partial<ModelManifestInput['input']> } = {}): ModelManifest {
-  const { input, ...rest } = over;
-  return ModelManifest.parse({
-    name: 'm',
-    task: 'detect',
-    file: 'm.onnx',
-    sha256: '0'.repeat(64),
-    input: {
-      name: 'images',
-      shape: [1, 3, 32, 32],
-      layout: 'NCHW',
-      colorOrder: 'BGR',
-      letterbox: { mode: 'top-left', pad: 114 },
-      ...input,
-    },
-    decoder: { kind: 'yolox', output: 'output' },
-    labels: ['a', 'b'],
-    ...rest,
-  });
-}
+const manifest = testManifest;
 
 describe('preprocess', () => {
   it('top-left letterbox: scales by the limiting side and pads right/bottom', () => {

@@ -1,25 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { ModelManifest } from './manifest';
+import type { ModelManifest } from './manifest';
+import { testManifest } from './testing';
 import { preprocess } from './preprocess';
 
 // The path the ingest's frames take (already scaled by ffmpeg to fit the model: copy with
 // colour order and normalisation, no interpolation), against a per-pixel reference, and the
 // reused tensor's padding, which is written only when the frame layout changes.
 function manifest(layout: 'NCHW' | 'NHWC', mode: 'top-left' | 'center'): ModelManifest {
-  return ModelManifest.parse({
-    name: 'm',
-    task: 'detect',
-    file: 'm.onnx',
-    sha256: '0'.repeat(64),
+  return testManifest({
     input: {
-      name: 'images',
       shape: layout === 'NCHW' ? [1, 3, 16, 16] : [1, 16, 16, 3],
       layout,
       colorOrder: 'RGB',
       normalize: { mean: [10, 20, 30], std: [2, 4, 8] },
       letterbox: { mode, pad: 100 },
     },
-    decoder: { kind: 'yolox', output: 'output' },
     labels: ['a'],
   });
 }

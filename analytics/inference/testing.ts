@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ROOT_DIR } from '../../common/node/paths';
 import { readManifestFile } from './registry';
-import type { ModelManifest } from './manifest';
+import { ModelManifest, type ModelManifestInput } from './manifest';
 
 /** The project-generated tiny detector (tools/gen-tiny-onnx.ts), for tests and benchmarks. */
 export const TINY_MODEL_DIR = join(ROOT_DIR, 'models', 'tiny');
@@ -30,4 +30,28 @@ export function solidFrame(
     }
   }
   return buf.buffer;
+}
+
+/** A detector manifest for unit tests (YOLOX decoder, 32x32 NCHW BGR), with any field overridden. */
+export function testManifest(
+  over: Omit<Partial<ModelManifestInput>, 'input'> & { input?: Partial<ModelManifestInput['input']> } = {},
+): ModelManifest {
+  const { input, ...rest } = over;
+  return ModelManifest.parse({
+    name: 'm',
+    task: 'detect',
+    file: 'm.onnx',
+    sha256: '0'.repeat(64),
+    input: {
+      name: 'images',
+      shape: [1, 3, 32, 32],
+      layout: 'NCHW',
+      colorOrder: 'BGR',
+      letterbox: { mode: 'top-left', pad: 114 },
+      ...input,
+    },
+    decoder: { kind: 'yolox', output: 'output' },
+    labels: ['a', 'b'],
+    ...rest,
+  });
 }
