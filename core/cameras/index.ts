@@ -154,8 +154,9 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     });
     http.get(cameraRoutes.cameraSnapshot.path, async (req, reply) => {
       const { id } = parseInput(IdParams, req.params, 'params');
-      if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
-      const frame = await service.snapshot(id);
+      const record = repo.get(id);
+      if (!record) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
+      const frame = await service.snapshot(id, record);
       if (!frame) throw new SentinelError(`camera ${id} has no frame yet (${service.health(id).state})`, 'unavailable');
       const masks = ctx.privacyMasks(id);
       const jpeg = masks.length > 0 ? await maskJpeg(frame, masks) : frame;

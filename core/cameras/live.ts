@@ -18,7 +18,7 @@ import { parseCookies } from '../auth';
 import type { UserStore } from '../auth/store';
 import type { CoreContext } from '../feature';
 import { canSee } from '../access/visibility';
-import type { CameraRepository } from './repository';
+import type { CameraRecord, CameraRepository } from './repository';
 import type { CameraService } from './service';
 
 /** A viewer this far behind (bytes queued on its socket) skips to the next keyframe. */
@@ -178,9 +178,8 @@ export function registerLiveVideo(
         return refuse(socket, 404, 'not_found', `camera ${id} has no recording at or after ${new Date(q.data.at).toISOString()}`);
       return wss.handleUpgrade(req, socket, head, (ws) => playback(ws, id, a, ip, q.data.at, segments));
     }
-    const live = service.live(id);
-    if (!live) return refuse(socket, 503, 'unavailable', `camera ${id} is not running`);
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, id, a, ip));
+    if (!service.liveAvailable(id)) return refuse(socket, 503, 'unavailable', `camera ${id} is not running`);
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, cam, a, ip));
   };
 
   /** Ends a view when its session does (logout, expiry, revocation). */
@@ -238,9 +237,12 @@ export function registerLiveVideo(
     });
   };
 
-  const serve = (ws: WebSocket, id: string, a: { user: User; tokenHash: string }, ip: string | null): void => {
-    const live = service.live(id);
-    if (!live) return ws.close(1011, 'camera stopped');
+  const serve = (ws: WebSocket, cam: CameraRecord, a: { user: User; tokenHash: string }, ip: string | null): void => {
+    const id = cam.id;
+    // Held until the viewer leaves: for a camera an analytics node runs, the core's session for viewers lives that long.
+    const hold = service.holdLive(cam);
+    if (!hold) return ws.close(1011, 'camera stopped');
+    const live = hold.source;
     const started = Date.now();
     ctx.audit.append({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
     let sent = 0;
@@ -265,6 +267,7 @@ export function registerLiveVideo(
     ws.on('close', () => {
       clearInterval(recheck);
       detach();
+      hold.release();
       log.debug(
         { cameraId: id, user: a.user.username, seconds: Math.round((Date.now() - started) / 1000), fragments: sent },
         'live view ended',

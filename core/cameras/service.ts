@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { maskRtspUrl, withCredentials, type Camera, type CameraAnalysisHealth, type CameraHealth } from '../../contract/cameras';
@@ -22,6 +23,32 @@ interface Running {
   snapshot: { seq: number; jpeg: Buffer } | null;
 }
 
+/**
+ * A restreamer the core opens for viewers of a camera an analytics node holds (docs/scale.md):
+ * one more RTSP session on the camera while anyone watches it.
+ */
+interface OnDemand {
+  restreamer: Restreamer;
+  holds: number;
+  idle: NodeJS.Timeout | null;
+  snapshot: { key: Buffer; jpeg: Buffer } | null;
+}
+
+/** A viewer's hold on a camera's live stream; `release` when the viewer leaves. */
+export interface LiveHold {
+  source: Restreamer;
+  release(): void;
+}
+
+/**
+ * How long an on-demand session outlives its last viewer: a player that reconnects, a tile
+ * that refreshes its snapshot, or a viewer switching back finds it still live instead of
+ * waiting for a new RTSP session (1-3 s).
+ */
+const ON_DEMAND_LINGER_MS = 5000;
+/** How long a snapshot of a node-held camera waits for the core's session to go live. */
+const ON_DEMAND_SNAPSHOT_WAIT_MS = 10_000;
+
 const IDLE_HEALTH: CameraHealth = {
   state: 'disabled',
   fpsIn: 0,
@@ -43,6 +70,7 @@ const IDLE_HEALTH: CameraHealth = {
  */
 export class CameraService {
   private readonly running = new Map<string, Running>();
+  private readonly onDemand = new Map<string, OnDemand>();
   private readonly frameListeners = new Set<FrameListener>();
   readonly segments: SegmentStore;
   readonly clips: ClipCutter;
@@ -131,9 +159,73 @@ export class CameraService {
     return { ...h, live };
   }
 
+  /** Whether holdLive can serve the camera: it runs here, or analytics nodes run it and the core pulls it for viewers. */
+  liveAvailable(id: string): boolean {
+    return this.running.has(id) || this.config.analytics.nodes;
+  }
+
   /** The camera's live stream (one RTSP session, fanned out), or null when it is not running. */
   live(id: string): Restreamer | null {
     return this.running.get(id)?.restreamer ?? null;
+  }
+
+  /**
+   * A hold on the camera's live stream for one viewer: its own restreamer when this process
+   * runs the camera; with analytics nodes, a restreamer opened for viewers (the node's is on
+   * another machine), closed ON_DEMAND_LINGER_MS after the last hold is released. Null when the
+   * camera runs nowhere this process can pull it from.
+   */
+  holdLive(c: CameraRecord): LiveHold | null {
+    const local = this.running.get(c.id);
+    if (local) return { source: local.restreamer, release: () => undefined };
+    if (!this.config.analytics.nodes) return null;
+    let d = this.onDemand.get(c.id);
+    if (!d) {
+      const { ingest } = this.config;
+      const restreamer = new Restreamer({
+        cameraId: c.id,
+        url: c.url,
+        username: c.credentials.username,
+        password: c.credentials.password,
+        stallTimeoutMs: ingest.stallTimeoutS * 1000,
+        backoffMaxMs: ingest.backoffMaxS * 1000,
+        ffmpegPath: ingest.ffmpegPath,
+        log: this.log.child({ name: 'restream' }),
+      });
+      d = { restreamer, holds: 0, idle: null, snapshot: null };
+      this.onDemand.set(c.id, d);
+      restreamer.start();
+      this.log.info({ cameraId: c.id }, 'live session opened for viewers of a camera an analytics node holds');
+    }
+    const entry = d;
+    entry.holds++;
+    if (entry.idle) clearTimeout(entry.idle);
+    entry.idle = null;
+    let released = false;
+    return {
+      source: entry.restreamer,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.holds--;
+        if (entry.holds > 0 || this.onDemand.get(c.id) !== entry) return;
+        entry.idle = setTimeout(() => {
+          if (entry.holds > 0 || this.onDemand.get(c.id) !== entry) return;
+          void this.stopOnDemand(c.id);
+        }, ON_DEMAND_LINGER_MS);
+        entry.idle.unref();
+      },
+    };
+  }
+
+  private async stopOnDemand(id: string): Promise<void> {
+    const d = this.onDemand.get(id);
+    if (!d) return;
+    this.onDemand.delete(id);
+    if (d.idle) clearTimeout(d.idle);
+    // Its viewers get `end('stopped')` and reconnect (to a new session with the camera's new settings).
+    await d.restreamer.stop();
+    this.log.info({ cameraId: id }, 'live session for viewers closed');
   }
 
   /** Adds how far back the camera's recording goes (one indexed MIN per health report). */
@@ -271,6 +363,7 @@ export class CameraService {
   }
 
   async stop(id: string): Promise<void> {
+    await this.stopOnDemand(id);
     const r = this.running.get(id);
     if (!r) return;
     this.running.delete(id);
@@ -286,11 +379,16 @@ export class CameraService {
 
   async stopAll(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
+    await Promise.all([...new Set([...this.running.keys(), ...this.onDemand.keys()])].map((id) => this.stop(id)));
   }
 
-  /** JPEG of the newest analysis frame (cached per frame), or null before the first frame. */
-  async snapshot(id: string): Promise<Buffer | null> {
+  /**
+   * JPEG of the newest analysis frame (cached per frame), or null before the first frame. A
+   * camera an analytics node holds has no analysis frame here: its picture is the newest
+   * keyframe of the viewers' session (holdLive), decoded by ffmpeg.
+   */
+  async snapshot(id: string, record?: CameraRecord): Promise<Buffer | null> {
+    if (!this.running.has(id) && record && this.config.analytics.nodes) return this.onDemandSnapshot(record);
     const r = this.running.get(id);
     const f = r?.supervisor.slot.latest();
     if (!r || !f) return null;
@@ -307,5 +405,82 @@ export class CameraService {
       .toBuffer();
     r.snapshot = { seq: f.seq, jpeg };
     return jpeg;
+  }
+
+  private async onDemandSnapshot(c: CameraRecord): Promise<Buffer | null> {
+    const hold = this.holdLive(c);
+    if (!hold) return null;
+    try {
+      if (!(await hold.source.waitLive(ON_DEMAND_SNAPSHOT_WAIT_MS))) return null;
+      // attach() hands a live stream's init and newest GOP over at once; the GOP starts with its keyframe.
+      const got: { init: Buffer | null; key: Buffer | null } = { init: null, key: null };
+      const detach = hold.source.attach({
+        init: (data) => {
+          got.init = data;
+          got.key = null;
+        },
+        fragment: (data, isKey) => {
+          if (isKey && got.init && !got.key) got.key = data;
+        },
+        end: () => undefined,
+      });
+      detach();
+      const { init, key } = got;
+      if (!init || !key) return null;
+      const d = this.onDemand.get(c.id);
+      if (d?.snapshot?.key === key) return d.snapshot.jpeg;
+      const jpeg = await this.decodeKeyframe(c.id, init, key);
+      if (d && jpeg) d.snapshot = { key, jpeg };
+      return jpeg;
+    } finally {
+      hold.release();
+    }
+  }
+
+  /** One fMP4 keyframe (init + fragment) to JPEG through ffmpeg's stdin/stdout: no files. */
+  private decodeKeyframe(cameraId: string, init: Buffer, key: Buffer): Promise<Buffer | null> {
+    return new Promise((resolve) => {
+      const ff = spawn(
+        this.config.ingest.ffmpegPath,
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-f',
+          'mp4',
+          '-i',
+          'pipe:0',
+          '-frames:v',
+          '1',
+          '-q:v',
+          '4',
+          '-f',
+          'image2',
+          '-c:v',
+          'mjpeg',
+          'pipe:1',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      const out: Buffer[] = [];
+      let err = '';
+      const timer = setTimeout(() => ff.kill('SIGKILL'), 10_000);
+      ff.stdout.on('data', (b: Buffer) => out.push(b));
+      ff.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      ff.stdin.on('error', () => undefined); // ffmpeg may exit before reading everything
+      ff.on('error', (e) => {
+        clearTimeout(timer);
+        this.log.warn({ err: e, cameraId }, 'snapshot decoder could not start');
+        resolve(null);
+      });
+      ff.on('close', (code) => {
+        clearTimeout(timer);
+        const jpeg = Buffer.concat(out);
+        if (code === 0 && jpeg.length > 0) return resolve(jpeg);
+        this.log.warn({ cameraId, code, stderr: err.slice(-500) }, 'snapshot decode failed');
+        resolve(null);
+      });
+      ff.stdin.end(Buffer.concat([init, key]));
+    });
   }
 }

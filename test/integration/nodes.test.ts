@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Alert, Camera, NodeCreated, NodesStatus, RecordingSpans } from '../../contract';
+import WebSocket from 'ws';
+import { Alert, Camera, LiveMessage, NodeCreated, NodesStatus, RecordingSpans } from '../../contract';
+import { parseMoof } from '../../analytics/ingest/fmp4';
 import { openRegistry } from '../../analytics/inference';
 import { checkModel } from '../../analytics/inference/registry';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
@@ -59,6 +61,28 @@ async function startNode(core: string, token: string, dataDir: string): Promise<
     });
   });
   return { proc, dataDir, stderr: () => err };
+}
+
+interface Viewer {
+  ws: WebSocket;
+  messages: LiveMessage[];
+  binaries: Buffer[];
+}
+
+/** A live viewer on the core, as the console's player connects (bearer instead of the cookie). */
+function watch(core: RunningServe, cameraId: string, token: string): Promise<Viewer> {
+  const url = `${core.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api/v1/cameras/${cameraId}/live`;
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  const v: Viewer = { ws, messages: [], binaries: [] };
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) v.binaries.push(data as Buffer);
+    else v.messages.push(LiveMessage.parse(JSON.parse(String(data))));
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(v));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
 }
 
 const stopNode = (n: RunningNode | undefined): Promise<void> =>
@@ -350,6 +374,34 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
         15_000,
         50,
       );
+
+      // Live video and the snapshot of a camera a node holds: the core opens its own session
+      // for viewers, with the visibility checks of any live view (the liaison's district).
+      const stream = ['east', 'west'][cameraIds.indexOf(onNode1)]!;
+      const sessions = async (): Promise<number> => (await sim.list()).find((x) => x.name === stream)?.sessions ?? -1;
+      const base = await sessions();
+      const v = await watch(core, onNode1, liaison.token);
+      try {
+        await waitFor('init and fragments of the node-held camera', () => v.binaries.length >= 5, 30_000, 100);
+        expect(v.messages[0]).toMatchObject({ type: 'stream', codec: expect.stringMatching(/^avc1/) });
+        expect(v.binaries[0]!.toString('latin1', 4, 8)).toBe('ftyp');
+        expect(v.binaries[1]!.toString('latin1', 4, 8)).toBe('moof');
+        expect(parseMoof(v.binaries[1]!).key).toBe(true);
+        const times = v.binaries.slice(1, 5).map((b) => parseMoof(b).decodeTime);
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+        // The core's own RTSP session, beside the node's.
+        await waitFor('the core pulling the camera for its viewer', async () => (await sessions()) === base + 1, 10_000, 250);
+      } finally {
+        v.ws.close();
+      }
+      const snap = await liaison.api(`/api/v1/cameras/${onNode1}/snapshot.jpg`);
+      expect(snap.status).toBe(200);
+      expect(snap.headers.get('content-type')).toBe('image/jpeg');
+      const jpeg = Buffer.from(await snap.arrayBuffer());
+      expect(jpeg.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+      expect(jpeg.length).toBeGreaterThan(2000);
+      // With nobody watching, the core's session closes (a few seconds after the last viewer).
+      await waitFor('the core closing its session', async () => (await sessions()) === base, 20_000, 250);
 
       // Recording: the nodes write segments into the core's (shared) recordings directory and report them; the core indexes them.
       for (const id of cameraIds) {
