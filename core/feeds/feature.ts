@@ -9,6 +9,7 @@ import { placePoint } from '../geo/place';
 import { parseInput } from '../http/errors';
 import { relayFeedReports } from './relay';
 import { FeedsService } from './service';
+import { SettingsCallLedger } from './call-ledger';
 import { buildSources } from './sources';
 
 /** The live fleet and the city's geography (null without the assets), as other features receive them. */
@@ -28,7 +29,7 @@ const EMPTY_LAYER = JSON.stringify({ type: 'FeatureCollection', features: [] });
  * Loads the geography and builds the feeds service (started by the feature). Built before the
  * features in core/app.ts because placing a camera for the visibility rule needs it.
  */
-export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'io' | 'cluster'>): Feeds {
+export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'io' | 'cluster' | 'db'>): Feeds {
   const log = ctx.log.child({ name: 'feeds' });
   const loaded = loadGeoData(ctx.config.assetsDir);
   const geo = loaded.geo;
@@ -53,7 +54,8 @@ export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'i
     },
   });
   const sink = ctx.cluster.clustered ? relayFeedReports(service, ctx.cluster, log) : service;
-  const built = buildSources(ctx.config, geo, sink, log);
+  // The Bus Tracker budget is counted in the database: one budget across restarts and replicas.
+  const built = buildSources(ctx.config, geo, sink, log, { ledger: new SettingsCallLedger(ctx.db, 'feeds.bus-tracker.calls', log) });
   for (const note of built.notes) log.info(note);
   for (const s of built.sources) service.add(s.source, s.expectedEveryMs);
   return { service, geo };

@@ -40,21 +40,41 @@ export function planBusPolling(
   };
 }
 
+/** Where a budget's calls are counted: in memory, or in the database so that it survives restarts. */
+export interface CallLedger {
+  /** Calls made in the day before `at` (ms). */
+  countDay(at: number): number;
+  /** Records a call at `at` if fewer than `limit` were made in the day before; false when not. */
+  take(at: number, limit: number): boolean;
+}
+
+export const DAY_MS = 86_400_000;
+
+/** A ledger in this process's memory: one timestamp per call. */
+export class MemoryCallLedger implements CallLedger {
+  private readonly calls: number[] = [];
+  countDay(at: number): number {
+    while (this.calls.length > 0 && (this.calls[0] as number) <= at - DAY_MS) this.calls.shift();
+    return this.calls.length;
+  }
+  take(at: number, limit: number): boolean {
+    if (this.countDay(at) >= limit) return false;
+    this.calls.push(at);
+    return true;
+  }
+}
+
 /** Counts calls in a rolling 24 h window, so a restart loop or a bug cannot burn the key. */
 export class CallBudget {
-  private readonly calls: number[] = [];
   constructor(
     private readonly perDay: number,
     private readonly now: () => number = Date.now,
+    private readonly ledger: CallLedger = new MemoryCallLedger(),
   ) {}
   tryTake(): boolean {
-    const t = this.now();
-    while (this.calls.length > 0 && (this.calls[0] as number) <= t - 86_400_000) this.calls.shift();
-    if (this.calls.length >= this.perDay) return false;
-    this.calls.push(t);
-    return true;
+    return this.ledger.take(this.now(), this.perDay);
   }
   get used(): number {
-    return this.calls.length;
+    return this.ledger.countDay(this.now());
   }
 }

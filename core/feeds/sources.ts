@@ -6,7 +6,7 @@ import type { GeoData } from '../geo/geodata';
 import type { Logger } from '../logger';
 import { parseBusTrackerText } from './bus-tracker';
 import { parseGtfsRt } from './gtfs-rt';
-import { CallBudget, planBusPolling } from './planner';
+import { CallBudget, planBusPolling, type CallLedger } from './planner';
 import { HttpPoller, type FeedSink, type FeedSource } from './pollers';
 import { FleetSimulator } from './simulator';
 import { ALL_TRAIN_ROUTES, parseTrainTrackerText } from './train-tracker';
@@ -71,8 +71,9 @@ export function buildSources(
   geo: GeoData | null,
   sink: FeedSink,
   log: Logger,
-  env: NodeJS.ProcessEnv = process.env,
+  opts: { env?: NodeJS.ProcessEnv; ledger?: CallLedger } = {},
 ): BuiltSources {
+  const env = opts.env ?? process.env;
   const f = config.feeds;
   const sources: BuiltSources['sources'] = [];
   const notes: string[] = [];
@@ -100,7 +101,7 @@ export function buildSources(
       notes.push(
         `Bus Tracker: ${routes.length} routes in ${plan.batches.length} calls; each route polled every ${plan.cycleMs / 1000} s to stay within ${f.busTracker.dailyBudget} calls a day`,
       );
-    const budget = new CallBudget(f.busTracker.dailyBudget);
+    const budget = new CallBudget(f.busTracker.dailyBudget, Date.now, opts.ledger);
     const base = f.busTracker.baseUrl.replace(/\/$/, '');
     const urls = plan.batches.map(
       (b) => `${base}/getvehicles?key=${encodeURIComponent(busKey)}&rt=${b.map(encodeURIComponent).join(',')}&format=json&tmres=s`,
