@@ -51,6 +51,8 @@ const LAYERS = [
       '@socket.io/redis-adapter',
       'redis',
       'better-sqlite3',
+      // core/db/postgres: the Postgres driver (docs/scale.md).
+      'pg',
       'commander',
       'pino',
       'yazl',
