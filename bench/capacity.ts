@@ -24,7 +24,12 @@ import { preencode, startSimulator, type SimStreamSpec } from '../tools/rtsp-sim
  *
  * The simulator serves pre-encoded H.264 (no encoder per stream); its CPU is reported apart.
  *
- * `npm run bench -- capacity [--seconds 10] [--counts 8,16,24,32,48] [--busy-every 8]`
+ * The footage is pre-encoded without B-frames, as cameras stream. `--ab-bframes` also serves
+ * every camera from a copy with x264's default B-frames and measures both, alternating, in the
+ * same run: the simulator's server then delivers frames in bursts (tools/rtsp-sim/sim.ts,
+ * preencode), which shows as capture -> rules latency.
+ *
+ * `npm run bench -- capacity [--seconds 10] [--counts 8,16,24,32,48] [--busy-every 8] [--gating on|off|both] [--ab-bframes]`
  */
 
 const TICK = 100; // USER_HZ
@@ -79,6 +84,8 @@ interface Cam {
 interface Result {
   cameras: number;
   gating: boolean;
+  /** The footage the simulator served: without B-frames (as cameras stream) or with x264's default. */
+  source: 'no-bframes' | 'bframes';
   busyCameras: number;
   minBusyFps: number;
   /** Lowest share of the frames its ingest delivered that a busy camera analysed. */
@@ -104,6 +111,7 @@ interface Result {
 async function measure(
   n: number,
   gating: boolean,
+  source: Result['source'],
   urls: Array<{ url: string; busy: boolean }>,
   pool: InferencePool,
   simPid: number,
@@ -209,6 +217,7 @@ async function measure(
   const result: Result = {
     cameras: n,
     gating,
+    source,
     busyCameras: busy.length,
     minBusyFps: +minBusyFps.toFixed(2),
     meanQuietDetectorFps: +(quiet.reduce((s, c) => s + c.detected, 0) / Math.max(1, quiet.length) / wall).toFixed(2),
@@ -243,16 +252,26 @@ export async function run(args: string[]): Promise<void> {
   const media = join(assets, 'media');
   const cache = join(tmpdir(), 'sentinel-sim-cache');
   // Quiet: still pictures at a typical sub-stream size. Busy: people walking (vtest, one-by-one).
-  const quiet = ['astronaut.png', 'basketball1.png'].map((f) => preencode(join(media, f), cache, { size: '640x360', stillSeconds: 20 }));
-  const busy = ['vtest.avi', 'one-by-one-person-detection.mp4'].map((f) => preencode(join(media, f), cache, {}));
+  const abB = args.includes('--ab-bframes');
+  const gatingArg = arg('gating', 'both');
+  const gatings = gatingArg === 'on' ? [true] : gatingArg === 'off' ? [false] : [false, true];
+  const sources: Array<Result['source']> = abB ? ['no-bframes', 'bframes'] : ['no-bframes'];
   const max = Math.max(...counts);
   const streams: SimStreamSpec[] = [];
-  const urls: Array<{ name: string; busy: boolean }> = [];
-  for (let i = 0; i < max; i++) {
-    const isBusy = i % busyEvery === 0;
-    const file = isBusy ? busy[(i / busyEvery) % busy.length]! : quiet[i % quiet.length]!;
-    streams.push({ name: `cam${i}`, file, copy: true });
-    urls.push({ name: `cam${i}`, busy: isBusy });
+  const urls: Array<{ name: string; busy: boolean; source: Result['source'] }> = [];
+  for (const source of sources) {
+    const bFrames = source === 'bframes';
+    const quiet = ['astronaut.png', 'basketball1.png'].map((f) =>
+      preencode(join(media, f), cache, { size: '640x360', stillSeconds: 20, bFrames }),
+    );
+    const busy = ['vtest.avi', 'one-by-one-person-detection.mp4'].map((f) => preencode(join(media, f), cache, { bFrames }));
+    for (let i = 0; i < max; i++) {
+      const isBusy = i % busyEvery === 0;
+      const file = isBusy ? busy[(i / busyEvery) % busy.length]! : quiet[i % quiet.length]!;
+      const name = `${bFrames ? 'b' : ''}cam${i}`;
+      streams.push({ name, file, copy: true });
+      urls.push({ name, busy: isBusy, source });
+    }
   }
   const sim = await startSimulator({ port: await freePort(), streams, startTimeoutMs: 30_000 });
   const registry = openRegistry({ assetsDir: assets });
@@ -284,18 +303,22 @@ export async function run(args: string[]): Promise<void> {
         projectedByInference: { gatingOff: Math.floor(capacity / FPS), gatingOn: Math.floor(capacity / demandOn) },
       }),
     );
-    const full = urls.map((u) => ({ url: sim.url(u.name), busy: u.busy }));
-    const failed = { off: false, on: false };
+    const failed = new Set<string>();
     for (const n of counts) {
-      for (const gating of [false, true]) {
-        if (failed[gating ? 'on' : 'off']) continue;
-        const r = await measure(n, gating, full, pool, sim.pid, seconds);
-        results.push(r);
-        console.log(JSON.stringify(r));
-        if (!r.pass) failed[gating ? 'on' : 'off'] = true;
+      for (const gating of gatings) {
+        for (const source of sources) {
+          const key = `${gating}|${source}`;
+          if (failed.has(key)) continue;
+          const full = urls.filter((u) => u.source === source).map((u) => ({ url: sim.url(u.name), busy: u.busy }));
+          const r = await measure(n, gating, source, full, pool, sim.pid, seconds);
+          results.push(r);
+          console.log(JSON.stringify(r));
+          if (!r.pass) failed.add(key);
+        }
       }
     }
-    const best = (g: boolean): number => Math.max(0, ...results.filter((r) => r.gating === g && r.pass).map((r) => r.cameras));
+    const best = (g: boolean): number =>
+      Math.max(0, ...results.filter((r) => r.gating === g && r.source === 'no-bframes' && r.pass).map((r) => r.cameras));
     console.log(
       `largest N passing (busy cameras analyse >= 95 % of their 5 fps ingest, p95 latency < 1 s, 1 busy in ${busyEvery}): gating off ${best(false)}, gating on ${best(true)} (goal >= 48)`,
     );

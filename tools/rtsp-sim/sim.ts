@@ -91,16 +91,21 @@ export function demoStreams(assetsDir: string): SimStreamSpec[] {
  * cached in `cacheDir` by source path, size and modification time, so the simulator can serve
  * it to many cameras without encoding per stream (`copy: true`). A still picture becomes
  * `stillSeconds` of video at `fps`.
+ *
+ * No B-frames, as an IP camera streams: with B-frames the RTP timestamps go back and forth, and
+ * the server's jitter buffer, which releases each packet at its timestamp, held frames and sent
+ * them in bursts of ~4 every ~450 ms. Ingest then saw up to half a second of delay that no
+ * camera causes (docs/performance.md, Capacity). `bFrames` keeps x264's default B-frames, for that A/B.
  */
 export function preencode(
   file: string,
   cacheDir: string,
-  opts: { size?: string; fps?: number; stillSeconds?: number; ffmpegPath?: string } = {},
+  opts: { size?: string; fps?: number; stillSeconds?: number; ffmpegPath?: string; bFrames?: boolean } = {},
 ): string {
   const fps = opts.fps ?? 10;
   const st = statSync(file);
   const key = createHash('sha256')
-    .update(`${file}|${st.size}|${st.mtimeMs}|${opts.size ?? ''}|${fps}|${opts.stillSeconds ?? ''}`)
+    .update(`${file}|${st.size}|${st.mtimeMs}|${opts.size ?? ''}|${fps}|${opts.stillSeconds ?? ''}|${opts.bFrames ? 'bf' : 'bf0'}`)
     .digest('hex')
     .slice(0, 16);
   const out = join(cacheDir, `${basename(file).replace(/\W+/g, '_')}-${key}.ts`);
@@ -123,6 +128,7 @@ export function preencode(
     'libx264',
     '-preset',
     'veryfast',
+    ...(opts.bFrames ? [] : ['-bf', '0']),
     '-pix_fmt',
     'yuv420p',
     '-g',
