@@ -15,6 +15,7 @@ import { nodesFeature } from './nodes/feature';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Database } from './db/database';
+import { refuseUnconvertedPostgres } from './db/postgres/refuse';
 import { SentinelError } from './errors';
 import { EventBus } from './events/bus';
 import { createFeeds, feedsFeature, type Feeds } from './feeds/feature';
@@ -127,6 +128,7 @@ export interface StartOptions {
  */
 export async function startCore(config: Config, opts: StartOptions = {}): Promise<CoreHandle> {
   const log = opts.log ?? createLogger(config.log.level);
+  refuseUnconvertedPostgres(config.database, 'sentinel serve');
   prepareDataDir(config.dataDir);
   const db = openDatabase(join(config.dataDir, 'sentinel.db'), log.child({ name: 'db' }));
   const closers: Array<() => Promise<void> | void> = [() => void db.close()];

@@ -71,4 +71,21 @@ describe('config', () => {
     expect(() => loadConfig({}, { ...noEnv, SENTINEL_PORT: 'eighty' })).toThrow('SENTINEL_PORT="eighty" is not a port number');
     expect(() => loadConfig({}, { ...noEnv, SENTINEL_LOG_LEVEL: 'loud' })).toThrow(SentinelError);
   });
+
+  it('takes a Postgres database from database.url or SENTINEL_DATABASE_URL, and refuses anything but postgres://', () => {
+    expect(loadConfig({}, noEnv).database).toEqual({});
+    const file = configFile('{"database":{"url":"postgres://sentinel:pw@db.cta.local:5432/sentinel"}}');
+    expect(loadConfig({ configFile: file }, noEnv).database.url).toBe('postgres://sentinel:pw@db.cta.local:5432/sentinel');
+    const env = { ...noEnv, SENTINEL_DATABASE_URL: 'postgresql://db2/sentinel' };
+    expect(loadConfig({ configFile: file }, env).database.url).toBe('postgresql://db2/sentinel');
+
+    expect(() => parseConfigFile({ database: { url: 'sqlite:///var/lib/sentinel.db' } }, 'x.json')).toThrow(
+      'x.json: "database.url": expected a postgres://user:password@host:port/database URL',
+    );
+    expect(() => parseConfigFile({ database: { path: 'x' } }, 'x.json')).toThrow('unknown key "database.path"');
+    // The environment's value is not repeated: it may carry a password.
+    expect(() => loadConfig({}, { ...noEnv, SENTINEL_DATABASE_URL: 'mysql://u:secret@db/x' })).toThrow(
+      /^environment variable SENTINEL_DATABASE_URL is not a postgres:\/\/user:password@host:port\/database URL$/,
+    );
+  });
 });

@@ -50,6 +50,20 @@ const SsoSchema = z.strictObject({
 export type SsoConfig = z.infer<typeof SsoSchema>;
 
 /**
+ * A Postgres connection URL. Only postgres:// (or postgresql://): anything else (a sqlite: or
+ * file path, mysql://) is refused rather than guessed at. The message never repeats the URL,
+ * which may hold a password.
+ */
+const DatabaseUrl = z.string().refine((raw) => {
+  try {
+    const u = new URL(raw);
+    return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'expected a postgres://user:password@host:port/database URL');
+
+/**
  * The one config file (JSON). Every object is strict: an unknown key is an error that names
  * the key's full path, so a typo ("prot" for "port") never silently falls back to a default.
  * Later features add their own section here.
@@ -314,6 +328,13 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** The database: the embedded SQLite file in dataDir unless `url` names a Postgres server (docs/scale.md). */
+  database: z
+    .strictObject({
+      /** postgres://user:password@host:port/db (env SENTINEL_DATABASE_URL). Absent: SQLite at <dataDir>/sentinel.db. */
+      url: DatabaseUrl.optional(),
+    })
+    .prefault({}),
   /** Several core replicas sharing the database and Redis: see docs/scale.md. */
   cluster: z
     .strictObject({
@@ -463,9 +484,23 @@ function envRedis(env: NodeJS.ProcessEnv, fromFile: z.infer<typeof ConfigSchema>
   return { ...fromFile, redisUrl: raw };
 }
 
+/** SENTINEL_DATABASE_URL selects the Postgres database over the file's, checked like the file's. */
+function envDatabase(env: NodeJS.ProcessEnv, fromFile: z.infer<typeof ConfigSchema>['database']): z.infer<typeof ConfigSchema>['database'] {
+  const raw = env.SENTINEL_DATABASE_URL;
+  if (raw === undefined || raw === '') return fromFile;
+  if (!DatabaseUrl.safeParse(raw).success)
+    throw new SentinelError(
+      'environment variable SENTINEL_DATABASE_URL is not a postgres://user:password@host:port/database URL',
+      'validation_failed',
+      'SENTINEL_DATABASE_URL',
+    );
+  return { ...fromFile, url: raw };
+}
+
 /**
  * Precedence, lowest first: built-in defaults, the config file, environment variables
- * (SENTINEL_HOST, SENTINEL_PORT, SENTINEL_DATA_DIR, SENTINEL_ASSETS, SENTINEL_LOG_LEVEL, SENTINEL_REDIS_URL),
+ * (SENTINEL_HOST, SENTINEL_PORT, SENTINEL_DATA_DIR, SENTINEL_ASSETS, SENTINEL_LOG_LEVEL, SENTINEL_REDIS_URL,
+ * SENTINEL_DATABASE_URL),
  * then command-line flags.
  */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -527,6 +562,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       demoRtspPort: envDemoRtspPort(env) ?? file.ingest.demoRtspPort,
     },
     cluster: envRedis(env, file.cluster),
+    database: envDatabase(env, file.database),
     analytics: envNodes(env, file.analytics),
     sms: { ...file.sms, ...(env.SENTINEL_SMS_AUTH_TOKEN ? { authToken: env.SENTINEL_SMS_AUTH_TOKEN } : {}) },
     sso: file.sso && env.SENTINEL_SSO_CLIENT_SECRET ? { ...file.sso, clientSecret: env.SENTINEL_SSO_CLIENT_SECRET } : file.sso,

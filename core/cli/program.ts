@@ -16,6 +16,7 @@ import { registerAssets } from './commands/assets';
 import { registerReport } from './commands/report';
 import { registerNodes } from './commands/nodes';
 import { registerAnalyticsNode } from './commands/analytics-node';
+import { registerDb } from './commands/db';
 
 /**
  * The `sentinel` CLI. Each capability registers its subcommands in its own file under
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerNodes(program);
   registerAnalyticsNode(program);
+  registerDb(program);
   return program;
 }
 

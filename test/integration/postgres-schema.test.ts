@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +8,7 @@ import { MIGRATIONS } from '../../core/db/migrations';
 import { POSTGRES_MIGRATIONS, migratePostgres } from '../../core/db/postgres/migrate';
 import { openPostgresPool } from '../../core/db/postgres/pool';
 import { POSTGRES_BIN, startPostgres, type RunningPostgres } from '../support/postgres';
+import { runSentinel, tempDir } from '../support/serve';
 
 /**
  * What the two schemas must agree on. Types are compared by family only (SQLite's INTEGER is
@@ -238,5 +241,33 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
     } finally {
       await pool.end();
     }
+  });
+
+  it("`sentinel db migrate` applies the schema to an operator's database, and `serve` on Postgres refuses, naming what is not converted", async () => {
+    const target = await server.createDatabase('operator');
+    const first = await runSentinel(['db', 'migrate', '--url', target]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/Postgres database 127\.0\.0\.1:\d+\/operator is at schema version 20/);
+    const again = await runSentinel(['db', 'migrate'], { env: { SENTINEL_DATABASE_URL: target } });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/schema version 20/);
+
+    const bad = await runSentinel(['db', 'migrate', '--url', 'mysql://db/sentinel']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--url is not a postgres://');
+
+    // With a password in the URL: the refusal names host and database, never the password.
+    const dataDir = tempDir();
+    const withPassword = target.replace('sentinel@', 'sentinel:s3cret-pw@');
+    const serve = await runSentinel(['serve', '--port', '0', '--data-dir', dataDir], { env: { SENTINEL_DATABASE_URL: withPassword } });
+    expect(serve.code).not.toBe(0);
+    expect(serve.stderr).toMatch(
+      /sentinel serve: database\.url \(or SENTINEL_DATABASE_URL\) names the Postgres database 127\.0\.0\.1:\d+\/operator/,
+    );
+    expect(serve.stderr).toContain('every repository (leases and sessions, the alert spine');
+    expect(serve.stderr).not.toContain('s3cret-pw');
+    // Refused before anything was created: no SQLite file to fall back on.
+    expect(existsSync(join(dataDir, 'sentinel.db'))).toBe(false);
   });
 });

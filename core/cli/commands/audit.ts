@@ -6,6 +6,7 @@ import { listCheckpoints, parseCheckpointLines, verifyAnchored, type AnchorKey }
 import { loadConfig } from '../../config';
 import { requireSentinelDataDir } from '../../data-dir';
 import { openDatabase } from '../../db/database';
+import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
 import { SentinelError } from '../../errors';
 import { loadOrCreateSigningKey, signingKeyExists } from '../../evidence/keys';
 import type { KeyProtection } from '../../keys/at-rest';
@@ -37,6 +38,7 @@ export function registerAudit(program: Command): void {
     .option('--anchor <file>', 'checkpoints exported earlier ("audit checkpoints export"), kept outside this installation')
     .action((opts: { dataDir?: string; config?: string; anchor?: string }) => {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
+      refuseUnconvertedPostgres(config.database, 'sentinel audit');
       requireSentinelDataDir(config.dataDir);
       let anchor;
       if (opts.anchor) {
@@ -77,6 +79,7 @@ export function registerAudit(program: Command): void {
     .option('--out <file>', 'write here instead of stdout (replaced whole, never half-written)')
     .action((opts: { dataDir?: string; config?: string; out?: string }) => {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
+      refuseUnconvertedPostgres(config.database, 'sentinel audit');
       requireSentinelDataDir(config.dataDir);
       const db = openDatabase(join(config.dataDir, 'sentinel.db'));
       try {

@@ -5,6 +5,7 @@ import { AuditTrail } from '../../audit';
 import { loadConfig } from '../../config';
 import { requireSentinelDataDir } from '../../data-dir';
 import { openDatabase } from '../../db/database';
+import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
 import { SentinelError } from '../../errors';
 import { NodeStore } from '../../nodes/store';
 import { printJson } from '../util';
@@ -14,6 +15,7 @@ export function registerNodes(program: Command): void {
   const nodes = program.command('nodes').description('analytics nodes: issue, list and revoke their tokens (docs/scale.md)');
   const open = (dataDir: string | undefined) => {
     const config = loadConfig({ dataDir });
+    refuseUnconvertedPostgres(config.database, 'sentinel nodes');
     requireSentinelDataDir(config.dataDir);
     const db = openDatabase(join(config.dataDir, 'sentinel.db'));
     return { db, store: new NodeStore(db), audit: new AuditTrail(db) };

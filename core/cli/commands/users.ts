@@ -9,6 +9,7 @@ import { loadConfig } from '../../config';
 import { prepareDataDir, requireSentinelDataDir } from '../../data-dir';
 import { promptHidden } from '../prompt';
 import { openDatabase } from '../../db/database';
+import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
 import { SentinelError } from '../../errors';
 import { printJson } from '../util';
 
@@ -45,6 +46,7 @@ export function registerUsers(program: Command): void {
   // one, so a mistyped --data-dir is named instead of silently getting a fresh database.
   const open = (dataDir: string | undefined, init = false) => {
     const config = loadConfig({ dataDir });
+    refuseUnconvertedPostgres(config.database, 'sentinel users');
     if (init) prepareDataDir(config.dataDir);
     else requireSentinelDataDir(config.dataDir, 'or create it with sentinel users create-admin --init');
     const db = openDatabase(join(config.dataDir, 'sentinel.db'));
@@ -59,6 +61,8 @@ export function registerUsers(program: Command): void {
     .action(async (opts: { username: string; dataDir?: string; init?: boolean }) => {
       // The directory first: no point asking for a password that cannot be stored.
       const config = loadConfig({ dataDir: opts.dataDir });
+      // Before the password prompt: no point asking for what cannot be stored.
+      refuseUnconvertedPostgres(config.database, 'sentinel users create-admin');
       if (!opts.init) requireSentinelDataDir(config.dataDir, 'or pass --init to create it');
       const password = await readPassword();
       const { db, store } = open(opts.dataDir, opts.init);

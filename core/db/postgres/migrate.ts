@@ -3,6 +3,7 @@ import { SentinelError } from '../../errors';
 import type { Logger } from '../../logger';
 import { p0020 } from './0020_baseline';
 import { postgresTypes } from './pool';
+import { describePostgresUrl as describe } from './refuse';
 
 /**
  * A Postgres schema step. Versions share SQLite's numbering: the baseline is 20 (the SQLite
@@ -29,16 +30,6 @@ export async function postgresSchemaVersion(client: pg.ClientBase): Promise<numb
   if (!exists.rows[0]?.t) return 0;
   const r = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM sentinel_schema');
   return r.rows[0]?.v ?? 0;
-}
-
-function describe(url: string): string {
-  try {
-    const u = new URL(url);
-    // Never the password: this text goes to logs and the terminal.
-    return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
-  } catch {
-    return '(unparseable URL)';
-  }
 }
 
 /**
