@@ -164,11 +164,6 @@ export class CameraService {
     return this.running.has(id) || this.config.analytics.nodes;
   }
 
-  /** The camera's live stream (one RTSP session, fanned out), or null when it is not running. */
-  live(id: string): Restreamer | null {
-    return this.running.get(id)?.restreamer ?? null;
-  }
-
   /**
    * A hold on the camera's live stream for one viewer: its own restreamer when this process
    * runs the camera; with analytics nodes, a restreamer opened for viewers (the node's is on

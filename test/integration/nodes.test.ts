@@ -402,6 +402,22 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       expect(jpeg.length).toBeGreaterThan(2000);
       // With nobody watching, the core's session closes (a few seconds after the last viewer).
       await waitFor('the core closing its session', async () => (await sessions()) === base, 20_000, 250);
+      // A camera edited while watched: the core's session stops, and the player is told to reconnect (to the new settings).
+      const v2 = await watch(core, onNode1, liaison.token);
+      try {
+        await waitFor('the second viewer live', () => v2.binaries.length >= 2, 30_000, 100);
+        const closed = new Promise<number>((r) => v2.ws.once('close', (code) => r(code)));
+        const edit = await core.api(`/api/v1/cameras/${onNode1}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ url: sim.url(stream) }),
+        });
+        expect(edit.status).toBe(200);
+        expect(await closed).toBe(1012);
+        expect(v2.messages.at(-1)).toMatchObject({ type: 'ended', reason: 'stopped' });
+      } finally {
+        v2.ws.close();
+      }
 
       // Recording: the nodes write segments into the core's (shared) recordings directory and report them; the core indexes them.
       for (const id of cameraIds) {
