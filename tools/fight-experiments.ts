@@ -9,7 +9,8 @@
  *
  * NAME: `linear` (L2, smoothing by mean), `mlp` (one hidden layer, tanh, Adam), `person`
  * (person-box features from YOLOX-nano tracks, see below), `context` (features averaged over
- * the previous windows), `regions` (the window scored in five sub-regions, max taken).
+ * the previous windows), `regions` (the window scored in five sub-regions, max taken), `decision` (how window scores
+ * become an alert: k of n windows, an exponentially smoothed score; see decisionExperiment).
  *
  * `person` runs `sentinel analyze`'s own path (runOffline: VideoSource at 5 fps, YOLOX-nano,
  * motion gate, tracker) over every clip once and caches the tracks' boxes under
@@ -218,8 +219,11 @@ function evaluate(name: string, train: Trainer, agg: Agg, nested: boolean, score
 }
 
 /** Tracks' boxes (0..1) per analysed frame of every clip, as `sentinel analyze` finds them; cached. */
-async function clipTracks(): Promise<Record<string, number[][][]>> {
-  const file = join(cacheDir, 'experiments-tracks-v1.json');
+async function clipTracks(
+  items: ReadonlyArray<{ key: string; file: string }> = clips.map((c) => ({ key: `${c.label}/${c.clip}`, file: c.file })),
+  cacheName = 'experiments-tracks-v1.json',
+): Promise<Record<string, number[][][]>> {
+  const file = join(cacheDir, cacheName);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number[][][]>;
   const config = loadConfig({ assetsDir: assets ?? undefined });
   const registry = openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir });
@@ -228,7 +232,7 @@ async function clipTracks(): Promise<Record<string, number[][][]>> {
   const pool = await InferencePool.start({ manifest, modelPath: path, workers: 1, intraOpThreads: 2, maxFrameAgeMs: 60_000, log });
   const out: Record<string, number[][][]> = {};
   try {
-    for (const c of clips) {
+    for (const c of items) {
       const source = await VideoSource.open(c.file, { fps: FPS, maxWidth: config.ingest.maxWidth, maxHeight: config.ingest.maxHeight });
       const frames: number[][][] = [];
       await runOffline({
@@ -243,7 +247,7 @@ async function clipTracks(): Promise<Record<string, number[][][]>> {
           if (l.type === 'frame') frames.push(l.tracks.map((t) => [...t.box]));
         },
       });
-      out[`${c.label}/${c.clip}`] = frames;
+      out[c.key] = frames;
     }
   } finally {
     await pool.close();
@@ -325,6 +329,53 @@ function personPair(a: Uint8Array, b: Uint8Array, boxes: number[][], prev: numbe
     dSize / nb,
     dPos / nb,
   ];
+}
+
+/**
+ * How window scores become an alert, for the `decision` experiment (not shipped: the rule keeps
+ * k of n, docs/analytics.md says why). `k-of-n`: at least k of the last n window scores at or
+ * above `threshold`, sustained while windows stay at or above it; `ema`: e = alpha * score +
+ * (1 - alpha) * e from the first score, raising at `on`, sustained while e >= `off`.
+ */
+type Decision = { kind: 'k-of-n'; k: number; n: number; threshold: number } | { kind: 'ema'; alpha: number; on: number; off: number };
+
+class FightDecider {
+  private highs: boolean[] = [];
+  private ema: number | null = null;
+  private raised = false;
+  constructor(readonly decision: Decision) {}
+  push(score: number): { fight: boolean; sustain: boolean } {
+    const d = this.decision;
+    if (d.kind === 'k-of-n') {
+      const high = score >= d.threshold;
+      this.highs.push(high);
+      if (this.highs.length > d.n) this.highs.shift();
+      return { fight: this.highs.filter(Boolean).length >= d.k, sustain: high };
+    }
+    this.ema = this.ema === null ? score : d.alpha * score + (1 - d.alpha) * this.ema;
+    // Hysteresis: once the smoothed score reached `on`, it stays "fight" until it falls under `off`.
+    this.raised = this.raised ? this.ema >= d.off : this.ema >= d.on;
+    return { fight: this.raised, sustain: this.raised };
+  }
+}
+
+/**
+ * The lowest raise threshold at which this run of window scores raises, so "raises on this
+ * clip" is "statistic >= threshold" and one pass gives a whole ROC: for k of n the k-th highest
+ * score of the best span of n (smoothedScore), for ema the highest smoothed score.
+ */
+function decisionStatistic(
+  d: { kind: 'k-of-n'; k: number; n: number } | { kind: 'ema'; alpha: number },
+  scores: readonly number[],
+): number {
+  if (d.kind === 'k-of-n') return smoothedScore(scores, d.k, d.n);
+  let best = 0;
+  let e: number | null = null;
+  for (const s of scores) {
+    e = e === null ? s : d.alpha * s + (1 - d.alpha) * e;
+    best = Math.max(best, e);
+  }
+  return best;
 }
 
 const which = process.argv[2];
@@ -419,7 +470,240 @@ switch (which) {
     evaluate('region-trained model, whole frame', withRegions, kOfN(3, 5), false);
     break;
   }
+  case 'decision':
+    await decisionExperiment();
+    break;
   default:
-    process.stderr.write('usage: node bin/run-ts.js tools/fight-experiments.ts linear|mlp|person|context|regions\n');
+    process.stderr.write('usage: node bin/run-ts.js tools/fight-experiments.ts linear|mlp|person|context|regions|decision\n');
     process.exit(2);
+}
+
+/**
+ * `decision`: the same out-of-fold window scores (logistic, L2 0.02, the shipped model type)
+ * turned into alerts by different decisions (Decision below). For each
+ * decision the raise threshold is the one that keeps the non-fight clips free of alerts (the
+ * midpoint between the highest non-fight statistic and the next fight one above it). Nested:
+ * inside each outer training set a grouped 4-fold CV picks the decision and its threshold, which
+ * are then applied to the outer fold, so neither saw the clips they are judged on. Then the
+ * shipped model (trained on every clip) over the normal footage with the decision chosen on
+ * all out-of-fold clips, alerts counted the way the rule counts them (3 s clear, 30 s cooldown).
+ */
+async function decisionExperiment(): Promise<void> {
+  const { defaultFightModel } = await import('../analytics/rules/fight-clip');
+  const { smallFrames } = await import('../analytics/rules/fight-data');
+  type Family = { kind: 'k-of-n'; k: number; n: number } | { kind: 'ema'; alpha: number };
+  const families: Family[] = [
+    { kind: 'k-of-n', k: 1, n: 1 },
+    { kind: 'k-of-n', k: 2, n: 2 },
+    { kind: 'k-of-n', k: 2, n: 3 },
+    { kind: 'k-of-n', k: 3, n: 5 },
+    { kind: 'k-of-n', k: 4, n: 5 },
+    { kind: 'k-of-n', k: 4, n: 6 },
+    { kind: 'k-of-n', k: 5, n: 7 },
+    { kind: 'ema', alpha: 0.2 },
+    { kind: 'ema', alpha: 0.35 },
+    { kind: 'ema', alpha: 0.5 },
+    { kind: 'ema', alpha: 0.7 },
+  ];
+  const name = (f: Family): string => (f.kind === 'k-of-n' ? `${f.k} of ${f.n}` : `ema ${f.alpha}`);
+  const train = logistic(0.02);
+  /** Out-of-fold window scores of the clips idx (k folds grouped by source). */
+  const oofWs = (idx: readonly number[], k: number): number[][] => {
+    const folds = groupedFolds(
+      idx.map((i) => data[i]!.source),
+      k,
+      SEED,
+    );
+    const out: number[][] = new Array(idx.length);
+    for (let f = 0; f < k; f++) {
+      const s = train(idx.filter((_, j) => folds[j] !== f));
+      idx.forEach((i, j) => {
+        if (folds[j] === f) out[j] = data[i]!.ws.map(s);
+      });
+    }
+    return out;
+  };
+  /** The lowest threshold with no non-fight clip at or above it (midway to the next fight clip), and the recall there. */
+  const zeroFp = (stats: readonly number[], ys: readonly number[]): { t: number; recall: number } => {
+    const neg = Math.max(...stats.filter((_, i) => ys[i] === 0));
+    const above = stats.filter((s, i) => ys[i] === 1 && s > neg);
+    const t = above.length ? (neg + Math.min(...above)) / 2 : Math.min(1, neg + 1e-6);
+    return { t, recall: above.length / ys.filter((y) => y === 1).length };
+  };
+  const all = data.map((_, i) => i);
+  const outerWs = oofWs(all, 5);
+  const outer = groupedFolds(
+    data.map((d) => d.source),
+    5,
+    SEED,
+  );
+  const out = (l: string): boolean => process.stdout.write(`${l}\n`);
+  out('pooled out-of-fold (151 clips, 5 folds grouped by source): AUC; recall with 0 / 1 false alerts on the 59 non-fight clips');
+  for (const fam of families) {
+    const stats = outerWs.map((ws) => decisionStatistic(fam, ws));
+    const curve = roc(stats, labels);
+    const p0 = curve.points.filter((p) => p.fpr === 0).at(-1)!;
+    const p1 = curve.points.filter((p) => p.fpr * 59 <= 1.0001).at(-1)!;
+    out(
+      `  ${name(fam).padEnd(10)} AUC ${curve.auc.toFixed(3)}  recall@0FP ${p0.tpr.toFixed(3)} (t ${p0.threshold.toFixed(3)})  recall@1FP ${p1.tpr.toFixed(3)} (t ${p1.threshold.toFixed(3)})`,
+    );
+  }
+  const shipped = { kind: 'k-of-n' as const, k: 3, n: 5 };
+  const shippedStats = outerWs.map((ws) => decisionStatistic(shipped, ws));
+  const c93 = confusion(shippedStats, labels, 0.93);
+  out(`  shipped 3 of 5 at 0.93: recall ${c93.recall.toFixed(3)} (${c93.tp}/92), false alerts ${c93.fp}/59`);
+
+  // Gate: a window counts only when two tracked people (sentinel analyze's own tracks) are close
+  // together in at least one of its frames (centres within 0.9 body heights, as the heuristic).
+  const tracks = await clipTracks();
+  const closePair = (boxes: number[][]): boolean =>
+    boxes.some((P, p) =>
+      boxes.some(
+        (Q, q) =>
+          q > p &&
+          Math.hypot((P[0]! + P[2]! - Q[0]! - Q[2]!) / 2, (P[1]! + P[3]! - Q[1]! - Q[3]!) / 2) <=
+            0.9 * Math.max(P[3]! - P[1]!, Q[3]! - Q[1]!),
+      ),
+    );
+  const gates = clips.map((c, i) => {
+    const tb = tracks[`${c.label}/${c.clip}`]!;
+    return data[i]!.ws.map((_, s) => tb.slice(s, s + T).some(closePair));
+  });
+  const pairShare = (y: number): string => {
+    const g = gates.filter((_, i) => labels[i] === y).flat();
+    return ((g.filter(Boolean).length / g.length) * 100).toFixed(0);
+  };
+  out(`with the two-people-close gate (windows with a close pair: ${pairShare(1)} % of fight, ${pairShare(0)} % of non-fight windows)`);
+  for (const fam of families.filter((f) => f.kind === 'k-of-n')) {
+    const stats = outerWs.map((ws, i) =>
+      decisionStatistic(
+        fam,
+        ws.map((s, j) => (gates[i]![j] ? s : 0)),
+      ),
+    );
+    const curve = roc(stats, labels);
+    const p0 = curve.points.filter((p) => p.fpr === 0).at(-1)!;
+    const p1 = curve.points.filter((p) => p.fpr * 59 <= 1.0001).at(-1)!;
+    const g93 = confusion(stats, labels, 0.93);
+    out(
+      `  ${name(fam).padEnd(10)} AUC ${curve.auc.toFixed(3)}  recall@0FP ${p0.tpr.toFixed(3)} (t ${p0.threshold.toFixed(3)})  recall@1FP ${p1.tpr.toFixed(3)} (t ${p1.threshold.toFixed(3)})  at 0.93: recall ${g93.recall.toFixed(3)}, FP ${g93.fp}/59`,
+    );
+  }
+
+  // Nested: the decision and its threshold chosen inside each outer training set.
+  const gated = (ws: readonly number[], i: number): number[] => ws.map((s, j) => (gates[i]![j] ? s : 0));
+  for (const withGate of [false, true]) {
+    let tp = 0;
+    let fp = 0;
+    const picks: string[] = [];
+    for (let f = 0; f < 5; f++) {
+      const tr = all.filter((i) => outer[i] !== f);
+      const inner = oofWs(tr, 4).map((ws, j) => (withGate ? gated(ws, tr[j]!) : ws));
+      const ys = tr.map((i) => labels[i]!);
+      let best = { fam: families[0]!, t: 1, recall: -1 };
+      for (const fam of families) {
+        const z = zeroFp(
+          inner.map((ws) => decisionStatistic(fam, ws)),
+          ys,
+        );
+        if (z.recall > best.recall) best = { fam, ...z };
+      }
+      picks.push(`${name(best.fam)} >= ${best.t.toFixed(3)} (inner recall ${best.recall.toFixed(2)})`);
+      for (const i of all.filter((c) => outer[c] === f)) {
+        const hit = decisionStatistic(best.fam, withGate ? gated(outerWs[i]!, i) : outerWs[i]!) >= best.t;
+        if (hit && labels[i] === 1) tp++;
+        if (hit && labels[i] === 0) fp++;
+      }
+    }
+    out(
+      `nested${withGate ? ', with the gate' : ''} (decision + threshold chosen inside each training set): recall ${(tp / 92).toFixed(3)} (${tp}/92), false alerts ${fp}/59`,
+    );
+    out(`  picks per fold: ${picks.join('; ')}`);
+  }
+
+  // The decision chosen on all out-of-fold clips, and a few fixed ones, on the normal footage.
+  const model = defaultFightModel();
+  const videos = ['media/vtest.avi', 'media/one-by-one-person-detection.mp4', 'media/classroom.gif', 'media/worker-zone-detection.gif'];
+  const vws: Array<{ v: string; ws: number[] }> = [];
+  for (const v of videos) {
+    const frames = await smallFrames(join(assets!, v), FPS);
+    vws.push({ v, ws: windowsOf(frames).map((x) => scoreWindow(model, x)) });
+  }
+  const minutes = vws.reduce((s, x) => s + (x.ws.length + T - 1) / FPS / 60, 0);
+  const count = (d: Decision, ws: readonly number[]): number => {
+    const dec = new FightDecider(d);
+    let n = 0;
+    let active = false;
+    let lastHigh = -Infinity;
+    let cooldownUntil = -Infinity;
+    ws.forEach((s, i) => {
+      const t = i * (1000 / FPS);
+      const r = dec.push(s);
+      if (r.sustain) lastHigh = t;
+      if (!active && r.fight && t >= cooldownUntil) {
+        active = true;
+        n++;
+      } else if (active && t - lastHigh >= 3000) {
+        active = false;
+        cooldownUntil = t + 30_000;
+      }
+    });
+    return n;
+  };
+  out(
+    `normal footage (${minutes.toFixed(2)} min; shipped model; highest window score: ${vws.map((x) => `${x.v.split('/')[1]} ${Math.max(...x.ws).toFixed(3)}`).join(', ')})`,
+  );
+  for (const fam of families) {
+    const z = zeroFp(
+      outerWs.map((ws) => decisionStatistic(fam, ws)),
+      labels,
+    );
+    const d = fam.kind === 'k-of-n' ? { ...fam, threshold: z.t } : { ...fam, on: z.t, off: Math.max(0, z.t - 0.1) };
+    const alerts = vws.map((x) => count(d, x.ws));
+    const maxStat = vws.map((x) => decisionStatistic(fam, x.ws).toFixed(3));
+    // The looser point: at most 1 of the 59 non-fight clips raising out of fold.
+    const stats = outerWs.map((ws) => decisionStatistic(fam, ws));
+    const t1 = roc(stats, labels)
+      .points.filter((p) => p.fpr * 59 <= 1.0001)
+      .at(-1)!.threshold;
+    const d1 = fam.kind === 'k-of-n' ? { ...fam, threshold: t1 } : { ...fam, on: t1, off: Math.max(0, t1 - 0.1) };
+    const alerts1 = vws.map((x) => count(d1, x.ws));
+    // When a caught fight clip first raises (s from the clip's start; window j ends at frame T - 1 + j).
+    const firstRaise = outerWs
+      .map((ws, i) => {
+        if (labels[i] !== 1) return null;
+        const dec = new FightDecider(d);
+        const j = ws.findIndex((sc) => dec.push(sc).fight);
+        return j < 0 ? null : (T - 1 + j) / FPS;
+      })
+      .filter((x): x is number => x !== null)
+      .sort((a, b) => a - b);
+    const med = firstRaise.length ? firstRaise[Math.floor(firstRaise.length / 2)]!.toFixed(1) : '-';
+    out(
+      `  ${name(fam).padEnd(10)} 0 FP: t ${z.t.toFixed(3)} recall ${z.recall.toFixed(3)}, first raise median ${med} s, normal-footage alerts ${alerts.join(' + ')}; ` +
+        `1 FP: t ${t1.toFixed(3)}, normal-footage alerts ${alerts1.join(' + ')}; highest statistic ${maxStat.join(', ')}`,
+    );
+  }
+  const vTracks = await clipTracks(
+    videos.map((v) => ({ key: v, file: join(assets!, v) })),
+    'experiments-tracks-normal-v1.json',
+  );
+  const vGates = vws.map((x) => {
+    const tb = vTracks[x.v]!;
+    return x.ws.map((_, s) => tb.slice(s, s + T).some(closePair));
+  });
+  for (const fam of families.filter((f) => f.kind === 'k-of-n')) {
+    const stats = outerWs.map((ws, i) => decisionStatistic(fam, gated(ws, i)));
+    const z = zeroFp(stats, labels);
+    const d = { ...fam, threshold: z.t };
+    const alerts = vws.map((x, vi) =>
+      count(
+        d,
+        x.ws.map((s, j) => (vGates[vi]![j] ? s : 0)),
+      ),
+    );
+    out(
+      `  gated ${name(fam).padEnd(8)} 0 FP: t ${z.t.toFixed(3)} recall ${z.recall.toFixed(3)}, normal-footage alerts ${alerts.join(' + ')} (frames tracked ${vws.map((x) => vTracks[x.v]!.length).join(', ')}; windows with a close pair ${vGates.map((g) => ((g.filter(Boolean).length / g.length) * 100).toFixed(0)).join(', ')} %)`,
+    );
+  }
 }
