@@ -380,8 +380,12 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       const stream = ['east', 'west'][cameraIds.indexOf(onNode1)]!;
       const sessions = async (): Promise<number> => (await sim.list()).find((x) => x.name === stream)?.sessions ?? -1;
       const base = await sessions();
+      const opened = Date.now();
       const v = await watch(core, onNode1, liaison.token);
       try {
+        await waitFor('the first fragment of the node-held camera', () => v.binaries.length >= 2, 30_000, 20);
+        // A figure for docs/scale.md, not a bar: the core's own session starts on demand.
+        process.stdout.write(`node-held camera: first fragment at the viewer ${Date.now() - opened} ms after it connected\n`);
         await waitFor('init and fragments of the node-held camera', () => v.binaries.length >= 5, 30_000, 100);
         expect(v.messages[0]).toMatchObject({ type: 'stream', codec: expect.stringMatching(/^avc1/) });
         expect(v.binaries[0]!.toString('latin1', 4, 8)).toBe('ftyp');
