@@ -237,6 +237,12 @@ export class IngestSupervisor extends EventEmitter<SupervisorEvents> {
       '-nostats',
       '-loglevel',
       'info',
+      // One decoder thread: frame threading holds (threads - 1) frames before the first comes
+      // out, measured 200 ms more per frame at 10 fps with the default on 2 cores (a constant
+      // delay the stream clock cannot show; docs/performance.md, Capacity). These streams are
+      // small, and with many cameras on a box every core is busy decoding anyway.
+      '-threads',
+      '1',
       ...this.inputArgs(),
       '-an',
       '-sn',
