@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { REPO_ROOT, SENTINEL_BIN } from './serve';
+
+export interface RunningNode {
+  proc: ChildProcess;
+  dataDir: string;
+  stderr(): string;
+}
+
+/** Starts `sentinel analytics-node` and resolves once it says it is connected. */
+export async function startNode(core: string, token: string, dataDir: string, assets: string | null): Promise<RunningNode> {
+  const proc = spawn(process.execPath, [SENTINEL_BIN, 'analytics-node', '--core', core, '--data-dir', dataDir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SENTINEL_ASSETS: assets ?? '', SENTINEL_NODE_TOKEN: token, SENTINEL_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`analytics-node did not connect within 60 s; stderr:\n${err}`)), 60_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Sentinel analytics node connected')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`analytics-node exited with ${code}; stderr:\n${err}`));
+    });
+  });
+  return { proc, dataDir, stderr: () => err };
+}
+
+/** Stops a node in order (SIGTERM: it frees its cameras), killing it after 5 s. */
+export const stopNode = (n: RunningNode | undefined): Promise<void> =>
+  new Promise((resolve) => {
+    if (!n || n.proc.exitCode !== null || n.proc.signalCode !== null) return resolve();
+    const kill = setTimeout(() => n.proc.kill('SIGKILL'), 5000);
+    n.proc.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    n.proc.kill('SIGTERM');
+  });
