@@ -1,5 +1,4 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +10,8 @@ import { openRegistry } from '../../analytics/inference';
 import { checkModel } from '../../analytics/inference/registry';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { connected, createAndLogin, type SignedIn } from '../support/auth';
-import { REPO_ROOT, SENTINEL_BIN, runSentinel, startServe, tempDir, type RunningServe } from '../support/serve';
+import { startNode, stopNode, type RunningNode } from '../support/nodes';
+import { runSentinel, startServe, tempDir, type RunningServe } from '../support/serve';
 import { assets, freePort, skipReason, waitFor } from './ingest-helpers';
 
 /**
@@ -29,39 +29,6 @@ const modelReady = (() => {
 const why =
   skipReason ??
   (!existsSync(worker) ? 'media/worker-zone-detection.gif not found' : !modelReady ? 'models/yolox_nano.onnx not found' : null);
-
-interface RunningNode {
-  proc: ChildProcess;
-  dataDir: string;
-  stderr(): string;
-}
-
-/** Starts `sentinel analytics-node` and resolves once it says it is connected. */
-async function startNode(core: string, token: string, dataDir: string): Promise<RunningNode> {
-  const proc = spawn(process.execPath, [SENTINEL_BIN, 'analytics-node', '--core', core, '--data-dir', dataDir], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, SENTINEL_ASSETS: assets ?? '', SENTINEL_NODE_TOKEN: token, SENTINEL_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`analytics-node did not connect within 60 s; stderr:\n${err}`)), 60_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Sentinel analytics node connected')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`analytics-node exited with ${code}; stderr:\n${err}`));
-    });
-  });
-  return { proc, dataDir, stderr: () => err };
-}
 
 interface Viewer {
   ws: WebSocket;
@@ -84,17 +51,6 @@ function watch(core: RunningServe, cameraId: string, token: string): Promise<Vie
     ws.once('error', reject);
   });
 }
-
-const stopNode = (n: RunningNode | undefined): Promise<void> =>
-  new Promise((resolve) => {
-    if (!n || n.proc.exitCode !== null || n.proc.signalCode !== null) return resolve();
-    const kill = setTimeout(() => n.proc.kill('SIGKILL'), 5000);
-    n.proc.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    n.proc.kill('SIGTERM');
-  });
 
 describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipped: ${why}]` : ''}`, () => {
   let sim: RunningSim;
@@ -249,7 +205,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
         writeFileSync(join(dir, 'node', 'outbox.json'), JSON.stringify(pending));
       };
       seed();
-      let n3 = await startNode(core.url, tokens['node-3']!, dir);
+      let n3 = await startNode(core.url, tokens['node-3']!, dir, assets);
       await waitFor('the resent alert at the liaison', () => mine.find((a) => a.id === alertId), 20_000, 100);
       expect(mine.find((a) => a.id === alertId)).toMatchObject({ cameraId: cameraIds[0], detail: { node: 'node-3', dwellMs: 1600 } });
       await waitFor('the outbox emptied', () => readFileSync(join(dir, 'node', 'outbox.json'), 'utf8') === '[]', 10_000, 100);
@@ -259,7 +215,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       await waitFor('node 3 freeing its cameras', async () => holderOf(await status(), cameraIds[0]!) !== 'node-3', 3000, 100);
       // The same alert again (its acknowledgement was lost, say): the core keeps the one it has.
       seed();
-      n3 = await startNode(core.url, tokens['node-3']!, dir);
+      n3 = await startNode(core.url, tokens['node-3']!, dir, assets);
       await waitFor('the outbox emptied again', () => readFileSync(join(dir, 'node', 'outbox.json'), 'utf8') === '[]', 10_000, 100);
       await new Promise((r) => setTimeout(r, 500));
       expect(mine.filter((a) => a.id === alertId)).toHaveLength(1);
@@ -293,8 +249,8 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
     });
     await connected(socket);
     try {
-      nodes.push(await startNode(core.url, tokens['node-1']!, tempDir('sentinel-node1-')));
-      nodes.push(await startNode(core.url, tokens['node-2']!, tempDir('sentinel-node2-')));
+      nodes.push(await startNode(core.url, tokens['node-1']!, tempDir('sentinel-node1-'), assets));
+      nodes.push(await startNode(core.url, tokens['node-2']!, tempDir('sentinel-node2-'), assets));
       // Node 1 came first and took both; node 2's arrival spreads them, one each.
       const s = await waitFor(
         'one camera on each node',
