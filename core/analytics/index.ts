@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import type { Zone } from '../../contract/zones';
-import { FightWorker, openRegistry } from '../../analytics/inference';
-import { Embedder } from '../../analytics/inference/reid';
+import { FightWorker } from '../../analytics/inference';
 import type { CameraService } from '../cameras';
 import type { CameraRepository } from '../cameras/repository';
 import type { Feature } from '../feature';
 import type { Feeds } from '../feeds/feature';
 import { registerAnalyticsRoutes } from './routes';
 import type { GateOptions } from '../../analytics/motion/gate';
+import { openReid } from './reid';
 import { CameraRunner, type AnalysedCamera } from './runner';
 import { alertScope, vehicleSpeed } from './scope';
 import { ModelManager } from './models';
@@ -54,17 +54,8 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     );
     const fightWorker = new FightWorker(log);
     let closed = false;
-    // Re-ID (analytics.reid, off by default: docs/analytics.md): one embedder for every camera.
-    // A model that cannot run leaves tracking by position only, and says so.
-    let embedder: Embedder | null = null;
-    if (config.analytics.reid.enabled) {
-      try {
-        embedder = await Embedder.open(openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir }), log);
-        log.info({ model: embedder.pool.model }, 're-identification in the tracker on');
-      } catch (err) {
-        log.warn({ err }, `re-identification off: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    // Re-ID: one embedder for every camera.
+    const embedder = await openReid(config, log);
     const reid = embedder ? { embedder, options: config.analytics.reid } : undefined;
 
     const readCameras = (): AnalysedCamera[] =>

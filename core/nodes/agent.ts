@@ -14,11 +14,13 @@ import {
   type NodeToCoreEvents,
 } from '../../contract/nodes';
 import type { AlertChange, NewAlert } from '../alerts/store';
+import { openReid } from '../analytics/reid';
 import { CameraRunner, type RunnerAlerts } from '../analytics/runner';
 import type { Config } from '../config';
 import { SentinelError } from '../errors';
 import type { Logger } from '../logger';
 import { FightWorker, openModel, openRegistry, type InferencePool } from '../../analytics/inference';
+import type { Embedder } from '../../analytics/inference/reid';
 import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { SegmentRecorder } from '../../analytics/recording/recorder';
 import { Outbox, type OutboxItem } from './outbox';
@@ -79,6 +81,8 @@ export class AnalyticsNode {
   private readonly outbox: Outbox;
   private readonly fight: FightWorker;
   private pool: InferencePool | null = null;
+  /** Re-ID in the tracker, as on the core (analytics.reid); opened before any camera is claimed. */
+  private reid: Embedder | null = null;
   private heartbeatMs = 2000;
   private leaseTtlMs = 6000;
   /** Where this node writes segments: its own recording.dir when set (the share mounted elsewhere), else the core's path. */
@@ -113,6 +117,7 @@ export class AnalyticsNode {
   async start(): Promise<void> {
     const { config, log } = this.opts;
     const model = config.analytics.model ?? config.inference.defaultModel;
+    this.reid = await openReid(config, log);
     const opening = openModel(
       openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir }),
       model,
@@ -344,6 +349,7 @@ export class AnalyticsNode {
       speedOf: () => (this.held.get(c.id) ?? { cam: c }).cam.speed,
       sampleEveryMs: config.analytics.sampleEveryS * 1000,
       detector: () => this.pool,
+      ...(this.reid ? { reid: { embedder: this.reid, options: config.analytics.reid } } : {}),
       fight: () => ({ kind: 'classifier' }),
       fightWorker: this.fight,
       gate: {
@@ -451,6 +457,7 @@ export class AnalyticsNode {
     await Promise.allSettled(stops);
     this.socket?.disconnect();
     await this.pool?.close();
+    await this.reid?.close();
     await this.fight.close();
   }
 }
