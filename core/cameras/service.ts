@@ -159,6 +159,21 @@ export class CameraService {
     return { ...h, live };
   }
 
+  /** One RTSP session on the camera's main stream, fanned out to its readers (not started). */
+  private mainStream(c: CameraRecord): Restreamer {
+    const { ingest } = this.config;
+    return new Restreamer({
+      cameraId: c.id,
+      url: c.url,
+      username: c.credentials.username,
+      password: c.credentials.password,
+      stallTimeoutMs: ingest.stallTimeoutS * 1000,
+      backoffMaxMs: ingest.backoffMaxS * 1000,
+      ffmpegPath: ingest.ffmpegPath,
+      log: this.log.child({ name: 'restream' }),
+    });
+  }
+
   /** Whether holdLive can serve the camera: it runs here, or analytics nodes run it and the core pulls it for viewers. */
   liveAvailable(id: string): boolean {
     return this.running.has(id) || this.config.analytics.nodes;
@@ -176,17 +191,7 @@ export class CameraService {
     if (!this.config.analytics.nodes) return null;
     let d = this.onDemand.get(c.id);
     if (!d) {
-      const { ingest } = this.config;
-      const restreamer = new Restreamer({
-        cameraId: c.id,
-        url: c.url,
-        username: c.credentials.username,
-        password: c.credentials.password,
-        stallTimeoutMs: ingest.stallTimeoutS * 1000,
-        backoffMaxMs: ingest.backoffMaxS * 1000,
-        ffmpegPath: ingest.ffmpegPath,
-        log: this.log.child({ name: 'restream' }),
-      });
+      const restreamer = this.mainStream(c);
       d = { restreamer, holds: 0, idle: null, snapshot: null };
       this.onDemand.set(c.id, d);
       restreamer.start();
@@ -279,16 +284,7 @@ export class CameraService {
     const log = this.log;
     // The camera's one session on its main stream: viewers, the recorder and (without a
     // sub-stream) the analysis decoder all read from it.
-    const restreamer = new Restreamer({
-      cameraId: c.id,
-      url: c.url,
-      username: c.credentials.username,
-      password: c.credentials.password,
-      stallTimeoutMs: ingest.stallTimeoutS * 1000,
-      backoffMaxMs: ingest.backoffMaxS * 1000,
-      ffmpegPath: ingest.ffmpegPath,
-      log: log.child({ name: 'restream' }),
-    });
+    const restreamer = this.mainStream(c);
     const supervisor = new IngestSupervisor({
       cameraId: c.id,
       // Detection reads the sub-stream when there is one: fewer pixels to decode.

@@ -8,7 +8,7 @@ import { checkModel } from '../../analytics/inference/registry';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { connected, createAndLogin, login, type SignedIn } from '../support/auth';
 import { balancer, liaisonClient, portOf, type Client } from '../support/cluster';
-import { startNode, stopNode, type RunningNode } from '../support/nodes';
+import { putStaffDoorZone, startNode, stopNode, type RunningNode } from '../support/nodes';
 import { REDIS_SERVER, startRedis, type RunningRedis } from '../support/redis';
 import { startServe, tempDir, type RunningServe } from '../support/serve';
 import { assets, freePort, skipReason, waitFor } from './ingest-helpers';
@@ -54,31 +54,6 @@ describe.skipIf(why !== null)(`two core replicas and two analytics nodes${why ? 
   const fromNode = (c: ReturnType<typeof liaisonClient>, node: string): Alert | undefined =>
     c.alerts().find((x) => x.cameraId === cameraId && x.detail.node === node);
 
-  /** One staff-door zone (the worker walks through it once per 4.7 s loop; no cooldown). */
-  const putZone = async (r: RunningServe, id: string): Promise<void> => {
-    const put = await r.api(`/api/v1/cameras/${cameraId}/zones`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        zones: [
-          {
-            id,
-            name: 'Staff door',
-            kind: 'operator',
-            polygon: [
-              [0.15, 0.7],
-              [0.45, 0.7],
-              [0.45, 0.9],
-              [0.15, 0.9],
-            ],
-            rules: { cooldownS: 0 },
-          },
-        ],
-      }),
-    });
-    expect(put.status).toBe(200);
-  };
-
   beforeAll(async () => {
     sim = await startSimulator({ host: '127.0.0.1', port: await freePort(), streams: [{ name: 'east', file: worker }] });
     redis = await startRedis();
@@ -114,7 +89,7 @@ describe.skipIf(why !== null)(`two core replicas and two analytics nodes${why ? 
     });
     expect(res.status).toBe(201);
     cameraId = Camera.parse(await res.json()).id;
-    await putZone(a, 'operator');
+    expect(await putStaffDoorZone(a, cameraId)).toBe(200);
     for (const name of ['node-1', 'node-2']) {
       const r = await a.api('/api/v1/nodes', {
         method: 'POST',
@@ -159,7 +134,7 @@ describe.skipIf(why !== null)(`two core replicas and two analytics nodes${why ? 
     await waitFor('the liaison on A reconnected to B', () => (liaisonLb.s.connected ? true : null), 20_000, 100);
     await new Promise((r) => setTimeout(r, 3000));
     expect(await holder(b)).toBe('node-1');
-    await putZone(b, 'door-after-failover');
+    expect(await putStaffDoorZone(b, cameraId, 'door-after-failover')).toBe(200);
     const inNewZone = (c: ReturnType<typeof liaisonClient>): Alert | undefined =>
       c.alerts().find((x) => x.zoneId === 'door-after-failover' && x.detail.node === 'node-1');
     const afterA = await waitFor(

@@ -10,7 +10,7 @@ import { openRegistry } from '../../analytics/inference';
 import { checkModel } from '../../analytics/inference/registry';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { connected, createAndLogin, type SignedIn } from '../support/auth';
-import { startNode, stopNode, type RunningNode } from '../support/nodes';
+import { putStaffDoorZone, startNode, stopNode, type RunningNode } from '../support/nodes';
 import { runSentinel, startServe, tempDir, type RunningServe } from '../support/serve';
 import { assets, freePort, skipReason, waitFor } from './ingest-helpers';
 
@@ -109,28 +109,7 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       expect(res.status).toBe(201);
       const cam = Camera.parse(await res.json());
       cameraIds.push(cam.id);
-      // The worker enters this area once per 4.7 s loop; no cooldown, so every loop raises an alert.
-      const put = await core.api(`/api/v1/cameras/${cam.id}/zones`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          zones: [
-            {
-              id: 'operator',
-              name: 'Staff door',
-              kind: 'operator',
-              polygon: [
-                [0.15, 0.7],
-                [0.45, 0.7],
-                [0.45, 0.9],
-                [0.15, 0.9],
-              ],
-              rules: { cooldownS: 0 },
-            },
-          ],
-        }),
-      });
-      expect(put.status).toBe(200);
+      expect(await putStaffDoorZone(core, cam.id)).toBe(200);
     }
     for (const name of ['node-1', 'node-2', 'node-3']) {
       const res = await core.api('/api/v1/nodes', {

@@ -45,3 +45,36 @@ export const stopNode = (n: RunningNode | undefined): Promise<void> =>
     });
     n.proc.kill('SIGTERM');
   });
+
+/**
+ * The staff-door area of the worker footage (media/worker-zone-detection.gif) as one operator
+ * zone with no cooldown: the worker walks through it once per 4.7 s loop, so a node analysing
+ * it raises an alert every loop. Returns the HTTP status of the save.
+ */
+export async function putStaffDoorZone(
+  core: { api(path: string, init?: RequestInit): Promise<Response> },
+  cameraId: string,
+  id = 'operator',
+): Promise<number> {
+  const res = await core.api(`/api/v1/cameras/${cameraId}/zones`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      zones: [
+        {
+          id,
+          name: 'Staff door',
+          kind: 'operator',
+          polygon: [
+            [0.15, 0.7],
+            [0.45, 0.7],
+            [0.45, 0.9],
+            [0.15, 0.9],
+          ],
+          rules: { cooldownS: 0 },
+        },
+      ],
+    }),
+  });
+  return res.status;
+}
