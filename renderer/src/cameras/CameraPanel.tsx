@@ -8,6 +8,7 @@ import { LiveVideo } from './LiveVideo';
 import { PlaybackBar } from './Playback';
 import { useLiveSnapshot } from './useLiveSnapshot';
 import { clockTime } from '../shell/time';
+import { useStations, type StationsState } from '../map/stations';
 
 export const STATE_LABEL: Record<CameraState, string> = {
   live: 'Live',
@@ -17,10 +18,13 @@ export const STATE_LABEL: Record<CameraState, string> = {
   disabled: 'Stopped',
 };
 
-export function mountLabel(m: CameraMount): string {
+/** Where a camera is mounted, in words; a station by its name once the station list is loaded. */
+export function mountLabel(m: CameraMount, stations?: StationsState): string {
   switch (m.kind) {
-    case 'station':
-      return `Station ${m.stationId}${m.platform ? ` · ${m.platform}` : ''}`;
+    case 'station': {
+      const name = stations?.byId.get(m.stationId)?.name;
+      return `${name ? `${name} station` : `Station ${m.stationId}`}${m.platform ? ` · ${m.platform}` : ''}`;
+    }
     case 'bus':
       return `Bus ${m.vehicleId}`;
     case 'railcar':
@@ -127,6 +131,7 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
  */
 export function CameraDetail({ camera, onClose, startAt }: { camera: Camera; onClose: () => void; startAt?: number | undefined }) {
   const h = camera.health;
+  const stations = useStations();
   const [at, setAt] = useState<number | undefined>(startAt);
   const [position, setPosition] = useState<number | null>(null);
   useEffect(() => setAt(startAt), [startAt, camera.id]);
@@ -167,9 +172,15 @@ export function CameraDetail({ camera, onClose, startAt }: { camera: Camera; onC
           <PlaybackBar camera={camera} at={at} position={position} onSeek={seek} />
         </div>
         <dl className="cam-facts">
-          <Row label="Mount">{mountLabel(camera.mount)}</Row>
+          <Row label="Mount">{mountLabel(camera.mount, stations)}</Row>
           <Row label="Location">
-            {camera.location ? `${camera.location.lat.toFixed(5)}, ${camera.location.lon.toFixed(5)}` : 'moves with its vehicle / not set'}
+            {camera.location
+              ? `${camera.location.lat.toFixed(5)}, ${camera.location.lon.toFixed(5)}`
+              : camera.mount.kind === 'station'
+                ? "the station's"
+                : camera.mount.kind === 'other'
+                  ? 'not set'
+                  : 'moves with its vehicle'}
           </Row>
           <Row label="Stream">
             <code>{camera.url}</code>

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { CameraMount, parseRtspUrl, type Camera, type CameraCreate, type CameraUpdate, type ProbeResult } from '../../../contract';
 import { ApiError, call } from '../client/api';
 import { MountPicker } from './MountPicker';
-import type { StationsState } from './stations';
+import type { StationsState } from '../map/stations';
 
 type Probe =
   | { state: 'idle' }

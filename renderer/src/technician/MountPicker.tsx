@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
 import type { CameraMount } from '../../../contract';
-import { lineName, searchStations, type StationsState } from './stations';
+import { lineName, searchStations, type StationsState } from '../map/stations';
 
 const KINDS: { kind: CameraMount['kind']; label: string }[] = [
   { kind: 'station', label: 'Station' },

@@ -9,7 +9,7 @@ import { CsvImport } from './CsvImport';
 import { NodesPanel, nodeOf, useNodes } from './NodesPanel';
 import { CameraModelTab, ModelsPane } from './ModelSettings';
 import { filterCameras, NO_FILTER, stateCounts, urlHostPath, type CameraFilter } from './filter';
-import { useStations, type StationsState } from './stations';
+import { useStations } from '../map/stations';
 import './technician.css';
 import { ZoneEditor } from './ZoneEditor';
 
@@ -73,14 +73,6 @@ function NodeLabel({ node }: { node: { label: string; stale: boolean } | null })
       · node {node.label}
     </span>
   );
-}
-
-function placeOf(c: Camera, stations: StationsState): string {
-  if (c.mount.kind === 'station') {
-    const s = stations.byId.get(c.mount.stationId);
-    if (s) return `${s.name}${c.mount.platform ? ` · ${c.mount.platform}` : ''}`;
-  }
-  return mountLabel(c.mount);
 }
 
 function Filters({
@@ -210,7 +202,7 @@ export function TechnicianWorkspace() {
                   <HealthBadge camera={c} />
                 </span>
                 <span className="tech-cam-sub muted">
-                  {placeOf(c, stations)} · {urlHostPath(c.url)}
+                  {mountLabel(c.mount, stations)} · {urlHostPath(c.url)}
                   {!c.analyticsEnabled && ' · analytics off'}
                   <NodeLabel node={nodeOf(nodes, c.id)} />
                 </span>

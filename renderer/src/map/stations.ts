@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { z } from 'zod';
 import { call } from '../client/api';
 
-/** An 'L' station as the mount picker offers it (from the map's `stations` layer). */
+/** An 'L' station as the mount picker and the camera panel name it (from the map's `stations` layer). */
 export interface StationOption {
   id: string;
   name: string;
