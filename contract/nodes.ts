@@ -90,6 +90,8 @@ export const NodeCamera = z.strictObject({
   /** The node records it into the shared recordings directory (NodeAssignment.recordingsDir). */
   recordingEnabled: z.boolean(),
   zones: z.array(Zone),
+  /** The camera's person detector (its own choice, else the default the technician set); absent: the node's configured default. */
+  model: z.string().optional(),
   /** The vehicle's speed (km/h) when the camera rides one and the feed knows it; the core has the feeds. */
   speed: z.number().nullable().optional(),
   fence: z.number().int().min(1),

@@ -19,7 +19,7 @@ import { CameraRunner, type RunnerAlerts } from '../analytics/runner';
 import type { Config } from '../config';
 import { SentinelError } from '../errors';
 import type { Logger } from '../logger';
-import { FightWorker, openModel, openRegistry, type InferencePool } from '../../analytics/inference';
+import { FightWorker, InferenceScheduler, openModel, openRegistry, type InferencePool } from '../../analytics/inference';
 import type { Embedder } from '../../analytics/inference/reid';
 import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { SegmentRecorder } from '../../analytics/recording/recorder';
@@ -80,7 +80,13 @@ export class AnalyticsNode {
   private readonly held = new Map<string, Held>();
   private readonly outbox: Outbox;
   private readonly fight: FightWorker;
-  private pool: InferencePool | null = null;
+  /**
+   * Person detectors by model name, opened when a camera first needs one: the core names each
+   * camera's model (the technician's choice) in every assignment. All share one worker budget.
+   */
+  private readonly pools = new Map<string, InferencePool | 'opening' | 'failed'>();
+  private scheduler: InferenceScheduler | null = null;
+  private defaultModel = '';
   /** Re-ID in the tracker, as on the core (analytics.reid); opened before any camera is claimed. */
   private reid: Embedder | null = null;
   private heartbeatMs = 2000;
@@ -116,21 +122,10 @@ export class AnalyticsNode {
   /** Connects and resolves once the core accepted the token; a refused token is a SentinelError. */
   async start(): Promise<void> {
     const { config, log } = this.opts;
-    const model = config.analytics.model ?? config.inference.defaultModel;
+    this.defaultModel = config.analytics.model ?? config.inference.defaultModel;
+    this.scheduler = new InferenceScheduler(config.inference.workers);
     this.reid = await openReid(config, log);
-    const opening = openModel(
-      openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir }),
-      model,
-      config.inference,
-      log,
-    ).then((r) => {
-      if (this.closed) {
-        if (r.state === 'ready') void r.pool.close();
-        return;
-      }
-      if (r.state === 'ready') this.pool = r.pool;
-      else log.warn({ model, reason: r.status.message }, 'person detector unavailable: cameras are ingested but not analysed');
-    });
+    const opening = this.openPool(this.defaultModel);
     const url = new URL(NODES_NAMESPACE, this.opts.coreUrl).toString();
     const socket: CoreSocket = ioClient(url, {
       path: SOCKET_PATH,
@@ -280,6 +275,9 @@ export class AnalyticsNode {
         }
       }
     }
+    // A camera's new model takes over as soon as it is open (the runner asks every frame).
+    for (const c of cams) if (c.analyticsEnabled) void this.openPool(c.model ?? this.defaultModel);
+    this.retirePools();
   }
 
   private alertsFor(): RunnerAlerts {
@@ -334,6 +332,52 @@ export class AnalyticsNode {
     };
   }
 
+  private async openPool(name: string): Promise<void> {
+    if (this.pools.has(name)) return;
+    const { config, log } = this.opts;
+    this.pools.set(name, 'opening');
+    const settings = { ...config.inference, ...(this.scheduler ? { scheduler: this.scheduler } : {}) };
+    const r = await openModel(openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir }), name, settings, log);
+    if (this.closed || this.pools.get(name) !== 'opening') {
+      if (r.state === 'ready') void r.pool.close();
+      return;
+    }
+    if (r.state === 'ready') {
+      this.pools.set(name, r.pool);
+      log.info({ model: name }, 'person detector ready');
+    } else {
+      this.pools.set(name, 'failed');
+      log.warn(
+        { model: name, reason: r.status.message },
+        'person detector unavailable: its cameras are analysed with the default, or not at all',
+      );
+    }
+  }
+
+  /**
+   * The pool for a camera's model now (asked every frame): while a newly chosen model opens, or
+   * when it cannot run, the camera keeps the default detector, so a swap loses no frame.
+   */
+  private detectorFor(model: string | undefined): InferencePool | null {
+    const name = model ?? this.defaultModel;
+    const p = this.pools.get(name);
+    if (p === undefined) void this.openPool(name);
+    if (p !== undefined && p !== 'opening' && p !== 'failed') return p;
+    const d = this.pools.get(this.defaultModel);
+    return d !== undefined && d !== 'opening' && d !== 'failed' ? d : null;
+  }
+
+  /** Closes the detectors no held camera uses any more (the default stays). */
+  private retirePools(): void {
+    const needed = new Set([this.defaultModel, ...[...this.held.values()].map((h) => h.cam.model ?? this.defaultModel)]);
+    for (const [name, p] of this.pools) {
+      if (needed.has(name)) continue;
+      this.pools.delete(name);
+      if (p !== 'opening' && p !== 'failed') void p.close();
+      this.opts.log.info({ model: name }, 'person detector closed: no camera here uses it');
+    }
+  }
+
   private runnerFor(c: NodeCamera): CameraRunner | null {
     if (!c.analyticsEnabled || c.zones.length === 0) return null;
     const { config, log } = this.opts;
@@ -348,7 +392,7 @@ export class AnalyticsNode {
       // Absent for a fixed camera, null when its vehicle's speed is unknown (the core has the feeds).
       speedOf: () => (this.held.get(c.id) ?? { cam: c }).cam.speed,
       sampleEveryMs: config.analytics.sampleEveryS * 1000,
-      detector: () => this.pool,
+      detector: () => this.detectorFor((this.held.get(c.id) ?? { cam: c }).cam.model),
       ...(this.reid ? { reid: { embedder: this.reid, options: config.analytics.reid } } : {}),
       fight: () => ({ kind: 'classifier' }),
       fightWorker: this.fight,
@@ -456,7 +500,8 @@ export class AnalyticsNode {
     this.held.clear();
     await Promise.allSettled(stops);
     this.socket?.disconnect();
-    await this.pool?.close();
+    await Promise.all([...this.pools.values()].map((p) => (p !== 'opening' && p !== 'failed' ? p.close() : undefined)));
+    this.pools.clear();
     await this.reid?.close();
     await this.fight.close();
   }

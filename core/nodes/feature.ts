@@ -28,6 +28,7 @@ import type { ZoneStore } from '../analytics/store';
 import { OccupancyStore } from '../analytics/store';
 import type { CameraService } from '../cameras';
 import type { CameraRepository } from '../cameras/repository';
+import { ModelChoiceStore } from '../analytics/store';
 import { LeaseStore, type LeaseRow } from '../cluster/leases';
 import type { Feature } from '../feature';
 import type { Feeds } from '../feeds/feature';
@@ -88,6 +89,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
     const { db, log, config, cameraRepo, cameras, zones, feeds } = ctx;
     const store = new NodeStore(db);
     const leases = new LeaseStore(db);
+    const modelChoices = new ModelChoiceStore(db);
     const occupancy = new OccupancyStore(db);
     const ttlMs = config.analytics.nodeLeaseTtlS * 1000;
     const heartbeatMs = Math.max(200, Math.round(ttlMs / 3));
@@ -211,6 +213,10 @@ export const nodesFeature: Feature<NodesNeeds> = {
       if (assigned.claimed.length || assigned.released.length)
         log.info({ node: node.name, claimed: assigned.claimed, released: assigned.released }, 'cameras moved between analytics nodes');
       const byId = new Map(records.map((c) => [c.id, c]));
+      // Read from the database at each heartbeat, not from this replica's model manager: the
+      // technician may have changed a model through another replica.
+      const chosen = modelChoices.cameras();
+      const defaultModel = modelChoices.slot('detector') ?? config.analytics.model ?? config.inference.defaultModel;
       const list: NodeCamera[] = [];
       for (const { id, fence } of assigned.out) {
         const c = byId.get(id);
@@ -228,6 +234,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
           analyticsEnabled: c.analyticsEnabled,
           recordingEnabled: c.recordingEnabled,
           zones: zones.list(c.id),
+          model: chosen.get(c.id) ?? defaultModel,
           ...(speed !== undefined ? { speed } : {}),
           fence,
         });

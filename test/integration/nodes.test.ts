@@ -376,4 +376,35 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       socket.close();
     }
   }, 240_000);
+
+  it("a technician's detector choice for a camera reaches the node running it, which swaps without a restart", async () => {
+    const id = cameraIds[0]!;
+    const model = async (): Promise<string | null> =>
+      Camera.parse(await (await core.api(`/api/v1/cameras/${id}`)).json()).health.analysis?.model ?? null;
+    await waitFor('the camera analysed with the default', async () => ((await model()) === 'yolox-nano' ? true : null), 30_000, 250);
+    const pid = nodes[1]!.proc.pid;
+    const put = await core.api(`/api/v1/cameras/${id}/model`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'light-person' }),
+    });
+    expect(put.status).toBe(200);
+    await waitFor(
+      'the node analysing with the light detector',
+      async () => ((await model()) === 'light-person' ? true : null),
+      30_000,
+      250,
+    );
+    // Back to the default; the node that swapped is the one that started (no restart).
+    const back = await core.api(`/api/v1/cameras/${id}/model`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: null }),
+    });
+    expect(back.status).toBe(200);
+    await waitFor('the node back on the default', async () => ((await model()) === 'yolox-nano' ? true : null), 30_000, 250);
+    expect(nodes[1]!.proc.pid).toBe(pid);
+    expect(nodes[1]!.proc.exitCode).toBeNull();
+    expect(nodes[1]!.stderr()).toContain('person detector closed: no camera here uses it');
+  }, 120_000);
 });
