@@ -13,6 +13,7 @@ import { renderSnapshot } from '../analytics/pipeline/snapshot';
 import { VideoSource } from '../analytics/pipeline/source';
 import type { Zone } from '../contract/zones';
 import { discoverAssetsDir } from '../core/config';
+import { WORKER_FLOOR_PATCH } from '../core/analytics/demo-zones';
 
 const median = (v: number[]): number => {
   const s = [...v].sort((a, b) => a - b);
@@ -58,12 +59,7 @@ export async function run(args: string[]): Promise<void> {
     {
       id: 'cab',
       kind: 'operator',
-      polygon: [
-        [0.15, 0.7],
-        [0.45, 0.7],
-        [0.45, 0.9],
-        [0.15, 0.9],
-      ],
+      polygon: WORKER_FLOOR_PATCH,
     },
     { id: 'all', kind: 'watch' },
   ];

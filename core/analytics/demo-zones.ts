@@ -5,6 +5,17 @@ import type { Zone } from '../../contract/zones';
  * on the looped shared footage so that the demo raises real alerts from real detections:
  * measured with `sentinel analyze` on each file (docs/analytics.md).
  */
+/**
+ * The patch of floor in worker-zone-detection.gif that the worker walks into (normalised
+ * corners); the demo, the benchmarks and the tests that need a real operator-zone alert use it.
+ */
+export const WORKER_FLOOR_PATCH: Array<[number, number]> = [
+  [0.15, 0.7],
+  [0.45, 0.7],
+  [0.45, 0.9],
+  [0.15, 0.9],
+];
+
 export const DEMO_ZONES: Record<string, Zone[]> = {
   // vtest.avi: the far walkway holds 5-7 people from about 8 s to 30 s of each loop.
   'station-platform': [
@@ -28,12 +39,7 @@ export const DEMO_ZONES: Record<string, Zone[]> = {
       id: 'operator',
       name: 'Operator area',
       kind: 'operator',
-      polygon: [
-        [0.15, 0.7],
-        [0.45, 0.7],
-        [0.45, 0.9],
-        [0.15, 0.9],
-      ],
+      polygon: WORKER_FLOOR_PATCH,
     },
   ],
   // classroom.gif: four people seated; a railcar section holding 4 is "full".

@@ -8,6 +8,7 @@ import { discoverAssetsDir } from '../../core/config';
 import { startSimulator, simulatorAvailable } from '../../tools/rtsp-sim/sim';
 import { runSentinel } from '../support/serve';
 import { freePort } from './ingest-helpers';
+import { WORKER_FLOOR_PATCH } from '../../core/analytics/demo-zones';
 
 /**
  * `sentinel analyze` end to end: real ffmpeg decoding of the shared footage, YOLOX-nano
@@ -120,12 +121,7 @@ describe.skipIf(!haveAll)(`sentinel analyze on worker-zone-detection.gif${SKIP}`
         {
           id: 'floor',
           kind: 'operator',
-          polygon: [
-            [0.15, 0.7],
-            [0.45, 0.7],
-            [0.45, 0.9],
-            [0.15, 0.9],
-          ],
+          polygon: WORKER_FLOOR_PATCH,
         },
         {
           id: 'right',
@@ -168,12 +164,7 @@ describe.skipIf(!haveAll || simWhy !== null)(
             {
               id: 'floor',
               kind: 'operator',
-              polygon: [
-                [0.15, 0.7],
-                [0.45, 0.7],
-                [0.45, 0.9],
-                [0.15, 0.9],
-              ],
+              polygon: WORKER_FLOOR_PATCH,
             },
           ],
         });

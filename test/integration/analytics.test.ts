@@ -8,6 +8,7 @@ import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { connected } from '../support/auth';
 import { startServe, type RunningServe } from '../support/serve';
 import { assets, freePort, skipReason, waitFor } from './ingest-helpers';
+import { WORKER_FLOOR_PATCH } from '../../core/analytics/demo-zones';
 
 /**
  * The live analytics feature against real parts: the RTSP simulator serving the shared
@@ -103,12 +104,7 @@ describe.skipIf(why !== null)(`live analytics on an RTSP camera${why ? ` [skippe
             id: 'operator',
             name: 'Operator area',
             kind: 'operator',
-            polygon: [
-              [0.15, 0.7],
-              [0.45, 0.7],
-              [0.45, 0.9],
-              [0.15, 0.9],
-            ],
+            polygon: WORKER_FLOOR_PATCH,
             rules: { cooldownS: 600 },
           },
         ],

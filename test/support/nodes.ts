@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT, SENTINEL_BIN } from './serve';
+import { WORKER_FLOOR_PATCH } from '../../core/analytics/demo-zones';
 
 export interface RunningNode {
   proc: ChildProcess;
@@ -65,12 +66,7 @@ export async function putStaffDoorZone(
           id,
           name: 'Staff door',
           kind: 'operator',
-          polygon: [
-            [0.15, 0.7],
-            [0.45, 0.7],
-            [0.45, 0.9],
-            [0.15, 0.9],
-          ],
+          polygon: WORKER_FLOOR_PATCH,
           rules: { cooldownS: 0 },
         },
       ],
