@@ -53,6 +53,7 @@ const LAYERS = [
       'better-sqlite3',
       // core/db/postgres: the Postgres driver (docs/scale.md).
       'pg',
+      'kysely',
       'commander',
       'pino',
       'yazl',
@@ -120,6 +121,14 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'error',
     },
+  },
+  // Repositories are async (Kysely, either database): a call whose promise nobody awaits
+  // would let a route answer before its write, or lose the write's error. Type-aware, so
+  // only on the core's own code, where the repositories and their callers live.
+  {
+    files: ['core/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
   {
     files: ['**/*.js', '**/*.cjs'],

@@ -11,6 +11,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // One private Postgres per project run, for the tests that run on both databases.
+          globalSetup: ['test/support/postgres-global.ts'],
           include: ['{contract,core,analytics,models,renderer,tools}/**/*.test.{ts,tsx}'],
           environment: 'node',
           testTimeout: 20_000,
@@ -19,6 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          globalSetup: ['test/support/postgres-global.ts'],
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,

@@ -15,6 +15,7 @@ import { nodesFeature } from './nodes/feature';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Database } from './db/database';
+import { sqliteSql, type SqlDb } from './db/sql';
 import { refuseUnconvertedPostgres } from './db/postgres/refuse';
 import { SentinelError } from './errors';
 import { EventBus } from './events/bus';
@@ -99,6 +100,7 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
 export interface CoreHandle {
   config: Config;
   db: Database;
+  sql: SqlDb;
   log: Logger;
   bus: EventBus;
   io: SentinelIo;
@@ -131,7 +133,9 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
   refuseUnconvertedPostgres(config.database, 'sentinel serve');
   prepareDataDir(config.dataDir);
   const db = openDatabase(join(config.dataDir, 'sentinel.db'), log.child({ name: 'db' }));
-  const closers: Array<() => Promise<void> | void> = [() => void db.close()];
+  // Converted repositories query through Kysely (`sql`); the rest still use the handle itself.
+  const sqlDb = sqliteSql(db);
+  const closers: Array<() => Promise<void> | void> = [() => sqlDb.close()];
   const runClosers = async (): Promise<void> => {
     for (const fn of closers.splice(0).reverse()) {
       try {
@@ -169,6 +173,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
     const ctx: CoreContext = {
       config,
       db,
+      sql: sqlDb,
       log,
       bus,
       alerts: lifecycle.alerts,
@@ -206,6 +211,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
     return {
       config,
       db,
+      sql: sqlDb,
       log,
       bus,
       io,

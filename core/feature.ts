@@ -6,6 +6,7 @@ import type { Audit } from './audit';
 import type { Cluster } from './cluster';
 import type { Config } from './config';
 import type { Database } from './db/database';
+import type { SqlDb } from './db/sql';
 import type { EventBus } from './events/bus';
 import type { Lifecycle } from './lifecycle';
 import type { Logger } from './logger';
@@ -16,7 +17,10 @@ export type SentinelIo = IoServer<ClientToServerEvents, ServerToClientEvents>;
 /** What every feature module receives from the core when it is wired in. */
 export interface CoreContext {
   config: Config;
+  /** The better-sqlite3 handle, for repositories not yet moved to `sql` (docs/scale.md, "Postgres"). */
   db: Database;
+  /** The database through Kysely, SQLite or Postgres: what repositories query. */
+  sql: SqlDb;
   log: Logger;
   bus: EventBus;
   /** The one writer of alerts (persist with its log event and incident, then publish). Same as lifecycle.alerts. */

@@ -161,7 +161,7 @@ export class AlertStore {
         payload: stored.alert,
       });
       for (const h of this.hooks) h(stored.alert);
-      if (opts.audit) this.trail.append(typeof opts.audit === 'function' ? opts.audit(stored.alert) : opts.audit);
+      if (opts.audit) this.trail.appendNow(typeof opts.audit === 'function' ? opts.audit(stored.alert) : opts.audit);
       return stored;
     });
     const stored = run.immediate();

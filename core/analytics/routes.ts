@@ -76,7 +76,7 @@ export function registerAnalyticsRoutes(
   http.get(alertRoutes.alertSnapshot.path, async (req, reply) => {
     const a = alertOr404(req, parseInput(IdParams, req.params, 'params').id);
     if (!a.snapshotPath || !existsSync(a.snapshotPath)) throw new SentinelError(`alert ${a.alert.id} has no snapshot`, 'not_found');
-    ctx.audit.view(req, 'alert.snapshot.view', a.alert.id);
+    await ctx.audit.view(req, 'alert.snapshot.view', a.alert.id);
     return reply
       .header('content-type', 'image/jpeg')
       .header('cache-control', 'private, max-age=3600')
@@ -105,7 +105,7 @@ export function registerAnalyticsRoutes(
       throw new SentinelError(`body: ${formatZoneIssue(r.error, req.body)}`, 'validation_failed', issue?.path.map(String).join('.'));
     }
     deps.zones.replace(id, r.data.zones);
-    ctx.audit.record(req, 'zones.replace', id, { zones: r.data.zones.map((z) => ({ id: z.id, kind: z.kind })) });
+    await ctx.audit.record(req, 'zones.replace', id, { zones: r.data.zones.map((z) => ({ id: z.id, kind: z.kind })) });
     deps.onZonesChanged();
     return { cameraId: id, zones: deps.zones.list(id) };
   });
@@ -139,10 +139,10 @@ function registerModelRoutes(ctx: CoreContext, models: ModelManager, requireCame
   ): Promise<T> => {
     try {
       const r = await fn();
-      ctx.audit.record(req, action, target, { to, ...r });
+      await ctx.audit.record(req, action, target, { to, ...r });
       return r;
     } catch (err) {
-      if (err instanceof SentinelError) ctx.audit.record(req, action, target, { to, refused: err.message });
+      if (err instanceof SentinelError) await ctx.audit.record(req, action, target, { to, refused: err.message });
       throw err;
     }
   };

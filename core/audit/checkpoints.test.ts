@@ -42,9 +42,9 @@ function rewriteChain(db: BetterSqlite3.Database, edit: (action: string, seq: nu
 }
 
 describe('signed audit checkpoints', () => {
-  it('signs the head every N records, links each checkpoint to the last, and verifies', () => {
+  it('signs the head every N records, links each checkpoint to the last, and verifies', async () => {
     const { db, trail } = fresh(5);
-    for (let i = 0; i < 12; i++) trail.append({ action: 'incident.update', detail: { i } });
+    for (let i = 0; i < 12; i++) await trail.append({ action: 'incident.update', detail: { i } });
     const cps = listCheckpoints(db);
     expect(cps.map((c) => [c.id, c.seq])).toEqual([
       [1, 5],
@@ -55,9 +55,9 @@ describe('signed audit checkpoints', () => {
     expect(verifyAnchored(db, trail, anchorKey)).toMatchObject({ ok: true, records: 12, checkpoints: 2, anchoredSeq: 10 });
   });
 
-  it('signs at least every maxAge while the trail is quiet, and on a forced call only when the head moved', () => {
+  it('signs at least every maxAge while the trail is quiet, and on a forced call only when the head moved', async () => {
     const { db, trail, cp } = fresh(100, 60_000);
-    const t0 = Date.parse(trail.append({ action: 'auth.login' }).at);
+    const t0 = Date.parse((await trail.append({ action: 'auth.login' })).at);
     expect(listCheckpoints(db)).toEqual([]);
     expect(cp.maybeCheckpoint(new Date(t0 + 30_000))).toBeNull();
     // A new trail's first checkpoint comes maxAge after its first record; then maxAge after the last checkpoint.
@@ -65,13 +65,13 @@ describe('signed audit checkpoints', () => {
     expect(cp.maybeCheckpoint(new Date(t0 + 100_000))).toBeNull();
     expect(cp.maybeCheckpoint(new Date(t0 + 122_000))?.seq).toBe(1);
     expect(cp.maybeCheckpoint(new Date(t0 + 123_000), true)).toBeNull();
-    trail.append({ action: 'auth.logout' });
+    await trail.append({ action: 'auth.logout' });
     expect(cp.maybeCheckpoint(new Date(t0 + 124_000), true)?.seq).toBe(2);
   });
 
-  it('catches a chain rewritten consistently, naming the records the last good checkpoint no longer covers', () => {
+  it('catches a chain rewritten consistently, naming the records the last good checkpoint no longer covers', async () => {
     const { db, trail } = fresh(5);
-    for (let i = 0; i < 12; i++) trail.append({ action: i === 7 ? 'auth.login_failed' : 'incident.update', actor: 'olly' });
+    for (let i = 0; i < 12; i++) await trail.append({ action: i === 7 ? 'auth.login_failed' : 'incident.update', actor: 'olly' });
     rewriteChain(db, (a) => (a === 'auth.login_failed' ? 'auth.login' : a));
     expect(trail.verify().ok).toBe(true); // the chain alone is fooled
     expect(verifyAnchored(db, trail, anchorKey)).toMatchObject({
@@ -83,9 +83,9 @@ describe('signed audit checkpoints', () => {
     });
   });
 
-  it('catches a checkpoint edited, forged with another key, or deleted from the middle', () => {
+  it('catches a checkpoint edited, forged with another key, or deleted from the middle', async () => {
     const { db, trail } = fresh(2);
-    for (let i = 0; i < 6; i++) trail.append({ action: 'video.view' });
+    for (let i = 0; i < 6; i++) await trail.append({ action: 'video.view' });
     db.exec('DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete');
     const original = db.prepare('SELECT head_hash FROM audit_checkpoints WHERE id = 2').get() as { head_hash: string };
     db.prepare('UPDATE audit_checkpoints SET head_hash = ? WHERE id = 2').run('f'.repeat(64));
@@ -110,9 +110,9 @@ describe('signed audit checkpoints', () => {
     expect(verifyAnchored(db, trail, null)).toMatchObject({ ok: false, reason: expect.stringMatching(/signing key is missing/) });
   });
 
-  it('against an exported anchor: deleted checkpoints, deleted records and a rewrite after deleting every checkpoint', () => {
+  it('against an exported anchor: deleted checkpoints, deleted records and a rewrite after deleting every checkpoint', async () => {
     const { db, trail } = fresh(3);
-    for (let i = 0; i < 10; i++) trail.append({ action: 'clip.play', actor: 'rita' });
+    for (let i = 0; i < 10; i++) await trail.append({ action: 'clip.play', actor: 'rita' });
     const exported = listCheckpoints(db)
       .map((c) => JSON.stringify(c))
       .join('\n');
@@ -134,7 +134,7 @@ describe('signed audit checkpoints', () => {
     expect(verifyAnchored(db, trail, anchorKey, anchor)).toMatchObject({ ok: false, firstBroken: 1, badCheckpoint: 1 });
 
     const fresher = fresh(3);
-    for (let i = 0; i < 10; i++) fresher.trail.append({ action: 'clip.play' });
+    for (let i = 0; i < 10; i++) await fresher.trail.append({ action: 'clip.play' });
     fresher.db.exec('DROP TRIGGER audit_no_delete');
     fresher.db.prepare('DELETE FROM audit WHERE seq > 7').run();
     const anchor2 = { checkpoints: listCheckpoints(fresher.db), source: 'notary.jsonl' };
@@ -146,13 +146,13 @@ describe('signed audit checkpoints', () => {
     });
   });
 
-  it('names the line of a bad anchor file', () => {
+  it('names the line of a bad anchor file', async () => {
     expect(() => parseCheckpointLines('{"id":1}\n', 'a.jsonl')).toThrow(/a.jsonl line 1: seq/);
     expect(() => parseCheckpointLines('\nnot json', 'a.jsonl')).toThrow(/a.jsonl line 2: not JSON/);
     expect(() => parseCheckpointLines('\n\n', 'a.jsonl')).toThrow(/holds no checkpoints/);
   });
 
-  it('a key that cannot be loaded leaves the trail recording, unanchored', () => {
+  it('a key that cannot be loaded leaves the trail recording, unanchored', async () => {
     const db = new BetterSqlite3(':memory:');
     migrate(db, MIGRATIONS);
     const trail = new AuditTrail(db);
@@ -166,7 +166,7 @@ describe('signed audit checkpoints', () => {
       log,
     );
     trail.onAppend(() => void cp.maybeCheckpoint());
-    expect(trail.append({ action: 'auth.login' }).seq).toBe(1);
+    expect((await trail.append({ action: 'auth.login' })).seq).toBe(1);
     expect(listCheckpoints(db)).toEqual([]);
   });
 });

@@ -39,18 +39,18 @@ export const auditFeature: Feature = {
       const q = parseInput(AuditQuery, req.query, 'query');
       const page = trail.page(q);
       // Reading the trail is itself audited.
-      ctx.audit.record(req, 'audit.read', null, { count: page.records.length, ...q });
+      await ctx.audit.record(req, 'audit.read', null, { count: page.records.length, ...q });
       return page;
     });
     http.get(auditRoutes.auditVerify.path, async (req) => {
       const k = signingKey();
       const r = verifyAnchored(db, trail, k);
-      ctx.audit.record(req, 'audit.verify', null, { ok: r.ok, firstBroken: r.firstBroken, badCheckpoint: r.badCheckpoint });
+      await ctx.audit.record(req, 'audit.verify', null, { ok: r.ok, firstBroken: r.firstBroken, badCheckpoint: r.badCheckpoint });
       return r;
     });
     http.get(auditRoutes.auditCheckpoints.path, async (req) => {
       const checkpoints = listCheckpoints(db);
-      ctx.audit.record(req, 'audit.checkpoints_export', null, { count: checkpoints.length });
+      await ctx.audit.record(req, 'audit.checkpoints_export', null, { count: checkpoints.length });
       return { checkpoints, keyFingerprint: signingKey().fingerprint };
     });
   },

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { AuditRecord } from '../../contract';
 import type { Database } from '../db/database';
 import { AuditTrail, type AuditEntry } from './trail';
 
@@ -24,25 +25,25 @@ export class Audit {
   }
 
   /** Appends an entry not tied to a request (the system's, a CLI command's). */
-  append(entry: AuditEntry): ReturnType<AuditTrail['append']> {
+  append(entry: AuditEntry): Promise<AuditRecord> {
     return this.trail.append(entry);
   }
 
   /** Audits a request's action, as the signed-in user behind it. */
-  record(req: FastifyRequest, action: string, target: string | null, detail: Record<string, unknown> = {}): void {
-    this.trail.append({ ...actorOf(req), action, target, detail });
+  async record(req: FastifyRequest, action: string, target: string | null, detail: Record<string, unknown> = {}): Promise<void> {
+    await this.trail.append({ ...actorOf(req), action, target, detail });
   }
 
   /**
    * Video views arrive as a snapshot poll every second from each open tile: one audit record
    * per user, camera and 10 minutes says who watched without flooding the trail.
    */
-  view(req: FastifyRequest, action: string, target: string, windowMs = 10 * 60_000): void {
+  async view(req: FastifyRequest, action: string, target: string, windowMs = 10 * 60_000): Promise<void> {
     const key = `${req.auth?.user.id ?? '-'}|${action}|${target}`;
     const now = Date.now();
     const last = this.lastView.get(key);
     if (last !== undefined && now - last < windowMs) return;
     this.lastView.set(key, now);
-    this.record(req, action, target);
+    await this.record(req, action, target);
   }
 }

@@ -80,7 +80,16 @@ export class AuditTrail {
     this.hashBySeq = db.prepare('SELECT hash FROM audit WHERE seq = ?');
   }
 
-  append(e: AuditEntry): AuditRecord {
+  /**
+   * Appends a record. Async because the trail moves to Kysely (either database); on SQLite it
+   * is still the synchronous immediate transaction below, whose result `appendNow` gives to
+   * callers inside a synchronous better-sqlite3 transaction of their own.
+   */
+  append(e: AuditEntry): Promise<AuditRecord> {
+    return Promise.resolve(this.appendNow(e));
+  }
+
+  appendNow(e: AuditEntry): AuditRecord {
     const run = this.db.transaction((): AuditRow => {
       const prev = this.last.get() as { seq: number; hash: string } | undefined;
       const row: Omit<AuditRow, 'hash'> = {

@@ -233,7 +233,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       else if (!input.code || !(await users.checkSecondFactor(user.id, input.code))) failed = 'code';
       if (failed) {
         throttle.fail(key);
-        ctx.audit.record(req, 'user.mfa_confirm_failed', `user:${user.id}`, { route: req.routeOptions.url, field: failed });
+        await ctx.audit.record(req, 'user.mfa_confirm_failed', `user:${user.id}`, { route: req.routeOptions.url, field: failed });
         throw failed === 'password'
           ? new SentinelError('changing the second factor needs your password', 'unauthorized', 'password')
           : new SentinelError(
@@ -255,7 +255,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     http.post(routes.authSetup.path, async (req, reply) => {
       const input = parseInput(SetupRequest, req.body);
       const user = await users.create({ ...input, role: 'admin' }, { onlyIfNoUsers: true });
-      trail.append({
+      await trail.append({
         actorId: user.id,
         actor: user.username,
         action: 'user.create',
@@ -271,14 +271,14 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       const keys = [signInKey(input.username), `ip:${req.ip}`];
       const wait = throttle.waitMs(keys);
       if (wait > 0) {
-        trail.append({ actor: input.username, action: 'auth.login_throttled', target: null, detail: { waitMs: wait }, ip: req.ip });
+        await trail.append({ actor: input.username, action: 'auth.login_throttled', target: null, detail: { waitMs: wait }, ip: req.ip });
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
         throw new SentinelError(`too many failed sign-ins; try again in ${Math.ceil(wait / 1000)} s`, 'rate_limited');
       }
       const r = await users.checkLogin(input.username, input.password, input.totp, input.recoveryCode);
       if (!r.ok) {
         if (r.reason !== 'totp_required') throttle.fail(keys);
-        trail.append({
+        await trail.append({
           actorId: r.user?.id ?? null,
           actor: input.username,
           action: 'auth.login_failed',
@@ -294,7 +294,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         throw new SentinelError('wrong user name or password', 'unauthorized');
       }
       throttle.succeed([keys[0]!]);
-      trail.append({
+      await trail.append({
         actorId: r.user.id,
         actor: r.user.username,
         action: 'auth.login',
@@ -326,7 +326,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       const a = req.auth!;
       users.endSession(a.tokenHash);
       dropSockets(io, `session:${a.tokenHash}`);
-      ctx.audit.record(req, 'auth.logout', null);
+      await ctx.audit.record(req, 'auth.logout', null);
       setSessionCookie(reply, '', 0);
       return { ok: true as const };
     });
@@ -342,7 +342,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       const user = current.totpEnabled ? await confirmPasswordAndCode(req, input) : current;
       const secret = newTotpSecret();
       users.beginTotp(user.id, secret);
-      ctx.audit.record(req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
+      await ctx.audit.record(req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
       const otpauthUrl = otpauthUri(secret, user.username);
       const svg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       return { secret, otpauthUrl, qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
@@ -357,7 +357,10 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
           'validation_failed',
           'code',
         );
-      ctx.audit.record(req, 'user.totp_enable', `user:${before.id}`, { replaced: before.totpEnabled, recoveryCodes: recoveryCodes.length });
+      await ctx.audit.record(req, 'user.totp_enable', `user:${before.id}`, {
+        replaced: before.totpEnabled,
+        recoveryCodes: recoveryCodes.length,
+      });
       return { recoveryCodes };
     });
     http.post(routes.totpDisable.path, async (req) => {
@@ -371,7 +374,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         );
       const user = await confirmPasswordAndCode(req, input);
       users.disableTotp(user.id);
-      ctx.audit.record(req, 'user.totp_disable', `user:${user.id}`);
+      await ctx.audit.record(req, 'user.totp_disable', `user:${user.id}`);
       return { ok: true as const };
     });
     http.get(routes.mfaStatus.path, async (req) => {
@@ -384,7 +387,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         throw new SentinelError('recovery codes come with two-step sign-in; set that up first', 'conflict');
       const user = await confirmPasswordAndCode(req, input);
       const recoveryCodes = await users.regenerateRecoveryCodes(user.id);
-      ctx.audit.record(req, 'user.recovery_codes_regenerate', `user:${user.id}`, { recoveryCodes: recoveryCodes.length });
+      await ctx.audit.record(req, 'user.recovery_codes_regenerate', `user:${user.id}`, { recoveryCodes: recoveryCodes.length });
       return { recoveryCodes };
     });
 
@@ -396,7 +399,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       const hash = users.endSessionById(a.user.id, id);
       if (!hash) throw new SentinelError(`no session of yours with id ${id}`, 'not_found', 'id');
       dropSockets(io, `session:${hash}`);
-      ctx.audit.record(req, 'auth.session_revoke', `user:${a.user.id}`, { session: id, current: hash === a.tokenHash });
+      await ctx.audit.record(req, 'auth.session_revoke', `user:${a.user.id}`, { session: id, current: hash === a.tokenHash });
       if (hash === a.tokenHash) setSessionCookie(reply, '', 0);
       return { ok: true as const };
     });
@@ -405,7 +408,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       const a = req.auth!;
       const ended = users.endSessions(a.user.id, a.tokenHash);
       for (const h of ended) dropSockets(io, `session:${h}`);
-      ctx.audit.record(req, 'auth.session_revoke_others', `user:${a.user.id}`, { sessions: ended.length });
+      await ctx.audit.record(req, 'auth.session_revoke_others', `user:${a.user.id}`, { sessions: ended.length });
       return { revoked: ended.length };
     });
     const userOr404 = (req: FastifyRequest): User => {
@@ -423,7 +426,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       parseInput(NoBody, req.body ?? {});
       const ended = users.endSessions(user.id, null);
       dropSockets(io, `user:${user.id}`);
-      ctx.audit.record(req, 'user.sign_out_everywhere', `user:${user.id}`, { username: user.username, sessions: ended.length });
+      await ctx.audit.record(req, 'user.sign_out_everywhere', `user:${user.id}`, { username: user.username, sessions: ended.length });
       return { revoked: ended.length };
     });
     http.post(routes.userMfaReset.path, async (req) => {
@@ -436,7 +439,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
           (users.mfaRequired(user) ? ' Set it up again with your authenticator app.' : ' You can set it up again from your account.') +
           ' If you did not ask for this, tell your supervisor.',
       );
-      ctx.audit.record(req, 'user.mfa_reset', `user:${user.id}`, { username: user.username, hadFactor: user.totpEnabled });
+      await ctx.audit.record(req, 'user.mfa_reset', `user:${user.id}`, { username: user.username, hadFactor: user.totpEnabled });
       // Told at once where they are signed in; a user who must use a factor is then taken
       // to enrolment (their sessions now reach nothing else, so their sockets end).
       io.to(`user:${user.id}`).emit('auth:notice', notice);
@@ -448,7 +451,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     http.post(routes.userCreate.path, async (req, reply) => {
       const input = parseInput(UserCreate, req.body);
       const user = await users.create(input);
-      ctx.audit.record(req, 'user.create', `user:${user.id}`, { username: user.username, role: user.role, scope: user.scope });
+      await ctx.audit.record(req, 'user.create', `user:${user.id}`, { username: user.username, role: user.role, scope: user.scope });
       return reply.status(201).send(user);
     });
     http.patch(routes.userUpdate.path, async (req) => {
@@ -461,7 +464,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       if (patch.role !== undefined || patch.scope !== undefined || patch.disabled || patch.password !== undefined)
         dropSockets(io, `user:${id}`);
       const { password: _pw, ...shown } = patch;
-      ctx.audit.record(req, 'user.update', `user:${id}`, {
+      await ctx.audit.record(req, 'user.update', `user:${id}`, {
         ...shown,
         ...(patch.password !== undefined ? { passwordChanged: true } : {}),
         before: { role: before.role, scope: before.scope, disabled: before.disabled },

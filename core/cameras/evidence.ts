@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EvidenceHoldCreate, EvidenceHoldLift, routes, type Alert, type AlertClip, type EvidenceHold } from '../../contract';
 import type { ClipCutter } from '../../analytics/recording/clips';
 import { AlertClipStore, HoldStore, type AlertClipLink, type EvidenceHold as HoldRecord } from '../../analytics/recording/holds';
-import type { Audit } from '../audit';
+import { actorOf, type Audit } from '../audit';
 import type { Database } from '../db/database';
 import type { Lifecycle } from '../lifecycle';
 import type { ReviewStore } from '../review/service';
@@ -209,7 +209,7 @@ export class AutoEvidence {
           const lifted = this.db.transaction(() => {
             const l = this.holds.lift(h.id, 'system', 'alert reviewed and its incident closed', now);
             if (l)
-              this.audit.append({
+              this.audit.trail.appendNow({
                 actorId: null,
                 actor: 'system',
                 action: 'evidence.hold_lift',
@@ -277,7 +277,7 @@ export function registerEvidenceRoutes(
       reason: b.reason,
       createdBy: req.auth?.user.username ?? null,
     });
-    ctx.audit.record(req, 'evidence.hold_place', `hold:${h.id}`, {
+    await ctx.audit.record(req, 'evidence.hold_place', `hold:${h.id}`, {
       cameraId: h.cameraId,
       from: iso(fromMs),
       to: iso(toMs),
@@ -294,7 +294,13 @@ export function registerEvidenceRoutes(
     if (cur.liftedAt) throw new SentinelError(`evidence hold ${id} was already lifted at ${cur.liftedAt}`, 'conflict', 'id');
     const lifted = db.transaction(() => {
       const l = ev.holds.lift(id, req.auth?.user.username ?? 'unknown', reason);
-      if (l) ctx.audit.record(req, 'evidence.hold_lift', `hold:${id}`, { cameraId: l.cameraId, kind: l.kind, ref: l.ref, reason });
+      if (l)
+        ctx.audit.trail.appendNow({
+          ...actorOf(req),
+          action: 'evidence.hold_lift',
+          target: `hold:${id}`,
+          detail: { cameraId: l.cameraId, kind: l.kind, ref: l.ref, reason },
+        });
       return l;
     })();
     if (!lifted) throw new SentinelError(`evidence hold ${id} was already lifted`, 'conflict', 'id');

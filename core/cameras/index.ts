@@ -115,7 +115,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       service.start(c);
       const out = service.toPublic(c);
       log.info({ cameraId: c.id, name: c.name, url: out.url }, 'camera registered');
-      ctx.audit.record(req, 'camera.create', `camera:${c.id}`, { name: c.name, url: out.url });
+      await ctx.audit.record(req, 'camera.create', `camera:${c.id}`, { name: c.name, url: out.url });
       sendUpsert(out);
       return reply.status(201).send(out);
     });
@@ -135,7 +135,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       }
       const out = service.toPublic(c);
       // What changed, never the secret itself.
-      ctx.audit.record(req, 'camera.update', `camera:${id}`, { fields: Object.keys(patch), url: out.url });
+      await ctx.audit.record(req, 'camera.update', `camera:${id}`, { fields: Object.keys(patch), url: out.url });
       sendUpsert(out);
       return out;
     });
@@ -147,7 +147,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       await service.stop(id);
       repo.delete(id);
       scopes.forget(id);
-      ctx.audit.record(req, 'camera.delete', `camera:${id}`);
+      await ctx.audit.record(req, 'camera.delete', `camera:${id}`);
       io.to(CAMERAS_ALL_ROOM).emit('camera:removed', { id });
       for (const s of viewers) s.emit('camera:removed', { id });
       return { deleted: true as const };
@@ -160,7 +160,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       if (!frame) throw new SentinelError(`camera ${id} has no frame yet (${service.health(id).state})`, 'unavailable');
       const masks = ctx.privacyMasks(id);
       const jpeg = masks.length > 0 ? await maskJpeg(frame, masks) : frame;
-      ctx.audit.view(req, 'video.view', `camera:${id}`);
+      await ctx.audit.view(req, 'video.view', `camera:${id}`);
       return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
     });
     http.post(cameraRoutes.cameraClipCreate.path, async (req, reply) => {
@@ -175,7 +175,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
           postRollMs,
           waitForMs: postRollMs + rec.segmentSeconds * 2000,
         });
-        ctx.audit.record(req, 'clip.export', `clip:${clip.id}`, { cameraId: id, from: clip.startAt, to: clip.endAt });
+        await ctx.audit.record(req, 'clip.export', `clip:${clip.id}`, { cameraId: id, from: clip.startAt, to: clip.endAt });
         return reply.status(201).send(clip);
       } catch (err) {
         if (err instanceof ClipError) throw new SentinelError(err.message, err.code);
@@ -200,7 +200,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     http.get(cameraRoutes.clipVideo.path, async (req, reply) => {
       const c = clipOr404(parseInput(IdParams, req.params, 'params').id);
       if (!existsSync(c.path)) throw new SentinelError(`the file of clip ${c.id} is missing`, 'not_found');
-      ctx.audit.view(req, 'clip.play', `clip:${c.id}`, 60_000);
+      await ctx.audit.view(req, 'clip.play', `clip:${c.id}`, 60_000);
       return reply.header('content-type', 'video/mp4').header('x-content-sha256', c.sha256).send(createReadStream(c.path));
     });
     http.get(cameraRoutes.clipSnapshot.path, async (req, reply) => {

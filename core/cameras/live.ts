@@ -158,7 +158,7 @@ export function registerLiveVideo(
     const cam = repo.get(id);
     if (!cam) return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
     if (!canSee(a.user, { kind: mode === 'live' ? 'live-video' : 'recording', cameraId: id, scope: scopeOf(id) })) {
-      ctx.audit.append({
+      ctx.audit.trail.appendNow({
         actorId: a.user.id,
         actor: a.user.username,
         action: mode === 'live' ? 'video.live_denied' : 'video.playback_denied',
@@ -202,7 +202,7 @@ export function registerLiveVideo(
     at: number,
     segments: ReturnType<CameraService['segments']['overlapping']>,
   ): void => {
-    ctx.audit.append({
+    ctx.audit.trail.appendNow({
       actorId: a.user.id,
       actor: a.user.username,
       action: 'video.playback',
@@ -244,7 +244,7 @@ export function registerLiveVideo(
     if (!hold) return ws.close(1011, 'camera stopped');
     const live = hold.source;
     const started = Date.now();
-    ctx.audit.append({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
+    ctx.audit.trail.appendNow({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
     let sent = 0;
     const out = fmp4Sender(ws);
     const text = out.text;

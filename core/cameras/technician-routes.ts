@@ -66,7 +66,7 @@ export function registerTechnicianRoutes(
       });
       const tookMs = Date.now() - started;
       log.info({ url: shown, ...info, tookMs }, 'probe succeeded');
-      ctx.audit.record(req, 'camera.probe', null, {
+      await ctx.audit.record(req, 'camera.probe', null, {
         url: shown,
         ok: true,
         codec: info.codec,
@@ -80,7 +80,7 @@ export function registerTechnicianRoutes(
       // ffmpeg's stderr may quote the URL it was given, credentials and all.
       const message = scrubSecret(err.message, password);
       log.info({ url: shown, kind: err.kind, reason: message }, 'probe failed');
-      ctx.audit.record(req, 'camera.probe', null, { url: shown, ok: false, kind: err.kind, reason: message });
+      await ctx.audit.record(req, 'camera.probe', null, { url: shown, ok: false, kind: err.kind, reason: message });
       // 'unauthorized' is the camera's answer, not this session's: the field says which input to fix.
       throw new SentinelError(`probe of ${shown} failed: ${message}`, 'unavailable', err.kind === 'unauthorized' ? 'password' : 'url');
     } finally {
@@ -107,7 +107,7 @@ export function registerTechnicianRoutes(
     if (r.errors.length) {
       const shown = r.errors.slice(0, 10).map((e) => `line ${e.line}${e.column ? `, ${e.column}` : ''}: ${e.message}`);
       const more = r.errors.length > shown.length ? `; and ${r.errors.length - shown.length} more` : '';
-      ctx.audit.record(req, 'camera.import_rejected', null, { rows: r.rows, errors: r.errors.length });
+      await ctx.audit.record(req, 'camera.import_rejected', null, { rows: r.rows, errors: r.errors.length });
       throw new SentinelError(
         `nothing was imported: ${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in the CSV: ${shown.join('; ')}${more}`,
         'validation_failed',
@@ -121,7 +121,10 @@ export function registerTechnicianRoutes(
       return out;
     });
     log.info({ count: cameras.length }, 'cameras imported from CSV');
-    ctx.audit.record(req, 'camera.import', null, { rows: r.rows, cameras: cameras.map((c) => ({ id: c.id, name: c.name, url: c.url })) });
+    await ctx.audit.record(req, 'camera.import', null, {
+      rows: r.rows,
+      cameras: cameras.map((c) => ({ id: c.id, name: c.name, url: c.url })),
+    });
     return reply.status(201).send({ rows: r.rows, imported: cameras });
   });
 }

@@ -56,7 +56,7 @@ export const incidentsFeature: Feature = {
     });
     http.get(routes.incidentCap.path, async (req, reply) => {
       const inc = visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
-      ctx.audit.record(req, 'incident.export_cap', `incident:${inc.id}`);
+      await ctx.audit.record(req, 'incident.export_cap', `incident:${inc.id}`);
       return reply.type('application/xml; charset=utf-8').send(incidentToCap(inc));
     });
 
@@ -93,7 +93,7 @@ export const incidentsFeature: Feature = {
       if (!cur || (cur.alert.detail as { test?: unknown }).test !== true)
         throw new SentinelError(`no test alert with id ${id}`, 'not_found', 'id');
       const next = cur.alert.endedAt ? cur : alerts.update(id, { endedAt: new Date() });
-      ctx.audit.record(req, 'alert.test_clear', `alert:${id}`);
+      await ctx.audit.record(req, 'alert.test_clear', `alert:${id}`);
       return next.alert;
     });
 

@@ -105,7 +105,7 @@ export class LifecycleService {
         const ev = this.ackInTx(alertId, user, at, 'alert');
         if (!ev) return null;
         this.d.incidents.acknowledgeFromAlert(alertId, user.username);
-        this.d.audit.append({ actorId: user.id, actor: user.username, action: 'alert.ack', target: `alert:${alertId}`, ip });
+        this.d.audit.appendNow({ actorId: user.id, actor: user.username, action: 'alert.ack', target: `alert:${alertId}`, ip });
         return ev;
       })
       .immediate();
@@ -128,7 +128,7 @@ export class LifecycleService {
             if (ev) acked.push(ev);
           }
         }
-        this.d.audit.append({
+        this.d.audit.appendNow({
           ...audit,
           action: 'incident.update',
           target: `incident:${id}`,
@@ -185,7 +185,7 @@ export class LifecycleService {
         });
         this.d.incidents.noteEscalation(alertId, reason);
         if (by)
-          this.d.audit.append({
+          this.d.audit.appendNow({
             actorId: by.id,
             actor: by.username,
             action: 'alert.escalate',

@@ -141,7 +141,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
     ctx.http.post(routes.nodeCreate.path, async (req, reply) => {
       const input = parseInput(NodeCreate, req.body);
       const { node, token } = store.create(input.name, input.capacity, req.auth?.user.username ?? 'unknown');
-      ctx.audit.record(req, 'node.create', `node:${node.id}`, { name: node.name, capacity: node.capacity });
+      await ctx.audit.record(req, 'node.create', `node:${node.id}`, { name: node.name, capacity: node.capacity });
       log.info({ nodeId: node.id, name: node.name }, 'analytics node token issued');
       return reply.status(201).send({ node: info(node), token });
     });
@@ -156,7 +156,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
         s.emit('node:revoked');
         s.disconnect(true);
       }
-      ctx.audit.record(req, 'node.revoke', `node:${id}`, { name: node.name });
+      await ctx.audit.record(req, 'node.revoke', `node:${id}`, { name: node.name });
       log.warn({ nodeId: id, name: node.name }, 'analytics node revoked');
       return info(node);
     });

@@ -133,7 +133,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
     http.get(reviewRoutes.reviewPrecision.path, async () => review.precision(incidents().list({ limit: 100_000 })));
     http.get(reviewRoutes.reviewBundle.path, async (req) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
-      ctx.audit.view(req, 'incident.review', `incident:${inc.id}`);
+      await ctx.audit.view(req, 'incident.review', `incident:${inc.id}`);
       return bundle(inc);
     });
     http.post(reviewRoutes.reviewClip.path, async (req, reply) => {
@@ -148,7 +148,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
           waitForMs: rec.postRollS * 1000 + rec.segmentSeconds * 2000,
         });
         incidents().update(inc.id, { link: { kind: 'clip', ref: clip.id } }, userOf(req));
-        ctx.audit.record(req, 'clip.export', `clip:${clip.id}`, {
+        await ctx.audit.record(req, 'clip.export', `clip:${clip.id}`, {
           incidentId: inc.id,
           cameraId: inc.cameraId,
           from: clip.startAt,
@@ -164,14 +164,14 @@ export const reviewFeature: Feature<ReviewNeeds> = {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(VerdictRequest, req.body);
       const v = review.setVerdict(inc.id, body.verdict, body.reason, userOf(req));
-      ctx.audit.record(req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
+      await ctx.audit.record(req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
       return v;
     });
     http.post(reviewRoutes.reviewNote.path, async (req, reply) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(ReviewNoteRequest, req.body);
       const note = review.addNote(inc.id, userOf(req), body.text);
-      ctx.audit.record(req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
+      await ctx.audit.record(req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
       return reply.status(201).send(note);
     });
     http.post(reviewRoutes.reviewExport.path, async (req, reply) => {
@@ -179,7 +179,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
       const body = parseInput(EvidenceExportRequest, req.body ?? {});
       const by = userOf(req);
       const job = review.createExport(inc.id, by, body.publicCopy);
-      ctx.audit.record(req, 'evidence.export', `incident:${inc.id}`, {
+      await ctx.audit.record(req, 'evidence.export', `incident:${inc.id}`, {
         exportId: job.id,
         ...(body.publicCopy ? { publicCopy: { subjects: body.publicCopy.subjects, mode: body.publicCopy.mode } } : {}),
       });
@@ -251,7 +251,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
           'conflict',
         );
       if (!existsSync(row.path)) throw new SentinelError(`the file of evidence export ${id} is missing`, 'not_found');
-      ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
+      await ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
       return reply
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="sentinel-evidence-${row.incident_id}.zip"`)
@@ -269,7 +269,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
           'conflict',
         );
       if (!existsSync(row.public_path)) throw new SentinelError(`the file of the public copy of export ${id} is missing`, 'not_found');
-      ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, {
+      await ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, {
         exportId: id,
         publicCopy: true,
         sha256: row.public_sha256,

@@ -119,7 +119,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
         : typeof signature !== 'string'
           ? 'missing signature'
           : 'invalid signature';
-      trail.append({ action: 'sms.signature_rejected', target: null, detail: { reason }, ip: req.ip });
+      await trail.append({ action: 'sms.signature_rejected', target: null, detail: { reason }, ip: req.ip });
       log.warn({ reason, ip: req.ip }, 'SMS webhook refused');
       await reply
         .status(403)
@@ -156,19 +156,19 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
           const hash = store.upsertNumber(msg.From);
           const state = store.numberState(hash);
           if (state.blocked || blockList.has(msg.From)) {
-            trail.append({ action: 'sms.blocked_dropped', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
+            await trail.append({ action: 'sms.blocked_dropped', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
             return twiml(null);
           }
           const lang = detectLanguage(msg.Body);
           const kw = keyword(msg.Body);
           if (kw === 'stop') {
             store.setOptOut(hash, true);
-            trail.append({ action: 'sms.opt_out', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
+            await trail.append({ action: 'sms.opt_out', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
             return twiml(TEXTS[lang].stopped);
           }
           if (kw === 'start') {
             store.setOptOut(hash, false);
-            trail.append({ action: 'sms.opt_in', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
+            await trail.append({ action: 'sms.opt_in', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
             return twiml(TEXTS[lang].help);
           }
           if (kw === 'help') return twiml(state.optedOut ? null : TEXTS[lang].help);
@@ -232,7 +232,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
       if (c.optedOut) throw new SentinelError('the rider texted STOP: no message may be sent to this number', 'conflict', 'id');
       const hash = store.numberHashOf(c.id)!;
       const id = store.addMessage(c.id, { direction: 'out', body, status: 'queued', author: req.auth!.user.username })!;
-      ctx.audit.record(req, 'sms.reply', `sms:${c.id}`, { incidentId: c.incidentId, length: body.length });
+      await ctx.audit.record(req, 'sms.reply', `sms:${c.id}`, { incidentId: c.incidentId, length: body.length });
       try {
         const sent = await provider.send(store.numberOf(hash), body);
         store.setMessageStatus(id, 'sent', sent.sid);
@@ -247,21 +247,21 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
     http.post(smsRoutes.smsReveal.path, async (req) => {
       const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { reason } = parseInput(SmsReveal, req.body);
-      ctx.audit.record(req, 'sms.number_reveal', `sms:${c.id}`, { reason, incidentId: c.incidentId });
+      await ctx.audit.record(req, 'sms.number_reveal', `sms:${c.id}`, { reason, incidentId: c.incidentId });
       return { number: store.numberOf(store.numberHashOf(c.id)!) };
     });
     http.post(smsRoutes.smsShare.path, async (req) => {
       const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { shared } = parseInput(SmsShare, req.body);
       store.setShared(c.id, shared);
-      ctx.audit.record(req, 'sms.share', `sms:${c.id}`, { shared, incidentId: c.incidentId });
+      await ctx.audit.record(req, 'sms.share', `sms:${c.id}`, { shared, incidentId: c.incidentId });
       return { ok: true as const };
     });
     http.post(smsRoutes.smsBlock.path, async (req) => {
       const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { reason } = parseInput(SmsBlock, req.body);
       store.block(store.numberHashOf(c.id)!, reason);
-      ctx.audit.record(req, 'sms.block', `sms:${c.id}`, { reason });
+      await ctx.audit.record(req, 'sms.block', `sms:${c.id}`, { reason });
       return { ok: true as const };
     });
 
@@ -270,7 +270,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
         const before = new Date(Date.now() - cfg.retentionDays * 86_400_000).toISOString();
         const r = store.deleteOlderThan(before);
         if (r.conversations > 0)
-          trail.append({ action: 'sms.retention_delete', target: null, detail: { ...r, before, retentionDays: cfg.retentionDays } });
+          trail.appendNow({ action: 'sms.retention_delete', target: null, detail: { ...r, before, retentionDays: cfg.retentionDays } });
       } catch (err) {
         log.error({ err }, 'SMS retention sweep failed');
       }

@@ -43,7 +43,7 @@ export const statisticsFeature: Feature = {
     http.post(statisticsRoutes.statisticsPublish.path, async (req) => {
       const { month } = parseInput(MonthParams, req.params, 'params');
       const p = publishMonth(db, config.dataDir, config.keyProtection, checkMonth(month), req.auth!.user.username);
-      ctx.audit.record(req, 'statistics.publish', `statistics:${month}`, {
+      await ctx.audit.record(req, 'statistics.publish', `statistics:${month}`, {
         sha256: Object.fromEntries(Object.entries(p.manifest.files).map(([k, v]) => [k, v.sha256])),
         fingerprint: p.manifest.fingerprint,
       });

@@ -67,7 +67,7 @@ export function registerWallRoutes(ctx: CoreContext, cams: WallCameras): void {
     const user = userOf(req.auth?.user);
     const wall = parseInput(WallPrefs, req.body);
     prefs.put(user.id, WALL_KEY, wall);
-    ctx.audit.record(req, 'wall.save', `user:${user.id}`, { layout: wall.layout, group: wall.group, tiles: wall.tiles.length });
+    await ctx.audit.record(req, 'wall.save', `user:${user.id}`, { layout: wall.layout, group: wall.group, tiles: wall.tiles.length });
     return wall;
   });
   ctx.http.get(wallRoutes.wallGroups.path, async (req): Promise<WallGroups> => ({ groups: wallGroups(userOf(req.auth?.user), cams) }));

@@ -215,7 +215,7 @@ export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
             ? await users.update(cur.id, { role: mapped.role, scope: mapped.scope, ...(displayName ? { displayName } : {}) })
             : cur;
         if (changed)
-          trail.append({
+          await trail.append({
             actor: `sso:${sso.label}`,
             action: 'user.update',
             target: `user:${user.id}`,
@@ -243,7 +243,7 @@ export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
           ...(displayName ? { displayName } : {}),
         });
         identities.link(issuer, subject, user.id);
-        trail.append({
+        await trail.append({
           actorId: user.id,
           actor: user.username,
           action: 'user.create',
@@ -253,7 +253,7 @@ export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
         });
       }
       deps.startSession(req, reply, user);
-      trail.append({
+      await trail.append({
         actorId: user.id,
         actor: user.username,
         action: 'auth.login',
@@ -264,7 +264,7 @@ export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
       return reply.redirect('/', 302);
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
-      trail.append({
+      await trail.append({
         actor: `sso:${sso.label}`,
         action: 'auth.login_failed',
         target: null,

@@ -36,7 +36,7 @@ export function registerAudit(program: Command): void {
     .option('--data-dir <dir>', 'data directory')
     .option('--config <file>', 'config file')
     .option('--anchor <file>', 'checkpoints exported earlier ("audit checkpoints export"), kept outside this installation')
-    .action((opts: { dataDir?: string; config?: string; anchor?: string }) => {
+    .action(async (opts: { dataDir?: string; config?: string; anchor?: string }) => {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
       refuseUnconvertedPostgres(config.database, 'sentinel audit');
       requireSentinelDataDir(config.dataDir);
@@ -55,7 +55,7 @@ export function registerAudit(program: Command): void {
       try {
         const trail = new AuditTrail(db);
         const r = verifyAnchored(db, trail, installationKey(config.dataDir, config.keyProtection), anchor);
-        trail.append({
+        await trail.append({
           actor: 'cli',
           action: 'audit.verify',
           detail: { ok: r.ok, firstBroken: r.firstBroken, badCheckpoint: r.badCheckpoint, anchor: opts.anchor ?? null },
@@ -77,7 +77,7 @@ export function registerAudit(program: Command): void {
     .option('--data-dir <dir>', 'data directory')
     .option('--config <file>', 'config file')
     .option('--out <file>', 'write here instead of stdout (replaced whole, never half-written)')
-    .action((opts: { dataDir?: string; config?: string; out?: string }) => {
+    .action(async (opts: { dataDir?: string; config?: string; out?: string }) => {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
       refuseUnconvertedPostgres(config.database, 'sentinel audit');
       requireSentinelDataDir(config.dataDir);
@@ -97,7 +97,7 @@ export function registerAudit(program: Command): void {
         } else {
           process.stdout.write(text);
         }
-        new AuditTrail(db).append({
+        await new AuditTrail(db).append({
           actor: 'cli',
           action: 'audit.checkpoints_export',
           detail: { count: list.length, out: opts.out ?? null },

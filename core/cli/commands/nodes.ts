@@ -27,7 +27,7 @@ export function registerNodes(program: Command): void {
     .argument('<name>', 'the node name (letters, digits, dot, dash, underscore)')
     .option('--capacity <n>', 'cameras the node may hold at most (docs/performance.md: the capacity benchmark)', '8')
     .option('--data-dir <dir>', 'data directory')
-    .action((name: string, opts: { capacity: string; dataDir?: string }) => {
+    .action(async (name: string, opts: { capacity: string; dataDir?: string }) => {
       const input = NodeCreate.safeParse({ name, capacity: Number(opts.capacity) });
       if (!input.success)
         throw new SentinelError(
@@ -37,7 +37,7 @@ export function registerNodes(program: Command): void {
       const { db, store, audit } = open(opts.dataDir);
       try {
         const { node, token } = store.create(input.data.name, input.data.capacity, actor);
-        audit.append({
+        await audit.append({
           actorId: null,
           actor,
           action: 'node.create',
@@ -56,7 +56,7 @@ export function registerNodes(program: Command): void {
     .command('list')
     .description('the analytics nodes (without tokens)')
     .option('--data-dir <dir>', 'data directory')
-    .action((opts: { dataDir?: string }) => {
+    .action(async (opts: { dataDir?: string }) => {
       const { db, store } = open(opts.dataDir);
       try {
         printJson(store.list());
@@ -69,13 +69,13 @@ export function registerNodes(program: Command): void {
     .description('revoke a node’s token: it is refused from its next message on, and its cameras move to the others')
     .argument('<name>', 'the node name')
     .option('--data-dir <dir>', 'data directory')
-    .action((name: string, opts: { dataDir?: string }) => {
+    .action(async (name: string, opts: { dataDir?: string }) => {
       const { db, store, audit } = open(opts.dataDir);
       try {
         const n = store.byName(name);
         if (!n) throw new SentinelError(`no analytics node named "${name}"`, 'not_found');
         const r = store.revoke(n.id);
-        audit.append({
+        await audit.append({
           actorId: null,
           actor,
           action: 'node.revoke',

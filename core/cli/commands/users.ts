@@ -68,7 +68,7 @@ export function registerUsers(program: Command): void {
       const { db, store } = open(opts.dataDir, opts.init);
       try {
         const user = await store.create({ username: opts.username, password, role: 'admin' }, { onlyIfNoUsers: true });
-        new AuditTrail(db).append({
+        await new AuditTrail(db).append({
           actorId: user.id,
           actor: user.username,
           action: 'user.create',
@@ -114,7 +114,7 @@ export function registerUsers(program: Command): void {
           role: role.data,
           scope: { districts: list(opts.districts), lines: list(opts.lines), routes: list(opts.routes) },
         });
-        new AuditTrail(db).append({
+        await new AuditTrail(db).append({
           actor: 'cli',
           action: 'user.create',
           target: `user:${user.id}`,
@@ -133,7 +133,7 @@ export function registerUsers(program: Command): void {
     .description("break-glass: reset a user's second factor (lost phone and recovery codes); they enrol again at next sign-in")
     .requiredOption('--username <name>', 'whose second factor')
     .option('--data-dir <dir>', 'data directory')
-    .action((opts: { username: string; dataDir?: string }) => {
+    .action(async (opts: { username: string; dataDir?: string }) => {
       const { db, store } = open(opts.dataDir);
       try {
         const user = store.byUsername(opts.username);
@@ -144,7 +144,7 @@ export function registerUsers(program: Command): void {
           user.id,
           `Your two-step sign-in was reset from the server's command line (sentinel users reset-mfa) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Set it up again; if you did not ask for this, tell your supervisor.`,
         );
-        new AuditTrail(db).append({
+        await new AuditTrail(db).append({
           actor: 'cli',
           action: 'user.mfa_reset',
           target: `user:${user.id}`,
@@ -159,7 +159,7 @@ export function registerUsers(program: Command): void {
     .command('list')
     .description('list users as JSON lines')
     .option('--data-dir <dir>', 'data directory')
-    .action((opts: { dataDir?: string }) => {
+    .action(async (opts: { dataDir?: string }) => {
       const { db, store } = open(opts.dataDir);
       try {
         for (const u of store.list()) printJson(u);

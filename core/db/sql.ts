@@ -1,0 +1,113 @@
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from '../logger';
+import { migratePostgres, POSTGRES_MIGRATIONS } from './postgres/migrate';
+import { openPostgresPool } from './postgres/pool';
+
+/**
+ * Kysely is the one way repositories reach either database (docs/scale.md, "Postgres"): one
+ * typed query builder with a better-sqlite3 and a pg dialect, so a repository is written
+ * once and its parameters get each dialect's placeholders. Where the builder would read worse
+ * than the SQL (upserts with CASE, window functions), a repository writes the `sql` tag,
+ * which is still parameterised per dialect.
+ */
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/**
+ * What a repository queries through: the database itself, or the transaction it was handed.
+ * Repositories type it with their own tables (`Executor<AuthTables>`): each feature declares
+ * the tables it owns beside its code, and no module has to know every table.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the untyped root; repositories narrow it with `as<T>()` or `typed()`
+export type AnyTables = any;
+export type Executor<T = AnyTables> = Kysely<T> | Transaction<T>;
+
+/** A transaction (or the root) handed to a repository, seen with the repository's own tables. */
+export const typed = <T>(ex: Executor): Kysely<T> => ex as unknown as Kysely<T>;
+
+/**
+ * Serialisation points that Postgres does not give for free (docs/scale.md, "Two guarantees"):
+ * appends to the lifecycle log and to the audit chain take their lock before they read or
+ * insert, held until commit. Always taken in this order (log before audit), so two
+ * transactions needing both cannot deadlock.
+ */
+export const SERIAL_LOCKS = { log: 0x5e47_0001, audit: 0x5e47_0002 } as const;
+export type SerialLock = keyof typeof SERIAL_LOCKS;
+const LOCK_ORDER: readonly SerialLock[] = ['log', 'audit'];
+
+export interface SqlDb {
+  readonly dialect: SqlDialect;
+  /** The root executor, typed with the caller's tables. */
+  as<T>(): Kysely<T>;
+  /**
+   * Runs `fn` in one transaction and commits when it resolves (rolls back when it throws).
+   * SQLite: BEGIN IMMEDIATE, so a read-then-write cannot fail on upgrading its lock when
+   * replicas share the file. Postgres: READ COMMITTED, with the named serial locks taken
+   * first, in their fixed order.
+   */
+  transaction<R>(fn: (trx: Transaction<AnyTables>) => Promise<R>, opts?: { locks?: readonly SerialLock[] }): Promise<R>;
+  /** The better-sqlite3 handle on SQLite (code still to be converted reads it), null on Postgres. */
+  readonly sqlite: Database | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Takes serial locks inside a transaction the caller already holds (a repository handed a
+ * transaction by its caller). On SQLite the immediate transaction already serialises writers.
+ */
+export async function takeSerialLocks(trx: Executor, dialect: SqlDialect, locks: readonly SerialLock[]): Promise<void> {
+  if (dialect !== 'postgres') return;
+  for (const name of LOCK_ORDER) {
+    if (locks.includes(name)) await sql`SELECT pg_advisory_xact_lock(${SERIAL_LOCKS[name]})`.execute(trx);
+  }
+}
+
+/** Wraps an open (and migrated) better-sqlite3 database. Closing the SqlDb closes it. */
+export function sqliteSql(db: Database): SqlDb {
+  // better-sqlite3 is one connection; Kysely's driver queues callers on it, so a transaction
+  // holds the connection and nobody else's query runs inside it.
+  const k = new Kysely<unknown>({ dialect: new SqliteDialect({ database: db }) });
+  return {
+    dialect: 'sqlite',
+    sqlite: db,
+    as: <T>() => k as unknown as Kysely<T>,
+    transaction: <R>(fn: (trx: Transaction<AnyTables>) => Promise<R>) =>
+      // Kysely's sqlite transactions BEGIN DEFERRED; a controlled connection lets us BEGIN IMMEDIATE.
+      k.connection().execute(async (conn) => {
+        await sql`BEGIN IMMEDIATE`.execute(conn);
+        try {
+          // The connection is already inside the transaction: hand it over as the transaction.
+          const r = await fn(conn as unknown as Transaction<AnyTables>);
+          await sql`COMMIT`.execute(conn);
+          return r;
+        } catch (err) {
+          if (db.inTransaction) await sql`ROLLBACK`.execute(conn);
+          throw err;
+        }
+      }),
+    close: async () => {
+      await k.destroy(); // closes the handle if Kysely ever opened its connection
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** Opens a Postgres database by URL, applying the pending schema first. */
+export async function openPostgresSql(url: string, log?: Logger, maxConnections = 10): Promise<SqlDb> {
+  await migratePostgres(url, POSTGRES_MIGRATIONS, log);
+  const k = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: openPostgresPool(url, maxConnections) }) });
+  return {
+    dialect: 'postgres',
+    sqlite: null,
+    as: <T>() => k as unknown as Kysely<T>,
+    transaction: (fn, opts) =>
+      k
+        .transaction()
+        .setIsolationLevel('read committed')
+        .execute(async (trx) => {
+          await takeSerialLocks(trx, 'postgres', opts?.locks ?? []);
+          return fn(trx);
+        }),
+    close: () => k.destroy(),
+  };
+}
