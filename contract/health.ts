@@ -43,7 +43,12 @@ export const HealthResponse = z.strictObject({
   version: z.string(),
   startedAt: z.string(),
   uptimeS: z.number(),
-  database: z.strictObject({ schemaVersion: z.number().int(), journalMode: z.string() }),
+  /** Which database the core runs on; `journalMode` is SQLite's (`wal`), null on Postgres. */
+  database: z.strictObject({
+    dialect: z.enum(['sqlite', 'postgres']),
+    schemaVersion: z.number().int(),
+    journalMode: z.string().nullable(),
+  }),
   assets: AssetsStatus,
   /**
    * The alert lifecycle's faults: alert writes still being retried, failed attempts since

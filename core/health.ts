@@ -1,6 +1,5 @@
 import { routes, type DemoCamerasStatus, type FfmpegStatus, type HealthResponse } from '../contract';
 import { chooseFfmpeg, ffmpegVersion } from '../analytics/ingest/ffmpeg-binary';
-import { schemaVersion } from './db/database';
 import type { CoreContext, Feature } from './feature';
 import { VERSION } from './version';
 
@@ -67,7 +66,7 @@ export const healthFeature: Feature<object, { status: CoreStatus }> = {
       version: VERSION,
       startedAt: ctx.startedAt.toISOString(),
       uptimeS: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
-      database: { schemaVersion: schemaVersion(ctx.db), journalMode: String(ctx.db.pragma('journal_mode', { simple: true })) },
+      database: await ctx.sql.describe(),
       // Health is public (load balancers, the Electron shell): signed out, it says what is
       // missing but not where the installation keeps its files.
       assets: req.auth

@@ -22,6 +22,14 @@ describeOnBothDatabases('SqlDb', (open, dialect) => {
     expect(names.map((r) => r.name)).toEqual(['kept']);
   });
 
+  it('describes itself for health: its dialect and the schema version it was migrated to', async () => {
+    const db = await open();
+    const d = await db.describe();
+    expect(d.dialect).toBe(dialect);
+    expect(d.schemaVersion).toBeGreaterThanOrEqual(20);
+    expect(d.journalMode).toBe(dialect === 'sqlite' ? 'wal' : null);
+  });
+
   it('reads BIGINT back as numbers', async () => {
     const db = await open();
     await db

@@ -46,6 +46,8 @@ export interface SqlDb {
    * first, in their fixed order.
    */
   transaction<R>(fn: (trx: Transaction<AnyTables>) => Promise<R>, opts?: { locks?: readonly SerialLock[] }): Promise<R>;
+  /** What health reports: the schema version and, on SQLite, the journal mode. */
+  describe(): Promise<{ dialect: SqlDialect; schemaVersion: number; journalMode: string | null }>;
   /** The better-sqlite3 handle on SQLite (code still to be converted reads it), null on Postgres. */
   readonly sqlite: Database | null;
   close(): Promise<void>;
@@ -70,6 +72,12 @@ export function sqliteSql(db: Database): SqlDb {
   return {
     dialect: 'sqlite',
     sqlite: db,
+    describe: () =>
+      Promise.resolve({
+        dialect: 'sqlite' as const,
+        schemaVersion: db.pragma('user_version', { simple: true }) as number,
+        journalMode: String(db.pragma('journal_mode', { simple: true })),
+      }),
     as: <T>() => k as unknown as Kysely<T>,
     transaction: <R>(fn: (trx: Transaction<AnyTables>) => Promise<R>) =>
       // Kysely's sqlite transactions BEGIN DEFERRED; a controlled connection lets us BEGIN IMMEDIATE.
@@ -99,6 +107,10 @@ export async function openPostgresSql(url: string, log?: Logger, maxConnections 
   return {
     dialect: 'postgres',
     sqlite: null,
+    describe: async () => {
+      const r = await sql<{ v: number | null }>`SELECT max(version) AS v FROM sentinel_schema`.execute(k);
+      return { dialect: 'postgres' as const, schemaVersion: r.rows[0]?.v ?? 0, journalMode: null };
+    },
     as: <T>() => k as unknown as Kysely<T>,
     transaction: (fn, opts) =>
       k

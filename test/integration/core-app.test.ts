@@ -47,7 +47,7 @@ describe('core HTTP API and socket.io', () => {
     expect(res.status).toBe(200);
     const body = HealthResponse.parse(await res.json());
     expect(body.status).toBe('ok');
-    expect(body.database.journalMode).toBe('wal');
+    expect(body.database).toMatchObject({ dialect: 'sqlite', journalMode: 'wal' });
     expect(body.assets.ok).toBe(false);
     expect(body.assets.missing[0]?.impact).toMatch(/does not exist/);
     // Signed out, health does not reveal where the installation keeps its files...
