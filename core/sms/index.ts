@@ -30,7 +30,7 @@ export interface SmsServices {
   store: SmsStore;
   provider: SmsProvider;
   /** Deletes conversations past the retention period (hourly; tests run it directly). */
-  sweep: () => void;
+  sweep: () => Promise<void>;
 }
 
 function twiml(message: string | null): string {
@@ -49,9 +49,9 @@ function twiml(message: string | null): string {
 export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds }, { sms: SmsServices }> = {
   name: 'sms',
   async register(ctx) {
-    const { http, db, log, config, io, cameraRepo, feeds } = ctx;
+    const { http, sql, log, config, io, cameraRepo, feeds } = ctx;
     const cfg = config.sms;
-    const store = new SmsStore(db, new NumberVault(config.dataDir, config.keyProtection));
+    const store = new SmsStore(sql, new NumberVault(config.dataDir, config.keyProtection));
     const provider: SmsProvider = new TwilioProvider({
       baseUrl: cfg.apiBaseUrl,
       accountSid: cfg.accountSid,
@@ -85,10 +85,10 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
     };
 
     /** Files a text as a rider-report alert at its place; returns the incident it joined or opened. */
-    const file = (conversationId: string, text: string): string | null => {
+    const file = async (conversationId: string, text: string): Promise<string | null> => {
       const loc = parseLocation(text, stations());
       const place = resolvePlace(loc, feeds.geo, feeds.service, cameraRepo.list());
-      store.setLocation(conversationId, loc, place.cameras);
+      await store.setLocation(conversationId, loc, place.cameras);
       const first = place.cameras[0];
       const stored = ctx.alerts.create({
         kind: 'rider-report',
@@ -153,8 +153,8 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
         async (req, reply) => {
           const msg = parseInput(SmsInbound, req.body);
           reply.type('text/xml; charset=utf-8');
-          const hash = store.upsertNumber(msg.From);
-          const state = store.numberState(hash);
+          const hash = await store.upsertNumber(msg.From);
+          const state = await store.numberState(hash);
           if (state.blocked || blockList.has(msg.From)) {
             await trail.append({ action: 'sms.blocked_dropped', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
             return twiml(null);
@@ -162,38 +162,44 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
           const lang = detectLanguage(msg.Body);
           const kw = keyword(msg.Body);
           if (kw === 'stop') {
-            store.setOptOut(hash, true);
+            await store.setOptOut(hash, true);
             await trail.append({ action: 'sms.opt_out', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
             return twiml(TEXTS[lang].stopped);
           }
           if (kw === 'start') {
-            store.setOptOut(hash, false);
+            await store.setOptOut(hash, false);
             await trail.append({ action: 'sms.opt_in', target: null, detail: { sid: msg.MessageSid }, ip: req.ip });
             return twiml(TEXTS[lang].help);
           }
           if (kw === 'help') return twiml(state.optedOut ? null : TEXTS[lang].help);
 
-          let convId = store.openConversation(hash, CONVERSATION_WINDOW_MS);
-          const isNew = convId === null;
-          convId ??= store.createConversation(hash, lang, parseLocation('', stations()), []);
-          const msgId = store.addMessage(convId, { direction: 'in', body: msg.Body, status: 'received', providerSid: msg.MessageSid });
-          if (msgId === null) return twiml(null); // The provider retried a message we already have.
-          if (lang !== 'en') store.setLanguage(convId, lang);
-          const conv = store.get(convId)!;
+          const {
+            conversationId: convId,
+            isNew,
+            messageId,
+          } = await store.receive(
+            hash,
+            CONVERSATION_WINDOW_MS,
+            { language: lang, location: parseLocation('', stations()) },
+            { direction: 'in', body: msg.Body, status: 'received', providerSid: msg.MessageSid },
+          );
+          if (messageId === null) return twiml(null); // The provider retried a message we already have.
+          if (lang !== 'en') await store.setLanguage(convId, lang);
+          const conv = (await store.get(convId))!;
           // A first text is filed at once; a later one re-files only when it names the place the first did not.
           if (isNew || (conv.needsLocation && hasPlace(parseLocation(msg.Body, stations())))) {
             try {
-              store.setIncident(convId, file(convId, msg.Body));
+              await store.setIncident(convId, await file(convId, msg.Body));
             } catch (err) {
               // The text is stored either way: the operator still sees it in the conversation list.
               log.error({ err, conversationId: convId }, 'could not file the rider report as an incident');
             }
           }
-          const after = store.get(convId)!;
+          const after = (await store.get(convId))!;
           notify(after);
           if (!isNew || state.optedOut) return twiml(null);
           const answer = after.needsLocation ? TEXTS[after.language].askPlace : TEXTS[after.language].received;
-          store.addMessage(convId, { direction: 'out', body: answer, status: 'sent', author: null });
+          await store.addMessage(convId, { direction: 'out', body: answer, status: 'sent', author: null });
           return twiml(answer);
         },
       );
@@ -210,8 +216,8 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
     /** Liaisons see the text and the place; the number (even masked) only once an operator shared it. */
     const shown = (user: User, c: SmsConversation): SmsConversation =>
       user.role === 'liaison' && !c.sharedWithLiaisons ? { ...c, numberMasked: 'hidden' } : c;
-    const get = (id: string, user: User): SmsConversation => {
-      const c = store.get(id);
+    const get = async (id: string, user: User): Promise<SmsConversation> => {
+      const c = await store.get(id);
       if (!c || !visible(user, c)) throw new SentinelError(`no conversation with id ${id}`, 'not_found', 'id');
       return c;
     };
@@ -219,64 +225,65 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
     http.get(smsRoutes.smsConversations.path, async (req) => {
       const q = parseInput(ListQuery, req.query, 'query');
       const user = req.auth!.user;
-      const list = q.incidentId ? store.byIncident(q.incidentId) : store.list(q.limit ?? 200);
+      const list = q.incidentId ? await store.byIncident(q.incidentId) : await store.list(q.limit ?? 200);
       return { conversations: list.filter((c) => visible(user, c)).map((c) => shown(user, c)) };
     });
     http.get(smsRoutes.smsConversation.path, async (req) => {
       const user = req.auth!.user;
-      return shown(user, get(parseInput(IdParams, req.params, 'params').id, user));
+      return shown(user, await get(parseInput(IdParams, req.params, 'params').id, user));
     });
     http.post(smsRoutes.smsReply.path, async (req) => {
-      const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
+      const c = await get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { body } = parseInput(SmsReply, req.body);
       if (c.optedOut) throw new SentinelError('the rider texted STOP: no message may be sent to this number', 'conflict', 'id');
-      const hash = store.numberHashOf(c.id)!;
-      const id = store.addMessage(c.id, { direction: 'out', body, status: 'queued', author: req.auth!.user.username })!;
+      const hash = (await store.numberHashOf(c.id))!;
+      const id = (await store.addMessage(c.id, { direction: 'out', body, status: 'queued', author: req.auth!.user.username }))!;
       await ctx.audit.record(req, 'sms.reply', `sms:${c.id}`, { incidentId: c.incidentId, length: body.length });
       try {
-        const sent = await provider.send(store.numberOf(hash), body);
-        store.setMessageStatus(id, 'sent', sent.sid);
+        const sent = await provider.send(await store.numberOf(hash), body);
+        await store.setMessageStatus(id, 'sent', sent.sid);
       } catch (err) {
         const reason = (err as Error).message;
         log.warn({ conversationId: c.id, reason }, 'SMS reply not sent');
-        store.setMessageStatus(id, `failed: ${reason}`.slice(0, 200));
+        await store.setMessageStatus(id, `failed: ${reason}`.slice(0, 200));
       }
       notify(c);
-      return store.message(id);
+      return await store.message(id);
     });
     http.post(smsRoutes.smsReveal.path, async (req) => {
-      const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
+      const c = await get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { reason } = parseInput(SmsReveal, req.body);
       await ctx.audit.record(req, 'sms.number_reveal', `sms:${c.id}`, { reason, incidentId: c.incidentId });
-      return { number: store.numberOf(store.numberHashOf(c.id)!) };
+      return { number: await store.numberOf((await store.numberHashOf(c.id))!) };
     });
     http.post(smsRoutes.smsShare.path, async (req) => {
-      const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
+      const c = await get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { shared } = parseInput(SmsShare, req.body);
-      store.setShared(c.id, shared);
+      await store.setShared(c.id, shared);
       await ctx.audit.record(req, 'sms.share', `sms:${c.id}`, { shared, incidentId: c.incidentId });
       return { ok: true as const };
     });
     http.post(smsRoutes.smsBlock.path, async (req) => {
-      const c = get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
+      const c = await get(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       const { reason } = parseInput(SmsBlock, req.body);
-      store.block(store.numberHashOf(c.id)!, reason);
+      await store.block((await store.numberHashOf(c.id))!, reason);
       await ctx.audit.record(req, 'sms.block', `sms:${c.id}`, { reason });
       return { ok: true as const };
     });
 
-    const sweep = (): void => {
+    // Never rejects: a failed sweep is logged and the next hour's tries again.
+    const sweep = async (): Promise<void> => {
       try {
         const before = new Date(Date.now() - cfg.retentionDays * 86_400_000).toISOString();
-        const r = store.deleteOlderThan(before);
+        const r = await store.deleteOlderThan(before);
         if (r.conversations > 0)
-          trail.appendNow({ action: 'sms.retention_delete', target: null, detail: { ...r, before, retentionDays: cfg.retentionDays } });
+          await trail.append({ action: 'sms.retention_delete', target: null, detail: { ...r, before, retentionDays: cfg.retentionDays } });
       } catch (err) {
         log.error({ err }, 'SMS retention sweep failed');
       }
     };
-    sweep();
-    const timer = setInterval(sweep, 3_600_000);
+    await sweep();
+    const timer = setInterval(() => void sweep(), 3_600_000);
     timer.unref();
     ctx.onClose(() => clearInterval(timer));
     return { sms: { store, provider, sweep } };

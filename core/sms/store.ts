@@ -1,9 +1,11 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { NearbyCamera, ParsedLocation, type SmsConversation, type SmsLanguage, type SmsMessage } from '../../contract';
-import type { Database } from '../db/database';
+import type { Kysely, Selectable } from 'kysely';
+import { typed, type Executor, type SqlDb } from '../db/sql';
 import { SentinelError } from '../errors';
 import { openKey, type KeyProtection } from '../keys/at-rest';
+import type { SmsTables } from './tables';
 
 /**
  * Riders' numbers at rest, as camera credentials are (core/cameras/secrets.ts): AES-256-GCM
@@ -57,187 +59,288 @@ export function maskNumber(last4: string): string {
   return `•••• ${last4}`;
 }
 
-interface ConvRow {
-  id: string;
-  number_hash: string;
-  incident_id: string | null;
-  language: string;
-  location: string;
-  cameras: string;
-  shared: number;
-  created_at: string;
-  last_message_at: string;
-  last4: string;
-  opted_out_at: string | null;
+type ConvRow = Selectable<SmsTables['sms_conversations']> & { last4: string; opted_out_at: string | null };
+
+const MESSAGE_COLUMNS = ['id', 'direction', 'body', 'at', 'author', 'status'] as const;
+
+/** What an inbound text needs to open a conversation if the rider has none open. */
+export interface NewConversation {
+  language: SmsLanguage;
+  location: ParsedLocation;
 }
-interface MsgRow {
-  id: number;
+export interface NewMessage {
   direction: 'in' | 'out';
   body: string;
-  at: string;
-  author: string | null;
+  author?: string | null;
   status: string;
+  providerSid?: string | null;
 }
 
-const CONV_SQL = 'SELECT c.*, n.last4, n.opted_out_at FROM sms_conversations c JOIN sms_numbers n ON n.number_hash = c.number_hash';
-
-/** Rider numbers, conversations and messages in SQLite. */
+/** Rider numbers, conversations and messages, on SQLite or Postgres. */
 export class SmsStore {
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDb,
     readonly vault: NumberVault,
   ) {}
 
+  private get q(): Kysely<SmsTables> {
+    return this.db.as<SmsTables>();
+  }
+
   /** Records the number (encrypted) if new; returns its lookup hash. */
-  upsertNumber(number: string): string {
+  async upsertNumber(number: string): Promise<string> {
     const hash = this.vault.hash(number);
-    this.db
-      .prepare('INSERT INTO sms_numbers (number_hash, number_enc, last4) VALUES (?, ?, ?) ON CONFLICT (number_hash) DO NOTHING')
-      .run(hash, this.vault.encrypt(number), number.replace(/\D/g, '').slice(-4).padStart(4, '•'));
+    await this.q
+      .insertInto('sms_numbers')
+      .values({ number_hash: hash, number_enc: this.vault.encrypt(number), last4: number.replace(/\D/g, '').slice(-4).padStart(4, '•') })
+      .onConflict((oc) => oc.column('number_hash').doNothing())
+      .execute();
     return hash;
   }
 
-  numberState(hash: string): { optedOut: boolean; blocked: boolean } {
-    const r = this.db.prepare('SELECT opted_out_at, blocked_at FROM sms_numbers WHERE number_hash = ?').get(hash) as
-      { opted_out_at: string | null; blocked_at: string | null } | undefined;
+  async numberState(hash: string): Promise<{ optedOut: boolean; blocked: boolean }> {
+    const r = await this.q
+      .selectFrom('sms_numbers')
+      .select(['opted_out_at', 'blocked_at'])
+      .where('number_hash', '=', hash)
+      .executeTakeFirst();
     return { optedOut: !!r?.opted_out_at, blocked: !!r?.blocked_at };
   }
 
-  setOptOut(hash: string, out: boolean): void {
-    this.db.prepare('UPDATE sms_numbers SET opted_out_at = ? WHERE number_hash = ?').run(out ? new Date().toISOString() : null, hash);
+  async setOptOut(hash: string, out: boolean): Promise<void> {
+    await this.q
+      .updateTable('sms_numbers')
+      .set({ opted_out_at: out ? new Date().toISOString() : null })
+      .where('number_hash', '=', hash)
+      .execute();
   }
 
-  block(hash: string, reason: string): void {
-    this.db
-      .prepare('UPDATE sms_numbers SET blocked_at = ?, block_reason = ? WHERE number_hash = ?')
-      .run(new Date().toISOString(), reason, hash);
+  async block(hash: string, reason: string): Promise<void> {
+    await this.q
+      .updateTable('sms_numbers')
+      .set({ blocked_at: new Date().toISOString(), block_reason: reason })
+      .where('number_hash', '=', hash)
+      .execute();
   }
 
   /** The rider's open conversation: the latest one with a message in the last `withinMs`. */
-  openConversation(hash: string, withinMs: number): string | null {
+  async openConversation(hash: string, withinMs: number, ex: Executor = this.db.as()): Promise<string | null> {
     const since = new Date(Date.now() - withinMs).toISOString();
-    const r = this.db
-      .prepare('SELECT id FROM sms_conversations WHERE number_hash = ? AND last_message_at >= ? ORDER BY last_message_at DESC LIMIT 1')
-      .get(hash, since) as { id: string } | undefined;
+    const r = await typed<SmsTables>(ex)
+      .selectFrom('sms_conversations')
+      .select('id')
+      .where('number_hash', '=', hash)
+      .where('last_message_at', '>=', since)
+      .orderBy('last_message_at', 'desc')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
     return r?.id ?? null;
   }
 
-  createConversation(hash: string, language: SmsLanguage, location: ParsedLocation, cameras: NearbyCamera[]): string {
+  async createConversation(
+    hash: string,
+    language: SmsLanguage,
+    location: ParsedLocation,
+    cameras: NearbyCamera[],
+    ex: Executor = this.db.as(),
+  ): Promise<string> {
     const id = randomUUID();
     const now = new Date().toISOString();
-    this.db
-      .prepare(
-        'INSERT INTO sms_conversations (id, number_hash, language, location, cameras, created_at, last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(id, hash, language, JSON.stringify(location), JSON.stringify(cameras), now, now);
+    await typed<SmsTables>(ex)
+      .insertInto('sms_conversations')
+      .values({
+        id,
+        number_hash: hash,
+        language,
+        location: JSON.stringify(location),
+        cameras: JSON.stringify(cameras),
+        created_at: now,
+        last_message_at: now,
+      })
+      .execute();
     return id;
   }
 
-  setIncident(id: string, incidentId: string | null): void {
-    this.db.prepare('UPDATE sms_conversations SET incident_id = ? WHERE id = ?').run(incidentId, id);
+  /**
+   * Files an inbound text: into the rider's open conversation, else a new one, in one
+   * transaction. Two texts from one rider arriving together (on one replica or two) queue here
+   * and meet in one conversation: SQLite's immediate transaction serialises writers, and on
+   * Postgres (READ COMMITTED, where both would read "none open" and both create one) the
+   * number's row is locked first. `messageId` is null when the provider's id was seen before.
+   */
+  async receive(
+    hash: string,
+    withinMs: number,
+    conv: NewConversation,
+    m: NewMessage,
+  ): Promise<{ conversationId: string; isNew: boolean; messageId: number | null }> {
+    return this.db.transaction(async (trx) => {
+      // FOR UPDATE is Postgres syntax; SQLite has no row locks (and needs none, see above).
+      if (this.db.dialect === 'postgres')
+        await typed<SmsTables>(trx).selectFrom('sms_numbers').select('number_hash').where('number_hash', '=', hash).forUpdate().execute();
+      const open = await this.openConversation(hash, withinMs, trx);
+      const conversationId = open ?? (await this.createConversation(hash, conv.language, conv.location, [], trx));
+      const messageId = await this.addMessage(conversationId, m, trx);
+      // A retried text whose conversation has gone quiet leaves no empty conversation behind.
+      if (messageId === null && open === null)
+        await typed<SmsTables>(trx).deleteFrom('sms_conversations').where('id', '=', conversationId).execute();
+      return { conversationId, isNew: open === null, messageId };
+    });
   }
 
-  setLocation(id: string, location: ParsedLocation, cameras: NearbyCamera[]): void {
-    this.db
-      .prepare('UPDATE sms_conversations SET location = ?, cameras = ? WHERE id = ?')
-      .run(JSON.stringify(location), JSON.stringify(cameras), id);
+  async setIncident(id: string, incidentId: string | null): Promise<void> {
+    await this.q.updateTable('sms_conversations').set({ incident_id: incidentId }).where('id', '=', id).execute();
   }
 
-  setLanguage(id: string, language: SmsLanguage): void {
-    this.db.prepare('UPDATE sms_conversations SET language = ? WHERE id = ?').run(language, id);
+  async setLocation(id: string, location: ParsedLocation, cameras: NearbyCamera[]): Promise<void> {
+    await this.q
+      .updateTable('sms_conversations')
+      .set({ location: JSON.stringify(location), cameras: JSON.stringify(cameras) })
+      .where('id', '=', id)
+      .execute();
   }
 
-  setShared(id: string, shared: boolean): void {
-    this.db.prepare('UPDATE sms_conversations SET shared = ? WHERE id = ?').run(shared ? 1 : 0, id);
+  async setLanguage(id: string, language: SmsLanguage): Promise<void> {
+    await this.q.updateTable('sms_conversations').set({ language }).where('id', '=', id).execute();
   }
 
-  /** Adds a message; false when the provider's id was seen before (the provider retried). */
-  addMessage(
-    conversationId: string,
-    m: { direction: 'in' | 'out'; body: string; author?: string | null; status: string; providerSid?: string | null },
-  ): number | null {
+  async setShared(id: string, shared: boolean): Promise<void> {
+    await this.q
+      .updateTable('sms_conversations')
+      .set({ shared: shared ? 1 : 0 })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /**
+   * Adds a message and moves the conversation's last-message time, together; null when the
+   * provider's id was seen before (the provider retried).
+   */
+  async addMessage(conversationId: string, m: NewMessage, ex?: Executor): Promise<number | null> {
+    if (!ex) return this.db.transaction((trx) => this.addMessage(conversationId, m, trx));
     const at = new Date().toISOString();
-    const info = this.db
-      .prepare(
-        'INSERT INTO sms_messages (conversation_id, direction, body, at, author, status, provider_sid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider_sid) DO NOTHING',
-      )
-      .run(conversationId, m.direction, m.body, at, m.author ?? null, m.status, m.providerSid ?? null);
-    if (info.changes === 0) return null;
-    this.db.prepare('UPDATE sms_conversations SET last_message_at = ? WHERE id = ?').run(at, conversationId);
-    return Number(info.lastInsertRowid);
+    const r = await typed<SmsTables>(ex)
+      .insertInto('sms_messages')
+      .values({
+        conversation_id: conversationId,
+        direction: m.direction,
+        body: m.body,
+        at,
+        author: m.author ?? null,
+        status: m.status,
+        provider_sid: m.providerSid ?? null,
+      })
+      .onConflict((oc) => oc.column('provider_sid').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!r) return null;
+    await typed<SmsTables>(ex).updateTable('sms_conversations').set({ last_message_at: at }).where('id', '=', conversationId).execute();
+    return r.id;
   }
 
-  setMessageStatus(id: number, status: string, providerSid?: string): void {
-    this.db
-      .prepare('UPDATE sms_messages SET status = ?, provider_sid = coalesce(?, provider_sid) WHERE id = ?')
-      .run(status, providerSid ?? null, id);
+  /** Sets the delivery status, and the provider's id once it gave one (else the stored id stays). */
+  async setMessageStatus(id: number, status: string, providerSid?: string): Promise<void> {
+    await this.q
+      .updateTable('sms_messages')
+      .set({ status, ...(providerSid !== undefined ? { provider_sid: providerSid } : {}) })
+      .where('id', '=', id)
+      .execute();
   }
 
-  message(id: number): SmsMessage {
-    return this.db.prepare('SELECT id, direction, body, at, author, status FROM sms_messages WHERE id = ?').get(id) as MsgRow;
+  async message(id: number): Promise<SmsMessage> {
+    const r = await this.q.selectFrom('sms_messages').select(MESSAGE_COLUMNS).where('id', '=', id).executeTakeFirst();
+    if (!r) throw new SentinelError(`no SMS message with id ${id}`, 'not_found');
+    return r;
   }
 
-  numberHashOf(conversationId: string): string | null {
-    const r = this.db.prepare('SELECT number_hash FROM sms_conversations WHERE id = ?').get(conversationId) as
-      { number_hash: string } | undefined;
+  async numberHashOf(conversationId: string): Promise<string | null> {
+    const r = await this.q.selectFrom('sms_conversations').select('number_hash').where('id', '=', conversationId).executeTakeFirst();
     return r?.number_hash ?? null;
   }
 
   /** The full number: only for sending, and for the audited reveal. */
-  numberOf(hash: string): string {
-    const r = this.db.prepare('SELECT number_enc FROM sms_numbers WHERE number_hash = ?').get(hash) as { number_enc: Buffer } | undefined;
+  async numberOf(hash: string): Promise<string> {
+    const r = await this.q.selectFrom('sms_numbers').select('number_enc').where('number_hash', '=', hash).executeTakeFirst();
     if (!r) throw new SentinelError('no such rider number', 'not_found');
     return this.vault.decrypt(hash, r.number_enc);
   }
 
-  get(id: string): SmsConversation | null {
-    const r = this.db.prepare(`${CONV_SQL} WHERE c.id = ?`).get(id) as ConvRow | undefined;
-    return r ? this.toConversation(r) : null;
+  async get(id: string): Promise<SmsConversation | null> {
+    const rows = await this.conversations().where('c.id', '=', id).execute();
+    return (await this.withMessages(rows))[0] ?? null;
   }
 
-  byIncident(incidentId: string): SmsConversation[] {
-    return (this.db.prepare(`${CONV_SQL} WHERE c.incident_id = ? ORDER BY c.created_at`).all(incidentId) as ConvRow[]).map((r) =>
-      this.toConversation(r),
+  async byIncident(incidentId: string): Promise<SmsConversation[]> {
+    return this.withMessages(
+      await this.conversations().where('c.incident_id', '=', incidentId).orderBy('c.created_at').orderBy('c.id').execute(),
     );
   }
 
-  list(limit = 200): SmsConversation[] {
-    return (this.db.prepare(`${CONV_SQL} ORDER BY c.last_message_at DESC LIMIT ?`).all(limit) as ConvRow[]).map((r) =>
-      this.toConversation(r),
-    );
+  async list(limit = 200): Promise<SmsConversation[]> {
+    return this.withMessages(await this.conversations().orderBy('c.last_message_at', 'desc').orderBy('c.id').limit(limit).execute());
   }
 
-  /** Deletes conversations silent since `before`, and numbers left with none (unless blocked). */
-  deleteOlderThan(before: string): { conversations: number; messages: number } {
-    return this.db.transaction(() => {
-      const messages = (
-        this.db
-          .prepare(
-            'SELECT count(*) AS n FROM sms_messages WHERE conversation_id IN (SELECT id FROM sms_conversations WHERE last_message_at < ?)',
-          )
-          .get(before) as { n: number }
-      ).n;
-      const conversations = this.db.prepare('DELETE FROM sms_conversations WHERE last_message_at < ?').run(before).changes;
-      this.db
-        .prepare(
-          'DELETE FROM sms_numbers WHERE blocked_at IS NULL AND opted_out_at IS NULL AND number_hash NOT IN (SELECT number_hash FROM sms_conversations)',
-        )
-        .run();
-      return { conversations, messages };
-    })();
+  /** Deletes conversations silent since `before`, and numbers left with none (unless blocked or opted out). */
+  async deleteOlderThan(before: string): Promise<{ conversations: number; messages: number }> {
+    return this.db.transaction(async (trx) => {
+      const t = typed<SmsTables>(trx);
+      const old = t.selectFrom('sms_conversations').select('id').where('last_message_at', '<', before);
+      const counted = await t
+        .selectFrom('sms_messages')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('conversation_id', 'in', old)
+        .executeTakeFirstOrThrow();
+      // Their messages go with them (ON DELETE CASCADE).
+      const deleted = await t.deleteFrom('sms_conversations').where('last_message_at', '<', before).executeTakeFirst();
+      await t
+        .deleteFrom('sms_numbers')
+        .where('blocked_at', 'is', null)
+        .where('opted_out_at', 'is', null)
+        .where('number_hash', 'not in', t.selectFrom('sms_conversations').select('number_hash'))
+        .execute();
+      return { conversations: Number(deleted.numDeletedRows), messages: Number(counted.n) };
+    });
   }
 
-  private toConversation(r: ConvRow): SmsConversation {
+  private conversations() {
+    return this.q
+      .selectFrom('sms_conversations as c')
+      .innerJoin('sms_numbers as n', 'n.number_hash', 'c.number_hash')
+      .selectAll('c')
+      .select(['n.last4', 'n.opted_out_at']);
+  }
+
+  /** The conversations with their messages, in one query for all of them. */
+  private async withMessages(rows: ConvRow[]): Promise<SmsConversation[]> {
+    if (rows.length === 0) return [];
+    const messages = await this.q
+      .selectFrom('sms_messages')
+      .select([...MESSAGE_COLUMNS, 'conversation_id'])
+      .where(
+        'conversation_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('id')
+      .execute();
+    const byConversation = new Map<string, SmsMessage[]>();
+    for (const { conversation_id, ...m } of messages) {
+      const list = byConversation.get(conversation_id) ?? [];
+      list.push(m);
+      byConversation.set(conversation_id, list);
+    }
+    return rows.map((r) => this.toConversation(r, byConversation.get(r.id) ?? []));
+  }
+
+  private toConversation(r: ConvRow, messages: SmsMessage[]): SmsConversation {
     const location = ParsedLocation.parse(JSON.parse(r.location));
-    const messages = this.db
-      .prepare('SELECT id, direction, body, at, author, status FROM sms_messages WHERE conversation_id = ? ORDER BY id')
-      .all(r.id) as MsgRow[];
     return {
       id: r.id,
       incidentId: r.incident_id,
       numberMasked: maskNumber(r.last4),
       sharedWithLiaisons: r.shared === 1,
-      language: r.language as SmsLanguage,
+      language: r.language,
       location,
       needsLocation: location.stationId === null && location.busNumber === null && location.railcar === null,
       cameras: NearbyCamera.array().parse(JSON.parse(r.cameras)),

@@ -285,7 +285,7 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     core.db
       .prepare('UPDATE sms_conversations SET last_message_at = ? WHERE id = ?')
       .run(new Date(Date.now() - 200 * 86_400_000).toISOString(), c.id);
-    core.services.sms.sweep();
+    await core.services.sms.sweep();
     expect((await op.api(`/api/v1/sms/conversations/${c.id}`)).status).toBe(404);
     const audit = (await (await admin.api('/api/v1/audit?action=sms.retention_delete')).json()) as {
       records: { detail: { conversations: number; messages: number } }[];
