@@ -238,6 +238,8 @@ describeOnBothDatabases('SmsStore', (open) => {
     const before = new Date(Date.now() - 90 * 24 * HOUR).toISOString();
     expect(await store.deleteOlderThan(before)).toEqual({ conversations: 4, messages: 3 });
     expect((await store.list()).map((c) => c.id)).toEqual([kept.id]);
+    expect(await store.get(plain.id)).toBeNull();
+    await expect(store.numberOf(plain.hash)).rejects.toThrow('no such rider number');
     const messages = await db.as<SmsTables>().selectFrom('sms_messages').select('conversation_id').execute();
     expect(messages.map((m) => m.conversation_id)).toEqual([kept.id]);
     const numbers = await db.as<SmsTables>().selectFrom('sms_numbers').select('number_hash').orderBy('number_hash').execute();
