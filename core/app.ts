@@ -26,7 +26,6 @@ import { incidentsFeature } from './incidents';
 import { Audit } from './audit';
 import type { UserStore } from './auth/store';
 import { CameraScopes, visibilityGate } from './access';
-import { ClipIndex } from '../analytics/recording/clips';
 import type { CameraService } from './cameras';
 import { CameraRepository } from './cameras/repository';
 import { CredentialVault } from './cameras/secrets';
@@ -40,6 +39,7 @@ import { installErrorHandling } from './http/errors';
 import { buildLifecycle, type Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
+import { ClipStore } from './recording/clips';
 
 /** The services the features hand back, for tests, benchmarks and the CLI (no lookup by database handle). */
 export interface CoreServices {
@@ -67,7 +67,7 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   const cameraRepo = new CameraRepository(ctx.db, new CredentialVault(ctx.config.dataDir, ctx.config.keyProtection, ctx.log));
   const scopes = new CameraScopes(cameraRepo, feeds);
   const review = new ReviewStore(ctx.db);
-  const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipIndex(ctx.db), scopes, log: log.child({ name: 'access' }) });
+  const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipStore(ctx.sql), scopes, log: log.child({ name: 'access' }) });
   // The analytics own the zones; cameras (snapshots) and review (public copies) read the privacy masks among them.
   const zones = new ZoneStore(ctx.db);
   const masksOf = (cameraId: string): Point[][] => privacyMasks(zones.list(cameraId));

@@ -1,11 +1,9 @@
-import type { Database } from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../common/logger';
-import type { Clip } from '../../contract/cameras';
-import type { SegmentRow, SegmentStore } from './store';
+import type { SegmentRow } from './recorder';
 
 export class ClipError extends Error {
   constructor(
@@ -83,32 +81,24 @@ function probeDuration(ffprobe: string | null, ffmpeg: string, path: string): Pr
   });
 }
 
-interface ClipRow {
-  id: string;
-  camera_id: string;
-  path: string;
-  snapshot_path: string | null;
-  start_ms: number;
-  end_ms: number;
-  duration_s: number;
-  bytes: number;
-  sha256: string;
-  snapshot_sha256: string | null;
-  created_at: string;
+/** The segments index, as the cutter reads it (the core's segment repository). */
+export interface SegmentSource {
+  /** Segments of a camera overlapping [fromMs, toMs], oldest first. */
+  overlapping(cameraId: string, fromMs: number, toMs: number): Promise<SegmentRow[]>;
 }
 
-function toClip(r: ClipRow): Clip {
-  return {
-    id: r.id,
-    cameraId: r.camera_id,
-    startAt: new Date(r.start_ms).toISOString(),
-    endAt: new Date(r.end_ms).toISOString(),
-    durationS: r.duration_s,
-    bytes: r.bytes,
-    sha256: r.sha256,
-    snapshotSha256: r.snapshot_sha256,
-    createdAt: r.created_at,
-  };
+/** A clip as cut: its files, span and hashes, for the caller to store. */
+export interface CutClip {
+  id: string;
+  cameraId: string;
+  path: string;
+  snapshotPath: string | null;
+  startMs: number;
+  endMs: number;
+  durationS: number;
+  bytes: number;
+  sha256: string;
+  snapshotSha256: string | null;
 }
 
 /**
@@ -116,12 +106,11 @@ function toClip(r: ClipRow): Clip {
  * to + postRoll] are joined with ffmpeg's concat demuxer (inpoint/outpoint on the first and
  * last) and copied (`-c copy`, the camera's own bits: what evidence wants), so the clip
  * starts on the keyframe at or before the requested start. A JPEG snapshot from the middle
- * goes with it, and both files' SHA-256 are stored in the `clips` table.
+ * goes with it, and both files' SHA-256 are returned for the caller to store with the clip.
  */
 export class ClipCutter {
   constructor(
-    private readonly db: Database,
-    private readonly segments: SegmentStore,
+    private readonly segments: SegmentSource,
     private readonly dir: string,
     private readonly log: Logger,
     private readonly ffmpeg = 'ffmpeg',
@@ -129,17 +118,17 @@ export class ClipCutter {
     private readonly ffprobe: string | null = 'ffprobe',
   ) {}
 
-  async cut(cameraId: string, fromMs: number, toMs: number, opts: ClipOptions): Promise<Clip> {
+  async cut(cameraId: string, fromMs: number, toMs: number, opts: ClipOptions): Promise<CutClip> {
     if (!(toMs > fromMs)) throw new ClipError('clip "to" must be after "from"', 'bad_request');
     if (toMs - fromMs > 3600_000) throw new ClipError('a clip may be at most one hour long', 'bad_request');
     const start = fromMs - opts.preRollMs;
     const end = toMs + opts.postRollMs;
     // The post-roll may still be in the future: wait (bounded) until it is recorded.
     const waitUntil = Date.now() + (opts.waitForMs ?? 0);
-    let segs = this.segments.overlapping(cameraId, start, end);
+    let segs = await this.segments.overlapping(cameraId, start, end);
     while ((segs.at(-1)?.endMs ?? 0) < end && Date.now() < waitUntil) {
       await new Promise((r) => setTimeout(r, 500));
-      segs = this.segments.overlapping(cameraId, start, end);
+      segs = await this.segments.overlapping(cameraId, start, end);
     }
     if (segs.length === 0)
       throw new ClipError(
@@ -171,7 +160,7 @@ export class ClipCutter {
     segs: SegmentRow[],
     start: number,
     end: number,
-  ): Promise<Clip> {
+  ): Promise<CutClip> {
     const first = segs[0]!;
     const last = segs.at(-1)!;
 
@@ -231,45 +220,19 @@ export class ClipCutter {
     }
     const [sha, snapSha] = await Promise.all([sha256File(out), snapshotOk ? sha256File(snap) : Promise.resolve(null)]);
     const actualStart = Math.max(first.startMs, start);
-    const row: ClipRow = {
+    const clip: CutClip = {
       id,
-      camera_id: cameraId,
+      cameraId,
       path: out,
-      snapshot_path: snapshotOk ? snap : null,
-      start_ms: actualStart,
-      end_ms: Math.round(actualStart + durationS * 1000),
-      duration_s: durationS,
+      snapshotPath: snapshotOk ? snap : null,
+      startMs: actualStart,
+      endMs: Math.round(actualStart + durationS * 1000),
+      durationS,
       bytes: statSync(out).size,
       sha256: sha,
-      snapshot_sha256: snapSha,
-      created_at: new Date().toISOString(),
+      snapshotSha256: snapSha,
     };
-    this.db
-      .prepare(
-        'INSERT INTO clips (id, camera_id, path, snapshot_path, start_ms, end_ms, duration_s, bytes, sha256, snapshot_sha256, created_at) VALUES (@id, @camera_id, @path, @snapshot_path, @start_ms, @end_ms, @duration_s, @bytes, @sha256, @snapshot_sha256, @created_at)',
-      )
-      .run(row);
     this.log.info({ clip: id, cameraId, durationS, sha256: sha }, 'clip cut');
-    return toClip(row);
-  }
-
-  get(id: string): (Clip & { path: string; snapshotPath: string | null }) | null {
-    const r = this.db.prepare('SELECT * FROM clips WHERE id = ?').get(id) as ClipRow | undefined;
-    return r ? { ...toClip(r), path: r.path, snapshotPath: r.snapshot_path } : null;
-  }
-
-  list(cameraId: string): Clip[] {
-    return (this.db.prepare('SELECT * FROM clips WHERE camera_id = ? ORDER BY start_ms DESC').all(cameraId) as ClipRow[]).map(toClip);
-  }
-}
-
-/** Which camera a clip is of, read without the cutter's ffmpeg set-up (the visibility rule asks this per request). */
-export class ClipIndex {
-  private readonly byId;
-  constructor(db: Database) {
-    this.byId = db.prepare('SELECT camera_id FROM clips WHERE id = ?');
-  }
-  cameraOf(clipId: string): string | null {
-    return (this.byId.get(clipId) as { camera_id: string } | undefined)?.camera_id ?? null;
+    return clip;
   }
 }

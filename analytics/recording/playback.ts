@@ -6,7 +6,7 @@ import type { Logger } from '../../common/logger';
 import { describeFfmpegError } from '../ingest/ffmpeg-errors';
 import { BoxReader, parseInit, parseMoof, type InitInfo } from '../ingest/fmp4';
 import { spawnTied, stopChild } from '../ingest/process';
-import type { SegmentRow } from './store';
+import type { SegmentRow } from './recorder';
 
 /** What a viewer of a recording receives: the live stream's shape, with recorded wall-clock times. */
 export interface PlaybackSink {

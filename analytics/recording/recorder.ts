@@ -23,6 +23,9 @@ export interface RecordedSegment {
   session: number;
 }
 
+/** A recorded segment as indexed, with its row id. */
+export type SegmentRow = RecordedSegment & { id: number };
+
 export interface RecorderOptions {
   cameraId: string;
   url: string;

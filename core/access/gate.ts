@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { routes, type RouteName } from '../../contract';
-import type { ClipIndex } from '../../analytics/recording/clips';
 import { SentinelError } from '../errors';
 import type { Lifecycle } from '../lifecycle';
 import type { Logger } from '../logger';
+import type { ClipStore } from '../recording/clips';
 import type { CameraScopes } from './camera-scope';
 import { ROUTE_RULES, type RouteRule } from './route-rules';
 import { CAMERA_RESOURCE_KINDS, canSee, type CameraResourceKind, type PlaceScope, type Viewer } from './visibility';
@@ -32,7 +32,7 @@ const NOUN = { camera: 'camera', clip: 'clip', alert: 'alert', incident: 'incide
  * may not see reads as absent (404 with the same message as an unknown id), so a liaison
  * cannot probe other districts' ids. An id that does not exist is left to the handler.
  */
-export function visibilityGate(deps: { lifecycle: Lifecycle; clips: ClipIndex; scopes: CameraScopes; log: Logger }) {
+export function visibilityGate(deps: { lifecycle: Lifecycle; clips: Pick<ClipStore, 'cameraOf'>; scopes: CameraScopes; log: Logger }) {
   const { lifecycle, clips, scopes } = deps;
   type Place = {
     scope: PlaceScope;
@@ -40,14 +40,14 @@ export function visibilityGate(deps: { lifecycle: Lifecycle; clips: ClipIndex; s
     escalated?: boolean;
     reach?: { districts: string[]; lines: string[]; routes: string[] };
   };
-  const placeOf = (from: 'camera' | 'clip' | 'alert' | 'incident', id: string): Place | null => {
+  const placeOf = async (from: 'camera' | 'clip' | 'alert' | 'incident', id: string): Promise<Place | null> => {
     switch (from) {
       case 'camera': {
         const scope = scopes.of(id);
         return scope ? { scope, cameraId: id } : null;
       }
       case 'clip': {
-        const cameraId = clips.cameraOf(id);
+        const cameraId = await clips.cameraOf(id);
         if (cameraId === null) return null;
         // A clip outlives its camera; with the camera gone, nobody scoped may see it.
         return { scope: scopes.of(cameraId) ?? { district: null, lines: [], routes: [] }, cameraId };
@@ -79,7 +79,7 @@ export function visibilityGate(deps: { lifecycle: Lifecycle; clips: ClipIndex; s
     if (!('param' in rule)) return;
     const id = (req.params as Record<string, unknown> | undefined)?.[rule.param];
     if (typeof id !== 'string') return;
-    const place = placeOf(rule.from, id);
+    const place = await placeOf(rule.from, id);
     if (!place) return;
     let ok: boolean;
     if (rule.from === 'alert') ok = canSee(viewer, { kind: 'alert', scope: place.scope, escalated: place.escalated ?? false });

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { EvidenceHoldCreate, EvidenceHoldLift, routes, type Alert, type AlertClip, type EvidenceHold } from '../../contract';
-import type { ClipCutter } from '../../analytics/recording/clips';
-import { AlertClipStore, HoldStore, type AlertClipLink, type EvidenceHold as HoldRecord } from '../../analytics/recording/holds';
 import { actorOf, type Audit } from '../audit';
-import type { Database } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { Lifecycle } from '../lifecycle';
 import type { ReviewStore } from '../review/service';
 import { SentinelError } from '../errors';
@@ -11,6 +9,8 @@ import type { EventBus } from '../events/bus';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
 import type { Logger } from '../logger';
+import type { Clips } from '../recording/clips';
+import { AlertClipStore, HoldStore, type AlertClipLink, type EvidenceHold as HoldRecord } from '../recording/holds';
 
 /**
  * What evidence needs to know about alerts and incidents, read through this interface so the
@@ -95,9 +95,9 @@ export class AutoEvidence {
   private readonly sleepers = new Set<() => void>();
 
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDb,
     private readonly bus: EventBus,
-    private readonly clips: ClipCutter,
+    private readonly clips: Clips,
     private readonly refs: EvidenceRefs,
     private readonly opts: AutoEvidenceOptions,
     private readonly log: Logger,
@@ -108,16 +108,16 @@ export class AutoEvidence {
   }
 
   /** Subscribes to alerts and resumes cuts a previous run left pending. */
-  start(): () => void {
+  async start(): Promise<() => void> {
     const off = this.bus.on('alert:raised', (alert) => {
       // A bus listener must never throw into the publisher (the alert is already stored).
-      try {
-        this.onAlert(alert);
-      } catch (err) {
-        this.log.error({ err, alertId: alert.id }, 'could not start the evidence clip of an alert');
-      }
+      this.track(
+        this.onAlert(alert).catch((err: unknown) =>
+          this.log.error({ err, alertId: alert.id }, 'could not start the evidence clip of an alert'),
+        ),
+      );
     });
-    for (const l of this.links.pending()) this.track(this.cut(l.alertId, l.cameraId, l.fromMs, l.toMs));
+    for (const l of await this.links.pending()) this.track(this.cut(l.alertId, l.cameraId, l.fromMs, l.toMs));
     return off;
   }
 
@@ -130,13 +130,13 @@ export class AutoEvidence {
     clearTimeout(timer);
   }
 
-  onAlert(alert: Alert): void {
+  async onAlert(alert: Alert): Promise<void> {
     const t = Date.parse(alert.startedAt);
     const fromMs = t - this.opts.preRollMs;
     const toMs = t + this.opts.postRollMs;
     // Hold first: from this moment retention keeps the window, even if the cut never happens.
-    this.holds.place({ cameraId: alert.cameraId, fromMs, toMs, kind: 'alert', ref: alert.id, reason: 'alert evidence' });
-    if (!this.links.begin(alert.id, alert.cameraId, fromMs, toMs)) return;
+    await this.holds.place({ cameraId: alert.cameraId, fromMs, toMs, kind: 'alert', ref: alert.id, reason: 'alert evidence' });
+    if (!(await this.links.begin(alert.id, alert.cameraId, fromMs, toMs))) return;
     this.track(this.cut(alert.id, alert.cameraId, fromMs, toMs));
   }
 
@@ -169,14 +169,14 @@ export class AutoEvidence {
           ? Promise.reject(new ShuttingDown())
           : this.clips.cut(cameraId, fromMs, toMs, { preRollMs: 0, postRollMs: 0, waitForMs: this.opts.segmentSeconds * 2000 + 3000 }),
       );
-      this.links.ready(alertId, clip.id, clip.sha256);
+      await this.links.ready(alertId, clip.id, clip.sha256);
       this.bus.emit('clip:ready', { alertId, clipId: clip.id, cameraId, sha256: clip.sha256 });
     } catch (err) {
       if (err instanceof ShuttingDown) return;
       const error = err instanceof Error ? err.message : String(err);
       this.log.warn({ alertId, cameraId, error }, 'evidence clip failed; the alert is kept and its footage stays held');
       try {
-        this.links.failed(alertId, error);
+        await this.links.failed(alertId, error);
       } catch (e) {
         this.log.error({ err: e, alertId }, 'could not record the clip failure');
       }
@@ -200,14 +200,14 @@ export class AutoEvidence {
    * Lifts the alert holds nothing refers to any more (each lift audited as the system's),
    * then returns every range still held, for the retention sweep.
    */
-  releaseAndListHeld(now = new Date()): HoldRecord[] {
+  async releaseAndListHeld(now = new Date()): Promise<HoldRecord[]> {
     const keep: HoldRecord[] = [];
-    for (const h of this.holds.active()) {
+    for (const h of await this.holds.active()) {
       if (h.kind === 'alert') {
         const why = this.refs.holdReason(h.ref);
         if (why === null) {
-          const lifted = this.db.transaction(() => {
-            const l = this.holds.lift(h.id, 'system', 'alert reviewed and its incident closed', now);
+          const lifted = await this.db.transaction(async (trx) => {
+            const l = await this.holds.lift(h.id, 'system', 'alert reviewed and its incident closed', now, trx);
             if (l)
               this.audit.trail.appendNow({
                 actorId: null,
@@ -217,7 +217,7 @@ export class AutoEvidence {
                 detail: { cameraId: h.cameraId, alertId: h.ref, reason: l.liftReason },
               });
             return l;
-          })();
+          });
           if (lifted) continue;
         }
       }
@@ -226,11 +226,8 @@ export class AutoEvidence {
     return keep;
   }
 
-  clipsOf(alertIds: string[]): AlertClip[] {
-    return alertIds
-      .map((id) => this.links.get(id))
-      .filter((l): l is AlertClipLink => l !== null)
-      .map(toPublicClip);
+  async clipsOf(alertIds: string[]): Promise<AlertClip[]> {
+    return (await Promise.all(alertIds.map((id) => this.links.get(id)))).filter((l): l is AlertClipLink => l !== null).map(toPublicClip);
   }
 }
 
@@ -245,21 +242,17 @@ export function registerEvidenceRoutes(
   refs: EvidenceRefs,
   cameraExists: (id: string) => boolean,
 ): void {
-  const { http, db } = ctx;
+  const { http } = ctx;
   http.get(routes.incidentEvidence.path, async (req) => {
     const { id } = parseInput(IdParams, req.params, 'params');
     const alertIds = refs.alertsOfIncident(id);
     if (!alertIds) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
-    return { clips: ev.clipsOf(alertIds), holds: alertIds.flatMap((a) => ev.holds.forAlert(a)).map(toPublicHold) };
+    const holds = (await Promise.all(alertIds.map((a) => ev.holds.forAlert(a)))).flat();
+    return { clips: await ev.clipsOf(alertIds), holds: holds.map(toPublicHold) };
   });
   http.get(routes.evidenceHolds.path, async (req) => {
     const q = parseInput(HoldsQuery, req.query, 'query');
-    const rows =
-      q.active === 'false'
-        ? (db.prepare('SELECT id FROM evidence_holds ORDER BY id DESC LIMIT 1000').all() as { id: number }[]).map((r) =>
-            ev.holds.get(r.id)!,
-          )
-        : ev.holds.active();
+    const rows = q.active === 'false' ? await ev.holds.recent(1000) : await ev.holds.active();
     return { holds: rows.map(toPublicHold) };
   });
   http.post(routes.evidenceHoldCreate.path, async (req, reply) => {
@@ -268,7 +261,7 @@ export function registerEvidenceRoutes(
     const toMs = typeof b.to === 'number' ? b.to : Date.parse(b.to);
     if (!(toMs > fromMs)) throw new SentinelError('"to" must be after "from"', 'bad_request', 'to');
     if (!cameraExists(b.cameraId)) throw new SentinelError(`no camera with id ${b.cameraId}`, 'not_found', 'cameraId');
-    const h = ev.holds.place({
+    const h = await ev.holds.place({
       cameraId: b.cameraId,
       fromMs,
       toMs,
@@ -289,11 +282,11 @@ export function registerEvidenceRoutes(
   http.post(routes.evidenceHoldLift.path, async (req) => {
     const { id } = parseInput(HoldIdParams, req.params, 'params');
     const { reason } = parseInput(EvidenceHoldLift, req.body);
-    const cur = ev.holds.get(id);
+    const cur = await ev.holds.get(id);
     if (!cur) throw new SentinelError(`no evidence hold with id ${id}`, 'not_found', 'id');
     if (cur.liftedAt) throw new SentinelError(`evidence hold ${id} was already lifted at ${cur.liftedAt}`, 'conflict', 'id');
-    const lifted = db.transaction(() => {
-      const l = ev.holds.lift(id, req.auth?.user.username ?? 'unknown', reason);
+    const lifted = await ctx.sql.transaction(async (trx) => {
+      const l = await ev.holds.lift(id, req.auth?.user.username ?? 'unknown', reason, new Date(), trx);
       if (l)
         ctx.audit.trail.appendNow({
           ...actorOf(req),
@@ -302,7 +295,7 @@ export function registerEvidenceRoutes(
           detail: { cameraId: l.cameraId, kind: l.kind, ref: l.ref, reason },
         });
       return l;
-    })();
+    });
     if (!lifted) throw new SentinelError(`evidence hold ${id} was already lifted`, 'conflict', 'id');
     return toPublicHold(lifted);
   });

@@ -78,7 +78,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       io.to(CAMERAS_ALL_ROOM).emit('camera:upsert', c);
       for (const s of scopedViewers(io, scopes, c.id, 'camera')) s.emit('camera:upsert', c);
     };
-    const service = new CameraService(ctx.config, ctx.db, log, (cameraId: string, health: CameraHealth) => {
+    const service = new CameraService(ctx.config, ctx.sql, log, (cameraId: string, health: CameraHealth) => {
       io.to(CAMERAS_ALL_ROOM).emit('camera:health', { cameraId, health });
       for (const s of scopedViewers(io, scopes, cameraId, 'camera-health')) s.emit('camera:health', { cameraId, health });
       bus.emit('camera:health', { cameraId, health });
@@ -185,26 +185,28 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     http.get(cameraRoutes.cameraRecording.path, async (req): Promise<RecordingSpans> => {
       const { id } = parseInput(IdParams, req.params, 'params');
       if (!repo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
-      return { spans: recordedSpans(service.segments.list(id)), now: new Date().toISOString() };
+      return { spans: recordedSpans(await service.segments.list(id)), now: new Date().toISOString() };
     });
-    http.get(cameraRoutes.cameraClips.path, async (req) => ({ clips: service.clips.list(parseInput(IdParams, req.params, 'params').id) }));
-    const clipOr404 = (id: string) => {
-      const c = service.clips.get(id);
+    http.get(cameraRoutes.cameraClips.path, async (req) => ({
+      clips: await service.clips.list(parseInput(IdParams, req.params, 'params').id),
+    }));
+    const clipOr404 = async (id: string) => {
+      const c = await service.clips.get(id);
       if (!c) throw new SentinelError(`no clip with id ${id}`, 'not_found', 'id');
       return c;
     };
     http.get(cameraRoutes.clip.path, async (req) => {
-      const { path: _p, snapshotPath: _s, ...clip } = clipOr404(parseInput(IdParams, req.params, 'params').id);
+      const { path: _p, snapshotPath: _s, ...clip } = await clipOr404(parseInput(IdParams, req.params, 'params').id);
       return clip;
     });
     http.get(cameraRoutes.clipVideo.path, async (req, reply) => {
-      const c = clipOr404(parseInput(IdParams, req.params, 'params').id);
+      const c = await clipOr404(parseInput(IdParams, req.params, 'params').id);
       if (!existsSync(c.path)) throw new SentinelError(`the file of clip ${c.id} is missing`, 'not_found');
       await ctx.audit.view(req, 'clip.play', `clip:${c.id}`, 60_000);
       return reply.header('content-type', 'video/mp4').header('x-content-sha256', c.sha256).send(createReadStream(c.path));
     });
     http.get(cameraRoutes.clipSnapshot.path, async (req, reply) => {
-      const c = clipOr404(parseInput(IdParams, req.params, 'params').id);
+      const c = await clipOr404(parseInput(IdParams, req.params, 'params').id);
       if (!c.snapshotPath || !existsSync(c.snapshotPath)) throw new SentinelError(`clip ${c.id} has no snapshot`, 'not_found');
       return reply.header('content-type', 'image/jpeg').send(createReadStream(c.snapshotPath));
     });
@@ -227,7 +229,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     const refs = ctx.evidenceRefs;
     const rec = ctx.config.recording;
     const evidence = new AutoEvidence(
-      ctx.db,
+      ctx.sql,
       bus,
       service.clips,
       refs,
@@ -237,12 +239,13 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     );
     registerEvidenceRoutes(ctx, evidence, refs, (id) => repo.get(id) !== null);
     if (rec.alertClip.enabled) {
-      const off = evidence.start();
+      const off = await evidence.start();
       ctx.onClose(async () => {
         off();
         await evidence.close();
       });
     }
+    await service.startDepth();
     for (const c of repo.list()) service.start(c);
     // One replica sweeps the shared recordings at a time (its lease, core/cluster).
     ctx.cluster.leases.job('retention', () => {

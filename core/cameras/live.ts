@@ -173,10 +173,20 @@ export function registerLiveVideo(
       const q = PlaybackQuery.safeParse(Object.fromEntries(new URLSearchParams(search ?? '')));
       if (!q.success)
         return refuse(socket, 400, 'validation_failed', 'at: the playback start, in ms since the epoch (?at=1733100000000), is required');
-      const segments = service.segments.overlapping(id, q.data.at, Date.now());
-      if (segments.length === 0)
-        return refuse(socket, 404, 'not_found', `camera ${id} has no recording at or after ${new Date(q.data.at).toISOString()}`);
-      return wss.handleUpgrade(req, socket, head, (ws) => playback(ws, id, a, ip, q.data.at, segments));
+      const at = q.data.at;
+      // The upgrade handler cannot await: the socket waits for the segment index read.
+      void service.segments
+        .overlapping(id, at, Date.now())
+        .then((segments) => {
+          if (segments.length === 0)
+            return refuse(socket, 404, 'not_found', `camera ${id} has no recording at or after ${new Date(at).toISOString()}`);
+          wss.handleUpgrade(req, socket, head, (ws) => playback(ws, id, a, ip, at, segments));
+        })
+        .catch((err: unknown) => {
+          log.error({ err, cameraId: id }, 'cannot read the recording index for playback');
+          refuse(socket, 500, 'internal', 'the recording index could not be read');
+        });
+      return;
     }
     if (!service.liveAvailable(id)) return refuse(socket, 503, 'unavailable', `camera ${id} is not running`);
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, cam, a, ip));
@@ -200,7 +210,7 @@ export function registerLiveVideo(
     a: { user: User; tokenHash: string },
     ip: string | null,
     at: number,
-    segments: ReturnType<CameraService['segments']['overlapping']>,
+    segments: Awaited<ReturnType<CameraService['segments']['overlapping']>>,
   ): void => {
     ctx.audit.trail.appendNow({
       actorId: a.user.id,

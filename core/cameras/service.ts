@@ -7,11 +7,12 @@ import { Restreamer } from '../../analytics/ingest/restreamer';
 import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { ClipCutter } from '../../analytics/recording/clips';
 import { SegmentRecorder } from '../../analytics/recording/recorder';
-import { SegmentStore } from '../../analytics/recording/store';
-import type { HeldRange } from '../../analytics/recording/holds';
 import type { Config } from '../config';
-import type { Database } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { Logger } from '../logger';
+import { ClipStore, Clips } from '../recording/clips';
+import type { HeldRange } from '../recording/holds';
+import { SegmentStore } from '../recording/segments';
 import type { CameraRecord } from './repository';
 
 interface Running {
@@ -46,6 +47,8 @@ export interface LiveHold {
  * waiting for a new RTSP session (1-3 s).
  */
 const ON_DEMAND_LINGER_MS = 5000;
+/** How often the recording depth shown in camera health is re-read (another replica's sweep). */
+const DEPTH_REFRESH_MS = 30_000;
 /** How long a snapshot of a node-held camera waits for the core's session to go live. */
 const ON_DEMAND_SNAPSHOT_WAIT_MS = 10_000;
 
@@ -73,44 +76,76 @@ export class CameraService {
   private readonly onDemand = new Map<string, OnDemand>();
   private readonly frameListeners = new Set<FrameListener>();
   readonly segments: SegmentStore;
-  readonly clips: ClipCutter;
+  readonly clips: Clips;
+  /**
+   * How far back each camera's recording goes, for the health reports (several a second
+   * across cameras, synchronous, so no query each). Loaded at start (`startDepth`), moved back
+   * by every segment this process indexes, re-read after each retention sweep here and every
+   * DEPTH_REFRESH_MS, so a sweep by another replica shows within that.
+   */
+  private depth = new Map<string, number>();
+  private depthTimer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private readonly recordingsDir: string;
 
   constructor(
     private readonly config: Config,
-    db: Database,
+    db: SqlDb,
     private readonly log: Logger,
     private readonly onHealth: (cameraId: string, health: CameraHealth) => void,
   ) {
     const base = config.recording.dir ?? config.dataDir;
     this.recordingsDir = join(base, 'recordings');
     this.segments = new SegmentStore(db, log.child({ name: 'segments' }));
-    this.clips = new ClipCutter(
-      db,
-      this.segments,
-      join(base, 'clips'),
-      log.child({ name: 'clips' }),
-      config.ingest.ffmpegPath,
-      config.ingest.ffprobePath,
+    this.clips = new Clips(
+      new ClipCutter(this.segments, join(base, 'clips'), log.child({ name: 'clips' }), config.ingest.ffmpegPath, config.ingest.ffprobePath),
+      new ClipStore(db),
     );
   }
 
+  /** Indexes a finished segment (the recorder's, or a node's) and moves the camera's depth back to it. */
+  async addSegment(s: Parameters<SegmentStore['add']>[0]): Promise<void> {
+    await this.segments.add(s);
+    const d = this.depth.get(s.cameraId);
+    if (d === undefined || s.startMs < d) this.depth.set(s.cameraId, s.startMs);
+  }
+
+  /** Re-reads how far back every camera's recording goes into the cache the health reports use. */
+  async refreshDepth(): Promise<void> {
+    this.depth = await this.segments.oldestStartByCamera();
+  }
+
+  /** Loads the recording depths, then keeps them fresh (stopped by stopAll). */
+  async startDepth(): Promise<void> {
+    await this.refreshDepth();
+    this.depthTimer ??= setInterval(
+      () => void this.refreshDepth().catch((err: unknown) => this.log.debug({ err }, 'recording depth not refreshed')),
+      DEPTH_REFRESH_MS,
+    );
+    this.depthTimer.unref();
+  }
+
   /** `held()` lists the ranges retention must keep (evidence holds), asked at each sweep. */
-  startRetention(held: () => readonly HeldRange[] = () => []): void {
-    const sweep = (): void => {
+  startRetention(held: () => Promise<readonly HeldRange[]> = () => Promise.resolve([])): void {
+    let sweeping = false;
+    const sweep = async (): Promise<void> => {
+      // A sweep slower than the interval (a large backlog) is not overlapped by the next.
+      if (sweeping) return;
+      sweeping = true;
       try {
-        this.segments.sweep(
+        await this.segments.sweep(
           { maxAgeMs: this.config.recording.retentionHours * 3600_000, maxBytes: this.config.recording.maxDiskGb * 1024 ** 3 },
           Date.now(),
-          held(),
+          await held(),
         );
-      } catch (err) {
-        this.log.error({ err }, 'retention sweep failed');
+        await this.refreshDepth();
+      } finally {
+        sweeping = false;
       }
     };
-    sweep();
-    this.retentionTimer = setInterval(sweep, 30_000);
+    const run = (): void => void sweep().catch((err: unknown) => this.log.error({ err }, 'retention sweep failed'));
+    run();
+    this.retentionTimer = setInterval(run, 30_000);
     this.retentionTimer.unref();
   }
 
@@ -228,15 +263,10 @@ export class CameraService {
     this.log.info({ cameraId: id }, 'live session for viewers closed');
   }
 
-  /** Adds how far back the camera's recording goes (one indexed MIN per health report). */
+  /** Adds how far back the camera's recording goes (from the cache: health reports are synchronous). */
   private withDepth(id: string, h: CameraHealth): CameraHealth {
-    let since: number | null = null;
-    try {
-      since = this.segments.oldestStartMs(id);
-    } catch (err) {
-      this.log.debug({ err, cameraId: id }, 'recording depth unavailable');
-    }
-    return { ...h, recordingSince: since === null ? null : new Date(since).toISOString() };
+    const since = this.depth.get(id);
+    return { ...h, recordingSince: since === undefined ? null : new Date(since).toISOString() };
   }
 
   toPublic(c: CameraRecord): Camera {
@@ -338,13 +368,10 @@ export class CameraService {
         source: restreamer,
         log: log.child({ name: 'recorder' }),
       });
+      // The write runs beside ffmpeg, never in its way: a failure is logged and the recorder goes on.
       r.recorder.on('segment', (s) => {
-        try {
-          this.segments.add(s);
-        } catch (err) {
-          // The camera was deleted while its last segment was being written.
-          log.debug({ err }, 'segment not indexed');
-        }
+        // The usual failure: the camera was deleted while its last segment was being written.
+        void this.addSegment(s).catch((err: unknown) => log.debug({ err }, 'segment not indexed'));
       });
       r.recorder.start();
     }
@@ -370,6 +397,8 @@ export class CameraService {
 
   async stopAll(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.depthTimer) clearInterval(this.depthTimer);
+    this.depthTimer = null;
     await Promise.all([...new Set([...this.running.keys(), ...this.onDemand.keys()])].map((id) => this.stop(id)));
   }
 

@@ -298,7 +298,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
     };
 
     /** Indexes a segment a node wrote into the shared directory, once it is there to be seen from here. */
-    const acceptSegment = (node: NodeRecord, seg: NodeSegment): NodeAck => {
+    const acceptSegment = async (node: NodeRecord, seg: NodeSegment): Promise<NodeAck> => {
       if (!cameraRepo.get(seg.cameraId)) return { ok: false, error: `no camera with id ${seg.cameraId}`, retry: false };
       if (!seg.file.startsWith(`${seg.cameraId}/`))
         return { ok: false, error: 'a segment belongs under its camera’s folder', retry: false };
@@ -312,7 +312,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
         return { ok: false, error: `segment ${seg.file} is not in the core's recordings directory ${recordingsDir}`, retry: false };
       }
       try {
-        cameras.segments.add({
+        await cameras.addSegment({
           cameraId: seg.cameraId,
           path,
           startMs: seg.startMs,
@@ -400,7 +400,13 @@ export const nodesFeature: Feature<NodesNeeds> = {
         const seg = NodeSegment.safeParse(raw);
         if (!seg.success) return ack({ ok: false, error: bad('segment', seg.error), retry: false });
         const n = current();
-        if (n) ack(acceptSegment(n, seg.data));
+        if (n)
+          void acceptSegment(n, seg.data)
+            .then(ack)
+            .catch((err: unknown) => {
+              log.error({ err, node: n.name }, 'cannot index a node segment; the node resends it');
+              ack({ ok: false, error: 'the segment could not be indexed yet', retry: true });
+            });
       });
       socket.on('node:occupancy', (raw) => {
         const o = NodeOccupancy.safeParse(raw);

@@ -16,7 +16,7 @@ export interface ExportSources {
   review: ReviewStore;
   key: SigningKey;
   /** Clip metadata and files on disk (the cameras feature's clip store). */
-  clip(id: string): (Clip & { path: string; snapshotPath: string | null }) | null;
+  clip(id: string): Promise<(Clip & { path: string; snapshotPath: string | null }) | null>;
   outDir: string;
 }
 
@@ -78,7 +78,7 @@ export async function exportIncident(
   const clipIds = inc.links.filter((l) => l.kind === 'clip').map((l) => l.ref);
   const clips: Clip[] = [];
   for (const id of clipIds) {
-    const c = src.clip(id);
+    const c = await src.clip(id);
     if (!c) throw new SentinelError(`clip ${id} linked to incident ${inc.id} is not in the clip store`, 'not_found');
     if (!existsSync(c.path))
       throw new SentinelError(

@@ -98,12 +98,12 @@ export const reviewFeature: Feature<ReviewNeeds> = {
       return inc;
     };
     const clips = () => ctx.cameras.clips;
-    const bundle = (inc: Incident): ReviewBundle => {
+    const bundle = async (inc: Incident): Promise<ReviewBundle> => {
       const alerts = inc.alertIds.map((id) => ctx.alerts.get(id)?.alert).filter((a) => a !== undefined);
       const clipList: Clip[] = [];
       for (const l of inc.links) {
         if (l.kind !== 'clip') continue;
-        const c = clips().get(l.ref);
+        const c = await clips().get(l.ref);
         if (c) {
           const { path: _p, snapshotPath: _s, ...meta } = c;
           clipList.push(meta);

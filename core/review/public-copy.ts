@@ -16,7 +16,7 @@ export interface PublicCopySources {
   alerts: AlertStore;
   detections: DetectionLog;
   key: SigningKey;
-  clip(id: string): (Clip & { path: string; snapshotPath: string | null }) | null;
+  clip(id: string): Promise<(Clip & { path: string; snapshotPath: string | null }) | null>;
   /** The camera's privacy masks (normalised polygons), burned into every picture. */
   privacyMasks(cameraId: string): Point[][];
   outDir: string;
@@ -85,7 +85,7 @@ export async function buildPublicCopy(
 
     for (const l of inc.links) {
       if (l.kind !== 'clip') continue;
-      const c = src.clip(l.ref);
+      const c = await src.clip(l.ref);
       if (!c) throw new SentinelError(`clip ${l.ref} linked to incident ${inc.id} is not in the clip store`, 'not_found');
       if (!existsSync(c.path))
         throw new SentinelError(`the video of clip ${c.id} is no longer on disk; no public copy was made`, 'not_found');

@@ -1,4 +1,3 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,9 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipCutter } from '../../analytics/recording/clips';
 import { SegmentRecorder, type RecordedSegment } from '../../analytics/recording/recorder';
-import { SegmentStore } from '../../analytics/recording/store';
-import { migrate } from '../../core/db/database';
-import { MIGRATIONS } from '../../core/db/migrations';
+import { openDatabase } from '../../core/db/database';
+import { sqliteSql, type SqlDb } from '../../core/db/sql';
+import { ClipStore, Clips } from '../../core/recording/clips';
+import { SegmentStore } from '../../core/recording/segments';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { freePort, quietLog, skipReason, vtest, waitFor } from './ingest-helpers';
 
@@ -24,19 +24,19 @@ describe.skipIf(skipReason !== null)(`recording from a real RTSP server${skipRea
   let sim: RunningSim;
   let dir: string;
   let recorder: SegmentRecorder;
-  const db = new BetterSqlite3(':memory:');
   const segments: RecordedSegment[] = [];
   let store: SegmentStore;
+  let sql: SqlDb;
 
   beforeAll(async () => {
     sim = await startSimulator({ port: await freePort(), streams: [{ name: 'platform', file: vtest }] });
     dir = mkdtempSync(join(tmpdir(), 'sentinel-rec-'));
-    db.pragma('foreign_keys = ON');
-    migrate(db, MIGRATIONS);
+    const db = openDatabase(join(dir, 'sentinel.db'));
+    sql = sqliteSql(db);
     db.prepare(
       "INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('cam', 'Cam', 'rtsp://x/y', '{}', 'now', 'now')",
     ).run();
-    store = new SegmentStore(db, quietLog);
+    store = new SegmentStore(sql, quietLog);
     recorder = new SegmentRecorder({
       cameraId: 'cam',
       url: sim.url('platform'),
@@ -47,13 +47,14 @@ describe.skipIf(skipReason !== null)(`recording from a real RTSP server${skipRea
     });
     recorder.on('segment', (s) => {
       segments.push(s);
-      store.add(s);
+      void store.add(s);
     });
     recorder.start();
   });
   afterAll(async () => {
     await recorder?.stop();
     await sim?.close();
+    await sql?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -85,14 +86,14 @@ describe.skipIf(skipReason !== null)(`recording from a real RTSP server${skipRea
     // 8 s of continuous recording (the previous test's reconnect left a gap before it).
     const session = segments.at(-1)!.session;
     await waitFor('8 s of continuous recording', () => segments.filter((s) => s.session === session).length >= 4, 30_000, 200);
-    const cutter = new ClipCutter(db, store, join(dir, 'clips'), quietLog);
+    const cutter = new Clips(new ClipCutter(store, join(dir, 'clips'), quietLog), new ClipStore(sql));
     const last = segments.at(-1)!;
     // 4 s requested + 1 s pre-roll + 1 s post-roll = 6 s.
     const to = last.endMs - 1000 - 500;
     const from = to - 4000;
     const clip = await cutter.cut('cam', from, to, { preRollMs: 1000, postRollMs: 1000, waitForMs: 10_000 });
     expect(Math.abs(clip.durationS - 6)).toBeLessThanOrEqual(1);
-    const stored = cutter.get(clip.id)!;
+    const stored = (await cutter.get(clip.id))!;
     expect(durationOf(stored.path)).toBeCloseTo(clip.durationS, 1);
     expect(createHash('sha256').update(readFileSync(stored.path)).digest('hex')).toBe(stored.sha256);
     expect(stored.snapshotPath && existsSync(stored.snapshotPath)).toBeTruthy();
