@@ -282,10 +282,14 @@ export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds },
         log.error({ err }, 'SMS retention sweep failed');
       }
     };
-    await sweep();
-    const timer = setInterval(() => void sweep(), 3_600_000);
-    timer.unref();
-    ctx.onClose(() => clearInterval(timer));
+    // One replica sweeps the shared conversations at a time (its lease, core/cluster): two
+    // sweeping together would each audit the same deletion.
+    ctx.cluster.leases.job('sms-retention', () => {
+      void sweep();
+      const timer = setInterval(() => void sweep(), 3_600_000);
+      timer.unref();
+      return () => clearInterval(timer);
+    });
     return { sms: { store, provider, sweep } };
   },
 };
