@@ -157,7 +157,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
     if (!assets.ok) {
       log.warn({ assetsDir: assets.dir, missing: assets.missing.map((m) => m.path) }, 'assets missing: some capabilities are unavailable');
     }
-    const audit = new Audit(db);
+    const audit = new Audit(sqlDb);
     const cluster = await startCluster({ config, db, io, log: log.child({ name: 'cluster' }) });
     // Redis closes after the features (they may still emit while stopping), before the database.
     closers.push(() => cluster.close());

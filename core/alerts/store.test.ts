@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../contract';
 import { openDatabase } from '../db/database';
+import { sqliteSql } from '../db/sql';
 import { AuditTrail } from '../audit/trail';
 import { EventBus } from '../events/bus';
 import { LifecycleLog } from '../lifecycle/log';
@@ -12,7 +13,7 @@ import { AlertStore, type NewAlert } from './store';
 
 const log = createLogger('silent');
 const storeOn = (db: ReturnType<typeof openDatabase>, bus: EventBus) =>
-  new AlertStore({ db, bus, lifecycle: new LifecycleLog(db, log), audit: new AuditTrail(db), log });
+  new AlertStore({ db, bus, lifecycle: new LifecycleLog(db, log), audit: new AuditTrail(sqliteSql(db)), log });
 
 const input: NewAlert = {
   kind: 'crowding',

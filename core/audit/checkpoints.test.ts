@@ -1,14 +1,15 @@
-import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { migrate } from '../db/database';
-import { MIGRATIONS } from '../db/migrations';
+import { afterAll, expect, it } from 'vitest';
+import { describeOnBothDatabases } from '../../test/support/dialects';
+import type { SqlDb } from '../db/sql';
 import { loadOrCreateSigningKey } from '../evidence/keys';
 import { createLogger } from '../logger';
 import { AuditCheckpointer, checkpointDigest, listCheckpoints, parseCheckpointLines, verifyAnchored } from './checkpoints';
-import { AuditTrail, GENESIS_HASH, recordHash, type AuditRow } from './trail';
+import type { AuditTables } from './tables';
+import { AuditTrail, GENESIS_HASH, recordHash } from './trail';
 
 const dir = mkdtempSync(join(tmpdir(), 'sentinel-checkpoints-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,65 +17,76 @@ const key = loadOrCreateSigningKey(join(dir, 'install'), null);
 const anchorKey = { publicKey: key.publicKey, fingerprint: key.fingerprint };
 const log = createLogger('silent');
 
-function fresh(everyRecords = 5, maxAgeMs = 3_600_000) {
-  const db = new BetterSqlite3(':memory:');
-  migrate(db, MIGRATIONS);
-  const trail = new AuditTrail(db);
-  const cp = new AuditCheckpointer(db, trail, () => key, { everyRecords, maxAgeMs }, log);
-  trail.onAppend(() => void cp.maybeCheckpoint());
-  return { db, trail, cp };
+async function dropTrigger(db: SqlDb, name: string, table: string): Promise<void> {
+  if (db.dialect === 'sqlite') await sql`DROP TRIGGER IF EXISTS ${sql.raw(name)}`.execute(db.as());
+  else await sql`DROP TRIGGER IF EXISTS ${sql.raw(name)} ON ${sql.raw(table)}`.execute(db.as());
 }
 
 /** What an intruder with write access does: replace every record with a consistent chain of their own. */
-function rewriteChain(db: BetterSqlite3.Database, edit: (action: string, seq: number) => string): void {
-  const rows = db.prepare('SELECT * FROM audit ORDER BY seq').all() as AuditRow[];
-  db.exec('DROP TRIGGER IF EXISTS audit_no_delete; DELETE FROM audit');
-  const put = db.prepare(
-    'INSERT INTO audit (seq, at, actor_id, actor, action, target, detail, ip, prev_hash, hash) VALUES (@seq, @at, @actor_id, @actor, @action, @target, @detail, @ip, @prev_hash, @hash)',
-  );
+async function rewriteChain(db: SqlDb, edit: (action: string, seq: number) => string): Promise<void> {
+  const k = db.as<AuditTables>();
+  const rows = await k.selectFrom('audit').selectAll().orderBy('seq').execute();
+  await dropTrigger(db, 'audit_no_delete', 'audit');
+  await k.deleteFrom('audit').execute();
   let prev = GENESIS_HASH;
   for (const r of rows) {
     const forged = { ...r, action: edit(r.action, r.seq), prev_hash: prev };
     forged.hash = recordHash(forged);
-    put.run(forged);
+    await k.insertInto('audit').values(forged).execute();
     prev = forged.hash;
   }
 }
 
-describe('signed audit checkpoints', () => {
+describeOnBothDatabases('signed audit checkpoints', (open) => {
+  async function fresh(everyRecords = 5, maxAgeMs = 3_600_000) {
+    const db = await open();
+    const trail = new AuditTrail(db);
+    const cp = new AuditCheckpointer(db, trail, () => key, { everyRecords, maxAgeMs }, log);
+    // Awaited by the tests (the core does not wait): each append's checkpoint is in before the next append.
+    const running: Promise<unknown>[] = [];
+    trail.onAppend(() => void running.push(cp.maybeCheckpoint()));
+    const settled = async () => void (await Promise.all(running.splice(0)));
+    const append = async (e: Parameters<AuditTrail['append']>[0]) => {
+      const r = await trail.append(e);
+      await settled();
+      return r;
+    };
+    return { db, trail, cp, append };
+  }
+
   it('signs the head every N records, links each checkpoint to the last, and verifies', async () => {
-    const { db, trail } = fresh(5);
-    for (let i = 0; i < 12; i++) await trail.append({ action: 'incident.update', detail: { i } });
-    const cps = listCheckpoints(db);
+    const { db, trail, append } = await fresh(5);
+    for (let i = 0; i < 12; i++) await append({ action: 'incident.update', detail: { i } });
+    const cps = await listCheckpoints(db);
     expect(cps.map((c) => [c.id, c.seq])).toEqual([
       [1, 5],
       [2, 10],
     ]);
     expect(cps[1]!.prev).toBe(checkpointDigest(cps[0]!));
     expect(cps[0]!.keyFingerprint).toBe(key.fingerprint);
-    expect(verifyAnchored(db, trail, anchorKey)).toMatchObject({ ok: true, records: 12, checkpoints: 2, anchoredSeq: 10 });
+    expect(await verifyAnchored(db, trail, anchorKey)).toMatchObject({ ok: true, records: 12, checkpoints: 2, anchoredSeq: 10 });
   });
 
   it('signs at least every maxAge while the trail is quiet, and on a forced call only when the head moved', async () => {
-    const { db, trail, cp } = fresh(100, 60_000);
-    const t0 = Date.parse((await trail.append({ action: 'auth.login' })).at);
-    expect(listCheckpoints(db)).toEqual([]);
-    expect(cp.maybeCheckpoint(new Date(t0 + 30_000))).toBeNull();
+    const { db, cp, append } = await fresh(100, 60_000);
+    const t0 = Date.parse((await append({ action: 'auth.login' })).at);
+    expect(await listCheckpoints(db)).toEqual([]);
+    expect(await cp.maybeCheckpoint(new Date(t0 + 30_000))).toBeNull();
     // A new trail's first checkpoint comes maxAge after its first record; then maxAge after the last checkpoint.
-    expect(cp.maybeCheckpoint(new Date(t0 + 61_000))?.seq).toBe(1);
-    expect(cp.maybeCheckpoint(new Date(t0 + 100_000))).toBeNull();
-    expect(cp.maybeCheckpoint(new Date(t0 + 122_000))?.seq).toBe(1);
-    expect(cp.maybeCheckpoint(new Date(t0 + 123_000), true)).toBeNull();
-    await trail.append({ action: 'auth.logout' });
-    expect(cp.maybeCheckpoint(new Date(t0 + 124_000), true)?.seq).toBe(2);
+    expect((await cp.maybeCheckpoint(new Date(t0 + 61_000)))?.seq).toBe(1);
+    expect(await cp.maybeCheckpoint(new Date(t0 + 100_000))).toBeNull();
+    expect((await cp.maybeCheckpoint(new Date(t0 + 122_000)))?.seq).toBe(1);
+    expect(await cp.maybeCheckpoint(new Date(t0 + 123_000), true)).toBeNull();
+    await append({ action: 'auth.logout' });
+    expect((await cp.maybeCheckpoint(new Date(t0 + 124_000), true))?.seq).toBe(2);
   });
 
   it('catches a chain rewritten consistently, naming the records the last good checkpoint no longer covers', async () => {
-    const { db, trail } = fresh(5);
-    for (let i = 0; i < 12; i++) await trail.append({ action: i === 7 ? 'auth.login_failed' : 'incident.update', actor: 'olly' });
-    rewriteChain(db, (a) => (a === 'auth.login_failed' ? 'auth.login' : a));
-    expect(trail.verify().ok).toBe(true); // the chain alone is fooled
-    expect(verifyAnchored(db, trail, anchorKey)).toMatchObject({
+    const { db, trail, append } = await fresh(5);
+    for (let i = 0; i < 12; i++) await append({ action: i === 7 ? 'auth.login_failed' : 'incident.update', actor: 'olly' });
+    await rewriteChain(db, (a) => (a === 'auth.login_failed' ? 'auth.login' : a));
+    expect((await trail.verify()).ok).toBe(true); // the chain alone is fooled
+    expect(await verifyAnchored(db, trail, anchorKey)).toMatchObject({
       ok: false,
       firstBroken: 6,
       badCheckpoint: 2,
@@ -84,61 +96,65 @@ describe('signed audit checkpoints', () => {
   });
 
   it('catches a checkpoint edited, forged with another key, or deleted from the middle', async () => {
-    const { db, trail } = fresh(2);
-    for (let i = 0; i < 6; i++) await trail.append({ action: 'video.view' });
-    db.exec('DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete');
-    const original = db.prepare('SELECT head_hash FROM audit_checkpoints WHERE id = 2').get() as { head_hash: string };
-    db.prepare('UPDATE audit_checkpoints SET head_hash = ? WHERE id = 2').run('f'.repeat(64));
-    expect(verifyAnchored(db, trail, anchorKey)).toMatchObject({
+    const { db, trail, append } = await fresh(2);
+    for (let i = 0; i < 6; i++) await append({ action: 'video.view' });
+    await dropTrigger(db, 'audit_checkpoints_no_update', 'audit_checkpoints');
+    await dropTrigger(db, 'audit_checkpoints_no_delete', 'audit_checkpoints');
+    const cps = db.as<AuditTables>();
+    const original = await cps.selectFrom('audit_checkpoints').select('head_hash').where('id', '=', 2).executeTakeFirstOrThrow();
+    await cps
+      .updateTable('audit_checkpoints')
+      .set({ head_hash: 'f'.repeat(64) })
+      .where('id', '=', 2)
+      .execute();
+    expect(await verifyAnchored(db, trail, anchorKey)).toMatchObject({
       ok: false,
       badCheckpoint: 2,
       reason: expect.stringMatching(/signature does not verify/),
     });
-    db.prepare('UPDATE audit_checkpoints SET head_hash = ? WHERE id = 2').run(original.head_hash);
+    await cps.updateTable('audit_checkpoints').set({ head_hash: original.head_hash }).where('id', '=', 2).execute();
     const other = loadOrCreateSigningKey(join(dir, 'other'), null);
-    expect(verifyAnchored(db, trail, { publicKey: other.publicKey, fingerprint: other.fingerprint })).toMatchObject({
+    expect(await verifyAnchored(db, trail, { publicKey: other.publicKey, fingerprint: other.fingerprint })).toMatchObject({
       ok: false,
       badCheckpoint: 1,
       reason: expect.stringMatching(/signed by key .* not this installation's/),
     });
-    db.prepare('DELETE FROM audit_checkpoints WHERE id = 2').run();
-    expect(verifyAnchored(db, trail, anchorKey)).toMatchObject({
+    await cps.deleteFrom('audit_checkpoints').where('id', '=', 2).execute();
+    expect(await verifyAnchored(db, trail, anchorKey)).toMatchObject({
       ok: false,
       badCheckpoint: 2,
       reason: expect.stringMatching(/checkpoint 2 is missing/),
     });
-    expect(verifyAnchored(db, trail, null)).toMatchObject({ ok: false, reason: expect.stringMatching(/signing key is missing/) });
+    expect(await verifyAnchored(db, trail, null)).toMatchObject({ ok: false, reason: expect.stringMatching(/signing key is missing/) });
   });
 
   it('against an exported anchor: deleted checkpoints, deleted records and a rewrite after deleting every checkpoint', async () => {
-    const { db, trail } = fresh(3);
-    for (let i = 0; i < 10; i++) await trail.append({ action: 'clip.play', actor: 'rita' });
-    const exported = listCheckpoints(db)
-      .map((c) => JSON.stringify(c))
-      .join('\n');
+    const { db, trail, append } = await fresh(3);
+    for (let i = 0; i < 10; i++) await append({ action: 'clip.play', actor: 'rita' });
+    const exported = (await listCheckpoints(db)).map((c) => JSON.stringify(c)).join('\n');
     const anchor = { checkpoints: parseCheckpointLines(exported, 'notary.jsonl'), source: 'notary.jsonl' };
-    expect(verifyAnchored(db, trail, anchorKey, anchor)).toMatchObject({ ok: true, checkpoints: 6, anchoredSeq: 9 });
+    expect(await verifyAnchored(db, trail, anchorKey, anchor)).toMatchObject({ ok: true, checkpoints: 6, anchoredSeq: 9 });
 
-    db.exec('DROP TRIGGER audit_checkpoints_no_delete');
-    db.prepare('DELETE FROM audit_checkpoints WHERE id = 3').run(); // the newest: the database alone cannot tell
-    expect(verifyAnchored(db, trail, anchorKey).ok).toBe(true);
-    expect(verifyAnchored(db, trail, anchorKey, anchor)).toMatchObject({
+    await dropTrigger(db, 'audit_checkpoints_no_delete', 'audit_checkpoints');
+    await db.as<AuditTables>().deleteFrom('audit_checkpoints').where('id', '=', 3).execute(); // the newest: the database alone cannot tell
+    expect((await verifyAnchored(db, trail, anchorKey)).ok).toBe(true);
+    expect(await verifyAnchored(db, trail, anchorKey, anchor)).toMatchObject({
       ok: false,
       badCheckpoint: 3,
       reason: expect.stringMatching(/checkpoint 3 \(record 9, .*\) from notary.jsonl is missing from the database/),
     });
 
-    db.prepare('DELETE FROM audit_checkpoints').run();
-    rewriteChain(db, (a, seq) => (seq === 2 ? 'clip.export' : a));
-    expect(verifyAnchored(db, trail, anchorKey)).toMatchObject({ ok: true, checkpoints: 0 });
-    expect(verifyAnchored(db, trail, anchorKey, anchor)).toMatchObject({ ok: false, firstBroken: 1, badCheckpoint: 1 });
+    await db.as<AuditTables>().deleteFrom('audit_checkpoints').execute();
+    await rewriteChain(db, (a, seq) => (seq === 2 ? 'clip.export' : a));
+    expect(await verifyAnchored(db, trail, anchorKey)).toMatchObject({ ok: true, checkpoints: 0 });
+    expect(await verifyAnchored(db, trail, anchorKey, anchor)).toMatchObject({ ok: false, firstBroken: 1, badCheckpoint: 1 });
 
-    const fresher = fresh(3);
-    for (let i = 0; i < 10; i++) await fresher.trail.append({ action: 'clip.play' });
-    fresher.db.exec('DROP TRIGGER audit_no_delete');
-    fresher.db.prepare('DELETE FROM audit WHERE seq > 7').run();
-    const anchor2 = { checkpoints: listCheckpoints(fresher.db), source: 'notary.jsonl' };
-    expect(verifyAnchored(fresher.db, fresher.trail, anchorKey, anchor2)).toMatchObject({
+    const fresher = await fresh(3);
+    for (let i = 0; i < 10; i++) await fresher.append({ action: 'clip.play' });
+    await dropTrigger(fresher.db, 'audit_no_delete', 'audit');
+    await fresher.db.as<AuditTables>().deleteFrom('audit').where('seq', '>', 7).execute();
+    const anchor2 = { checkpoints: await listCheckpoints(fresher.db), source: 'notary.jsonl' };
+    expect(await verifyAnchored(fresher.db, fresher.trail, anchorKey, anchor2)).toMatchObject({
       ok: false,
       firstBroken: 8,
       badCheckpoint: 3,
@@ -153,8 +169,7 @@ describe('signed audit checkpoints', () => {
   });
 
   it('a key that cannot be loaded leaves the trail recording, unanchored', async () => {
-    const db = new BetterSqlite3(':memory:');
-    migrate(db, MIGRATIONS);
+    const db = await open();
     const trail = new AuditTrail(db);
     const cp = new AuditCheckpointer(
       db,
@@ -165,8 +180,8 @@ describe('signed audit checkpoints', () => {
       { everyRecords: 1, maxAgeMs: 60_000 },
       log,
     );
-    trail.onAppend(() => void cp.maybeCheckpoint());
     expect((await trail.append({ action: 'auth.login' })).seq).toBe(1);
-    expect(listCheckpoints(db)).toEqual([]);
+    expect(await cp.maybeCheckpoint()).toBeNull();
+    expect(await listCheckpoints(db)).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 import { createHash, sign, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { AuditCheckpoint, type AuditVerify } from '../../contract';
-import type { Database } from '../db/database';
+import { typed, type Executor, type SqlDb } from '../db/sql';
 import type { SigningKey } from '../evidence/keys';
 import { SentinelError } from '../errors';
 import type { Logger } from '../logger';
+import type { AuditTables } from './tables';
 import { canonicalJson, GENESIS_HASH, type AuditTrail } from './trail';
 
 /**
@@ -32,15 +33,7 @@ export function checkpointDigest(c: AuditCheckpoint): string {
   return createHash('sha256').update(checkpointStatement(c)).update(c.signature).digest('hex');
 }
 
-interface Row {
-  id: number;
-  seq: number;
-  head_hash: string;
-  at: string;
-  prev: string;
-  key_fingerprint: string;
-  signature: string;
-}
+type Row = AuditTables['audit_checkpoints'];
 const fromRow = (r: Row): AuditCheckpoint => ({
   id: r.id,
   seq: r.seq,
@@ -59,8 +52,8 @@ export interface CheckpointPolicy {
 }
 
 /** Reads the checkpoint table (the CLI and the core both need this; only the writer signs). */
-export function listCheckpoints(db: Database): AuditCheckpoint[] {
-  return (db.prepare('SELECT * FROM audit_checkpoints ORDER BY id ASC').all() as Row[]).map(fromRow);
+export async function listCheckpoints(db: SqlDb): Promise<AuditCheckpoint[]> {
+  return (await db.as<AuditTables>().selectFrom('audit_checkpoints').selectAll().orderBy('id', 'asc').execute()).map(fromRow);
 }
 
 /**
@@ -69,45 +62,39 @@ export function listCheckpoints(db: Database): AuditCheckpoint[] {
  * missing, rather than refusing every audited action.
  */
 export class AuditCheckpointer {
-  private readonly newest;
-  private readonly oldest;
-  private readonly insert;
   private failing = false;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDb,
     private readonly trail: AuditTrail,
     private readonly key: () => SigningKey,
     private readonly policy: CheckpointPolicy,
     private readonly log: Logger,
-  ) {
-    this.newest = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1');
-    this.oldest = db.prepare('SELECT at FROM audit ORDER BY seq ASC LIMIT 1');
-    this.insert = db.prepare(
-      'INSERT INTO audit_checkpoints (id, seq, head_hash, at, prev, key_fingerprint, signature) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-  }
+  ) {}
 
-  latest(): AuditCheckpoint | null {
-    const r = this.newest.get() as Row | undefined;
+  async latest(ex: Executor = this.db.as()): Promise<AuditCheckpoint | null> {
+    const r = await typed<AuditTables>(ex).selectFrom('audit_checkpoints').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
     return r ? fromRow(r) : null;
   }
 
   /**
    * Signs the current head when the policy asks for it (`force`: whenever the head moved,
-   * as at start and shutdown). Returns the new checkpoint, or null when none was due.
-   * Never throws: a failure is logged once per run of failures.
+   * as at start and shutdown). Resolves with the new checkpoint, or null when none was due.
+   * Never rejects: a failure is logged once per run of failures.
    */
-  maybeCheckpoint(now = new Date(), force = false): AuditCheckpoint | null {
+  async maybeCheckpoint(now = new Date(), force = false): Promise<AuditCheckpoint | null> {
     try {
-      const written = this.db
-        .transaction((): AuditCheckpoint | null => {
-          const last = this.latest();
-          const head = this.trail.head();
+      // The audit chain's lock: the head read here is the committed head, and a checkpoint
+      // written by another replica meanwhile is seen (its id + 1 is never taken twice).
+      const written = await this.db.transaction(
+        async (trx): Promise<AuditCheckpoint | null> => {
+          const k = typed<AuditTables>(trx);
+          const last = await this.latest(trx);
+          const head = await this.trail.head(trx);
           if (head.seq === 0) return null;
           const behind = head.seq - (last?.seq ?? 0);
           // With no checkpoint yet, the age is the oldest record's: a new trail is anchored within maxAge too.
-          const since = last?.at ?? (this.oldest.get() as { at: string }).at;
+          const since = last?.at ?? (await k.selectFrom('audit').select('at').orderBy('seq', 'asc').limit(1).executeTakeFirstOrThrow()).at;
           const age = now.getTime() - Date.parse(since);
           const due = behind >= this.policy.everyRecords || age >= this.policy.maxAgeMs || (force && behind > 0);
           if (!due) return null;
@@ -122,10 +109,22 @@ export class AuditCheckpointer {
           };
           const signature = sign(null, checkpointStatement(unsigned), key.privateKey).toString('base64');
           const c: AuditCheckpoint = { ...unsigned, signature };
-          this.insert.run(c.id, c.seq, c.headHash, c.at, c.prev, c.keyFingerprint, c.signature);
+          await k
+            .insertInto('audit_checkpoints')
+            .values({
+              id: c.id,
+              seq: c.seq,
+              head_hash: c.headHash,
+              at: c.at,
+              prev: c.prev,
+              key_fingerprint: c.keyFingerprint,
+              signature: c.signature,
+            })
+            .execute();
           return c;
-        })
-        .immediate();
+        },
+        { locks: ['audit'] },
+      );
       if (written) {
         if (this.failing) this.log.info('audit checkpoints are being written again');
         this.failing = false;
@@ -181,14 +180,14 @@ const same = (a: AuditCheckpoint, b: AuditCheckpoint): boolean => checkpointDige
  *    rewritten consistently after a checkpoint fails there, naming the first record the
  *    previous good checkpoint no longer vouches for.
  */
-export function verifyAnchored(
-  db: Database,
+export async function verifyAnchored(
+  db: SqlDb,
   trail: AuditTrail,
   key: AnchorKey | null,
   anchor?: { checkpoints: AuditCheckpoint[]; source: string },
-): AuditVerify {
-  const chain = trail.verify();
-  const dbCheckpoints = listCheckpoints(db);
+): Promise<AuditVerify> {
+  const chain = await trail.verify();
+  const dbCheckpoints = await listCheckpoints(db);
   const base = {
     records: chain.records,
     checkpoints: dbCheckpoints.length + (anchor?.checkpoints.length ?? 0),
@@ -255,7 +254,7 @@ export function verifyAnchored(
         anchoredSeq,
       );
     }
-    if (c.seq > 0 && trail.hashAt(c.seq) !== c.headHash) {
+    if (c.seq > 0 && (await trail.hashAt(c.seq)) !== c.headHash) {
       const from = (anchoredSeq ?? 0) + 1;
       return fail(
         `record ${c.seq} does not match checkpoint ${c.id} (signed ${c.at}): records ${from}..${c.seq} were rewritten after they were checkpointed`,

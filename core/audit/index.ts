@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuditRecord } from '../../contract';
-import type { Database } from '../db/database';
+import type { Executor, SqlDb } from '../db/sql';
 import { AuditTrail, type AuditEntry } from './trail';
 
 export { AuditTrail, canonicalJson, GENESIS_HASH, type AuditEntry, type VerifyResult } from './trail';
@@ -20,13 +20,13 @@ export function actorOf(req: FastifyRequest): Pick<AuditEntry, 'actorId' | 'acto
 export class Audit {
   readonly trail: AuditTrail;
   private readonly lastView = new Map<string, number>();
-  constructor(db: Database) {
+  constructor(db: SqlDb) {
     this.trail = new AuditTrail(db);
   }
 
   /** Appends an entry not tied to a request (the system's, a CLI command's). */
-  append(entry: AuditEntry): Promise<AuditRecord> {
-    return this.trail.append(entry);
+  append(entry: AuditEntry, ex?: Executor): Promise<AuditRecord> {
+    return this.trail.append(entry, ex);
   }
 
   /** Audits a request's action, as the signed-in user behind it. */

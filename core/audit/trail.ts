@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { AuditList, AuditQuery, AuditRecord } from '../../contract';
-import type { Database } from '../db/database';
+import { sql } from 'kysely';
+import { takeSerialLocks, typed, type Executor, type SqlDb } from '../db/sql';
+import type { AuditTables } from './tables';
 
 /** The hash the first record chains to. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -62,36 +64,67 @@ export interface VerifyResult {
   reason: string | null;
 }
 
+/** Records read per query while verifying: the whole trail is never held in memory. */
+const VERIFY_PAGE = 2000;
+
 /**
  * The tamper-evident audit trail: an append-only table where each record carries the hash
- * of the previous one. Appends run in an IMMEDIATE transaction so two writers cannot chain
- * to the same predecessor.
+ * of the previous one. An append reads the chain's head and writes head + 1 in one
+ * transaction that holds the chain's serial lock on Postgres (SQLite's immediate
+ * transaction serialises it already), so two writers, on any replica, never chain to the
+ * same predecessor: one chain, seq 1..N without a gap.
  */
 export class AuditTrail {
-  private readonly insert;
-  private readonly last;
-  private readonly hashBySeq;
   private readonly listeners = new Set<(r: AuditRecord) => void>();
-  constructor(private readonly db: Database) {
-    this.insert = db.prepare(
-      'INSERT INTO audit (seq, at, actor_id, actor, action, target, detail, ip, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
-    this.hashBySeq = db.prepare('SELECT hash FROM audit WHERE seq = ?');
+  constructor(private readonly db: SqlDb) {}
+
+  /**
+   * Appends a record. Alone, in its own transaction; the listeners hear of it once committed.
+   * With `ex` (a caller's transaction: the alert spine's), inside it, so the record commits or
+   * rolls back with the caller's change; the caller calls `published` after its commit. A
+   * caller that also appends to the lifecycle log takes both serial locks when it begins
+   * (`locks: ['log', 'audit']`): log before audit, always, so no two transactions deadlock.
+   */
+  async append(e: AuditEntry, ex?: Executor): Promise<AuditRecord> {
+    if (ex) return toRecord(await this.appendIn(ex, e));
+    const record = toRecord(await this.db.transaction((trx) => this.appendIn(trx, e), { locks: ['audit'] }));
+    this.published(record);
+    return record;
+  }
+
+  private async appendIn(ex: Executor, e: AuditEntry): Promise<AuditRow> {
+    // The lock before the head is read, so the read sees every append committed before it
+    // (READ COMMITTED); a no-op when the caller's transaction already holds it.
+    await takeSerialLocks(ex, this.db.dialect, ['audit']);
+    const k = typed<AuditTables>(ex);
+    const prev = await k.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const row: Omit<AuditRow, 'hash'> = {
+      seq: (prev?.seq ?? 0) + 1,
+      at: new Date().toISOString(),
+      actor_id: e.actorId ?? null,
+      actor: e.actor ?? null,
+      action: e.action,
+      target: e.target ?? null,
+      detail: canonicalJson(e.detail ?? {}),
+      ip: e.ip ?? null,
+      prev_hash: prev?.hash ?? GENESIS_HASH,
+    };
+    const full: AuditRow = { ...row, hash: recordHash(row) };
+    await k.insertInto('audit').values(full).execute();
+    return full;
   }
 
   /**
-   * Appends a record. Async because the trail moves to Kysely (either database); on SQLite it
-   * is still the synchronous immediate transaction below, whose result `appendNow` gives to
-   * callers inside a synchronous better-sqlite3 transaction of their own.
+   * The append for the alert spine's synchronous better-sqlite3 transactions (core/alerts/store.ts,
+   * core/lifecycle/service.ts), which cannot await: inside them, the record commits with the
+   * alert, its incident and its log event. SQLite only; it goes when the spine runs on `SqlDb`
+   * (docs/scale.md, "Postgres"). Everything else appends with `append`.
    */
-  append(e: AuditEntry): Promise<AuditRecord> {
-    return Promise.resolve(this.appendNow(e));
-  }
-
   appendNow(e: AuditEntry): AuditRecord {
-    const run = this.db.transaction((): AuditRow => {
-      const prev = this.last.get() as { seq: number; hash: string } | undefined;
+    const db = this.db.sqlite;
+    if (!db) throw new Error('AuditTrail.appendNow runs only on SQLite');
+    const run = db.transaction((): AuditRow => {
+      const prev = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
       const row: Omit<AuditRow, 'hash'> = {
         seq: (prev?.seq ?? 0) + 1,
         at: new Date().toISOString(),
@@ -104,88 +137,74 @@ export class AuditTrail {
         prev_hash: prev?.hash ?? GENESIS_HASH,
       };
       const full: AuditRow = { ...row, hash: recordHash(row) };
-      this.insert.run(
-        full.seq,
-        full.at,
-        full.actor_id,
-        full.actor,
-        full.action,
-        full.target,
-        full.detail,
-        full.ip,
-        full.prev_hash,
-        full.hash,
-      );
+      db.prepare(
+        'INSERT INTO audit (seq, at, actor_id, actor, action, target, detail, ip, prev_hash, hash) VALUES (@seq, @at, @actor_id, @actor, @action, @target, @detail, @ip, @prev_hash, @hash)',
+      ).run(full);
       return full;
     });
     const record = toRecord(run.immediate());
-    for (const fn of this.listeners) fn(record);
+    this.published(record);
     return record;
+  }
+
+  /** Tells the listeners of records a caller appended in its own transaction, once that committed. */
+  published(...records: AuditRecord[]): void {
+    for (const record of records) for (const fn of this.listeners) fn(record);
   }
 
   /**
    * One page of records, newest first, matching every filter given. Times are compared as
    * UTC ISO text (what `at` holds), so the filters are normalised to that first.
    */
-  page(q: AuditQuery = {}): AuditList {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.actor) {
-      where.push('actor = ? COLLATE NOCASE');
-      args.push(q.actor);
-    }
-    if (q.action?.endsWith('.')) {
+  async page(q: AuditQuery = {}): Promise<AuditList> {
+    const k = this.db.as<AuditTables>();
+    const filtered = k
+      .selectFrom('audit')
+      .$if(!!q.actor, (b) => b.where(sql<boolean>`lower(actor) = lower(${q.actor ?? ''})`))
       // A prefix ("auth.") lists a family of actions; LIKE's wildcards in it are taken literally.
-      where.push("action LIKE ? ESCAPE '\\'");
-      args.push(`${q.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    } else if (q.action) {
-      where.push('action = ?');
-      args.push(q.action);
-    }
-    if (q.from) {
-      where.push('at >= ?');
-      args.push(new Date(q.from).toISOString());
-    }
-    if (q.to) {
-      where.push('at <= ?');
-      args.push(new Date(q.to).toISOString());
-    }
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM audit ${filter}`).get(...args) as { n: number }).n;
-    const page = q.beforeSeq !== undefined ? `${filter ? `${filter} AND` : 'WHERE'} seq < ?` : filter;
+      .$if(!!q.action?.endsWith('.'), (b) =>
+        b.where(sql<boolean>`action LIKE ${`${(q.action ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`),
+      )
+      .$if(!!q.action && !q.action.endsWith('.'), (b) => b.where('action', '=', q.action ?? ''))
+      .$if(!!q.from, (b) => b.where('at', '>=', new Date(q.from ?? 0).toISOString()))
+      .$if(!!q.to, (b) => b.where('at', '<=', new Date(q.to ?? 0).toISOString()));
+    const { n } = await filtered.select(sql<number>`CAST(count(*) AS INTEGER)`.as('n')).executeTakeFirstOrThrow();
     const limit = Math.min(Math.max(q.limit ?? 200, 1), 5000);
-    const rows = this.db
-      .prepare(`SELECT * FROM audit ${page} ORDER BY seq DESC LIMIT ?`)
-      .all(...args, ...(q.beforeSeq !== undefined ? [q.beforeSeq] : []), limit + 1) as AuditRow[];
+    const rows = await filtered
+      .selectAll()
+      .$if(q.beforeSeq !== undefined, (b) => b.where('seq', '<', q.beforeSeq ?? 0))
+      .orderBy('seq', 'desc')
+      .limit(limit + 1)
+      .execute();
     const more = rows.length > limit;
     const records = rows.slice(0, limit).map(toRecord);
-    return { records, total, nextBeforeSeq: more ? (records.at(-1)?.seq ?? null) : null };
+    return { records, total: Number(n), nextBeforeSeq: more ? (records.at(-1)?.seq ?? null) : null };
   }
 
   /** The records of `page`, for callers that want only them (tests, the CLI). */
-  list(q: AuditQuery = {}): AuditRecord[] {
-    return this.page(q).records;
+  async list(q: AuditQuery = {}): Promise<AuditRecord[]> {
+    return (await this.page(q)).records;
   }
 
   /** The newest record's seq and hash (seq 0 and the genesis hash for an empty trail). */
-  head(): { seq: number; hash: string } {
-    return (this.last.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+  async head(ex: Executor = this.db.as()): Promise<{ seq: number; hash: string }> {
+    const r = await typed<AuditTables>(ex).selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return r ?? { seq: 0, hash: GENESIS_HASH };
   }
 
   /**
    * The stored rows (hashes included, as in the table) whose target is one of `targets`, in
    * order: the excerpt an evidence package carries, matchable against the chain.
    */
-  excerpt(targets: readonly string[]): AuditRow[] {
+  async excerpt(targets: readonly string[]): Promise<AuditRow[]> {
     if (targets.length === 0) return [];
-    return this.db
-      .prepare(`SELECT * FROM audit WHERE target IN (${targets.map(() => '?').join(',')}) ORDER BY seq`)
-      .all(...targets) as AuditRow[];
+    return this.db.as<AuditTables>().selectFrom('audit').selectAll().where('target', 'in', targets).orderBy('seq').execute();
   }
 
   /** The stored hash of record `seq`, or null when there is no such record. */
-  hashAt(seq: number): string | null {
-    return (this.hashBySeq.get(seq) as { hash: string } | undefined)?.hash ?? null;
+  async hashAt(seq: number): Promise<string | null> {
+    const r = await this.db.as<AuditTables>().selectFrom('audit').select('hash').where('seq', '=', seq).executeTakeFirst();
+    return r?.hash ?? null;
   }
 
   /**
@@ -198,41 +217,54 @@ export class AuditTrail {
   }
 
   /** Recomputes the chain from the first record; names the first record that does not fit. */
-  verify(): VerifyResult {
+  async verify(): Promise<VerifyResult> {
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let n = 0;
-    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY seq ASC').iterate() as IterableIterator<AuditRow>) {
-      n++;
-      if (r.seq !== expectedSeq)
-        return {
-          ok: false,
-          records: n,
-          firstBroken: r.seq,
-          reason: `record ${r.seq}: expected sequence ${expectedSeq} (a record was deleted or inserted)`,
-        };
-      if (r.prev_hash !== prevHash)
-        return {
-          ok: false,
-          records: n,
-          firstBroken: r.seq,
-          reason: `record ${r.seq}: its previous-hash does not match record ${r.seq - 1}'s hash`,
-        };
-      let computed: string;
-      try {
-        computed = recordHash(r);
-      } catch {
-        return { ok: false, records: n, firstBroken: r.seq, reason: `record ${r.seq}: detail is not valid JSON` };
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .as<AuditTables>()
+        .selectFrom('audit')
+        .selectAll()
+        .where('seq', '>', after)
+        .orderBy('seq', 'asc')
+        .limit(VERIFY_PAGE)
+        .execute();
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.seq;
+      for (const r of rows) {
+        n++;
+        if (r.seq !== expectedSeq)
+          return {
+            ok: false,
+            records: n,
+            firstBroken: r.seq,
+            reason: `record ${r.seq}: expected sequence ${expectedSeq} (a record was deleted or inserted)`,
+          };
+        if (r.prev_hash !== prevHash)
+          return {
+            ok: false,
+            records: n,
+            firstBroken: r.seq,
+            reason: `record ${r.seq}: its previous-hash does not match record ${r.seq - 1}'s hash`,
+          };
+        let computed: string;
+        try {
+          computed = recordHash(r);
+        } catch {
+          return { ok: false, records: n, firstBroken: r.seq, reason: `record ${r.seq}: detail is not valid JSON` };
+        }
+        if (computed !== r.hash)
+          return {
+            ok: false,
+            records: n,
+            firstBroken: r.seq,
+            reason: `record ${r.seq} (${r.action}): its content does not match its hash (edited)`,
+          };
+        prevHash = r.hash;
+        expectedSeq++;
       }
-      if (computed !== r.hash)
-        return {
-          ok: false,
-          records: n,
-          firstBroken: r.seq,
-          reason: `record ${r.seq} (${r.action}): its content does not match its hash (edited)`,
-        };
-      prevHash = r.hash;
-      expectedSeq++;
     }
     return { ok: true, records: n, firstBroken: null, reason: null };
   }

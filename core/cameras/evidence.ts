@@ -206,19 +206,27 @@ export class AutoEvidence {
       if (h.kind === 'alert') {
         const why = this.refs.holdReason(h.ref);
         if (why === null) {
+          // The lift and its audit record commit together.
           const lifted = await this.db.transaction(async (trx) => {
             const l = await this.holds.lift(h.id, 'system', 'alert reviewed and its incident closed', now, trx);
-            if (l)
-              this.audit.trail.appendNow({
-                actorId: null,
-                actor: 'system',
-                action: 'evidence.hold_lift',
-                target: `hold:${h.id}`,
-                detail: { cameraId: h.cameraId, alertId: h.ref, reason: l.liftReason },
-              });
-            return l;
+            const rec = l
+              ? await this.audit.trail.append(
+                  {
+                    actorId: null,
+                    actor: 'system',
+                    action: 'evidence.hold_lift',
+                    target: `hold:${h.id}`,
+                    detail: { cameraId: h.cameraId, alertId: h.ref, reason: l.liftReason },
+                  },
+                  trx,
+                )
+              : null;
+            return l && rec ? { l, rec } : null;
           });
-          if (lifted) continue;
+          if (lifted) {
+            this.audit.trail.published(lifted.rec);
+            continue;
+          }
         }
       }
       keep.push(h);
@@ -285,17 +293,23 @@ export function registerEvidenceRoutes(
     const cur = await ev.holds.get(id);
     if (!cur) throw new SentinelError(`no evidence hold with id ${id}`, 'not_found', 'id');
     if (cur.liftedAt) throw new SentinelError(`evidence hold ${id} was already lifted at ${cur.liftedAt}`, 'conflict', 'id');
-    const lifted = await ctx.sql.transaction(async (trx) => {
+    // The lift and its audit record commit together.
+    const done = await ctx.sql.transaction(async (trx) => {
       const l = await ev.holds.lift(id, req.auth?.user.username ?? 'unknown', reason, new Date(), trx);
-      if (l)
-        ctx.audit.trail.appendNow({
+      if (!l) return null;
+      const rec = await ctx.audit.trail.append(
+        {
           ...actorOf(req),
           action: 'evidence.hold_lift',
           target: `hold:${id}`,
           detail: { cameraId: l.cameraId, kind: l.kind, ref: l.ref, reason },
-        });
-      return l;
+        },
+        trx,
+      );
+      return { l, rec };
     });
+    if (done) ctx.audit.trail.published(done.rec);
+    const lifted = done?.l ?? null;
     if (!lifted) throw new SentinelError(`evidence hold ${id} was already lifted`, 'conflict', 'id');
     return toPublicHold(lifted);
   });

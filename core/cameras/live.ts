@@ -158,14 +158,17 @@ export function registerLiveVideo(
     const cam = repo.get(id);
     if (!cam) return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
     if (!canSee(a.user, { kind: mode === 'live' ? 'live-video' : 'recording', cameraId: id, scope: scopeOf(id) })) {
-      ctx.audit.trail.appendNow({
-        actorId: a.user.id,
-        actor: a.user.username,
-        action: mode === 'live' ? 'video.live_denied' : 'video.playback_denied',
-        target: `camera:${id}`,
-        detail: { reason: 'out of scope' },
-        ip,
-      });
+      // Audited before the refusal; the refusal does not wait for it (nothing is shown either way).
+      void ctx.audit.trail
+        .append({
+          actorId: a.user.id,
+          actor: a.user.username,
+          action: mode === 'live' ? 'video.live_denied' : 'video.playback_denied',
+          target: `camera:${id}`,
+          detail: { reason: 'out of scope' },
+          ip,
+        })
+        .catch((err: unknown) => log.error({ err, cameraId: id }, 'cannot audit a refused video request'));
       // Same answer as an unknown camera: a liaison learns nothing about cameras outside their scope.
       return refuse(socket, 404, 'not_found', `no camera with id ${id}`);
     }
@@ -180,7 +183,7 @@ export function registerLiveVideo(
         .then((segments) => {
           if (segments.length === 0)
             return refuse(socket, 404, 'not_found', `camera ${id} has no recording at or after ${new Date(at).toISOString()}`);
-          wss.handleUpgrade(req, socket, head, (ws) => playback(ws, id, a, ip, at, segments));
+          wss.handleUpgrade(req, socket, head, (ws) => void watch(ws, id, playback(ws, id, a, ip, at, segments)));
         })
         .catch((err: unknown) => {
           log.error({ err, cameraId: id }, 'cannot read the recording index for playback');
@@ -189,8 +192,15 @@ export function registerLiveVideo(
       return;
     }
     if (!service.liveAvailable(id)) return refuse(socket, 503, 'unavailable', `camera ${id} is not running`);
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, cam, a, ip));
+    wss.handleUpgrade(req, socket, head, (ws) => void watch(ws, id, serve(ws, cam, a, ip)));
   };
+
+  /** A view starts once its audit record is stored; when that fails the viewer is told and nothing is shown. */
+  const watch = (ws: WebSocket, id: string, started: Promise<void>): Promise<void> =>
+    started.catch((err: unknown) => {
+      log.error({ err, cameraId: id }, 'cannot audit a video view; refused');
+      ws.close(1011, 'cannot audit the view');
+    });
 
   /** Ends a view when its session does (logout, expiry, revocation). */
   const recheckSession = (ws: WebSocket, tokenHash: string): NodeJS.Timeout =>
@@ -204,15 +214,15 @@ export function registerLiveVideo(
    * fragment (so the player shows when it was recorded), and a close with PLAYBACK_END_CODE
    * once everything recorded has been played.
    */
-  const playback = (
+  const playback = async (
     ws: WebSocket,
     id: string,
     a: { user: User; tokenHash: string },
     ip: string | null,
     at: number,
     segments: Awaited<ReturnType<CameraService['segments']['overlapping']>>,
-  ): void => {
-    ctx.audit.trail.appendNow({
+  ): Promise<void> => {
+    await ctx.audit.trail.append({
       actorId: a.user.id,
       actor: a.user.username,
       action: 'video.playback',
@@ -247,14 +257,28 @@ export function registerLiveVideo(
     });
   };
 
-  const serve = (ws: WebSocket, cam: CameraRecord, a: { user: User; tokenHash: string }, ip: string | null): void => {
+  const serve = async (ws: WebSocket, cam: CameraRecord, a: { user: User; tokenHash: string }, ip: string | null): Promise<void> => {
     const id = cam.id;
     // Held until the viewer leaves: for a camera an analytics node runs, the core's session for viewers lives that long.
     const hold = service.holdLive(cam);
     if (!hold) return ws.close(1011, 'camera stopped');
     const live = hold.source;
     const started = Date.now();
-    ctx.audit.trail.appendNow({ actorId: a.user.id, actor: a.user.username, action: 'video.live', target: `camera:${id}`, detail: {}, ip });
+    try {
+      await ctx.audit.trail.append({
+        actorId: a.user.id,
+        actor: a.user.username,
+        action: 'video.live',
+        target: `camera:${id}`,
+        detail: {},
+        ip,
+      });
+    } catch (err) {
+      hold.release();
+      throw err;
+    }
+    // The viewer left while the view was being audited.
+    if (ws.readyState !== ws.OPEN) return hold.release();
     let sent = 0;
     const out = fmp4Sender(ws);
     const text = out.text;

@@ -99,7 +99,7 @@ export async function exportIncident(
   const detections = src.detections.range(inc.cameraId, from, to);
   const targets = [`incident:${inc.id}`, ...inc.alertIds.map((a) => `alert:${a}`), ...clipIds.map((c) => `clip:${c}`)];
   // The audit trail's own excerpt; hashes included so it can be matched against the installation's chain.
-  const audit = src.audit.excerpt(targets);
+  const audit = await src.audit.excerpt(targets);
   entries.push(
     {
       name: 'incident.json',

@@ -181,9 +181,9 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     const held = await ev.releaseAndListHeld();
     expect(held.find((h) => h.id === hold.id)).toBeUndefined();
     expect(await new HoldStore(core.sql).get(hold.id)).toMatchObject({ liftedBy: 'system' });
-    const rec = core.services.audit.trail
-      .list({ limit: 50 })
-      .find((a) => a.action === 'evidence.hold_lift' && a.target === `hold:${hold.id}`);
+    const rec = (await core.services.audit.trail.list({ limit: 50 })).find(
+      (a) => a.action === 'evidence.hold_lift' && a.target === `hold:${hold.id}`,
+    );
     expect(rec).toMatchObject({ actor: 'system' });
     await service.segments.sweep({ maxAgeMs: 0, maxBytes: 1e12 }, Date.now() + 60_000, held);
     for (const s of heldSegs) expect(existsSync(s.path)).toBe(false);
@@ -208,10 +208,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     expect(
       (await admin.api(`/api/v1/evidence/holds/${h.id}/lift`, { method: 'POST', body: JSON.stringify({ reason: 'again' }) })).status,
     ).toBe(409);
-    const actions = core.services.audit.trail
-      .list({ limit: 50 })
-      .filter((a) => a.target === `hold:${h.id}`)
-      .map((a) => a.action);
+    const actions = (await core.services.audit.trail.list({ limit: 50 })).filter((a) => a.target === `hold:${h.id}`).map((a) => a.action);
     expect(actions.sort()).toEqual(['evidence.hold_lift', 'evidence.hold_place']);
   });
 

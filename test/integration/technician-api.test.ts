@@ -190,7 +190,7 @@ describe.skipIf(skipReason !== null)(`technician API: probe and CSV import${skip
     expect(await cameraNames()).toEqual([...before, 'Imported A', 'Imported B'].sort());
 
     // Audited: who imported which cameras, and every probe (with the URL masked).
-    const trail = core.services.audit.trail.list({ limit: 200 });
+    const trail = await core.services.audit.trail.list({ limit: 200 });
     const imported = trail.find((r) => r.action === 'camera.import');
     expect(imported?.actor).toBe('tina-tech');
     expect(JSON.stringify(imported?.detail)).toContain('Imported B');

@@ -6,6 +6,7 @@ import { listCheckpoints, parseCheckpointLines, verifyAnchored, type AnchorKey }
 import { loadConfig } from '../../config';
 import { requireSentinelDataDir } from '../../data-dir';
 import { openDatabase } from '../../db/database';
+import { sqliteSql } from '../../db/sql';
 import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
 import { SentinelError } from '../../errors';
 import { loadOrCreateSigningKey, signingKeyExists } from '../../evidence/keys';
@@ -51,10 +52,10 @@ export function registerAudit(program: Command): void {
         }
         anchor = { checkpoints: parseCheckpointLines(text, file), source: file };
       }
-      const db = openDatabase(join(config.dataDir, 'sentinel.db'));
+      const db = sqliteSql(openDatabase(join(config.dataDir, 'sentinel.db')));
       try {
         const trail = new AuditTrail(db);
-        const r = verifyAnchored(db, trail, installationKey(config.dataDir, config.keyProtection), anchor);
+        const r = await verifyAnchored(db, trail, installationKey(config.dataDir, config.keyProtection), anchor);
         await trail.append({
           actor: 'cli',
           action: 'audit.verify',
@@ -66,7 +67,7 @@ export function registerAudit(program: Command): void {
         }
         printJson(r);
       } finally {
-        db.close();
+        await db.close();
       }
     });
 
@@ -81,9 +82,9 @@ export function registerAudit(program: Command): void {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
       refuseUnconvertedPostgres(config.database, 'sentinel audit');
       requireSentinelDataDir(config.dataDir);
-      const db = openDatabase(join(config.dataDir, 'sentinel.db'));
+      const db = sqliteSql(openDatabase(join(config.dataDir, 'sentinel.db')));
       try {
-        const list = listCheckpoints(db);
+        const list = await listCheckpoints(db);
         const text = list.map((c) => `${JSON.stringify(c)}\n`).join('');
         if (opts.out) {
           const file = resolve(opts.out);
@@ -103,7 +104,7 @@ export function registerAudit(program: Command): void {
           detail: { count: list.length, out: opts.out ?? null },
         });
       } finally {
-        db.close();
+        await db.close();
       }
     });
 }

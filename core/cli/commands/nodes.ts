@@ -5,6 +5,7 @@ import { AuditTrail } from '../../audit';
 import { loadConfig } from '../../config';
 import { requireSentinelDataDir } from '../../data-dir';
 import { openDatabase } from '../../db/database';
+import { sqliteSql } from '../../db/sql';
 import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
 import { SentinelError } from '../../errors';
 import { NodeStore } from '../../nodes/store';
@@ -18,7 +19,7 @@ export function registerNodes(program: Command): void {
     refuseUnconvertedPostgres(config.database, 'sentinel nodes');
     requireSentinelDataDir(config.dataDir);
     const db = openDatabase(join(config.dataDir, 'sentinel.db'));
-    return { db, store: new NodeStore(db), audit: new AuditTrail(db) };
+    return { db, store: new NodeStore(db), audit: new AuditTrail(sqliteSql(db)) };
   };
   const actor = `cli:${process.env.USER ?? 'unknown'}`;
   nodes

@@ -9,6 +9,7 @@ import { loadConfig } from '../../config';
 import { prepareDataDir, requireSentinelDataDir } from '../../data-dir';
 import { promptHidden } from '../prompt';
 import { openDatabase } from '../../db/database';
+import { sqliteSql } from '../../db/sql';
 import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
 import { SentinelError } from '../../errors';
 import { printJson } from '../util';
@@ -68,7 +69,7 @@ export function registerUsers(program: Command): void {
       const { db, store } = open(opts.dataDir, opts.init);
       try {
         const user = await store.create({ username: opts.username, password, role: 'admin' }, { onlyIfNoUsers: true });
-        await new AuditTrail(db).append({
+        await new AuditTrail(sqliteSql(db)).append({
           actorId: user.id,
           actor: user.username,
           action: 'user.create',
@@ -114,7 +115,7 @@ export function registerUsers(program: Command): void {
           role: role.data,
           scope: { districts: list(opts.districts), lines: list(opts.lines), routes: list(opts.routes) },
         });
-        await new AuditTrail(db).append({
+        await new AuditTrail(sqliteSql(db)).append({
           actor: 'cli',
           action: 'user.create',
           target: `user:${user.id}`,
@@ -144,7 +145,7 @@ export function registerUsers(program: Command): void {
           user.id,
           `Your two-step sign-in was reset from the server's command line (sentinel users reset-mfa) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Set it up again; if you did not ask for this, tell your supervisor.`,
         );
-        await new AuditTrail(db).append({
+        await new AuditTrail(sqliteSql(db)).append({
           actor: 'cli',
           action: 'user.mfa_reset',
           target: `user:${user.id}`,
