@@ -27,6 +27,7 @@ import { Audit } from './audit';
 import type { UserStore } from './auth/store';
 import { CameraScopes, visibilityGate } from './access';
 import type { CameraService } from './cameras';
+import { CameraCatalog } from './cameras/catalog';
 import { CameraRepository } from './cameras/repository';
 import { CredentialVault } from './cameras/secrets';
 import { auditFeature } from './audit/feature';
@@ -47,7 +48,7 @@ export interface CoreServices {
   users: UserStore;
   feeds: Feeds;
   cameras: CameraService;
-  cameraRepo: CameraRepository;
+  cameraRepo: CameraCatalog;
   review: ReviewStore;
   sms: SmsServices;
 }
@@ -64,7 +65,12 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   // Built before the features: the visibility rule (auth's gate, camera sockets) places cameras
   // with the camera records and the city's geography.
   const feeds = createFeeds(ctx);
-  const cameraRepo = new CameraRepository(ctx.db, new CredentialVault(ctx.config.dataDir, ctx.config.keyProtection, ctx.log));
+  const cameraRepo = new CameraCatalog(
+    new CameraRepository(ctx.sql, new CredentialVault(ctx.config.dataDir, ctx.config.keyProtection, ctx.log)),
+    log.child({ name: 'camera-catalog' }),
+  );
+  await cameraRepo.load();
+  ctx.onClose(await cameraRepo.follow(ctx.cluster));
   const scopes = new CameraScopes(cameraRepo, feeds);
   const review = new ReviewStore(ctx.db);
   const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipStore(ctx.sql), scopes, log: log.child({ name: 'access' }) });

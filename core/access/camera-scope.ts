@@ -1,5 +1,5 @@
 import { alertScope } from '../analytics/scope';
-import type { CameraRepository } from '../cameras/repository';
+import type { CameraCatalog } from '../cameras/catalog';
 import type { Feeds } from '../feeds/feature';
 import type { PlaceScope } from './visibility';
 
@@ -15,7 +15,7 @@ const CACHE_MS = 10_000;
 export class CameraScopes {
   private readonly cache = new Map<string, { at: number; scope: PlaceScope | null }>();
   constructor(
-    private readonly cameras: CameraRepository,
+    private readonly cameras: CameraCatalog,
     private readonly feeds: Feeds,
   ) {}
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Zone } from '../../contract/zones';
 import { FightWorker } from '../../analytics/inference';
 import type { CameraService } from '../cameras';
-import type { CameraRepository } from '../cameras/repository';
+import type { CameraCatalog } from '../cameras/catalog';
 import type { Feature } from '../feature';
 import type { Feeds } from '../feeds/feature';
 import { registerAnalyticsRoutes } from './routes';
@@ -28,7 +28,7 @@ export interface AnalyticsNeeds {
   /** Frames come from the cameras' ingest; analysis health goes back onto each camera's. */
   cameras: CameraService;
   /** Which cameras to analyse, and where they are. */
-  cameraRepo: CameraRepository;
+  cameraRepo: CameraCatalog;
   feeds: Feeds;
   /** The zones repository (this feature's table; built in core/app.ts, where others read the privacy masks). */
   zones: ZoneStore;

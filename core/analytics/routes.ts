@@ -19,7 +19,7 @@ import {
 import { inScope } from '../alerts/deliver';
 import type { StoredAlert } from '../alerts/store';
 import { SentinelError } from '../errors';
-import type { CameraRepository } from '../cameras/repository';
+import type { CameraCatalog } from '../cameras/catalog';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
 import type { ModelManager } from './models';
@@ -39,7 +39,7 @@ export function registerAnalyticsRoutes(
   deps: {
     zones: ZoneStore;
     occupancy: OccupancyStore;
-    cameraRepo: CameraRepository;
+    cameraRepo: CameraCatalog;
     models: ModelManager;
     /** Whether a camera is analysed now. */
     analysed(cameraId: string): boolean;

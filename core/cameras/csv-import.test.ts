@@ -2,15 +2,22 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/database';
+import { describeOnBothDatabases } from '../../test/support/dialects';
+import type { SqlDb } from '../db/sql';
+import { createLogger } from '../logger';
+import { CameraCatalog } from './catalog';
 import { importCamerasCsv, parseCsv } from './csv-import';
 import { CameraRepository } from './repository';
+import type { CameraTables } from './tables';
 import { CredentialVault } from './secrets';
 
-function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'csv-'));
-  const db = openDatabase(join(dir, 'db.sqlite'));
-  const repo = new CameraRepository(db, new CredentialVault(dir, null));
+async function setup(open: () => Promise<SqlDb>) {
+  const db = await open();
+  const repo = new CameraCatalog(
+    new CameraRepository(db, new CredentialVault(mkdtempSync(join(tmpdir(), 'csv-')), null)),
+    createLogger('silent'),
+  );
+  await repo.load();
   return { db, repo };
 }
 
@@ -28,15 +35,15 @@ describe('CSV parsing', () => {
   });
 });
 
-describe('bulk camera import', () => {
-  it('imports every row in one go, credentials kept encrypted, mounts and locations set', () => {
-    const { db, repo } = setup();
+describeOnBothDatabases('bulk camera import', (open) => {
+  it('imports every row in one go, credentials kept encrypted, mounts and locations set', async () => {
+    const { db, repo } = await setup(open);
     const csv = [
       HEADER,
       'Bus 4012 cab,rtsp://10.1.2.3/cab,op,"p@ss,w:rd%",operator_cab,,,4012,,,yes',
       'Clark/Lake platform,rtsp://10.9.0.4/main,,,station,40380,Inner Loop,,41.8857,-87.6309,no',
     ].join('\n');
-    const r = importCamerasCsv(db, repo, csv);
+    const r = await importCamerasCsv(repo, csv);
     expect(r.errors).toEqual([]);
     expect(r.imported.map((c) => c.name)).toEqual(['Bus 4012 cab', 'Clark/Lake platform']);
     const cab = repo.findByName('Bus 4012 cab')!;
@@ -48,13 +55,20 @@ describe('bulk camera import', () => {
     expect(plat.location).toEqual({ lat: 41.8857, lon: -87.6309 });
     expect(plat.analyticsEnabled).toBe(false);
     // The stored row does not hold the password in clear.
-    const raw = db.prepare('SELECT credentials FROM cameras WHERE name = ?').get('Bus 4012 cab') as { credentials: Buffer };
-    expect(raw.credentials.toString('latin1')).not.toContain('p@ss');
+    const raw = await db
+      .as<CameraTables>()
+      .selectFrom('cameras')
+      .select('credentials')
+      .where('name', '=', 'Bus 4012 cab')
+      .executeTakeFirstOrThrow();
+    expect(raw.credentials!.toString('latin1')).not.toContain('p@ss');
+    // In the database, not only in this process's memory.
+    expect((await repo.repo.list()).map((c) => c.name)).toEqual(['Bus 4012 cab', 'Clark/Lake platform']);
   });
 
-  it('reports every bad row by line and column, never echoes a password, and imports nothing', () => {
-    const { db, repo } = setup();
-    repo.create({ name: 'Existing cam', url: 'rtsp://h/x' });
+  it('reports every bad row by line and column, never echoes a password, and imports nothing', async () => {
+    const { repo } = await setup(open);
+    await repo.create({ name: 'Existing cam', url: 'rtsp://h/x' });
     const csv = [
       HEADER,
       'Good one,rtsp://10.0.0.1/a,,,other,,,,,,',
@@ -67,7 +81,7 @@ describe('bulk camera import', () => {
       'Bool,rtsp://10.0.0.8/a,,,other,,,,,,maybe',
       'Short row,rtsp://10.0.0.9/a',
     ].join('\n');
-    const r = importCamerasCsv(db, repo, csv);
+    const r = await importCamerasCsv(repo, csv);
     expect(r.imported).toEqual([]);
     const byLine = (n: number) => r.errors.filter((e) => e.line === n);
     expect(byLine(2)).toEqual([]);
@@ -80,14 +94,26 @@ describe('bulk camera import', () => {
     expect(byLine(9)[0]).toMatchObject({ column: 'analytics' });
     expect(byLine(10)[0]?.message).toMatch(/2 fields, the header has 11/);
     expect(repo.list().map((c) => c.name)).toEqual(['Existing cam']);
+    expect((await repo.repo.list()).map((c) => c.name)).toEqual(['Existing cam']);
   });
 
-  it('names unknown or missing columns in the header', () => {
-    const { db, repo } = setup();
-    expect(importCamerasCsv(db, repo, 'name,rtsp\nx,y').errors.map((e) => e.message)).toEqual([
+  it('names unknown or missing columns in the header', async () => {
+    const { repo } = await setup(open);
+    expect((await importCamerasCsv(repo, 'name,rtsp\nx,y')).errors.map((e) => e.message)).toEqual([
       expect.stringMatching(/unknown column "rtsp"/),
       expect.stringMatching(/no "url" column/),
     ]);
-    expect(importCamerasCsv(db, repo, '').errors[0]?.message).toMatch(/empty/);
+    expect((await importCamerasCsv(repo, '')).errors[0]?.message).toMatch(/empty/);
+  });
+
+  it('rolls the whole file back when one insert fails (a name taken meanwhile through another replica)', async () => {
+    const { db, repo } = await setup(open);
+    // Written behind this catalog's back, as another replica would: the check passes, the insert does not.
+    const other = new CameraRepository(db, new CredentialVault(mkdtempSync(join(tmpdir(), 'csv-')), null));
+    await other.create({ name: 'Taken', url: 'rtsp://h/t' });
+    const csv = [HEADER, 'First,rtsp://10.0.0.1/a,,,other,,,,,,', 'Taken,rtsp://10.0.0.2/a,,,other,,,,,,'].join('\n');
+    await expect(importCamerasCsv(repo, csv)).rejects.toThrow(/already exists/);
+    expect((await repo.repo.list()).map((c) => c.name)).toEqual(['Taken']);
+    expect(repo.list()).toEqual([]);
   });
 });

@@ -1,13 +1,13 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { CameraCreate, type CameraMount } from '../../contract/cameras';
-import type { Database } from '../db/database';
-import type { CameraRecord, CameraRepository } from './repository';
+import type { CameraCatalog } from './catalog';
+import type { CameraRecord } from './repository';
 
 /**
  * Bulk camera import from CSV (technicians register a depot's worth of buses at once).
  * All or nothing: every row is checked first, and only a file with no bad row is written,
- * in one SQLite transaction. The report names each bad row by its line in the file.
+ * in one database transaction. The report names each bad row by its line in the file.
  */
 
 export const CSV_COLUMNS = [
@@ -225,11 +225,12 @@ export function checkCsv(
 }
 
 /** Imports all rows in one transaction, or none when any row is bad. */
-export function importCamerasCsv(db: Database, repo: CameraRepository, text: string): CsvImportResult {
-  const existing = new Set(repo.list().map((c) => c.name));
+export async function importCamerasCsv(cameras: Pick<CameraCatalog, 'list' | 'createAll'>, text: string): Promise<CsvImportResult> {
+  const existing = new Set(cameras.list().map((c) => c.name));
   const { inputs, errors, rows } = checkCsv(text, existing);
   if (errors.length) return { imported: [], errors, rows };
-  const imported = db.transaction(() => inputs.map((r) => repo.create(r.input)))();
+  // A name taken meanwhile through another replica fails its row's insert and rolls back the rest.
+  const imported = await cameras.createAll(inputs.map((r) => r.input));
   return { imported, errors: [], rows };
 }
 

@@ -7,7 +7,7 @@ import { startRtspJs } from '../../tools/rtsp-js/server';
 import type { CoreStatus } from '../health';
 import type { Logger } from '../logger';
 import type { CoreContext } from '../feature';
-import type { CameraRepository } from './repository';
+import type { CameraCatalog } from './catalog';
 
 /** Where each demo camera is "mounted", so the map and alerts have something real to show. */
 const DEMO_MOUNTS: Record<string, { name: string; mount: CameraMount; location: { lat: number; lon: number } | null }> = {
@@ -30,7 +30,7 @@ const DEMO_MOUNTS: Record<string, { name: string; mount: CameraMount; location: 
  * demo port, e.g. `sentinel sim cameras` in another terminal) and registers its streams as
  * cameras. The simulator is tied to the core: it stops on close, and dies with the core.
  */
-export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository, coreStatus: CoreStatus): Promise<void> {
+export async function startDemoCameras(ctx: CoreContext, repo: CameraCatalog, coreStatus: CoreStatus): Promise<void> {
   const log = ctx.log.child({ name: 'demo-cameras' });
   if (!ctx.config.assetsDir) {
     log.warn('demo cameras need the assets pack (media/); none registered');
@@ -69,7 +69,7 @@ export async function startDemoCameras(ctx: CoreContext, repo: CameraRepository,
     const meta = DEMO_MOUNTS[s.name];
     const name = meta?.name ?? `${s.name} (demo)`;
     if (repo.findByName(name)) continue;
-    repo.create(
+    await repo.create(
       {
         name,
         url: `rtsp://${host}:${port}/${s.name}`,

@@ -21,7 +21,7 @@ import type { CoreStatus } from '../health';
 import { startDemoCameras } from './demo';
 import { registerLiveVideo } from './live';
 import { AutoEvidence, registerEvidenceRoutes, type EvidenceRefs } from './evidence';
-import type { CameraRepository } from './repository';
+import type { CameraCatalog } from './catalog';
 import { CameraService } from './service';
 import { registerTechnicianRoutes } from './technician-routes';
 import { registerWallRoutes } from '../wall/routes';
@@ -54,8 +54,8 @@ function toMs(v: string | number): number {
  * camera leaving the core goes through CameraService.toPublic (URLs masked, no secrets).
  */
 export interface CamerasNeeds {
-  /** The camera records (built in core/app.ts: the visibility rule places cameras from it). */
-  cameraRepo: CameraRepository;
+  /** The camera records, in memory (built in core/app.ts: the visibility rule places cameras from it). */
+  cameraRepo: CameraCatalog;
   /** Where each camera is, for the visibility rule: camera records and health reach only the sockets whose user may see the camera. */
   scopes: CameraScopes;
   feeds: Feeds;
@@ -89,6 +89,24 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       return service.toPublic(c);
     };
 
+    // A camera another replica changed: this process's copy of it is already re-read (catalog.ts);
+    // what runs here follows it as the writing replica's own did (restart on a new connection,
+    // stop when deleted, start when new: with analytics nodes start is a no-op).
+    const offChange = repo.onChange(({ id, before, after, origin }) => {
+      scopes.forget(id);
+      if (origin !== 'replica') return;
+      const reconnect =
+        !before ||
+        !after ||
+        before.url !== after.url ||
+        before.subUrl !== after.subUrl ||
+        before.recordingEnabled !== after.recordingEnabled ||
+        JSON.stringify(before.credentials) !== JSON.stringify(after.credentials);
+      if (!reconnect) return;
+      const p = after ? (before ? service.restart(after) : Promise.resolve(service.start(after))) : service.stop(id);
+      void p.catch((err: unknown) => log.error({ err, cameraId: id }, 'cannot follow a camera another replica changed'));
+    });
+
     registerTechnicianRoutes(ctx, repo, service, sendUpsert);
     registerLiveVideo(ctx, repo, service, ctx.users, (id) => {
       const c = repo.get(id);
@@ -111,7 +129,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     http.get(cameraRoutes.camera.path, async (req) => pub(parseInput(IdParams, req.params, 'params').id));
     http.post(cameraRoutes.cameraCreate.path, async (req, reply) => {
       const input = parseInput(CameraCreate, req.body);
-      const c = repo.create(input);
+      const c = await repo.create(input);
       service.start(c);
       const out = service.toPublic(c);
       log.info({ cameraId: c.id, name: c.name, url: out.url }, 'camera registered');
@@ -122,7 +140,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     http.patch(cameraRoutes.cameraUpdate.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
       const patch = parseInput(CameraUpdate, req.body);
-      const c = repo.update(id, patch);
+      const c = await repo.update(id, patch);
       // A new URL or credentials needs a new connection; the rest is metadata.
       if (
         patch.url !== undefined ||
@@ -145,7 +163,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       // Who saw the camera is decided before it is gone.
       const viewers = scopedViewers(io, scopes, id, 'camera');
       await service.stop(id);
-      repo.delete(id);
+      await repo.delete(id);
       scopes.forget(id);
       await ctx.audit.record(req, 'camera.delete', `camera:${id}`);
       io.to(CAMERAS_ALL_ROOM).emit('camera:removed', { id });
@@ -225,6 +243,8 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
     // cameras that read from it.
     if (ctx.config.demo) await startDemoCameras(ctx, repo, ctx.status);
     ctx.onClose(() => service.stopAll());
+    // Closers run in reverse: remote changes stop being followed before the cameras stop.
+    ctx.onClose(offChange);
     // Every alert's footage: held at once, cut as a clip once its post-roll is recorded.
     const refs = ctx.evidenceRefs;
     const rec = ctx.config.recording;

@@ -18,7 +18,8 @@ import { parseCookies } from '../auth';
 import type { UserStore } from '../auth/store';
 import type { CoreContext } from '../feature';
 import { canSee } from '../access/visibility';
-import type { CameraRecord, CameraRepository } from './repository';
+import type { CameraCatalog } from './catalog';
+import type { CameraRecord } from './repository';
 import type { CameraService } from './service';
 
 /** A viewer this far behind (bytes queued on its socket) skips to the next keyframe. */
@@ -90,7 +91,7 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
  */
 export function registerLiveVideo(
   ctx: CoreContext,
-  repo: CameraRepository,
+  repo: CameraCatalog,
   service: CameraService,
   users: UserStore,
   scopeOf: (id: string) => AlertScope,

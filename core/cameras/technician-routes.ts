@@ -5,7 +5,7 @@ import { SentinelError } from '../errors';
 import type { CoreContext } from '../feature';
 import { parseInput } from '../http/errors';
 import { checkCsv, importCamerasCsv } from './csv-import';
-import type { CameraRepository } from './repository';
+import type { CameraCatalog } from './catalog';
 import type { CameraService } from './service';
 
 /** Probes spawn ffprobe; a handful at once is plenty for people typing into a form. */
@@ -29,7 +29,7 @@ export function scrubSecret(message: string, secret: string | undefined): string
 /** `publish` sends a camera record to the sockets that may see it (the visibility rule). */
 export function registerTechnicianRoutes(
   ctx: CoreContext,
-  repo: CameraRepository,
+  repo: CameraCatalog,
   service: CameraService,
   publish: (c: Camera) => void,
 ): void {
@@ -102,7 +102,7 @@ export function registerTechnicianRoutes(
 
   http.post(technicianRoutes.cameraImport.path, async (req, reply) => {
     const { csv } = parseInput(CsvImportRequest, req.body);
-    const r = importCamerasCsv(ctx.db, repo, csv);
+    const r = await importCamerasCsv(repo, csv);
     if (r.rows === 0 && r.errors.length === 0) r.errors.push(noRows);
     if (r.errors.length) {
       const shown = r.errors.slice(0, 10).map((e) => `line ${e.line}${e.column ? `, ${e.column}` : ''}: ${e.message}`);

@@ -27,7 +27,7 @@ import { vehicleSpeed, alertScope } from '../analytics/scope';
 import type { ZoneStore } from '../analytics/store';
 import { OccupancyStore } from '../analytics/store';
 import type { CameraService } from '../cameras';
-import type { CameraRepository } from '../cameras/repository';
+import type { CameraCatalog } from '../cameras/catalog';
 import { ModelChoiceStore } from '../analytics/store';
 import { LeaseStore, type LeaseRow } from '../cluster/leases';
 import type { Feature } from '../feature';
@@ -37,7 +37,7 @@ import { place } from './placement';
 import { NodeStore, type NodeRecord } from './store';
 
 export interface NodesNeeds {
-  cameraRepo: CameraRepository;
+  cameraRepo: CameraCatalog;
   cameras: CameraService;
   zones: ZoneStore;
   feeds: Feeds;

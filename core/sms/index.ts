@@ -4,7 +4,7 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import { SmsBlock, SmsInbound, SmsReply, SmsReveal, SmsShare, smsRoutes, type SmsConversation, type User } from '../../contract';
 import { canSee } from '../access/visibility';
-import type { CameraRepository } from '../cameras/repository';
+import type { CameraCatalog } from '../cameras/catalog';
 import { SentinelError } from '../errors';
 import type { Feature } from '../feature';
 import type { Feeds } from '../feeds/feature';
@@ -46,7 +46,7 @@ function twiml(message: string | null): string {
  * automatic first answer in the rider's language, operator replies through the provider, and
  * privacy: numbers encrypted, masked, revealed only audited, deleted after the retention period.
  */
-export const smsFeature: Feature<{ cameraRepo: CameraRepository; feeds: Feeds }, { sms: SmsServices }> = {
+export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { sms: SmsServices }> = {
   name: 'sms',
   async register(ctx) {
     const { http, sql, log, config, io, cameraRepo, feeds } = ctx;

@@ -7,8 +7,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Incident, SmsConversation, SmsConversationList, SmsMessage } from '../../contract';
 import { startCore, type CoreHandle } from '../../core/app';
-import { CameraRepository } from '../../core/cameras/repository';
-import { CredentialVault } from '../../core/cameras/secrets';
+import type { CameraRepository } from '../../core/cameras/repository';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { TEXTS } from '../../core/sms/language';
@@ -90,15 +89,16 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
       scope: { districts: [], lines: ['Red'], routes: [] },
     });
     // Cameras registered in the core's own database (no stream: none is needed to list them).
-    const repo = new CameraRepository(core.db, new CredentialVault(dataDir, null));
-    const mk = (
+    const repo = core.services.cameraRepo;
+    const mk = async (
       name: string,
       mount: Parameters<CameraRepository['create']>[0]['mount'],
       location: { lat: number; lon: number } | null = null,
-    ) => repo.create({ name, url: 'rtsp://127.0.0.1:9/none', mount, location, analyticsEnabled: false, recordingEnabled: false }).id;
-    cams.belmont = mk('Belmont platform', { kind: 'station', stationId: '41320' }, { lat: 41.939751, lon: -87.65338 });
-    cams.bus = mk('Bus 1234 operator cab', { kind: 'operator_cab', vehicleId: '1234' });
-    cams.car = mk('Railcar 5001 interior', { kind: 'railcar', railcarId: '5001', line: 'Red' });
+    ) =>
+      (await repo.create({ name, url: 'rtsp://127.0.0.1:9/none', mount, location, analyticsEnabled: false, recordingEnabled: false })).id;
+    cams.belmont = await mk('Belmont platform', { kind: 'station', stationId: '41320' }, { lat: 41.939751, lon: -87.65338 });
+    cams.bus = await mk('Bus 1234 operator cab', { kind: 'operator_cab', vehicleId: '1234' });
+    cams.car = await mk('Railcar 5001 interior', { kind: 'railcar', railcarId: '5001', line: 'Red' });
     // Bus 1234 on route 9, reported by a feed into the live fleet (Ashland Ave at Cermak).
     core.services.feeds.service.vehicles('test-feed', {
       vehicles: [
