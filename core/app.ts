@@ -72,7 +72,7 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   await cameraRepo.load();
   ctx.onClose(await cameraRepo.follow(ctx.cluster));
   const scopes = new CameraScopes(cameraRepo, feeds);
-  const review = new ReviewStore(ctx.db);
+  const review = new ReviewStore(ctx.sql);
   const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipStore(ctx.sql), scopes, log: log.child({ name: 'access' }) });
   // The analytics own the zones; cameras (snapshots) and review (public copies) read the privacy masks among them.
   const zones = new ZoneStore(ctx.db);

@@ -18,7 +18,7 @@ import { AlertClipStore, HoldStore, type AlertClipLink, type EvidenceHold as Hol
  */
 export interface EvidenceRefs {
   /** Why an alert's footage must still be kept ("open incident", ...), or null when nothing needs it. */
-  holdReason(alertId: string): string | null;
+  holdReason(alertId: string): Promise<string | null>;
   /** The alert ids of an incident, or null when there is no such incident. */
   alertsOfIncident(incidentId: string): string[] | null;
 }
@@ -31,12 +31,12 @@ export interface EvidenceRefs {
  */
 export function evidenceRefs(lifecycle: Pick<Lifecycle, 'alerts' | 'incidents' | 'service'>, review: ReviewStore): EvidenceRefs {
   return {
-    holdReason(alertId) {
+    async holdReason(alertId) {
       if (!lifecycle.alerts.get(alertId)) return 'alert not found (kept to be safe)';
       const inc = lifecycle.incidents.forAlert(alertId);
       if (inc && inc.state !== 'resolved' && inc.state !== 'false-alarm') return `incident ${inc.id} is open`;
-      if (inc && review.exports(inc.id).some((e) => e.state !== 'failed')) return `incident ${inc.id} has an evidence export`;
-      const reviewed = lifecycle.service.acks(alertId).length > 0 || (inc !== null && review.verdict(inc.id) !== null);
+      if (inc && (await review.exports(inc.id)).some((e) => e.state !== 'failed')) return `incident ${inc.id} has an evidence export`;
+      const reviewed = lifecycle.service.acks(alertId).length > 0 || (inc !== null && (await review.verdict(inc.id)) !== null);
       return reviewed ? null : 'not reviewed yet';
     },
     alertsOfIncident(incidentId) {
@@ -204,7 +204,7 @@ export class AutoEvidence {
     const keep: HoldRecord[] = [];
     for (const h of await this.holds.active()) {
       if (h.kind === 'alert') {
-        const why = this.refs.holdReason(h.ref);
+        const why = await this.refs.holdReason(h.ref);
         if (why === null) {
           // The lift and its audit record commit together.
           const lifted = await this.db.transaction(async (trx) => {

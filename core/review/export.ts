@@ -96,14 +96,14 @@ export async function exportIncident(
     from = Math.min(from, Date.parse(c.startAt));
     to = Math.max(to, Date.parse(c.endAt));
   }
-  const detections = src.detections.range(inc.cameraId, from, to);
+  const detections = await src.detections.range(inc.cameraId, from, to);
   const targets = [`incident:${inc.id}`, ...inc.alertIds.map((a) => `alert:${a}`), ...clipIds.map((c) => `clip:${c}`)];
   // The audit trail's own excerpt; hashes included so it can be matched against the installation's chain.
   const audit = await src.audit.excerpt(targets);
   entries.push(
     {
       name: 'incident.json',
-      bytes: JSON.stringify({ incident: inc, verdict: src.review.verdict(inc.id), notes: src.review.notes(inc.id) }, null, 2),
+      bytes: JSON.stringify({ incident: inc, verdict: await src.review.verdict(inc.id), notes: await src.review.notes(inc.id) }, null, 2),
     },
     { name: 'alerts.json', bytes: JSON.stringify(alerts, null, 2) },
     { name: 'clips.json', bytes: JSON.stringify(clips, null, 2) },

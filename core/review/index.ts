@@ -63,11 +63,11 @@ export interface ReviewNeeds {
 
 export const reviewFeature: Feature<ReviewNeeds> = {
   name: 'review',
-  register(ctx) {
-    const { http, db, bus, log, config } = ctx;
+  async register(ctx) {
+    const { http, bus, log, config } = ctx;
     const { review } = ctx;
-    review.failInterrupted();
-    const detections = new DetectionLog(db);
+    await review.failInterrupted();
+    const detections = new DetectionLog(ctx.sql, (err) => log.error({ err }, 'cannot store detections'));
     ctx.onClose(() => detections.close());
     bus.on('analytics:frame', (f) => {
       const tracks: DetectionTrack[] = f.tracks.map((t) => ({
@@ -80,11 +80,9 @@ export const reviewFeature: Feature<ReviewNeeds> = {
     });
     // Detections live as long as the recordings they annotate.
     const prune = setInterval(() => {
-      try {
-        detections.prune(Date.now() - config.recording.retentionHours * 3_600_000);
-      } catch (err) {
-        log.warn({ err }, 'pruning detections failed');
-      }
+      void detections
+        .prune(Date.now() - config.recording.retentionHours * 3_600_000)
+        .catch((err: unknown) => log.warn({ err }, 'pruning detections failed'));
     }, 10 * 60_000);
     prune.unref();
     ctx.onClose(() => clearInterval(prune));
@@ -120,15 +118,15 @@ export const reviewFeature: Feature<ReviewNeeds> = {
           zoneId: a.zoneId,
         })),
         clips: clipList,
-        verdict: review.verdict(inc.id),
-        notes: review.notes(inc.id),
-        exports: review.exports(inc.id),
+        verdict: await review.verdict(inc.id),
+        notes: await review.notes(inc.id),
+        exports: await review.exports(inc.id),
       };
     };
 
     http.get(reviewRoutes.reviewIncidents.path, async (req) => {
       const q = parseInput(ReviewListQuery, req.query, 'query');
-      return { incidents: review.filter(incidents().list({ limit: 2000 }), q) };
+      return { incidents: await review.filter(incidents().list({ limit: 2000 }), q) };
     });
     http.get(reviewRoutes.reviewPrecision.path, async () => review.precision(incidents().list({ limit: 100_000 })));
     http.get(reviewRoutes.reviewBundle.path, async (req) => {
@@ -163,14 +161,14 @@ export const reviewFeature: Feature<ReviewNeeds> = {
     http.put(reviewRoutes.reviewVerdict.path, async (req) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(VerdictRequest, req.body);
-      const v = review.setVerdict(inc.id, body.verdict, body.reason, userOf(req));
+      const v = await review.setVerdict(inc.id, body.verdict, body.reason, userOf(req));
       await ctx.audit.record(req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
       return v;
     });
     http.post(reviewRoutes.reviewNote.path, async (req, reply) => {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(ReviewNoteRequest, req.body);
-      const note = review.addNote(inc.id, userOf(req), body.text);
+      const note = await review.addNote(inc.id, userOf(req), body.text);
       await ctx.audit.record(req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
       return reply.status(201).send(note);
     });
@@ -178,7 +176,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
       const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(EvidenceExportRequest, req.body ?? {});
       const by = userOf(req);
-      const job = review.createExport(inc.id, by, body.publicCopy);
+      const job = await review.createExport(inc.id, by, body.publicCopy);
       await ctx.audit.record(req, 'evidence.export', `incident:${inc.id}`, {
         exportId: job.id,
         ...(body.publicCopy ? { publicCopy: { subjects: body.publicCopy.subjects, mode: body.publicCopy.mode } } : {}),
@@ -198,52 +196,56 @@ export const reviewFeature: Feature<ReviewNeeds> = {
         job.id,
         by,
         (done, total) => review.setProgress(job.id, done, total),
-      ).then(
-        async (r) => {
-          review.finishExport(job.id, r);
-          log.info({ exportId: job.id, incidentId: inc.id, bytes: r.bytes }, 'evidence package ready');
-          if (!body.publicCopy) return;
-          try {
-            const pub = await buildPublicCopy(
-              {
-                ffmpeg: config.ingest.ffmpegPath,
-                alerts: ctx.alerts,
-                detections,
-                key: signingKey(),
-                clip: (id) => clips().get(id),
-                privacyMasks: ctx.privacyMasks,
-                outDir: join(config.dataDir, 'evidence'),
-              },
-              inc,
-              job.id,
-              r,
-              body.publicCopy,
-              by,
-            );
-            review.finishPublicCopy(job.id, pub);
-            log.info({ exportId: job.id, incidentId: inc.id, bytes: pub.bytes, boxes: pub.boxes }, 'public copy ready');
-          } catch (err) {
-            review.finishPublicCopy(job.id, { error: (err as Error).message });
-            log.warn({ exportId: job.id, incidentId: inc.id, err: (err as Error).message }, 'public copy failed');
-          }
-        },
-        (err: Error) => {
-          review.finishExport(job.id, { error: err.message });
-          if (body.publicCopy) review.finishPublicCopy(job.id, { error: 'the original package failed, so no public copy was made' });
-          log.warn({ exportId: job.id, incidentId: inc.id, err: err.message }, 'evidence export failed');
-        },
-      );
+      )
+        .then(
+          async (r) => {
+            await review.finishExport(job.id, r);
+            log.info({ exportId: job.id, incidentId: inc.id, bytes: r.bytes }, 'evidence package ready');
+            if (!body.publicCopy) return;
+            try {
+              const pub = await buildPublicCopy(
+                {
+                  ffmpeg: config.ingest.ffmpegPath,
+                  alerts: ctx.alerts,
+                  detections,
+                  key: signingKey(),
+                  clip: (id) => clips().get(id),
+                  privacyMasks: ctx.privacyMasks,
+                  outDir: join(config.dataDir, 'evidence'),
+                },
+                inc,
+                job.id,
+                r,
+                body.publicCopy,
+                by,
+              );
+              await review.finishPublicCopy(job.id, pub);
+              log.info({ exportId: job.id, incidentId: inc.id, bytes: pub.bytes, boxes: pub.boxes }, 'public copy ready');
+            } catch (err) {
+              await review.finishPublicCopy(job.id, { error: (err as Error).message });
+              log.warn({ exportId: job.id, incidentId: inc.id, err: (err as Error).message }, 'public copy failed');
+            }
+          },
+          async (err: Error) => {
+            log.warn({ exportId: job.id, incidentId: inc.id, err: err.message }, 'evidence export failed');
+            await review.finishExport(job.id, { error: err.message });
+            if (body.publicCopy)
+              await review.finishPublicCopy(job.id, { error: 'the original package failed, so no public copy was made' });
+          },
+        )
+        // Only the export's own state could not be written (the database went away): it stays 'building' until the next start.
+        .catch((err: unknown) => log.error({ err, exportId: job.id }, 'cannot record how an evidence export ended'));
       return reply.status(202).send(job);
     });
     http.get(reviewRoutes.evidenceExport.path, async (req) => {
       const id = parseInput(IdParams, req.params, 'params').id;
-      const e = review.export(id);
+      const e = await review.export(id);
       if (!e) throw new SentinelError(`no evidence export with id ${id}`, 'not_found', 'id');
       return e;
     });
     http.get(reviewRoutes.evidencePackage.path, async (req, reply) => {
       const id = parseInput(IdParams, req.params, 'params').id;
-      const row = review.exportRow(id);
+      const row = await review.exportRow(id);
       if (!row) throw new SentinelError(`no evidence export with id ${id}`, 'not_found', 'id');
       if (row.state !== 'ready' || !row.path)
         throw new SentinelError(
@@ -260,7 +262,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
     });
     http.get(reviewRoutes.evidencePublicPackage.path, async (req, reply) => {
       const id = parseInput(IdParams, req.params, 'params').id;
-      const row = review.exportRow(id);
+      const row = await review.exportRow(id);
       if (!row) throw new SentinelError(`no evidence export with id ${id}`, 'not_found', 'id');
       if (!row.public_state) throw new SentinelError(`evidence export ${id} has no public copy: export again with one`, 'not_found');
       if (row.public_state !== 'ready' || !row.public_path)
@@ -286,7 +288,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
       if (q.to < q.from) throw new SentinelError('"to" is before "from"', 'validation_failed', 'to');
       if (q.to - q.from > MAX_DETECTION_SPAN_MS)
         throw new SentinelError('ask for at most one hour of detections at a time', 'validation_failed', 'to');
-      return { cameraId: id, from: q.from, to: q.to, frames: detections.range(id, q.from, q.to) };
+      return { cameraId: id, from: q.from, to: q.to, frames: await detections.range(id, q.from, q.to) };
     });
   },
 };

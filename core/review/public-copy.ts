@@ -76,8 +76,8 @@ export async function buildPublicCopy(
     const clipsReport: Record<string, unknown>[] = [];
     let boxes = 0;
     let framesWithoutDetections = 0;
-    const planFor = (fromMs: number, toMs: number): RedactionPlan => ({
-      frames: src.detections.range(inc.cameraId, fromMs - 1000, toMs + 1000),
+    const planFor = async (fromMs: number, toMs: number): Promise<RedactionPlan> => ({
+      frames: await src.detections.range(inc.cameraId, fromMs - 1000, toMs + 1000),
       subjects,
       mode: req.mode,
       masks,
@@ -91,7 +91,7 @@ export async function buildPublicCopy(
         throw new SentinelError(`the video of clip ${c.id} is no longer on disk; no public copy was made`, 'not_found');
       const startMs = Date.parse(c.startAt);
       const endMs = Date.parse(c.endAt);
-      const plan = planFor(startMs, endMs);
+      const plan = await planFor(startMs, endMs);
       const out = join(work, `${c.id}.mp4`);
       let report;
       try {
@@ -128,7 +128,7 @@ export async function buildPublicCopy(
         const t = Date.parse(a.alert.startedAt);
         entries.push({
           name: `snapshots/alert-${a.alert.id}.jpg`,
-          bytes: await redactJpeg(readFileSync(a.snapshotPath), t, planFor(t, t)),
+          bytes: await redactJpeg(readFileSync(a.snapshotPath), t, await planFor(t, t)),
         });
       }
     }

@@ -10,38 +10,12 @@ import type {
   Verdict,
   VerdictValue,
 } from '../../contract/review';
-import type { Database } from '../db/database';
+import { typed, type SqlDb } from '../db/sql';
 import { SentinelError } from '../errors';
+import type { ReviewTables } from './tables';
 
-interface VerdictRow {
-  incident_id: string;
-  verdict: VerdictValue;
-  reason: string;
-  by_user: string;
-  at: string;
-}
-
-interface ExportRow {
-  id: string;
-  incident_id: string;
-  state: EvidenceExport['state'];
-  path: string | null;
-  bytes: number | null;
-  sha256: string | null;
-  fingerprint: string | null;
-  error: string | null;
-  created_by: string;
-  created_at: string;
-  public_state: PublicCopy['state'] | null;
-  /** JSON: { subjects, mode }. */
-  public_request: string | null;
-  public_path: string | null;
-  public_bytes: number | null;
-  public_sha256: string | null;
-  /** JSON: { boxes, framesWithoutDetections }. */
-  public_report: string | null;
-  public_error: string | null;
-}
+type VerdictRow = ReviewTables['verdicts'];
+type ExportRow = ReviewTables['evidence_exports'];
 
 export interface PublicCopyResult {
   path: string;
@@ -59,57 +33,68 @@ const toVerdict = (r: VerdictRow): Verdict => ({
   at: r.at,
 });
 
-/** Verdicts, notes, exports and the reviewer's filtered list. */
+/** Verdicts, notes, exports and the reviewer's filtered list, in either database. */
 export class ReviewStore {
   /** Progress of exports being built (not worth a write per chunk). */
   private readonly progress = new Map<string, { done: number; total: number }>();
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: SqlDb) {}
 
-  verdict(incidentId: string): Verdict | null {
-    const r = this.db.prepare('SELECT * FROM verdicts WHERE incident_id = ?').get(incidentId) as VerdictRow | undefined;
+  private get q() {
+    return this.db.as<ReviewTables>();
+  }
+
+  async verdict(incidentId: string): Promise<Verdict | null> {
+    const r = await this.q.selectFrom('verdicts').selectAll().where('incident_id', '=', incidentId).executeTakeFirst();
     return r ? toVerdict(r) : null;
   }
 
-  setVerdict(incidentId: string, verdict: VerdictValue, reason: string, by: string): Verdict {
+  async setVerdict(incidentId: string, verdict: VerdictValue, reason: string, by: string): Promise<Verdict> {
     if (verdict === 'false-alarm' && reason.trim() === '')
       throw new SentinelError('say why it is a false alarm: the reason is what tunes the rule', 'validation_failed', 'reason');
-    this.db
-      .prepare(
-        'INSERT INTO verdicts (incident_id, verdict, reason, by_user, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, by_user = excluded.by_user, at = excluded.at',
+    const r = await this.q
+      .insertInto('verdicts')
+      .values({ incident_id: incidentId, verdict, reason: reason.trim(), by_user: by, at: new Date().toISOString() })
+      .onConflict((oc) =>
+        oc.column('incident_id').doUpdateSet((eb) => ({
+          verdict: eb.ref('excluded.verdict'),
+          reason: eb.ref('excluded.reason'),
+          by_user: eb.ref('excluded.by_user'),
+          at: eb.ref('excluded.at'),
+        })),
       )
-      .run(incidentId, verdict, reason.trim(), by, new Date().toISOString());
-    return this.verdict(incidentId)!;
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toVerdict(r);
   }
 
-  addNote(incidentId: string, author: string, text: string): ReviewNote {
+  async addNote(incidentId: string, author: string, text: string): Promise<ReviewNote> {
     const note: ReviewNote = { id: randomUUID(), incidentId, author, text, at: new Date().toISOString() };
-    this.db
-      .prepare('INSERT INTO review_notes (id, incident_id, author, text, at) VALUES (?, ?, ?, ?, ?)')
-      .run(note.id, incidentId, author, text, note.at);
+    await this.q.insertInto('review_notes').values({ id: note.id, incident_id: incidentId, author, text, at: note.at }).execute();
     return note;
   }
 
-  notes(incidentId: string): ReviewNote[] {
-    return (
-      this.db.prepare('SELECT * FROM review_notes WHERE incident_id = ? ORDER BY at').all(incidentId) as {
-        id: string;
-        incident_id: string;
-        author: string;
-        text: string;
-        at: string;
-      }[]
-    ).map((r) => ({ id: r.id, incidentId: r.incident_id, author: r.author, text: r.text, at: r.at }));
+  async notes(incidentId: string): Promise<ReviewNote[]> {
+    // `id` breaks ties between notes of one millisecond, so the order is the same on both databases.
+    const rows = await this.q
+      .selectFrom('review_notes')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ id: r.id, incidentId: r.incident_id, author: r.author, text: r.text, at: r.at }));
   }
 
   /** Every verdict by incident id, in one query (lists and precision need them all). */
-  private verdictMap(): Map<string, Verdict> {
-    return new Map((this.db.prepare('SELECT * FROM verdicts').all() as VerdictRow[]).map((r) => [r.incident_id, toVerdict(r)]));
+  private async verdictMap(): Promise<Map<string, Verdict>> {
+    const rows = await this.q.selectFrom('verdicts').selectAll().execute();
+    return new Map(rows.map((r) => [r.incident_id, toVerdict(r)]));
   }
 
   /** Filters the incidents (already read by the caller) and attaches verdicts. */
-  filter(incidents: Incident[], q: ReviewListQuery): { incident: Incident; verdict: Verdict | null }[] {
-    const verdicts = this.verdictMap();
+  async filter(incidents: Incident[], q: ReviewListQuery): Promise<{ incident: Incident; verdict: Verdict | null }[]> {
+    const verdicts = await this.verdictMap();
     const from = q.from ? Date.parse(q.from) : -Infinity;
     const to = q.to ? Date.parse(q.to) : Infinity;
     const out: { incident: Incident; verdict: Verdict | null }[] = [];
@@ -129,9 +114,9 @@ export class ReviewStore {
   }
 
   /** Per rule: reviewed true / (true + false). A rule nobody reviewed has no precision yet. */
-  precision(incidents: Incident[]): PrecisionReport {
+  async precision(incidents: Incident[]): Promise<PrecisionReport> {
     const counts = new Map(AlertKind.options.map((k) => [k, { t: 0, f: 0, u: 0 }]));
-    const verdicts = this.verdictMap();
+    const verdicts = await this.verdictMap();
     for (const inc of incidents) {
       const c = counts.get(inc.kind)!;
       const v = verdicts.get(inc.id);
@@ -150,78 +135,88 @@ export class ReviewStore {
     };
   }
 
-  createExport(incidentId: string, by: string, publicCopy?: { subjects: number[]; mode: RedactionMode }): EvidenceExport {
-    const id = randomUUID();
-    this.db
-      .prepare(
-        'INSERT INTO evidence_exports (id, incident_id, state, created_by, created_at, public_state, public_request) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        id,
-        incidentId,
-        'building',
-        by,
-        new Date().toISOString(),
-        publicCopy ? 'building' : null,
-        publicCopy ? JSON.stringify(publicCopy) : null,
-      );
-    this.progress.set(id, { done: 0, total: 0 });
-    return this.export(id)!;
+  async createExport(incidentId: string, by: string, publicCopy?: { subjects: number[]; mode: RedactionMode }): Promise<EvidenceExport> {
+    const r = await this.q
+      .insertInto('evidence_exports')
+      .values({
+        id: randomUUID(),
+        incident_id: incidentId,
+        state: 'building',
+        created_by: by,
+        created_at: new Date().toISOString(),
+        public_state: publicCopy ? 'building' : null,
+        public_request: publicCopy ? JSON.stringify(publicCopy) : null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    this.progress.set(r.id, { done: 0, total: 0 });
+    return this.toExport(r);
   }
 
   setProgress(id: string, done: number, total: number): void {
     this.progress.set(id, { done, total });
   }
 
-  finishExport(id: string, r: { path: string; bytes: number; sha256: string; fingerprint: string } | { error: string }): EvidenceExport {
-    if ('error' in r) this.db.prepare("UPDATE evidence_exports SET state = 'failed', error = ? WHERE id = ?").run(r.error, id);
-    else
-      this.db
-        .prepare("UPDATE evidence_exports SET state = 'ready', path = ?, bytes = ?, sha256 = ?, fingerprint = ? WHERE id = ?")
-        .run(r.path, r.bytes, r.sha256, r.fingerprint, id);
+  async finishExport(
+    id: string,
+    r: { path: string; bytes: number; sha256: string; fingerprint: string } | { error: string },
+  ): Promise<EvidenceExport> {
+    const set = 'error' in r ? { state: 'failed' as const, error: r.error } : { state: 'ready' as const, ...r };
+    const row = await this.q.updateTable('evidence_exports').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     this.progress.delete(id);
-    return this.export(id)!;
+    return this.toExport(row);
   }
 
-  finishPublicCopy(id: string, r: PublicCopyResult | { error: string }): EvidenceExport {
-    if ('error' in r)
-      this.db.prepare("UPDATE evidence_exports SET public_state = 'failed', public_error = ? WHERE id = ?").run(r.error, id);
-    else
-      this.db
-        .prepare(
-          "UPDATE evidence_exports SET public_state = 'ready', public_path = ?, public_bytes = ?, public_sha256 = ?, public_report = ? WHERE id = ?",
-        )
-        .run(r.path, r.bytes, r.sha256, JSON.stringify({ boxes: r.boxes, framesWithoutDetections: r.framesWithoutDetections }), id);
-    return this.export(id)!;
+  async finishPublicCopy(id: string, r: PublicCopyResult | { error: string }): Promise<EvidenceExport> {
+    const set =
+      'error' in r
+        ? { public_state: 'failed' as const, public_error: r.error }
+        : {
+            public_state: 'ready' as const,
+            public_path: r.path,
+            public_bytes: r.bytes,
+            public_sha256: r.sha256,
+            public_report: JSON.stringify({ boxes: r.boxes, framesWithoutDetections: r.framesWithoutDetections }),
+          };
+    const row = await this.q.updateTable('evidence_exports').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    return this.toExport(row);
   }
 
-  exportRow(id: string): ExportRow | null {
-    return (this.db.prepare('SELECT * FROM evidence_exports WHERE id = ?').get(id) as ExportRow | undefined) ?? null;
+  async exportRow(id: string): Promise<ExportRow | null> {
+    return (await this.q.selectFrom('evidence_exports').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
-  export(id: string): EvidenceExport | null {
-    const r = this.exportRow(id);
+  async export(id: string): Promise<EvidenceExport | null> {
+    const r = await this.exportRow(id);
     return r ? this.toExport(r) : null;
   }
 
-  exports(incidentId: string): EvidenceExport[] {
-    return (
-      this.db.prepare('SELECT * FROM evidence_exports WHERE incident_id = ? ORDER BY created_at DESC').all(incidentId) as ExportRow[]
-    ).map((r) => this.toExport(r));
+  async exports(incidentId: string): Promise<EvidenceExport[]> {
+    const rows = await this.q
+      .selectFrom('evidence_exports')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map((r) => this.toExport(r));
   }
 
   /** An export left 'building' by a crash can never finish: say so instead of spinning forever. */
-  failInterrupted(): void {
-    this.db
-      .prepare(
-        "UPDATE evidence_exports SET state = 'failed', error = 'the core stopped while this package was being built; export again' WHERE state = 'building'",
-      )
-      .run();
-    this.db
-      .prepare(
-        "UPDATE evidence_exports SET public_state = 'failed', public_error = 'the core stopped while the public copy was being built; export again' WHERE public_state = 'building'",
-      )
-      .run();
+  async failInterrupted(): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const q = typed<ReviewTables>(trx);
+      await q
+        .updateTable('evidence_exports')
+        .set({ state: 'failed', error: 'the core stopped while this package was being built; export again' })
+        .where('state', '=', 'building')
+        .execute();
+      await q
+        .updateTable('evidence_exports')
+        .set({ public_state: 'failed', public_error: 'the core stopped while the public copy was being built; export again' })
+        .where('public_state', '=', 'building')
+        .execute();
+    });
   }
 
   private toExport(r: ExportRow): EvidenceExport {
