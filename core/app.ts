@@ -164,7 +164,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
       log.warn({ assetsDir: assets.dir, missing: assets.missing.map((m) => m.path) }, 'assets missing: some capabilities are unavailable');
     }
     const audit = new Audit(sqlDb);
-    const cluster = await startCluster({ config, db, io, log: log.child({ name: 'cluster' }) });
+    const cluster = await startCluster({ config, sql: sqlDb, io, log: log.child({ name: 'cluster' }) });
     // Redis closes after the features (they may still emit while stopping), before the database.
     closers.push(() => cluster.close());
     const lifecycle = buildLifecycle({ config, db, bus, io, audit: audit.trail, log });

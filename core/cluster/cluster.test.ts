@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../test/support/redis';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
+import { sqliteSql } from '../db/sql';
 import type { SentinelIo } from '../feature';
 import { createLogger } from '../logger';
 import { safeRedisUrl, startCluster } from './index';
@@ -28,17 +29,17 @@ describe('cluster configuration', () => {
 
   it('refuses to start when Redis cannot be reached, naming where (and not the password)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sentinel-cluster-unit-'));
-    const db = openDatabase(join(dir, 'sentinel.db'));
+    const db = sqliteSql(openDatabase(join(dir, 'sentinel.db')));
     const io: SentinelIo = new IoServer();
     try {
       const port = await freePort(); // nothing listens there
       const config = loadConfig({ dataDir: dir }, { SENTINEL_REDIS_URL: `redis://u:pw-123@127.0.0.1:${port}` });
-      const err = await startCluster({ config, db, io, log: createLogger('silent') }).catch((e: unknown) => e as Error);
+      const err = await startCluster({ config, sql: db, io, log: createLogger('silent') }).catch((e: unknown) => e as Error);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message).toMatch(new RegExp(`cannot connect to Redis at redis://u:\\*\\*\\*@127\\.0\\.0\\.1:${port}`));
       expect((err as Error).message).not.toContain('pw-123');
     } finally {
-      db.close();
+      await db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -6,7 +6,7 @@ import { LeaseStore } from './leases';
 export const clusterFeature: Feature = {
   name: 'cluster',
   register(ctx) {
-    const store = new LeaseStore(ctx.db);
+    const store = new LeaseStore(ctx.sql);
     ctx.http.get(routes.cluster.path, async (): Promise<ClusterStatus> => {
       const { cluster } = ctx;
       return {
@@ -14,7 +14,7 @@ export const clusterFeature: Feature = {
         clustered: cluster.clustered,
         owned: cluster.leases.owned(),
         // Alone, jobs run without leases: the table stays empty.
-        leases: store.list().map((l) => ({
+        leases: (await store.list()).map((l) => ({
           name: l.name,
           holder: l.holder,
           expiresAt: new Date(l.expiresAtMs).toISOString(),

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createClient } from 'redis';
 import type { Config } from '../config';
-import type { Database } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import { SentinelError } from '../errors';
 import type { SentinelIo } from '../feature';
 import type { Logger } from '../logger';
@@ -61,7 +61,7 @@ const CONNECT_TIMEOUT_MS = 5000;
  * later outage is logged and node-redis reconnects by itself while each replica keeps
  * serving its own sockets (it also polls the shared log, so nothing is lost meanwhile).
  */
-export async function startCluster(d: { config: Config; db: Database; io: SentinelIo; log: Logger }): Promise<Cluster> {
+export async function startCluster(d: { config: Config; sql: SqlDb; io: SentinelIo; log: Logger }): Promise<Cluster> {
   const log = d.log;
   const c = d.config.cluster;
   const replicaId = c.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -76,7 +76,7 @@ export async function startCluster(d: { config: Config; db: Database; io: Sentin
       onAnnounce: () => undefined,
       publish: () => undefined,
       subscribe: async () => undefined,
-      close: async () => leases.close(),
+      close: () => leases.close(),
     };
   }
 
@@ -131,7 +131,7 @@ export async function startCluster(d: { config: Config; db: Database; io: Sentin
     if (message.startsWith(`${replicaId} `)) return;
     for (const fn of listeners) fn();
   });
-  const leases = new Leases(new LeaseStore(d.db), replicaId, leaseOpts, log.child({ name: 'leases' }));
+  const leases = new Leases(new LeaseStore(d.sql), replicaId, leaseOpts, log.child({ name: 'leases' }));
   log.info({ redis: where, replicaId, leaseTtlS: c.leaseTtlS }, 'joined the cluster');
   return {
     replicaId,
@@ -162,7 +162,7 @@ export async function startCluster(d: { config: Config; db: Database; io: Sentin
         fn(m.payload, m.from);
       }),
     close: async () => {
-      leases.close();
+      await leases.close();
       ready = false;
       await Promise.allSettled([sub.close(), pub.close()]);
     },

@@ -1,6 +1,8 @@
-import type { Database } from '../db/database';
-import { statementCache } from '../db/statements';
+import { sql } from 'kysely';
+import type { Executor, SqlDb } from '../db/sql';
+import { typed } from '../db/sql';
 import type { Logger } from '../logger';
+import type { ClusterTables } from './tables';
 
 export interface LeaseRow {
   name: string;
@@ -12,15 +14,7 @@ export interface LeaseRow {
   info: unknown;
 }
 
-interface Row {
-  name: string;
-  holder: string;
-  expires_at_ms: number;
-  fence: number;
-  acquired_at: string;
-  renewed_at: string;
-  info: string;
-}
+type Row = ClusterTables['leases'];
 
 const toLease = (r: Row): LeaseRow => ({
   name: r.name,
@@ -35,59 +29,67 @@ const toLease = (r: Row): LeaseRow => ({
 /**
  * The leases table (migration 0013): one row per job or camera, owned by one holder until it
  * expires. Taking and renewing are one conditional upsert, so two processes racing for the
- * same lease through the shared database cannot both win: SQLite serialises the writes and
- * the second sees the first's unexpired row. Times are the writer's clock (the replicas of
- * one site are NTP-synchronised; the TTL is seconds, far above their skew).
+ * same lease through the shared database cannot both win: SQLite serialises the writes, and
+ * Postgres locks the conflicting row and re-checks the WHERE on its latest version (READ
+ * COMMITTED), so the second sees the first's unexpired row either way. Times are the writer's
+ * clock (the replicas of one site are NTP-synchronised; the TTL is seconds, far above their skew).
+ *
+ * Every method takes the executor last, so a caller's transaction (the nodes' heartbeat) can
+ * run them on its own connection.
  */
 export class LeaseStore {
-  private readonly q;
-  constructor(private readonly db: Database) {
-    this.q = statementCache(db);
+  constructor(private readonly db: SqlDb) {}
+
+  private t(ex: Executor | undefined) {
+    return ex ? typed<ClusterTables>(ex) : this.db.as<ClusterTables>();
   }
 
   /** Takes the lease if it is free, expired or already ours, until now + ttl. The fence after it, or null when another holds it. */
-  acquire(name: string, holder: string, ttlMs: number, info: unknown = {}, now = Date.now()): number | null {
+  async acquire(name: string, holder: string, ttlMs: number, info: unknown = {}, now = Date.now(), ex?: Executor): Promise<number | null> {
     const at = new Date(now).toISOString();
-    const row = this.q(
-      `INSERT INTO leases (name, holder, expires_at_ms, fence, acquired_at, renewed_at, info) VALUES (?, ?, ?, 1, ?, ?, ?)
-        ON CONFLICT (name) DO UPDATE SET
-          fence = CASE WHEN leases.holder = excluded.holder THEN leases.fence ELSE leases.fence + 1 END,
-          acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END,
-          holder = excluded.holder, expires_at_ms = excluded.expires_at_ms, renewed_at = excluded.renewed_at, info = excluded.info
-        WHERE leases.holder = excluded.holder OR leases.expires_at_ms <= ?
-        RETURNING fence`,
-    ).get(name, holder, now + ttlMs, at, at, JSON.stringify(info), now) as { fence: number } | undefined;
-    return row?.fence ?? null;
+    // The CASEs keep the fence and the acquisition time of a renewal and move them on a change of hands.
+    const r = await sql<{ fence: number }>`
+      INSERT INTO leases (name, holder, expires_at_ms, fence, acquired_at, renewed_at, info)
+        VALUES (${name}, ${holder}, ${now + ttlMs}, 1, ${at}, ${at}, ${JSON.stringify(info)})
+      ON CONFLICT (name) DO UPDATE SET
+        fence = CASE WHEN leases.holder = excluded.holder THEN leases.fence ELSE leases.fence + 1 END,
+        acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END,
+        holder = excluded.holder, expires_at_ms = excluded.expires_at_ms, renewed_at = excluded.renewed_at, info = excluded.info
+      WHERE leases.holder = excluded.holder OR leases.expires_at_ms <= ${now}
+      RETURNING fence`.execute(this.t(ex));
+    return r.rows[0]?.fence ?? null;
   }
 
   /** Gives a lease up (an orderly shutdown), so another holder need not wait for it to expire. */
-  release(name: string, holder: string): boolean {
-    return this.q('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder).changes > 0;
+  async release(name: string, holder: string, ex?: Executor): Promise<boolean> {
+    const r = await this.t(ex).deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 
-  releaseAll(holder: string): number {
-    return this.q('DELETE FROM leases WHERE holder = ?').run(holder).changes;
+  async releaseAll(holder: string, ex?: Executor): Promise<number> {
+    const r = await this.t(ex).deleteFrom('leases').where('holder', '=', holder).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   /** Brings a holder's leases under `prefix` forward to expire by `untilMs` at the latest (its connection closed). */
-  shorten(holder: string, prefix: string, untilMs: number): number {
-    return this.q('UPDATE leases SET expires_at_ms = ? WHERE holder = ? AND substr(name, 1, length(?)) = ? AND expires_at_ms > ?').run(
-      untilMs,
-      holder,
-      prefix,
-      prefix,
-      untilMs,
-    ).changes;
+  async shorten(holder: string, prefix: string, untilMs: number, ex?: Executor): Promise<number> {
+    let q = this.t(ex).updateTable('leases').set({ expires_at_ms: untilMs }).where('holder', '=', holder).where('expires_at_ms', '>', untilMs);
+    if (prefix) q = q.where(sql<string>`substr(name, 1, ${prefix.length})`, '=', prefix);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 
-  get(name: string): LeaseRow | null {
-    const r = this.q('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
+  async get(name: string, ex?: Executor): Promise<LeaseRow | null> {
+    const r = await this.t(ex).selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
     return r ? toLease(r) : null;
   }
 
   /** Leases whose name starts with `prefix` (e.g. 'camera:'), live or expired. */
-  list(prefix = ''): LeaseRow[] {
-    return (this.q('SELECT * FROM leases WHERE substr(name, 1, length(?)) = ? ORDER BY name').all(prefix, prefix) as Row[]).map(toLease);
+  async list(prefix = '', ex?: Executor): Promise<LeaseRow[]> {
+    let q = this.t(ex).selectFrom('leases').selectAll().orderBy('name');
+    // substr, not LIKE: a prefix is compared as it is, with no wildcard to escape.
+    if (prefix) q = q.where(sql<string>`substr(name, 1, ${prefix.length})`, '=', prefix);
+    return (await q.execute()).map(toLease);
   }
 }
 
@@ -112,17 +114,24 @@ interface JobState {
 
 /**
  * Runs each timer-driven job (escalation timers, the webhook outbox, retention...) in exactly
- * one process at a time. Alone (no cluster configured) every job simply runs. In a cluster
- * each job has a database lease: the process holding it runs the job and renews it every
- * `renewEveryMs`; the others try to take it at the same cadence, so a holder that dies
+ * one process at a time. Alone (no cluster configured) every job simply runs, at once. In a
+ * cluster each job has a database lease: the process holding it runs the job and renews it
+ * every `renewEveryMs`; the others try to take it at the same cadence, so a holder that dies
  * (kill -9: nothing released) is replaced within ttl + renewEvery. A holder that cannot
  * renew (database busy, disk) stops the job once its lease may have expired, before another
  * could have taken it, so two never run together.
+ *
+ * Renewals are database round trips: one round at a time goes through the jobs, and a round
+ * that comes due while the previous one still runs (a slow database) waits for it instead of
+ * overlapping it, so one job's lease is never being taken twice by this process at once.
  */
 export class Leases {
   private readonly jobs = new Map<string, JobState>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Jobs waiting for their next tick, and the round working through them (null when idle). */
+  private readonly due = new Set<JobState>();
+  private round: Promise<void> | null = null;
 
   constructor(
     /** Null: a single process, every job runs here. */
@@ -132,16 +141,16 @@ export class Leases {
     private readonly log: Logger,
   ) {}
 
-  /** Registers a job; it starts at once when its lease is free (or always, alone). */
+  /** Registers a job; it starts when its lease is free (at once when alone). */
   job(name: string, run: LeasedJob): void {
     if (this.jobs.has(name)) throw new Error(`leased job ${name} registered twice`);
     const j: JobState = { name, run, stop: null, validUntil: 0, fence: 0 };
     this.jobs.set(name, j);
-    if (!this.closed) this.tick(j);
-    if (this.store && !this.timer && !this.closed) {
-      this.timer = setInterval(() => {
-        for (const s of this.jobs.values()) this.tick(s);
-      }, this.opts.renewEveryMs);
+    if (this.closed) return;
+    if (!this.store) return this.begin(j, 0);
+    this.schedule([j]);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.schedule(this.jobs.values()), this.opts.renewEveryMs);
       this.timer.unref();
     }
   }
@@ -155,22 +164,36 @@ export class Leases {
     return [...this.jobs.values()].filter((j) => j.stop).map((j) => j.name);
   }
 
-  private tick(j: JobState): void {
-    if (this.closed) return;
-    if (!this.store) {
-      if (!j.stop) this.begin(j, 0);
-      return;
-    }
+  private schedule(jobs: Iterable<JobState>): void {
+    for (const j of jobs) this.due.add(j);
+    if (this.round || this.closed) return; // the running round takes them next
+    this.round = (async () => {
+      while (this.due.size > 0 && !this.closed) {
+        const batch = [...this.due];
+        this.due.clear();
+        for (const j of batch) await this.tick(j);
+      }
+    })()
+      .catch((err: unknown) => this.log.error({ err }, 'a lease round failed'))
+      .finally(() => {
+        this.round = null;
+      });
+  }
+
+  private async tick(j: JobState): Promise<void> {
+    if (this.closed || !this.store) return;
     const now = Date.now();
     let fence: number | null;
     try {
-      fence = this.store.acquire(j.name, this.holder, this.opts.ttlMs, {}, now);
+      fence = await this.store.acquire(j.name, this.holder, this.opts.ttlMs, {}, now);
     } catch (err) {
       // Cannot tell: keep running only while the last renewal still covers us.
       this.log.warn({ err, lease: j.name }, 'cannot renew a lease');
       if (j.stop && Date.now() >= j.validUntil) this.end(j, 'its lease could not be renewed before it expired');
       return;
     }
+    // Closing meanwhile: close() releases what this process holds once this round is over.
+    if (this.closed) return;
     if (fence === null) {
       if (j.stop) this.end(j, 'another process holds its lease');
       return;
@@ -178,18 +201,20 @@ export class Leases {
     // Renewal time minus a safety margin: our clock started before the write.
     j.validUntil = now + this.opts.ttlMs - this.opts.renewEveryMs;
     if (j.stop && fence !== j.fence) this.end(j, 'its lease changed hands');
-    if (!j.stop) this.begin(j, fence);
+    if (!j.stop && !this.begin(j, fence)) await this.safeRelease(j.name);
   }
 
-  private begin(j: JobState, fence: number): void {
+  /** Starts a job; false when it failed to start (its lease is then given back for another try). */
+  private begin(j: JobState, fence: number): boolean {
     j.fence = fence;
     try {
       j.stop = j.run() ?? (() => undefined);
       if (this.store) this.log.info({ lease: j.name, fence, holder: this.holder }, 'took over a job');
+      return true;
     } catch (err) {
       this.log.error({ err, lease: j.name }, 'a leased job failed to start; retrying at the next renewal');
       j.stop = null;
-      if (this.store) this.safeRelease(j.name);
+      return false;
     }
   }
 
@@ -204,29 +229,32 @@ export class Leases {
     }
   }
 
-  private safeRelease(name: string): void {
+  private async safeRelease(name: string): Promise<void> {
     try {
-      this.store?.release(name, this.holder);
+      await this.store?.release(name, this.holder);
     } catch (err) {
       this.log.warn({ err, lease: name }, 'cannot release a lease; it expires by itself');
     }
   }
 
   /** Stops every job this process runs and gives their leases up for the others. */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // A renewal under way finishes first, so no lease it takes is left behind.
+    await this.round;
     for (const j of this.jobs.values()) {
-      if (!j.stop) continue;
       const stop = j.stop;
       j.stop = null;
       try {
-        stop();
+        stop?.();
       } catch (err) {
         this.log.error({ err, lease: j.name }, 'a leased job failed to stop');
       }
-      this.safeRelease(j.name);
+      // Every job's, not only the running ones: a round cut short by closing may have taken one.
+      // The release only deletes a lease this process holds.
+      if (this.store) await this.safeRelease(j.name);
     }
   }
 }
