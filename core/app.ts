@@ -75,8 +75,8 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   const review = new ReviewStore(ctx.sql);
   const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipStore(ctx.sql), scopes, log: log.child({ name: 'access' }) });
   // The analytics own the zones; cameras (snapshots) and review (public copies) read the privacy masks among them.
-  const zones = new ZoneStore(ctx.db);
-  const masksOf = (cameraId: string): Point[][] => privacyMasks(zones.list(cameraId));
+  const zones = new ZoneStore(ctx.sql);
+  const masksOf = async (cameraId: string): Promise<Point[][]> => privacyMasks(await zones.list(cameraId));
 
   const { users } = await run(authFeature, { gate });
   await run(auditFeature, {});

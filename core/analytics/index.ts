@@ -37,8 +37,8 @@ export interface AnalyticsNeeds {
 export const analyticsFeature: Feature<AnalyticsNeeds> = {
   name: 'analytics',
   async register(ctx) {
-    const { db, log, config, cameras, cameraRepo, feeds, zones } = ctx;
-    const occupancy = new OccupancyStore(db);
+    const { sql, log, config, cameras, cameraRepo, feeds, zones } = ctx;
+    const occupancy = new OccupancyStore(sql);
     const snapshotsDir = join(config.dataDir, 'alert-snapshots');
     const runners = new Map<string, CameraRunner>();
     const models = new ModelManager(
@@ -49,9 +49,10 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
         assetsDir: config.assetsDir,
         inference: config.inference,
       },
-      new ModelChoiceStore(db),
+      new ModelChoiceStore(sql),
       log,
     );
+    await models.load();
     const fightWorker = new FightWorker(log);
     let closed = false;
     // Re-ID: one embedder for every camera.
@@ -69,7 +70,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
       for (const c of cameraRepo.list()) {
         if (!c.demo) continue;
         const preset = DEMO_ZONES[c.url.split('/').pop() ?? ''];
-        if (preset && zones.list(c.id).length === 0) zones.replace(c.id, preset);
+        if (preset && (await zones.list(c.id)).length === 0) await zones.replace(c.id, preset);
       }
     }
 
@@ -90,7 +91,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
       if (closed || !config.analytics.enabled || config.analytics.nodes) return;
       const wanted = new Map<string, { cam: AnalysedCamera; zones: Zone[] }>();
       for (const cam of readCameras()) {
-        const z = zones.list(cam.id);
+        const z = await zones.list(cam.id);
         if (z.length) wanted.set(cam.id, { cam, zones: z });
       }
       for (const [id, r] of runners) {
@@ -151,11 +152,9 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     const timer = setInterval(() => void refresh().catch((err: unknown) => log.error({ err }, 'analytics refresh failed')), REFRESH_MS);
     timer.unref();
     const sweep = setInterval(() => {
-      try {
-        occupancy.sweep(Date.now() - config.analytics.occupancyRetentionHours * 3_600_000);
-      } catch (err) {
-        log.error({ err }, 'occupancy sweep failed');
-      }
+      void occupancy
+        .sweep(Date.now() - config.analytics.occupancyRetentionHours * 3_600_000)
+        .catch((err: unknown) => log.error({ err }, 'occupancy sweep failed'));
     }, 600_000);
     sweep.unref();
     ctx.onClose(async () => {

@@ -39,7 +39,7 @@ export class ModelManager {
   /** A model that failed to open for a camera (not a change request): why, so it is not retried every refresh. */
   private readonly failed = new Map<string, string>();
   private opening = new Map<string, Promise<InferencePool | null>>();
-  private cameraChoice: Map<string, string>;
+  private cameraChoice = new Map<string, string>();
   private detector: string;
   private fight: string;
   private fightPool: InferencePool | null = null;
@@ -64,9 +64,15 @@ export class ModelManager {
   ) {
     this.scheduler = new InferenceScheduler(config.inference.workers);
     this.settings = { ...config.inference, scheduler: this.scheduler };
-    this.detector = store.slot('detector') ?? config.detector;
-    this.fight = store.slot('fight') ?? config.fight ?? BUILTIN_FIGHT_MODEL;
-    this.cameraChoice = store.cameras();
+    this.detector = config.detector;
+    this.fight = config.fight ?? BUILTIN_FIGHT_MODEL;
+  }
+
+  /** Reads the choices made from the console (they override the config's); before any sync. */
+  async load(): Promise<void> {
+    this.detector = (await this.store.slot('detector')) ?? this.config.detector;
+    this.fight = (await this.store.slot('fight')) ?? this.config.fight ?? BUILTIN_FIGHT_MODEL;
+    this.cameraChoice = await this.store.cameras();
   }
 
   private registry(): ModelRegistry {
@@ -93,7 +99,7 @@ export class ModelManager {
    * open is reported once and left out until a change) and retires the ones nobody needs.
    */
   async sync(cameraIds: Iterable<string>): Promise<void> {
-    this.cameraChoice = this.store.cameras();
+    this.cameraChoice = await this.store.cameras();
     this.analysed = new Set(cameraIds);
     const needed = new Set([...this.analysed].map((id) => this.effective(id)));
     await Promise.all([...needed].filter((n) => !this.pools.has(n) && !this.failed.has(n)).map((n) => this.open(n)));
@@ -171,7 +177,7 @@ export class ModelManager {
       // Open it now if any analysed camera will use it; otherwise still prove it, then let it go.
       await this.verified(name);
       this.detector = name;
-      this.store.setSlot('detector', name, by);
+      await this.store.setSlot('detector', name, by);
       this.log.info({ from, to: name, by }, 'default detector changed');
       this.retireUnused();
       return { from };
@@ -183,7 +189,7 @@ export class ModelManager {
     return this.serial(async () => {
       const from = this.cameraChoice.get(cameraId) ?? null;
       await this.verified(name ?? this.detector);
-      this.store.setCamera(cameraId, name, by);
+      await this.store.setCamera(cameraId, name, by);
       if (name === null) this.cameraChoice.delete(cameraId);
       else this.cameraChoice.set(cameraId, name);
       this.log.info({ cameraId, from, to: name ?? `default (${this.detector})`, by }, 'camera detector changed');
@@ -206,7 +212,7 @@ export class ModelManager {
       }
       this.fight = name;
       this.fightProblem = null;
-      this.store.setSlot('fight', name, by);
+      await this.store.setSlot('fight', name, by);
       this.log.info({ from, to: name, by }, 'fight classifier changed');
       if (old && old !== this.fightPool) this.retire(old);
       return { from };
@@ -235,18 +241,14 @@ export class ModelManager {
     return { model, source, running, problem };
   }
 
-  state(): AnalyticsModelsState {
+  async state(): Promise<AnalyticsModelsState> {
     const reg = this.registry();
+    const [detectorChosen, fightChosen] = await Promise.all([this.store.slot('detector'), this.store.slot('fight')]);
     const detRunning = this.pools.has(this.detector) ? this.detector : null;
     const fightRunning = this.fight === BUILTIN_FIGHT_MODEL ? BUILTIN_FIGHT_MODEL : (this.fightPool?.model ?? null);
     return {
-      detector: this.slotState(
-        this.detector,
-        this.store.slot('detector') ? 'console' : 'config',
-        detRunning,
-        this.failed.get(this.detector) ?? null,
-      ),
-      fight: this.slotState(this.fight, this.store.slot('fight') ? 'console' : 'config', fightRunning, this.fightProblem),
+      detector: this.slotState(this.detector, detectorChosen ? 'console' : 'config', detRunning, this.failed.get(this.detector) ?? null),
+      fight: this.slotState(this.fight, fightChosen ? 'console' : 'config', fightRunning, this.fightProblem),
       models: reg.manifests.map((m) => {
         const s = reg.status(m.name);
         return {

@@ -86,13 +86,13 @@ export function registerAnalyticsRoutes(
   http.get(alertRoutes.cameraZones.path, async (req): Promise<CameraZones> => {
     const { id } = parseInput(IdParams, req.params, 'params');
     requireCamera(id);
-    return { cameraId: id, zones: deps.zones.list(id) };
+    return { cameraId: id, zones: await deps.zones.list(id) };
   });
 
   http.get(alertRoutes.cameraPrivacyMasks.path, async (req): Promise<PrivacyMaskList> => {
     const { id } = parseInput(IdParams, req.params, 'params');
     requireCamera(id);
-    return { cameraId: id, masks: privacyMasks(deps.zones.list(id)) };
+    return { cameraId: id, masks: privacyMasks(await deps.zones.list(id)) };
   });
 
   http.put(alertRoutes.cameraZonesPut.path, async (req): Promise<CameraZones> => {
@@ -104,20 +104,20 @@ export function registerAnalyticsRoutes(
       const issue = r.error.issues[0];
       throw new SentinelError(`body: ${formatZoneIssue(r.error, req.body)}`, 'validation_failed', issue?.path.map(String).join('.'));
     }
-    deps.zones.replace(id, r.data.zones);
+    await deps.zones.replace(id, r.data.zones);
     await ctx.audit.record(req, 'zones.replace', id, { zones: r.data.zones.map((z) => ({ id: z.id, kind: z.kind })) });
     deps.onZonesChanged();
-    return { cameraId: id, zones: deps.zones.list(id) };
+    return { cameraId: id, zones: await deps.zones.list(id) };
   });
 
   http.get(alertRoutes.zoneOccupancy.path, async (req): Promise<OccupancySeries> => {
     const { id, zoneId } = parseInput(ZoneParams, req.params, 'params');
     const q = parseInput(OccupancyQuery, req.query, 'query');
     requireCamera(id);
-    const zone = deps.zones.list(id).find((z) => z.id === zoneId);
+    const zone = (await deps.zones.list(id)).find((z) => z.id === zoneId);
     if (!zone) throw new SentinelError(`camera ${id} has no zone ${zoneId}`, 'not_found', 'zoneId');
     const since = Date.now() - (q.minutes ?? 60) * 60_000;
-    return { cameraId: id, zoneId, capacity: zone.capacity ?? null, points: deps.occupancy.series(id, zoneId, since) };
+    return { cameraId: id, zoneId, capacity: zone.capacity ?? null, points: await deps.occupancy.series(id, zoneId, since) };
   });
 
   registerModelRoutes(ctx, deps.models, requireCamera, deps.onZonesChanged);

@@ -307,7 +307,10 @@ export class CameraRunner {
     }
     if (f.ts - this.lastSampleAt >= this.deps.sampleEveryMs) {
       this.lastSampleAt = f.ts;
-      this.deps.occupancy.add(this.camera.id, f.ts, out.zones);
+      // A sample is not worth holding the frame for: written in the background, a lost one is logged.
+      void this.deps.occupancy
+        .add(this.camera.id, f.ts, out.zones)
+        .catch((err: unknown) => this.deps.log.warn({ err, cameraId: this.camera.id }, 'occupancy sample not stored'));
     }
     for (const e of out.events) await this.apply(e, f, bgr, out.tracks);
   }

@@ -64,7 +64,7 @@ export interface CamerasNeeds {
   /** The demo cameras' server is reported here (health, socket hello). */
   status: CoreStatus;
   /** A camera's privacy masks (the analytics' zones of kind `privacy`), pixelated in its snapshots. */
-  privacyMasks: (cameraId: string) => Point[][];
+  privacyMasks: (cameraId: string) => Promise<Point[][]>;
   /** Whether an alert's footage must still be kept, from the alerts', incidents' and review's own stores. */
   evidenceRefs: EvidenceRefs;
 }
@@ -176,7 +176,7 @@ export const camerasFeature: Feature<CamerasNeeds, { cameras: CameraService }> =
       if (!record) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
       const frame = await service.snapshot(id, record);
       if (!frame) throw new SentinelError(`camera ${id} has no frame yet (${service.health(id).state})`, 'unavailable');
-      const masks = ctx.privacyMasks(id);
+      const masks = await ctx.privacyMasks(id);
       const jpeg = masks.length > 0 ? await maskJpeg(frame, masks) : frame;
       await ctx.audit.view(req, 'video.view', `camera:${id}`);
       return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);

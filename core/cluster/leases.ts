@@ -73,7 +73,11 @@ export class LeaseStore {
 
   /** Brings a holder's leases under `prefix` forward to expire by `untilMs` at the latest (its connection closed). */
   async shorten(holder: string, prefix: string, untilMs: number, ex?: Executor): Promise<number> {
-    let q = this.t(ex).updateTable('leases').set({ expires_at_ms: untilMs }).where('holder', '=', holder).where('expires_at_ms', '>', untilMs);
+    let q = this.t(ex)
+      .updateTable('leases')
+      .set({ expires_at_ms: untilMs })
+      .where('holder', '=', holder)
+      .where('expires_at_ms', '>', untilMs);
     if (prefix) q = q.where(sql<string>`substr(name, 1, ${prefix.length})`, '=', prefix);
     const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows);
@@ -147,7 +151,10 @@ export class Leases {
     const j: JobState = { name, run, stop: null, validUntil: 0, fence: 0 };
     this.jobs.set(name, j);
     if (this.closed) return;
-    if (!this.store) return this.begin(j, 0);
+    if (!this.store) {
+      this.begin(j, 0);
+      return;
+    }
     this.schedule([j]);
     if (!this.timer) {
       this.timer = setInterval(() => this.schedule(this.jobs.values()), this.opts.renewEveryMs);

@@ -385,7 +385,13 @@ export class AnalyticsNode {
     const socket = this.socket;
     return new CameraRunner({ id: c.id, name: c.name, mount: c.mount, location: c.location }, c.zones, {
       alerts: this.alertsFor(),
-      occupancy: { add: (cameraId, t, counts) => void socket?.volatile.emit('node:occupancy', { cameraId, t, counts }) },
+      occupancy: {
+        // Sent unacknowledged: nothing to wait for.
+        add: (cameraId, t, counts) => {
+          socket?.volatile.emit('node:occupancy', { cameraId, t, counts });
+          return Promise.resolve();
+        },
+      },
       snapshotsDir: join(this.opts.workDir, 'snapshots'),
       log,
       scope: () => NO_SCOPE,

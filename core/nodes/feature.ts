@@ -30,6 +30,7 @@ import type { CameraService } from '../cameras';
 import type { CameraCatalog } from '../cameras/catalog';
 import { ModelChoiceStore } from '../analytics/store';
 import { LeaseStore, type LeaseRow } from '../cluster/leases';
+import type { Executor } from '../db/sql';
 import type { Feature } from '../feature';
 import type { Feeds } from '../feeds/feature';
 import { parseInput } from '../http/errors';
@@ -85,12 +86,12 @@ const UNHELD: CameraHealth = {
  */
 export const nodesFeature: Feature<NodesNeeds> = {
   name: 'nodes',
-  register(ctx) {
-    const { db, log, config, cameraRepo, cameras, zones, feeds } = ctx;
-    const store = new NodeStore(db);
-    const leases = new LeaseStore(db);
-    const modelChoices = new ModelChoiceStore(db);
-    const occupancy = new OccupancyStore(db);
+  async register(ctx) {
+    const { sql, log, config, cameraRepo, cameras, zones, feeds } = ctx;
+    const store = new NodeStore(sql);
+    const leases = new LeaseStore(sql);
+    const modelChoices = new ModelChoiceStore(sql);
+    const occupancy = new OccupancyStore(sql);
     const ttlMs = config.analytics.nodeLeaseTtlS * 1000;
     const heartbeatMs = Math.max(200, Math.round(ttlMs / 3));
     const snapshotsDir = join(config.dataDir, 'alert-snapshots');
@@ -101,10 +102,11 @@ export const nodesFeature: Feature<NodesNeeds> = {
       NODES_NAMESPACE,
     );
 
-    const liveLeases = (prefix: string, now = Date.now()): LeaseRow[] => leases.list(prefix).filter((l) => l.expiresAtMs > now);
+    const liveLeases = async (prefix: string, now = Date.now(), ex?: Executor): Promise<LeaseRow[]> =>
+      (await leases.list(prefix, ex)).filter((l) => l.expiresAtMs > now);
 
-    const info = (n: NodeRecord, now = Date.now()): NodeInfo => {
-      const lease = leases.get(NODE + n.id);
+    const info = async (n: NodeRecord, now = Date.now()): Promise<NodeInfo> => {
+      const lease = await leases.get(NODE + n.id);
       const live = Boolean(lease && lease.expiresAtMs > now && !n.revokedAt);
       return {
         id: n.id,
@@ -115,20 +117,18 @@ export const nodesFeature: Feature<NodesNeeds> = {
         live,
         lastSeenAt: lease?.renewedAt ?? null,
         load: lease ? ((lease.info as NodeLeaseInfo).load ?? null) : null,
-        cameras: liveLeases(CAMERA, now)
-          .filter((l) => l.holder === n.id)
-          .map((l) => l.name.slice(CAMERA.length)),
+        cameras: (await liveLeases(CAMERA, now)).filter((l) => l.holder === n.id).map((l) => l.name.slice(CAMERA.length)),
       };
     };
 
     ctx.http.get(routes.nodes.path, async (): Promise<NodesStatus> => {
       const now = Date.now();
-      const all = store.list();
+      const all = await store.list();
       const names = new Map(all.map((n) => [n.id, n.name]));
       return {
         enabled,
-        nodes: all.map((n) => info(n, now)),
-        placements: leases.list(CAMERA).map((l) => ({
+        nodes: await Promise.all(all.map((n) => info(n, now))),
+        placements: (await leases.list(CAMERA)).map((l) => ({
           cameraId: l.name.slice(CAMERA.length),
           nodeId: l.holder,
           nodeName: names.get(l.holder) ?? l.holder,
@@ -140,17 +140,17 @@ export const nodesFeature: Feature<NodesNeeds> = {
 
     ctx.http.post(routes.nodeCreate.path, async (req, reply) => {
       const input = parseInput(NodeCreate, req.body);
-      const { node, token } = store.create(input.name, input.capacity, req.auth?.user.username ?? 'unknown');
+      const { node, token } = await store.create(input.name, input.capacity, req.auth?.user.username ?? 'unknown');
       await ctx.audit.record(req, 'node.create', `node:${node.id}`, { name: node.name, capacity: node.capacity });
       log.info({ nodeId: node.id, name: node.name }, 'analytics node token issued');
-      return reply.status(201).send({ node: info(node), token });
+      return reply.status(201).send({ node: await info(node), token });
     });
 
     ctx.http.delete(routes.nodeRevoke.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
-      const node = store.revoke(id);
+      const node = await store.revoke(id);
       // Its cameras are free at once: the others claim them at their next heartbeat.
-      leases.releaseAll(id);
+      await leases.releaseAll(id);
       for (const s of nsp.sockets.values()) {
         if (s.data.node?.id !== id) continue;
         s.emit('node:revoked');
@@ -158,65 +158,81 @@ export const nodesFeature: Feature<NodesNeeds> = {
       }
       await ctx.audit.record(req, 'node.revoke', `node:${id}`, { name: node.name });
       log.warn({ nodeId: id, name: node.name }, 'analytics node revoked');
-      return info(node);
+      return await info(node);
     });
 
     if (!enabled) return;
 
+    // Camera health is read synchronously, on every health read of the registry and the viewers:
+    // it comes from this copy of the camera leases, not from the database. The copy is reloaded
+    // after every heartbeat this replica places and every second by the placement watch below,
+    // so what a node reports through another replica shows here within a second.
+    let cameraLeases = new Map<string, LeaseRow>();
+    const reloadCameraLeases = async (): Promise<LeaseRow[]> => {
+      const all = await leases.list(CAMERA);
+      cameraLeases = new Map(all.map((l) => [l.name.slice(CAMERA.length), l]));
+      return all;
+    };
+    await reloadCameraLeases();
+
     // A camera with no node (or whose node stopped heartbeating) says so in its health.
     cameras.setRemoteHealth((id) => {
-      const l = leases.get(CAMERA + id);
+      const l = cameraLeases.get(id);
       if (!l || l.expiresAtMs <= Date.now()) return UNHELD;
       return (l.info as CameraLeaseInfo).health ?? { ...UNHELD, state: 'connecting', lastError: null };
     });
     cameras.setAnalysisSource((id) => {
-      const l = leases.get(CAMERA + id);
+      const l = cameraLeases.get(id);
       return l && l.expiresAtMs > Date.now() ? ((l.info as CameraLeaseInfo).analysis ?? null) : null;
     });
 
     /** Hands the node the cameras it should hold now (placement.ts), renewing its claims. */
-    const heartbeat = (node: NodeRecord, hb: NodeHeartbeat): NodeAssignment => {
+    const heartbeat = async (node: NodeRecord, hb: NodeHeartbeat): Promise<NodeAssignment> => {
       const now = Date.now();
       const reported = new Map(hb.cameras.map((c) => [c.cameraId, c]));
       const records = cameraRepo.list();
-      const assigned = db
-        .transaction(() => {
-          leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load } satisfies NodeLeaseInfo, now);
-          const held = new Map(liveLeases(CAMERA, now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
-          const d = place({
-            nodeId: node.id,
-            capacity: node.capacity,
-            cameras: records.map((c) => c.id),
-            held,
-            liveNodes: liveLeases(NODE, now).length,
-          });
-          for (const id of d.release) leases.release(CAMERA + id, node.id);
-          // A lease of a camera deleted since is dropped.
-          const known = new Set(records.map((c) => c.id));
-          for (const l of leases.list(CAMERA))
-            if (l.holder === node.id && !known.has(l.name.slice(CAMERA.length))) leases.release(l.name, node.id);
-          const out: { id: string; fence: number }[] = [];
-          for (const id of [...d.keep, ...d.claim]) {
-            const r = reported.get(id);
-            const fence = leases.acquire(
-              CAMERA + id,
-              node.id,
-              ttlMs,
-              (r ? { health: r.health, analysis: r.analysis } : {}) satisfies CameraLeaseInfo,
-              now,
-            );
-            if (fence !== null) out.push({ id, fence });
-          }
-          return { out, released: d.release, claimed: d.claim };
-        })
-        .immediate();
+      // One transaction: the placement is decided on the leases as they are and written before
+      // another heartbeat (of any replica) reads them. Only `trx` inside: on SQLite the one
+      // connection is held by the transaction.
+      const assigned = await sql.transaction(async (trx) => {
+        await leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load } satisfies NodeLeaseInfo, now, trx);
+        const all = await leases.list(CAMERA, trx);
+        const held = new Map(all.filter((l) => l.expiresAtMs > now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
+        const d = place({
+          nodeId: node.id,
+          capacity: node.capacity,
+          cameras: records.map((c) => c.id),
+          held,
+          liveNodes: (await liveLeases(NODE, now, trx)).length,
+        });
+        for (const id of d.release) await leases.release(CAMERA + id, node.id, trx);
+        // A lease of a camera deleted since is dropped.
+        const known = new Set(records.map((c) => c.id));
+        for (const l of all)
+          if (l.holder === node.id && !known.has(l.name.slice(CAMERA.length))) await leases.release(l.name, node.id, trx);
+        const out: { id: string; fence: number }[] = [];
+        for (const id of [...d.keep, ...d.claim]) {
+          const r = reported.get(id);
+          const fence = await leases.acquire(
+            CAMERA + id,
+            node.id,
+            ttlMs,
+            (r ? { health: r.health, analysis: r.analysis } : {}) satisfies CameraLeaseInfo,
+            now,
+            trx,
+          );
+          if (fence !== null) out.push({ id, fence });
+        }
+        return { out, released: d.release, claimed: d.claim };
+      });
+      await reloadCameraLeases();
       if (assigned.claimed.length || assigned.released.length)
         log.info({ node: node.name, claimed: assigned.claimed, released: assigned.released }, 'cameras moved between analytics nodes');
       const byId = new Map(records.map((c) => [c.id, c]));
       // Read from the database at each heartbeat, not from this replica's model manager: the
       // technician may have changed a model through another replica.
-      const chosen = modelChoices.cameras();
-      const defaultModel = modelChoices.slot('detector') ?? config.analytics.model ?? config.inference.defaultModel;
+      const chosen = await modelChoices.cameras();
+      const defaultModel = (await modelChoices.slot('detector')) ?? config.analytics.model ?? config.inference.defaultModel;
       const list: NodeCamera[] = [];
       for (const { id, fence } of assigned.out) {
         const c = byId.get(id);
@@ -233,7 +249,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
           location: c.location,
           analyticsEnabled: c.analyticsEnabled,
           recordingEnabled: c.recordingEnabled,
-          zones: zones.list(c.id),
+          zones: await zones.list(c.id),
           model: chosen.get(c.id) ?? defaultModel,
           ...(speed !== undefined ? { speed } : {}),
           fence,
@@ -251,11 +267,11 @@ export const nodesFeature: Feature<NodesNeeds> = {
     };
 
     /** Commits a node's alert once: a resend (its acknowledgement was lost) finds it stored. */
-    const acceptAlert = (node: NodeRecord, a: NodeAlert): NodeAck => {
+    const acceptAlert = async (node: NodeRecord, a: NodeAlert): Promise<NodeAck> => {
       if (ctx.alerts.get(a.id)) return { ok: true };
       const camera = cameraRepo.get(a.cameraId);
       if (!camera) return { ok: false, error: `no camera with id ${a.cameraId}`, retry: false };
-      const lease = leases.get(CAMERA + a.cameraId);
+      const lease = await leases.get(CAMERA + a.cameraId);
       // Only what the node saw while it held the camera: an alert from after another node took it over is refused.
       if (lease && lease.holder !== node.id && lease.expiresAtMs > Date.now() && Date.parse(a.startedAt) > Date.parse(lease.acquiredAt))
         return { ok: false, error: `camera ${a.cameraId} is held by another analytics node`, retry: false };
@@ -346,21 +362,28 @@ export const nodesFeature: Feature<NodesNeeds> = {
 
     nsp.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-      const node = typeof token === 'string' ? store.verify(token) : null;
-      if (!node) {
-        log.warn({ address: socket.handshake.address }, 'analytics node refused: unknown or revoked token');
-        return next(new Error('unauthorized: unknown or revoked analytics node token (issue one with sentinel nodes add NAME)'));
-      }
-      (socket as NodeSocket).data.node = node;
-      next();
+      void (typeof token === 'string' ? store.verify(token) : Promise.resolve(null)).then(
+        (node) => {
+          if (!node) {
+            log.warn({ address: socket.handshake.address }, 'analytics node refused: unknown or revoked token');
+            return next(new Error('unauthorized: unknown or revoked analytics node token (issue one with sentinel nodes add NAME)'));
+          }
+          (socket as NodeSocket).data.node = node;
+          next();
+        },
+        (err: unknown) => {
+          log.error({ err }, 'cannot check an analytics node token');
+          next(new Error('the core cannot check node tokens now; retrying'));
+        },
+      );
     });
 
     nsp.on('connection', (socket: NodeSocket) => {
       const node = socket.data.node;
       log.info({ node: node.name, address: socket.handshake.address }, 'analytics node connected');
       /** The node as stored now: a revocation on another replica shows at its next message. */
-      const current = (): NodeRecord | null => {
-        const n = store.get(node.id);
+      const current = async (): Promise<NodeRecord | null> => {
+        const n = await store.get(node.id);
         if (n && !n.revokedAt) return n;
         socket.emit('node:revoked');
         socket.disconnect(true);
@@ -368,54 +391,49 @@ export const nodesFeature: Feature<NodesNeeds> = {
       };
       const bad = (what: string, err: z.ZodError): string =>
         `${what}: ${err.issues[0]?.path.join('.') || '(root)'}: ${err.issues[0]?.message ?? 'invalid'}`;
+      // A message whose handling fails (the database away) is answered as a retry, never left unanswered.
+      const handle = <A>(what: string, ack: (a: A) => void, failed: A, fn: (n: NodeRecord) => Promise<A>): void =>
+        void current()
+          .then((n) => (n ? fn(n).then(ack) : undefined))
+          .catch((err: unknown) => {
+            log.error({ err, node: node.name }, `analytics node ${what} failed`);
+            ack(failed);
+          });
       socket.on('node:heartbeat', (raw, ack) => {
         if (typeof ack !== 'function') return;
         const hb = NodeHeartbeat.safeParse(raw);
         if (!hb.success) return ack({ error: bad('heartbeat', hb.error) });
-        const n = current();
-        if (!n) return;
-        try {
-          ack(heartbeat(n, hb.data));
-        } catch (err) {
-          log.error({ err, node: n.name }, 'analytics node heartbeat failed');
-          ack({ error: 'the core could not place cameras now; retrying at the next heartbeat' });
-        }
+        handle('heartbeat', ack, { error: 'the core could not place cameras now; retrying at the next heartbeat' }, (n) =>
+          heartbeat(n, hb.data),
+        );
       });
+      const retry: NodeAck = { ok: false, error: 'the core could not take this now', retry: true };
       socket.on('node:alert', (raw, ack) => {
         if (typeof ack !== 'function') return;
         const a = NodeAlert.safeParse(raw);
         if (!a.success) return ack({ ok: false, error: bad('alert', a.error), retry: false });
-        const n = current();
-        if (n) ack(acceptAlert(n, a.data));
+        handle('alert', ack, retry, (n) => acceptAlert(n, a.data));
       });
       socket.on('node:alert-change', (raw, ack) => {
         if (typeof ack !== 'function') return;
         const c = NodeAlertChange.safeParse(raw);
         if (!c.success) return ack({ ok: false, error: bad('alert change', c.error), retry: false });
-        const n = current();
-        if (n) ack(acceptChange(n, c.data));
+        handle('alert change', ack, retry, async (n) => acceptChange(n, c.data));
       });
       socket.on('node:segment', (raw, ack) => {
         if (typeof ack !== 'function') return;
         const seg = NodeSegment.safeParse(raw);
         if (!seg.success) return ack({ ok: false, error: bad('segment', seg.error), retry: false });
-        const n = current();
-        if (n)
-          void acceptSegment(n, seg.data)
-            .then(ack)
-            .catch((err: unknown) => {
-              log.error({ err, node: n.name }, 'cannot index a node segment; the node resends it');
-              ack({ ok: false, error: 'the segment could not be indexed yet', retry: true });
-            });
+        handle('segment', ack, { ok: false, error: 'the segment could not be indexed yet', retry: true }, (n) =>
+          acceptSegment(n, seg.data),
+        );
       });
       socket.on('node:occupancy', (raw) => {
         const o = NodeOccupancy.safeParse(raw);
         if (!o.success) return log.warn({ node: node.name }, bad('occupancy refused', o.error));
-        try {
-          occupancy.add(o.data.cameraId, o.data.t, o.data.counts);
-        } catch (err) {
-          log.warn({ err, node: node.name }, 'occupancy sample from a node not stored');
-        }
+        void occupancy
+          .add(o.data.cameraId, o.data.t, o.data.counts)
+          .catch((err: unknown) => log.warn({ err, node: node.name }, 'occupancy sample from a node not stored'));
       });
       socket.on('node:frames', (raw) => {
         const f = z.array(NodeFrame).max(500).safeParse(raw);
@@ -423,40 +441,53 @@ export const nodesFeature: Feature<NodesNeeds> = {
         for (const frame of f.data) ctx.bus.emit('analytics:frame', frame);
       });
       socket.on('node:bye', (ack) => {
-        const freed = leases.releaseAll(node.id);
-        log.info({ node: node.name, freed }, 'analytics node stopping; its cameras are free for the others');
-        if (typeof ack === 'function') ack();
+        void leases
+          .releaseAll(node.id)
+          .then((freed) => log.info({ node: node.name, freed }, 'analytics node stopping; its cameras are free for the others'))
+          .catch((err: unknown) =>
+            log.warn({ err, node: node.name }, 'cannot free a stopping node’s cameras; its leases lapse by themselves'),
+          )
+          .finally(() => {
+            if (typeof ack === 'function') ack();
+          });
       });
       socket.on('disconnect', (reason) => {
         // Its connection closed (a killed node's socket closes at once): its cameras move after one
         // heartbeat instead of a whole lease time. The node stops them itself after half a
         // heartbeat without its connection, so two nodes do not run one camera; a node that comes
         // back within the heartbeat keeps them.
-        let moved = 0;
-        try {
-          // Its node lease too: the others' fair share counts live nodes.
-          moved = leases.shorten(node.id, '', Date.now() + heartbeatMs);
-        } catch (err) {
-          log.warn({ err, node: node.name }, 'cannot shorten a disconnected node’s leases; they lapse by themselves');
-        }
-        log.warn({ node: node.name, reason, leases: moved }, 'analytics node disconnected; its cameras move if it does not come back');
+        // Its node lease too: the others' fair share counts live nodes.
+        void leases
+          .shorten(node.id, '', Date.now() + heartbeatMs)
+          .then((moved) =>
+            log.warn({ node: node.name, reason, leases: moved }, 'analytics node disconnected; its cameras move if it does not come back'),
+          )
+          .catch((err: unknown) =>
+            log.warn({ err, node: node.name }, 'cannot shorten a disconnected node’s leases; they lapse by themselves'),
+          );
       });
     });
 
     // A camera whose node stopped heartbeating changes state for its viewers (offline, then live on another node).
     const holders = new Map<string, string>();
+    let watching = false;
     const watch = setInterval(() => {
-      try {
+      if (watching) return; // a slow database: the next check waits for this one
+      watching = true;
+      void (async () => {
+        const all = await reloadCameraLeases();
         const now = Date.now();
-        const live = new Map(liveLeases(CAMERA, now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
+        const live = new Map(all.filter((l) => l.expiresAtMs > now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
         for (const c of cameraRepo.list()) {
           const h = live.get(c.id) ?? '';
           if ((holders.get(c.id) ?? '') !== h) cameras.publishHealth(c.id);
           holders.set(c.id, h);
         }
-      } catch (err) {
-        log.warn({ err }, 'cannot check camera placement');
-      }
+      })()
+        .catch((err: unknown) => log.warn({ err }, 'cannot check camera placement'))
+        .finally(() => {
+          watching = false;
+        });
     }, 1000);
     watch.unref();
     ctx.onClose(() => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Database } from '../db/database';
-import { statementCache } from '../db/statements';
+import type { SqlDb } from '../db/sql';
 import { SentinelError } from '../errors';
+import type { NodesTables } from './tables';
 
 export interface NodeRecord {
   id: string;
@@ -12,15 +12,7 @@ export interface NodeRecord {
   revokedAt: string | null;
 }
 
-interface Row {
-  id: string;
-  name: string;
-  token_hash: string;
-  capacity: number;
-  created_at: string;
-  created_by: string;
-  revoked_at: string | null;
-}
+type Row = NodesTables['analytics_nodes'];
 
 const toRecord = (r: Row): NodeRecord => ({
   id: r.id,
@@ -38,56 +30,66 @@ const hashOf = (token: string): string => createHash('sha256').update(token).dig
 
 /** The analytics_nodes table (migration 0020): issuing, checking and revoking node tokens. */
 export class NodeStore {
-  private readonly q;
-  constructor(private readonly db: Database) {
-    this.q = statementCache(db);
+  constructor(private readonly db: SqlDb) {}
+
+  private get q() {
+    return this.db.as<NodesTables>();
   }
 
   /** A new node and its token; the token is returned once and never stored. */
-  create(name: string, capacity: number, createdBy: string, now = new Date()): { node: NodeRecord; token: string } {
-    if (this.byName(name)) throw new SentinelError(`an analytics node named "${name}" already exists`, 'conflict', 'name');
+  async create(name: string, capacity: number, createdBy: string, now = new Date()): Promise<{ node: NodeRecord; token: string }> {
+    if (await this.byName(name)) throw new SentinelError(`an analytics node named "${name}" already exists`, 'conflict', 'name');
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const id = randomUUID();
-    this.q('INSERT INTO analytics_nodes (id, name, token_hash, capacity, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)').run(
-      id,
-      name,
-      hashOf(token),
-      capacity,
-      now.toISOString(),
-      createdBy,
-    );
-    return { node: this.get(id)!, token };
+    const row = await this.q
+      .insertInto('analytics_nodes')
+      .values({
+        id: randomUUID(),
+        name,
+        token_hash: hashOf(token),
+        capacity,
+        created_at: now.toISOString(),
+        created_by: createdBy,
+        revoked_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { node: toRecord(row), token };
   }
 
-  /** The node a token belongs to, or null for an unknown or revoked token. */
-  verify(token: string): NodeRecord | null {
+  /** The node a token belongs to, or null for an unknown or revoked token: one lookup on the unique token_hash index. */
+  async verify(token: string): Promise<NodeRecord | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     const h = hashOf(token);
-    const r = this.q('SELECT * FROM analytics_nodes WHERE token_hash = ?').get(h) as Row | undefined;
+    const r = await this.q.selectFrom('analytics_nodes').selectAll().where('token_hash', '=', h).executeTakeFirst();
     // The lookup is by hash already; the constant-time compare keeps it so if the index changes.
     if (!r || !timingSafeEqual(Buffer.from(r.token_hash), Buffer.from(h)) || r.revoked_at) return null;
     return toRecord(r);
   }
 
-  get(id: string): NodeRecord | null {
-    const r = this.q('SELECT * FROM analytics_nodes WHERE id = ?').get(id) as Row | undefined;
+  async get(id: string): Promise<NodeRecord | null> {
+    const r = await this.q.selectFrom('analytics_nodes').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? toRecord(r) : null;
   }
 
-  byName(name: string): NodeRecord | null {
-    const r = this.q('SELECT * FROM analytics_nodes WHERE name = ?').get(name) as Row | undefined;
+  async byName(name: string): Promise<NodeRecord | null> {
+    const r = await this.q.selectFrom('analytics_nodes').selectAll().where('name', '=', name).executeTakeFirst();
     return r ? toRecord(r) : null;
   }
 
-  list(): NodeRecord[] {
-    return (this.q('SELECT * FROM analytics_nodes ORDER BY name').all() as Row[]).map(toRecord);
+  async list(): Promise<NodeRecord[]> {
+    return (await this.q.selectFrom('analytics_nodes').selectAll().orderBy('name').execute()).map(toRecord);
   }
 
-  /** Revokes a node's token for good (a new token is a new node). */
-  revoke(id: string, now = new Date()): NodeRecord {
-    const n = this.get(id);
+  /** Revokes a node's token for good (a new token is a new node); revoking twice keeps the first time. */
+  async revoke(id: string, now = new Date()): Promise<NodeRecord> {
+    await this.q
+      .updateTable('analytics_nodes')
+      .set({ revoked_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const n = await this.get(id);
     if (!n) throw new SentinelError(`no analytics node with id ${id}`, 'not_found', 'id');
-    if (!n.revokedAt) this.q('UPDATE analytics_nodes SET revoked_at = ? WHERE id = ?').run(now.toISOString(), id);
-    return this.get(id)!;
+    return n;
   }
 }

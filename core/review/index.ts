@@ -58,7 +58,7 @@ export interface ReviewNeeds {
   /** Verdicts, notes and exports (built in core/app.ts: retention asks it whether footage is still needed). */
   review: ReviewStore;
   /** A camera's privacy masks, burned into public copies. */
-  privacyMasks: (cameraId: string) => Point[][];
+  privacyMasks: (cameraId: string) => Promise<Point[][]>;
 }
 
 export const reviewFeature: Feature<ReviewNeeds> = {

@@ -18,7 +18,7 @@ export interface PublicCopySources {
   key: SigningKey;
   clip(id: string): Promise<(Clip & { path: string; snapshotPath: string | null }) | null>;
   /** The camera's privacy masks (normalised polygons), burned into every picture. */
-  privacyMasks(cameraId: string): Point[][];
+  privacyMasks(cameraId: string): Promise<Point[][]>;
   outDir: string;
 }
 
@@ -70,7 +70,7 @@ export async function buildPublicCopy(
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
-    const masks = src.privacyMasks(inc.cameraId);
+    const masks = await src.privacyMasks(inc.cameraId);
     const subjects = new Set(req.subjects);
     const entries: EvidenceEntry[] = [{ name: 'README.txt', bytes: README }];
     const clipsReport: Record<string, unknown>[] = [];

@@ -18,8 +18,9 @@ export function registerNodes(program: Command): void {
     const config = loadConfig({ dataDir });
     refuseUnconvertedPostgres(config.database, 'sentinel nodes');
     requireSentinelDataDir(config.dataDir);
-    const db = openDatabase(join(config.dataDir, 'sentinel.db'));
-    return { db, store: new NodeStore(db), audit: new AuditTrail(sqliteSql(db)) };
+    // Closing the SqlDb closes the handle under it.
+    const db = sqliteSql(openDatabase(join(config.dataDir, 'sentinel.db')));
+    return { db, store: new NodeStore(db), audit: new AuditTrail(db) };
   };
   const actor = `cli:${process.env.USER ?? 'unknown'}`;
   nodes
@@ -37,7 +38,7 @@ export function registerNodes(program: Command): void {
         );
       const { db, store, audit } = open(opts.dataDir);
       try {
-        const { node, token } = store.create(input.data.name, input.data.capacity, actor);
+        const { node, token } = await store.create(input.data.name, input.data.capacity, actor);
         await audit.append({
           actorId: null,
           actor,
@@ -50,7 +51,7 @@ export function registerNodes(program: Command): void {
             `run it with: SENTINEL_NODE_TOKEN=<token> sentinel analytics-node --core <core URL>\n`,
         );
       } finally {
-        db.close();
+        await db.close();
       }
     });
   nodes
@@ -60,9 +61,9 @@ export function registerNodes(program: Command): void {
     .action(async (opts: { dataDir?: string }) => {
       const { db, store } = open(opts.dataDir);
       try {
-        printJson(store.list());
+        printJson(await store.list());
       } finally {
-        db.close();
+        await db.close();
       }
     });
   nodes
@@ -73,9 +74,9 @@ export function registerNodes(program: Command): void {
     .action(async (name: string, opts: { dataDir?: string }) => {
       const { db, store, audit } = open(opts.dataDir);
       try {
-        const n = store.byName(name);
+        const n = await store.byName(name);
         if (!n) throw new SentinelError(`no analytics node named "${name}"`, 'not_found');
-        const r = store.revoke(n.id);
+        const r = await store.revoke(n.id);
         await audit.append({
           actorId: null,
           actor,
@@ -85,7 +86,7 @@ export function registerNodes(program: Command): void {
         });
         printJson(r);
       } finally {
-        db.close();
+        await db.close();
       }
     });
 }
