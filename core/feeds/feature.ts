@@ -29,7 +29,7 @@ const EMPTY_LAYER = JSON.stringify({ type: 'FeatureCollection', features: [] });
  * Loads the geography and builds the feeds service (started by the feature). Built before the
  * features in core/app.ts because placing a camera for the visibility rule needs it.
  */
-export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'io' | 'cluster' | 'db'>): Feeds {
+export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'io' | 'cluster' | 'sql'>): Feeds {
   const log = ctx.log.child({ name: 'feeds' });
   const loaded = loadGeoData(ctx.config.assetsDir);
   const geo = loaded.geo;
@@ -55,7 +55,7 @@ export function createFeeds(ctx: Pick<CoreContext, 'config' | 'log' | 'bus' | 'i
   });
   const sink = ctx.cluster.clustered ? relayFeedReports(service, ctx.cluster, log) : service;
   // The Bus Tracker budget is counted in the database: one budget across restarts and replicas.
-  const built = buildSources(ctx.config, geo, sink, log, { ledger: new SettingsCallLedger(ctx.db, 'feeds.bus-tracker.calls', log) });
+  const built = buildSources(ctx.config, geo, sink, log, { ledger: new SettingsCallLedger(ctx.sql, 'feeds.bus-tracker.calls', log) });
   for (const note of built.notes) log.info(note);
   for (const s of built.sources) service.add(s.source, s.expectedEveryMs);
   return { service, geo };

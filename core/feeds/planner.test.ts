@@ -27,14 +27,14 @@ describe('planBusPolling', () => {
 });
 
 describe('CallBudget', () => {
-  it('refuses calls past the daily budget until the window rolls', () => {
+  it('refuses calls past the daily budget until the window rolls', async () => {
     let now = 0;
     const b = new CallBudget(2, () => now);
-    expect(b.tryTake()).toBe(true);
-    expect(b.tryTake()).toBe(true);
-    expect(b.tryTake()).toBe(false);
+    expect(await b.tryTake()).toBe(true);
+    expect(await b.tryTake()).toBe(true);
+    expect(await b.tryTake()).toBe(false);
     now = 86_400_001;
-    expect(b.tryTake()).toBe(true);
-    expect(b.used).toBe(1);
+    expect(await b.tryTake()).toBe(true);
+    expect(await b.used()).toBe(1);
   });
 });

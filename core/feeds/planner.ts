@@ -43,9 +43,9 @@ export function planBusPolling(
 /** Where a budget's calls are counted: in memory, or in the database so that it survives restarts. */
 export interface CallLedger {
   /** Calls made in the day before `at` (ms). */
-  countDay(at: number): number;
+  countDay(at: number): Promise<number>;
   /** Records a call at `at` if fewer than `limit` were made in the day before; false when not. */
-  take(at: number, limit: number): boolean;
+  take(at: number, limit: number): Promise<boolean>;
 }
 
 export const DAY_MS = 86_400_000;
@@ -53,14 +53,17 @@ export const DAY_MS = 86_400_000;
 /** A ledger in this process's memory: one timestamp per call. */
 export class MemoryCallLedger implements CallLedger {
   private readonly calls: number[] = [];
-  countDay(at: number): number {
+  private count(at: number): number {
     while (this.calls.length > 0 && (this.calls[0] as number) <= at - DAY_MS) this.calls.shift();
     return this.calls.length;
   }
-  take(at: number, limit: number): boolean {
-    if (this.countDay(at) >= limit) return false;
+  countDay(at: number): Promise<number> {
+    return Promise.resolve(this.count(at));
+  }
+  take(at: number, limit: number): Promise<boolean> {
+    if (this.count(at) >= limit) return Promise.resolve(false);
     this.calls.push(at);
-    return true;
+    return Promise.resolve(true);
   }
 }
 
@@ -71,10 +74,11 @@ export class CallBudget {
     private readonly now: () => number = Date.now,
     private readonly ledger: CallLedger = new MemoryCallLedger(),
   ) {}
-  tryTake(): boolean {
+  tryTake(): Promise<boolean> {
     return this.ledger.take(this.now(), this.perDay);
   }
-  get used(): number {
+  /** Calls made in the last 24 h. */
+  used(): Promise<number> {
     return this.ledger.countDay(this.now());
   }
 }

@@ -45,7 +45,7 @@ export interface HttpPollOptions {
   log: Logger;
   secrets: ReadonlyArray<string | undefined>;
   /** Refuses a call when the daily budget is spent (Bus Tracker). */
-  takeBudget?: () => boolean;
+  takeBudget?: () => Promise<boolean>;
   timeoutMs?: number;
 }
 
@@ -86,12 +86,13 @@ export class HttpPoller implements FeedSource {
     if (urls.length === 0) return;
     const url = urls[this.next % urls.length] as string;
     this.next = (this.next + 1) % urls.length;
-    if (this.o.takeBudget && !this.o.takeBudget()) {
-      this.o.sink.failure(this.id, 'daily call budget spent; polling resumes as the 24 h window rolls');
-      return;
-    }
+    // In flight from the budget check on: the ledger is a database round trip, and a tick meanwhile must not take a second call.
     this.inFlight = true;
     try {
+      if (this.o.takeBudget && !(await this.o.takeBudget())) {
+        this.o.sink.failure(this.id, 'daily call budget spent; polling resumes as the 24 h window rolls');
+        return;
+      }
       const res = await fetch(url, {
         signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
         headers: { accept: 'application/json, application/x-protobuf' },
