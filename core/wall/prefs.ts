@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import type { Database } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { Logger } from '../logger';
+import type { WallTables } from './tables';
 
 /**
  * Per-user console preferences (table `user_prefs`): one JSON document per user and key,
@@ -10,13 +11,18 @@ import type { Logger } from '../logger';
  */
 export class UserPrefs {
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDb,
     private readonly log: Logger,
   ) {}
 
-  get<S extends z.ZodType>(userId: string, key: string, schema: S, fallback: z.infer<S>): z.infer<S> {
-    const row = this.db.prepare('SELECT value FROM user_prefs WHERE user_id = ? AND key = ?').get(userId, key) as
-      { value: string } | undefined;
+  async get<S extends z.ZodType>(userId: string, key: string, schema: S, fallback: z.infer<S>): Promise<z.infer<S>> {
+    const row = await this.db
+      .as<WallTables>()
+      .selectFrom('user_prefs')
+      .select('value')
+      .where('user_id', '=', userId)
+      .where('key', '=', key)
+      .executeTakeFirst();
     if (!row) return fallback;
     const r = schema.safeParse(JSON.parse(row.value));
     if (r.success) return r.data;
@@ -24,11 +30,14 @@ export class UserPrefs {
     return fallback;
   }
 
-  put(userId: string, key: string, value: unknown): void {
-    this.db
-      .prepare(
-        'INSERT INTO user_prefs (user_id, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-      )
-      .run(userId, key, JSON.stringify(value), new Date().toISOString());
+  async put(userId: string, key: string, value: unknown): Promise<void> {
+    const doc = JSON.stringify(value);
+    const at = new Date().toISOString();
+    await this.db
+      .as<WallTables>()
+      .insertInto('user_prefs')
+      .values({ user_id: userId, key, value: doc, updated_at: at })
+      .onConflict((oc) => oc.columns(['user_id', 'key']).doUpdateSet({ value: doc, updated_at: at }))
+      .execute();
   }
 }

@@ -54,7 +54,7 @@ export function wallGroups(user: User, cams: WallCameras): WallGroup[] {
  * Electron to a browser) and the camera groups to fill it from, filtered by the visibility rule.
  */
 export function registerWallRoutes(ctx: CoreContext, cams: WallCameras): void {
-  const prefs = new UserPrefs(ctx.db, ctx.log.child({ name: 'user-prefs' }));
+  const prefs = new UserPrefs(ctx.sql, ctx.log.child({ name: 'user-prefs' }));
   const userOf = (u: User | undefined): User => {
     if (!u) throw new SentinelError('sign in first', 'unauthorized');
     return u;
@@ -66,7 +66,7 @@ export function registerWallRoutes(ctx: CoreContext, cams: WallCameras): void {
   ctx.http.put(wallRoutes.wallPrefsPut.path, async (req): Promise<WallPrefs> => {
     const user = userOf(req.auth?.user);
     const wall = parseInput(WallPrefs, req.body);
-    prefs.put(user.id, WALL_KEY, wall);
+    await prefs.put(user.id, WALL_KEY, wall);
     await ctx.audit.record(req, 'wall.save', `user:${user.id}`, { layout: wall.layout, group: wall.group, tiles: wall.tiles.length });
     return wall;
   });
