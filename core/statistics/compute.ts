@@ -1,5 +1,7 @@
 import type { Cell, MonthlyStatistics } from '../../contract';
-import type { Database } from '../db/database';
+import { sql } from 'kysely';
+import type { SqlDb } from '../db/sql';
+import type { StatisticsTables } from './tables';
 
 export const TIME_ZONE = 'America/Chicago';
 /** Under this, a count is published as "<5": small counts can point at a person. */
@@ -22,8 +24,11 @@ export function chicagoMonthHour(iso: string): { month: string; hour: number } {
   return { month: `${parts.year}-${parts.month}`, hour: Number(parts.hour) % 24 };
 }
 
-/** First and last instant (ms) of a Chicago month, found from UTC midnight +- a day. */
-function monthBounds(month: string): { start: number; end: number } {
+/**
+ * First and last instant (ms) of a Chicago month, found from UTC midnight +- a day. Computed
+ * here rather than with a database's date functions, so both databases count the same month.
+ */
+export function monthBounds(month: string): { start: number; end: number } {
   const [y, m] = month.split('-').map(Number) as [number, number];
   const find = (yy: number, mm: number): number => {
     let t = Date.UTC(yy, mm - 1, 1) - 86_400_000;
@@ -44,16 +49,6 @@ function quantile(sorted: number[], q: number): number | null {
 }
 const round1 = (n: number | null): number | null => (n === null ? null : Math.round(n * 10) / 10);
 
-interface IncidentRow {
-  id: string;
-  kind: string;
-  scope: string;
-  created_at: string;
-  acknowledged_at: string | null;
-  dispatched_at: string | null;
-  resolved_at: string | null;
-}
-
 export const UPTIME_METHOD =
   "Sentinel keeps no separate uptime history. A camera group's uptime is the share of the month for which its cameras (those recording) have recorded video segments, " +
   'counted from the segments still kept; when recording retention has already removed part of the month, only the kept part is measured, and a month with nothing kept shows no figure.';
@@ -63,15 +58,17 @@ export const UPTIME_METHOD =
  * rider reports; escalations; response times; each rule's precision from reviewers' verdicts;
  * each camera group's uptime. Every count is suppressed under 5 before it leaves here.
  */
-export function computeMonth(db: Database, month: string, now = new Date()): MonthlyStatistics {
+export async function computeMonth(sqlDb: SqlDb, month: string, now = new Date()): Promise<MonthlyStatistics> {
+  const db = sqlDb.as<StatisticsTables>();
   const { start, end } = monthBounds(month);
-  // A day either side in SQL, then the exact local month in code.
+  // A day either side in SQL (ISO text compares the same on both databases), then the exact local month in code.
   const rows = (
-    db
-      .prepare(
-        'SELECT id, kind, scope, created_at, acknowledged_at, dispatched_at, resolved_at FROM incidents WHERE created_at >= ? AND created_at < ?',
-      )
-      .all(new Date(start - 86_400_000).toISOString(), new Date(end + 86_400_000).toISOString()) as IncidentRow[]
+    await db
+      .selectFrom('incidents')
+      .select(['id', 'kind', 'scope', 'created_at', 'acknowledged_at', 'dispatched_at', 'resolved_at'])
+      .where('created_at', '>=', new Date(start - 86_400_000).toISOString())
+      .where('created_at', '<', new Date(end + 86_400_000).toISOString())
+      .execute()
   ).filter((r) => chicagoMonthHour(r.created_at).month === month);
 
   const count = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
@@ -100,19 +97,18 @@ export function computeMonth(db: Database, month: string, now = new Date()): Mon
 
   const ids = new Set(rows.map((r) => r.id));
   const escalations = (
-    db.prepare("SELECT incident_id, count(*) AS n FROM incident_events WHERE kind = 'escalated' GROUP BY incident_id").all() as {
-      incident_id: string;
-      n: number;
-    }[]
+    await db
+      .selectFrom('incident_events')
+      .select(['incident_id', sql<number>`CAST(count(*) AS INTEGER)`.as('n')])
+      .where('kind', '=', 'escalated')
+      .groupBy('incident_id')
+      .execute()
   )
     .filter((e) => ids.has(e.incident_id))
-    .reduce((a, e) => a + e.n, 0);
+    .reduce((a, e) => a + Number(e.n), 0);
 
   const verdicts = new Map(
-    (db.prepare('SELECT incident_id, verdict FROM verdicts').all() as { incident_id: string; verdict: string }[]).map((v) => [
-      v.incident_id,
-      v.verdict,
-    ]),
+    (await db.selectFrom('verdicts').select(['incident_id', 'verdict']).execute()).map((v) => [v.incident_id, v.verdict]),
   );
   const prec = new Map<string, { t: number; f: number }>();
   for (const r of rows) {
@@ -153,20 +149,34 @@ export function computeMonth(db: Database, month: string, now = new Date()): Mon
           { reviewed: cell(p.t + p.f), precision: p.t + p.f >= SUPPRESS_BELOW ? Math.round((p.t / (p.t + p.f)) * 1000) / 1000 : null },
         ]),
     ),
-    uptime: uptime(db, start, Math.min(end, now.getTime())),
+    uptime: await uptime(sqlDb, start, Math.min(end, now.getTime())),
     uptimeMethod: UPTIME_METHOD,
   };
 }
 
-function uptime(db: Database, start: number, end: number): MonthlyStatistics['uptime'] {
-  const cams = db.prepare('SELECT id, mount, created_at FROM cameras WHERE recording_enabled = 1').all() as {
-    id: string;
-    mount: string;
-    created_at: string;
-  }[];
-  const earliestKept = (db.prepare('SELECT min(start_ms) AS t FROM segments').get() as { t: number | null }).t;
+async function uptime(sqlDb: SqlDb, start: number, end: number): Promise<MonthlyStatistics['uptime']> {
+  const db = sqlDb.as<StatisticsTables>();
+  const cams = await db
+    .selectFrom('cameras')
+    .select(['id', 'mount', 'created_at'])
+    .where('recording_enabled', '=', 1)
+    .orderBy('id')
+    .execute();
+  const kept = await db
+    .selectFrom('segments')
+    .select((eb) => eb.fn.min('start_ms').as('t'))
+    .executeTakeFirst();
+  const earliestKept = kept?.t === null || kept?.t === undefined ? null : Number(kept.t);
   const from = Math.max(start, earliestKept ?? end);
-  const seg = db.prepare('SELECT start_ms, end_ms FROM segments WHERE camera_id = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms');
+  const seg = (cameraId: string, a: number, b: number) =>
+    db
+      .selectFrom('segments')
+      .select(['start_ms', 'end_ms'])
+      .where('camera_id', '=', cameraId)
+      .where('end_ms', '>', a)
+      .where('start_ms', '<', b)
+      .orderBy('start_ms')
+      .execute();
   const groups = new Map<string, { cams: number; up: number; span: number }>();
   for (const c of cams) {
     const kind = (JSON.parse(c.mount) as { kind: string }).kind;
@@ -177,7 +187,7 @@ function uptime(db: Database, start: number, end: number): MonthlyStatistics['up
       g.span += end - camFrom;
       // Merge overlapping segments so a restart's overlap is not counted twice.
       let cursor = camFrom;
-      for (const s of seg.iterate(c.id, camFrom, end) as IterableIterator<{ start_ms: number; end_ms: number }>) {
+      for (const s of await seg(c.id, camFrom, end)) {
         const a = Math.max(s.start_ms, cursor);
         const b = Math.min(s.end_ms, end);
         if (b > a) g.up += b - a;

@@ -18,10 +18,10 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeA
 export const statisticsFeature: Feature = {
   name: 'statistics',
   register(ctx) {
-    const { http, db, config } = ctx;
+    const { http, sql, config } = ctx;
 
     http.get(statisticsRoutes.statisticsMonths.path, async () => {
-      const pub = new Map(publishedMonths(db).map((p) => [p.month, p]));
+      const pub = new Map((await publishedMonths(sql)).map((p) => [p.month, p]));
       // The last twelve months, newest first, plus any older published one.
       const now = new Date();
       const months = new Set<string>([...pub.keys()]);
@@ -38,11 +38,14 @@ export const statisticsFeature: Feature = {
     });
     http.get(statisticsRoutes.statisticsPreview.path, async (req, reply) => {
       const { month } = parseInput(MonthParams, req.params, 'params');
-      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(buildMonth(db, month).html);
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send((await buildMonth(sql, month)).html);
     });
     http.post(statisticsRoutes.statisticsPublish.path, async (req) => {
       const { month } = parseInput(MonthParams, req.params, 'params');
-      const p = publishMonth(db, config.dataDir, config.keyProtection, checkMonth(month), req.auth!.user.username);
+      const p = await publishMonth(sql, config.dataDir, config.keyProtection, checkMonth(month), req.auth!.user.username);
       await ctx.audit.record(req, 'statistics.publish', `statistics:${month}`, {
         sha256: Object.fromEntries(Object.entries(p.manifest.files).map(([k, v]) => [k, v.sha256])),
         fingerprint: p.manifest.fingerprint,
@@ -51,7 +54,7 @@ export const statisticsFeature: Feature = {
     });
 
     http.get(statisticsRoutes.publicStatistics.path, async (_req, reply) => {
-      const list = publishedMonths(db);
+      const list = await publishedMonths(sql);
       const items = list
         .map(
           (p) =>
@@ -70,7 +73,7 @@ export const statisticsFeature: Feature = {
       if (file === 'key.pem')
         return reply.type('application/x-pem-file').send(loadOrCreateSigningKey(config.dataDir, config.keyProtection).publicKeyPem);
       const m = /^(\d{4}-\d{2})\.(html|csv|manifest\.json|sig)$/.exec(file);
-      const p = m ? published(db, m[1]!) : null;
+      const p = m ? await published(sql, m[1]!) : null;
       // An unpublished month reads exactly like one that does not exist.
       if (!m || !p) throw new SentinelError(`no published statistics ${file}`, 'not_found', 'file');
       reply.header('cache-control', 'public, max-age=300');

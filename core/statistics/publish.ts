@@ -1,11 +1,12 @@
 import { Month, type StatisticsManifest } from '../../contract';
-import type { Database } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import { SentinelError } from '../errors';
 import { loadOrCreateSigningKey } from '../evidence/keys';
 import type { KeyProtection } from '../keys/at-rest';
 import { computeMonth } from './compute';
 import { toCsv, toHtml } from './render';
 import { signMonth } from './sign';
+import type { StatisticsTables } from './tables';
 
 export interface MonthFiles {
   csv: string;
@@ -24,8 +25,8 @@ export function checkMonth(month: string, now = new Date()): string {
   return month;
 }
 
-export function buildMonth(db: Database, month: string, now = new Date()): MonthFiles {
-  const stats = computeMonth(db, checkMonth(month, now), now);
+export async function buildMonth(db: SqlDb, month: string, now = new Date()): Promise<MonthFiles> {
+  const stats = await computeMonth(db, checkMonth(month, now), now);
   return { csv: toCsv(stats), html: toHtml(stats) };
 }
 
@@ -41,33 +42,31 @@ export interface Published {
 }
 
 /** Computes, signs and stores a month as published (republishing replaces it, re-signed). */
-export function publishMonth(db: Database, dataDir: string, protection: KeyProtection | null, month: string, by: string): Published {
-  const files = buildMonth(db, month);
+export async function publishMonth(
+  db: SqlDb,
+  dataDir: string,
+  protection: KeyProtection | null,
+  month: string,
+  by: string,
+): Promise<Published> {
+  const files = await buildMonth(db, month);
   const { manifest, signature } = signMonth(loadOrCreateSigningKey(dataDir, protection), month, {
     [`${month}.csv`]: files.csv,
     [`${month}.html`]: files.html,
   });
   const manifestJson = JSON.stringify(manifest, null, 2);
-  db.prepare(
-    `INSERT INTO statistics_published (month, csv, html, manifest, signature, published_by, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (month) DO UPDATE SET csv = excluded.csv, html = excluded.html, manifest = excluded.manifest, signature = excluded.signature,
-       published_by = excluded.published_by, published_at = excluded.published_at`,
-  ).run(month, files.csv, files.html, manifestJson, signature, by, manifest.publishedAt);
+  const row = { csv: files.csv, html: files.html, manifest: manifestJson, signature, published_by: by, published_at: manifest.publishedAt };
+  await db
+    .as<StatisticsTables>()
+    .insertInto('statistics_published')
+    .values({ month, ...row })
+    .onConflict((oc) => oc.column('month').doUpdateSet(row))
+    .execute();
   return { month, ...files, manifest, manifestJson, signature, publishedBy: by, publishedAt: manifest.publishedAt };
 }
 
-interface Row {
-  month: string;
-  csv: string;
-  html: string;
-  manifest: string;
-  signature: string;
-  published_by: string;
-  published_at: string;
-}
-
-export function published(db: Database, month: string): Published | null {
-  const r = db.prepare('SELECT * FROM statistics_published WHERE month = ?').get(month) as Row | undefined;
+export async function published(db: SqlDb, month: string): Promise<Published | null> {
+  const r = await db.as<StatisticsTables>().selectFrom('statistics_published').selectAll().where('month', '=', month).executeTakeFirst();
   if (!r) return null;
   return {
     month: r.month,
@@ -81,9 +80,16 @@ export function published(db: Database, month: string): Published | null {
   };
 }
 
-export function publishedMonths(db: Database): Array<{ month: string; publishedAt: string; publishedBy: string; fingerprint: string }> {
+export async function publishedMonths(
+  db: SqlDb,
+): Promise<Array<{ month: string; publishedAt: string; publishedBy: string; fingerprint: string }>> {
   return (
-    db.prepare('SELECT month, published_at, published_by, manifest FROM statistics_published ORDER BY month DESC').all() as Row[]
+    await db
+      .as<StatisticsTables>()
+      .selectFrom('statistics_published')
+      .select(['month', 'published_at', 'published_by', 'manifest'])
+      .orderBy('month', 'desc')
+      .execute()
   ).map((r) => ({
     month: r.month,
     publishedAt: r.published_at,

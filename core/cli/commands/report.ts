@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import type { Database } from '../../db/database';
+import { sqliteSql } from '../../db/sql';
 import { SentinelError } from '../../errors';
 import { verifyMonth } from '../../statistics/sign';
 
@@ -48,9 +49,10 @@ export function registerReport(program: Command): void {
       const { buildMonth, checkMonth } = await import('../../statistics/publish');
       const month = checkMonth(opts.month);
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
-      const db = openSentinelData(config.dataDir);
+      // Closing the SqlDb closes the read-only handle under it.
+      const db = sqliteSql(openSentinelData(config.dataDir));
       try {
-        const files = buildMonth(db, month);
+        const files = await buildMonth(db, month);
         const out = resolve(opts.out);
         try {
           mkdirSync(out, { recursive: true });
@@ -61,7 +63,7 @@ export function registerReport(program: Command): void {
         }
         process.stdout.write(`${join(out, `${month}.csv`)}\n${join(out, `${month}.html`)}\n`);
       } finally {
-        db.close();
+        await db.close();
       }
     });
   rep
