@@ -30,6 +30,7 @@ import type { CameraService } from '../cameras';
 import type { CameraCatalog } from '../cameras/catalog';
 import { ModelChoiceStore } from '../analytics/store';
 import { LeaseStore, type LeaseRow } from '../cluster/leases';
+import { sql as sqlText } from 'kysely';
 import type { Executor } from '../db/sql';
 import type { Feature } from '../feature';
 import type { Feeds } from '../feeds/feature';
@@ -59,6 +60,14 @@ interface CameraLeaseInfo {
   health?: CameraHealth;
   analysis?: CameraAnalysisHealth | null;
 }
+
+/**
+ * Postgres advisory lock key of camera placement: heartbeats placed through different replicas
+ * queue on it, as SQLite's immediate transaction queues them, so no two decide from the same
+ * view of the leases (the conditional upsert alone would still keep one holder per camera, but
+ * the fair shares would be computed from a stale count).
+ */
+const PLACEMENT_LOCK = 0x5e47_0010;
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
@@ -195,6 +204,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
       // another heartbeat (of any replica) reads them. Only `trx` inside: on SQLite the one
       // connection is held by the transaction.
       const assigned = await sql.transaction(async (trx) => {
+        if (sql.dialect === 'postgres') await sqlText`SELECT pg_advisory_xact_lock(${PLACEMENT_LOCK})`.execute(trx);
         await leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load } satisfies NodeLeaseInfo, now, trx);
         const all = await leases.list(CAMERA, trx);
         const held = new Map(all.filter((l) => l.expiresAtMs > now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
