@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SOCKET_PATH } from '../contract';
 import { UserStore } from '../core/auth/store';
+import { sqliteSql } from '../core/db/sql';
 import { ensureUser } from '../test/support/auth';
 import { startRedis } from '../test/support/redis';
 import { startServe, tempDir, type RunningServe } from '../test/support/serve';
@@ -40,21 +41,26 @@ interface Client {
 
 /** Liaisons with one session each, created in the shared database (a scrypt sign-in per client would only slow the set-up). */
 async function sessions(dataDir: string, clients: number, urls: string[]): Promise<Client[]> {
-  const db = new BetterSqlite3(join(dataDir, 'sentinel.db'));
-  db.pragma('busy_timeout = 5000');
+  const raw = new BetterSqlite3(join(dataDir, 'sentinel.db'));
+  raw.pragma('busy_timeout = 5000');
+  const db = sqliteSql(raw);
   try {
     const store = new UserStore(db, { ttlMs: 12 * 3_600_000, idleMs: 30 * 60_000 });
     const out: Client[] = [];
     for (let d = 1; d <= DISTRICTS; d++) {
       const username = `liaison-d${d}`;
       await ensureUser(db, { username, password: 'bench-liaison-password', role: 'liaison', scope: { districts: [String(d)] } });
-      const user = store.byUsername(username)!;
+      const user = (await store.byUsername(username))!;
       for (let i = 0; i < clients / DISTRICTS; i++)
-        out.push({ district: String(d), token: store.createSession(user.id, '127.0.0.1').token, url: urls[out.length % urls.length]! });
+        out.push({
+          district: String(d),
+          token: (await store.createSession(user.id, '127.0.0.1')).token,
+          url: urls[out.length % urls.length]!,
+        });
     }
     return out;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

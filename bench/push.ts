@@ -46,10 +46,10 @@ export async function run(args: string[]): Promise<void> {
     const tokens: { district: string; token: string }[] = [];
     for (let d = 1; d <= DISTRICTS; d++) {
       const username = `liaison-d${d}`;
-      await ensureUser(core.db, { username, password: 'bench-liaison-password', role: 'liaison', scope: { districts: [String(d)] } });
-      const user = store.byUsername(username)!;
+      await ensureUser(core.sql, { username, password: 'bench-liaison-password', role: 'liaison', scope: { districts: [String(d)] } });
+      const user = (await store.byUsername(username))!;
       for (let i = 0; i < clients / DISTRICTS; i++)
-        tokens.push({ district: String(d), token: store.createSession(user.id, '127.0.0.1').token });
+        tokens.push({ district: String(d), token: (await store.createSession(user.id, '127.0.0.1')).token });
     }
     // The clients run in a worker thread (bench/push-clients.mjs): see there why.
     const worker = new Worker(new URL('./push-clients.mjs', import.meta.url), {

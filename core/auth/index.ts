@@ -106,9 +106,9 @@ export interface AuthNeeds {
 export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
   name: 'auth',
   async register(ctx) {
-    const { http, io, db, log, config } = ctx;
+    const { http, io, log, config } = ctx;
     await http.register(fastifyCookie);
-    const users = new UserStore(db, {
+    const users = new UserStore(ctx.sql, {
       ttlMs: config.auth.sessionHours * 3_600_000,
       idleMs: config.auth.idleMinutes * 60_000,
       mfaRequiredRoles: config.auth.mfaRequiredRoles,
@@ -130,16 +130,16 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       if (unregistered.length) log.error({ routes: unregistered }, 'routes without roles in the contract are denied to everyone');
     });
 
-    const resolveRequest = (req: FastifyRequest): AuthContext | null => {
+    const resolveRequest = async (req: FastifyRequest): Promise<AuthContext | null> => {
       const authz = req.headers.authorization;
       // A session still to enrol resolves here (the hook below limits it to enrolment).
       if (authz?.startsWith('Bearer ')) {
-        const r = users.resolve(authz.slice(7).trim(), { allowMfaPending: true });
+        const r = await users.resolve(authz.slice(7).trim(), { allowMfaPending: true });
         return r ? { ...r, via: 'bearer' } : null;
       }
       const cookie = req.cookies[SESSION_COOKIE];
       if (cookie) {
-        const r = users.resolve(cookie, { allowMfaPending: true });
+        const r = await users.resolve(cookie, { allowMfaPending: true });
         return r ? { ...r, via: 'cookie' } : null;
       }
       return null;
@@ -151,7 +151,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       // The console's static files (and the SPA fallback) are public; the API never is.
       if (!path.startsWith(API_BASE)) return;
       const access = url ? accessFor(req.method, url, req.routeOptions.config as { access?: RouteAccess }) : undefined;
-      const who = resolveRequest(req);
+      const who = await resolveRequest(req);
       req.auth = who;
       if (access === PUBLIC) return;
       if (!who) {
@@ -199,8 +199,13 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     const setSessionCookie = (reply: FastifyReply, token: string, maxAgeS: number): void => {
       reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: Math.max(0, Math.floor(maxAgeS)) });
     };
-    const startSession = (req: FastifyRequest, reply: FastifyReply, user: User, method: SessionMethod = 'password'): Session => {
-      const s = users.createSession(user.id, req.ip, { userAgent: req.headers['user-agent'], method });
+    const startSession = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      user: User,
+      method: SessionMethod = 'password',
+    ): Promise<Session> => {
+      const s = await users.createSession(user.id, req.ip, { userAgent: req.headers['user-agent'], method });
       setSessionCookie(reply, s.token, config.auth.sessionHours * 3600);
       reply.header('cache-control', 'no-store');
       return {
@@ -210,7 +215,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         mfaEnrolmentRequired: users.mfaPending(user, method),
         // The SSO callback answers with a redirect, not this body: its notices wait for the
         // next password sign-in instead of being marked shown unseen.
-        notices: method === 'password' ? users.takeNotices(user.id) : [],
+        notices: method === 'password' ? await users.takeNotices(user.id) : [],
       };
     };
     const policyNote = config.mfaRelaxedForDemo
@@ -224,7 +229,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
      * and are audited.
      */
     const confirmPasswordAndCode = async (req: FastifyRequest, input: { password?: string | undefined; code?: string | undefined }) => {
-      const user = users.get(req.auth!.user.id)!;
+      const user = (await users.get(req.auth!.user.id))!;
       const key = [signInKey(user.username)];
       const wait = throttle.waitMs(key);
       if (wait > 0) throw new SentinelError(`too many failed attempts; try again in ${Math.ceil(wait / 1000)} s`, 'rate_limited');
@@ -246,7 +251,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     };
 
     http.get(routes.authStatus.path, async (req) => ({
-      setupRequired: users.count() === 0,
+      setupRequired: (await users.count()) === 0,
       user: req.auth?.user ?? null,
       mfaEnrolmentRequired: req.auth?.mfaPending ?? false,
       policyNote,
@@ -302,7 +307,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
         detail: {
           role: r.user.role,
           factor: r.factor,
-          ...(r.factor === 'recovery_code' ? { recoveryCodesLeft: users.recoveryCodesLeft(r.user.id) } : {}),
+          ...(r.factor === 'recovery_code' ? { recoveryCodesLeft: await users.recoveryCodesLeft(r.user.id) } : {}),
           ...(users.mfaPending(r.user, 'password') ? { mfaEnrolmentRequired: true } : {}),
         },
         ip: req.ip,
@@ -315,7 +320,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     // the local MFA policy does not send them to enrolment.
     registerSso(http, {
       sso: config.sso,
-      db,
+      sql: ctx.sql,
       users,
       trail,
       log,
@@ -324,7 +329,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
 
     http.post(routes.logout.path, async (req, reply) => {
       const a = req.auth!;
-      users.endSession(a.tokenHash);
+      await users.endSession(a.tokenHash);
       dropSockets(io, `session:${a.tokenHash}`);
       await ctx.audit.record(req, 'auth.logout', null);
       setSessionCookie(reply, '', 0);
@@ -338,10 +343,10 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     // move it to another phone). The new secret stays pending until confirmed (totpEnable).
     http.post(routes.totpSetup.path, async (req) => {
       const input = parseInput(TotpSetupRequest, req.body ?? {});
-      const current = users.get(req.auth!.user.id)!;
+      const current = (await users.get(req.auth!.user.id))!;
       const user = current.totpEnabled ? await confirmPasswordAndCode(req, input) : current;
       const secret = newTotpSecret();
-      users.beginTotp(user.id, secret);
+      await users.beginTotp(user.id, secret);
       await ctx.audit.record(req, 'user.totp_setup', `user:${user.id}`, { replacing: user.totpEnabled });
       const otpauthUrl = otpauthUri(secret, user.username);
       const svg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
@@ -349,7 +354,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     });
     http.post(routes.totpEnable.path, async (req) => {
       const { code } = parseInput(TotpEnable, req.body);
-      const before = users.get(req.auth!.user.id)!;
+      const before = (await users.get(req.auth!.user.id))!;
       const recoveryCodes = await users.confirmTotp(before.id, code);
       if (!recoveryCodes)
         throw new SentinelError(
@@ -365,7 +370,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     });
     http.post(routes.totpDisable.path, async (req) => {
       const input = parseInput(MfaConfirm, req.body);
-      const me = users.get(req.auth!.user.id)!;
+      const me = (await users.get(req.auth!.user.id))!;
       if (!me.totpEnabled) throw new SentinelError('two-step sign-in is not on for this account', 'conflict');
       if (users.mfaRequired(me))
         throw new SentinelError(
@@ -373,17 +378,17 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
           'conflict',
         );
       const user = await confirmPasswordAndCode(req, input);
-      users.disableTotp(user.id);
+      await users.disableTotp(user.id);
       await ctx.audit.record(req, 'user.totp_disable', `user:${user.id}`);
       return { ok: true as const };
     });
     http.get(routes.mfaStatus.path, async (req) => {
-      const me = users.get(req.auth!.user.id)!;
-      return { enabled: me.totpEnabled, required: users.mfaRequired(me), recoveryCodesLeft: users.recoveryCodesLeft(me.id) };
+      const me = (await users.get(req.auth!.user.id))!;
+      return { enabled: me.totpEnabled, required: users.mfaRequired(me), recoveryCodesLeft: await users.recoveryCodesLeft(me.id) };
     });
     http.post(routes.recoveryCodesRegenerate.path, async (req) => {
       const input = parseInput(MfaConfirm, req.body);
-      if (!users.get(req.auth!.user.id)!.totpEnabled)
+      if (!(await users.get(req.auth!.user.id))!.totpEnabled)
         throw new SentinelError('recovery codes come with two-step sign-in; set that up first', 'conflict');
       const user = await confirmPasswordAndCode(req, input);
       const recoveryCodes = await users.regenerateRecoveryCodes(user.id);
@@ -392,11 +397,11 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     });
 
     // Sessions: each user sees and ends their own; the admin signs a user out everywhere.
-    http.get(routes.mySessions.path, async (req) => ({ sessions: users.listSessions(req.auth!.user.id, req.auth!.tokenHash) }));
+    http.get(routes.mySessions.path, async (req) => ({ sessions: await users.listSessions(req.auth!.user.id, req.auth!.tokenHash) }));
     http.delete(routes.mySessionRevoke.path, async (req, reply) => {
       const { id } = parseInput(IdParams, req.params, 'params');
       const a = req.auth!;
-      const hash = users.endSessionById(a.user.id, id);
+      const hash = await users.endSessionById(a.user.id, id);
       if (!hash) throw new SentinelError(`no session of yours with id ${id}`, 'not_found', 'id');
       dropSockets(io, `session:${hash}`);
       await ctx.audit.record(req, 'auth.session_revoke', `user:${a.user.id}`, { session: id, current: hash === a.tokenHash });
@@ -406,34 +411,34 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     http.post(routes.mySessionsRevokeOthers.path, async (req) => {
       parseInput(NoBody, req.body ?? {});
       const a = req.auth!;
-      const ended = users.endSessions(a.user.id, a.tokenHash);
+      const ended = await users.endSessions(a.user.id, a.tokenHash);
       for (const h of ended) dropSockets(io, `session:${h}`);
       await ctx.audit.record(req, 'auth.session_revoke_others', `user:${a.user.id}`, { sessions: ended.length });
       return { revoked: ended.length };
     });
-    const userOr404 = (req: FastifyRequest): User => {
+    const userOr404 = async (req: FastifyRequest): Promise<User> => {
       const { id } = parseInput(IdParams, req.params, 'params');
-      const user = users.get(id);
+      const user = await users.get(id);
       if (!user) throw new SentinelError(`no user with id ${id}`, 'not_found', 'id');
       return user;
     };
     http.get(routes.userSessions.path, async (req) => {
-      const user = userOr404(req);
-      return { sessions: users.listSessions(user.id, req.auth!.user.id === user.id ? req.auth!.tokenHash : null) };
+      const user = await userOr404(req);
+      return { sessions: await users.listSessions(user.id, req.auth!.user.id === user.id ? req.auth!.tokenHash : null) };
     });
     http.post(routes.userSignOutEverywhere.path, async (req) => {
-      const user = userOr404(req);
+      const user = await userOr404(req);
       parseInput(NoBody, req.body ?? {});
-      const ended = users.endSessions(user.id, null);
+      const ended = await users.endSessions(user.id, null);
       dropSockets(io, `user:${user.id}`);
       await ctx.audit.record(req, 'user.sign_out_everywhere', `user:${user.id}`, { username: user.username, sessions: ended.length });
       return { revoked: ended.length };
     });
     http.post(routes.userMfaReset.path, async (req) => {
-      const user = userOr404(req);
+      const user = await userOr404(req);
       parseInput(NoBody, req.body ?? {});
       const by = req.auth!.user;
-      const notice = users.resetMfa(
+      const notice = await users.resetMfa(
         user.id,
         `${by.displayName} (administrator) reset your two-step sign-in on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.` +
           (users.mfaRequired(user) ? ' Set it up again with your authenticator app.' : ' You can set it up again from your account.') +
@@ -444,10 +449,10 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
       // to enrolment (their sessions now reach nothing else, so their sockets end).
       io.to(`user:${user.id}`).emit('auth:notice', notice);
       if (users.mfaRequired(user)) dropSockets(io, `user:${user.id}`);
-      return users.get(user.id)!;
+      return (await users.get(user.id))!;
     });
 
-    http.get(routes.users.path, async () => ({ users: users.list() }));
+    http.get(routes.users.path, async () => ({ users: await users.list() }));
     http.post(routes.userCreate.path, async (req, reply) => {
       const input = parseInput(UserCreate, req.body);
       const user = await users.create(input);
@@ -457,7 +462,7 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     http.patch(routes.userUpdate.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
       const patch = parseInput(UserUpdate, req.body);
-      const before = users.get(id);
+      const before = await users.get(id);
       if (!before) throw new SentinelError(`no user with id ${id}`, 'not_found', 'id');
       const user = await users.update(id, patch);
       // Permissions changed: the user's open sockets must rejoin with the new scope.
@@ -473,43 +478,57 @@ export const authFeature: Feature<AuthNeeds, { users: UserStore }> = {
     });
 
     // socket.io: the same session (cookie or handshake token) or no connection at all.
-    io.use((socket, next) => {
+    /** The socket's session, or why it is refused. */
+    const authenticateSocket = async (socket: Socket): Promise<AuthContext | Error> => {
       const parsed = SocketAuth.safeParse(socket.handshake.auth ?? {});
       const token = parsed.success ? parsed.data.token : undefined;
       const cookie = parseCookies(socket.handshake.headers.cookie)[SESSION_COOKIE];
       let who: AuthContext | null = null;
       if (token) {
-        const r = users.resolve(token);
+        const r = await users.resolve(token);
         if (r) who = { ...r, via: 'bearer' };
       } else if (cookie) {
         // Cross-site WebSocket hijacking: a cookie is only honoured from our own origin.
         const origin = socket.handshake.headers.origin;
         const host = socket.handshake.headers.host;
-        if (origin && host && new URL(origin).host !== host) return next(new Error('unauthorized: cross-origin socket'));
-        const r = users.resolve(cookie);
+        if (origin && host && new URL(origin).host !== host) return new Error('unauthorized: cross-origin socket');
+        const r = await users.resolve(cookie);
         if (r) who = { ...r, via: 'cookie' };
       }
       if (!who) {
         log.debug({ address: socket.handshake.address }, 'socket rejected: no valid session');
-        return next(new Error('unauthorized: sign in first'));
+        return new Error('unauthorized: sign in first');
       }
-      (socket.data as { auth?: AuthContext }).auth = who;
-      void socket.join([`session:${who.tokenHash}`, `user:${who.user.id}`, cameraRoomFor(who.user)]);
-      next();
+      return who;
+    };
+    io.use((socket, next) => {
+      void authenticateSocket(socket).then(
+        (who) => {
+          if (who instanceof Error) return next(who);
+          (socket.data as { auth?: AuthContext }).auth = who;
+          void socket.join([`session:${who.tokenHash}`, `user:${who.user.id}`, cameraRoomFor(who.user)]);
+          next();
+        },
+        (err: unknown) => {
+          log.error({ err }, 'socket authentication failed');
+          next(new Error('unavailable: the session could not be checked; try again'));
+        },
+      );
     });
 
     // An open socket keeps its session alive; an expired or revoked one is disconnected.
-    const sweep = setInterval(() => {
-      for (const socket of io.of('/').sockets.values()) {
+    const sweepOnce = async (): Promise<void> => {
+      for (const socket of [...io.of('/').sockets.values()]) {
         const a = socketAuth(socket);
         if (!a) continue;
-        users.touch(a.tokenHash);
-        if (!users.resolveHash(a.tokenHash)) {
+        await users.touch(a.tokenHash);
+        if (!(await users.resolveHash(a.tokenHash))) {
           socket.emit('auth:expired');
           socket.disconnect(true);
         }
       }
-    }, 30_000);
+    };
+    const sweep = setInterval(() => void sweepOnce().catch((err: unknown) => log.error({ err }, 'socket session sweep failed')), 30_000);
     sweep.unref();
     ctx.onClose(() => clearInterval(sweep));
     return { users };

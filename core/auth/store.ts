@@ -1,24 +1,27 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Role, SessionInfo, UserNotice } from '../../contract';
 import { LiaisonScope, User, type UserCreate, type UserUpdate } from '../../contract';
-import type { Database } from '../db/database';
+import { sql, type Kysely } from 'kysely';
+import { typed, type Executor, type SqlDb } from '../db/sql';
 import { SentinelError } from '../errors';
 import { dummyHash, hashPassword, verifyPassword } from './password';
+import type { AuthTables } from './tables';
 import { verifyTotp } from './totp';
 
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  role: string;
-  scope: string;
-  password_hash: string;
-  totp_secret: string | null;
-  totp_pending_secret: string | null;
-  totp_enabled: number;
-  disabled: number;
-  created_at: string;
-}
+type UserRow = Omit<AuthTables['users'], 'updated_at'>;
+const USER_COLUMNS = [
+  'id',
+  'username',
+  'display_name',
+  'role',
+  'scope',
+  'password_hash',
+  'totp_secret',
+  'totp_pending_secret',
+  'totp_enabled',
+  'disabled',
+  'created_at',
+] as const satisfies readonly (keyof UserRow)[];
 
 export function toUser(r: UserRow): User {
   return User.parse({
@@ -87,24 +90,16 @@ export function newRecoveryCode(): string {
 const normaliseRecoveryCode = (code: string): string => code.replace(/[\s-]/g, '').toLowerCase();
 const isRecoveryCode = (code: string): boolean => /^[a-z2-9]{10}$/.test(normaliseRecoveryCode(code));
 
-interface SessionRow {
-  token_hash: string;
-  id: string;
-  user_id: string;
-  created_at: number;
-  expires_at: number;
-  last_seen_at: number;
-  ip: string | null;
-  user_agent: string | null;
-  method: SessionMethod;
-}
-
-/** Users and sessions in SQLite. Tokens are opaque; only their SHA-256 is stored. */
+/** Users, sessions, second factors and notices, on either database. Tokens are opaque; only their SHA-256 is stored. */
 export class UserStore {
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDb,
     readonly policy: SessionPolicy,
   ) {}
+
+  private get q(): Kysely<AuthTables> {
+    return this.db.as<AuthTables>();
+  }
 
   /**
    * Must this user enrol a second factor before doing anything else? Single sign-on sessions
@@ -118,67 +113,116 @@ export class UserStore {
     return (this.policy.mfaRequiredRoles ?? DEFAULT_MFA_ROLES).includes(user.role);
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+  async count(ex: Executor = this.db.as()): Promise<number> {
+    const r = await typed<AuthTables>(ex)
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
-  private row(where: 'id' | 'username', value: string): UserRow | undefined {
-    return this.db.prepare(`SELECT * FROM users WHERE ${where} = ?`).get(value) as UserRow | undefined;
+  private async rowById(id: string, ex: Executor = this.db.as()): Promise<UserRow | undefined> {
+    return typed<AuthTables>(ex).selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
   }
 
-  get(id: string): User | null {
-    const r = this.row('id', id);
+  /** By user name, whatever its case: lower() on both sides is what the Postgres unique index holds, and equals SQLite's NOCASE (both fold ASCII; user names are ASCII). */
+  private async rowByUsername(username: string, ex: Executor = this.db.as()): Promise<UserRow | undefined> {
+    return typed<AuthTables>(ex)
+      .selectFrom('users')
+      .select(USER_COLUMNS)
+      .where(sql<string>`lower(username)`, '=', sql<string>`lower(${username})`)
+      .executeTakeFirst();
+  }
+
+  async get(id: string): Promise<User | null> {
+    const r = await this.rowById(id);
     return r ? toUser(r) : null;
   }
 
-  byUsername(username: string): User | null {
-    const r = this.row('username', username);
+  async byUsername(username: string): Promise<User | null> {
+    const r = await this.rowByUsername(username);
     return r ? toUser(r) : null;
   }
 
-  list(): User[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY username').all() as UserRow[]).map(toUser);
+  /** Every user, by name regardless of case (SQLite's NOCASE order; Postgres's C collation would put "Zoe" before "adam"). */
+  async list(): Promise<User[]> {
+    const rows = await this.q
+      .selectFrom('users')
+      .select(USER_COLUMNS)
+      .orderBy(sql`lower(username)`)
+      .orderBy('username')
+      .execute();
+    return rows.map(toUser);
   }
 
-  async create(input: UserCreate & { role: Role }, opts: { onlyIfNoUsers?: boolean } = {}): Promise<User> {
+  /**
+   * Creates a user. `link` runs in the same transaction with the new user's id (single sign-on
+   * links the provider identity), so a user and what is created with it commit together.
+   */
+  async create(
+    input: UserCreate & { role: Role },
+    opts: { onlyIfNoUsers?: boolean; link?: (ex: Executor, userId: string) => Promise<void> } = {},
+  ): Promise<User> {
     const hash = await hashPassword(input.password);
     const id = randomUUID();
     const now = new Date().toISOString();
     const scope = LiaisonScope.parse(input.scope ?? {});
-    const insert = this.db.transaction(() => {
-      if (opts.onlyIfNoUsers && this.count() > 0)
-        throw new SentinelError('set-up is already done: an administrator exists; sign in instead', 'conflict');
-      if (this.row('username', input.username))
-        throw new SentinelError(`a user named "${input.username}" already exists`, 'conflict', 'username');
-      this.db
-        .prepare(
-          'INSERT INTO users (id, username, display_name, role, scope, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, input.username, input.displayName ?? input.username, input.role, JSON.stringify(scope), hash, now, now);
+    // A refusal is returned, not thrown, so the transaction commits (having written nothing)
+    // instead of rolling back.
+    const refused = await this.db.transaction(async (trx): Promise<'set-up done' | 'name taken' | null> => {
+      // SQLite's immediate transaction already serialises writers. Postgres: without the lock,
+      // two first-run set-ups could both count no users and create two administrators.
+      if (this.db.dialect === 'postgres') await sql`LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+      if (opts.onlyIfNoUsers && (await this.count(trx)) > 0) return 'set-up done';
+      if (await this.rowByUsername(input.username, trx)) return 'name taken';
+      await typed<AuthTables>(trx)
+        .insertInto('users')
+        .values({
+          id,
+          username: input.username,
+          display_name: input.displayName ?? input.username,
+          role: input.role,
+          scope: JSON.stringify(scope),
+          password_hash: hash,
+          totp_secret: null,
+          totp_pending_secret: null,
+          totp_enabled: 0,
+          disabled: 0,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await opts.link?.(trx, id);
+      return null;
     });
-    insert.immediate();
-    return this.get(id)!;
+    if (refused === 'set-up done') throw new SentinelError('set-up is already done: an administrator exists; sign in instead', 'conflict');
+    if (refused === 'name taken') throw new SentinelError(`a user named "${input.username}" already exists`, 'conflict', 'username');
+    return (await this.get(id))!;
   }
 
   async update(id: string, patch: UserUpdate): Promise<User> {
-    const cur = this.row('id', id);
+    const cur = await this.rowById(id);
     if (!cur) throw new SentinelError(`no user with id ${id}`, 'not_found', 'id');
     const hash = patch.password !== undefined ? await hashPassword(patch.password) : cur.password_hash;
-    this.db
-      .prepare('UPDATE users SET display_name = ?, role = ?, scope = ?, disabled = ?, password_hash = ?, updated_at = ? WHERE id = ?')
-      .run(
-        patch.displayName ?? cur.display_name,
-        patch.role ?? cur.role,
-        patch.scope ? JSON.stringify(LiaisonScope.parse(patch.scope)) : cur.scope,
-        patch.disabled === undefined ? cur.disabled : patch.disabled ? 1 : 0,
-        hash,
-        new Date().toISOString(),
-        id,
-      );
-    // A changed password, role or scope, or a disabled account, ends the user's sessions.
-    if (patch.password !== undefined || patch.disabled || patch.role !== undefined || patch.scope !== undefined)
-      this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(id);
-    return this.get(id)!;
+    await this.db.transaction(async (trx) => {
+      const t = typed<AuthTables>(trx);
+      await t
+        .updateTable('users')
+        .set({
+          display_name: patch.displayName ?? cur.display_name,
+          role: patch.role ?? cur.role,
+          scope: patch.scope ? JSON.stringify(LiaisonScope.parse(patch.scope)) : cur.scope,
+          disabled: patch.disabled === undefined ? cur.disabled : patch.disabled ? 1 : 0,
+          password_hash: hash,
+          updated_at: new Date().toISOString(),
+        })
+        .where('id', '=', id)
+        .execute();
+      // A changed password, role or scope, or a disabled account, ends the user's sessions.
+      if (patch.password !== undefined || patch.disabled || patch.role !== undefined || patch.scope !== undefined)
+        await t.deleteFrom('sessions').where('user_id', '=', id).execute();
+    });
+    return (await this.get(id))!;
   }
 
   async checkLogin(
@@ -187,7 +231,7 @@ export class UserStore {
     totpCode: string | undefined,
     recoveryCode?: string | undefined,
   ): Promise<LoginResult> {
-    const r = this.row('username', username);
+    const r = await this.rowByUsername(username);
     // Unknown user: spend the same time hashing so response time does not reveal who exists.
     const ok = await verifyPassword(password, r?.password_hash ?? (await dummyHash()));
     if (!r || !ok) return { ok: false, reason: 'bad_credentials', user: r ? toUser(r) : null };
@@ -211,13 +255,13 @@ export class UserStore {
    * Starts an enrolment: the new secret waits as pending until a code from it is confirmed
    * (confirmTotp), so the factor in use (if any) keeps working meanwhile.
    */
-  beginTotp(id: string, secret: string): void {
-    this.db.prepare('UPDATE users SET totp_pending_secret = ? WHERE id = ?').run(secret, id);
+  async beginTotp(id: string, secret: string): Promise<void> {
+    await this.q.updateTable('users').set({ totp_pending_secret: secret }).where('id', '=', id).execute();
   }
 
   /** Is this the user's current second-factor code (for changes that need password + code)? */
-  checkTotp(id: string, code: string): boolean {
-    const r = this.row('id', id);
+  async checkTotp(id: string, code: string): Promise<boolean> {
+    const r = await this.rowById(id);
     return !!(r?.totp_enabled && r.totp_secret && verifyTotp(r.totp_secret, code));
   }
 
@@ -231,7 +275,7 @@ export class UserStore {
   }
 
   async checkPassword(id: string, password: string): Promise<boolean> {
-    const r = this.row('id', id);
+    const r = await this.rowById(id);
     return r ? verifyPassword(password, r.password_hash) : false;
   }
 
@@ -241,40 +285,51 @@ export class UserStore {
    * the code does not match or nothing is pending.
    */
   async confirmTotp(id: string, code: string): Promise<string[] | null> {
-    const r = this.row('id', id);
+    const r = await this.rowById(id);
     if (!r?.totp_pending_secret || !verifyTotp(r.totp_pending_secret, code)) return null;
     const { codes, hashes } = await this.newRecoveryCodes();
     const now = new Date().toISOString();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, totp_enabled = 1, updated_at = ? WHERE id = ?',
-        )
-        .run(now, id);
-      this.replaceRecoveryCodes(id, hashes, now);
-    })();
+    await this.db.transaction(async (trx) => {
+      await typed<AuthTables>(trx)
+        .updateTable('users')
+        .set((eb) => ({ totp_secret: eb.ref('totp_pending_secret'), totp_pending_secret: null, totp_enabled: 1, updated_at: now }))
+        .where('id', '=', id)
+        .execute();
+      await this.replaceRecoveryCodes(trx, id, hashes, now);
+    });
     return codes;
   }
 
   /** Switches the second factor off: secret, pending secret and recovery codes go. */
-  disableTotp(id: string): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare('UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, totp_enabled = 0, updated_at = ? WHERE id = ?')
-        .run(new Date().toISOString(), id);
-      this.db.prepare('DELETE FROM recovery_codes WHERE user_id = ?').run(id);
-    })();
+  async disableTotp(id: string): Promise<void> {
+    await this.db.transaction((trx) => this.clearTotp(trx, id));
+  }
+
+  private async clearTotp(ex: Executor, id: string): Promise<void> {
+    const t = typed<AuthTables>(ex);
+    await t
+      .updateTable('users')
+      .set({ totp_secret: null, totp_pending_secret: null, totp_enabled: 0, updated_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .execute();
+    await t.deleteFrom('recovery_codes').where('user_id', '=', id).execute();
   }
 
   /** New recovery codes for a user with a factor on; the old ones stop working. */
   async regenerateRecoveryCodes(id: string): Promise<string[]> {
     const { codes, hashes } = await this.newRecoveryCodes();
-    this.db.transaction(() => this.replaceRecoveryCodes(id, hashes, new Date().toISOString()))();
+    await this.db.transaction((trx) => this.replaceRecoveryCodes(trx, id, hashes, new Date().toISOString()));
     return codes;
   }
 
-  recoveryCodesLeft(id: string): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL').get(id) as { n: number }).n;
+  async recoveryCodesLeft(id: string): Promise<number> {
+    const r = await this.q
+      .selectFrom('recovery_codes')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('user_id', '=', id)
+      .where('used_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   private async newRecoveryCodes(): Promise<{ codes: string[]; hashes: string[] }> {
@@ -283,72 +338,96 @@ export class UserStore {
     return { codes, hashes };
   }
 
-  private replaceRecoveryCodes(id: string, hashes: string[], now: string): void {
-    this.db.prepare('DELETE FROM recovery_codes WHERE user_id = ?').run(id);
-    const ins = this.db.prepare('INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)');
-    for (const h of hashes) ins.run(id, h, now);
+  /** Inside the caller's transaction: the old codes go and the new ones come in one commit. */
+  private async replaceRecoveryCodes(ex: Executor, id: string, hashes: string[], now: string): Promise<void> {
+    const t = typed<AuthTables>(ex);
+    await t.deleteFrom('recovery_codes').where('user_id', '=', id).execute();
+    await t
+      .insertInto('recovery_codes')
+      .values(hashes.map((code_hash) => ({ user_id: id, code_hash, created_at: now })))
+      .execute();
   }
 
   /** Spends one unused recovery code; false when none matches (or it was just spent by a parallel request). */
   private async useRecoveryCode(id: string, code: string): Promise<boolean> {
     const plain = normaliseRecoveryCode(code);
     if (!/^[a-z2-9]{10}$/.test(plain)) return false;
-    const rows = this.db.prepare('SELECT id, code_hash FROM recovery_codes WHERE user_id = ? AND used_at IS NULL').all(id) as {
-      id: number;
-      code_hash: string;
-    }[];
+    const rows = await this.q
+      .selectFrom('recovery_codes')
+      .select(['id', 'code_hash'])
+      .where('user_id', '=', id)
+      .where('used_at', 'is', null)
+      .execute();
     for (const row of rows) {
       if (!(await verifyPassword(plain, row.code_hash))) continue;
       // The WHERE makes spending atomic: two sign-ins racing with one code, only one wins.
-      return (
-        this.db.prepare('UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL').run(new Date().toISOString(), row.id)
-          .changes === 1
-      );
+      const r = await this.q
+        .updateTable('recovery_codes')
+        .set({ used_at: new Date().toISOString() })
+        .where('id', '=', row.id)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
     }
     return false;
   }
 
   /**
    * An administrator's reset of a user's second factor (lost phone): the factor and the
-   * recovery codes go, and the user gets a notice for their next sign-in.
+   * recovery codes go, and the user gets a notice for their next sign-in, in one commit.
    */
-  resetMfa(id: string, message: string): UserNotice {
+  async resetMfa(id: string, message: string): Promise<UserNotice> {
     const at = new Date().toISOString();
-    return this.db.transaction(() => {
-      this.disableTotp(id);
-      const n = this.db
-        .prepare("INSERT INTO user_notices (user_id, kind, message, created_at) VALUES (?, 'mfa_reset', ?, ?) RETURNING id")
-        .get(id, message, at) as { id: number };
+    return this.db.transaction(async (trx) => {
+      await this.clearTotp(trx, id);
+      const n = await typed<AuthTables>(trx)
+        .insertInto('user_notices')
+        .values({ user_id: id, kind: 'mfa_reset', message, created_at: at, seen_at: null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       return { id: n.id, kind: 'mfa_reset' as const, message, at };
-    })();
+    });
   }
 
-  /** The notices a user has not been shown yet; they count as shown from now on. */
-  takeNotices(userId: string): UserNotice[] {
-    return this.db.transaction(() => {
-      const rows = this.db
-        .prepare('SELECT id, kind, message, created_at FROM user_notices WHERE user_id = ? AND seen_at IS NULL ORDER BY id')
-        .all(userId) as { id: number; kind: 'mfa_reset'; message: string; created_at: string }[];
-      this.db.prepare('UPDATE user_notices SET seen_at = ? WHERE user_id = ? AND seen_at IS NULL').run(new Date().toISOString(), userId);
-      return rows.map((r) => ({ id: r.id, kind: r.kind, message: r.message, at: r.created_at }));
-    })();
+  /**
+   * The notices a user has not been shown yet; they count as shown from now on. One UPDATE ...
+   * RETURNING: two sign-ins at once cannot both take the same notice, on either database.
+   */
+  async takeNotices(userId: string): Promise<UserNotice[]> {
+    const rows = await this.q
+      .updateTable('user_notices')
+      .set({ seen_at: new Date().toISOString() })
+      .where('user_id', '=', userId)
+      .where('seen_at', 'is', null)
+      .returning(['id', 'kind', 'message', 'created_at'])
+      .execute();
+    return rows.sort((a, b) => a.id - b.id).map((r) => ({ id: r.id, kind: r.kind, message: r.message, at: r.created_at }));
   }
 
-  createSession(
+  async createSession(
     userId: string,
     ip: string | null,
     opts: { userAgent?: string | undefined; method?: SessionMethod } = {},
-  ): { token: string; tokenHash: string; id: string; expiresAt: Date } {
+  ): Promise<{ token: string; tokenHash: string; id: string; expiresAt: Date }> {
     const token = randomBytes(32).toString('base64url');
     const tokenHash = hashToken(token);
     const id = randomBytes(16).toString('hex');
     const now = Date.now();
     const expiresAt = new Date(now + this.policy.ttlMs);
-    this.db
-      .prepare(
-        'INSERT INTO sessions (token_hash, id, user_id, created_at, expires_at, last_seen_at, ip, user_agent, method) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(tokenHash, id, userId, now, expiresAt.getTime(), now, ip, opts.userAgent?.slice(0, 300) ?? null, opts.method ?? 'password');
+    await this.q
+      .insertInto('sessions')
+      .values({
+        token_hash: tokenHash,
+        id,
+        user_id: userId,
+        created_at: now,
+        expires_at: expiresAt.getTime(),
+        last_seen_at: now,
+        ip,
+        user_agent: opts.userAgent?.slice(0, 300) ?? null,
+        method: opts.method ?? 'password',
+      })
+      .execute();
     return { token, tokenHash, id, expiresAt };
   }
 
@@ -357,34 +436,49 @@ export class UserStore {
    * A session that must still enrol a second factor counts as none unless the caller is the
    * auth hook, which lets it reach the enrolment routes only (`allowMfaPending`).
    */
-  resolve(token: string, opts: { allowMfaPending?: boolean } = {}): ResolvedSession | null {
+  resolve(token: string, opts: { allowMfaPending?: boolean } = {}): Promise<ResolvedSession | null> {
     return this.resolveHash(hashToken(token), opts);
   }
 
-  resolveHash(tokenHash: string, opts: { allowMfaPending?: boolean } = {}): ResolvedSession | null {
-    const s = this.db.prepare('SELECT id, user_id, expires_at, last_seen_at, method FROM sessions WHERE token_hash = ?').get(tokenHash) as
-      { id: string; user_id: string; expires_at: number; last_seen_at: number; method: SessionMethod } | undefined;
+  /**
+   * Runs for every request and socket: one query by the sessions primary key, joined to its
+   * user, and a write only for an ended session or a touch (at most once a minute).
+   */
+  async resolveHash(tokenHash: string, opts: { allowMfaPending?: boolean } = {}): Promise<ResolvedSession | null> {
+    const s = await this.q
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(USER_COLUMNS.map((c) => `u.${c}` as const))
+      .select(['s.id as session_id', 's.expires_at', 's.last_seen_at', 's.method'])
+      .where('s.token_hash', '=', tokenHash)
+      .executeTakeFirst();
     if (!s) return null;
     const now = Date.now();
     if (now > s.expires_at || now - s.last_seen_at > this.policy.idleMs) {
-      this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
+      await this.endSession(tokenHash);
       return null;
     }
-    const user = this.get(s.user_id);
-    if (!user || user.disabled) return null;
+    const user = toUser(s);
+    if (user.disabled) return null;
     const mfaPending = this.mfaPending(user, s.method);
     if (mfaPending && !opts.allowMfaPending) return null;
     // Touch at most once a minute: a write per request would be wasteful.
-    if (now - s.last_seen_at > 60_000) this.db.prepare('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?').run(now, tokenHash);
-    return { user, tokenHash, sessionId: s.id, method: s.method, mfaPending };
+    if (now - s.last_seen_at > 60_000) await this.touch(tokenHash, now);
+    return { user, tokenHash, sessionId: s.session_id, method: s.method, mfaPending };
   }
 
   /** A user's live sessions, newest use first (`current` marks the one asking). */
-  listSessions(userId: string, currentHash: string | null): SessionInfo[] {
+  async listSessions(userId: string, currentHash: string | null): Promise<SessionInfo[]> {
     const now = Date.now();
-    const rows = this.db
-      .prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at >= ? AND last_seen_at >= ? ORDER BY last_seen_at DESC')
-      .all(userId, now, now - this.policy.idleMs) as SessionRow[];
+    const rows = await this.q
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('expires_at', '>=', now)
+      .where('last_seen_at', '>=', now - this.policy.idleMs)
+      .orderBy('last_seen_at', 'desc')
+      .orderBy('id')
+      .execute();
     return rows.map((r) => ({
       id: r.id,
       current: r.token_hash === currentHash,
@@ -398,28 +492,30 @@ export class UserStore {
   }
 
   /** Ends one of a user's sessions by its public id; the token hash (for its socket room) or null. */
-  endSessionById(userId: string, id: string): string | null {
-    const r = this.db.prepare('DELETE FROM sessions WHERE user_id = ? AND id = ? RETURNING token_hash').get(userId, id) as
-      { token_hash: string } | undefined;
+  async endSessionById(userId: string, id: string): Promise<string | null> {
+    const r = await this.q
+      .deleteFrom('sessions')
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .returning('token_hash')
+      .executeTakeFirst();
     return r?.token_hash ?? null;
   }
 
   /** Ends every session of a user except `keepHash` (null: all); the token hashes ended. */
-  endSessions(userId: string, keepHash: string | null): string[] {
-    return (
-      this.db.prepare('DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ? RETURNING token_hash').all(userId, keepHash) as {
-        token_hash: string;
-      }[]
-    ).map((r) => r.token_hash);
+  async endSessions(userId: string, keepHash: string | null): Promise<string[]> {
+    let q = this.q.deleteFrom('sessions').where('user_id', '=', userId);
+    if (keepHash !== null) q = q.where('token_hash', '<>', keepHash);
+    return (await q.returning('token_hash').execute()).map((r) => r.token_hash);
   }
 
   /** Marks a session as in use (a live socket keeps its session from idling out). */
-  touch(tokenHash: string): void {
-    this.db.prepare('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?').run(Date.now(), tokenHash);
+  async touch(tokenHash: string, now = Date.now()): Promise<void> {
+    await this.q.updateTable('sessions').set({ last_seen_at: now }).where('token_hash', '=', tokenHash).execute();
   }
 
-  endSession(tokenHash: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
+  async endSession(tokenHash: string): Promise<void> {
+    await this.q.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
   }
 }
 

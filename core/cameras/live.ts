@@ -112,18 +112,18 @@ export function registerLiveVideo(
         .send({ error: { code: 'bad_request', message: 'video is a WebSocket: send an Upgrade: websocket request' } }),
     );
 
-  const who = (req: IncomingMessage): { user: User; tokenHash: string; via: 'bearer' | 'cookie' } | null => {
+  const who = async (req: IncomingMessage): Promise<{ user: User; tokenHash: string; via: 'bearer' | 'cookie' } | null> => {
     const authz = req.headers.authorization;
     if (authz?.startsWith('Bearer ')) {
-      const r = users.resolve(authz.slice(7).trim());
+      const r = await users.resolve(authz.slice(7).trim());
       return r ? { ...r, via: 'bearer' } : null;
     }
     const cookie = parseCookies(req.headers.cookie)[SESSION_COOKIE];
-    const r = cookie ? users.resolve(cookie) : null;
+    const r = cookie ? await users.resolve(cookie) : null;
     return r ? { ...r, via: 'cookie' } : null;
   };
 
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     const [path, search] = (req.url ?? '').split('?');
     const m = VIDEO_PATH.exec(path ?? '');
     if (!m) return; // socket.io's upgrade, or nobody's (socket.io closes those)
@@ -135,7 +135,7 @@ export function registerLiveVideo(
       return refuse(socket, 404, 'not_found', 'no such camera');
     }
     const ip = req.socket.remoteAddress ?? null;
-    const a = who(req);
+    const a = await who(req);
     if (!a)
       return refuse(
         socket,
@@ -195,6 +195,12 @@ export function registerLiveVideo(
     if (!service.liveAvailable(id)) return refuse(socket, 503, 'unavailable', `camera ${id} is not running`);
     wss.handleUpgrade(req, socket, head, (ws) => void watch(ws, id, serve(ws, cam, a, ip)));
   };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    void upgrade(req, socket, head).catch((err: unknown) => {
+      log.error({ err }, 'live video upgrade failed');
+      socket.destroy();
+    });
+  };
 
   /** A view starts once its audit record is stored; when that fails the viewer is told and nothing is shown. */
   const watch = (ws: WebSocket, id: string, started: Promise<void>): Promise<void> =>
@@ -206,7 +212,12 @@ export function registerLiveVideo(
   /** Ends a view when its session does (logout, expiry, revocation). */
   const recheckSession = (ws: WebSocket, tokenHash: string): NodeJS.Timeout =>
     setInterval(() => {
-      if (!users.resolveHash(tokenHash)) ws.close(4401, 'session ended');
+      void users
+        .resolveHash(tokenHash)
+        .then((s) => {
+          if (!s) ws.close(4401, 'session ended');
+        })
+        .catch((err: unknown) => log.error({ err }, 'live video session check failed'));
     }, RECHECK_SESSION_MS);
 
   /**

@@ -47,7 +47,7 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
     B: {} as Record<'camera' | 'clip' | 'alert' | 'incident', string>,
   };
 
-  const tokenFor = (actor: Actor): string => store.createSession(userIds.get(actor.name)!, '127.0.0.1').token;
+  const tokenFor = async (actor: Actor): Promise<string> => (await store.createSession(userIds.get(actor.name)!, '127.0.0.1')).token;
   const call = (token: string, method: string, path: string, body?: unknown) =>
     fetch(new URL(path, core.url), {
       method,
@@ -79,23 +79,23 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
       { ...cfg, recording: { ...cfg.recording, postRollS: 0, preRollS: 0, segmentSeconds: 1 } },
       { log: createLogger('silent') },
     );
-    store = new UserStore(core.db, { ttlMs: 3_600_000, idleMs: 3_600_000 });
-    await ensureUser(core.db, { ...TEST_ADMIN, role: 'admin' });
+    store = new UserStore(core.sql, { ttlMs: 3_600_000, idleMs: 3_600_000 });
+    await ensureUser(core.sql, { ...TEST_ADMIN, role: 'admin' });
     for (const a of ACTORS) {
       const username = a.role === 'admin' ? TEST_ADMIN.username : `m-${a.name}`;
       if (a.role !== 'admin')
-        await ensureUser(core.db, {
+        await ensureUser(core.sql, {
           username,
           password: PASSWORD,
           role: a.role,
           ...(a.scope ? { scope: { districts: [], lines: [], routes: [], escalation: false, ...a.scope } } : {}),
         });
-      userIds.set(a.name, store.byUsername(username)!.id);
+      userIds.set(a.name, (await store.byUsername(username))!.id);
     }
-    const s = store.createSession(userIds.get('admin')!, null);
+    const s = await store.createSession(userIds.get('admin')!, null);
     admin = signedIn(
       core.url,
-      Session.parse({ user: store.get(userIds.get('admin')!), token: s.token, expiresAt: s.expiresAt.toISOString() }),
+      Session.parse({ user: await store.get(userIds.get('admin')!), token: s.token, expiresAt: s.expiresAt.toISOString() }),
     );
     for (const place of ['A', 'B'] as const) {
       const camera = await newCamera(place);
@@ -150,7 +150,7 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
             .replace(':fontstack', 'Noto')
             .replace(':range', '0-255.pbf');
           // An invalid body (unknown key) where one is read: the access checks come first.
-          const res = await call(tokenFor(actor), route.method, path, unsafe ? { __matrix: true } : undefined);
+          const res = await call(await tokenFor(actor), route.method, path, unsafe ? { __matrix: true } : undefined);
           const text = await res.text();
           const label = `${actor.name} ${route.method} ${path} -> ${res.status} ${text.slice(0, 200)}`;
           // 503 "unavailable" is an honest answer here (the cameras have no stream); never a crash.
@@ -173,7 +173,7 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
 
   it('list routes return only what the user may see', async () => {
     for (const actor of ACTORS) {
-      const token = tokenFor(actor);
+      const token = await tokenFor(actor);
       if (roleAllows(routes.cameras.roles, actor.role)) {
         const ids = CameraList.parse(await (await call(token, 'GET', routes.cameras.path)).json()).cameras.map((c) => c.id);
         expect(ids.includes(fx.A.camera), actor.name).toBe(actor.sees.A);
@@ -196,10 +196,10 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
 
   it('sockets get camera records and health only for cameras the user may see', async () => {
     for (const actor of ACTORS) {
-      const s = store.createSession(userIds.get(actor.name)!, null);
+      const s = await store.createSession(userIds.get(actor.name)!, null);
       const who = signedIn(
         core.url,
-        Session.parse({ user: store.get(userIds.get(actor.name)!), token: s.token, expiresAt: s.expiresAt.toISOString() }),
+        Session.parse({ user: await store.get(userIds.get(actor.name)!), token: s.token, expiresAt: s.expiresAt.toISOString() }),
       );
       const socket = who.socket();
       const snapshot = new Promise<Camera[]>((resolve) => socket.once('cameras:snapshot', resolve));

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { User } from '../../contract';
 import { UserStore } from '../../core/auth/store';
 import { openDatabase } from '../../core/db/database';
+import { sqliteSql } from '../../core/db/sql';
 import { REPO_ROOT, runSentinel, SENTINEL_BIN, tempDir } from '../support/serve';
 
 describe('commands that read an installation refuse a directory with no Sentinel data', () => {
@@ -119,14 +120,14 @@ describe.skipIf(!existsSync('/usr/bin/script'))('users create-admin in a termina
     const line = r.screen.split(/\r?\n/).find((l) => l.startsWith('{'));
     expect(User.parse(JSON.parse(line ?? '{}'))).toMatchObject({ username: 'chief', role: 'admin' });
     // The stored hash is of what was typed, minus the erased x.
-    const db = openDatabase(join(dataDir, 'sentinel.db'));
+    const db = sqliteSql(openDatabase(join(dataDir, 'sentinel.db')));
     try {
       const store = new UserStore(db, { ttlMs: 60_000, idleMs: 60_000 });
-      const chief = store.byUsername('chief')!;
+      const chief = (await store.byUsername('chief'))!;
       expect(await store.checkPassword(chief.id, password)).toBe(true);
       expect(await store.checkPassword(chief.id, `${password}x`)).toBe(false);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });

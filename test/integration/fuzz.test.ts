@@ -47,8 +47,8 @@ describe('fuzzing every route from the contract (fast-check)', () => {
   let requests = 0;
   const statuses = new Map<number, number>();
 
-  const mintTokens = (): void => {
-    for (const role of ROLES) tokens.set(role, store.createSession(userIds.get(role)!, '127.0.0.1').token);
+  const mintTokens = async (): Promise<void> => {
+    for (const role of ROLES) tokens.set(role, (await store.createSession(userIds.get(role)!, '127.0.0.1')).token);
   };
 
   /** SHA-256 of every table's rows, in rowid order (sessions without their last-seen time). */
@@ -112,19 +112,19 @@ describe('fuzzing every route from the contract (fast-check)', () => {
       },
       { log: createLogger('silent') },
     );
-    store = new UserStore(core.db, { ttlMs: 3_600_000, idleMs: 3_600_000 });
-    await ensureUser(core.db, { ...TEST_ADMIN, role: 'admin' });
-    userIds.set('admin', store.byUsername(TEST_ADMIN.username)!.id);
+    store = new UserStore(core.sql, { ttlMs: 3_600_000, idleMs: 3_600_000 });
+    await ensureUser(core.sql, { ...TEST_ADMIN, role: 'admin' });
+    userIds.set('admin', (await store.byUsername(TEST_ADMIN.username))!.id);
     for (const role of ROLES.filter((r) => r !== 'admin')) {
-      await ensureUser(core.db, {
+      await ensureUser(core.sql, {
         username: `fuzz-${role}`,
         password: PASSWORD,
         role,
         ...(role === 'liaison' ? { scope: { districts: ['1'], lines: ['Red'], routes: [], escalation: false } } : {}),
       });
-      userIds.set(role, store.byUsername(`fuzz-${role}`)!.id);
+      userIds.set(role, (await store.byUsername(`fuzz-${role}`))!.id);
     }
-    mintTokens();
+    await mintTokens();
     known.id!.push(...userIds.values());
 
     // A camera, an alert and its incident: real ids for the parameters.
@@ -323,7 +323,7 @@ describe('fuzzing every route from the contract (fast-check)', () => {
           } else if (route.method !== 'GET') {
             // An accepted write (a near miss that was valid, a sign-out): fresh sessions for the
             // next runs, and whatever it started in the background done before the next request.
-            mintTokens();
+            await mintTokens();
             await settle();
           }
         }),

@@ -71,7 +71,7 @@ describe('second factor and sessions', () => {
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
     expect(cfg.auth.mfaRequiredRoles).toEqual(['admin', 'liaison']);
     core = await startCore(cfg, { log: createLogger('silent') });
-    store = new UserStore(core.db, { ttlMs: 3_600_000, idleMs: 3_600_000 });
+    store = new UserStore(core.sql, { ttlMs: 3_600_000, idleMs: 3_600_000 });
     admin = await signIn(core);
   });
   afterAll(async () => {

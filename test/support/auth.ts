@@ -5,7 +5,8 @@ import { Session, SOCKET_PATH, type ClientToServerEvents, type Role, type Server
 import { UserStore } from '../../core/auth/store';
 import { base32Decode, base32Encode, totp } from '../../core/auth/totp';
 import { prepareDataDir } from '../../core/data-dir';
-import { openDatabase, type Database } from '../../core/db/database';
+import { openDatabase } from '../../core/db/database';
+import { sqliteSql, type SqlDb } from '../../core/db/sql';
 
 /**
  * How tests sign in (every route and socket needs a session).
@@ -58,15 +59,16 @@ export function rememberTotp(username: string, secret: string, codes?: string[])
 }
 
 /** Creates a user with a second factor in an open database (no-op when the user name exists). */
-export async function ensureUser(db: Database, user: UserCreate & { role: Role }): Promise<void> {
+export async function ensureUser(db: SqlDb, user: UserCreate & { role: Role }): Promise<void> {
   const store = new UserStore(db, noopPolicy);
   const secret = testTotpSecret(user.username);
-  if (store.byUsername(user.username)) {
-    if (store.byUsername(user.username)!.totpEnabled) secrets.set(user.username.toLowerCase(), secret);
+  const existing = await store.byUsername(user.username);
+  if (existing) {
+    if (existing.totpEnabled) secrets.set(user.username.toLowerCase(), secret);
     return;
   }
   const created = await store.create(user);
-  store.beginTotp(created.id, secret);
+  await store.beginTotp(created.id, secret);
   const codes = await store.confirmTotp(created.id, totp(base32Decode(secret), Date.now()));
   if (!codes) throw new Error(`enrolling the test user ${user.username} failed`);
   rememberTotp(user.username, secret, codes);
@@ -75,11 +77,11 @@ export async function ensureUser(db: Database, user: UserCreate & { role: Role }
 /** Creates TEST_ADMIN in a data directory (before `sentinel serve` starts on it). */
 export async function seedAdmin(dataDir: string): Promise<void> {
   prepareDataDir(dataDir);
-  const db = openDatabase(join(dataDir, 'sentinel.db'));
+  const db = sqliteSql(openDatabase(join(dataDir, 'sentinel.db')));
   try {
     await ensureUser(db, { ...TEST_ADMIN, role: 'admin' });
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -139,10 +141,10 @@ export function signedIn(baseUrl: string, session: Session): SignedIn {
 
 /** Signs in to an in-process core as TEST_ADMIN (creating it in the core's database). */
 export async function signIn(
-  core: { url: string; db: Database },
+  core: { url: string; sql: SqlDb },
   user: UserCreate & { role: Role } = { ...TEST_ADMIN, role: 'admin' },
 ): Promise<SignedIn> {
-  await ensureUser(core.db, user);
+  await ensureUser(core.sql, user);
   return login(core.url, user.username, user.password);
 }
 

@@ -1,29 +1,42 @@
-import type { Database } from '../../db/database';
+import { typed, type Executor, type SqlDb } from '../../db/sql';
+import type { SsoTables } from './tables';
 
 /** The sso_identities table: provider identity (issuer, subject) -> Sentinel user. Only this module touches it. */
 export class SsoIdentities {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: SqlDb) {}
 
-  userFor(issuer: string, subject: string): string | null {
-    const r = this.db.prepare('SELECT user_id FROM sso_identities WHERE issuer = ? AND subject = ?').get(issuer, subject) as
-      { user_id: string } | undefined;
+  async userFor(issuer: string, subject: string): Promise<string | null> {
+    const r = await this.db
+      .as<SsoTables>()
+      .selectFrom('sso_identities')
+      .select('user_id')
+      .where('issuer', '=', issuer)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
     return r?.user_id ?? null;
   }
 
-  link(issuer: string, subject: string, userId: string): void {
+  /** Links an identity to a user; `ex` is the transaction that creates the user, so both commit together. */
+  async link(issuer: string, subject: string, userId: string, ex: Executor = this.db.as()): Promise<void> {
     const now = new Date().toISOString();
-    this.db
-      .prepare('INSERT INTO sso_identities (issuer, subject, user_id, created_at, last_login_at) VALUES (?, ?, ?, ?, ?)')
-      .run(issuer, subject, userId, now, now);
+    await typed<SsoTables>(ex)
+      .insertInto('sso_identities')
+      .values({ issuer, subject, user_id: userId, created_at: now, last_login_at: now })
+      .execute();
   }
 
-  touch(issuer: string, subject: string): void {
-    this.db
-      .prepare('UPDATE sso_identities SET last_login_at = ? WHERE issuer = ? AND subject = ?')
-      .run(new Date().toISOString(), issuer, subject);
+  async touch(issuer: string, subject: string): Promise<void> {
+    await this.db
+      .as<SsoTables>()
+      .updateTable('sso_identities')
+      .set({ last_login_at: new Date().toISOString() })
+      .where('issuer', '=', issuer)
+      .where('subject', '=', subject)
+      .execute();
   }
 
-  isLinked(userId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM sso_identities WHERE user_id = ?').get(userId) !== undefined;
+  async isLinked(userId: string): Promise<boolean> {
+    const r = await this.db.as<SsoTables>().selectFrom('sso_identities').select('user_id').where('user_id', '=', userId).executeTakeFirst();
+    return r !== undefined;
   }
 }

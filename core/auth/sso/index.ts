@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { routes, type Session, type SsoInfo, type User } from '../../../contract';
 import type { AuditTrail } from '../../audit/trail';
 import type { SsoConfig } from '../../config';
-import type { Database } from '../../db/database';
+import type { SqlDb } from '../../db/sql';
 import { SentinelError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { UserStore } from '../store';
@@ -27,12 +27,12 @@ interface Pending {
 
 export interface SsoDeps {
   sso: SsoConfig | undefined;
-  db: Database;
+  sql: SqlDb;
   users: UserStore;
   trail: Pick<AuditTrail, 'append'>;
   log: Logger;
   /** The same session a password sign-in gets (cookie, CSRF rules, expiry). */
-  startSession(req: FastifyRequest, reply: FastifyReply, user: User): Session;
+  startSession(req: FastifyRequest, reply: FastifyReply, user: User): Promise<Session>;
 }
 
 /** Loopback only: a provider on this machine (a test, a local IdP) may use plain HTTP; any other must be https. */
@@ -71,7 +71,7 @@ class Refusal extends Error {
  */
 export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
   const { sso, users, trail, log } = deps;
-  const identities = new SsoIdentities(deps.db);
+  const identities = new SsoIdentities(deps.sql);
   const pending = new Map<string, Pending>();
   let discovered: Promise<oidc.Configuration> | null = null;
 
@@ -204,9 +204,9 @@ export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
       const displayName =
         typeof claims[sso.displayNameClaim] === 'string' ? (claims[sso.displayNameClaim] as string).slice(0, 120) : undefined;
       let user: User;
-      const linked = identities.userFor(issuer, subject);
+      const linked = await identities.userFor(issuer, subject);
       if (linked) {
-        const cur = users.get(linked);
+        const cur = await users.get(linked);
         if (!cur) throw new Refusal(403, 'user_missing', 'Your Sentinel account no longer exists. Ask a Sentinel administrator.');
         if (cur.disabled) throw new Refusal(403, 'disabled', 'Your Sentinel account is disabled. Ask a Sentinel administrator.');
         const changed = cur.role !== mapped.role || JSON.stringify(cur.scope) !== JSON.stringify(mapped.scope);
@@ -222,27 +222,31 @@ export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
             detail: { via: 'sso', role: user.role, scope: user.scope, before: { role: cur.role, scope: cur.scope } },
             ip: req.ip,
           });
-        identities.touch(issuer, subject);
+        await identities.touch(issuer, subject);
       } else {
         const username = usernameFrom(claims[sso.usernameClaim]) ?? usernameFrom(claims.email) ?? usernameFrom(`sso-${subject}`);
         if (!username) throw new Refusal(403, 'no_username', `Your ${sso.label} account gives no usable user name.`);
         // Never take over a local account by its name: that would let whoever controls a
         // provider user name become the local administrator "chief".
-        if (users.byUsername(username))
+        if (await users.byUsername(username))
           throw new Refusal(
             409,
             'username_taken',
             `A Sentinel account named "${username}" already exists and is not linked to your ${sso.label} sign-in. Ask a Sentinel administrator to rename or remove it.`,
           );
         // A random password no one is told: the account signs in through the provider only.
-        user = await users.create({
-          username,
-          password: `${randomUUID()}${randomBytes(16).toString('base64url')}`,
-          role: mapped.role,
-          scope: mapped.scope,
-          ...(displayName ? { displayName } : {}),
-        });
-        identities.link(issuer, subject, user.id);
+        // The identity is linked in the transaction that creates the user: never a user
+        // without its link (whose next sign-in would find its own name taken).
+        user = await users.create(
+          {
+            username,
+            password: `${randomUUID()}${randomBytes(16).toString('base64url')}`,
+            role: mapped.role,
+            scope: mapped.scope,
+            ...(displayName ? { displayName } : {}),
+          },
+          { link: (ex, userId) => identities.link(issuer, subject, userId, ex) },
+        );
         await trail.append({
           actorId: user.id,
           actor: user.username,
@@ -252,7 +256,7 @@ export function registerSso(http: FastifyInstance, deps: SsoDeps): void {
           ip: req.ip,
         });
       }
-      deps.startSession(req, reply, user);
+      await deps.startSession(req, reply, user);
       await trail.append({
         actorId: user.id,
         actor: user.username,

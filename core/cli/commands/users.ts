@@ -51,7 +51,13 @@ export function registerUsers(program: Command): void {
     if (init) prepareDataDir(config.dataDir);
     else requireSentinelDataDir(config.dataDir, 'or create it with sentinel users create-admin --init');
     const db = openDatabase(join(config.dataDir, 'sentinel.db'));
-    return { db, store: new UserStore(db, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 }) };
+    const sql = sqliteSql(db);
+    return {
+      db,
+      store: new UserStore(sql, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 }),
+      /** Closes the database too. */
+      close: () => sql.close(),
+    };
   };
   users
     .command('create-admin')
@@ -66,7 +72,7 @@ export function registerUsers(program: Command): void {
       refuseUnconvertedPostgres(config.database, 'sentinel users create-admin');
       if (!opts.init) requireSentinelDataDir(config.dataDir, 'or pass --init to create it');
       const password = await readPassword();
-      const { db, store } = open(opts.dataDir, opts.init);
+      const { db, store, close } = open(opts.dataDir, opts.init);
       try {
         const user = await store.create({ username: opts.username, password, role: 'admin' }, { onlyIfNoUsers: true });
         await new AuditTrail(sqliteSql(db)).append({
@@ -78,7 +84,7 @@ export function registerUsers(program: Command): void {
         });
         printJson(user);
       } finally {
-        db.close();
+        await close();
       }
     });
   users
@@ -100,12 +106,12 @@ export function registerUsers(program: Command): void {
               .map((x) => x.trim())
               .filter(Boolean)
           : [];
-      const { db, store } = open(opts.dataDir);
+      const { db, store, close } = open(opts.dataDir);
       let password: string;
       try {
         password = await readPassword();
       } catch (err) {
-        db.close();
+        await close();
         throw err;
       }
       try {
@@ -126,7 +132,7 @@ export function registerUsers(program: Command): void {
         if (err instanceof z.ZodError) throw new SentinelError(`scope: ${err.issues[0]?.message ?? 'invalid'}`, 'validation_failed');
         throw err;
       } finally {
-        db.close();
+        await close();
       }
     });
   users
@@ -135,13 +141,13 @@ export function registerUsers(program: Command): void {
     .requiredOption('--username <name>', 'whose second factor')
     .option('--data-dir <dir>', 'data directory')
     .action(async (opts: { username: string; dataDir?: string }) => {
-      const { db, store } = open(opts.dataDir);
+      const { db, store, close } = open(opts.dataDir);
       try {
-        const user = store.byUsername(opts.username);
+        const user = await store.byUsername(opts.username);
         if (!user) throw new SentinelError(`no user named "${opts.username}" in this data directory`, 'not_found', 'username');
         // The same reset the console's Administration offers, for the one administrator who
         // cannot sign in any more: it needs shell access to the data directory instead.
-        store.resetMfa(
+        await store.resetMfa(
           user.id,
           `Your two-step sign-in was reset from the server's command line (sentinel users reset-mfa) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Set it up again; if you did not ask for this, tell your supervisor.`,
         );
@@ -151,9 +157,9 @@ export function registerUsers(program: Command): void {
           target: `user:${user.id}`,
           detail: { username: user.username, hadFactor: user.totpEnabled, via: 'sentinel users reset-mfa' },
         });
-        printJson(store.get(user.id));
+        printJson(await store.get(user.id));
       } finally {
-        db.close();
+        await close();
       }
     });
   users
@@ -161,11 +167,11 @@ export function registerUsers(program: Command): void {
     .description('list users as JSON lines')
     .option('--data-dir <dir>', 'data directory')
     .action(async (opts: { dataDir?: string }) => {
-      const { db, store } = open(opts.dataDir);
+      const { store, close } = open(opts.dataDir);
       try {
-        for (const u of store.list()) printJson(u);
+        for (const u of await store.list()) printJson(u);
       } finally {
-        db.close();
+        await close();
       }
     });
 }
