@@ -50,10 +50,9 @@ export function registerUsers(program: Command): void {
     refuseUnconvertedPostgres(config.database, 'sentinel users');
     if (init) prepareDataDir(config.dataDir);
     else requireSentinelDataDir(config.dataDir, 'or create it with sentinel users create-admin --init');
-    const db = openDatabase(join(config.dataDir, 'sentinel.db'));
-    const sql = sqliteSql(db);
+    const sql = sqliteSql(openDatabase(join(config.dataDir, 'sentinel.db')));
     return {
-      db,
+      sql,
       store: new UserStore(sql, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 }),
       /** Closes the database too. */
       close: () => sql.close(),
@@ -72,10 +71,10 @@ export function registerUsers(program: Command): void {
       refuseUnconvertedPostgres(config.database, 'sentinel users create-admin');
       if (!opts.init) requireSentinelDataDir(config.dataDir, 'or pass --init to create it');
       const password = await readPassword();
-      const { db, store, close } = open(opts.dataDir, opts.init);
+      const { sql, store, close } = open(opts.dataDir, opts.init);
       try {
         const user = await store.create({ username: opts.username, password, role: 'admin' }, { onlyIfNoUsers: true });
-        await new AuditTrail(sqliteSql(db)).append({
+        await new AuditTrail(sql).append({
           actorId: user.id,
           actor: user.username,
           action: 'user.create',
@@ -106,7 +105,7 @@ export function registerUsers(program: Command): void {
               .map((x) => x.trim())
               .filter(Boolean)
           : [];
-      const { db, store, close } = open(opts.dataDir);
+      const { sql, store, close } = open(opts.dataDir);
       let password: string;
       try {
         password = await readPassword();
@@ -121,7 +120,7 @@ export function registerUsers(program: Command): void {
           role: role.data,
           scope: { districts: list(opts.districts), lines: list(opts.lines), routes: list(opts.routes) },
         });
-        await new AuditTrail(sqliteSql(db)).append({
+        await new AuditTrail(sql).append({
           actor: 'cli',
           action: 'user.create',
           target: `user:${user.id}`,
@@ -141,7 +140,7 @@ export function registerUsers(program: Command): void {
     .requiredOption('--username <name>', 'whose second factor')
     .option('--data-dir <dir>', 'data directory')
     .action(async (opts: { username: string; dataDir?: string }) => {
-      const { db, store, close } = open(opts.dataDir);
+      const { sql, store, close } = open(opts.dataDir);
       try {
         const user = await store.byUsername(opts.username);
         if (!user) throw new SentinelError(`no user named "${opts.username}" in this data directory`, 'not_found', 'username');
@@ -151,7 +150,7 @@ export function registerUsers(program: Command): void {
           user.id,
           `Your two-step sign-in was reset from the server's command line (sentinel users reset-mfa) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Set it up again; if you did not ask for this, tell your supervisor.`,
         );
-        await new AuditTrail(sqliteSql(db)).append({
+        await new AuditTrail(sql).append({
           actor: 'cli',
           action: 'user.mfa_reset',
           target: `user:${user.id}`,
