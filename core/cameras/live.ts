@@ -178,7 +178,7 @@ export function registerLiveVideo(
       if (!q.success)
         return refuse(socket, 400, 'validation_failed', 'at: the playback start, in ms since the epoch (?at=1733100000000), is required');
       const at = q.data.at;
-      // The upgrade handler cannot await: the socket waits for the segment index read.
+      // The socket waits for the segment index read; a failed read is answered (500), not dropped.
       void service.segments
         .overlapping(id, at, Date.now())
         .then((segments) => {
