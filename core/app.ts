@@ -167,13 +167,13 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
     const cluster = await startCluster({ config, sql: sqlDb, io, log: log.child({ name: 'cluster' }) });
     // Redis closes after the features (they may still emit while stopping), before the database.
     closers.push(() => cluster.close());
-    const lifecycle = buildLifecycle({ config, db, bus, io, audit: audit.trail, log });
+    const lifecycle = buildLifecycle({ config, db: sqlDb, bus, io, audit: audit.trail, log });
     // Retry timers of alert writes stop last-but-one (the database closes last).
     closers.push(() => lifecycle.alerts.close());
     if (cluster.clustered) {
       // Every replica reads every replica's lifecycle events from the shared log (docs/scale.md).
       lifecycle.log.setAnnouncer((seq) => cluster.announce(seq));
-      cluster.onAnnounce(() => lifecycle.log.flush());
+      cluster.onAnnounce(() => void lifecycle.log.flush());
       closers.push(lifecycle.log.follow(config.cluster.followEveryMs));
     }
     const ctx: CoreContext = {

@@ -8,11 +8,11 @@ function relativeTo(dir: string | null, path: string): string {
   return path.split(/[/\\]/).pop() ?? path;
 }
 
-function lifecycleHealth(ctx: CoreContext, signedIn: boolean): NonNullable<HealthResponse['lifecycle']> {
+async function lifecycleHealth(ctx: CoreContext, signedIn: boolean): Promise<NonNullable<HealthResponse['lifecycle']>> {
   const w = ctx.lifecycle.alerts.writeStatus();
   let webhookPending: number | null = null;
   try {
-    webhookPending = ctx.lifecycle.outbox?.pending() ?? null;
+    webhookPending = (await ctx.lifecycle.outbox?.pending()) ?? null;
   } catch {
     // A database that cannot answer is what health is for: say unknown, do not fail.
   }
@@ -72,7 +72,7 @@ export const healthFeature: Feature<object, { status: CoreStatus }> = {
       assets: req.auth
         ? ctx.assets
         : { dir: null, ok: ctx.assets.ok, missing: ctx.assets.missing.map((m) => ({ ...m, path: relativeTo(ctx.assets.dir, m.path) })) },
-      lifecycle: lifecycleHealth(ctx, req.auth !== null),
+      lifecycle: await lifecycleHealth(ctx, req.auth !== null),
       ffmpeg: req.auth ? ffmpeg : { ...ffmpeg, path: null },
       ...(status.demoCameras ? { demoCameras: status.demoCameras } : {}),
     }));

@@ -53,12 +53,12 @@ export function visibilityGate(deps: { lifecycle: Lifecycle; clips: Pick<ClipSto
         return { scope: scopes.of(cameraId) ?? { district: null, lines: [], routes: [] }, cameraId };
       }
       case 'alert': {
-        const a = lifecycle.alerts.get(id);
+        const a = await lifecycle.alerts.get(id);
         if (!a) return null;
-        return { scope: a.alert.scope, escalated: lifecycle.service.escalated(id) };
+        return { scope: a.alert.scope, escalated: await lifecycle.service.escalated(id) };
       }
       case 'incident': {
-        const inc = lifecycle.incidents.get(id);
+        const inc = await lifecycle.incidents.get(id);
         return inc ? { scope: inc.scope, ...(inc.reach ? { reach: inc.reach } : {}) } : null;
       }
     }

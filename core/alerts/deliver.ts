@@ -22,7 +22,7 @@ import type { LifecycleLog, LogEvent } from '../lifecycle/log';
 import type { EscalationCause, LifecycleService } from '../lifecycle/service';
 import type { Logger } from '../logger';
 import { alertRooms, inScope, reaches, roomsForUser } from './rooms';
-import type { AlertStore } from './store';
+import type { AlertStore, StoredAlert } from './store';
 
 export { alertRooms, inScope, reachOf, reaches, reachRooms, roomsForUser, unionReach, type Reach } from './rooms';
 
@@ -81,7 +81,7 @@ export class AlertPush {
   /** This process now runs the escalation timers (its lease): rebuilt from the log. */
   ownTimers(): void {
     this.timersOwned = true;
-    this.rebuildTimers();
+    void this.rebuildTimers().catch((err: unknown) => this.d.log.error({ err }, 'cannot rebuild the escalation timers'));
   }
 
   /** Another process runs them now (this one lost the lease). */
@@ -91,11 +91,11 @@ export class AlertPush {
     this.timers.clear();
   }
 
-  acks(alertId: string): AlertAcked[] {
+  acks(alertId: string): Promise<AlertAcked[]> {
     return this.d.service.acks(alertId);
   }
 
-  escalated(alertId: string): boolean {
+  escalated(alertId: string): Promise<boolean> {
     return this.d.service.escalated(alertId);
   }
 
@@ -106,7 +106,7 @@ export class AlertPush {
    * the replica that wrote it died right after its commit (the Redis adapter would instead
    * lose what the dead replica had not yet broadcast, until its clients reconnected).
    */
-  private deliver(events: readonly LogEvent[]): void {
+  private async deliver(events: readonly LogEvent[]): Promise<void> {
     const io = this.d.io.local;
     const incidents = new Map<string, LogEvent>();
     for (const e of events) {
@@ -125,7 +125,7 @@ export class AlertPush {
           break;
         case 'alert.escalated': {
           this.cancelEscalation(e.alertId!);
-          const stored = this.d.alerts.get(e.alertId!);
+          const stored = await this.d.alerts.get(e.alertId!);
           // The next liaison has not seen this alert (it was out of their scope): send it first.
           if (stored) io.to('escalation').except(alertRooms(stored.alert)).emit('alert:raised', stored.alert, e.seq);
           io.to(e.rooms).emit('alert:escalated', e.payload as AlertEscalated, e.seq);
@@ -137,26 +137,26 @@ export class AlertPush {
       if (e.incidentId) incidents.set(e.incidentId, e);
     }
     for (const [id, e] of incidents) {
-      const inc = this.d.incidents.get(id);
-      if (inc) io.to(this.d.incidents.rooms(id)).emit('incident:upsert', inc, e.seq);
+      const inc = await this.d.incidents.get(id);
+      if (inc) io.to(await this.d.incidents.rooms(id)).emit('incident:upsert', inc, e.seq);
     }
   }
 
   /** A person acknowledges an alert they were sent; refused (as unknown) outside their scope. */
-  ack(user: User, alertId: string, ip: string | null): AlertAckReply {
+  async ack(user: User, alertId: string, ip: string | null): Promise<AlertAckReply> {
     if (user.role !== 'operator' && user.role !== 'liaison' && user.role !== 'admin')
       return { ok: false, error: `role "${user.role}" does not acknowledge alerts` };
-    const stored = this.d.alerts.get(alertId);
+    const stored = await this.d.alerts.get(alertId);
     if (!stored) return { ok: false, error: `no alert with id ${alertId}` };
     // A liaison may only acknowledge what was sent to them (the same answer as for an unknown id).
-    if (user.role === 'liaison' && !inScope(user, stored.alert, this.escalated(alertId)))
+    if (user.role === 'liaison' && !inScope(user, stored.alert, await this.escalated(alertId)))
       return { ok: false, error: `no alert with id ${alertId}` };
     return this.d.service.acknowledgeAlert(user, alertId, ip);
   }
 
   /** Who an escalation reaches now: its rooms, and the liaisons connected in them on any replica (the adapter asks them). */
   private async told(alert: Alert): Promise<{ rooms: string[]; liaisons: string[] }> {
-    const rooms = [...new Set([...this.d.alerts.roomsOf(alert.id, alert).filter((r) => r !== 'alerts:all'), 'escalation'])];
+    const rooms = [...new Set([...(await this.d.alerts.roomsOf(alert.id, alert)).filter((r) => r !== 'alerts:all'), 'escalation'])];
     const liaisons = new Set<string>();
     let sockets: { data: unknown }[] = [];
     try {
@@ -183,7 +183,7 @@ export class AlertPush {
     cause: EscalationCause,
     by: (Pick<User, 'id' | 'username' | 'role'> & { ip: string | null }) | null = null,
   ): Promise<AlertEscalated | null> {
-    const stored = this.d.alerts.get(alertId);
+    const stored = await this.d.alerts.get(alertId);
     if (!stored) return null;
     this.cancelEscalation(alertId);
     const told = await this.told(stored.alert);
@@ -215,38 +215,38 @@ export class AlertPush {
   }
 
   /** After a restart: alerts raised in the last hour that the log shows neither acknowledged nor escalated. */
-  private rebuildTimers(): void {
+  private async rebuildTimers(): Promise<void> {
     const since = new Date(Date.now() - REBUILD_WINDOW_MS).toISOString();
-    for (const r of this.d.lifecycle.openForEscalation(since)) {
-      if (!this.d.service.isSettled(r.alertId)) this.scheduleEscalation(r.alertId, r.startedAtMs);
+    for (const r of await this.d.lifecycle.openForEscalation(since)) {
+      if (!(await this.d.service.isSettled(r.alertId))) this.scheduleEscalation(r.alertId, r.startedAtMs);
     }
   }
 
-  private cursorOf(socket: Socket): Cursor {
+  private async cursorOf(socket: Socket): Promise<Cursor> {
     const hs = SocketAuth.safeParse(socket.handshake.auth ?? {});
     if (!hs.success) return { kind: 'none' };
-    const head = this.d.lifecycle.head();
+    const head = await this.d.lifecycle.head();
     if (hs.data.lastSeq !== undefined) {
       if (hs.data.lastSeq > head) return { kind: 'unknown', reason: `cursor ${hs.data.lastSeq} is ahead of the log (${head})` };
       return { kind: 'seq', seq: hs.data.lastSeq };
     }
     if (hs.data.lastAlertId) {
-      const seq = this.d.lifecycle.raisedSeq(hs.data.lastAlertId);
+      const seq = await this.d.lifecycle.raisedSeq(hs.data.lastAlertId);
       return seq === null ? { kind: 'unknown', reason: `unknown alert ${hs.data.lastAlertId}` } : { kind: 'seq', seq };
     }
     return { kind: 'none' };
   }
 
   /** What a (re)connecting socket missed, in its scope, oldest first. */
-  replay(socket: Socket, user: User): void {
-    const cursor = this.cursorOf(socket);
+  async replay(socket: Socket, user: User): Promise<void> {
+    const cursor = await this.cursorOf(socket);
     if (cursor.kind === 'none') {
       // An operator's console loads its queue over REST; a liaison's view has no other source.
-      if (user.role === 'liaison') this.replayRecent(socket, user);
+      if (user.role === 'liaison') await this.replayRecent(socket, user);
       return;
     }
     if (cursor.kind === 'unknown') return this.resync(socket, user, cursor.reason);
-    const events = this.d.lifecycle.after(cursor.seq, REPLAY_LIMIT + 1);
+    const events = await this.d.lifecycle.after(cursor.seq, REPLAY_LIMIT + 1);
     if (events.length > REPLAY_LIMIT) return this.resync(socket, user, `cursor ${cursor.seq} is more than ${REPLAY_LIMIT} events behind`);
     const sentRaise = new Set<string>();
     const incidents = new Map<string, number>();
@@ -254,14 +254,14 @@ export class AlertPush {
       if (!reaches(user, e.rooms)) continue;
       if (e.kind === 'alert.raised') sentRaise.add(e.alertId!);
       if (e.kind === 'alert.escalated' && !sentRaise.has(e.alertId!)) {
-        const a = this.d.alerts.get(e.alertId!);
+        const a = await this.d.alerts.get(e.alertId!);
         if (a && !inScope(user, a.alert)) socket.emit('alert:raised', a.alert, e.seq);
       }
       this.emitOne(socket, e);
       if (e.incidentId) incidents.set(e.incidentId, e.seq);
     }
     for (const [id, seq] of incidents) {
-      const inc = this.d.incidents.get(id);
+      const inc = await this.d.incidents.get(id);
       if (inc) socket.emit('incident:upsert', inc, seq);
     }
   }
@@ -274,25 +274,27 @@ export class AlertPush {
   }
 
   /** Alerts of the recent window that this user may see, oldest first, in their current state. */
-  private recentInScope(user: User, max: number) {
+  private async recentInScope(user: User, max: number): Promise<StoredAlert[]> {
     const since = new Date(Date.now() - RECENT_WINDOW_MS).toISOString();
-    return this.d.alerts
-      .list({ limit: 5000, since })
-      .filter((s) => inScope(user, s.alert, this.escalated(s.alert.id)))
-      .slice(0, max)
-      .reverse();
+    const out: StoredAlert[] = [];
+    for (const s of await this.d.alerts.list({ limit: 5000, since })) {
+      if (out.length >= max) break;
+      // In scope without escalation needs no read; only an out-of-scope alert asks whether it escalated.
+      if (inScope(user, s.alert, false) || inScope(user, s.alert, await this.escalated(s.alert.id))) out.push(s);
+    }
+    return out.reverse();
   }
 
-  private replayRecent(socket: Socket, user: User): void {
-    const head = this.d.lifecycle.head();
+  private async replayRecent(socket: Socket, user: User): Promise<void> {
+    const head = await this.d.lifecycle.head();
     const incidents = new Map<string, Incident>();
-    for (const s of this.recentInScope(user, FIRST_REPLAY)) {
+    for (const s of await this.recentInScope(user, FIRST_REPLAY)) {
       socket.emit('alert:raised', s.alert, head);
-      for (const a of this.acks(s.alert.id)) socket.emit('alert:acked', a, head);
-      const esc = this.d.service.escalation(s.alert.id);
+      for (const a of await this.acks(s.alert.id)) socket.emit('alert:acked', a, head);
+      const esc = await this.d.service.escalation(s.alert.id);
       if (esc) socket.emit('alert:escalated', esc, head);
-      const inc = this.d.incidents.forAlert(s.alert.id);
-      if (inc && !incidents.has(inc.id) && reaches(user, this.d.incidents.rooms(inc.id))) incidents.set(inc.id, inc);
+      const inc = await this.d.incidents.forAlert(s.alert.id);
+      if (inc && !incidents.has(inc.id) && reaches(user, await this.d.incidents.rooms(inc.id))) incidents.set(inc.id, inc);
     }
     // Their incidents too: a liaison's card shows the clip and the vehicle from it, and a clip
     // cut before the page opened would otherwise read "not cut yet" until the incident changed.
@@ -300,20 +302,20 @@ export class AlertPush {
   }
 
   /** The current state of this user's scope, when its cursor cannot be replayed. */
-  resync(socket: Socket, user: User, reason: string): void {
-    const cursor = this.d.lifecycle.head();
-    const alerts = this.recentInScope(user, 500);
-    const incidents: Incident[] = this.d.incidents
-      .list({ open: true, limit: 500 })
-      .filter((i) => reaches(user, this.d.incidents.rooms(i.id)));
-    const payload: AlertsResync = {
-      cursor,
-      reason,
-      alerts: alerts.map((s) => s.alert),
-      acks: alerts.flatMap((s) => this.acks(s.alert.id)),
-      escalations: alerts.flatMap((s) => this.d.service.escalation(s.alert.id) ?? []),
-      incidents,
-    };
+  async resync(socket: Socket, user: User, reason: string): Promise<void> {
+    const cursor = await this.d.lifecycle.head();
+    const alerts = await this.recentInScope(user, 500);
+    const incidents: Incident[] = [];
+    for (const i of await this.d.incidents.list({ open: true, limit: 500 }))
+      if (reaches(user, await this.d.incidents.rooms(i.id))) incidents.push(i);
+    const acks: AlertAcked[] = [];
+    const escalations: AlertEscalated[] = [];
+    for (const s of alerts) {
+      acks.push(...(await this.acks(s.alert.id)));
+      const esc = await this.d.service.escalation(s.alert.id);
+      if (esc) escalations.push(esc);
+    }
+    const payload: AlertsResync = { cursor, reason, alerts: alerts.map((s) => s.alert), acks, escalations, incidents };
     socket.emit('alerts:resync', payload);
   }
 
@@ -338,25 +340,36 @@ export const alertDeliveryFeature: Feature = {
       const who = socketAuth(socket);
       if (!who) return socket.disconnect(true); // cannot happen: the auth middleware ran first
       void socket.join(roomsForUser(who.user));
-      try {
-        push.replay(socket, who.user);
-      } catch (err) {
-        ctx.log.error({ err, user: who.user.username }, 'replay failed; sending the current state');
-        push.resync(socket, who.user, 'replay failed');
-      }
+      const replay = async (): Promise<void> => {
+        try {
+          await push.replay(socket, who.user);
+        } catch (err) {
+          ctx.log.error({ err, user: who.user.username }, 'replay failed; sending the current state');
+          await push.resync(socket, who.user, 'replay failed');
+        }
+      };
+      void replay().catch((err: unknown) => ctx.log.error({ err, user: who.user.username }, 'cannot send the current state'));
       socket.on('alert:ack', (payload, ack) => {
         const p = AlertAckPayload.safeParse(payload);
-        const reply: AlertAckReply = p.success
-          ? push.ack(who.user, p.data.alertId, socket.handshake.address)
-          : { ok: false, error: `invalid payload: ${p.error.issues[0]?.message ?? 'expected {"alertId": "..."}'}` };
+        const answer = async (): Promise<AlertAckReply> =>
+          p.success
+            ? push.ack(who.user, p.data.alertId, socket.handshake.address)
+            : { ok: false, error: `invalid payload: ${p.error.issues[0]?.message ?? 'expected {"alertId": "..."}'}` };
         // A malformed payload gets an error answer (when it asked for one) and nothing else.
-        if (typeof ack === 'function') ack(reply);
+        void answer()
+          .catch((err: unknown): AlertAckReply => {
+            ctx.log.error({ err, user: who.user.username }, 'cannot acknowledge an alert');
+            return { ok: false, error: 'the acknowledgement could not be stored; try again' };
+          })
+          .then((reply) => {
+            if (typeof ack === 'function') ack(reply);
+          });
       });
     });
 
     ctx.http.post(routes.alertAck.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
-      const r = push.ack(req.auth!.user, id, req.ip);
+      const r = await push.ack(req.auth!.user, id, req.ip);
       if (!r.ok) throw new SentinelError(r.error, /no alert/.test(r.error) ? 'not_found' : 'forbidden', 'id');
       return r;
     });

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertKind } from '../../contract';
 import { Alert, AlertScope } from '../../contract';
+import type { AuditRecord } from '../../contract';
 import type { AuditEntry, AuditTrail } from '../audit/trail';
-import type { Database } from '../db/database';
-import { statementCache } from '../db/statements';
+import { typed, type Executor, type SqlDb } from '../db/sql';
 import type { EventBus } from '../events/bus';
 import type { LifecycleLog } from '../lifecycle/log';
 import type { Logger } from '../logger';
 import { alertRooms } from './rooms';
+import type { AlertTables } from './tables';
+import type { LifecycleTables } from '../lifecycle/tables';
 
 /** What a producer (an analytics rule, the admin's test alert) supplies for a new alert. */
 export interface NewAlert {
@@ -30,25 +32,11 @@ export interface AlertChange {
   score?: number;
   snapshotPath?: string | null;
   trackIds?: number[];
-  detail?: Alert['detail'];
+  /** The new detail, or how to make it from the stored one (read in the change's own transaction). */
+  detail?: Alert['detail'] | ((current: Alert['detail']) => Alert['detail']);
 }
 
-interface Row {
-  seq: number;
-  id: string;
-  kind: string;
-  camera_id: string;
-  camera_name: string;
-  zone_id: string | null;
-  zone_name: string | null;
-  score: number;
-  started_at: string;
-  ended_at: string | null;
-  snapshot_path: string | null;
-  track_ids: string;
-  detail: string;
-  scope: string;
-}
+type Row = Omit<AlertTables['alerts'], 'seq' | 'updated_at'> & { seq: number };
 
 /** An alert with its delivery sequence number (clients resume after the last seq seen). */
 export interface StoredAlert {
@@ -59,8 +47,8 @@ export interface StoredAlert {
 
 export const ALERTS_API = '/api/v1/alerts';
 
-/** Writes inside the alert's own transaction (the incident it joins, its audit record). */
-export type InTxHook = (alert: Alert) => void;
+/** Writes inside the alert's own transaction (the incident it joins), through that transaction. */
+export type InTxHook = (alert: Alert, trx: Executor) => Promise<void>;
 
 export interface AlertWriteStatus {
   /** Alerts raised by a rule whose write has not succeeded yet (retrying with backoff). */
@@ -72,16 +60,20 @@ export interface AlertWriteStatus {
 
 interface PendingWrite {
   input: NewAlert & { id: string };
+  /** The alert itself is stored (only changes are waiting). */
+  stored: boolean;
   changes: AlertChange[];
   attempts: number;
   timer: NodeJS.Timeout | null;
+  /** The attempt under way, if one is. */
+  running: Promise<StoredAlert | null> | null;
 }
 
 const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 30_000;
 
 export interface AlertStoreDeps {
-  db: Database;
+  db: SqlDb;
   bus: EventBus;
   lifecycle: LifecycleLog;
   audit: AuditTrail;
@@ -90,17 +82,18 @@ export interface AlertStoreDeps {
 
 /**
  * The one writer of alerts. An alert, its lifecycle event, the incident it joins and its
- * audit record commit in one SQLite transaction (one fsync) before anything is published,
- * so whatever a client was told exists survives a crash of the core (the SIGKILL test).
- * Consumers never write alerts; they read the lifecycle log (core/lifecycle/log.ts) or, for
- * in-process reactions, 'alert:raised' / 'alert:updated' on the bus.
+ * audit record commit in one transaction before anything is published, so whatever a client
+ * was told exists survives a crash of the core (the SIGKILL test). Consumers never write
+ * alerts; they read the lifecycle log (core/lifecycle/log.ts) or, for in-process reactions,
+ * 'alert:raised' / 'alert:updated' on the bus.
  *
  * `raise` / `change` are for producers that must not lose an alert to a failed write (the
  * analytics rules): the id is assigned up front, a failed write is retried with backoff and
- * counted in health, and changes that arrive meanwhile (the rule cleared) are applied after.
+ * counted in health, and changes that arrive meanwhile (the rule cleared) are applied after,
+ * in order: one alert's writes never run concurrently.
  */
 export class AlertStore {
-  private readonly db: Database;
+  private readonly db: SqlDb;
   private readonly bus: EventBus;
   private readonly lifecycle: LifecycleLog;
   private readonly trail: AuditTrail;
@@ -111,11 +104,8 @@ export class AlertStore {
   private lastError: string | null = null;
   private closed = false;
 
-  private readonly q;
-
   constructor(deps: AlertStoreDeps) {
     this.db = deps.db;
-    this.q = statementCache(deps.db);
     this.bus = deps.bus;
     this.lifecycle = deps.lifecycle;
     this.trail = deps.audit;
@@ -127,131 +117,161 @@ export class AlertStore {
     this.hooks.push(fn);
   }
 
-  create(input: NewAlert & { id?: string }, opts: { audit?: AuditEntry | ((a: Alert) => AuditEntry) } = {}): StoredAlert {
+  async create(input: NewAlert & { id?: string }, opts: { audit?: AuditEntry | ((a: Alert) => AuditEntry) } = {}): Promise<StoredAlert> {
     const id = input.id ?? randomUUID();
     const now = new Date().toISOString();
     const startedAt = (input.startedAt ?? new Date()).toISOString();
     const scope = AlertScope.parse(input.scope);
-    const run = this.db.transaction((): StoredAlert => {
-      const info = this.q(
-        `INSERT INTO alerts (id, kind, camera_id, camera_name, zone_id, zone_name, score, started_at, snapshot_path, track_ids, detail, scope, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        input.kind,
-        input.cameraId,
-        input.cameraName,
-        input.zoneId,
-        input.zoneName,
-        input.score,
-        startedAt,
-        input.snapshotPath,
-        JSON.stringify(input.trackIds),
-        JSON.stringify(input.detail),
-        JSON.stringify(scope),
-        now,
-      );
-      const stored = this.getBySeq(Number(info.lastInsertRowid));
-      if (!stored) throw new Error(`alert ${id} vanished after insert`);
-      this.lifecycle.append({
-        kind: 'alert.raised',
-        alertId: id,
-        cameraId: input.cameraId,
-        rooms: alertRooms(stored.alert),
-        payload: stored.alert,
-      });
-      for (const h of this.hooks) h(stored.alert);
-      if (opts.audit) this.trail.appendNow(typeof opts.audit === 'function' ? opts.audit(stored.alert) : opts.audit);
-      return stored;
-    });
-    const stored = run.immediate();
-    this.lifecycle.flush();
+    // The log's lock first, the audit chain's after it (the fixed order), held to the commit:
+    // the incident filing below reads then writes, and no other spine write interleaves.
+    const { stored, record } = await this.db.transaction(
+      async (trx): Promise<{ stored: StoredAlert; record: AuditRecord | null }> => {
+        const row = await typed<AlertTables>(trx)
+          .insertInto('alerts')
+          .values({
+            id,
+            kind: input.kind,
+            camera_id: input.cameraId,
+            camera_name: input.cameraName,
+            zone_id: input.zoneId,
+            zone_name: input.zoneName,
+            score: input.score,
+            started_at: startedAt,
+            snapshot_path: input.snapshotPath,
+            track_ids: JSON.stringify(input.trackIds),
+            detail: JSON.stringify(input.detail),
+            scope: JSON.stringify(scope),
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const stored = toStored(row);
+        await this.lifecycle.append(
+          { kind: 'alert.raised', alertId: id, cameraId: input.cameraId, rooms: alertRooms(stored.alert), payload: stored.alert },
+          trx,
+        );
+        for (const h of this.hooks) await h(stored.alert, trx);
+        const record = opts.audit
+          ? await this.trail.append(typeof opts.audit === 'function' ? opts.audit(stored.alert) : opts.audit, trx)
+          : null;
+        return { stored, record };
+      },
+      { locks: opts.audit ? ['log', 'audit'] : ['log'] },
+    );
+    if (record) this.trail.published(record);
+    await this.lifecycle.flush();
     this.bus.emit('alert:raised', stored.alert);
     return stored;
   }
 
-  update(id: string, change: AlertChange): StoredAlert {
-    const run = this.db.transaction((): StoredAlert => {
-      const cur = this.get(id);
-      if (!cur) throw new Error(`no alert with id ${id}`);
-      const a = cur.alert;
-      this.q('UPDATE alerts SET ended_at = ?, score = ?, snapshot_path = ?, track_ids = ?, detail = ?, updated_at = ? WHERE id = ?').run(
-        change.endedAt ? change.endedAt.toISOString() : a.endedAt,
-        change.score ?? a.score,
-        change.snapshotPath !== undefined ? change.snapshotPath : cur.snapshotPath,
-        JSON.stringify(change.trackIds ?? a.trackIds),
-        JSON.stringify(change.detail ?? a.detail),
-        new Date().toISOString(),
-        id,
-      );
-      const next = this.get(id)!;
-      const cleared = a.endedAt === null && next.alert.endedAt !== null;
-      // Whoever was told about the alert (its scope, the escalation liaisons) hears how it changed.
-      this.lifecycle.append({
-        kind: cleared ? 'alert.cleared' : 'alert.updated',
-        alertId: id,
-        cameraId: a.cameraId,
-        rooms: this.roomsOf(id, next.alert),
-        payload: next.alert,
-      });
-      return next;
-    });
-    const next = run.immediate();
-    this.lifecycle.flush();
+  async update(id: string, change: AlertChange): Promise<StoredAlert> {
+    const next = await this.db.transaction(
+      async (trx): Promise<StoredAlert> => {
+        const k = typed<AlertTables>(trx);
+        const cur = await this.get(id, trx);
+        if (!cur) throw new Error(`no alert with id ${id}`);
+        const a = cur.alert;
+        const detail = typeof change.detail === 'function' ? change.detail(a.detail) : (change.detail ?? a.detail);
+        const row = await k
+          .updateTable('alerts')
+          .set({
+            ended_at: change.endedAt ? change.endedAt.toISOString() : a.endedAt,
+            score: change.score ?? a.score,
+            snapshot_path: change.snapshotPath !== undefined ? change.snapshotPath : cur.snapshotPath,
+            track_ids: JSON.stringify(change.trackIds ?? a.trackIds),
+            detail: JSON.stringify(detail),
+            updated_at: new Date().toISOString(),
+          })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const next = toStored(row);
+        const cleared = a.endedAt === null && next.alert.endedAt !== null;
+        // Whoever was told about the alert (its scope, the escalation liaisons) hears how it changed.
+        await this.lifecycle.append(
+          {
+            kind: cleared ? 'alert.cleared' : 'alert.updated',
+            alertId: id,
+            cameraId: a.cameraId,
+            rooms: await this.roomsOf(id, next.alert, trx),
+            payload: next.alert,
+          },
+          trx,
+        );
+        return next;
+      },
+      { locks: ['log'] },
+    );
+    await this.lifecycle.flush();
     this.bus.emit('alert:updated', next.alert);
     return next;
   }
 
   /** Every room an alert's events went to so far (its scope, plus `escalation` once escalated). */
-  roomsOf(id: string, alert: Alert): string[] {
-    const rows = this.q('SELECT rooms FROM lifecycle_events WHERE alert_id = ?').all(id) as { rooms: string }[];
+  async roomsOf(id: string, alert: Alert, ex: Executor = this.db.as()): Promise<string[]> {
+    const rows = await typed<LifecycleTables>(ex).selectFrom('lifecycle_events').select('rooms').where('alert_id', '=', id).execute();
     return [...new Set([...alertRooms(alert), ...rows.flatMap((r) => JSON.parse(r.rooms) as string[])])];
   }
 
   /**
    * Stores a producer's alert, retrying a failed write with backoff until it succeeds (or the
-   * core shuts down). Returns the alert's id at once, so the producer can clear it later.
+   * core shuts down). Returns the alert's id at once, so the producer can clear it later, and
+   * the first attempt (the alert, or null when that attempt failed and a retry is scheduled).
    */
-  raise(input: NewAlert): { id: string; stored: StoredAlert | null } {
-    const w: PendingWrite = { input: { ...input, id: randomUUID() }, changes: [], attempts: 0, timer: null };
-    const stored = this.attempt(w);
-    return { id: w.input.id, stored };
+  raise(input: NewAlert): { id: string; stored: Promise<StoredAlert | null> } {
+    const w: PendingWrite = { input: { ...input, id: randomUUID() }, stored: false, changes: [], attempts: 0, timer: null, running: null };
+    this.pending.set(w.input.id, w);
+    return { id: w.input.id, stored: this.attempt(w) };
   }
 
-  /** Changes an alert raised with `raise`, or queues the change behind its pending write. */
+  /** Changes an alert raised with `raise`, behind its pending write or change if there is one. */
   change(id: string, change: AlertChange): void {
     const w = this.pending.get(id);
     if (w) {
       w.changes.push(change);
       return;
     }
-    try {
-      this.update(id, change);
-    } catch (err) {
-      this.noteFailure(err);
-      // The alert is stored; only this change failed: retry it the same way.
-      const retry: PendingWrite = { input: { id } as NewAlert & { id: string }, changes: [change], attempts: 1, timer: null };
-      this.pending.set(id, retry);
-      this.schedule(retry);
-    }
+    const next: PendingWrite = {
+      input: { id } as NewAlert & { id: string },
+      stored: true,
+      changes: [change],
+      attempts: 0,
+      timer: null,
+      running: null,
+    };
+    this.pending.set(id, next);
+    void this.attempt(next);
   }
 
-  private attempt(w: PendingWrite): StoredAlert | null {
+  /** Runs one attempt of a pending write (its alert if not stored yet, then its changes in order). Never rejects. */
+  private attempt(w: PendingWrite): Promise<StoredAlert | null> {
+    if (w.running) return w.running;
+    w.running = this.attemptNow(w).finally(() => (w.running = null));
+    return w.running;
+  }
+
+  private async attemptNow(w: PendingWrite): Promise<StoredAlert | null> {
     const id = w.input.id;
     try {
-      let stored = this.get(id) ?? this.create(w.input);
+      let stored: StoredAlert | null = null;
+      if (!w.stored) {
+        stored = (await this.get(id)) ?? (await this.create(w.input));
+        w.stored = true;
+      }
       while (w.changes.length) {
-        stored = this.update(id, w.changes[0]!);
+        stored = await this.update(id, w.changes[0]!);
         w.changes.shift();
       }
       this.pending.delete(id);
       if (w.attempts > 0) this.log.info({ alertId: id, attempts: w.attempts + 1 }, 'alert stored after retrying');
-      return stored;
+      return stored ?? (await this.get(id));
     } catch (err) {
       w.attempts++;
       this.noteFailure(err);
-      this.log.error({ err, alertId: id, attempt: w.attempts }, 'cannot store an alert; retrying');
-      this.pending.set(id, w);
+      this.log.error(
+        { err, alertId: id, attempt: w.attempts },
+        w.stored ? 'cannot change an alert; retrying' : 'cannot store an alert; retrying',
+      );
       this.schedule(w);
       return null;
     }
@@ -267,55 +287,54 @@ export class AlertStore {
     const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(w.attempts, 16));
     w.timer = setTimeout(() => {
       w.timer = null;
-      this.attempt(w);
+      void this.attempt(w);
     }, delay);
     w.timer.unref();
   }
 
   writeStatus(): AlertWriteStatus {
-    return { pending: this.pending.size, failedAttempts: this.failedAttempts, lastError: this.lastError };
+    // Writes that failed at least once (one in its first attempt is not "pending" yet).
+    let pending = 0;
+    for (const w of this.pending.values()) if (w.attempts > 0) pending++;
+    return { pending, failedAttempts: this.failedAttempts, lastError: this.lastError };
   }
 
   /** Stops retrying (shutdown): a last attempt for each pending write, then the rest is logged. */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     for (const w of [...this.pending.values()]) {
       if (w.timer) clearTimeout(w.timer);
-      this.attempt(w);
+      w.timer = null;
+      await w.running;
+      if (this.pending.has(w.input.id)) await this.attempt(w);
     }
     if (this.pending.size) this.log.error({ alertIds: [...this.pending.keys()] }, 'alerts still not stored at shutdown');
   }
 
-  get(id: string): StoredAlert | null {
-    const row = this.q('SELECT * FROM alerts WHERE id = ?').get(id) as Row | undefined;
+  async get(id: string, ex: Executor = this.db.as()): Promise<StoredAlert | null> {
+    const row = await typed<AlertTables>(ex).selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toStored(row) : null;
   }
 
-  getBySeq(seq: number): StoredAlert | null {
-    const row = this.q('SELECT * FROM alerts WHERE seq = ?').get(seq) as Row | undefined;
+  async getBySeq(seq: number): Promise<StoredAlert | null> {
+    const row = await this.db.as<AlertTables>().selectFrom('alerts').selectAll().where('seq', '=', seq).executeTakeFirst();
     return row ? toStored(row) : null;
   }
 
   /** Newest first; `afterSeq` returns alerts inserted after that insert sequence, oldest first. */
-  list(opts: { limit?: number; afterSeq?: number; cameraId?: string; since?: string } = {}): StoredAlert[] {
+  async list(opts: { limit?: number; afterSeq?: number; cameraId?: string; since?: string } = {}): Promise<StoredAlert[]> {
     const limit = Math.min(Math.max(opts.limit ?? 200, 1), 5000);
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (opts.cameraId) {
-      where.push('camera_id = ?');
-      args.push(opts.cameraId);
-    }
-    if (opts.afterSeq !== undefined) {
-      where.push('seq > ?');
-      args.push(opts.afterSeq);
-    }
-    if (opts.since) {
-      where.push('started_at >= ?');
-      args.push(opts.since);
-    }
-    const order = opts.afterSeq !== undefined ? 'ASC' : 'DESC';
-    const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`;
-    return (this.q(sql).all(...args, limit) as Row[]).map(toStored);
+    const rows = await this.db
+      .as<AlertTables>()
+      .selectFrom('alerts')
+      .selectAll()
+      .$if(!!opts.cameraId, (b) => b.where('camera_id', '=', opts.cameraId ?? ''))
+      .$if(opts.afterSeq !== undefined, (b) => b.where('seq', '>', opts.afterSeq ?? 0))
+      .$if(!!opts.since, (b) => b.where('started_at', '>=', opts.since ?? ''))
+      .orderBy('seq', opts.afterSeq !== undefined ? 'asc' : 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toStored);
   }
 }
 

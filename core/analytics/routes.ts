@@ -50,8 +50,8 @@ export function registerAnalyticsRoutes(
   const requireCamera = (id: string): void => {
     if (!deps.cameraRepo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
   };
-  const alertOr404 = (req: FastifyRequest, id: string): StoredAlert => {
-    const a = ctx.alerts.get(id);
+  const alertOr404 = async (req: FastifyRequest, id: string): Promise<StoredAlert> => {
+    const a = await ctx.alerts.get(id);
     // Out of scope reads as absent: a liaison learns nothing about other districts.
     if (!a || !visible(req, a.alert)) throw new SentinelError(`no alert with id ${id}`, 'not_found', 'id');
     return a;
@@ -62,7 +62,7 @@ export function registerAnalyticsRoutes(
     // Filtered after the query for liaisons and kinds: ask for more so a page is still full.
     const filtered = q.kind !== undefined || req.auth?.user.role === 'liaison';
     const limit = q.limit ?? 200;
-    const rows = ctx.alerts.list({
+    const rows = await ctx.alerts.list({
       limit: filtered ? 5000 : limit,
       ...(q.afterSeq !== undefined ? { afterSeq: q.afterSeq } : {}),
       ...(q.cameraId ? { cameraId: q.cameraId } : {}),
@@ -71,10 +71,10 @@ export function registerAnalyticsRoutes(
     return { alerts: alerts.map((r) => ({ seq: r.seq, alert: r.alert })) };
   });
 
-  http.get(alertRoutes.alert.path, async (req) => alertOr404(req, parseInput(IdParams, req.params, 'params').id).alert);
+  http.get(alertRoutes.alert.path, async (req) => (await alertOr404(req, parseInput(IdParams, req.params, 'params').id)).alert);
 
   http.get(alertRoutes.alertSnapshot.path, async (req, reply) => {
-    const a = alertOr404(req, parseInput(IdParams, req.params, 'params').id);
+    const a = await alertOr404(req, parseInput(IdParams, req.params, 'params').id);
     if (!a.snapshotPath || !existsSync(a.snapshotPath)) throw new SentinelError(`alert ${a.alert.id} has no snapshot`, 'not_found');
     await ctx.audit.view(req, 'alert.snapshot.view', a.alert.id);
     return reply

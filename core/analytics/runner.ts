@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Alert, AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } from '../../contract';
+import type { AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } from '../../contract';
 import { privacyMasks, type Zone } from '../../contract/zones';
 import type { IngestFrame } from '../../analytics/ingest/frame-slot';
 import type { FightWorker, InferencePool } from '../../analytics/inference';
@@ -32,7 +32,6 @@ export interface AnalysedCamera {
 export interface RunnerAlerts {
   raise(input: NewAlert): { id: string; stored: unknown };
   change(id: string, change: AlertChange): void;
-  get(id: string): { alert: { detail: Alert['detail'] } } | null;
 }
 
 export interface RunnerDeps {
@@ -173,7 +172,7 @@ export class CameraRunner {
     for (const [key, id] of this.open) {
       this.deps.alerts.change(id, {
         endedAt: new Date(),
-        detail: { ...(this.deps.alerts.get(id)?.alert.detail ?? {}), closedBy: why },
+        detail: (current) => ({ ...current, closedBy: why }),
       });
       this.open.delete(key);
     }
@@ -345,10 +344,7 @@ export class CameraRunner {
         scope: this.deps.scope(this.camera),
       });
       this.open.set(e.key, raised.id);
-      log.info(
-        { alertId: raised.id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id, score: e.score, stored: raised.stored !== null },
-        'alert raised',
-      );
+      log.info({ alertId: raised.id, kind: e.kind, cameraId: this.camera.id, zoneId: e.zone.id, score: e.score }, 'alert raised');
       return;
     }
     const id = this.open.get(e.key);

@@ -20,7 +20,7 @@ export interface EvidenceRefs {
   /** Why an alert's footage must still be kept ("open incident", ...), or null when nothing needs it. */
   holdReason(alertId: string): Promise<string | null>;
   /** The alert ids of an incident, or null when there is no such incident. */
-  alertsOfIncident(incidentId: string): string[] | null;
+  alertsOfIncident(incidentId: string): Promise<string[] | null>;
 }
 
 /**
@@ -32,15 +32,15 @@ export interface EvidenceRefs {
 export function evidenceRefs(lifecycle: Pick<Lifecycle, 'alerts' | 'incidents' | 'service'>, review: ReviewStore): EvidenceRefs {
   return {
     async holdReason(alertId) {
-      if (!lifecycle.alerts.get(alertId)) return 'alert not found (kept to be safe)';
-      const inc = lifecycle.incidents.forAlert(alertId);
+      if (!(await lifecycle.alerts.get(alertId))) return 'alert not found (kept to be safe)';
+      const inc = await lifecycle.incidents.forAlert(alertId);
       if (inc && inc.state !== 'resolved' && inc.state !== 'false-alarm') return `incident ${inc.id} is open`;
       if (inc && (await review.exports(inc.id)).some((e) => e.state !== 'failed')) return `incident ${inc.id} has an evidence export`;
-      const reviewed = lifecycle.service.acks(alertId).length > 0 || (inc !== null && (await review.verdict(inc.id)) !== null);
+      const reviewed = (await lifecycle.service.acks(alertId)).length > 0 || (inc !== null && (await review.verdict(inc.id)) !== null);
       return reviewed ? null : 'not reviewed yet';
     },
-    alertsOfIncident(incidentId) {
-      return lifecycle.incidents.get(incidentId) ? lifecycle.incidents.alertIds(incidentId) : null;
+    async alertsOfIncident(incidentId) {
+      return (await lifecycle.incidents.get(incidentId)) ? lifecycle.incidents.alertIds(incidentId) : null;
     },
   };
 }
@@ -253,7 +253,7 @@ export function registerEvidenceRoutes(
   const { http } = ctx;
   http.get(routes.incidentEvidence.path, async (req) => {
     const { id } = parseInput(IdParams, req.params, 'params');
-    const alertIds = refs.alertsOfIncident(id);
+    const alertIds = await refs.alertsOfIncident(id);
     if (!alertIds) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
     const holds = (await Promise.all(alertIds.map((a) => ev.holds.forAlert(a)))).flat();
     return { clips: await ev.clipsOf(alertIds), holds: holds.map(toPublicHold) };

@@ -29,23 +29,29 @@ export const incidentsFeature: Feature = {
   register(ctx) {
     const { http, bus } = ctx;
     const { incidents: store, alerts, service: lifecycle, outbox } = ctx.lifecycle;
-    const visibleTo = (user: User, inc: Incident): boolean => user.role !== 'liaison' || reaches(user, store.rooms(inc.id));
+    const visibleTo = async (user: User, inc: Incident): Promise<boolean> =>
+      user.role !== 'liaison' || reaches(user, await store.rooms(inc.id));
 
     // Clips are cut by recording (core/analytics); they land in the incident's history and the log.
-    bus.on('clip:ready', (c) => void store.noteClip(c.alertId, 'clip.ready', { ...c }));
-    bus.on('clip:failed', (c) => void store.noteClip(c.alertId, 'clip.failed', { ...c }));
+    const noteClip = (alertId: string, kind: 'clip.ready' | 'clip.failed', payload: Record<string, unknown>): void =>
+      void store
+        .noteClip(alertId, kind, payload)
+        .catch((err: unknown) => ctx.log.error({ err, alertId }, 'cannot note a clip in its incident'));
+    bus.on('clip:ready', (c) => noteClip(c.alertId, 'clip.ready', { ...c }));
+    bus.on('clip:failed', (c) => noteClip(c.alertId, 'clip.failed', { ...c }));
 
     http.get(routes.incidents.path, async (req) => {
       const q = parseInput(ListQuery, req.query, 'query');
       const user = req.auth!.user;
-      return {
-        incidents: store.list({ ...(q.limit ? { limit: q.limit } : {}), open: q.open === 'true' }).filter((i) => visibleTo(user, i)),
-      };
+      const incidents: Incident[] = [];
+      for (const i of await store.list({ ...(q.limit ? { limit: q.limit } : {}), open: q.open === 'true' }))
+        if (await visibleTo(user, i)) incidents.push(i);
+      return { incidents };
     });
-    const visible = (id: string, user: User): Incident => {
-      const inc = store.get(id);
+    const visible = async (id: string, user: User): Promise<Incident> => {
+      const inc = await store.get(id);
       // Out of a liaison's scope reads as absent: no probing for other districts' incidents.
-      if (!inc || !visibleTo(user, inc)) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
+      if (!inc || !(await visibleTo(user, inc))) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
       return inc;
     };
     http.get(routes.incident.path, async (req) => visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user));
@@ -55,14 +61,14 @@ export const incidentsFeature: Feature = {
       return lifecycle.updateIncident(id, patch, req.auth!.user, actorOf(req));
     });
     http.get(routes.incidentCap.path, async (req, reply) => {
-      const inc = visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
+      const inc = await visible(parseInput(IdParams, req.params, 'params').id, req.auth!.user);
       await ctx.audit.record(req, 'incident.export_cap', `incident:${inc.id}`);
       return reply.type('application/xml; charset=utf-8').send(incidentToCap(inc));
     });
 
     http.post(routes.testAlert.path, async (req, reply) => {
       const t = parseInput(TestAlertRequest, req.body);
-      const stored = alerts.create(
+      const stored = await alerts.create(
         {
           kind: t.kind,
           cameraId: t.cameraId,
@@ -89,10 +95,10 @@ export const incidentsFeature: Feature = {
     // A drill's alert is cleared the way a rule clears one (endedAt), so its clear reaches every client.
     http.post(routes.testAlertClear.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');
-      const cur = alerts.get(id);
+      const cur = await alerts.get(id);
       if (!cur || (cur.alert.detail as { test?: unknown }).test !== true)
         throw new SentinelError(`no test alert with id ${id}`, 'not_found', 'id');
-      const next = cur.alert.endedAt ? cur : alerts.update(id, { endedAt: new Date() });
+      const next = cur.alert.endedAt ? cur : await alerts.update(id, { endedAt: new Date() });
       await ctx.audit.record(req, 'alert.test_clear', `alert:${id}`);
       return next.alert;
     });

@@ -1,8 +1,10 @@
 import type { Incident } from '../../contract';
-import type { Database } from '../db/database';
+import { sql } from 'kysely';
+import { typed, type SqlDb } from '../db/sql';
 import type { LifecycleLog, LogEvent } from '../lifecycle/log';
 import type { Logger } from '../logger';
 import type { IncidentStore } from './service';
+import type { IncidentTables } from './tables';
 import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -26,15 +28,7 @@ export interface WebhookBody {
   incident: Incident;
 }
 
-interface Row {
-  id: number;
-  event_seq: number;
-  incident_id: string;
-  idem_key: string;
-  body: string;
-  attempts: number;
-  next_at_ms: number;
-}
+type Row = Omit<IncidentTables['webhook_outbox'], 'id' | 'attempts'> & { id: number; attempts: number };
 
 /**
  * The dispatch webhook, through an outbox table (migration 0009). Every lifecycle event that
@@ -58,7 +52,7 @@ export class WebhookOutbox {
   private unsubscribe: (() => void) | null = null;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDb,
     private readonly lifecycle: LifecycleLog,
     private readonly incidents: IncidentStore,
     private readonly opts: OutboxOptions,
@@ -75,17 +69,34 @@ export class WebhookOutbox {
   /** Started and not paused: with several replicas only the holder of its lease runs it (core/cluster). */
   private active = false;
 
+  /** Reading the log into the table, one pass at a time (start and every batch of events both ask). */
+  private catching: Promise<void> = Promise.resolve();
+
   start(): void {
     if (this.closed || this.active) return;
     this.active = true;
-    const newest = (this.db.prepare('SELECT max(event_seq) AS seq FROM webhook_outbox').get() as { seq: number | null }).seq;
-    // First start with a webhook: deliver from now on, not the whole history.
-    this.cursor = newest ?? this.lifecycle.head();
-    this.catchUp();
     // The reader reads by its own cursor, not the batch it is handed: a batch it failed to
-    // store (SQLITE_BUSY) is picked up again with the next one instead of leaving a gap.
+    // store (a busy database) is picked up again with the next one instead of leaving a gap.
     this.unsubscribe = this.lifecycle.subscribe('webhook outbox', () => this.catchUp());
+    void this.begin().catch((err: unknown) => this.log.error({ err }, 'webhook outbox cannot start; the next event retries'));
+  }
+
+  private async begin(): Promise<void> {
+    const newest = await this.t()
+      .selectFrom('webhook_outbox')
+      .select(sql<number | null>`max(event_seq)`.as('seq'))
+      .executeTakeFirst();
+    // First start with a webhook: deliver from now on, not the whole history.
+    this.cursor = newest?.seq ?? (await this.lifecycle.head());
+    this.begun = true;
+    await this.catchUp();
     this.kick();
+  }
+
+  private begun = false;
+
+  private t() {
+    return this.db.as<IncidentTables>();
   }
 
   /**
@@ -96,47 +107,69 @@ export class WebhookOutbox {
   pause(): void {
     if (!this.active) return;
     this.active = false;
+    this.begun = false;
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
-  private catchUp(): void {
-    for (;;) {
-      const batch = this.lifecycle.after(this.cursor, 500);
-      if (!batch.length) break;
-      this.enqueue(batch);
-      this.cursor = batch[batch.length - 1]!.seq;
-    }
+  private catchUp(): Promise<void> {
+    const run = this.catching.then(async () => {
+      if (!this.begun || !this.active) return;
+      for (;;) {
+        const batch = await this.lifecycle.after(this.cursor, 500);
+        if (!batch.length) break;
+        await this.enqueue(batch);
+        this.cursor = batch[batch.length - 1]!.seq;
+      }
+    });
+    this.catching = run.catch(() => undefined);
+    return run;
   }
 
-  private enqueue(events: readonly LogEvent[]): void {
+  private async enqueue(events: readonly LogEvent[]): Promise<void> {
     const rows = events.filter((e) => e.incidentId);
     if (!rows.length) return;
-    const ins = this.db.prepare(
-      'INSERT OR IGNORE INTO webhook_outbox (event_seq, incident_id, idem_key, body, next_at_ms) VALUES (?, ?, ?, ?, ?)',
-    );
     const now = Date.now();
-    this.db.transaction(() => {
-      for (const e of rows) {
-        const incident = this.incidents.get(e.incidentId!);
-        if (!incident) continue;
-        const body: WebhookBody = {
-          event: e.kind === 'incident.created' ? 'incident.created' : 'incident.updated',
-          kind: e.kind,
-          seq: e.seq,
-          incident,
-        };
-        ins.run(e.seq, e.incidentId, `sentinel-event-${e.seq}`, JSON.stringify(body), now);
-      }
-    })();
+    const values: { event_seq: number; incident_id: string; idem_key: string; body: string; next_at_ms: number }[] = [];
+    for (const e of rows) {
+      const incident = await this.incidents.get(e.incidentId!);
+      if (!incident) continue;
+      const body: WebhookBody = {
+        event: e.kind === 'incident.created' ? 'incident.created' : 'incident.updated',
+        kind: e.kind,
+        seq: e.seq,
+        incident,
+      };
+      values.push({
+        event_seq: e.seq,
+        incident_id: e.incidentId!,
+        idem_key: `sentinel-event-${e.seq}`,
+        body: JSON.stringify(body),
+        next_at_ms: now,
+      });
+    }
+    // Keyed by the event: a batch read twice (two replicas, or a retry) adds nothing twice.
+    if (values.length)
+      await this.db.transaction(async (trx) => {
+        await typed<IncidentTables>(trx)
+          .insertInto('webhook_outbox')
+          .values(values)
+          .onConflict((oc) => oc.column('event_seq').doNothing())
+          .execute();
+      });
     this.kick();
   }
 
   /** Deliveries not yet accepted by the receiver. */
-  pending(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM webhook_outbox WHERE delivered_at IS NULL').get() as { n: number }).n;
+  async pending(): Promise<number> {
+    const r = await this.t()
+      .selectFrom('webhook_outbox')
+      .select(sql<number>`CAST(count(*) AS INTEGER)`.as('n'))
+      .where('delivered_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   private kick(): void {
@@ -149,47 +182,61 @@ export class WebhookOutbox {
       .catch((err: unknown) => this.log.error({ err }, 'webhook outbox failed; retrying'))
       .finally(() => {
         this.running = null;
-        this.arm();
+        void this.arm().catch((err: unknown) => this.log.error({ err }, 'webhook outbox cannot read its next delivery'));
       });
   }
 
   /** The oldest undelivered row of each incident, the earliest due first. */
-  private next(): Row | undefined {
-    return this.db
-      .prepare(
-        `SELECT o.* FROM webhook_outbox o
-          WHERE o.delivered_at IS NULL
-            AND o.id = (SELECT min(p.id) FROM webhook_outbox p WHERE p.incident_id = o.incident_id AND p.delivered_at IS NULL)
-          ORDER BY o.next_at_ms, o.id LIMIT 1`,
+  private async next(): Promise<Row | undefined> {
+    return this.t()
+      .selectFrom('webhook_outbox as o')
+      .selectAll('o')
+      .where('o.delivered_at', 'is', null)
+      .where(({ eb, selectFrom }) =>
+        eb(
+          'o.id',
+          '=',
+          selectFrom('webhook_outbox as p')
+            .select(({ fn }) => fn.min('p.id').as('m'))
+            .whereRef('p.incident_id', '=', 'o.incident_id')
+            .where('p.delivered_at', 'is', null),
+        ),
       )
-      .get() as Row | undefined;
+      .orderBy('o.next_at_ms')
+      .orderBy('o.id')
+      .limit(1)
+      .executeTakeFirst();
   }
 
   private async pump(): Promise<void> {
     while (!this.closed && this.active) {
-      const row = this.next();
+      const row = await this.next();
       if (!row || row.next_at_ms > Date.now()) return;
       const error = await this.post(row);
       if (error === null) {
-        this.db
-          .prepare('UPDATE webhook_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?')
-          .run(new Date().toISOString(), row.id);
+        await this.t()
+          .updateTable('webhook_outbox')
+          .set((eb) => ({ delivered_at: new Date().toISOString(), attempts: eb('attempts', '+', 1), last_error: null }))
+          .where('id', '=', row.id)
+          .execute();
       } else {
         const attempts = row.attempts + 1;
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts - 1, 20));
-        this.db
-          .prepare('UPDATE webhook_outbox SET attempts = ?, next_at_ms = ?, last_error = ? WHERE id = ?')
-          .run(attempts, Date.now() + delay, error, row.id);
+        await this.t()
+          .updateTable('webhook_outbox')
+          .set({ attempts, next_at_ms: Date.now() + delay, last_error: error })
+          .where('id', '=', row.id)
+          .execute();
         this.log.warn({ key: row.idem_key, attempts, retryInMs: delay, error }, 'webhook delivery failed; will retry');
       }
     }
   }
 
   /** Wakes up when the earliest pending row is due. */
-  private arm(): void {
+  private async arm(): Promise<void> {
     if (this.closed || !this.active || this.timer) return;
-    const row = this.next();
-    if (!row) return;
+    const row = await this.next();
+    if (!row || this.closed || !this.active || this.timer || this.running) return;
     this.timer = setTimeout(
       () => {
         this.timer = null;
@@ -231,7 +278,7 @@ export class WebhookOutbox {
     const until = Date.now() + timeoutMs;
     // Not the lease holder here: another replica delivers, nothing to wait for.
     while (this.active && Date.now() < until) {
-      const row = this.next();
+      const row = await this.next();
       if (!row) break;
       if (row.next_at_ms > Date.now()) break; // backing off: waiting would only run out the clock
       this.kick();
@@ -245,7 +292,7 @@ export class WebhookOutbox {
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
-    const left = this.pending();
+    const left = await this.pending();
     if (left) this.log.warn({ pending: left }, 'webhook deliveries left in the outbox for the next start');
     return left;
   }

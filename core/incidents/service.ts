@@ -10,32 +10,15 @@ import {
   type IncidentUpdate,
 } from '../../contract';
 import { reachOf, reachRooms, unionReach, type Reach } from '../alerts/rooms';
-import type { Database } from '../db/database';
-import { statementCache } from '../db/statements';
+import { sql } from 'kysely';
+import type { AlertTables } from '../alerts/tables';
+import { typed, type Executor, type SqlDb } from '../db/sql';
 import { SentinelError } from '../errors';
 import type { LifecycleLog, LogKind } from '../lifecycle/log';
+import type { IncidentTables } from './tables';
 
-interface Row {
-  id: string;
-  title: string;
-  kind: string;
-  state: string;
-  camera_id: string;
-  camera_name: string;
-  zone_id: string | null;
-  vehicle_id: string | null;
-  station_id: string | null;
-  scope: string;
-  assignee: string | null;
-  links: string;
-  created_at: string;
-  updated_at: string;
-  last_alert_at: string;
-  acknowledged_at: string | null;
-  dispatched_at: string | null;
-  resolved_at: string | null;
-  reach: string;
-}
+type Row = IncidentTables['incidents'];
+type Tables = IncidentTables & AlertTables;
 
 const KIND_TITLE: Record<string, string> = {
   crowding: 'Crowding',
@@ -51,262 +34,325 @@ const KIND_TITLE: Record<string, string> = {
  * window; never on a zone id alone, since zone ids repeat across cameras (the zone editor's
  * "zone-1"). A merged incident's reach is the union of its alerts' delivery scopes.
  *
- * Every change is also a lifecycle log event, appended in the same transaction.
+ * Every change is also a lifecycle log event, appended in the same transaction, which holds
+ * the log's serial lock from its start (the merge reads then writes).
  */
 export class IncidentStore {
-  private readonly q;
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDb,
     private readonly lifecycle: LifecycleLog,
     private readonly mergeWindowMs: number,
-  ) {
-    this.q = statementCache(db);
-  }
+  ) {}
 
   /**
    * Puts an alert into the open incident it belongs to, or a new one. Idempotent per alert.
-   * Runs inside the caller's transaction when there is one (the alert store files every new
-   * alert in the alert's own transaction); usable by any feature that opens incidents.
+   * Usable by any feature that opens incidents; the alert store files every new alert in the
+   * alert's own transaction instead (`fileInTx`).
    */
-  openOrJoin(alert: Alert): { incident: Incident; created: boolean } {
-    const r = this.db.transaction(() => this.file(alert)).immediate();
-    return { incident: this.get(r.id)!, created: r.created };
+  async openOrJoin(alert: Alert): Promise<{ incident: Incident; created: boolean }> {
+    // The log's lock: filing reads the open incidents, then writes; two filers never both open one.
+    const r = await this.db.transaction((trx) => this.file(alert, trx), { locks: ['log'] });
+    await this.lifecycle.flush();
+    return { incident: (await this.get(r.id))!, created: r.created };
   }
 
   /** Files an alert inside the caller's transaction (the alert store's hook); no read-back. */
-  fileInTx(alert: Alert): void {
-    this.file(alert);
+  async fileInTx(alert: Alert, trx: Executor): Promise<void> {
+    await this.file(alert, trx);
   }
 
   /** @deprecated the alert store files alerts itself; kept for callers outside it. */
-  addAlert(alert: Alert): { incident: Incident; created: boolean } {
+  addAlert(alert: Alert): Promise<{ incident: Incident; created: boolean }> {
     return this.openOrJoin(alert);
   }
 
-  private file(alert: Alert): { id: string; created: boolean } {
-    {
-      const linked = this.q('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as
-        { incident_id: string } | undefined;
-      if (linked) return { id: linked.incident_id, created: false };
-      const vehicleId = alert.scope.placement?.vehicleId ?? null;
-      const since = new Date(Date.parse(alert.startedAt) - this.mergeWindowMs).toISOString();
-      const open = this.q(
-        `SELECT id, reach FROM incidents WHERE state NOT IN ('resolved', 'false-alarm') AND last_alert_at >= ?
-             AND ((camera_id = ? AND zone_id IS ?) OR (vehicle_id IS NOT NULL AND vehicle_id = ?))
-           ORDER BY last_alert_at DESC LIMIT 1`,
-      ).get(since, alert.cameraId, alert.zoneId, vehicleId) as { id: string; reach: string } | undefined;
-      const now = new Date().toISOString();
-      const alertReach = reachOf(alert.scope, alert.cameraId);
-      if (open) {
-        const reach = unionReach(JSON.parse(open.reach) as Reach, alertReach);
-        this.q('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(open.id, alert.id);
-        this.q('UPDATE incidents SET last_alert_at = max(last_alert_at, ?), reach = ?, updated_at = ? WHERE id = ?').run(
-          alert.startedAt,
-          JSON.stringify(reach),
-          now,
-          open.id,
-        );
-        this.event(open.id, null, 'alert', null, alert.id);
-        this.logEvent('incident.merged', open.id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach });
-        return { id: open.id, created: false };
-      }
-      const id = randomUUID();
-      const title = `${KIND_TITLE[alert.kind] ?? alert.kind} at ${alert.cameraName}${alert.zoneName ? ` (${alert.zoneName})` : ''}`;
-      this.q(
-        `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, zone_id, vehicle_id, station_id, scope, links, created_at, updated_at, last_alert_at, reach)
-           VALUES (?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
+  private async file(alert: Alert, trx: Executor): Promise<{ id: string; created: boolean }> {
+    const k = typed<Tables>(trx);
+    const linked = await k.selectFrom('incident_alerts').select('incident_id').where('alert_id', '=', alert.id).executeTakeFirst();
+    if (linked) return { id: linked.incident_id, created: false };
+    const vehicleId = alert.scope.placement?.vehicleId ?? null;
+    const since = new Date(Date.parse(alert.startedAt) - this.mergeWindowMs).toISOString();
+    const zoneId = alert.zoneId;
+    const open = await k
+      .selectFrom('incidents')
+      .select(['id', 'reach', 'last_alert_at'])
+      .where('state', 'not in', ['resolved', 'false-alarm'])
+      .where('last_alert_at', '>=', since)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('camera_id', '=', alert.cameraId), zoneId === null ? eb('zone_id', 'is', null) : eb('zone_id', '=', zoneId)]),
+          ...(vehicleId !== null ? [eb.and([eb('vehicle_id', 'is not', null), eb('vehicle_id', '=', vehicleId)])] : []),
+        ]),
+      )
+      .orderBy('last_alert_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const now = new Date().toISOString();
+    const alertReach = reachOf(alert.scope, alert.cameraId);
+    if (open) {
+      const reach = unionReach(JSON.parse(open.reach) as Reach, alertReach);
+      await k.insertInto('incident_alerts').values({ incident_id: open.id, alert_id: alert.id }).execute();
+      await k
+        .updateTable('incidents')
+        // ISO times compare as text: the later of the two, without a dialect's max()/greatest().
+        .set({
+          last_alert_at: open.last_alert_at > alert.startedAt ? open.last_alert_at : alert.startedAt,
+          reach: JSON.stringify(reach),
+          updated_at: now,
+        })
+        .where('id', '=', open.id)
+        .execute();
+      await this.event(trx, open.id, null, 'alert', null, alert.id);
+      await this.logEvent(trx, 'incident.merged', open.id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach });
+      return { id: open.id, created: false };
+    }
+    const id = randomUUID();
+    const title = `${KIND_TITLE[alert.kind] ?? alert.kind} at ${alert.cameraName}${alert.zoneName ? ` (${alert.zoneName})` : ''}`;
+    await k
+      .insertInto('incidents')
+      .values({
         id,
         title,
-        alert.kind,
-        alert.cameraId,
-        alert.cameraName,
-        alert.zoneId,
-        vehicleId,
-        alert.scope.placement?.nearestStation?.id ?? null,
-        JSON.stringify(alert.scope),
-        JSON.stringify([
+        kind: alert.kind,
+        state: 'new',
+        camera_id: alert.cameraId,
+        camera_name: alert.cameraName,
+        zone_id: alert.zoneId,
+        vehicle_id: vehicleId,
+        station_id: alert.scope.placement?.nearestStation?.id ?? null,
+        scope: JSON.stringify(alert.scope),
+        assignee: null,
+        links: JSON.stringify([
           ...(vehicleId ? [{ kind: 'vehicle', ref: vehicleId }] : []),
           ...(alert.scope.placement?.nearestStation ? [{ kind: 'station', ref: alert.scope.placement.nearestStation.id }] : []),
         ]),
-        now,
-        now,
-        alert.startedAt,
-        JSON.stringify(alertReach),
-      );
-      this.q('INSERT INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(id, alert.id);
-      this.event(id, null, 'created', 'new', alert.id);
-      this.logEvent('incident.created', id, { alertId: alert.id, cameraId: alert.cameraId }, { alertId: alert.id, reach: alertReach });
-      return { id, created: true };
-    }
+        created_at: now,
+        updated_at: now,
+        last_alert_at: alert.startedAt,
+        acknowledged_at: null,
+        dispatched_at: null,
+        resolved_at: null,
+        reach: JSON.stringify(alertReach),
+      })
+      .execute();
+    await k.insertInto('incident_alerts').values({ incident_id: id, alert_id: alert.id }).execute();
+    await this.event(trx, id, null, 'created', 'new', alert.id);
+    await this.logEvent(
+      trx,
+      'incident.created',
+      id,
+      { alertId: alert.id, cameraId: alert.cameraId },
+      { alertId: alert.id, reach: alertReach },
+    );
+    return { id, created: true };
   }
 
   /** The rooms of everyone an incident concerns (its reach). */
-  rooms(id: string): string[] {
-    const r = this.q('SELECT reach FROM incidents WHERE id = ?').get(id) as { reach: string } | undefined;
+  async rooms(id: string, ex: Executor = this.db.as()): Promise<string[]> {
+    const r = await typed<Tables>(ex).selectFrom('incidents').select('reach').where('id', '=', id).executeTakeFirst();
     return r ? reachRooms(JSON.parse(r.reach) as Reach) : ['alerts:all'];
   }
 
-  private logEvent(
+  private async logEvent(
+    trx: Executor,
     kind: LogKind,
     id: string,
     refs: { alertId?: string | null; cameraId?: string | null; actor?: string | null },
     payload: object,
-  ): void {
-    this.lifecycle.append({
-      kind,
-      incidentId: id,
-      alertId: refs.alertId ?? null,
-      cameraId: refs.cameraId ?? null,
-      actor: refs.actor ?? null,
-      rooms: this.rooms(id),
-      payload: { incidentId: id, ...payload },
-    });
-  }
-
-  alertIds(id: string): string[] {
-    return (this.q('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(id) as { alert_id: string }[]).map(
-      (a) => a.alert_id,
+  ): Promise<void> {
+    await this.lifecycle.append(
+      {
+        kind,
+        incidentId: id,
+        alertId: refs.alertId ?? null,
+        cameraId: refs.cameraId ?? null,
+        actor: refs.actor ?? null,
+        rooms: await this.rooms(id, trx),
+        payload: { incidentId: id, ...payload },
+      },
+      trx,
     );
   }
 
-  forAlert(alertId: string): Incident | null {
-    const r = this.q('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alertId) as { incident_id: string } | undefined;
-    return r ? this.get(r.incident_id) : null;
+  /**
+   * An incident's alerts in the order they joined it: by the alerts' insert sequence (the link
+   * is written in the alert's own transaction), which both dialects have, unlike SQLite's rowid.
+   */
+  async alertIds(id: string, ex: Executor = this.db.as()): Promise<string[]> {
+    const rows = await typed<Tables>(ex)
+      .selectFrom('incident_alerts as l')
+      .leftJoin('alerts as a', 'a.id', 'l.alert_id')
+      .select('l.alert_id')
+      .where('l.incident_id', '=', id)
+      .orderBy(sql`a.seq IS NULL`)
+      .orderBy('a.seq')
+      .orderBy('l.alert_id')
+      .execute();
+    return rows.map((r) => r.alert_id);
+  }
+
+  async forAlert(alertId: string, ex: Executor = this.db.as()): Promise<Incident | null> {
+    const r = await typed<Tables>(ex)
+      .selectFrom('incident_alerts')
+      .select('incident_id')
+      .where('alert_id', '=', alertId)
+      .executeTakeFirst();
+    return r ? this.get(r.incident_id, ex) : null;
   }
 
   /** A clip (cut by recording) ready or failed for one of the incident's alerts: in its history and the log. */
-  noteClip(alertId: string, kind: 'clip.ready' | 'clip.failed', payload: Record<string, unknown>): Incident | null {
-    const run = this.db.transaction((): string | null => {
-      const inc = this.forAlert(alertId);
-      if (!inc) return null;
-      const text =
-        kind === 'clip.ready'
-          ? `clip ${String(payload.clipId)} ready (sha256 ${String(payload.sha256)})`
-          : `clip failed: ${String(payload.error)}`;
-      this.event(inc.id, null, 'clip', null, text);
-      if (kind === 'clip.ready' && typeof payload.clipId === 'string') {
-        const links = inc.links.filter((l) => !(l.kind === 'clip' && l.ref === payload.clipId));
-        this.q('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(
-          JSON.stringify([...links, { kind: 'clip', ref: payload.clipId }]),
-          new Date().toISOString(),
+  async noteClip(alertId: string, kind: 'clip.ready' | 'clip.failed', payload: Record<string, unknown>): Promise<Incident | null> {
+    const id = await this.db.transaction(
+      async (trx): Promise<string | null> => {
+        const inc = await this.forAlert(alertId, trx);
+        if (!inc) return null;
+        const text =
+          kind === 'clip.ready'
+            ? `clip ${String(payload.clipId)} ready (sha256 ${String(payload.sha256)})`
+            : `clip failed: ${String(payload.error)}`;
+        await this.event(trx, inc.id, null, 'clip', null, text);
+        if (kind === 'clip.ready' && typeof payload.clipId === 'string') {
+          const links = inc.links.filter((l) => !(l.kind === 'clip' && l.ref === payload.clipId));
+          await typed<Tables>(trx)
+            .updateTable('incidents')
+            .set({ links: JSON.stringify([...links, { kind: 'clip', ref: payload.clipId }]), updated_at: new Date().toISOString() })
+            .where('id', '=', inc.id)
+            .execute();
+        }
+        await this.logEvent(
+          trx,
+          kind,
           inc.id,
+          { alertId, cameraId: typeof payload.cameraId === 'string' ? payload.cameraId : null },
+          payload,
         );
-      }
-      this.logEvent(kind, inc.id, { alertId, cameraId: typeof payload.cameraId === 'string' ? payload.cameraId : null }, payload);
-      return inc.id;
-    });
-    const id = run.immediate();
+        return inc.id;
+      },
+      { locks: ['log'] },
+    );
+    await this.lifecycle.flush();
     return id ? this.get(id) : null;
   }
 
-  private event(
+  private async event(
+    trx: Executor,
     id: string,
     actor: string | null,
     kind: IncidentEvent['kind'],
     state: IncidentState | null,
     text: string | null,
     at = new Date().toISOString(),
-  ): void {
-    this.q('INSERT INTO incident_events (incident_id, at, actor, kind, state, text) VALUES (?, ?, ?, ?, ?, ?)').run(
-      id,
-      at,
-      actor,
-      kind,
-      state,
-      text,
-    );
+  ): Promise<void> {
+    await typed<Tables>(trx).insertInto('incident_events').values({ incident_id: id, at, actor, kind, state, text }).execute();
   }
 
-  update(id: string, patch: IncidentUpdate, actor: string): Incident {
-    const run = this.db.transaction(() => {
-      const cur = this.row(id);
-      if (!cur) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
-      const now = new Date().toISOString();
-      if (patch.state !== undefined && patch.state !== cur.state) {
-        const from = cur.state as IncidentState;
-        if (!INCIDENT_TRANSITIONS[from].includes(patch.state)) {
-          throw new SentinelError(
-            `an incident that is "${from}" cannot become "${patch.state}" (allowed: ${INCIDENT_TRANSITIONS[from].join(', ')})`,
-            'conflict',
-            'state',
-          );
-        }
-        const col =
-          patch.state === 'acknowledged'
-            ? 'acknowledged_at'
-            : patch.state === 'dispatched'
-              ? 'dispatched_at'
-              : patch.state === 'new'
-                ? null
-                : 'resolved_at';
-        // The first acknowledgement is kept: time-to-acknowledge does not reset on reopen.
-        if (col)
-          this.q(
-            `UPDATE incidents SET state = ?, ${col} = coalesce(${col === 'acknowledged_at' ? col : 'NULL'}, ?), updated_at = ? WHERE id = ?`,
-          ).run(patch.state, now, now, id);
-        this.event(id, actor, 'state', patch.state, null, now);
-        this.logEvent('incident.state', id, { actor }, { from, state: patch.state });
+  /**
+   * Applies an operator's change. Inside the caller's transaction when given one (the lifecycle
+   * service acknowledges alerts with it), else in its own.
+   */
+  async update(id: string, patch: IncidentUpdate, actor: string, ex?: Executor): Promise<Incident> {
+    if (!ex) {
+      await this.db.transaction((trx) => this.update(id, patch, actor, trx), { locks: ['log'] });
+      await this.lifecycle.flush();
+      return (await this.get(id))!;
+    }
+    const k = typed<Tables>(ex);
+    const cur = await this.row(id, ex);
+    if (!cur) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
+    const now = new Date().toISOString();
+    if (patch.state !== undefined && patch.state !== cur.state) {
+      const from = cur.state as IncidentState;
+      if (!INCIDENT_TRANSITIONS[from].includes(patch.state)) {
+        throw new SentinelError(
+          `an incident that is "${from}" cannot become "${patch.state}" (allowed: ${INCIDENT_TRANSITIONS[from].join(', ')})`,
+          'conflict',
+          'state',
+        );
       }
-      const other = { ...patch };
-      delete other.state;
-      if (Object.keys(other).length) this.logEvent('incident.updated', id, { actor }, other);
-      if (patch.assignee !== undefined) {
-        this.q('UPDATE incidents SET assignee = ?, updated_at = ? WHERE id = ?').run(patch.assignee, now, id);
-        this.event(id, actor, 'assign', null, patch.assignee, now);
-      }
-      if (patch.note !== undefined) {
-        this.q('UPDATE incidents SET updated_at = ? WHERE id = ?').run(now, id);
-        this.event(id, actor, 'note', null, patch.note, now);
-      }
-      if (patch.link !== undefined) {
-        const link = IncidentLink.parse(patch.link);
-        const links = (JSON.parse(cur.links) as IncidentLink[]).filter((l) => !(l.kind === link.kind && l.ref === link.ref));
-        this.q('UPDATE incidents SET links = ?, updated_at = ? WHERE id = ?').run(JSON.stringify([...links, link]), now, id);
-        this.event(id, actor, 'link', null, `${link.kind}:${link.ref}`, now);
-      }
-    });
-    run.immediate();
-    return this.get(id)!;
+      // The first acknowledgement is kept: time-to-acknowledge does not reset on reopen.
+      if (patch.state === 'acknowledged')
+        await k
+          .updateTable('incidents')
+          .set({ state: patch.state, acknowledged_at: sql<string>`coalesce(acknowledged_at, ${now})`, updated_at: now })
+          .where('id', '=', id)
+          .execute();
+      else if (patch.state === 'dispatched')
+        await k.updateTable('incidents').set({ state: patch.state, dispatched_at: now, updated_at: now }).where('id', '=', id).execute();
+      else if (patch.state !== 'new')
+        await k.updateTable('incidents').set({ state: patch.state, resolved_at: now, updated_at: now }).where('id', '=', id).execute();
+      await this.event(ex, id, actor, 'state', patch.state, null, now);
+      await this.logEvent(ex, 'incident.state', id, { actor }, { from, state: patch.state });
+    }
+    const other = { ...patch };
+    delete other.state;
+    if (Object.keys(other).length) await this.logEvent(ex, 'incident.updated', id, { actor }, other);
+    if (patch.assignee !== undefined) {
+      await k.updateTable('incidents').set({ assignee: patch.assignee, updated_at: now }).where('id', '=', id).execute();
+      await this.event(ex, id, actor, 'assign', null, patch.assignee, now);
+    }
+    if (patch.note !== undefined) {
+      await k.updateTable('incidents').set({ updated_at: now }).where('id', '=', id).execute();
+      await this.event(ex, id, actor, 'note', null, patch.note, now);
+    }
+    if (patch.link !== undefined) {
+      const link = IncidentLink.parse(patch.link);
+      const links = (JSON.parse(cur.links) as IncidentLink[]).filter((l) => !(l.kind === link.kind && l.ref === link.ref));
+      await k
+        .updateTable('incidents')
+        .set({ links: JSON.stringify([...links, link]), updated_at: now })
+        .where('id', '=', id)
+        .execute();
+      await this.event(ex, id, actor, 'link', null, `${link.kind}:${link.ref}`, now);
+    }
+    return (await this.get(id, ex))!;
   }
 
   /** An alert acknowledgement acknowledges its incident if no one has yet (inside the caller's transaction). */
-  acknowledgeFromAlert(alertId: string, actor: string): Incident | null {
-    const inc = this.forAlert(alertId);
+  async acknowledgeFromAlert(alertId: string, actor: string, trx: Executor): Promise<Incident | null> {
+    const inc = await this.forAlert(alertId, trx);
     if (!inc || inc.state !== 'new') return null;
-    return this.update(inc.id, { state: 'acknowledged' }, actor);
+    return this.update(inc.id, { state: 'acknowledged' }, actor, trx);
   }
 
-  noteEscalation(alertId: string, reason: string): Incident | null {
-    const inc = this.forAlert(alertId);
+  /** An escalation in the incident's history (inside the caller's transaction). */
+  async noteEscalation(alertId: string, reason: string, trx: Executor): Promise<Incident | null> {
+    const inc = await this.forAlert(alertId, trx);
     if (!inc) return null;
-    this.event(inc.id, null, 'escalated', null, reason);
-    return this.get(inc.id);
+    await this.event(trx, inc.id, null, 'escalated', null, reason);
+    return this.get(inc.id, trx);
   }
 
-  private row(id: string): Row | undefined {
-    return this.q('SELECT * FROM incidents WHERE id = ?').get(id) as Row | undefined;
+  private async row(id: string, ex: Executor = this.db.as()): Promise<Row | undefined> {
+    return typed<Tables>(ex).selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  get(id: string): Incident | null {
-    const r = this.row(id);
-    return r ? this.toIncident(r) : null;
+  async get(id: string, ex: Executor = this.db.as()): Promise<Incident | null> {
+    const r = await this.row(id, ex);
+    return r ? this.toIncident(r, ex) : null;
   }
 
-  list(opts: { limit?: number; open?: boolean } = {}): Incident[] {
-    const rows = this.q(
-      `SELECT * FROM incidents ${opts.open ? "WHERE state NOT IN ('resolved', 'false-alarm')" : ''} ORDER BY created_at DESC LIMIT ?`,
-    ).all(Math.min(Math.max(opts.limit ?? 200, 1), 2000)) as Row[];
-    return rows.map((r) => this.toIncident(r));
+  async list(opts: { limit?: number; open?: boolean } = {}): Promise<Incident[]> {
+    const rows = await this.db
+      .as<Tables>()
+      .selectFrom('incidents')
+      .selectAll()
+      .$if(!!opts.open, (b) => b.where('state', 'not in', ['resolved', 'false-alarm']))
+      .orderBy('created_at', 'desc')
+      .limit(Math.min(Math.max(opts.limit ?? 200, 1), 2000))
+      .execute();
+    const out: Incident[] = [];
+    for (const r of rows) out.push(await this.toIncident(r));
+    return out;
   }
 
-  private toIncident(r: Row): Incident {
-    const alertIds = (
-      this.q('SELECT alert_id FROM incident_alerts WHERE incident_id = ? ORDER BY rowid').all(r.id) as { alert_id: string }[]
-    ).map((a) => a.alert_id);
-    const events = this.q('SELECT at, actor, kind, state, text FROM incident_events WHERE incident_id = ? ORDER BY id').all(
-      r.id,
-    ) as IncidentEvent[];
+  private async toIncident(r: Row, ex: Executor = this.db.as()): Promise<Incident> {
+    const alertIds = await this.alertIds(r.id, ex);
+    const events = (await typed<Tables>(ex)
+      .selectFrom('incident_events')
+      .select(['at', 'actor', 'kind', 'state', 'text'])
+      .where('incident_id', '=', r.id)
+      .orderBy('id')
+      .execute()) as IncidentEvent[];
     return Incident.parse({
       id: r.id,
       title: r.title,

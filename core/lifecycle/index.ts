@@ -2,7 +2,7 @@ import { AlertPush } from '../alerts/deliver';
 import { AlertStore } from '../alerts/store';
 import type { AuditTrail } from '../audit/trail';
 import type { Config } from '../config';
-import type { Database } from '../db/database';
+import type { SqlDb } from '../db/sql';
 import type { EventBus } from '../events/bus';
 import type { SentinelIo } from '../feature';
 import { WebhookOutbox } from '../incidents/outbox';
@@ -27,7 +27,7 @@ export interface Lifecycle {
 
 export interface LifecycleDeps {
   config: Config;
-  db: Database;
+  db: SqlDb;
   bus: EventBus;
   io: SentinelIo;
   audit: AuditTrail;
@@ -43,7 +43,7 @@ export function buildLifecycle(d: LifecycleDeps): Lifecycle {
   const log = new LifecycleLog(d.db, d.log.child({ name: 'lifecycle' }));
   const alerts = new AlertStore({ db: d.db, bus: d.bus, lifecycle: log, audit: d.audit, log: d.log.child({ name: 'alerts' }) });
   const incidents = new IncidentStore(d.db, log, d.config.incidents.mergeWindowS * 1000);
-  alerts.onRaisedInTx((a) => incidents.fileInTx(a));
+  alerts.onRaisedInTx((a, trx) => incidents.fileInTx(a, trx));
   const service = new LifecycleService({
     db: d.db,
     log: d.log.child({ name: 'lifecycle' }),

@@ -1,6 +1,7 @@
-import type { Database } from '../db/database';
-import { statementCache } from '../db/statements';
+import { sql } from 'kysely';
+import { takeSerialLocks, typed, type Executor, type SqlDb } from '../db/sql';
 import type { Logger } from '../logger';
+import type { LifecycleTables } from './tables';
 
 /** Every kind of event the lifecycle log records (migration 0009 checks the same list). */
 export const LOG_KINDS = [
@@ -41,17 +42,7 @@ export interface LogEvent {
   payload: unknown;
 }
 
-interface Row {
-  seq: number;
-  at: string;
-  kind: string;
-  alert_id: string | null;
-  incident_id: string | null;
-  camera_id: string | null;
-  actor: string | null;
-  rooms: string;
-  payload: string;
-}
+type Row = Omit<LifecycleTables['lifecycle_events'], 'seq'> & { seq: number };
 
 function toEvent(r: Row): LogEvent {
   return {
@@ -67,70 +58,66 @@ function toEvent(r: Row): LogEvent {
   };
 }
 
-export type LogSubscriber = (events: readonly LogEvent[]) => void;
+/** A reader of committed events. A reader must not await a write that appends to the log (it would wait for itself). */
+export type LogSubscriber = (events: readonly LogEvent[]) => void | Promise<void>;
 
 /**
  * The alert lifecycle log (migration 0009): one append-only table, one increasing sequence.
  *
- * Writers append inside the SQLite transaction that makes the change (append refuses to run
- * outside one), so an event exists exactly when its state change does. Readers never get
- * events pushed from the writer: after each commit the log reads what is new after its
+ * Writers append inside the transaction that makes the change (append takes that
+ * transaction), so an event exists exactly when its state change does. The append takes the
+ * log's serial lock first (Postgres; SQLite's immediate transaction serialises writers
+ * already), so sequence order is commit order and a reader moving its cursor past a seq
+ * never skips a smaller one committed later (docs/scale.md, "Two guarantees"). Readers never
+ * get events pushed from the writer: after each commit the log reads what is new after its
  * dispatch cursor and hands it, in sequence order, to each subscriber (socket delivery,
- * incident projection to sockets, escalation timers, the webhook outbox). A subscriber that
- * throws is logged and the others still run, so one failing reader cannot lose an event for
- * the rest or crash the core. Replay after a reconnect and rebuilding timers at start read
- * the same table by cursor.
+ * escalation timers, the webhook outbox). A subscriber that throws is logged and the others
+ * still run, so one failing reader cannot lose an event for the rest or crash the core.
+ * Replay after a reconnect and rebuilding timers at start read the same table by cursor.
  */
 export class LifecycleLog {
-  private readonly insert;
-  private readonly afterStmt;
-  private readonly headStmt;
   private readonly subscribers: { name: string; fn: LogSubscriber }[] = [];
   /** The last sequence handed to subscribers. Events from before this process started are not re-dispatched. */
-  private dispatched: number;
-  private flushing = false;
-  private flushQueued = false;
+  private dispatched = 0;
+  private readonly ready: Promise<void>;
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
   /** This process appended since the last announcement (the other replicas have not heard of it). */
   private appendedHere = false;
   private announcer: ((seq: number) => void) | null = null;
-  private readonly q;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: SqlDb,
     private readonly log: Logger,
   ) {
-    this.q = statementCache(db);
-    this.insert = db.prepare(
-      'INSERT INTO lifecycle_events (at, kind, alert_id, incident_id, camera_id, actor, rooms, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    this.ready = this.head().then(
+      (seq) => void (this.dispatched = seq),
+      (err: unknown) => this.log.error({ err }, 'cannot read the lifecycle log head; dispatching from the start'),
     );
-    this.afterStmt = db.prepare('SELECT * FROM lifecycle_events WHERE seq > ? ORDER BY seq LIMIT ?');
-    this.headStmt = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM lifecycle_events');
-    this.dispatched = this.head();
   }
 
-  /** Appends one event. Must run inside the caller's transaction: the event and its change commit together. */
-  append(e: NewLogEvent): LogEvent {
-    if (!this.db.inTransaction) throw new Error(`lifecycle event ${e.kind} appended outside a transaction`);
+  /** Appends one event inside the caller's transaction: the event and its change commit together. */
+  async append(e: NewLogEvent, trx: Executor): Promise<LogEvent> {
+    await takeSerialLocks(trx, this.db.dialect, ['log']);
     const at = new Date().toISOString();
     const rooms = [...new Set(e.rooms)];
-    const info = this.insert.run(
-      at,
-      e.kind,
-      e.alertId ?? null,
-      e.incidentId ?? null,
-      e.cameraId ?? null,
-      e.actor ?? null,
-      JSON.stringify(rooms),
-      JSON.stringify(e.payload),
-    );
+    const { seq } = await typed<LifecycleTables>(trx)
+      .insertInto('lifecycle_events')
+      .values({
+        at,
+        kind: e.kind,
+        alert_id: e.alertId ?? null,
+        incident_id: e.incidentId ?? null,
+        camera_id: e.cameraId ?? null,
+        actor: e.actor ?? null,
+        rooms: JSON.stringify(rooms),
+        payload: JSON.stringify(e.payload),
+      })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
     this.appendedHere = true;
-    // Dispatch once the surrounding transaction has committed (or found nothing, if it rolled back).
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => this.flush());
-    }
     return {
-      seq: Number(info.lastInsertRowid),
+      seq,
       at,
       kind: e.kind,
       alertId: e.alertId ?? null,
@@ -143,38 +130,73 @@ export class LifecycleLog {
   }
 
   /** Events after a cursor, oldest first. */
-  after(seq: number, limit: number): LogEvent[] {
-    return (this.afterStmt.all(seq, limit) as Row[]).map(toEvent);
+  async after(seq: number, limit: number): Promise<LogEvent[]> {
+    const rows = await this.db
+      .as<LifecycleTables>()
+      .selectFrom('lifecycle_events')
+      .selectAll()
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toEvent);
   }
 
-  head(): number {
-    return (this.headStmt.get() as { seq: number }).seq;
+  async head(): Promise<number> {
+    const r = await this.db
+      .as<LifecycleTables>()
+      .selectFrom('lifecycle_events')
+      .select(sql<number>`coalesce(max(seq), 0)`.as('seq'))
+      .executeTakeFirstOrThrow();
+    return Number(r.seq);
   }
 
   /** Events of one alert (or one incident), oldest first. */
-  of(what: { alertId?: string; incidentId?: string }): LogEvent[] {
-    const rows = what.alertId
-      ? this.q('SELECT * FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(what.alertId)
-      : this.q('SELECT * FROM lifecycle_events WHERE incident_id = ? ORDER BY seq').all(what.incidentId ?? '');
-    return (rows as Row[]).map(toEvent);
+  async of(what: { alertId?: string; incidentId?: string }, ex: Executor = this.db.as()): Promise<LogEvent[]> {
+    const k = typed<LifecycleTables>(ex).selectFrom('lifecycle_events').selectAll();
+    const rows = await (what.alertId ? k.where('alert_id', '=', what.alertId) : k.where('incident_id', '=', what.incidentId ?? ''))
+      .orderBy('seq')
+      .execute();
+    return rows.map(toEvent);
   }
 
   /** The sequence of an alert's raise (an older client's `lastAlertId` cursor), or null. */
-  raisedSeq(alertId: string): number | null {
-    const r = this.q("SELECT seq FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.raised'").get(alertId) as
-      { seq: number } | undefined;
+  async raisedSeq(alertId: string): Promise<number | null> {
+    const r = await this.db
+      .as<LifecycleTables>()
+      .selectFrom('lifecycle_events')
+      .select('seq')
+      .where('alert_id', '=', alertId)
+      .where('kind', '=', 'alert.raised')
+      .executeTakeFirst();
     return r?.seq ?? null;
   }
 
   /** Alerts raised since `sinceIso` that the log shows neither acknowledged nor escalated (timers to rebuild). */
-  openForEscalation(sinceIso: string): { alertId: string; startedAtMs: number }[] {
-    const rows = this.q(
-      `SELECT r.alert_id AS alertId, json_extract(r.payload, '$.startedAt') AS startedAt FROM lifecycle_events r
-          WHERE r.kind = 'alert.raised' AND r.at >= ?
-            AND NOT EXISTS (SELECT 1 FROM lifecycle_events x WHERE x.alert_id = r.alert_id AND x.kind IN ('alert.acknowledged', 'alert.escalated'))
-          ORDER BY r.seq`,
-    ).all(sinceIso) as { alertId: string; startedAt: string }[];
-    return rows.map((r) => ({ alertId: r.alertId, startedAtMs: Date.parse(r.startedAt) }));
+  async openForEscalation(sinceIso: string): Promise<{ alertId: string; startedAtMs: number }[]> {
+    const k = this.db.as<LifecycleTables>();
+    const rows = await k
+      .selectFrom('lifecycle_events as r')
+      .select(['r.alert_id', 'r.payload'])
+      .where('r.kind', '=', 'alert.raised')
+      .where('r.at', '>=', sinceIso)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('lifecycle_events as x')
+              .select('x.seq')
+              .whereRef('x.alert_id', '=', 'r.alert_id')
+              .where('x.kind', 'in', ['alert.acknowledged', 'alert.escalated']),
+          ),
+        ),
+      )
+      .orderBy('r.seq')
+      .execute();
+    // The raise's payload is the alert; its start is read here rather than with a JSON function of one dialect.
+    return rows.map((r) => ({
+      alertId: r.alert_id ?? '',
+      startedAtMs: Date.parse((JSON.parse(r.payload) as { startedAt: string }).startedAt),
+    }));
   }
 
   /**
@@ -190,7 +212,7 @@ export class LifecycleLog {
 
   /** Reads what other replicas committed every `everyMs`. Returns its stop. */
   follow(everyMs: number): () => void {
-    const t = setInterval(() => this.flush(), everyMs);
+    const t = setInterval(() => void this.flush(), everyMs);
     t.unref();
     return () => clearInterval(t);
   }
@@ -206,28 +228,37 @@ export class LifecycleLog {
   }
 
   /**
-   * Hands every committed event after the dispatch cursor to the subscribers. Called after a
-   * commit (and by a microtask scheduled at append, so a forgotten call cannot strand an event).
-   * Re-entrant calls (a subscriber that writes) are folded into the running loop.
+   * Hands every committed event after the dispatch cursor to the subscribers, in order. Called
+   * by each writer after its commit, by `follow` and on an announcement. A call while a flush
+   * runs makes that flush read once more before it ends, and resolves with it. Never rejects.
    */
-  flush(): void {
-    this.flushQueued = false;
-    if (this.flushing || this.db.inTransaction) {
-      if (this.db.inTransaction && !this.flushQueued) {
-        this.flushQueued = true;
-        queueMicrotask(() => this.flush());
-      }
-      return;
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
     }
-    this.flushing = true;
+    const run = async (): Promise<void> => {
+      await this.ready;
+      do {
+        this.flushAgain = false;
+        await this.dispatch();
+      } while (this.flushAgain);
+    };
+    this.flushing = run().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async dispatch(): Promise<void> {
+    const announce = this.appendedHere;
+    this.appendedHere = false;
     try {
       for (;;) {
-        const batch = this.after(this.dispatched, 500);
+        const batch = await this.after(this.dispatched, 500);
         if (batch.length === 0) break;
         this.dispatched = batch[batch.length - 1]!.seq;
         for (const s of this.subscribers) {
           try {
-            s.fn(batch);
+            await s.fn(batch);
           } catch (err) {
             this.log.error(
               { err, subscriber: s.name, fromSeq: batch[0]!.seq, toSeq: this.dispatched },
@@ -237,14 +268,9 @@ export class LifecycleLog {
         }
       }
     } catch (err) {
-      // Reading the log failed (disk, SQLITE_BUSY): the cursor did not move; the next commit retries.
+      // Reading the log failed (disk, a lost connection): the cursor did not move; the next flush retries.
       this.log.error({ err }, 'cannot read the lifecycle log');
-    } finally {
-      this.flushing = false;
     }
-    if (this.appendedHere && this.announcer) {
-      this.appendedHere = false;
-      this.announcer(this.dispatched);
-    }
+    if (announce && this.announcer) this.announcer(this.dispatched);
   }
 }

@@ -312,7 +312,9 @@ export class AnalyticsNode {
         return { id, stored: null };
       },
       change: (id: string, change: AlertChange) => {
-        if (change.detail) this.open.set(id, change.detail);
+        // A detail made from the current one (the runner closing an alert) is made from what this node sent last.
+        const detail = typeof change.detail === 'function' ? change.detail(this.open.get(id) ?? {}) : change.detail;
+        if (detail) this.open.set(id, detail);
         if (change.endedAt) this.open.delete(id);
         this.outbox.add({
           type: 'change',
@@ -321,13 +323,9 @@ export class AnalyticsNode {
             ...(change.endedAt ? { endedAt: change.endedAt.toISOString() } : {}),
             ...(change.score !== undefined ? { score: change.score } : {}),
             ...(change.trackIds ? { trackIds: change.trackIds } : {}),
-            ...(change.detail ? { detail: change.detail } : {}),
+            ...(detail ? { detail } : {}),
           },
         });
-      },
-      get: (id: string) => {
-        const detail = this.open.get(id);
-        return detail ? { alert: { detail } } : null;
       },
     };
   }

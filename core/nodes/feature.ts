@@ -278,7 +278,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
 
     /** Commits a node's alert once: a resend (its acknowledgement was lost) finds it stored. */
     const acceptAlert = async (node: NodeRecord, a: NodeAlert): Promise<NodeAck> => {
-      if (ctx.alerts.get(a.id)) return { ok: true };
+      if (await ctx.alerts.get(a.id)) return { ok: true };
       const camera = cameraRepo.get(a.cameraId);
       if (!camera) return { ok: false, error: `no camera with id ${a.cameraId}`, retry: false };
       const lease = await leases.get(CAMERA + a.cameraId);
@@ -298,7 +298,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
         }
       }
       try {
-        ctx.alerts.create({
+        await ctx.alerts.create({
           id: a.id,
           kind: a.kind,
           cameraId: camera.id,
@@ -315,7 +315,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
         });
       } catch (err) {
         // Two replicas took the same resend at once: the other one committed it.
-        if (ctx.alerts.get(a.id)) return { ok: true };
+        if (await ctx.alerts.get(a.id).catch(() => null)) return { ok: true };
         log.error({ err, alertId: a.id, node: node.name }, 'cannot store a node alert; the node resends it');
         return { ok: false, error: 'the alert could not be stored yet', retry: true };
       }
@@ -353,11 +353,11 @@ export const nodesFeature: Feature<NodesNeeds> = {
       return { ok: true };
     };
 
-    const acceptChange = (node: NodeRecord, c: NodeAlertChange): NodeAck => {
-      const stored = ctx.alerts.get(c.id);
+    const acceptChange = async (node: NodeRecord, c: NodeAlertChange): Promise<NodeAck> => {
+      const stored = await ctx.alerts.get(c.id);
       if (!stored) return { ok: false, error: `no alert with id ${c.id}`, retry: false };
       try {
-        ctx.alerts.update(c.id, {
+        await ctx.alerts.update(c.id, {
           ...(c.endedAt !== undefined ? { endedAt: new Date(c.endedAt) } : {}),
           ...(c.score !== undefined ? { score: c.score } : {}),
           ...(c.trackIds !== undefined ? { trackIds: c.trackIds } : {}),
@@ -428,7 +428,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
         if (typeof ack !== 'function') return;
         const c = NodeAlertChange.safeParse(raw);
         if (!c.success) return ack({ ok: false, error: bad('alert change', c.error), retry: false });
-        handle('alert change', ack, retry, async (n) => acceptChange(n, c.data));
+        handle('alert change', ack, retry, (n) => acceptChange(n, c.data));
       });
       socket.on('node:segment', (raw, ack) => {
         if (typeof ack !== 'function') return;

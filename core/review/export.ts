@@ -68,7 +68,7 @@ export async function exportIncident(
   let from = Date.parse(inc.createdAt);
   let to = from;
   for (const id of inc.alertIds) {
-    const a = src.alerts.get(id);
+    const a = await src.alerts.get(id);
     if (!a) continue;
     alerts.push(a.alert);
     from = Math.min(from, Date.parse(a.alert.startedAt));

@@ -1,7 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Clip, Incident } from '../../contract';
+import type { Alert, Clip, Incident } from '../../contract';
 import type { Point } from '../../contract/zones';
 import {
   DetectionQuery,
@@ -90,14 +90,22 @@ export const reviewFeature: Feature<ReviewNeeds> = {
     let key: ReturnType<typeof loadOrCreateSigningKey> | null = null;
     const signingKey = () => (key ??= loadOrCreateSigningKey(config.dataDir, config.keyProtection));
     const incidents = () => ctx.lifecycle.incidents;
-    const incidentOr404 = (id: string): Incident => {
-      const inc = incidents().get(id);
+    const incidentOr404 = async (id: string): Promise<Incident> => {
+      const inc = await incidents().get(id);
       if (!inc) throw new SentinelError(`no incident with id ${id}`, 'not_found', 'id');
       return inc;
     };
     const clips = () => ctx.cameras.clips;
+    const alertsOf = async (inc: Incident): Promise<Alert[]> => {
+      const out: Alert[] = [];
+      for (const id of inc.alertIds) {
+        const a = await ctx.alerts.get(id);
+        if (a) out.push(a.alert);
+      }
+      return out;
+    };
     const bundle = async (inc: Incident): Promise<ReviewBundle> => {
-      const alerts = inc.alertIds.map((id) => ctx.alerts.get(id)?.alert).filter((a) => a !== undefined);
+      const alerts = await alertsOf(inc);
       const clipList: Clip[] = [];
       for (const l of inc.links) {
         if (l.kind !== 'clip') continue;
@@ -126,17 +134,17 @@ export const reviewFeature: Feature<ReviewNeeds> = {
 
     http.get(reviewRoutes.reviewIncidents.path, async (req) => {
       const q = parseInput(ReviewListQuery, req.query, 'query');
-      return { incidents: await review.filter(incidents().list({ limit: 2000 }), q) };
+      return { incidents: await review.filter(await incidents().list({ limit: 2000 }), q) };
     });
-    http.get(reviewRoutes.reviewPrecision.path, async () => review.precision(incidents().list({ limit: 100_000 })));
+    http.get(reviewRoutes.reviewPrecision.path, async () => review.precision(await incidents().list({ limit: 100_000 })));
     http.get(reviewRoutes.reviewBundle.path, async (req) => {
-      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const inc = await incidentOr404(parseInput(IdParams, req.params, 'params').id);
       await ctx.audit.view(req, 'incident.review', `incident:${inc.id}`);
       return bundle(inc);
     });
     http.post(reviewRoutes.reviewClip.path, async (req, reply) => {
-      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
-      const alerts = inc.alertIds.map((id) => ctx.alerts.get(id)?.alert).filter((a) => a !== undefined);
+      const inc = await incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const alerts = await alertsOf(inc);
       const { from, to } = incidentWindow(inc, alerts);
       const rec = config.recording;
       try {
@@ -145,7 +153,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
           postRollMs: rec.postRollS * 1000,
           waitForMs: rec.postRollS * 1000 + rec.segmentSeconds * 2000,
         });
-        incidents().update(inc.id, { link: { kind: 'clip', ref: clip.id } }, userOf(req));
+        await incidents().update(inc.id, { link: { kind: 'clip', ref: clip.id } }, userOf(req));
         await ctx.audit.record(req, 'clip.export', `clip:${clip.id}`, {
           incidentId: inc.id,
           cameraId: inc.cameraId,
@@ -159,21 +167,21 @@ export const reviewFeature: Feature<ReviewNeeds> = {
       }
     });
     http.put(reviewRoutes.reviewVerdict.path, async (req) => {
-      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const inc = await incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(VerdictRequest, req.body);
       const v = await review.setVerdict(inc.id, body.verdict, body.reason, userOf(req));
       await ctx.audit.record(req, 'review.verdict', `incident:${inc.id}`, { verdict: v.verdict, reason: v.reason });
       return v;
     });
     http.post(reviewRoutes.reviewNote.path, async (req, reply) => {
-      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const inc = await incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(ReviewNoteRequest, req.body);
       const note = await review.addNote(inc.id, userOf(req), body.text);
       await ctx.audit.record(req, 'review.note', `incident:${inc.id}`, { noteId: note.id });
       return reply.status(201).send(note);
     });
     http.post(reviewRoutes.reviewExport.path, async (req, reply) => {
-      const inc = incidentOr404(parseInput(IdParams, req.params, 'params').id);
+      const inc = await incidentOr404(parseInput(IdParams, req.params, 'params').id);
       const body = parseInput(EvidenceExportRequest, req.body ?? {});
       const by = userOf(req);
       const job = await review.createExport(inc.id, by, body.publicCopy);

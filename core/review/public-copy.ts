@@ -121,7 +121,7 @@ export async function buildPublicCopy(
 
     const alerts: Record<string, unknown>[] = [];
     for (const id of inc.alertIds) {
-      const a = src.alerts.get(id);
+      const a = await src.alerts.get(id);
       if (!a) continue;
       alerts.push(publicAlert(a.alert));
       if (a.snapshotPath && existsSync(a.snapshotPath)) {

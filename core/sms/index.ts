@@ -69,8 +69,8 @@ export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { 
     };
     const incidents = () => ctx.lifecycle.incidents;
 
-    const notify = (c: SmsConversation): void => {
-      const inc = c.incidentId ? incidents()?.get(c.incidentId) : null;
+    const notify = async (c: SmsConversation): Promise<void> => {
+      const inc = c.incidentId ? await incidents().get(c.incidentId) : null;
       const rooms = [
         'alerts:all',
         ...(inc
@@ -90,7 +90,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { 
       const place = resolvePlace(loc, feeds.geo, feeds.service, cameraRepo.list());
       await store.setLocation(conversationId, loc, place.cameras);
       const first = place.cameras[0];
-      const stored = ctx.alerts.create({
+      const stored = await ctx.alerts.create({
         kind: 'rider-report',
         // Joining is by camera or vehicle: the place's first camera, or a key per place so two
         // texts about the same unwatched station still meet in one incident.
@@ -104,7 +104,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { 
         detail: { source: 'sms', conversationId, place: place.label, needsLocation: !hasPlace(loc) },
         scope: place.scope,
       });
-      return incidents()?.forAlert(stored.alert.id)?.id ?? null;
+      return (await incidents().forAlert(stored.alert.id))?.id ?? null;
     };
 
     const verify = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -196,7 +196,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { 
             }
           }
           const after = (await store.get(convId))!;
-          notify(after);
+          await notify(after);
           if (!isNew || state.optedOut) return twiml(null);
           const answer = after.needsLocation ? TEXTS[after.language].askPlace : TEXTS[after.language].received;
           await store.addMessage(convId, { direction: 'out', body: answer, status: 'sent', author: null });
@@ -207,8 +207,8 @@ export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { 
 
     // One visibility rule: a conversation is seen where its incident is (a text not yet filed
     // into an incident only by the roles that see every place).
-    const visible = (user: User, c: SmsConversation): boolean => {
-      const inc = c.incidentId ? incidents().get(c.incidentId) : null;
+    const visible = async (user: User, c: SmsConversation): Promise<boolean> => {
+      const inc = c.incidentId ? await incidents().get(c.incidentId) : null;
       if (!inc) return canSee(user, { kind: 'incident', scope: { district: null, lines: [], routes: [] } });
       const reach = inc.reach ? { districts: inc.reach.districts, lines: inc.reach.lines, routes: inc.reach.routes } : undefined;
       return canSee(user, { kind: 'incident', scope: inc.scope, ...(reach ? { reach } : {}) });
@@ -218,7 +218,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { 
       user.role === 'liaison' && !c.sharedWithLiaisons ? { ...c, numberMasked: 'hidden' } : c;
     const get = async (id: string, user: User): Promise<SmsConversation> => {
       const c = await store.get(id);
-      if (!c || !visible(user, c)) throw new SentinelError(`no conversation with id ${id}`, 'not_found', 'id');
+      if (!c || !(await visible(user, c))) throw new SentinelError(`no conversation with id ${id}`, 'not_found', 'id');
       return c;
     };
 
@@ -226,7 +226,9 @@ export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { 
       const q = parseInput(ListQuery, req.query, 'query');
       const user = req.auth!.user;
       const list = q.incidentId ? await store.byIncident(q.incidentId) : await store.list(q.limit ?? 200);
-      return { conversations: list.filter((c) => visible(user, c)).map((c) => shown(user, c)) };
+      const seen: SmsConversation[] = [];
+      for (const c of list) if (await visible(user, c)) seen.push(shown(user, c));
+      return { conversations: seen };
     });
     http.get(smsRoutes.smsConversation.path, async (req) => {
       const user = req.auth!.user;
@@ -247,7 +249,7 @@ export const smsFeature: Feature<{ cameraRepo: CameraCatalog; feeds: Feeds }, { 
         log.warn({ conversationId: c.id, reason }, 'SMS reply not sent');
         await store.setMessageStatus(id, `failed: ${reason}`.slice(0, 200));
       }
-      notify(c);
+      await notify(c);
       return await store.message(id);
     });
     http.post(smsRoutes.smsReveal.path, async (req) => {

@@ -48,20 +48,22 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
   const ready: ClipReady[] = [];
   const failed: ClipFailed[] = [];
 
-  const raise = (startedAt: Date) =>
-    alerts.create({
-      kind: 'crowding',
-      cameraId: cam.id,
-      cameraName: cam.name,
-      zoneId: 'zone-1',
-      zoneName: 'Platform',
-      score: 0.9,
-      startedAt,
-      snapshotPath: null,
-      trackIds: [1],
-      detail: {},
-      scope: { placement: null, district: null, lines: [], routes: [] },
-    }).alert;
+  const raise = async (startedAt: Date) =>
+    (
+      await alerts.create({
+        kind: 'crowding',
+        cameraId: cam.id,
+        cameraName: cam.name,
+        zoneId: 'zone-1',
+        zoneName: 'Platform',
+        score: 0.9,
+        startedAt,
+        snapshotPath: null,
+        trackIds: [1],
+        detail: {},
+        scope: { placement: null, district: null, lines: [], routes: [] },
+      })
+    ).alert;
 
   beforeAll(async () => {
     sim = await startSimulator({ port: await freePort(), streams: [{ name: 'platform', file: vtest }] });
@@ -96,7 +98,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
 
   it('cuts each alert its clip with the configured pre- and post-roll, hashes it and links it to the incident', async () => {
     const t = new Date(Date.now() - 500);
-    const alert = raise(t);
+    const alert = await raise(t);
     // Held at once, before the clip exists.
     const holds = await waitFor(
       'the hold',
@@ -223,11 +225,11 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
       expect(m.status, m.stderr).toBe(0);
       try {
         writeFileSync(join(clipDir, 'filler'), Buffer.alloc(1024 * 1024 - 24 * 1024));
-        const alert = raise(new Date(Date.now() - 500));
+        const alert = await raise(new Date(Date.now() - 500));
         const ev = await waitFor('clip:failed', () => failed.find((e) => e.alertId === alert.id), 30_000, 100);
         expect(ev.error).toMatch(/space/i);
         // The alert is kept, its footage stays held, and no half-written clip is left.
-        expect(alerts.get(alert.id)?.alert.id).toBe(alert.id);
+        expect((await alerts.get(alert.id))?.alert.id).toBe(alert.id);
         expect(await new HoldStore(core.sql).forAlert(alert.id)).toMatchObject([{ liftedAt: null }]);
         const left = spawnSync('ls', [clipDir], { encoding: 'utf8' }).stdout.trim().split('\n');
         expect(left).toEqual(['filler']);

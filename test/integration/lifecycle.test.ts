@@ -171,7 +171,7 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     // The receiver has been down since the core started: everything so far waits in the outbox.
     await send({ district: '2', cameraId: 'cam-hook', zoneId: 'z' });
     await send({ district: '2', cameraId: 'cam-hook', zoneId: 'z' });
-    expect(core.lifecycle.outbox!.pending()).toBeGreaterThan(0);
+    expect(await core.lifecycle.outbox!.pending()).toBeGreaterThan(0);
     const tries = core.db.prepare('SELECT max(attempts) AS n FROM webhook_outbox').get() as { n: number };
     expect(tries.n).toBeGreaterThanOrEqual(1);
     const received: { headers: IncomingHttpHeaders; body: string }[] = [];
@@ -185,7 +185,7 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     });
     await new Promise<void>((r) => receiver.listen(hookPort, '127.0.0.1', r));
     try {
-      await waitFor('outbox drained', () => core.lifecycle.outbox!.pending() === 0, 60_000);
+      await waitFor('outbox drained', async () => (await core.lifecycle.outbox!.pending()) === 0, 60_000);
       const rows = core.db.prepare('SELECT idem_key, incident_id, event_seq FROM webhook_outbox ORDER BY id').all() as {
         idem_key: string;
         incident_id: string;
@@ -237,9 +237,9 @@ describe('escalation timers are rebuilt from the log at start', () => {
         () => core.db.prepare("SELECT 1 FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(open),
         10_000,
       );
-      const e = core.lifecycle.service.escalation(open);
+      const e = await core.lifecycle.service.escalation(open);
       expect(e).toMatchObject({ cause: 'timeout', alertId: open });
-      expect(core.lifecycle.service.escalation(acked)).toBeNull();
+      expect(await core.lifecycle.service.escalation(acked)).toBeNull();
     } finally {
       await core.close();
     }
@@ -261,7 +261,7 @@ describe('shutdown with a webhook receiver that never answers', () => {
     try {
       const admin = await signIn(core);
       expect((await admin.api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ cameraId: 'cam-drain' }) })).status).toBe(201);
-      expect(core.lifecycle.outbox!.pending()).toBeGreaterThan(0);
+      expect(await core.lifecycle.outbox!.pending()).toBeGreaterThan(0);
       const closed = core.close().then(() => 'closed' as const);
       const hung = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000).unref());
       expect(await Promise.race([closed, hung])).toBe('closed');
