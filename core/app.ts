@@ -1,6 +1,5 @@
 import Fastify from 'fastify';
 import { Server as IoServer } from 'socket.io';
-import { join } from 'node:path';
 import { SOCKET_PATH } from '../contract';
 import { privacyMasks, type Point } from '../contract/zones';
 import { ZoneStore } from './analytics/store';
@@ -14,9 +13,9 @@ import { clusterFeature } from './cluster/feature';
 import { nodesFeature } from './nodes/feature';
 import type { Config } from './config';
 import { prepareDataDir } from './data-dir';
-import { openDatabase, type Database } from './db/database';
-import { sqliteSql, type SqlDb } from './db/sql';
-import { refuseUnconvertedPostgres } from './db/postgres/refuse';
+import type { Database } from './db/database';
+import { openData } from './db/open';
+import type { SqlDb } from './db/sql';
 import { SentinelError } from './errors';
 import { EventBus } from './events/bus';
 import { createFeeds, feedsFeature, type Feeds } from './feeds/feature';
@@ -105,7 +104,8 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
 
 export interface CoreHandle {
   config: Config;
-  db: Database;
+  /** The better-sqlite3 handle when the core runs on SQLite (tests read tables through it), null on Postgres. */
+  db: Database | null;
   sql: SqlDb;
   log: Logger;
   bus: EventBus;
@@ -136,11 +136,9 @@ export interface StartOptions {
  */
 export async function startCore(config: Config, opts: StartOptions = {}): Promise<CoreHandle> {
   const log = opts.log ?? createLogger(config.log.level);
-  refuseUnconvertedPostgres(config.database, 'sentinel serve');
   prepareDataDir(config.dataDir);
-  const db = openDatabase(join(config.dataDir, 'sentinel.db'), log.child({ name: 'db' }));
-  // Converted repositories query through Kysely (`sql`); the rest still use the handle itself.
-  const sqlDb = sqliteSql(db);
+  // Recordings, keys and exports stay in the data directory on either database.
+  const sqlDb = await openData(config, log.child({ name: 'db' }));
   const closers: Array<() => Promise<void> | void> = [() => sqlDb.close()];
   const runClosers = async (): Promise<void> => {
     for (const fn of closers.splice(0).reverse()) {
@@ -178,7 +176,6 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
     }
     const ctx: CoreContext = {
       config,
-      db,
       sql: sqlDb,
       log,
       bus,
@@ -216,7 +213,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
     let closing: Promise<void> | null = null;
     return {
       config,
-      db,
+      db: sqlDb.sqlite,
       sql: sqlDb,
       log,
       bus,

@@ -5,7 +5,6 @@ import type { AlertStore } from './alerts/store';
 import type { Audit } from './audit';
 import type { Cluster } from './cluster';
 import type { Config } from './config';
-import type { Database } from './db/database';
 import type { SqlDb } from './db/sql';
 import type { EventBus } from './events/bus';
 import type { Lifecycle } from './lifecycle';
@@ -17,8 +16,6 @@ export type SentinelIo = IoServer<ClientToServerEvents, ServerToClientEvents>;
 /** What every feature module receives from the core when it is wired in. */
 export interface CoreContext {
   config: Config;
-  /** The better-sqlite3 handle, for repositories not yet moved to `sql` (docs/scale.md, "Postgres"). */
-  db: Database;
   /** The database through Kysely, SQLite or Postgres: what repositories query. */
   sql: SqlDb;
   log: Logger;

@@ -114,39 +114,6 @@ export class AuditTrail {
     return full;
   }
 
-  /**
-   * The append for the alert spine's synchronous better-sqlite3 transactions (core/alerts/store.ts,
-   * core/lifecycle/service.ts), which cannot await: inside them, the record commits with the
-   * alert, its incident and its log event. SQLite only; it goes when the spine runs on `SqlDb`
-   * (docs/scale.md, "Postgres"). Everything else appends with `append`.
-   */
-  appendNow(e: AuditEntry): AuditRecord {
-    const db = this.db.sqlite;
-    if (!db) throw new Error('AuditTrail.appendNow runs only on SQLite');
-    const run = db.transaction((): AuditRow => {
-      const prev = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-      const row: Omit<AuditRow, 'hash'> = {
-        seq: (prev?.seq ?? 0) + 1,
-        at: new Date().toISOString(),
-        actor_id: e.actorId ?? null,
-        actor: e.actor ?? null,
-        action: e.action,
-        target: e.target ?? null,
-        detail: canonicalJson(e.detail ?? {}),
-        ip: e.ip ?? null,
-        prev_hash: prev?.hash ?? GENESIS_HASH,
-      };
-      const full: AuditRow = { ...row, hash: recordHash(row) };
-      db.prepare(
-        'INSERT INTO audit (seq, at, actor_id, actor, action, target, detail, ip, prev_hash, hash) VALUES (@seq, @at, @actor_id, @actor, @action, @target, @detail, @ip, @prev_hash, @hash)',
-      ).run(full);
-      return full;
-    });
-    const record = toRecord(run.immediate());
-    this.published(record);
-    return record;
-  }
-
   /** Tells the listeners of records a caller appended in its own transaction, once that committed. */
   published(...records: AuditRecord[]): void {
     for (const record of records) for (const fn of this.listeners) fn(record);

@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +101,7 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
     for (const place of ['A', 'B'] as const) {
       const camera = await newCamera(place);
       const clip = `clip-${place}`;
-      core.db
+      sqliteOf(core)
         .prepare(
           'INSERT INTO clips (id, camera_id, path, snapshot_path, start_ms, end_ms, duration_s, bytes, sha256, snapshot_sha256, created_at) VALUES (?, ?, ?, NULL, 0, 1000, 1, 1, ?, NULL, ?)',
         )
@@ -112,10 +113,11 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
       });
       expect(res.status).toBe(201);
       const alert = ((await res.json()) as { id: string }).id;
-      for (let i = 0; i < 100 && !core.db.prepare('SELECT 1 FROM incident_alerts WHERE alert_id = ?').get(alert); i++)
+      for (let i = 0; i < 100 && !sqliteOf(core).prepare('SELECT 1 FROM incident_alerts WHERE alert_id = ?').get(alert); i++)
         await new Promise((r) => setTimeout(r, 50));
-      const incident = (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string })
-        .incident_id;
+      const incident = (
+        sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string }
+      ).incident_id;
       fx[place] = { camera, clip, alert, incident };
     }
   }, 60_000);

@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +73,7 @@ describe('authentication and authorisation on every route and socket', () => {
     });
     expect(again.status).toBe(409);
     // The token is stored hashed: the database never holds it.
-    const stored = core.db.prepare('SELECT token_hash FROM sessions').all() as { token_hash: string }[];
+    const stored = sqliteOf(core).prepare('SELECT token_hash FROM sessions').all() as { token_hash: string }[];
     expect(stored.map((s) => s.token_hash)).not.toContain(admin.token);
     expect(stored[0]?.token_hash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -189,7 +190,9 @@ describe('authentication and authorisation on every route and socket', () => {
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(ApiErrorBody.parse(await right.json()).error.message).toMatch(/too many failed sign-ins; try again in \d+ s/);
-    const failed = core.db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'auth.login_failed' AND actor = 'olly'").get() as {
+    const failed = sqliteOf(core)
+      .prepare("SELECT count(*) AS n FROM audit WHERE action = 'auth.login_failed' AND actor = 'olly'")
+      .get() as {
       n: number;
     };
     expect(failed.n).toBe(4);

@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,8 +130,10 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     const incidentId = await waitFor(
       'the incident',
       () =>
-        (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as { incident_id: string } | undefined)
-          ?.incident_id,
+        (
+          sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as
+            { incident_id: string } | undefined
+        )?.incident_id,
       5000,
     );
     const res = await admin.api(`/api/v1/incidents/${incidentId}/evidence`);
@@ -142,7 +145,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
 
   it('retention keeps held footage, deletes the rest, and lifts a hold (audited) once the alert is reviewed and closed', async () => {
     const service = core.services.cameras;
-    const alert = (core.db.prepare('SELECT id FROM alerts ORDER BY seq LIMIT 1').get() as { id: string }).id;
+    const alert = (sqliteOf(core).prepare('SELECT id FROM alerts ORDER BY seq LIMIT 1').get() as { id: string }).id;
     const hold = (await new HoldStore(core.sql).forAlert(alert))[0]!;
     const ev = new AutoEvidence(
       core.sql,
@@ -176,8 +179,9 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
 
     // Reviewed (acknowledged) and closed: the next sweep lifts the hold as the system, audited.
     expect((await admin.api(`/api/v1/alerts/${alert}/ack`, { method: 'POST' })).status).toBe(200);
-    const incidentId = (core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string })
-      .incident_id;
+    const incidentId = (
+      sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string }
+    ).incident_id;
     const patch = await admin.api(`/api/v1/incidents/${incidentId}`, { method: 'PATCH', body: JSON.stringify({ state: 'resolved' }) });
     expect(patch.status).toBe(200);
     const held = await ev.releaseAndListHeld();
@@ -237,7 +241,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
           'the incident',
           () =>
             (
-              core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as
+              sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as
                 { incident_id: string } | undefined
             )?.incident_id,
           5000,

@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,14 +55,14 @@ describe('fuzzing every route from the contract (fast-check)', () => {
   /** SHA-256 of every table's rows, in rowid order (sessions without their last-seen time). */
   const digest = (): { main: string; tables: Record<string, string> } => {
     const tables: Record<string, string> = {};
-    const names = core.db
+    const names = sqliteOf(core)
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
       .all() as { name: string }[];
     for (const { name } of names) {
       if (AUDIT_TABLES.has(name)) continue;
       const cols = name === 'sessions' ? 'token_hash, user_id, created_at, expires_at, ip' : '*';
       const h = createHash('sha256');
-      for (const row of core.db.prepare(`SELECT ${cols} FROM "${name}"`).iterate()) h.update(JSON.stringify(row));
+      for (const row of sqliteOf(core).prepare(`SELECT ${cols} FROM "${name}"`).iterate()) h.update(JSON.stringify(row));
       tables[name] = h.digest('hex');
     }
     return { main: createHash('sha256').update(JSON.stringify(tables)).digest('hex'), tables };
@@ -76,7 +77,7 @@ describe('fuzzing every route from the contract (fast-check)', () => {
     let changed: string[] = [];
     for (let i = 0; i < 60; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      const pending = core.db.prepare("SELECT COUNT(*) AS n FROM alert_clips WHERE state = 'pending'").get() as { n: number };
+      const pending = sqliteOf(core).prepare("SELECT COUNT(*) AS n FROM alert_clips WHERE state = 'pending'").get() as { n: number };
       const now = digest();
       changed = Object.keys(now.tables).filter((t) => now.tables[t] !== last.tables[t]);
       if (changed.length === 0 && pending.n === 0) return;
@@ -146,9 +147,9 @@ describe('fuzzing every route from the contract (fast-check)', () => {
     if (alert.status === 201) {
       const id = ((await alert.json()) as { id: string }).id;
       known.id!.push(id);
-      for (let i = 0; i < 100 && !core.db.prepare('SELECT 1 FROM incident_alerts WHERE alert_id = ?').get(id); i++)
+      for (let i = 0; i < 100 && !sqliteOf(core).prepare('SELECT 1 FROM incident_alerts WHERE alert_id = ?').get(id); i++)
         await new Promise((r) => setTimeout(r, 50));
-      const inc = core.db.prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(id) as
+      const inc = sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(id) as
         { incident_id: string } | undefined;
       if (inc) known.id!.push(inc.incident_id);
     }

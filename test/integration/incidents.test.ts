@@ -16,6 +16,7 @@ import { connected, createAndLogin, signedIn, signIn, type SignedIn } from '../s
 import { rmSync } from 'node:fs';
 import { startServe, tempDir, type RunningServe } from '../support/serve';
 import { waitFor } from './ingest-helpers';
+import { onTestDatabase } from '../support/core';
 
 const SECRET = 'dispatch-shared-secret-0123456789';
 
@@ -45,7 +46,7 @@ describe('incidents: merge, states, CAP 1.2, signed webhook', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-inc-'));
-    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
+    const cfg = await onTestDatabase(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}));
     core = await startCore(
       {
         ...cfg,
@@ -259,6 +260,8 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
           if (r.status !== 201) return;
           const { id } = (await r.json()) as { id: string };
           reported.push(id);
+          // Killed the moment the 40th is reported, not at the next poll.
+          if (reported.length === 40) core!.proc.kill('SIGKILL');
           // Every third alert its liaison acknowledges, every fourth the admin clears.
           if (i % 3 === 0) sockets[i % 20]!.emit('alert:ack', { alertId: id }, () => undefined);
           if (i % 4 === 0) await core!.api(`/api/v1/test-alert/${id}/clear`, { method: 'POST' });

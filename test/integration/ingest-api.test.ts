@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +97,7 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
     // logs, or the database file (encrypted at rest).
     const everything = [r.text, (await api('GET', `/api/v1/cameras/${cam.id}`)).text, ...socketPayloads, ...logLines].join('\n');
     for (const form of [SECRET, encodeURIComponent(SECRET)]) expect(everything).not.toContain(form);
-    core.db.pragma('wal_checkpoint(TRUNCATE)');
+    sqliteOf(core).pragma('wal_checkpoint(TRUNCATE)');
     const files = readdirSync(dataDir).filter((f) => f.startsWith('sentinel.db'));
     for (const f of files) expect(readFileSync(join(dataDir, f)).toString('latin1')).not.toContain(SECRET);
   });

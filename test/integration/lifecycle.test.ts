@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -55,15 +56,17 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
 
   it('writes the alert, its incident, their log events and the audit record in one transaction', async () => {
     const id = await send({ district: '2', cameraId: 'cam-tx' });
-    const events = core.db.prepare('SELECT kind, incident_id FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(id) as {
+    const events = sqliteOf(core).prepare('SELECT kind, incident_id FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(id) as {
       kind: string;
       incident_id: string | null;
     }[];
     expect(events.map((e) => e.kind)).toEqual(['alert.raised', 'incident.created']);
-    expect(core.db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'alert.test' AND target = ?").get(`alert:${id}`)).toEqual({
-      n: 1,
-    });
-    expect(core.db.prepare('SELECT count(*) AS n FROM incident_alerts WHERE alert_id = ?').get(id)).toEqual({ n: 1 });
+    expect(sqliteOf(core).prepare("SELECT count(*) AS n FROM audit WHERE action = 'alert.test' AND target = ?").get(`alert:${id}`)).toEqual(
+      {
+        n: 1,
+      },
+    );
+    expect(sqliteOf(core).prepare('SELECT count(*) AS n FROM incident_alerts WHERE alert_id = ?').get(id)).toEqual({ n: 1 });
   });
 
   it('acknowledged within the window: no escalation; not acknowledged: the escalation liaison is told, and the event says who and why', async () => {
@@ -82,7 +85,7 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     await new Promise((r) => setTimeout(r, 500));
     expect(op.escalated.some((x) => x.alertId === acked)).toBe(false);
     expect(
-      core.db.prepare("SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(acked),
+      sqliteOf(core).prepare("SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(acked),
     ).toEqual({ n: 0 });
   });
 
@@ -104,7 +107,7 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     expect(core.lifecycle.push.pendingEscalations()).not.toContain(b);
     await new Promise((r) => setTimeout(r, 2000));
     expect(op.escalated.filter((x) => x.alertId === a || x.alertId === b)).toEqual([]);
-    const audit = core.db
+    const audit = sqliteOf(core)
       .prepare("SELECT detail FROM audit WHERE action = 'incident.update' AND target = ? ORDER BY seq DESC LIMIT 1")
       .get(`incident:${inc.id}`) as { detail: string };
     expect(JSON.parse(audit.detail)).toMatchObject({ state: 'acknowledged', acknowledgedAlerts: [a, b] });
@@ -172,7 +175,7 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     await send({ district: '2', cameraId: 'cam-hook', zoneId: 'z' });
     await send({ district: '2', cameraId: 'cam-hook', zoneId: 'z' });
     expect(await core.lifecycle.outbox!.pending()).toBeGreaterThan(0);
-    const tries = core.db.prepare('SELECT max(attempts) AS n FROM webhook_outbox').get() as { n: number };
+    const tries = sqliteOf(core).prepare('SELECT max(attempts) AS n FROM webhook_outbox').get() as { n: number };
     expect(tries.n).toBeGreaterThanOrEqual(1);
     const received: { headers: IncomingHttpHeaders; body: string }[] = [];
     const receiver: Server = createServer((req, res) => {
@@ -186,7 +189,7 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     await new Promise<void>((r) => receiver.listen(hookPort, '127.0.0.1', r));
     try {
       await waitFor('outbox drained', async () => (await core.lifecycle.outbox!.pending()) === 0, 60_000);
-      const rows = core.db.prepare('SELECT idem_key, incident_id, event_seq FROM webhook_outbox ORDER BY id').all() as {
+      const rows = sqliteOf(core).prepare('SELECT idem_key, incident_id, event_seq FROM webhook_outbox ORDER BY id').all() as {
         idem_key: string;
         incident_id: string;
         event_seq: number;
@@ -234,7 +237,7 @@ describe('escalation timers are rebuilt from the log at start', () => {
       expect(core.lifecycle.push.pendingEscalations()).toEqual([open]);
       await waitFor(
         'escalated after the restart',
-        () => core.db.prepare("SELECT 1 FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(open),
+        () => sqliteOf(core).prepare("SELECT 1 FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(open),
         10_000,
       );
       const e = await core.lifecycle.service.escalation(open);

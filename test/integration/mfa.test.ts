@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +54,7 @@ describe('second factor and sessions', () => {
     return { secret, recoveryCodes: RecoveryCodes.parse(await res.json()).recoveryCodes };
   };
   const auditOf = (action: string): AuditRecord[] =>
-    (core.db.prepare('SELECT * FROM audit WHERE action = ? ORDER BY seq').all(action) as Record<string, unknown>[]).map((r) => ({
+    (sqliteOf(core).prepare('SELECT * FROM audit WHERE action = ? ORDER BY seq').all(action) as Record<string, unknown>[]).map((r) => ({
       seq: r.seq as number,
       at: r.at as string,
       actorId: r.actor_id as string | null,
@@ -112,7 +113,9 @@ describe('second factor and sessions', () => {
       recoveryCodesLeft: 10,
     });
     // Stored hashed: no code appears in the database.
-    const rows = core.db.prepare('SELECT code_hash FROM recovery_codes WHERE user_id = ?').all(session.user.id) as { code_hash: string }[];
+    const rows = sqliteOf(core).prepare('SELECT code_hash FROM recovery_codes WHERE user_id = ?').all(session.user.id) as {
+      code_hash: string;
+    }[];
     expect(rows).toHaveLength(10);
     for (const r of rows) {
       expect(r.code_hash).toMatch(/^scrypt\$/);

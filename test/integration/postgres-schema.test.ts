@@ -8,7 +8,9 @@ import { MIGRATIONS } from '../../core/db/migrations';
 import { POSTGRES_MIGRATIONS, migratePostgres } from '../../core/db/postgres/migrate';
 import { openPostgresPool } from '../../core/db/postgres/pool';
 import { POSTGRES_BIN, startPostgres, type RunningPostgres } from '../support/postgres';
-import { runSentinel, tempDir } from '../support/serve';
+import { login, seedAdmin, TEST_ADMIN } from '../support/auth';
+import { freePort } from '../support/redis';
+import { runSentinel, startServe, tempDir } from '../support/serve';
 
 /**
  * What the two schemas must agree on. Types are compared by family only (SQLite's INTEGER is
@@ -243,7 +245,7 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
     }
   });
 
-  it("`sentinel db migrate` applies the schema to an operator's database, and `serve` on Postgres refuses, naming what is not converted", async () => {
+  it("`sentinel db migrate` applies the schema to an operator's database, and `serve` runs on it: users, sessions and health from Postgres, no SQLite file", async () => {
     const target = await server.createDatabase('operator');
     const first = await runSentinel(['db', 'migrate', '--url', target]);
     expect(first.stderr).toBe('');
@@ -257,17 +259,33 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--url is not a postgres://');
 
-    // With a password in the URL: the refusal names host and database, never the password.
     const dataDir = tempDir();
-    const withPassword = target.replace('sentinel@', 'sentinel:s3cret-pw@');
-    const serve = await runSentinel(['serve', '--port', '0', '--data-dir', dataDir], { env: { SENTINEL_DATABASE_URL: withPassword } });
+    await seedAdmin(dataDir, target);
+    const core = await startServe({ dataDir, env: { SENTINEL_DATABASE_URL: target }, auth: false });
+    try {
+      const admin = await login(core.url, TEST_ADMIN.username, TEST_ADMIN.password);
+      const health = (await (await admin.api('/api/v1/health')).json()) as { database: unknown };
+      expect(health.database).toEqual({ dialect: 'postgres', schemaVersion: 20, journalMode: null });
+      // The sign-in was audited in Postgres's chain, and nothing fell back to a SQLite file.
+      const pool = openPostgresPool(target, 1);
+      try {
+        const r = await pool.query<{ action: string }>("SELECT action FROM audit WHERE action = 'auth.login'");
+        expect(r.rows.length).toBe(1);
+      } finally {
+        await pool.end();
+      }
+      expect(existsSync(join(dataDir, 'sentinel.db'))).toBe(false);
+    } finally {
+      await core.stop();
+    }
+
+    // An unreachable server: one clear line naming host and database, never the password.
+    const closed = await freePort();
+    const serve = await runSentinel(['serve', '--port', '0', '--data-dir', tempDir()], {
+      env: { SENTINEL_DATABASE_URL: `postgres://sentinel:s3cret-pw@127.0.0.1:${closed}/nowhere` },
+    });
     expect(serve.code).not.toBe(0);
-    expect(serve.stderr).toMatch(
-      /sentinel serve: database\.url \(or SENTINEL_DATABASE_URL\) names the Postgres database 127\.0\.0\.1:\d+\/operator/,
-    );
-    expect(serve.stderr).toContain('every repository (leases and sessions, the alert spine');
+    expect(serve.stderr).toMatch(new RegExp(`Postgres database 127\\.0\\.0\\.1:${closed}/nowhere cannot be reached`));
     expect(serve.stderr).not.toContain('s3cret-pw');
-    // Refused before anything was created: no SQLite file to fall back on.
-    expect(existsSync(join(dataDir, 'sentinel.db'))).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident, TestAlertRequest } from '../../contract';
 import type { CoreHandle } from '../../core/app';
@@ -118,6 +119,6 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     // The backup may now acknowledge it; the acknowledged one never escalated.
     expect(await sup.s.timeout(5000).emitWithAck('alert:ack', { alertId: id })).toEqual({ ok: true });
     expect(op.escalated.some((x) => x.alertId === acked)).toBe(false);
-    expect(core.db.prepare('SELECT alert_id FROM alert_escalations WHERE alert_id = ?').get(acked)).toBeUndefined();
+    expect(sqliteOf(core).prepare('SELECT alert_id FROM alert_escalations WHERE alert_id = ?').get(acked)).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +46,7 @@ describe('rate limits (@fastify/rate-limit): sign-in per address, writes per use
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await write()).status);
     expect(statuses).toEqual([400, 400, 400, 429]);
-    const before = (core.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+    const before = (sqliteOf(core).prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
     expect(before).toBe(1);
   });
 });

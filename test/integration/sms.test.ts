@@ -1,3 +1,4 @@
+import { sqliteOf } from '../support/core';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -228,7 +229,7 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
   });
 
   it('keeps numbers encrypted at rest, masked in lists, hidden from liaisons until shared, revealed only audited', async () => {
-    core.db.pragma('wal_checkpoint(TRUNCATE)');
+    sqliteOf(core).pragma('wal_checkpoint(TRUNCATE)');
     const raw = readFileSync(join(dataDir, 'sentinel.db'));
     for (const n of ['3125551111', '3125553333']) expect(raw.includes(Buffer.from(n))).toBe(false);
     const c = await byNumber('1111');
@@ -282,7 +283,7 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
 
   it('deletes conversations past the retention period, and audits the deletion', async () => {
     const c = await byNumber('4444');
-    core.db
+    sqliteOf(core)
       .prepare('UPDATE sms_conversations SET last_message_at = ? WHERE id = ?')
       .run(new Date(Date.now() - 200 * 86_400_000).toISOString(), c.id);
     await core.services.sms.sweep();

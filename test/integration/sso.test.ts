@@ -9,6 +9,7 @@ import { createLogger } from '../../core/logger';
 import { signIn, type SignedIn } from '../support/auth';
 import { CookieJar, ssoSignInWithFetch, startTestIdp, type TestIdp } from '../support/oidc';
 import { freePort } from '../support/ports';
+import { onTestDatabase } from '../support/core';
 
 // A real OpenID Connect provider (oidc-provider) on a free port, a real core in this process:
 // discovery, PKCE, state, nonce, code exchange and userinfo are all the real thing.
@@ -31,7 +32,7 @@ describe('single sign-on with the agency OpenID Connect provider', () => {
       ],
     });
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-sso-'));
-    const cfg = loadConfig({ port, dataDir, assetsDir: '/nonexistent-assets' }, {});
+    const cfg = await onTestDatabase(loadConfig({ port, dataDir, assetsDir: '/nonexistent-assets' }, {}));
     const config: Config = {
       ...cfg,
       sso: {

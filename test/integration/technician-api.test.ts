@@ -9,6 +9,7 @@ import { loadConfig } from '../../core/config';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { createAndLogin, signIn, type SignedIn } from '../support/auth';
 import { assets, freePort, garbageServer, quietLog, skipReason, vtest } from './ingest-helpers';
+import { onTestDatabase } from '../support/core';
 
 const SECRET = 'Pa:ss@w%rd-Q7';
 const USER = 'tech@cta';
@@ -42,7 +43,7 @@ describe.skipIf(skipReason !== null)(`technician API: probe and CSV import${skip
     });
     junk = await garbageServer();
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-tech-api-'));
-    const cfg = loadConfig({ dataDir, port: 0, assetsDir: assets ?? undefined }, {});
+    const cfg = await onTestDatabase(loadConfig({ dataDir, port: 0, assetsDir: assets ?? undefined }, {}));
     core = await startCore(cfg, { log: quietLog });
     admin = await signIn(core);
     tech = await createAndLogin(core.url, admin, { username: 'tina-tech', password: 'technician-password-1', role: 'technician' });

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { Session, SOCKET_PATH, type ClientToServerEvents, type Role, type ServerToClientEvents, type UserCreate } from '../../contract';
 import { UserStore } from '../../core/auth/store';
 import { base32Decode, base32Encode, totp } from '../../core/auth/totp';
 import { prepareDataDir } from '../../core/data-dir';
-import { openDatabase } from '../../core/db/database';
-import { sqliteSql, type SqlDb } from '../../core/db/sql';
+import { openData } from '../../core/db/open';
+import type { SqlDb } from '../../core/db/sql';
 
 /**
  * How tests sign in (every route and socket needs a session).
@@ -75,9 +74,9 @@ export async function ensureUser(db: SqlDb, user: UserCreate & { role: Role }): 
 }
 
 /** Creates TEST_ADMIN in a data directory (before `sentinel serve` starts on it). */
-export async function seedAdmin(dataDir: string): Promise<void> {
+export async function seedAdmin(dataDir: string, databaseUrl?: string): Promise<void> {
   prepareDataDir(dataDir);
-  const db = sqliteSql(openDatabase(join(dataDir, 'sentinel.db')));
+  const db = await openData({ dataDir, database: { url: databaseUrl } });
   try {
     await ensureUser(db, { ...TEST_ADMIN, role: 'admin' });
   } finally {

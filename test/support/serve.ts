@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { login, seedAdmin, TEST_ADMIN, type SignedIn } from './auth';
+import { testDatabaseUrl } from './core';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const SENTINEL_BIN = join(REPO_ROOT, 'bin', 'sentinel.js');
@@ -27,6 +28,8 @@ export function tempDir(prefix = 'sentinel-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+const databaseOfDir = new Map<string, string>();
+
 /**
  * Starts the real `sentinel serve` as a child process on a free port (the same command a
  * user runs) and resolves once it prints its console URL.
@@ -38,10 +41,17 @@ export async function startServe(
   const dataDir = opts.dataDir ?? tempDir();
   // Every route needs a session: the first admin is created in the data directory before the
   // core starts (what `sentinel users create-admin` does), then we sign in over HTTP.
-  if (opts.auth !== false) await seedAdmin(dataDir);
+  // On a Postgres run the core gets its own fresh database, named to it by the environment;
+  // a restart on the same data directory finds the same database, as it finds its SQLite file.
+  let databaseUrl = databaseOfDir.get(dataDir);
+  if (!databaseUrl) {
+    databaseUrl = await testDatabaseUrl();
+    if (databaseUrl) databaseOfDir.set(dataDir, databaseUrl);
+  }
+  if (opts.auth !== false) await seedAdmin(dataDir, databaseUrl);
   const proc = spawn(process.execPath, [SENTINEL_BIN, 'serve', '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', ...opts.env },
+    env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', ...(databaseUrl ? { SENTINEL_DATABASE_URL: databaseUrl } : {}), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,13 +1,11 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AuditTrail } from '../../audit';
 import { listCheckpoints, parseCheckpointLines, verifyAnchored, type AnchorKey } from '../../audit/checkpoints';
 import { loadConfig } from '../../config';
 import { requireSentinelDataDir } from '../../data-dir';
-import { openDatabase } from '../../db/database';
-import { sqliteSql } from '../../db/sql';
-import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
+import { openData } from '../../db/open';
 import { SentinelError } from '../../errors';
 import { loadOrCreateSigningKey, signingKeyExists } from '../../evidence/keys';
 import type { KeyProtection } from '../../keys/at-rest';
@@ -39,7 +37,6 @@ export function registerAudit(program: Command): void {
     .option('--anchor <file>', 'checkpoints exported earlier ("audit checkpoints export"), kept outside this installation')
     .action(async (opts: { dataDir?: string; config?: string; anchor?: string }) => {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
-      refuseUnconvertedPostgres(config.database, 'sentinel audit');
       requireSentinelDataDir(config.dataDir);
       let anchor;
       if (opts.anchor) {
@@ -52,7 +49,7 @@ export function registerAudit(program: Command): void {
         }
         anchor = { checkpoints: parseCheckpointLines(text, file), source: file };
       }
-      const db = sqliteSql(openDatabase(join(config.dataDir, 'sentinel.db')));
+      const db = await openData(config);
       try {
         const trail = new AuditTrail(db);
         const r = await verifyAnchored(db, trail, installationKey(config.dataDir, config.keyProtection), anchor);
@@ -80,9 +77,8 @@ export function registerAudit(program: Command): void {
     .option('--out <file>', 'write here instead of stdout (replaced whole, never half-written)')
     .action(async (opts: { dataDir?: string; config?: string; out?: string }) => {
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
-      refuseUnconvertedPostgres(config.database, 'sentinel audit');
       requireSentinelDataDir(config.dataDir);
-      const db = sqliteSql(openDatabase(join(config.dataDir, 'sentinel.db')));
+      const db = await openData(config);
       try {
         const list = await listCheckpoints(db);
         const text = list.map((c) => `${JSON.stringify(c)}\n`).join('');

@@ -3,7 +3,7 @@ import { ConfigSchema, loadConfig } from '../../config';
 import { SentinelError } from '../../errors';
 import { createLogger } from '../../logger';
 import { migratePostgres } from '../../db/postgres/migrate';
-import { describePostgresUrl } from '../../db/postgres/refuse';
+import { describePostgresUrl } from '../../db/postgres/describe';
 
 /**
  * `sentinel db migrate`: applies the Postgres schema (docs/scale.md, "Postgres"), so an

@@ -1,12 +1,9 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { NodeCreate } from '../../../contract';
 import { AuditTrail } from '../../audit';
 import { loadConfig } from '../../config';
 import { requireSentinelDataDir } from '../../data-dir';
-import { openDatabase } from '../../db/database';
-import { sqliteSql } from '../../db/sql';
-import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
+import { openData } from '../../db/open';
 import { SentinelError } from '../../errors';
 import { NodeStore } from '../../nodes/store';
 import { printJson } from '../util';
@@ -14,12 +11,11 @@ import { printJson } from '../util';
 /** `sentinel nodes add | list | revoke`: analytics node tokens from the command line (the admin API has the same). */
 export function registerNodes(program: Command): void {
   const nodes = program.command('nodes').description('analytics nodes: issue, list and revoke their tokens (docs/scale.md)');
-  const open = (dataDir: string | undefined) => {
+  const open = async (dataDir: string | undefined) => {
     const config = loadConfig({ dataDir });
-    refuseUnconvertedPostgres(config.database, 'sentinel nodes');
     requireSentinelDataDir(config.dataDir);
     // Closing the SqlDb closes the handle under it.
-    const db = sqliteSql(openDatabase(join(config.dataDir, 'sentinel.db')));
+    const db = await openData(config);
     return { db, store: new NodeStore(db), audit: new AuditTrail(db) };
   };
   const actor = `cli:${process.env.USER ?? 'unknown'}`;
@@ -36,7 +32,7 @@ export function registerNodes(program: Command): void {
           `${input.error.issues[0]?.path.join('.') ?? 'input'}: ${input.error.issues[0]?.message ?? 'invalid'}`,
           'validation_failed',
         );
-      const { db, store, audit } = open(opts.dataDir);
+      const { db, store, audit } = await open(opts.dataDir);
       try {
         const { node, token } = await store.create(input.data.name, input.data.capacity, actor);
         await audit.append({
@@ -59,7 +55,7 @@ export function registerNodes(program: Command): void {
     .description('the analytics nodes (without tokens)')
     .option('--data-dir <dir>', 'data directory')
     .action(async (opts: { dataDir?: string }) => {
-      const { db, store } = open(opts.dataDir);
+      const { db, store } = await open(opts.dataDir);
       try {
         printJson(await store.list());
       } finally {
@@ -72,7 +68,7 @@ export function registerNodes(program: Command): void {
     .argument('<name>', 'the node name')
     .option('--data-dir <dir>', 'data directory')
     .action(async (name: string, opts: { dataDir?: string }) => {
-      const { db, store, audit } = open(opts.dataDir);
+      const { db, store, audit } = await open(opts.dataDir);
       try {
         const n = await store.byName(name);
         if (!n) throw new SentinelError(`no analytics node named "${name}"`, 'not_found');

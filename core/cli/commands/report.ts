@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
 import type { Database } from '../../db/database';
+import { openData } from '../../db/open';
 import { sqliteSql } from '../../db/sql';
 import { SentinelError } from '../../errors';
 import { verifyMonth } from '../../statistics/sign';
@@ -49,8 +50,8 @@ export function registerReport(program: Command): void {
       const { buildMonth, checkMonth } = await import('../../statistics/publish');
       const month = checkMonth(opts.month);
       const config = loadConfig({ configFile: opts.config, dataDir: opts.dataDir });
-      // Closing the SqlDb closes the read-only handle under it.
-      const db = sqliteSql(openSentinelData(config.dataDir));
+      // SQLite: read-only, so a report never changes the installation (closing the SqlDb closes the handle under it).
+      const db = config.database.url ? await openData(config) : sqliteSql(openSentinelData(config.dataDir));
       try {
         const files = await buildMonth(db, month);
         const out = resolve(opts.out);

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { Password, Role } from '../../../contract';
@@ -8,9 +7,7 @@ import { UserStore } from '../../auth/store';
 import { loadConfig } from '../../config';
 import { prepareDataDir, requireSentinelDataDir } from '../../data-dir';
 import { promptHidden } from '../prompt';
-import { openDatabase } from '../../db/database';
-import { sqliteSql } from '../../db/sql';
-import { refuseUnconvertedPostgres } from '../../db/postgres/refuse';
+import { openData } from '../../db/open';
 import { SentinelError } from '../../errors';
 import { printJson } from '../util';
 
@@ -45,12 +42,11 @@ export function registerUsers(program: Command): void {
   const users = program.command('users').description('user accounts (the console has the same under Administration)');
   // Only create-admin --init may start a data directory; everything else needs an existing
   // one, so a mistyped --data-dir is named instead of silently getting a fresh database.
-  const open = (dataDir: string | undefined, init = false) => {
+  const open = async (dataDir: string | undefined, init = false) => {
     const config = loadConfig({ dataDir });
-    refuseUnconvertedPostgres(config.database, 'sentinel users');
     if (init) prepareDataDir(config.dataDir);
     else requireSentinelDataDir(config.dataDir, 'or create it with sentinel users create-admin --init');
-    const sql = sqliteSql(openDatabase(join(config.dataDir, 'sentinel.db')));
+    const sql = await openData(config);
     return {
       sql,
       store: new UserStore(sql, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 }),
@@ -67,11 +63,9 @@ export function registerUsers(program: Command): void {
     .action(async (opts: { username: string; dataDir?: string; init?: boolean }) => {
       // The directory first: no point asking for a password that cannot be stored.
       const config = loadConfig({ dataDir: opts.dataDir });
-      // Before the password prompt: no point asking for what cannot be stored.
-      refuseUnconvertedPostgres(config.database, 'sentinel users create-admin');
       if (!opts.init) requireSentinelDataDir(config.dataDir, 'or pass --init to create it');
       const password = await readPassword();
-      const { sql, store, close } = open(opts.dataDir, opts.init);
+      const { sql, store, close } = await open(opts.dataDir, opts.init);
       try {
         const user = await store.create({ username: opts.username, password, role: 'admin' }, { onlyIfNoUsers: true });
         await new AuditTrail(sql).append({
@@ -105,7 +99,7 @@ export function registerUsers(program: Command): void {
               .map((x) => x.trim())
               .filter(Boolean)
           : [];
-      const { sql, store, close } = open(opts.dataDir);
+      const { sql, store, close } = await open(opts.dataDir);
       let password: string;
       try {
         password = await readPassword();
@@ -140,7 +134,7 @@ export function registerUsers(program: Command): void {
     .requiredOption('--username <name>', 'whose second factor')
     .option('--data-dir <dir>', 'data directory')
     .action(async (opts: { username: string; dataDir?: string }) => {
-      const { sql, store, close } = open(opts.dataDir);
+      const { sql, store, close } = await open(opts.dataDir);
       try {
         const user = await store.byUsername(opts.username);
         if (!user) throw new SentinelError(`no user named "${opts.username}" in this data directory`, 'not_found', 'username');
@@ -166,7 +160,7 @@ export function registerUsers(program: Command): void {
     .description('list users as JSON lines')
     .option('--data-dir <dir>', 'data directory')
     .action(async (opts: { dataDir?: string }) => {
-      const { store, close } = open(opts.dataDir);
+      const { store, close } = await open(opts.dataDir);
       try {
         for (const u of await store.list()) printJson(u);
       } finally {

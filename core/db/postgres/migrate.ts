@@ -3,7 +3,7 @@ import { SentinelError } from '../../errors';
 import type { Logger } from '../../logger';
 import { p0020 } from './0020_baseline';
 import { postgresTypes } from './pool';
-import { describePostgresUrl as describe } from './refuse';
+import { describePostgresUrl as describe } from './describe';
 
 /**
  * A Postgres schema step. Versions share SQLite's numbering: the baseline is 20 (the SQLite
