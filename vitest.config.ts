@@ -35,8 +35,6 @@ export default defineConfig({
           // The integration tests whose cores run on the database alone (no raw SQLite reads),
           // again with each core on its own Postgres database: one suite for both databases.
           name: 'integration-postgres',
-          // incidents.test.ts is not yet here: on Postgres its SIGKILL-during-a-burst test sees
-          // all 200 alerts answered before the kill lands (docs/scale.md, "Postgres").
           include: ['test/integration/technician-api.test.ts', 'test/integration/sso.test.ts', 'test/integration/review.test.ts'],
           env: { SENTINEL_TEST_DATABASE: 'postgres' },
           globalSetup: ['test/support/postgres-global.ts'],

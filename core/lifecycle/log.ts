@@ -3,6 +3,9 @@ import { takeSerialLocks, typed, type Executor, type SqlDb } from '../db/sql';
 import type { Logger } from '../logger';
 import type { LifecycleTables } from './tables';
 
+/** Events read per query when dispatching. */
+const DISPATCH_BATCH = 500;
+
 /** Every kind of event the lifecycle log records (migration 0009 checks the same list). */
 export const LOG_KINDS = [
   'alert.raised',
@@ -81,7 +84,8 @@ export class LifecycleLog {
   private dispatched = 0;
   private readonly ready: Promise<void>;
   private flushing: Promise<void> | null = null;
-  private flushAgain = false;
+  /** Callers waiting for the next dispatch pass that starts after their call. */
+  private nextPass: Array<() => void> = [];
   /** This process appended since the last announcement (the other replicas have not heard of it). */
   private appendedHere = false;
   private announcer: ((seq: number) => void) | null = null;
@@ -229,23 +233,27 @@ export class LifecycleLog {
 
   /**
    * Hands every committed event after the dispatch cursor to the subscribers, in order. Called
-   * by each writer after its commit, by `follow` and on an announcement. A call while a flush
-   * runs makes that flush read once more before it ends, and resolves with it. Never rejects.
+   * by each writer after its commit, by `follow` and on an announcement. Resolves once a pass
+   * that started after the call has ended, so the caller's own committed events have been
+   * dispatched; never later. (Resolving only when the flushing stopped would hold every writer
+   * of a burst until the whole burst was dispatched: on Postgres 200 alerts all answered after
+   * the last.) Never rejects.
    */
   flush(): Promise<void> {
-    if (this.flushing) {
-      this.flushAgain = true;
-      return this.flushing;
-    }
-    const run = async (): Promise<void> => {
-      await this.ready;
-      do {
-        this.flushAgain = false;
-        await this.dispatch();
-      } while (this.flushAgain);
-    };
-    this.flushing = run().finally(() => (this.flushing = null));
-    return this.flushing;
+    const done = new Promise<void>((resolve) => this.nextPass.push(resolve));
+    this.flushing ??= (async () => {
+      try {
+        await this.ready;
+        while (this.nextPass.length > 0) {
+          const waiting = this.nextPass.splice(0);
+          await this.dispatch();
+          for (const resolve of waiting) resolve();
+        }
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return done;
   }
 
   private async dispatch(): Promise<void> {
@@ -253,7 +261,7 @@ export class LifecycleLog {
     this.appendedHere = false;
     try {
       for (;;) {
-        const batch = await this.after(this.dispatched, 500);
+        const batch = await this.after(this.dispatched, DISPATCH_BATCH);
         if (batch.length === 0) break;
         this.dispatched = batch[batch.length - 1]!.seq;
         for (const s of this.subscribers) {
@@ -266,6 +274,9 @@ export class LifecycleLog {
             );
           }
         }
+        // A short batch had everything committed when it was read: the pass ends there, so a
+        // steady stream of new commits cannot keep one pass (and its waiters) going.
+        if (batch.length < DISPATCH_BATCH) break;
       }
     } catch (err) {
       // Reading the log failed (disk, a lost connection): the cursor did not move; the next flush retries.
