@@ -40,6 +40,8 @@ export class ModelManager {
   private readonly failed = new Map<string, string>();
   private opening = new Map<string, Promise<InferencePool | null>>();
   private cameraChoice = new Map<string, string>();
+  /** Bumped by every choice set here, so a slower read of the stored choices cannot undo it. */
+  private choiceGen = 0;
   private detector: string;
   private fight: string;
   private fightPool: InferencePool | null = null;
@@ -99,7 +101,10 @@ export class ModelManager {
    * open is reported once and left out until a change) and retires the ones nobody needs.
    */
   async sync(cameraIds: Iterable<string>): Promise<void> {
-    this.cameraChoice = await this.store.cameras();
+    // A read that began before a choice was set here must not put the old choices back.
+    const gen = this.choiceGen;
+    const choices = await this.store.cameras();
+    if (gen === this.choiceGen) this.cameraChoice = choices;
     this.analysed = new Set(cameraIds);
     const needed = new Set([...this.analysed].map((id) => this.effective(id)));
     await Promise.all([...needed].filter((n) => !this.pools.has(n) && !this.failed.has(n)).map((n) => this.open(n)));
@@ -190,6 +195,7 @@ export class ModelManager {
       const from = this.cameraChoice.get(cameraId) ?? null;
       await this.verified(name ?? this.detector);
       await this.store.setCamera(cameraId, name, by);
+      this.choiceGen++;
       if (name === null) this.cameraChoice.delete(cameraId);
       else this.cameraChoice.set(cameraId, name);
       this.log.info({ cameraId, from, to: name ?? `default (${this.detector})`, by }, 'camera detector changed');
