@@ -6,16 +6,21 @@
 // Baseline, same process, same clients: a bare io.to(room).emit of the same alert (no HTTP,
 // no persistence, no incident), i.e. what socket.io fan-out alone costs.
 // Two cadences: paced (one alert every --gap-ms) and a burst (all alerts at once).
-import { sqliteOf } from '../test/support/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SOCKET_PATH, type Alert } from '../contract';
-import { startCore } from '../core/app';
+import { startCore, type CoreHandle } from '../core/app';
 import { loadConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { ensureUser, signIn } from '../test/support/auth';
+
+/** The bench reads and tunes the SQLite file directly (it runs on the embedded default). */
+function sqliteHandle(core: CoreHandle): NonNullable<CoreHandle['db']> {
+  if (!core.db) throw new Error('bench push runs on the SQLite default; unset SENTINEL_DATABASE_URL');
+  return core.db;
+}
 
 function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -40,7 +45,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     // `--sync-normal`: what SQLite's synchronous=NORMAL (WAL; still safe against a process
     // crash, not a power cut) would change. Measurement only; the core's setting is unchanged.
-    if (args.includes('--sync-normal')) sqliteOf(core).pragma('synchronous = NORMAL');
+    if (args.includes('--sync-normal')) sqliteHandle(core).pragma('synchronous = NORMAL');
     const admin = await signIn(core);
     const store = core.services.users;
     // One liaison per district, many sessions each (a scrypt login per client would only slow the set-up).
@@ -128,7 +133,7 @@ export async function run(args: string[]): Promise<void> {
         .api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district: '1', cameraId: 'bench-template' }) })
         .then((r) => r.json())) as { id: string };
       await waitAll([template.id]);
-      const sample = sqliteOf(core).prepare('SELECT scope FROM alerts WHERE id = ?').get(template.id) as { scope: string };
+      const sample = sqliteHandle(core).prepare('SELECT scope FROM alerts WHERE id = ?').get(template.id) as { scope: string };
       const one = (i: number) => {
         const id = `bare-${burst ? 'b' : 'p'}-${i}`;
         const district = String((i % DISTRICTS) + 1);

@@ -1,8 +1,7 @@
 import type { Database } from 'better-sqlite3';
-import pg from 'pg';
-import { inject } from 'vitest';
 import type { Config } from '../../core/config';
 import type { CoreHandle } from '../../core/app';
+import { createRunDatabase } from './dialects';
 
 /**
  * The SQLite handle of a core, for a test that reads its tables directly (counts, raw rows).
@@ -20,24 +19,10 @@ export function sqliteOf(core: Pick<CoreHandle, 'db'>): Database {
  */
 export const ON_POSTGRES = process.env.SENTINEL_TEST_DATABASE === 'postgres';
 
-let serial = 0;
-
 /** A fresh empty database's URL when the run is on Postgres, else undefined (the data directory's SQLite file). */
 export async function testDatabaseUrl(): Promise<string | undefined> {
   if (!ON_POSTGRES) return undefined;
-  const admin = inject('postgresAdminUrl');
-  if (!admin) throw new Error('SENTINEL_TEST_DATABASE=postgres, but this run has no Postgres server (is PostgreSQL installed?)');
-  const name = `core_${process.pid}_${Date.now().toString(36)}_${serial++}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return u.toString();
+  return createRunDatabase('core');
 }
 
 /** The config on the run's database: unchanged on SQLite, a fresh Postgres database on Postgres. */

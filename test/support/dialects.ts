@@ -9,16 +9,11 @@ import { POSTGRES_BIN } from './postgres';
 
 let serial = 0;
 
-/** A fresh, migrated, empty database of the dialect (SQLite in a temp dir; Postgres in the run's server). */
-export async function openTestSql(dialect: SqlDialect): Promise<SqlDb> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'sentinel-sql-'));
-    const db = sqliteSql(openDatabase(join(dir, 'test.db')));
-    return { ...db, close: async () => (await db.close(), rmSync(dir, { recursive: true, force: true })) };
-  }
+/** A fresh empty database in the run's private Postgres (test/support/postgres-global.ts); its URL. */
+export async function createRunDatabase(prefix: string): Promise<string> {
   const admin = inject('postgresAdminUrl');
   if (!admin) throw new Error('the Postgres server of this run is absent (vitest globalSetup test/support/postgres-global.ts)');
-  const name = `t_${process.pid}_${Date.now().toString(36)}_${serial++}`;
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${serial++}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   try {
@@ -28,7 +23,17 @@ export async function openTestSql(dialect: SqlDialect): Promise<SqlDb> {
   }
   const u = new URL(admin);
   u.pathname = `/${name}`;
-  return openPostgresSql(u.toString(), undefined, 4);
+  return u.toString();
+}
+
+/** A fresh, migrated, empty database of the dialect (SQLite in a temp dir; Postgres in the run's server). */
+export async function openTestSql(dialect: SqlDialect): Promise<SqlDb> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-sql-'));
+    const db = sqliteSql(openDatabase(join(dir, 'test.db')));
+    return { ...db, close: async () => (await db.close(), rmSync(dir, { recursive: true, force: true })) };
+  }
+  return openPostgresSql(await createRunDatabase('t'), undefined, 4);
 }
 
 /**

@@ -1,12 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { inject } from 'vitest';
 import { openDatabase } from '../../core/db/database';
 import { openPostgresSql, sqliteSql, type SqlDb, type SqlDialect } from '../../core/db/sql';
-
-let serial = 0;
+import { createRunDatabase } from './dialects';
 
 /**
  * `n` independent `SqlDb`s on one fresh database, as `n` replicas would hold them: on Postgres
@@ -26,18 +23,7 @@ export async function openReplicas(dialect: SqlDialect, n: number): Promise<{ db
       },
     };
   }
-  const admin = inject('postgresAdminUrl');
-  if (!admin) throw new Error('the Postgres server of this run is absent (vitest globalSetup test/support/postgres-global.ts)');
-  const name = `r_${process.pid}_${Date.now().toString(36)}_${serial++}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  for (let i = 0; i < n; i++) dbs.push(await openPostgresSql(u.toString(), undefined, 4));
+  const url = await createRunDatabase('r');
+  for (let i = 0; i < n; i++) dbs.push(await openPostgresSql(url, undefined, 4));
   return { dbs, close: async () => void (await Promise.all(dbs.map((db) => db.close()))) };
 }
