@@ -28,18 +28,7 @@ export interface AuditEntry {
 }
 
 /** A row of the audit table as stored. */
-export interface AuditRow {
-  seq: number;
-  at: string;
-  actor_id: string | null;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  detail: string;
-  ip: string | null;
-  prev_hash: string;
-  hash: string;
-}
+export type AuditRow = AuditTables['audit'];
 
 /** What is hashed: every field except the record's own hash, chained to the previous hash. */
 export function recordHash(r: Omit<AuditRow, 'hash'>): string {
