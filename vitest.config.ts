@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// The integration tests that run twice: on SQLite (the integration project) and again with every
+// core on its own Postgres database (integration-postgres). They read what the core stored through
+// the core's SqlDb (test/support/rows.ts), never through a SQLite handle.
+const ON_BOTH_DATABASES = ['technician-api', 'sso', 'review', 'push'].map((f) => `test/integration/${f}.test.ts`);
+
 /**
  * Three projects: unit tests beside the code (`foo.ts` + `foo.test.ts`), integration tests
  * against real parts (RTSP server, ffmpeg, ONNX models, SQLite files) and end-to-end tests
@@ -32,10 +37,8 @@ export default defineConfig({
       },
       {
         test: {
-          // The integration tests whose cores run on the database alone (no raw SQLite reads),
-          // again with each core on its own Postgres database: one suite for both databases.
           name: 'integration-postgres',
-          include: ['test/integration/technician-api.test.ts', 'test/integration/sso.test.ts', 'test/integration/review.test.ts'],
+          include: ON_BOTH_DATABASES,
           env: { SENTINEL_TEST_DATABASE: 'postgres' },
           globalSetup: ['test/support/postgres-global.ts'],
           environment: 'node',

@@ -1,9 +1,10 @@
-import { sqliteOf } from '../support/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident, TestAlertRequest } from '../../contract';
 import type { CoreHandle } from '../../core/app';
 import type { SignedIn } from '../support/auth';
 import { liaisonCore, type LiaisonCore } from '../support/liaison';
+import { one } from '../support/rows';
+import { sql } from 'kysely';
 import { waitFor } from './ingest-helpers';
 
 // Liaison push over a real core and real socket.io clients.
@@ -119,6 +120,6 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     // The backup may now acknowledge it; the acknowledged one never escalated.
     expect(await sup.s.timeout(5000).emitWithAck('alert:ack', { alertId: id })).toEqual({ ok: true });
     expect(op.escalated.some((x) => x.alertId === acked)).toBe(false);
-    expect(sqliteOf(core).prepare('SELECT alert_id FROM alert_escalations WHERE alert_id = ?').get(acked)).toBeUndefined();
+    expect(await one(core.sql, sql`SELECT alert_id FROM alert_escalations WHERE alert_id = ${acked}`)).toBeUndefined();
   });
 });

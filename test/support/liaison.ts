@@ -17,6 +17,7 @@ import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig, type Config } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { connected, createAndLogin, signIn, type SignedIn } from './auth';
+import { onTestDatabase } from './core';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -67,7 +68,9 @@ export async function liaisonCore(configure: (cfg: Config) => Config = (c) => c)
   const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-liaison-'));
   const base = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
   // Escalation after 1.5 s so tests see it; the production default is 60 s.
-  const core = await startCore(configure({ ...base, push: { escalateAfterS: 1.5 } }), { log: createLogger('silent') });
+  const core = await startCore(await onTestDatabase(configure({ ...base, push: { escalateAfterS: 1.5 } })), {
+    log: createLogger('silent'),
+  });
   const admin = await signIn(core);
   const as = (username: string, password: string, role: 'operator' | 'liaison', scope?: Parameters<typeof createAndLogin>[2]['scope']) =>
     createAndLogin(core.url, admin, { username, password, role, ...(scope ? { scope } : {}) });

@@ -12,6 +12,8 @@ export const SENTINEL_BIN = join(REPO_ROOT, 'bin', 'sentinel.js');
 export interface RunningServe {
   url: string;
   dataDir: string;
+  /** The Postgres database the process runs on (integration-postgres), undefined on SQLite. */
+  databaseUrl: string | undefined;
   proc: ChildProcess;
   stderr(): string;
   /** Signed in as TEST_ADMIN (see test/support/auth.ts); null with `{ auth: false }`. */
@@ -79,6 +81,7 @@ export async function startServe(
   return {
     url,
     dataDir,
+    databaseUrl,
     proc,
     admin,
     token: admin?.token ?? '',

@@ -1,0 +1,34 @@
+import type { RawBuilder } from 'kysely';
+import { openData } from '../../core/db/open';
+import type { SqlDb } from '../../core/db/sql';
+import type { RunningServe } from './serve';
+
+/**
+ * A test's own reads of a core's tables, on whichever database the core runs: SQL written with
+ * Kysely's `sql` tag (values become parameters on both dialects), run through the core's SqlDb.
+ * `count(*)` comes back as a number on both (the pool parses BIGINT), so a test can compare
+ * `{ n: 1 }` on either.
+ */
+export async function rows<R>(db: SqlDb, query: RawBuilder<R>): Promise<R[]> {
+  return (await query.execute(db.as())).rows;
+}
+
+/** The first row, or undefined when there is none. */
+export async function one<R>(db: SqlDb, query: RawBuilder<R>): Promise<R | undefined> {
+  return (await rows(db, query))[0];
+}
+
+/** The single number a `SELECT count(*) AS n ...` (or max, sum) gives; 0 for no row or NULL. */
+export async function num(db: SqlDb, query: RawBuilder<{ n: number | string | null }>): Promise<number> {
+  const r = await one(db, query);
+  return r?.n == null ? 0 : Number(r.n);
+}
+
+/**
+ * A second connection to the database of a `sentinel serve` child (its Postgres database, or
+ * the SQLite file in its data directory), for a test that checks what the process stored.
+ * Close it before the data directory is removed.
+ */
+export function serveSql(serve: Pick<RunningServe, 'dataDir' | 'databaseUrl'>): Promise<SqlDb> {
+  return openData({ dataDir: serve.dataDir, database: { url: serve.databaseUrl } });
+}
