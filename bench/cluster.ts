@@ -1,12 +1,13 @@
-// `npm run bench -- cluster [--clients 1000] [--alerts 60] [--gap-ms 50]`: alert fan-out over core replicas.
+// `npm run bench -- cluster [--clients 1000] [--alerts 60] [--gap-ms 50] [--database postgres]`: alert fan-out over core replicas.
 // 1,000 liaison sockets (real socket.io clients, in a worker thread of this process, one session
 // each, spread over 10 police districts) receive alerts created through the real admin route
-// (HTTP -> SQLite -> incident -> lifecycle log -> delivery) of replica A; the time from "create"
+// (HTTP -> database -> incident -> lifecycle log -> delivery) of replica A; the time from "create"
 // to "delivered" is taken at every client in scope, on this process's one clock.
 // Baseline, same run: one `sentinel serve` with all the clients. Then two `sentinel serve`
 // replicas sharing a data directory (SQLite WAL) and a private redis-server, half the clients
 // on each; B learns of A's events from the shared log, told by A over Redis.
-import BetterSqlite3 from 'better-sqlite3';
+// `--database postgres`: both arrangements on a private Postgres (started here, fsync on), the
+// production layout, instead of the shared SQLite file.
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -14,8 +15,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SOCKET_PATH } from '../contract';
 import { UserStore } from '../core/auth/store';
-import { sqliteSql } from '../core/db/sql';
+import { openData } from '../core/db/open';
 import { ensureUser } from '../test/support/auth';
+import { startPostgres, type RunningPostgres } from '../test/support/postgres';
 import { startRedis } from '../test/support/redis';
 import { startServe, tempDir, type RunningServe } from '../test/support/serve';
 
@@ -40,10 +42,8 @@ interface Client {
 }
 
 /** Liaisons with one session each, created in the shared database (a scrypt sign-in per client would only slow the set-up). */
-async function sessions(dataDir: string, clients: number, urls: string[]): Promise<Client[]> {
-  const raw = new BetterSqlite3(join(dataDir, 'sentinel.db'));
-  raw.pragma('busy_timeout = 5000');
-  const db = sqliteSql(raw);
+async function sessions(serve: RunningServe, clients: number, urls: string[]): Promise<Client[]> {
+  const db = await openData({ dataDir: serve.dataDir, database: { url: serve.databaseUrl } });
   try {
     const store = new UserStore(db, { ttlMs: 12 * 3_600_000, idleMs: 30 * 60_000 });
     const out: Client[] = [];
@@ -130,6 +130,9 @@ export async function run(args: string[]): Promise<void> {
   const clients = arg(args, 'clients', 1000);
   const alerts = arg(args, 'alerts', 60);
   const gapMs = arg(args, 'gap-ms', 50);
+  const d = args.indexOf('--database');
+  const database = d >= 0 ? args[d + 1] : 'sqlite';
+  if (database !== 'sqlite' && database !== 'postgres') throw new Error(`--database takes sqlite or postgres, not ${database}`);
   let redisVersion = '';
   try {
     redisVersion = execFileSync('redis-server', ['--version']).toString().trim();
@@ -154,33 +157,43 @@ export async function run(args: string[]): Promise<void> {
     ...extra,
   });
 
-  // One replica: the baseline.
-  const soloDir = tempDir('sentinel-bench-solo-');
-  const solo = await startServe({ dataDir: soloDir, env: env(soloDir), timeoutMs: 120_000 });
+  const pg: RunningPostgres | null = database === 'postgres' ? await startPostgres(30_000, { durable: true }) : null;
+  console.log(`database: ${pg ? 'a private Postgres (fsync on)' : 'the SQLite file in the shared data directory'}`);
   let one: { xs: number[]; wrong: number };
-  try {
-    console.log(`one replica (${solo.url})`);
-    one = await measure(solo, await sessions(soloDir, clients, [solo.url]), alerts, gapMs);
-  } finally {
-    await solo.stop();
-    rmSync(soloDir, { recursive: true, force: true });
-  }
-
-  // Two replicas over Redis, alerts through A, half the clients on each.
-  const redis = await startRedis();
-  const dir = tempDir('sentinel-bench-cluster-');
-  const a = await startServe({ dataDir: dir, env: env(dir, { SENTINEL_REDIS_URL: redis.url }), timeoutMs: 120_000 });
-  const b = await startServe({ dataDir: dir, env: env(dir, { SENTINEL_REDIS_URL: redis.url }), timeoutMs: 120_000 });
   let two: { xs: number[]; wrong: number; perServer: Record<string, number[]> };
+  let a: RunningServe;
+  let b: RunningServe;
   try {
-    console.log(`two replicas (${a.url}, ${b.url}), Redis ${redis.url}`);
-    const cs = await sessions(dir, clients, [a.url, b.url]);
-    two = await measure(a, cs, alerts, gapMs);
+    // One replica: the baseline.
+    const soloDir = tempDir('sentinel-bench-solo-');
+    const soloDb = await pg?.createDatabase('bench_solo');
+    const solo = await startServe({ dataDir: soloDir, env: env(soloDir), timeoutMs: 120_000, databaseUrl: soloDb });
+    try {
+      console.log(`one replica (${solo.url})`);
+      one = await measure(solo, await sessions(solo, clients, [solo.url]), alerts, gapMs);
+    } finally {
+      await solo.stop();
+      rmSync(soloDir, { recursive: true, force: true });
+    }
+
+    // Two replicas over Redis, alerts through A, half the clients on each.
+    const redis = await startRedis();
+    const dir = tempDir('sentinel-bench-cluster-');
+    const clusterDb = await pg?.createDatabase('bench_cluster');
+    a = await startServe({ dataDir: dir, env: env(dir, { SENTINEL_REDIS_URL: redis.url }), timeoutMs: 120_000, databaseUrl: clusterDb });
+    b = await startServe({ dataDir: dir, env: env(dir, { SENTINEL_REDIS_URL: redis.url }), timeoutMs: 120_000, databaseUrl: clusterDb });
+    try {
+      console.log(`two replicas (${a.url}, ${b.url}), Redis ${redis.url}`);
+      const cs = await sessions(a, clients, [a.url, b.url]);
+      two = await measure(a, cs, alerts, gapMs);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   } finally {
-    await a.stop();
-    await b.stop();
-    await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await pg?.stop();
   }
   console.log(line(`1 replica, ${clients} sockets`, one.xs));
   console.log(line(`2 replicas, ${clients} sockets (half each)`, two.xs));

@@ -1,11 +1,13 @@
-// `npm run bench -- push [--clients 200] [--alerts 100] [--gap-ms 20] [--sync-normal]`: liaison push latency.
+// `npm run bench -- push [--clients 200] [--alerts 100] [--gap-ms 20] [--sync-normal] [--database postgres]`: liaison push latency.
 // 200 liaison sockets (real socket.io clients over loopback, each with its own session, spread
 // over 10 police districts) are connected to a real core; alerts are created through the real
-// admin route (HTTP -> SQLite -> incident -> scoped delivery) and the time from "create" to
+// admin route (HTTP -> database -> incident -> scoped delivery) and the time from "create" to
 // "delivered" is taken at every client in scope, in this one process (one clock).
 // Baseline, same process, same clients: a bare io.to(room).emit of the same alert (no HTTP,
 // no persistence, no incident), i.e. what socket.io fan-out alone costs.
 // Two cadences: paced (one alert every --gap-ms) and a burst (all alerts at once).
+// `--database postgres`: the same measurement on the embedded SQLite file and then on a private
+// Postgres (started here, fsync on, like a real server), and the ratio of the two, in one run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +16,13 @@ import { SOCKET_PATH, type Alert } from '../contract';
 import { startCore, type CoreHandle } from '../core/app';
 import { loadConfig } from '../core/config';
 import { createLogger } from '../core/logger';
+import { sql } from 'kysely';
 import { ensureUser, signIn } from '../test/support/auth';
+import { startPostgres } from '../test/support/postgres';
 
-/** The bench reads and tunes the SQLite file directly (it runs on the embedded default). */
+/** `--sync-normal` tunes the SQLite file directly. */
 function sqliteHandle(core: CoreHandle): NonNullable<CoreHandle['db']> {
-  if (!core.db) throw new Error('bench push runs on the SQLite default; unset SENTINEL_DATABASE_URL');
+  if (!core.db) throw new Error('--sync-normal applies to SQLite only');
   return core.db;
 }
 
@@ -35,13 +39,41 @@ function pct(xs: number[], p: number): number {
 
 const DISTRICTS = 10;
 
+interface Figures {
+  paced: number[];
+  burst: number[];
+}
+
 export async function run(args: string[]): Promise<void> {
   const clients = arg(args, 'clients', 200);
   const alerts = arg(args, 'alerts', 100);
   const gapMs = arg(args, 'gap-ms', 20);
+  const i = args.indexOf('--database');
+  const database = i >= 0 ? args[i + 1] : 'sqlite';
+  if (database !== 'sqlite' && database !== 'postgres') throw new Error(`--database takes sqlite or postgres, not ${database}`);
+  console.log('## on SQLite (the embedded default)');
+  const lite = await measure(args, clients, alerts, gapMs, undefined);
+  if (database === 'sqlite') return;
+  const server = await startPostgres(30_000, { durable: true });
+  try {
+    console.log('## on Postgres (private server, fsync on)');
+    const pg = await measure(args, clients, alerts, gapMs, await server.createDatabase('bench_push'));
+    const ratio = (a: number[], b: number[], p: number) => (pct(a, p) / pct(b, p)).toFixed(2);
+    console.log(
+      `Postgres / SQLite: paced p50 ${ratio(pg.paced, lite.paced, 50)}x, p95 ${ratio(pg.paced, lite.paced, 95)}x; burst p50 ${ratio(pg.burst, lite.burst, 50)}x, p95 ${ratio(pg.burst, lite.burst, 95)}x`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measure(args: string[], clients: number, alerts: number, gapMs: number, databaseUrl: string | undefined): Promise<Figures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-bench-push-'));
   const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, { SENTINEL_LOG_LEVEL: 'silent' });
-  const core = await startCore({ ...cfg, push: { escalateAfterS: 3600 } }, { log: createLogger('silent') });
+  const core = await startCore(
+    { ...cfg, database: { ...cfg.database, url: databaseUrl }, push: { escalateAfterS: 3600 } },
+    { log: createLogger('silent') },
+  );
   try {
     // `--sync-normal`: what SQLite's synchronous=NORMAL (WAL; still safe against a process
     // crash, not a power cut) would change. Measurement only; the core's setting is unchanged.
@@ -104,7 +136,7 @@ export async function run(args: string[]): Promise<void> {
           .padStart(6)} ms`,
       );
 
-    // Push through the product: HTTP create -> SQLite -> incident -> scoped rooms.
+    // Push through the product: HTTP create -> database -> incident -> scoped rooms.
     const viaProduct = async (burst: boolean) => {
       const sent = new Map<string, number>();
       const one = async (i: number) => {
@@ -133,7 +165,7 @@ export async function run(args: string[]): Promise<void> {
         .api('/api/v1/test-alert', { method: 'POST', body: JSON.stringify({ district: '1', cameraId: 'bench-template' }) })
         .then((r) => r.json())) as { id: string };
       await waitAll([template.id]);
-      const sample = sqliteHandle(core).prepare('SELECT scope FROM alerts WHERE id = ?').get(template.id) as { scope: string };
+      const sample = (await sql<{ scope: string }>`SELECT scope FROM alerts WHERE id = ${template.id}`.execute(core.sql.as())).rows[0]!;
       const one = (i: number) => {
         const id = `bare-${burst ? 'b' : 'p'}-${i}`;
         const district = String((i % DISTRICTS) + 1);
@@ -184,6 +216,7 @@ export async function run(args: string[]): Promise<void> {
     );
     worker.postMessage({ type: 'close' });
     await worker.terminate();
+    return { paced, burst };
   } finally {
     await core.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -44,10 +44,10 @@ function serverAccount(): { uid: number; gid: number } | null {
 /**
  * Starts a private PostgreSQL: a fresh cluster (initdb) in a temporary directory, listening on
  * a free port on 127.0.0.1 and on a unix socket in that directory, with fsync off (a test
- * cluster is thrown away, durability would only cost time). Resolves once it accepts
+ * cluster is thrown away, durability would only cost time; `durable` keeps it for benchmarks). Resolves once it accepts
  * connections; `stop()` shuts it down (fast mode) and removes the directory.
  */
-export async function startPostgres(timeoutMs = 30_000): Promise<RunningPostgres> {
+export async function startPostgres(timeoutMs = 30_000, opts: { durable?: boolean } = {}): Promise<RunningPostgres> {
   if (!POSTGRES_BIN) throw new Error('PostgreSQL server binaries are not installed (apt-get install postgresql)');
   const bin = POSTGRES_BIN;
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-pg-'));
@@ -86,12 +86,8 @@ export async function startPostgres(timeoutMs = 30_000): Promise<RunningPostgres
       dir,
       '-c',
       'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
+      // A benchmark compares against SQLite's durable commits, so it keeps Postgres's own.
+      ...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ],
     { ...spawnAs, cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -37,7 +37,15 @@ const databaseOfDir = new Map<string, string>();
  * user runs) and resolves once it prints its console URL.
  */
 export async function startServe(
-  opts: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string; timeoutMs?: number; auth?: boolean } = {},
+  opts: {
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    dataDir?: string;
+    timeoutMs?: number;
+    auth?: boolean;
+    /** A Postgres database to run on (a benchmark's own server); by default the run's (see testDatabaseUrl). */
+    databaseUrl?: string;
+  } = {},
 ): Promise<RunningServe> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? tempDir();
@@ -45,7 +53,7 @@ export async function startServe(
   // core starts (what `sentinel users create-admin` does), then we sign in over HTTP.
   // On a Postgres run the core gets its own fresh database, named to it by the environment;
   // a restart on the same data directory finds the same database, as it finds its SQLite file.
-  let databaseUrl = databaseOfDir.get(dataDir);
+  let databaseUrl = opts.databaseUrl ?? databaseOfDir.get(dataDir);
   if (!databaseUrl) {
     databaseUrl = await testDatabaseUrl();
     if (databaseUrl) databaseOfDir.set(dataDir, databaseUrl);
