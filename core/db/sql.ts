@@ -28,12 +28,13 @@ export const typed = <T>(ex: Executor): Kysely<T> => ex as unknown as Kysely<T>;
 /**
  * Serialisation points that Postgres does not give for free (docs/scale.md, "Two guarantees"):
  * appends to the lifecycle log and to the audit chain take their lock before they read or
- * insert, held until commit. Always taken in this order (log before audit), so two
- * transactions needing both cannot deadlock.
+ * insert, held until commit; camera placement (core/nodes) decides on the leases as a whole, so
+ * heartbeats through different replicas take turns. Always taken in this order (placement, log,
+ * audit), so two transactions needing several cannot deadlock.
  */
-export const SERIAL_LOCKS = { log: 0x5e47_0001, audit: 0x5e47_0002 } as const;
+export const SERIAL_LOCKS = { placement: 0x5e47_0010, log: 0x5e47_0001, audit: 0x5e47_0002 } as const;
 export type SerialLock = keyof typeof SERIAL_LOCKS;
-const LOCK_ORDER: readonly SerialLock[] = ['log', 'audit'];
+const LOCK_ORDER: readonly SerialLock[] = ['placement', 'log', 'audit'];
 
 export interface SqlDb {
   readonly dialect: SqlDialect;
@@ -124,7 +125,7 @@ class LocalQueue {
 export async function openPostgresSql(url: string, log?: Logger, maxConnections = 10): Promise<SqlDb> {
   await migratePostgres(url, POSTGRES_MIGRATIONS, log);
   const k = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: openPostgresPool(url, maxConnections) }) });
-  const queues: Record<SerialLock, LocalQueue> = { log: new LocalQueue(), audit: new LocalQueue() };
+  const queues: Record<SerialLock, LocalQueue> = { placement: new LocalQueue(), log: new LocalQueue(), audit: new LocalQueue() };
   const inTransaction = <R>(fn: (trx: Transaction<AnyTables>) => Promise<R>, locks: readonly SerialLock[]): Promise<R> =>
     k
       .transaction()

@@ -30,7 +30,6 @@ import type { CameraService } from '../cameras';
 import type { CameraCatalog } from '../cameras/catalog';
 import { ModelChoiceStore } from '../analytics/store';
 import { LeaseStore, type LeaseRow } from '../cluster/leases';
-import { sql as sqlText } from 'kysely';
 import type { Executor } from '../db/sql';
 import type { Feature } from '../feature';
 import type { Feeds } from '../feeds/feature';
@@ -60,14 +59,6 @@ interface CameraLeaseInfo {
   health?: CameraHealth;
   analysis?: CameraAnalysisHealth | null;
 }
-
-/**
- * Postgres advisory lock key of camera placement: heartbeats placed through different replicas
- * queue on it, as SQLite's immediate transaction queues them, so no two decide from the same
- * view of the leases (the conditional upsert alone would still keep one holder per camera, but
- * the fair shares would be computed from a stale count).
- */
-const PLACEMENT_LOCK = 0x5e47_0010;
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
@@ -201,40 +192,44 @@ export const nodesFeature: Feature<NodesNeeds> = {
       const reported = new Map(hb.cameras.map((c) => [c.cameraId, c]));
       const records = cameraRepo.list();
       // One transaction: the placement is decided on the leases as they are and written before
-      // another heartbeat (of any replica) reads them. Only `trx` inside: on SQLite the one
-      // connection is held by the transaction.
-      const assigned = await sql.transaction(async (trx) => {
-        if (sql.dialect === 'postgres') await sqlText`SELECT pg_advisory_xact_lock(${PLACEMENT_LOCK})`.execute(trx);
-        await leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load } satisfies NodeLeaseInfo, now, trx);
-        const all = await leases.list(CAMERA, trx);
-        const held = new Map(all.filter((l) => l.expiresAtMs > now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
-        const d = place({
-          nodeId: node.id,
-          capacity: node.capacity,
-          cameras: records.map((c) => c.id),
-          held,
-          liveNodes: (await liveLeases(NODE, now, trx)).length,
-        });
-        for (const id of d.release) await leases.release(CAMERA + id, node.id, trx);
-        // A lease of a camera deleted since is dropped.
-        const known = new Set(records.map((c) => c.id));
-        for (const l of all)
-          if (l.holder === node.id && !known.has(l.name.slice(CAMERA.length))) await leases.release(l.name, node.id, trx);
-        const out: { id: string; fence: number }[] = [];
-        for (const id of [...d.keep, ...d.claim]) {
-          const r = reported.get(id);
-          const fence = await leases.acquire(
-            CAMERA + id,
-            node.id,
-            ttlMs,
-            (r ? { health: r.health, analysis: r.analysis } : {}) satisfies CameraLeaseInfo,
-            now,
-            trx,
-          );
-          if (fence !== null) out.push({ id, fence });
-        }
-        return { out, released: d.release, claimed: d.claim };
-      });
+      // another heartbeat (of any replica) reads them. On Postgres the placement lock makes
+      // heartbeats take turns, as SQLite's immediate transaction does (the conditional upsert
+      // alone would keep one holder per camera, but the fair shares would be computed from a
+      // stale count). Only `trx` inside: on SQLite the one connection is held by the transaction.
+      const assigned = await sql.transaction(
+        async (trx) => {
+          await leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load } satisfies NodeLeaseInfo, now, trx);
+          const all = await leases.list(CAMERA, trx);
+          const held = new Map(all.filter((l) => l.expiresAtMs > now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
+          const d = place({
+            nodeId: node.id,
+            capacity: node.capacity,
+            cameras: records.map((c) => c.id),
+            held,
+            liveNodes: (await liveLeases(NODE, now, trx)).length,
+          });
+          for (const id of d.release) await leases.release(CAMERA + id, node.id, trx);
+          // A lease of a camera deleted since is dropped.
+          const known = new Set(records.map((c) => c.id));
+          for (const l of all)
+            if (l.holder === node.id && !known.has(l.name.slice(CAMERA.length))) await leases.release(l.name, node.id, trx);
+          const out: { id: string; fence: number }[] = [];
+          for (const id of [...d.keep, ...d.claim]) {
+            const r = reported.get(id);
+            const fence = await leases.acquire(
+              CAMERA + id,
+              node.id,
+              ttlMs,
+              (r ? { health: r.health, analysis: r.analysis } : {}) satisfies CameraLeaseInfo,
+              now,
+              trx,
+            );
+            if (fence !== null) out.push({ id, fence });
+          }
+          return { out, released: d.release, claimed: d.claim };
+        },
+        { locks: ['placement'] },
+      );
       await reloadCameraLeases();
       if (assigned.claimed.length || assigned.released.length)
         log.info({ node: node.name, claimed: assigned.claimed, released: assigned.released }, 'cameras moved between analytics nodes');
