@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
 import { describeOnBothDatabases } from '../../test/support/dialects';
 import type { SqlDb } from '../db/sql';
 import { loadOrCreateSigningKey } from '../evidence/keys';
@@ -44,7 +44,7 @@ describeOnBothDatabases('signed audit checkpoints', (open) => {
     const cp = new AuditCheckpointer(db, trail, () => key, { everyRecords, maxAgeMs }, log);
     // Awaited by the tests (the core does not wait): each append's checkpoint is in before the next append.
     const running: Promise<unknown>[] = [];
-    trail.onAppend(() => void running.push(cp.maybeCheckpoint()));
+    trail.onAppend((r) => void running.push(cp.afterAppend(r)));
     const settled = async () => void (await Promise.all(running.splice(0)));
     const append = async (e: Parameters<AuditTrail['append']>[0]) => {
       const r = await trail.append(e);
@@ -79,6 +79,27 @@ describeOnBothDatabases('signed audit checkpoints', (open) => {
     expect(await cp.maybeCheckpoint(new Date(t0 + 123_000), true)).toBeNull();
     await append({ action: 'auth.logout' });
     expect((await cp.maybeCheckpoint(new Date(t0 + 124_000), true))?.seq).toBe(2);
+  });
+
+  it('an append looks under the lock only when a checkpoint may be due, and never late when another replica checkpointed', async () => {
+    const db = await open();
+    // Two replicas' trails and checkpointers on one database, appending in turn.
+    const replicas = [0, 1].map(() => {
+      const trail = new AuditTrail(db);
+      const cp = new AuditCheckpointer(db, trail, () => key, { everyRecords: 5, maxAgeMs: 3_600_000 }, log);
+      return { trail, cp, looks: vi.spyOn(cp, 'maybeCheckpoint') };
+    });
+    for (let i = 0; i < 20; i++) {
+      const { trail, cp } = replicas[i % 2]!;
+      await cp.afterAppend(await trail.append({ action: 'incident.update', detail: { i } }));
+    }
+    expect((await listCheckpoints(db)).map((c) => c.seq)).toEqual([5, 10, 15, 20]);
+    const looks = replicas.reduce((n, r) => n + r.looks.mock.calls.length, 0);
+    // Each replica looks once to learn the anchor, then when its (possibly stale) anchor says due:
+    // far fewer than the 20 appends, and at least the 4 checkpoints.
+    expect(looks).toBeGreaterThanOrEqual(4);
+    expect(looks).toBeLessThanOrEqual(10);
+    expect(await verifyAnchored(db, replicas[0]!.trail, anchorKey)).toMatchObject({ ok: true, records: 20, checkpoints: 4 });
   });
 
   it('catches a chain rewritten consistently, naming the records the last good checkpoint no longer covers', async () => {

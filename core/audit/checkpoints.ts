@@ -1,5 +1,5 @@
 import { createHash, sign, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { AuditCheckpoint, type AuditVerify } from '../../contract';
+import { AuditCheckpoint, type AuditRecord, type AuditVerify } from '../../contract';
 import { typed, type Executor, type SqlDb } from '../db/sql';
 import type { SigningKey } from '../evidence/keys';
 import { SentinelError } from '../errors';
@@ -63,6 +63,13 @@ export async function listCheckpoints(db: SqlDb): Promise<AuditCheckpoint[]> {
  */
 export class AuditCheckpointer {
   private failing = false;
+  /**
+   * What the last look under the lock found: the newest checkpoint's seq and time (or 0 and the
+   * oldest record's time, with none yet). Lets an append decide without a transaction that no
+   * checkpoint is due: another replica's checkpoint only makes this older, so an append may
+   * look under the lock early, never late.
+   */
+  private anchor: { seq: number; since: string } | null = null;
 
   constructor(
     private readonly db: SqlDb,
@@ -75,6 +82,17 @@ export class AuditCheckpointer {
   async latest(ex: Executor = this.db.as()): Promise<AuditCheckpoint | null> {
     const r = await typed<AuditTables>(ex).selectFrom('audit_checkpoints').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
     return r ? fromRow(r) : null;
+  }
+
+  /**
+   * After an append: signs the head if a checkpoint may be due. Most appends are decided in
+   * memory, because a check under the audit chain's lock on every append would queue each one
+   * behind the next spine transaction on Postgres (every alert writes an audit record).
+   */
+  async afterAppend(r: Pick<AuditRecord, 'seq'>, now = new Date()): Promise<AuditCheckpoint | null> {
+    const a = this.anchor;
+    if (a && r.seq - a.seq < this.policy.everyRecords && now.getTime() - Date.parse(a.since) < this.policy.maxAgeMs) return null;
+    return this.maybeCheckpoint(now);
   }
 
   /**
@@ -97,6 +115,7 @@ export class AuditCheckpointer {
           const since = last?.at ?? (await k.selectFrom('audit').select('at').orderBy('seq', 'asc').limit(1).executeTakeFirstOrThrow()).at;
           const age = now.getTime() - Date.parse(since);
           const due = behind >= this.policy.everyRecords || age >= this.policy.maxAgeMs || (force && behind > 0);
+          this.anchor = { seq: last?.seq ?? 0, since };
           if (!due) return null;
           const key = this.key();
           const unsigned = {
@@ -125,6 +144,8 @@ export class AuditCheckpointer {
         },
         { locks: ['audit'] },
       );
+      // Only after the commit: a rolled-back checkpoint must not move the anchor.
+      if (written) this.anchor = { seq: written.seq, since: written.at };
       if (written) {
         if (this.failing) this.log.info('audit checkpoints are being written again');
         this.failing = false;

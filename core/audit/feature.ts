@@ -26,7 +26,7 @@ export const auditFeature: Feature = {
       { everyRecords: config.audit.checkpointEveryRecords, maxAgeMs },
       log,
     );
-    const unsubscribe = trail.onAppend(() => void checkpointer.maybeCheckpoint());
+    const unsubscribe = trail.onAppend((r) => void checkpointer.afterAppend(r));
     void checkpointer.maybeCheckpoint(new Date(), true);
     // Checked often enough that "at least every maxAge" holds to within a minute; by one
     // replica at a time (its lease: core/cluster). Appends still checkpoint wherever they run:

@@ -60,10 +60,18 @@ export interface SqlDb {
  */
 export async function takeSerialLocks(trx: Executor, dialect: SqlDialect, locks: readonly SerialLock[]): Promise<void> {
   if (dialect !== 'postgres') return;
+  // A transaction-scoped lock is held until commit: one taken already (by `transaction({ locks })`,
+  // or by an earlier append in the same transaction) costs a round trip for nothing.
+  let held = HELD.get(trx);
+  if (!held) HELD.set(trx, (held = new Set()));
   for (const name of LOCK_ORDER) {
-    if (locks.includes(name)) await sql`SELECT pg_advisory_xact_lock(${SERIAL_LOCKS[name]})`.execute(trx);
+    if (!locks.includes(name) || held.has(name)) continue;
+    await sql`SELECT pg_advisory_xact_lock(${SERIAL_LOCKS[name]})`.execute(trx);
+    held.add(name);
   }
 }
+/** The serial locks each open Postgres transaction holds (gone with the transaction object). */
+const HELD = new WeakMap<Executor, Set<SerialLock>>();
 
 /** Wraps an open (and migrated) better-sqlite3 database. Closing the SqlDb closes it. */
 export function sqliteSql(db: Database): SqlDb {
