@@ -169,7 +169,7 @@ describeOnBothDatabases('alert spine shared by replicas', (_open, dialect) => {
       );
     else
       for (let i = 0; i < AUDIT_ROUNDS; i++)
-        await inTurn(spines.flatMap((s, r) => [plain(s, r, 2 * i), spineWrite(s, r, i), plain(s, r, 2 * i + 1)]));
+        await inTurn<unknown>(spines.flatMap((s, r) => [plain(s, r, 2 * i), spineWrite(s, r, i), plain(s, r, 2 * i + 1)]));
 
     // Per replica and round: two plain records, the alert's and the ack's.
     const records = AUDIT_REPLICAS * AUDIT_ROUNDS * 4;
