@@ -48,7 +48,9 @@ export class LifecycleService {
       .selectFrom('alert_acks')
       .select(['alert_id', 'username', 'role', 'at'])
       .where('alert_id', '=', alertId)
+      // Two acknowledgements in one millisecond: the same order on both databases and every read.
       .orderBy('at')
+      .orderBy('username')
       .execute();
     return rows.map((r) => ({ alertId: r.alert_id, by: r.username, role: r.role, at: r.at }));
   }
