@@ -71,7 +71,10 @@ async function registerFeatures(ctx: CoreContext, log: Logger): Promise<Omit<Cor
   await cameraRepo.load();
   ctx.onClose(await cameraRepo.follow(ctx.cluster));
   const scopes = new CameraScopes(cameraRepo, feeds);
-  const review = new ReviewStore(ctx.sql);
+  const review = new ReviewStore(ctx.sql, {
+    replicaId: ctx.cluster.replicaId,
+    onError: (err) => log.warn({ err }, 'cannot renew the heartbeat of the evidence exports being built; retrying'),
+  });
   const gate = visibilityGate({ lifecycle: ctx.lifecycle, clips: new ClipStore(ctx.sql), scopes, log: log.child({ name: 'access' }) });
   // The analytics own the zones; cameras (snapshots) and review (public copies) read the privacy masks among them.
   const zones = new ZoneStore(ctx.sql);

@@ -125,3 +125,27 @@ export async function exportIncident(
   });
   return { path: outFile, bytes: statSync(outFile).size, sha256: await sha256(outFile), fingerprint: manifest.signer.fingerprint };
 }
+
+/**
+ * The file of a ready package (or public copy), or a clear error when this replica cannot
+ * read it. Packages are written under the data directory of the replica that built them and
+ * their absolute path is stored, so every replica serves them only when the replicas share
+ * one data directory mounted at the same path (docs/scale.md); a replica that does not see
+ * another's file says so, naming that replica, instead of a bare "missing".
+ */
+export function packageFile(
+  what: string,
+  path: string,
+  builder: string | null,
+  /** This replica's id in a cluster; null alone (every package there was built by this installation). */
+  replicaId: string | null,
+  exists: (path: string) => boolean = existsSync,
+): string {
+  if (exists(path)) return path;
+  if (replicaId !== null && builder !== null && builder !== replicaId)
+    throw new SentinelError(
+      `${what} was built by core replica ${builder} and its file ${path} is not on this replica (${replicaId}): core replicas must share one data directory, mounted at the same path (docs/scale.md)`,
+      'unavailable',
+    );
+  throw new SentinelError(`the file of ${what} is missing`, 'not_found');
+}

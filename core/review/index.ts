@@ -1,4 +1,4 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Alert, Clip, Incident } from '../../contract';
@@ -20,9 +20,9 @@ import { loadOrCreateSigningKey } from '../evidence';
 import type { Feature } from '../feature';
 import { parseInput } from '../http/errors';
 import { DetectionLog } from './detections';
-import { exportIncident } from './export';
+import { exportIncident, packageFile } from './export';
 import { buildPublicCopy } from './public-copy';
-import type { ReviewStore } from './service';
+import { type ReviewStore } from './service';
 
 export { DetectionLog } from './detections';
 export { ReviewStore } from './service';
@@ -30,6 +30,13 @@ export { ReviewStore } from './service';
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 /** A detections query may span at most an hour (a clip is minutes). */
 const MAX_DETECTION_SPAN_MS = 3_600_000;
+/**
+ * How often the sweep looks for exports whose builder stopped heartbeating: an abandoned
+ * export fails at most EXPORT_STALE_AFTER_MS + this after its builder's last heartbeat (40 s).
+ * A sweeper that dies itself is replaced within the lease TTL + one renewal (under 15 s), and
+ * the new holder sweeps at once, which still falls inside the stale bound.
+ */
+const EXPORT_SWEEP_EVERY_MS = 10_000;
 
 function userOf(req: { auth: { user: { username: string } } | null }): string {
   return req.auth?.user.username ?? 'unknown';
@@ -66,7 +73,25 @@ export const reviewFeature: Feature<ReviewNeeds> = {
   async register(ctx) {
     const { http, bus, log, config } = ctx;
     const { review } = ctx;
-    await review.failInterrupted();
+    const failed = await review.failInterrupted();
+    if (failed > 0) log.warn({ exports: failed }, 'failed the evidence exports whose builder had stopped');
+    // Any replica's sweep would be right (one idempotent UPDATE); one is enough, like the other timers.
+    ctx.cluster.leases.job('evidence-export-sweep', () => {
+      const sweep = () =>
+        void review
+          .failAbandoned()
+          .then((n) => n > 0 && log.warn({ exports: n }, 'failed the evidence exports whose builder stopped heartbeating'))
+          .catch((err: unknown) => log.warn({ err }, 'cannot sweep abandoned evidence exports'));
+      sweep();
+      const t = setInterval(sweep, EXPORT_SWEEP_EVERY_MS);
+      t.unref();
+      return () => clearInterval(t);
+    });
+    // Closers run in reverse: this one before the leases and the database close.
+    ctx.onClose(async () => {
+      const n = await review.failOwn();
+      if (n > 0) log.warn({ exports: n }, 'failed the evidence exports this core was building as it stopped');
+    });
     const detections = new DetectionLog(ctx.sql, (err) => log.error({ err }, 'cannot store detections'));
     ctx.onClose(() => detections.close());
     bus.on('analytics:frame', (f) => {
@@ -96,6 +121,8 @@ export const reviewFeature: Feature<ReviewNeeds> = {
       return inc;
     };
     const clips = () => ctx.cameras.clips;
+    // Alone, a package's builder may be this installation's previous process (a new id at each start).
+    const replicaIfClustered = ctx.cluster.clustered ? ctx.cluster.replicaId : null;
     const alertsOf = async (inc: Incident): Promise<Alert[]> => {
       const out: Alert[] = [];
       for (const id of inc.alertIds) {
@@ -207,7 +234,12 @@ export const reviewFeature: Feature<ReviewNeeds> = {
       )
         .then(
           async (r) => {
-            await review.finishExport(job.id, r);
+            const done = await review.finishExport(job.id, r);
+            if (done.state !== 'ready') {
+              // A sweep failed it meanwhile (this replica's heartbeats had stopped reaching the database).
+              log.warn({ exportId: job.id, incidentId: inc.id }, 'an evidence package was finished after it had been failed as abandoned');
+              return;
+            }
             log.info({ exportId: job.id, incidentId: inc.id, bytes: r.bytes }, 'evidence package ready');
             if (!body.publicCopy) return;
             try {
@@ -241,7 +273,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
               await review.finishPublicCopy(job.id, { error: 'the original package failed, so no public copy was made' });
           },
         )
-        // Only the export's own state could not be written (the database went away): it stays 'building' until the next start.
+        // Only the export's own state could not be written (the database went away): its heartbeat stops, so the sweep fails it.
         .catch((err: unknown) => log.error({ err, exportId: job.id }, 'cannot record how an evidence export ended'));
       return reply.status(202).send(job);
     });
@@ -260,13 +292,13 @@ export const reviewFeature: Feature<ReviewNeeds> = {
           `evidence export ${id} is ${row.state === 'failed' ? `failed: ${row.error}` : 'still being built'}`,
           'conflict',
         );
-      if (!existsSync(row.path)) throw new SentinelError(`the file of evidence export ${id} is missing`, 'not_found');
+      const file = packageFile(`evidence export ${id}`, row.path, row.builder, replicaIfClustered);
       await ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, { exportId: id, sha256: row.sha256 });
       return reply
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="sentinel-evidence-${row.incident_id}.zip"`)
         .header('x-content-sha256', row.sha256 ?? '')
-        .send(createReadStream(row.path));
+        .send(createReadStream(file));
     });
     http.get(reviewRoutes.evidencePublicPackage.path, async (req, reply) => {
       const id = parseInput(IdParams, req.params, 'params').id;
@@ -278,7 +310,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
           `the public copy of evidence export ${id} is ${row.public_state === 'failed' ? `failed: ${row.public_error}` : 'still being built'}`,
           'conflict',
         );
-      if (!existsSync(row.public_path)) throw new SentinelError(`the file of the public copy of export ${id} is missing`, 'not_found');
+      const file = packageFile(`the public copy of export ${id}`, row.public_path, row.builder, replicaIfClustered);
       await ctx.audit.record(req, 'evidence.download', `incident:${row.incident_id}`, {
         exportId: id,
         publicCopy: true,
@@ -288,7 +320,7 @@ export const reviewFeature: Feature<ReviewNeeds> = {
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="sentinel-public-copy-${row.incident_id}.zip"`)
         .header('x-content-sha256', row.public_sha256 ?? '')
-        .send(createReadStream(row.public_path));
+        .send(createReadStream(file));
     });
     http.get(reviewRoutes.cameraDetections.path, async (req) => {
       const { id } = parseInput(IdParams, req.params, 'params');

@@ -10,6 +10,7 @@ import type {
   Verdict,
   VerdictValue,
 } from '../../contract/review';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import { typed, type SqlDb } from '../db/sql';
 import { SentinelError } from '../errors';
 import type { ReviewTables } from './tables';
@@ -33,12 +34,66 @@ const toVerdict = (r: VerdictRow): Verdict => ({
   at: r.at,
 });
 
-/** Verdicts, notes, exports and the reviewer's filtered list, in either database. */
+/** How often a replica renews the heartbeat of the exports it is building. */
+export const EXPORT_HEARTBEAT_EVERY_MS = 5_000;
+/**
+ * A building export whose heartbeat is older than this is abandoned: six missed heartbeats, so
+ * a replica stalled for a few seconds (a slow disk, a busy database) does not lose its builds,
+ * and far above the skew of NTP-synchronised replicas (the heartbeat is the builder's clock,
+ * the check the sweeper's, as with the leases).
+ */
+export const EXPORT_STALE_AFTER_MS = 30_000;
+
+const PACKAGE_ABANDONED = 'the core stopped while this package was being built; export again';
+const PUBLIC_COPY_ABANDONED = 'the core stopped while the public copy was being built; export again';
+
+/** Who builds this store's exports, and how they prove they are still being built. */
+export interface ExportLiveness {
+  /** This core's replica id (core/cluster): the builder named on the exports it builds. */
+  replicaId: string;
+  heartbeatEveryMs?: number;
+  staleAfterMs?: number;
+  /** A heartbeat that could not be written (the database away); the next one tries again. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Verdicts, notes, exports and the reviewer's filtered list, in either database.
+ *
+ * Several core replicas share the database (docs/scale.md), so an export in state 'building'
+ * may be a live build on another replica as well as a crash's leftover. Each export row names
+ * its builder (the replica id) and carries a heartbeat the builder renews every few seconds
+ * while the package or its public copy is being made; only an export whose heartbeat is older
+ * than `staleAfterMs` is failed (`failAbandoned`, a leased job in the review feature, and at
+ * start `failInterrupted`). A heartbeat on the row rather than a lease per export: nothing
+ * takes an export over (a package half-written by a dead replica is failed and made again, not
+ * resumed), so the leases' exclusive hand-over and fences would buy nothing; the row alone
+ * says who builds it and whether they live, the sweep is one UPDATE over the rows in progress
+ * (no lease rows to clean up after each export), and a core alone, whose leases are not
+ * stored at all, works the same way.
+ */
 export class ReviewStore {
   /** Progress of exports being built (not worth a write per chunk). */
   private readonly progress = new Map<string, { done: number; total: number }>();
+  /** Exports whose package or public copy this replica is building now: the ones it heartbeats. */
+  private readonly building = new Set<string>();
+  private readonly replicaId: string;
+  private readonly heartbeatEveryMs: number;
+  private readonly staleAfterMs: number;
+  private readonly onError: (err: unknown) => void;
+  private timer: NodeJS.Timeout | null = null;
+  private beating = false;
+  private stopped = false;
 
-  constructor(private readonly db: SqlDb) {}
+  constructor(
+    private readonly db: SqlDb,
+    liveness: ExportLiveness,
+  ) {
+    this.replicaId = liveness.replicaId;
+    this.heartbeatEveryMs = liveness.heartbeatEveryMs ?? EXPORT_HEARTBEAT_EVERY_MS;
+    this.staleAfterMs = liveness.staleAfterMs ?? EXPORT_STALE_AFTER_MS;
+    this.onError = liveness.onError ?? (() => undefined);
+  }
 
   private get q() {
     return this.db.as<ReviewTables>();
@@ -146,10 +201,14 @@ export class ReviewStore {
         created_at: new Date().toISOString(),
         public_state: publicCopy ? 'building' : null,
         public_request: publicCopy ? JSON.stringify(publicCopy) : null,
+        builder: this.replicaId,
+        heartbeat_at_ms: Date.now(),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     this.progress.set(r.id, { done: 0, total: 0 });
+    this.building.add(r.id);
+    this.startHeartbeats();
     return this.toExport(r);
   }
 
@@ -162,8 +221,21 @@ export class ReviewStore {
     r: { path: string; bytes: number; sha256: string; fingerprint: string } | { error: string },
   ): Promise<EvidenceExport> {
     const set = 'error' in r ? { state: 'failed' as const, error: r.error } : { state: 'ready' as const, ...r };
-    const row = await this.q.updateTable('evidence_exports').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    // Only a package still building ends here: one a sweep already failed (its heartbeat had
+    // stopped) stays failed, as its reviewer was told.
+    const row = await this.unlessFailing(
+      id,
+      async () =>
+        (await this.q
+          .updateTable('evidence_exports')
+          .set(set)
+          .where('id', '=', id)
+          .where('state', '=', 'building')
+          .returningAll()
+          .executeTakeFirst()) ?? (await this.existing(id)),
+    );
     this.progress.delete(id);
+    this.settle(row);
     return this.toExport(row);
   }
 
@@ -178,8 +250,98 @@ export class ReviewStore {
             public_sha256: r.sha256,
             public_report: JSON.stringify({ boxes: r.boxes, framesWithoutDetections: r.framesWithoutDetections }),
           };
-    const row = await this.q.updateTable('evidence_exports').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    const row = await this.unlessFailing(
+      id,
+      async () =>
+        (await this.q
+          .updateTable('evidence_exports')
+          .set(set)
+          .where('id', '=', id)
+          .where('public_state', '=', 'building')
+          .returningAll()
+          .executeTakeFirst()) ?? (await this.existing(id)),
+    );
+    this.settle(row);
     return this.toExport(row);
+  }
+
+  /**
+   * An end that cannot be written (the database away) leaves the row 'building': this replica
+   * stops heartbeating it, so the sweep fails it rather than a heartbeat keeping it alive forever.
+   */
+  private async unlessFailing(id: string, write: () => Promise<ExportRow>): Promise<ExportRow> {
+    try {
+      return await write();
+    } catch (err) {
+      this.building.delete(id);
+      if (this.building.size === 0) this.stopTimer();
+      throw err;
+    }
+  }
+
+  private async existing(id: string): Promise<ExportRow> {
+    const row = await this.exportRow(id);
+    if (!row) throw new SentinelError(`no evidence export with id ${id}`, 'not_found', 'id');
+    return row;
+  }
+
+  /** Stops heartbeating an export once neither its package nor its public copy is being built. */
+  private settle(row: ExportRow): void {
+    if (row.state === 'building' || row.public_state === 'building') return;
+    this.building.delete(row.id);
+    if (this.building.size === 0) this.stopTimer();
+  }
+
+  private startHeartbeats(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => {
+      // A heartbeat still under way (a slow database) is not doubled.
+      if (this.beating) return;
+      this.beating = true;
+      void this.heartbeat()
+        .catch((err: unknown) => this.onError(err))
+        .finally(() => {
+          this.beating = false;
+        });
+    }, this.heartbeatEveryMs);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Renews the heartbeat of every export this replica is building (the timer calls it); how many rows. */
+  async heartbeat(now = Date.now()): Promise<number> {
+    if (this.building.size === 0) return 0;
+    const r = await this.q
+      .updateTable('evidence_exports')
+      .set({ heartbeat_at_ms: now })
+      .where('id', 'in', [...this.building])
+      .where('builder', '=', this.replicaId)
+      .where((eb) => eb.or([eb('state', '=', 'building'), eb('public_state', '=', 'building')]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /** No more heartbeats from this replica: what a crash looks like to the others. */
+  stopHeartbeats(): void {
+    this.stopped = true;
+    this.stopTimer();
+  }
+
+  /**
+   * An orderly shutdown: the builds under way here cannot finish once the process is gone, so
+   * they fail now rather than after the stale bound. Stops the heartbeats.
+   */
+  async failOwn(): Promise<number> {
+    this.stopHeartbeats();
+    const ids = [...this.building];
+    if (ids.length === 0) return 0;
+    const n = await this.failWhere((eb) => eb.and([eb('id', 'in', ids), eb('builder', '=', this.replicaId)]));
+    this.building.clear();
+    return n;
   }
 
   async exportRow(id: string): Promise<ExportRow | null> {
@@ -202,20 +364,54 @@ export class ReviewStore {
     return rows.map((r) => this.toExport(r));
   }
 
-  /** An export left 'building' by a crash can never finish: say so instead of spinning forever. */
-  async failInterrupted(): Promise<void> {
-    await this.db.transaction(async (trx) => {
+  /**
+   * At start: fails the exports whose builder is gone, those this replica id left building
+   * before it restarted (a fixed `cluster.replicaId` comes back with nothing in progress), and
+   * those of earlier Sentinels, which kept no heartbeat. Another replica's live builds stay.
+   * How many exports were failed.
+   */
+  async failInterrupted(now = Date.now()): Promise<number> {
+    const mine = [...this.building];
+    return this.failWhere((eb) =>
+      eb.or([
+        ...this.staleHeartbeat(eb, now),
+        mine.length > 0 ? eb.and([eb('builder', '=', this.replicaId), eb('id', 'not in', mine)]) : eb('builder', '=', this.replicaId),
+      ]),
+    );
+  }
+
+  /**
+   * The periodic sweep: an export whose builder stopped heartbeating more than `staleAfterMs`
+   * ago can never finish (that replica crashed or lost the database), so it says so instead
+   * of spinning forever. How many exports were failed.
+   */
+  async failAbandoned(now = Date.now()): Promise<number> {
+    return this.failWhere((eb) => eb.or(this.staleHeartbeat(eb, now)));
+  }
+
+  private staleHeartbeat(eb: ExpressionBuilder<ReviewTables, 'evidence_exports'>, now: number) {
+    return [eb('heartbeat_at_ms', 'is', null), eb('heartbeat_at_ms', '<', now - this.staleAfterMs)];
+  }
+
+  /** Fails, among the exports in progress, the package and public copy of those `which` selects. */
+  private async failWhere(which: (eb: ExpressionBuilder<ReviewTables, 'evidence_exports'>) => Expression<SqlBool>): Promise<number> {
+    return this.db.transaction(async (trx) => {
       const q = typed<ReviewTables>(trx);
-      await q
+      const pkg = await q
         .updateTable('evidence_exports')
-        .set({ state: 'failed', error: 'the core stopped while this package was being built; export again' })
+        .set({ state: 'failed', error: PACKAGE_ABANDONED })
         .where('state', '=', 'building')
+        .where(which)
+        .returning('id')
         .execute();
-      await q
+      const pub = await q
         .updateTable('evidence_exports')
-        .set({ public_state: 'failed', public_error: 'the core stopped while the public copy was being built; export again' })
+        .set({ public_state: 'failed', public_error: PUBLIC_COPY_ABANDONED })
         .where('public_state', '=', 'building')
+        .where(which)
+        .returning('id')
         .execute();
+      return new Set([...pkg, ...pub].map((r) => r.id)).size;
     });
   }
 

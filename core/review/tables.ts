@@ -1,6 +1,6 @@
 import type { EvidenceExport, PublicCopy, VerdictValue } from '../../contract/review';
 
-/** The tables the review feature owns, as stored (core/db/migrations/0008_review.ts and 0015, core/db/postgres/0020_baseline.ts). */
+/** The tables the review feature owns, as stored (core/db/migrations/0008_review.ts, 0015 and 0021; core/db/postgres/0020_baseline.ts and 0021). */
 export interface ReviewTables {
   verdicts: {
     incident_id: string;
@@ -36,6 +36,10 @@ export interface ReviewTables {
     /** JSON: { boxes, framesWithoutDetections }. */
     public_report: string | null;
     public_error: string | null;
+    /** The cluster replica id of the core building it (null before migration 0021). */
+    builder: string | null;
+    /** Epoch ms (BIGINT) of the builder's last sign of life, by its clock; null before migration 0021. */
+    heartbeat_at_ms: number | null;
   };
   /** Stored detections per analysed frame, drawn over clips and used for redaction. */
   detections: {

@@ -142,6 +142,9 @@ function differences(sqlite: Schema, postgres: Schema): string[] {
   return out;
 }
 
+/** The version both schemas are at: every assertion on "the latest" follows the next migration. */
+const LATEST = POSTGRES_MIGRATIONS.at(-1)!.version;
+
 describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgresql server binaries)', () => {
   let server: RunningPostgres;
   let url: string;
@@ -177,7 +180,7 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
   });
 
   it('names what is missing when a SQLite migration has no Postgres twin', async () => {
-    // A stand-in for a future 0021: a new table, a new column and a new index on SQLite only.
+    // A stand-in for a later migration: a new table, a new column and a new index on SQLite only.
     const db = new BetterSqlite3(':memory:');
     migrate(db);
     db.exec(`CREATE TABLE radios (id TEXT PRIMARY KEY, channel INTEGER NOT NULL) STRICT;
@@ -198,12 +201,12 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
   });
 
   it('migrates idempotently, records its version once, and refuses a database it did not make', async () => {
-    expect(await migratePostgres(url)).toBe(20);
-    expect(await migratePostgres(url)).toBe(20);
+    expect(await migratePostgres(url)).toBe(LATEST);
+    expect(await migratePostgres(url)).toBe(LATEST);
     const pool = openPostgresPool(url);
     try {
       const versions = await pool.query<{ version: number }>('SELECT version FROM sentinel_schema ORDER BY version');
-      expect(versions.rows).toEqual([{ version: 20 }]);
+      expect(versions.rows).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version })));
 
       const stranger = await server.createDatabase('stranger');
       const s = new pg.Client({ connectionString: stranger });
@@ -212,8 +215,28 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
       await s.end();
       await expect(migratePostgres(stranger)).rejects.toThrow(/has tables but no Sentinel schema version/);
 
+      // A database made by an earlier Sentinel (the baseline only) takes the later steps and keeps its rows.
+      const earlier = await server.createDatabase('earlier');
+      expect(await migratePostgres(earlier, POSTGRES_MIGRATIONS.slice(0, 1))).toBe(20);
+      const e = new pg.Client({ connectionString: earlier });
+      await e.connect();
+      try {
+        await e.query(
+          "INSERT INTO evidence_exports (id, incident_id, state, created_by, created_at) VALUES ('e1', 'i1', 'building', 'rev', 'now')",
+        );
+        expect(await migratePostgres(earlier)).toBe(LATEST);
+        expect((await e.query('SELECT version FROM sentinel_schema ORDER BY version')).rows).toEqual(
+          POSTGRES_MIGRATIONS.map((m) => ({ version: m.version })),
+        );
+        expect((await e.query('SELECT id, state, builder, heartbeat_at_ms FROM evidence_exports')).rows).toEqual([
+          { id: 'e1', state: 'building', builder: null, heartbeat_at_ms: null },
+        ]);
+      } finally {
+        await e.end();
+      }
+
       await expect(migratePostgres(url, [{ version: 19, name: 'old', sql: 'SELECT 1' }])).rejects.toThrow(
-        /schema version 20, newer than this Sentinel \(19\)/,
+        new RegExp(`schema version ${LATEST}, newer than this Sentinel \\(19\\)`),
       );
     } finally {
       await pool.end();
@@ -250,10 +273,10 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
     const first = await runSentinel(['db', 'migrate', '--url', target]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/Postgres database 127\.0\.0\.1:\d+\/operator is at schema version 20/);
+    expect(first.stdout).toMatch(new RegExp(`Postgres database 127\\.0\\.0\\.1:\\d+/operator is at schema version ${LATEST}\n`));
     const again = await runSentinel(['db', 'migrate'], { env: { SENTINEL_DATABASE_URL: target } });
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/schema version 20/);
+    expect(again.stdout).toContain(`schema version ${LATEST}\n`);
 
     const bad = await runSentinel(['db', 'migrate', '--url', 'mysql://db/sentinel']);
     expect(bad.code).not.toBe(0);
@@ -265,7 +288,7 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
     try {
       const admin = await login(core.url, TEST_ADMIN.username, TEST_ADMIN.password);
       const health = (await (await admin.api('/api/v1/health')).json()) as { database: unknown };
-      expect(health.database).toEqual({ dialect: 'postgres', schemaVersion: 20, journalMode: null });
+      expect(health.database).toEqual({ dialect: 'postgres', schemaVersion: LATEST, journalMode: null });
       // The sign-in was audited in Postgres's chain, and nothing fell back to a SQLite file.
       const pool = openPostgresPool(target, 1);
       try {

@@ -18,6 +18,7 @@ import { m0017 } from './0017_analytics_models';
 import { m0018 } from '../../wall/migrations/0018_user_prefs';
 import { m0019 } from './0019_warning_alerts';
 import { m0020 } from '../../nodes/migrations/0020_analytics_nodes';
+import { m0021 } from './0021_export_builders';
 import type { Migration } from './types';
 
 export type { Migration };
@@ -48,4 +49,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0018,
   m0019,
   m0020,
+  m0021,
 ];

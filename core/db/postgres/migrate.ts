@@ -2,6 +2,7 @@ import pg from 'pg';
 import { SentinelError } from '../../errors';
 import type { Logger } from '../../logger';
 import { p0020 } from './0020_baseline';
+import { p0021 } from './0021_export_builders';
 import { postgresTypes } from './pool';
 import { describePostgresUrl as describe } from './describe';
 
@@ -16,7 +17,7 @@ export interface PostgresMigration {
   sql: string;
 }
 
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [p0020];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [p0020, p0021];
 
 /**
  * Any fixed 64-bit key: the advisory lock that makes two replicas starting together apply
