@@ -6,6 +6,7 @@ const JOB_LABEL: Record<string, string> = {
   retention: 'Recording retention',
   'audit-checkpoints': 'Audit checkpoints',
   'feed-polling': 'Feed polling (Bus / Train Tracker, GTFS-rt)',
+  'evidence-export-sweep': 'Abandoned evidence exports',
 };
 
 /** Refreshed this often: a dead replica's lease shows as expired until another takes it (seconds). */
