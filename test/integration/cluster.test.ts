@@ -82,7 +82,13 @@ describe.skipIf(!REDIS_SERVER)('core replicas over Redis (skipped without redis-
     expect(s.replicaId).toMatch(new RegExp(`-${b.proc.pid}-`));
     // A started first: it holds every job, B none.
     expect(s.owned).toEqual([]);
-    expect(s.leases.map((l) => l.name).sort()).toEqual(['audit-checkpoints', 'escalation', 'evidence-export-sweep', 'retention', 'sms-retention']);
+    expect(s.leases.map((l) => l.name).sort()).toEqual([
+      'audit-checkpoints',
+      'escalation',
+      'evidence-export-sweep',
+      'retention',
+      'sms-retention',
+    ]);
     for (const l of s.leases) expect(l.holder).toMatch(new RegExp(`-${a.proc.pid}-`));
     expect((await liaisonOnB.api('/api/v1/cluster')).status).toBe(403);
   });
