@@ -25,6 +25,33 @@ export const ModelInfo = z.strictObject({
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 
+/** What one analytics node runs for a slot, as it reported at its last heartbeat (docs/scale.md). */
+export const NodeModelState = z.strictObject({
+  nodeId: z.string(),
+  nodeName: z.string(),
+  /** The choice the node last received from the core. */
+  model: z.string(),
+  /** What serves on the node now (`builtin`: the trained clip classifier). */
+  running: z.string(),
+  /** Why the node does not run `model`, when it refused it (it keeps `running`); null while it follows or is still opening it. */
+  problem: z.string().nullable(),
+});
+export type NodeModelState = z.infer<typeof NodeModelState>;
+
+/**
+ * What a node does about the fight slot, in words, after its name: "runs the built-in
+ * classifier: tiny-fight refused: ...". `chosen` is the console's choice, which the node
+ * may not have had yet (it gets it at its next heartbeat).
+ */
+export function nodeFightLine(n: Pick<NodeModelState, 'model' | 'running' | 'problem'>, chosen: string = n.model): string {
+  const label = (m: string): string => (m === BUILTIN_FIGHT_MODEL ? 'the built-in classifier' : m);
+  const runs = `runs ${label(n.running)}`;
+  if (n.problem) return `${runs}: ${n.model} refused: ${n.problem}`;
+  if (n.running === chosen) return runs;
+  if (n.model !== chosen) return `${runs} (it gets ${label(chosen)} at its next heartbeat)`;
+  return `${runs} while it opens ${label(n.model)}`;
+}
+
 export const ModelSlotState = z.strictObject({
   /** The model chosen for the slot (the console's choice, else the config's). */
   model: z.string(),
@@ -34,6 +61,8 @@ export const ModelSlotState = z.strictObject({
   running: z.string().nullable(),
   /** Why the chosen model is not running, when it is not. */
   problem: z.string().nullable(),
+  /** With analytics nodes on (fight slot): what each live node runs, so a node that does not follow shows. */
+  nodes: z.array(NodeModelState).optional(),
 });
 export type ModelSlotState = z.infer<typeof ModelSlotState>;
 

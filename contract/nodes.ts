@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AlertKind, AlertScope } from './alerts';
 import { CameraAnalysisHealth, CameraHealth, CameraMount, GeoPoint } from './cameras';
+import { NodeModelState } from './models';
 import { Zone } from './zones';
 
 const AlertDetail = z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]));
@@ -23,6 +24,10 @@ export const NodeLoad = z.strictObject({
 });
 export type NodeLoad = z.infer<typeof NodeLoad>;
 
+/** The fight classifier a node runs, reported with every heartbeat: what it was told, what it runs, and why not. */
+export const NodeFightState = NodeModelState.omit({ nodeId: true, nodeName: true });
+export type NodeFightState = z.infer<typeof NodeFightState>;
+
 export const NodeInfo = z.strictObject({
   id: z.string(),
   name: z.string(),
@@ -34,6 +39,8 @@ export const NodeInfo = z.strictObject({
   live: z.boolean(),
   lastSeenAt: z.string().nullable(),
   load: NodeLoad.nullable(),
+  /** Its fight classifier at its last heartbeat (null: it never reported one). */
+  fight: NodeFightState.nullable(),
   /** Camera ids it holds (live leases). */
   cameras: z.array(z.string()),
 });
@@ -100,6 +107,7 @@ export type NodeCamera = z.infer<typeof NodeCamera>;
 
 export const NodeHeartbeat = z.strictObject({
   load: NodeLoad,
+  fight: NodeFightState,
   /** Health of the cameras it runs. */
   cameras: z.array(z.strictObject({ cameraId: z.string(), health: CameraHealth, analysis: CameraAnalysisHealth.nullable() })),
 });
@@ -118,6 +126,11 @@ export const NodeAssignment = z.strictObject({
    */
   recordingsDir: z.string().nullable(),
   segmentSeconds: z.number().int().positive(),
+  /**
+   * The fight classifier in force (the console's choice, else analytics.fightModel): a
+   * classify-clip model the node opens from its own registry, or null for the built-in one.
+   */
+  fightModel: z.string().nullable(),
 });
 export type NodeAssignment = z.infer<typeof NodeAssignment>;
 

@@ -142,6 +142,11 @@ export const ConfigSchema = z.strictObject({
       intraOpThreads: z.number().int().min(1).max(64).default(1),
       /** Where model weights live; default `<assetsDir>/models`. Absolute, or relative to the working directory. */
       modelsDir: z.string().min(1).optional(),
+      /**
+       * Where model manifests (`<name>.json`) are read from; default the install's `models/`. A
+       * model of your own (a licensed clip classifier) goes in a copy of that directory.
+       */
+      manifestDir: z.string().min(1).optional(),
       /** A frame that waited longer than this for a worker is dropped as stale. */
       maxFrameAgeMs: z.number().int().positive().default(2000),
       /** Detector used when a camera or command names none. */

@@ -147,8 +147,12 @@ export interface ModelRegistry {
 }
 
 /** The manifests plus where their weights are, checked on demand. */
-export function openRegistry(opts: { modelsDir?: string | undefined; assetsDir: string | null; manifestDir?: string }): ModelRegistry {
-  const { manifests, problems } = loadManifests(opts.manifestDir ?? MANIFEST_DIR);
+export function openRegistry(opts: {
+  modelsDir?: string | undefined;
+  assetsDir: string | null;
+  manifestDir?: string | undefined;
+}): ModelRegistry {
+  const { manifests, problems } = loadManifests(opts.manifestDir ? resolve(opts.manifestDir) : MANIFEST_DIR);
   const modelsDir = resolveModelsDir(opts);
   const byName = new Map(manifests.map((m) => [m.name, m]));
   return {

@@ -11,6 +11,7 @@ import { openReid } from './reid';
 import { CameraRunner, type AnalysedCamera } from './runner';
 import { alertScope, vehicleSpeed } from './scope';
 import { ModelManager } from './models';
+import { nodeFightStates } from '../nodes/fight';
 import type { ZoneStore } from './store';
 import { ModelChoiceStore, OccupancyStore } from './store';
 import { DEMO_ZONES } from './demo-zones';
@@ -46,8 +47,10 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
         detector: config.analytics.model ?? config.inference.defaultModel,
         fight: config.analytics.fightModel ?? null,
         modelsDir: config.inference.modelsDir,
+        manifestDir: config.inference.manifestDir,
         assetsDir: config.assetsDir,
         inference: config.inference,
+        nodeFight: config.analytics.nodes ? () => nodeFightStates(sql) : undefined,
       },
       new ModelChoiceStore(sql),
       log,

@@ -7,7 +7,12 @@ import {
   type InferenceSettings,
   type ModelRegistry,
 } from '../../analytics/inference';
-import { BUILTIN_FIGHT_MODEL, type AnalyticsModels as AnalyticsModelsState, type ModelSlotState } from '../../contract';
+import {
+  BUILTIN_FIGHT_MODEL,
+  type AnalyticsModels as AnalyticsModelsState,
+  type ModelSlotState,
+  type NodeModelState,
+} from '../../contract';
 import { SentinelError } from '../errors';
 import type { Logger } from '../logger';
 import type { ModelChoiceStore } from './store';
@@ -18,12 +23,31 @@ export interface ModelConfig {
   /** The configured fight classifier (analytics.fightModel), or null for the built-in one. */
   fight: string | null;
   modelsDir: string | undefined;
+  /** inference.manifestDir: where manifests are read from (default the install's models/). */
+  manifestDir?: string | undefined;
   assetsDir: string | null;
   inference: InferenceSettings;
+  /** With analytics nodes: what each live node runs as its fight classifier (core/nodes/models.ts). */
+  nodeFight?: (() => Promise<NodeModelState[]>) | undefined;
 }
 
 /** What decides fights for the cameras now: the built-in trained classifier, or an ONNX clip classifier's pool. */
 export type FightChoice = { kind: 'classifier' } | { kind: 'model'; pool: InferencePool };
+
+/**
+ * Opens a fight classifier that is to take over, proven first (openVerifiedModel: the
+ * classify-clip task, sha256, session, a test inference), on one worker: what the core's
+ * ModelManager and an analytics node (core/nodes/fight.ts) both do before a swap.
+ */
+export async function openFightModel(
+  registry: ModelRegistry,
+  name: string,
+  settings: InferenceSettings,
+  log: Logger,
+): Promise<{ ok: true; pool: InferencePool } | { ok: false; reason: string }> {
+  const r = await openVerifiedModel(registry, name, 'classify-clip', { ...settings, workers: 1 }, log);
+  return r.state === 'ready' ? { ok: true, pool: r.pool } : { ok: false, reason: r.status.message };
+}
 
 /**
  * The models analytics runs, swapped while everything runs. Runners ask for their camera's
@@ -79,7 +103,7 @@ export class ModelManager {
 
   private registry(): ModelRegistry {
     // Re-read each time: a manifest dropped into models/ is choosable without a restart.
-    return openRegistry({ modelsDir: this.config.modelsDir, assetsDir: this.config.assetsDir });
+    return openRegistry({ modelsDir: this.config.modelsDir, assetsDir: this.config.assetsDir, manifestDir: this.config.manifestDir });
   }
 
   /** The detector a camera uses: its own choice, else the default. */
@@ -212,8 +236,8 @@ export class ModelManager {
       if (name === BUILTIN_FIGHT_MODEL) {
         this.fightPool = null;
       } else {
-        const r = await openVerifiedModel(this.registry(), name, 'classify-clip', { ...this.settings, workers: 1 }, this.log);
-        if (r.state !== 'ready') throw new SentinelError(r.status.message, 'validation_failed', 'model');
+        const r = await openFightModel(this.registry(), name, this.settings, this.log);
+        if (!r.ok) throw new SentinelError(r.reason, 'validation_failed', 'model');
         this.fightPool = r.pool;
       }
       this.fight = name;
@@ -254,7 +278,10 @@ export class ModelManager {
     const fightRunning = this.fight === BUILTIN_FIGHT_MODEL ? BUILTIN_FIGHT_MODEL : (this.fightPool?.model ?? null);
     return {
       detector: this.slotState(this.detector, detectorChosen ? 'console' : 'config', detRunning, this.failed.get(this.detector) ?? null),
-      fight: this.slotState(this.fight, fightChosen ? 'console' : 'config', fightRunning, this.fightProblem),
+      fight: {
+        ...this.slotState(this.fight, fightChosen ? 'console' : 'config', fightRunning, this.fightProblem),
+        ...(this.config.nodeFight ? { nodes: await this.config.nodeFight() } : {}),
+      },
       models: reg.manifests.map((m) => {
         const s = reg.status(m.name);
         return {

@@ -19,10 +19,20 @@ import { CameraRunner, type RunnerAlerts } from '../analytics/runner';
 import type { Config } from '../config';
 import { SentinelError } from '../errors';
 import type { Logger } from '../logger';
-import { FightWorker, InferenceScheduler, openModel, openRegistry, type InferencePool } from '../../analytics/inference';
+import {
+  FightWorker,
+  InferenceScheduler,
+  openModel,
+  openRegistry,
+  type InferencePool,
+  type InferenceSettings,
+  type ModelRegistry,
+} from '../../analytics/inference';
 import type { Embedder } from '../../analytics/inference/reid';
 import { IngestSupervisor } from '../../analytics/ingest/supervisor';
 import { SegmentRecorder } from '../../analytics/recording/recorder';
+import { openFightModel } from '../analytics/models';
+import { NodeFightModel } from './fight';
 import { Outbox, type OutboxItem } from './outbox';
 
 type CoreSocket = Socket<CoreToNodeEvents, NodeToCoreEvents>;
@@ -80,6 +90,8 @@ export class AnalyticsNode {
   private readonly held = new Map<string, Held>();
   private readonly outbox: Outbox;
   private readonly fight: FightWorker;
+  /** The fight classifier the core chose, opened from this node's registry (the built-in one until then). */
+  private readonly fightModel: NodeFightModel;
   /**
    * Person detectors by model name, opened when a camera first needs one: the core names each
    * camera's model (the technician's choice) in every assignment. All share one worker budget.
@@ -108,6 +120,17 @@ export class AnalyticsNode {
     mkdirSync(join(opts.workDir, 'snapshots'), { recursive: true });
     this.outbox = new Outbox(join(opts.workDir, 'outbox.json'), (item) => this.send(item), opts.log.child({ name: 'outbox' }));
     this.fight = new FightWorker(opts.log);
+    this.fightModel = new NodeFightModel((name) => openFightModel(this.registry(), name, this.inference(), opts.log), opts.log);
+  }
+
+  private registry(): ModelRegistry {
+    const { config } = this.opts;
+    // Re-read each time: a manifest dropped in is usable without a restart, as on the core.
+    return openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir, manifestDir: config.inference.manifestDir });
+  }
+
+  private inference(): InferenceSettings {
+    return { ...this.opts.config.inference, ...(this.scheduler ? { scheduler: this.scheduler } : {}) };
   }
 
   private send(item: OutboxItem): Promise<NodeAck> {
@@ -195,7 +218,7 @@ export class AnalyticsNode {
       fps += analysis?.fps ?? 0;
       cameras.push({ cameraId: id, health: h.supervisor.health(), analysis });
     }
-    return { load: { cameras: this.held.size, fps: Math.round(fps * 10) / 10, cpu: this.cpu() }, cameras };
+    return { load: { cameras: this.held.size, fps: Math.round(fps * 10) / 10, cpu: this.cpu() }, fight: this.fightModel.state(), cameras };
   }
 
   private beating = false;
@@ -234,6 +257,7 @@ export class AnalyticsNode {
         this.timer = setInterval(() => void this.beat(), this.heartbeatMs);
       }
       this.apply(a.data.cameras);
+      this.fightModel.follow(a.data.fightModel);
       void this.outbox.pump();
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'heartbeat not answered');
@@ -334,8 +358,7 @@ export class AnalyticsNode {
     if (this.pools.has(name)) return;
     const { config, log } = this.opts;
     this.pools.set(name, 'opening');
-    const settings = { ...config.inference, ...(this.scheduler ? { scheduler: this.scheduler } : {}) };
-    const r = await openModel(openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir }), name, settings, log);
+    const r = await openModel(this.registry(), name, this.inference(), log);
     if (this.closed || this.pools.get(name) !== 'opening') {
       if (r.state === 'ready') void r.pool.close();
       return;
@@ -398,7 +421,7 @@ export class AnalyticsNode {
       sampleEveryMs: config.analytics.sampleEveryS * 1000,
       detector: () => this.detectorFor((this.held.get(c.id) ?? { cam: c }).cam.model),
       ...(this.reid ? { reid: { embedder: this.reid, options: config.analytics.reid } } : {}),
-      fight: () => ({ kind: 'classifier' }),
+      fight: () => this.fightModel.choice(),
       fightWorker: this.fight,
       gate: {
         enabled: motion.enabled,
@@ -507,6 +530,7 @@ export class AnalyticsNode {
     await Promise.all([...this.pools.values()].map((p) => (p !== 'opening' && p !== 'failed' ? p.close() : undefined)));
     this.pools.clear();
     await this.reid?.close();
+    await this.fightModel.close();
     await this.fight.close();
   }
 }

@@ -12,12 +12,14 @@ import {
   NodeOccupancy,
   NodeSegment,
   routes,
+  BUILTIN_FIGHT_MODEL,
   type CameraAnalysisHealth,
   type CameraHealth,
   type CoreToNodeEvents,
   type NodeAck,
   type NodeAssignment,
   type NodeCamera,
+  type NodeFightState,
   type NodeInfo,
   type NodeLoad,
   type NodeToCoreEvents,
@@ -53,6 +55,8 @@ const NODE = 'node:';
 interface NodeLeaseInfo {
   name: string;
   load: NodeLoad;
+  /** Read back by core/nodes/fight.ts nodeFightStates for the models view. */
+  fight: NodeFightState;
 }
 /** What a camera's lease carries: its last health from the node running it. */
 interface CameraLeaseInfo {
@@ -116,7 +120,8 @@ export const nodesFeature: Feature<NodesNeeds> = {
         revokedAt: n.revokedAt,
         live,
         lastSeenAt: lease?.renewedAt ?? null,
-        load: lease ? ((lease.info as NodeLeaseInfo).load ?? null) : null,
+        load: lease ? ((lease.info as Partial<NodeLeaseInfo>).load ?? null) : null,
+        fight: lease ? ((lease.info as Partial<NodeLeaseInfo>).fight ?? null) : null,
         cameras: (await liveLeases(CAMERA, now)).filter((l) => l.holder === n.id).map((l) => l.name.slice(CAMERA.length)),
       };
     };
@@ -198,7 +203,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
       // stale count). Only `trx` inside: on SQLite the one connection is held by the transaction.
       const assigned = await sql.transaction(
         async (trx) => {
-          await leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load } satisfies NodeLeaseInfo, now, trx);
+          await leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load, fight: hb.fight } satisfies NodeLeaseInfo, now, trx);
           const all = await leases.list(CAMERA, trx);
           const held = new Map(all.filter((l) => l.expiresAtMs > now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
           const d = place({
@@ -238,6 +243,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
       // technician may have changed a model through another replica.
       const chosen = await modelChoices.cameras();
       const defaultModel = (await modelChoices.slot('detector')) ?? config.analytics.model ?? config.inference.defaultModel;
+      const fight = (await modelChoices.slot('fight')) ?? config.analytics.fightModel ?? BUILTIN_FIGHT_MODEL;
       const list: NodeCamera[] = [];
       for (const { id, fence } of assigned.out) {
         const c = byId.get(id);
@@ -268,6 +274,7 @@ export const nodesFeature: Feature<NodesNeeds> = {
         leaseTtlMs: ttlMs,
         recordingsDir: config.recording.enabled ? recordingsDir : null,
         segmentSeconds: config.recording.segmentSeconds,
+        fightModel: fight === BUILTIN_FIGHT_MODEL ? null : fight,
       };
     };
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { BUILTIN_FIGHT_MODEL, type AnalyticsModels, type Camera, type CameraModel, type ModelInfo } from '../../../contract';
+import { BUILTIN_FIGHT_MODEL, nodeFightLine, type AnalyticsModels, type Camera, type CameraModel, type ModelInfo } from '../../../contract';
 import { ApiError, call } from '../client/api';
 
 /** What each task is for, in a technician's words (the raw task name stays in brackets). */
@@ -158,6 +158,15 @@ export function ModelsPane({ cameras = [] }: { cameras?: readonly Camera[] }) {
         onApply={async (model) => set(await call('analyticsFightPut', { body: { model } }))}
         onRefused={reload}
       />
+      {models.fight.nodes && models.fight.nodes.length > 0 && (
+        <ul className="tech-model-list" aria-label="Fight classifier on the analytics nodes" data-testid="fight-nodes">
+          {models.fight.nodes.map((n) => (
+            <li key={n.nodeId} className={n.running === models.fight.model ? '' : 'tech-warn'}>
+              <strong>{n.nodeName}</strong> {nodeFightLine(n, models.fight.model)}
+            </li>
+          ))}
+        </ul>
+      )}
       <h3 className="tech-label">Models on this core</h3>
       <ul className="tech-model-list" aria-label="Models">
         {models.models.map((m) => {

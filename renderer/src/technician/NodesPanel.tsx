@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { NodesStatus } from '../../../contract';
+import { nodeFightLine, type NodesStatus } from '../../../contract';
 import { useSession } from '../auth/session';
 import { call } from '../client/api';
 import { usePolled } from '../client/usePolled';
@@ -85,6 +85,7 @@ export function NodesPanel() {
             <th scope="col">Cameras / capacity</th>
             <th scope="col">Analysed</th>
             <th scope="col">CPU</th>
+            <th scope="col">Fight classifier</th>
             {admin && <th scope="col" />}
           </tr>
         </thead>
@@ -106,6 +107,7 @@ export function NodesPanel() {
               </td>
               <td>{n.live && n.load ? `${n.load.fps.toFixed(1)} fps` : '–'}</td>
               <td>{n.live && n.load ? `${Math.round(n.load.cpu * 100)} %` : '–'}</td>
+              <td className={n.live && n.fight?.problem ? 'tech-cam-err' : ''}>{n.live && n.fight ? nodeFightLine(n.fight) : '–'}</td>
               {admin && (
                 <td>
                   {!n.revokedAt && (
