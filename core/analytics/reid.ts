@@ -11,7 +11,10 @@ import type { Logger } from '../logger';
 export async function openReid(config: Config, log: Logger): Promise<Embedder | null> {
   if (!config.analytics.reid.enabled) return null;
   try {
-    const embedder = await Embedder.open(openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir, manifestDir: config.inference.manifestDir }), log);
+    const embedder = await Embedder.open(
+      openRegistry({ modelsDir: config.inference.modelsDir, assetsDir: config.assetsDir, manifestDir: config.inference.manifestDir }),
+      log,
+    );
     log.info({ model: embedder.pool.model }, 're-identification in the tracker on');
     return embedder;
   } catch (err) {

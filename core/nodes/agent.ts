@@ -356,7 +356,7 @@ export class AnalyticsNode {
 
   private async openPool(name: string): Promise<void> {
     if (this.pools.has(name)) return;
-    const { config, log } = this.opts;
+    const { log } = this.opts;
     this.pools.set(name, 'opening');
     const r = await openModel(this.registry(), name, this.inference(), log);
     if (this.closed || this.pools.get(name) !== 'opening') {

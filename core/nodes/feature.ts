@@ -203,7 +203,14 @@ export const nodesFeature: Feature<NodesNeeds> = {
       // stale count). Only `trx` inside: on SQLite the one connection is held by the transaction.
       const assigned = await sql.transaction(
         async (trx) => {
-          await leases.acquire(NODE + node.id, node.id, ttlMs, { name: node.name, load: hb.load, fight: hb.fight } satisfies NodeLeaseInfo, now, trx);
+          await leases.acquire(
+            NODE + node.id,
+            node.id,
+            ttlMs,
+            { name: node.name, load: hb.load, fight: hb.fight } satisfies NodeLeaseInfo,
+            now,
+            trx,
+          );
           const all = await leases.list(CAMERA, trx);
           const held = new Map(all.filter((l) => l.expiresAtMs > now).map((l) => [l.name.slice(CAMERA.length), l.holder]));
           const d = place({

@@ -9,10 +9,17 @@ export interface RunningNode {
 }
 
 /** Starts `sentinel analytics-node` and resolves once it says it is connected. */
-export async function startNode(core: string, token: string, dataDir: string, assets: string | null): Promise<RunningNode> {
+export async function startNode(
+  core: string,
+  token: string,
+  dataDir: string,
+  assets: string | null,
+  /** More environment, e.g. SENTINEL_CONFIG for the node's own models. */
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningNode> {
   const proc = spawn(process.execPath, [SENTINEL_BIN, 'analytics-node', '--core', core, '--data-dir', dataDir], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SENTINEL_ASSETS: assets ?? '', SENTINEL_NODE_TOKEN: token, SENTINEL_LOG_LEVEL: 'info' },
+    env: { ...process.env, SENTINEL_ASSETS: assets ?? '', SENTINEL_NODE_TOKEN: token, SENTINEL_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

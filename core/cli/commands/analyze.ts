@@ -94,7 +94,11 @@ export function registerAnalyze(program: Command): void {
         if (err instanceof SourceError) throw new SentinelError(err.message, 'bad_request', 'video');
         throw err;
       }
-      const registry = openRegistry({ modelsDir: opts.modelsDir ?? config.inference.modelsDir, assetsDir: config.assetsDir, manifestDir: config.inference.manifestDir });
+      const registry = openRegistry({
+        modelsDir: opts.modelsDir ?? config.inference.modelsDir,
+        assetsDir: config.assetsDir,
+        manifestDir: config.inference.manifestDir,
+      });
       const name = opts.model ?? config.inference.defaultModel;
       const { manifest, path } = requireModel(registry, name);
       if (manifest.task !== 'detect')

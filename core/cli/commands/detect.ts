@@ -39,7 +39,11 @@ export function registerDetect(program: Command): void {
       const log = createLogger(config.log.level).child({ name: 'detect' });
       // The image first: a bad file is reported even on a machine without the models.
       const image = await decodeImageFile(opts.image);
-      const registry = openRegistry({ modelsDir: opts.modelsDir ?? config.inference.modelsDir, assetsDir: config.assetsDir, manifestDir: config.inference.manifestDir });
+      const registry = openRegistry({
+        modelsDir: opts.modelsDir ?? config.inference.modelsDir,
+        assetsDir: config.assetsDir,
+        manifestDir: config.inference.manifestDir,
+      });
       const name = opts.model ?? config.inference.defaultModel;
       const { manifest, path } = requireModel(registry, name);
       if (manifest.task !== 'detect')

@@ -14,7 +14,11 @@ export function registerModels(program: Command): void {
     .option('--models-dir <dir>', 'directory holding the model weights')
     .action((opts: { json?: boolean; config?: string; assets?: string; modelsDir?: string }) => {
       const config = loadConfig({ configFile: opts.config, assetsDir: opts.assets });
-      const registry = openRegistry({ modelsDir: opts.modelsDir ?? config.inference.modelsDir, assetsDir: config.assetsDir, manifestDir: config.inference.manifestDir });
+      const registry = openRegistry({
+        modelsDir: opts.modelsDir ?? config.inference.modelsDir,
+        assetsDir: config.assetsDir,
+        manifestDir: config.inference.manifestDir,
+      });
       const list = registry.list();
       // A script checking an installation (`sentinel models list && ...`) must see failure
       // when nothing could run: exit 1 unless at least one model's weights verified.
