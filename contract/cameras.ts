@@ -108,6 +108,26 @@ export type GeoPoint = z.infer<typeof GeoPoint>;
 export const CameraState = z.enum(['connecting', 'live', 'stalled', 'offline', 'disabled']);
 export type CameraState = z.infer<typeof CameraState>;
 
+/**
+ * Re-identification in the camera's tracker (analytics.reid, docs/analytics.md): whether a
+ * person back from an occlusion can get their track back by appearance, and whether it does.
+ */
+export const CameraReidHealth = z.strictObject({
+  /** The tracker re-associates lost tracks by appearance on this camera. */
+  enabled: z.boolean(),
+  /** The re-identification model in use; null when re-ID is off. */
+  model: z.string().nullable(),
+  /** Tracks given back to a person by appearance after they were lost, since analytics started on this camera. */
+  reassociated: z.number().int(),
+  /** Candidates plausible in position and size that were refused because they did not look alike. */
+  refused: z.number().int(),
+  /** Crops the tracker had embedded (returning people, stale looks). */
+  embeddings: z.number().int(),
+  /** Why re-ID is off although analytics.reid.enabled asks for it (the model could not be loaded); null otherwise. */
+  error: z.string().nullable(),
+});
+export type CameraReidHealth = z.infer<typeof CameraReidHealth>;
+
 /** What the analytics path did with a camera's frames (absent when analytics does not run on it). */
 export const CameraAnalysisHealth = z.strictObject({
   /** Frames per second the tracker and rules ran on, over the last few seconds. */
@@ -126,6 +146,8 @@ export const CameraAnalysisHealth = z.strictObject({
   motion: z.boolean(),
   /** The person detector this camera uses. */
   model: z.string(),
+  /** Re-identification in the tracker; absent from a node that does not report it (an older version). */
+  reid: CameraReidHealth.optional(),
 });
 export type CameraAnalysisHealth = z.infer<typeof CameraAnalysisHealth>;
 
@@ -145,10 +167,20 @@ export const CameraHealth = z.strictObject({
   sourceWidth: z.number().int().nullable(),
   sourceHeight: z.number().int().nullable(),
   since: z.string(),
-  /** The live stream (restreamer): what viewers get, and whether it had to be transcoded. */
+  /**
+   * The live stream (restreamer): what viewers get, and whether it had to be transcoded. For a
+   * camera an analytics node holds, the core's own RTSP session for its viewers (`session`
+   * 'viewers', opened while anyone watches): `idle` while none is open.
+   */
   live: z
     .strictObject({
-      state: z.enum(['connecting', 'live', 'offline', 'disabled']),
+      state: z.enum(['connecting', 'live', 'offline', 'disabled', 'idle']),
+      /**
+       * Whose session: 'camera', the one this process holds on a camera it runs (viewers, the
+       * recorder and analysis read it); 'viewers', the core's own session on a camera an
+       * analytics node runs, only for its live viewers and snapshots.
+       */
+      session: z.enum(['camera', 'viewers']),
       codec: z.string().nullable(),
       width: z.number().int().nullable(),
       height: z.number().int().nullable(),
@@ -158,6 +190,10 @@ export const CameraHealth = z.strictObject({
       consumers: z.number().int(),
       /** Why the stream is transcoded (a codec browsers cannot play), or null: passed through. */
       transcoding: z.string().nullable(),
+      /** Why the session last failed (refused, 401, stalled...), null while it has not. */
+      lastError: z.string().nullable(),
+      /** A viewers' session nobody watches any more closes then (ISO); null while watched or for a camera's own session. */
+      closesAt: z.string().nullable(),
     })
     .optional(),
   /** The analytics side (core/analytics); absent or null when the camera is not analysed. */

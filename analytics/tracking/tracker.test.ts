@@ -77,7 +77,10 @@ describe('Tracker re-identification', () => {
   const reid = { enabled: true, minSimilarity: 0.9, maxLostMs: 6000 };
 
   /** A walks right, is seen with look `before`, disappears behind a pillar for `hiddenMs`, reappears with look `after`. */
-  function occlusion(after: Float32Array, opts: { hiddenMs: number; enabled?: boolean }): { before: number[]; after: number[] } {
+  function occlusion(
+    after: Float32Array,
+    opts: { hiddenMs: number; enabled?: boolean },
+  ): { before: number[]; after: number[]; tracker: Tracker } {
     const tr = new Tracker({ reid: { ...reid, enabled: opts.enabled ?? true } });
     const before = new Set<number>();
     const after2 = new Set<number>();
@@ -103,7 +106,7 @@ describe('Tracker re-identification', () => {
       ))
         after2.add(r.id);
     }
-    return { before: [...before], after: [...after2] };
+    return { before: [...before], after: [...after2], tracker: tr };
   }
 
   it('gives a track lost behind an occluder for 3 s back to the person who reappears looking the same', () => {
@@ -112,16 +115,29 @@ describe('Tracker re-identification', () => {
     expect(r.after).toEqual([1]);
   });
 
-  it('starts a new track when the person who appears there looks different', () => {
+  it('counts the re-association once, where it happens: not again while the person stays in view', () => {
+    const r = occlusion(look(0, 0.3), { hiddenMs: 3000 });
+    expect(r.after).toEqual([1]);
+    // Five frames back in view after the occlusion: one re-association, then ordinary IoU matches.
+    expect(r.tracker.reidStats.reassociated).toBe(1);
+    expect(r.tracker.all().find((x) => x.id === 1)?.reidentified).toBe(1);
+    expect(r.tracker.reidStats.requested).toBeGreaterThan(0);
+    expect(r.tracker.reidStats.refused).toBe(0);
+  });
+
+  it('starts a new track when the person who appears there looks different, and counts the refusal, not a re-association', () => {
     const r = occlusion(look(1, 0.1), { hiddenMs: 3000 });
     expect(r.before).toEqual([1]);
     expect(r.after).toHaveLength(1);
     expect(r.after[0]).not.toBe(1);
+    expect(r.tracker.reidStats.reassociated).toBe(0);
+    expect(r.tracker.reidStats.refused).toBeGreaterThan(0);
   });
 
   it('without re-ID the same occlusion costs the person their id', () => {
     const r = occlusion(look(0, 0.3), { hiddenMs: 3000, enabled: false });
     expect(r.after[0]).not.toBe(1);
+    expect(r.tracker.reidStats).toEqual({ requested: 0, reassociated: 0, refused: 0 });
   });
 
   it('forgets a lost track after reid.maxLostMs, and never re-associates someone implausibly far away', () => {

@@ -59,7 +59,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
     const fightWorker = new FightWorker(log);
     let closed = false;
     // Re-ID: one embedder for every camera.
-    const embedder = await openReid(config, log);
+    const { embedder, error: reidError } = await openReid(config, log);
     const reid = embedder ? { embedder, options: config.analytics.reid } : undefined;
 
     const readCameras = (): AnalysedCamera[] =>
@@ -129,6 +129,7 @@ export const analyticsFeature: Feature<AnalyticsNeeds> = {
             fightWorker,
             gate: gateOf(id),
             ...(reid ? { reid } : {}),
+            reidError,
             onAnalysed: (frame) => ctx.bus.emit('analytics:frame', frame),
           }),
         );

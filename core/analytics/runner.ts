@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { AlertScope, CameraAnalysisHealth, CameraMount, GeoPoint } from '../../contract';
+import type { AlertScope, CameraAnalysisHealth, CameraMount, CameraReidHealth, GeoPoint } from '../../contract';
 import { privacyMasks, type Zone } from '../../contract/zones';
 import type { IngestFrame } from '../../analytics/ingest/frame-slot';
 import type { FightWorker, InferencePool } from '../../analytics/inference';
@@ -11,7 +11,7 @@ import { AnalyticsPipeline, type PipelineDetection } from '../../analytics/pipel
 import { renderSnapshot } from '../../analytics/pipeline/snapshot';
 import { scoreCandidates } from '../../analytics/rules/fight-model';
 import type { RuleEvent } from '../../analytics/rules/types';
-import type { ReidOptions } from '../../analytics/tracking/tracker';
+import type { ReidOptions, ReidStats } from '../../analytics/tracking/tracker';
 import type { AlertChange, NewAlert } from '../alerts/store';
 import type { AnalyticsFrameEvent } from '../events/bus';
 import type { Logger } from '../logger';
@@ -62,6 +62,8 @@ export interface RunnerDeps {
   speedOf?: (camera: AnalysedCamera) => number | null | undefined;
   /** Re-ID in the tracker (analytics.reid): the re-identification model's embedder, shared by every camera. */
   reid?: { embedder: Embedder; options: ReidOptions };
+  /** Why re-ID is off although analytics.reid asks for it (its model failed to load), for the camera's health. */
+  reidError?: string | null;
 }
 
 /** Frame times (wall clock) of the last RATE_WINDOW_MS, for the fps figures in the camera's health. */
@@ -115,6 +117,8 @@ export class CameraRunner {
   detected = 0;
   /** Frames skipped because newer ones arrived while the previous one was still in analysis. */
   skipped = 0;
+  /** Re-ID figures of the trackers this runner replaced (new zones rebuild the pipeline): health counts since start. */
+  private readonly reidBefore: ReidStats = { requested: 0, reassociated: 0, refused: 0 };
 
   constructor(
     public camera: AnalysedCamera,
@@ -143,6 +147,20 @@ export class CameraRunner {
       gating: this.gate.enabled,
       motion: this.motion,
       model: this.deps.detector()?.model ?? this.lastModel ?? 'unavailable',
+      reid: this.reidHealth(),
+    };
+  }
+
+  /** Whether re-ID runs on this camera and what it did: the tracker's own counts, summed over rebuilt pipelines. */
+  private reidHealth(): CameraReidHealth {
+    const now = this.pipeline.reidStats;
+    return {
+      enabled: this.pipeline.usesReid,
+      model: this.deps.reid?.embedder.pool.model ?? null,
+      reassociated: this.reidBefore.reassociated + now.reassociated,
+      refused: this.reidBefore.refused + now.refused,
+      embeddings: this.reidBefore.requested + now.requested,
+      error: this.deps.reid ? null : (this.deps.reidError ?? null),
     };
   }
 
@@ -176,6 +194,10 @@ export class CameraRunner {
       });
       this.open.delete(key);
     }
+    const old = this.pipeline.reidStats;
+    this.reidBefore.requested += old.requested;
+    this.reidBefore.reassociated += old.reassociated;
+    this.reidBefore.refused += old.refused;
     this.pipeline = this.newPipeline(zones);
     this.held = [];
   }

@@ -32,6 +32,8 @@ interface OnDemand {
   restreamer: Restreamer;
   holds: number;
   idle: NodeJS.Timeout | null;
+  /** When the linger after the last viewer ends (ms since epoch), null while someone watches. */
+  closesAtMs: number | null;
   snapshot: { key: Buffer; jpeg: Buffer } | null;
 }
 
@@ -51,6 +53,23 @@ const ON_DEMAND_LINGER_MS = 5000;
 const DEPTH_REFRESH_MS = 30_000;
 /** How long a snapshot of a node-held camera waits for the core's session to go live. */
 const ON_DEMAND_SNAPSHOT_WAIT_MS = 10_000;
+
+type LiveHealth = NonNullable<CameraHealth['live']>;
+
+/** `live` of a camera an analytics node runs while the core holds no session of its own on it (nobody watches). */
+const NO_VIEWERS_SESSION: LiveHealth = {
+  state: 'idle',
+  session: 'viewers',
+  codec: null,
+  width: null,
+  height: null,
+  fps: 0,
+  kbps: 0,
+  consumers: 0,
+  transcoding: null,
+  lastError: null,
+  closesAt: null,
+};
 
 const IDLE_HEALTH: CameraHealth = {
   state: 'disabled',
@@ -184,14 +203,32 @@ export class CameraService {
 
   private cameraHealth(id: string): CameraHealth {
     const r = this.running.get(id);
-    if (!r) return this.remoteHealth?.(id) ?? IDLE_HEALTH;
-    const { lastError, ...live } = r.restreamer.health();
+    if (!r) {
+      const remote = this.remoteHealth?.(id);
+      return remote ? { ...remote, live: this.viewersLive(id) } : IDLE_HEALTH;
+    }
+    const live: LiveHealth = { ...r.restreamer.health(), session: 'camera', closesAt: null };
     const h = r.supervisor.health();
     // Analysis fed by the restreamer never sees the camera itself: while the camera's session
     // is down, its reason (401, refused, 404...) is the camera's.
-    if (r.supervisor.opts.source && live.state !== 'live' && h.state !== 'live' && lastError)
-      return { ...h, state: 'offline', lastError, live };
+    if (r.supervisor.opts.source && live.state !== 'live' && h.state !== 'live' && live.lastError)
+      return { ...h, state: 'offline', lastError: live.lastError, live };
     return { ...h, live };
+  }
+
+  /**
+   * The core's own session on a camera an analytics node runs (holdLive), as its health's
+   * `live`: the node reports its ingest, but only this process knows that it holds an RTSP
+   * session of its own on the camera, how many it feeds, and why that one failed.
+   */
+  private viewersLive(id: string): LiveHealth {
+    const d = this.onDemand.get(id);
+    if (!d) return { ...NO_VIEWERS_SESSION };
+    return {
+      ...d.restreamer.health(),
+      session: 'viewers',
+      closesAt: d.closesAtMs === null ? null : new Date(d.closesAtMs).toISOString(),
+    };
   }
 
   /** One RTSP session on the camera's main stream, fanned out to its readers (not started). */
@@ -227,8 +264,13 @@ export class CameraService {
     let d = this.onDemand.get(c.id);
     if (!d) {
       const restreamer = this.mainStream(c);
-      d = { restreamer, holds: 0, idle: null, snapshot: null };
+      const created: OnDemand = { restreamer, holds: 0, idle: null, closesAtMs: null, snapshot: null };
+      d = created;
       this.onDemand.set(c.id, d);
+      // Its state changes (live, offline with a reason) go to the camera's health viewers at once.
+      restreamer.on('health', () => {
+        if (this.onDemand.get(c.id) === created) this.publishHealth(c.id);
+      });
       restreamer.start();
       this.log.info({ cameraId: c.id }, 'live session opened for viewers of a camera an analytics node holds');
     }
@@ -236,6 +278,7 @@ export class CameraService {
     entry.holds++;
     if (entry.idle) clearTimeout(entry.idle);
     entry.idle = null;
+    entry.closesAtMs = null;
     let released = false;
     return {
       source: entry.restreamer,
@@ -244,11 +287,14 @@ export class CameraService {
         released = true;
         entry.holds--;
         if (entry.holds > 0 || this.onDemand.get(c.id) !== entry) return;
+        entry.closesAtMs = Date.now() + ON_DEMAND_LINGER_MS;
         entry.idle = setTimeout(() => {
           if (entry.holds > 0 || this.onDemand.get(c.id) !== entry) return;
-          void this.stopOnDemand(c.id);
+          // Closed for want of viewers (the camera stays): its health now says no session is open.
+          void this.stopOnDemand(c.id).then(() => this.publishHealth(c.id));
         }, ON_DEMAND_LINGER_MS);
         entry.idle.unref();
+        this.publishHealth(c.id);
       },
     };
   }

@@ -101,6 +101,8 @@ export class AnalyticsNode {
   private defaultModel = '';
   /** Re-ID in the tracker, as on the core (analytics.reid); opened before any camera is claimed. */
   private reid: Embedder | null = null;
+  /** Why re-ID is off although the config asks for it (its model failed to load), reported in each camera's health. */
+  private reidError: string | null = null;
   private heartbeatMs = 2000;
   private leaseTtlMs = 6000;
   /** Where this node writes segments: its own recording.dir when set (the share mounted elsewhere), else the core's path. */
@@ -147,7 +149,7 @@ export class AnalyticsNode {
     const { config, log } = this.opts;
     this.defaultModel = config.analytics.model ?? config.inference.defaultModel;
     this.scheduler = new InferenceScheduler(config.inference.workers);
-    this.reid = await openReid(config, log);
+    ({ embedder: this.reid, error: this.reidError } = await openReid(config, log));
     const opening = this.openPool(this.defaultModel);
     const url = new URL(NODES_NAMESPACE, this.opts.coreUrl).toString();
     const socket: CoreSocket = ioClient(url, {
@@ -421,6 +423,7 @@ export class AnalyticsNode {
       sampleEveryMs: config.analytics.sampleEveryS * 1000,
       detector: () => this.detectorFor((this.held.get(c.id) ?? { cam: c }).cam.model),
       ...(this.reid ? { reid: { embedder: this.reid, options: config.analytics.reid } } : {}),
+      reidError: this.reidError,
       fight: () => this.fightModel.choice(),
       fightWorker: this.fight,
       gate: {

@@ -205,9 +205,13 @@ export function CameraDetail({ camera, onClose, startAt }: { camera: Camera; onC
             {h.fpsIn.toFixed(1)} / {h.fpsOut.toFixed(1)} fps
           </Row>
           <Row label="Source size">{h.sourceWidth ? `${h.sourceWidth}×${h.sourceHeight}` : '—'}</Row>
-          {h.live && (
+          {h.live && h.live.state === 'idle' && <Row label="Live stream">no session open (the core opens one while someone watches)</Row>}
+          {h.live && h.live.state !== 'idle' && (
             <Row label="Live stream">
-              {h.live.codec ?? '—'} · {h.live.fps.toFixed(1)} fps · {h.live.kbps} kbit/s · {h.live.consumers} fed from one camera session
+              {h.live.codec ?? '—'} · {h.live.fps.toFixed(1)} fps · {h.live.kbps} kbit/s · {h.live.consumers}{' '}
+              {h.live.session === 'viewers'
+                ? "fed from the core's own session (an analytics node runs the camera)"
+                : 'fed from one camera session'}
               {h.live.transcoding && <span className="cam-error"> {h.live.transcoding}</span>}
             </Row>
           )}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { BUILTIN_FIGHT_MODEL, nodeFightLine, type AnalyticsModels, type Camera, type CameraModel, type ModelInfo } from '../../../contract';
 import { ApiError, call } from '../client/api';
+import { reidText, viewerSessionText } from './healthText';
 
 /** What each task is for, in a technician's words (the raw task name stays in brackets). */
 const TASK_LABEL: Record<string, string> = {
@@ -205,6 +206,8 @@ export function CameraModelTab({ camera }: { camera: Camera }) {
   if (!models || !mine) return <p className="muted tech-pad">Loading…</p>;
   const DEFAULT = '';
   const a = camera.health.analysis;
+  const reid = a?.reid ? reidText(a.reid) : null;
+  const session = viewerSessionText(camera.health.live);
   return (
     <div className="tech-form" data-testid="camera-model">
       <SlotForm
@@ -235,6 +238,22 @@ export function CameraModelTab({ camera }: { camera: Camera }) {
           )}
         </div>
       </div>
+      {reid && (
+        <div className="tech-row">
+          <span className="tech-label">Re-identification</span>
+          <div className={`tech-field ${reid.problem ? 'tech-error' : ''}`} data-testid="camera-model-reid" title={reid.title}>
+            {reid.title}
+          </div>
+        </div>
+      )}
+      {session && (
+        <div className="tech-row">
+          <span className="tech-label">Core's live session</span>
+          <div className={`tech-field ${session.problem ? 'tech-error' : ''}`} data-testid="camera-viewer-session" title={session.title}>
+            {session.text}
+          </div>
+        </div>
+      )}
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { ClusterPanel } from './ClusterPanel';
 import { CsvImport } from './CsvImport';
 import { NodesPanel, nodeOf, useNodes } from './NodesPanel';
 import { CameraModelTab, ModelsPane } from './ModelSettings';
+import { reidText, viewerSessionText } from './healthText';
 import { filterCameras, NO_FILTER, stateCounts, urlHostPath, type CameraFilter } from './filter';
 import { useStations } from '../map/stations';
 import './technician.css';
@@ -49,18 +50,44 @@ function HealthBadge({ camera }: { camera: Camera }) {
   );
 }
 
-/** What analytics does with the camera's frames: analysed and detector rates, frames skipped (busy pool / no motion). */
+/**
+ * What analytics does with the camera's frames: analysed and detector rates, frames skipped
+ * (busy pool / no motion); below, its detector and whether re-identification runs and gives tracks back.
+ */
 function AnalysisLine({ camera }: { camera: Camera }) {
   const a = camera.health.analysis;
   if (!a) return null;
+  const reid = a.reid ? reidText(a.reid) : null;
   return (
-    <span
-      className="tech-cam-sub muted"
-      data-testid="analysis-health"
-      title={`model ${a.model}; ${a.frames} frames analysed, ${a.detectorRuns} detector runs`}
-    >
-      analysed {a.fps.toFixed(1)} fps · detector {a.detectorFps.toFixed(1)}/s
-      {a.gating ? (a.motion ? ' · motion' : ' · still') : ' · gating off'} · skipped {a.skippedNoMotion} still, {a.skippedBusy} busy
+    <>
+      <span
+        className="tech-cam-sub muted"
+        data-testid="analysis-health"
+        title={`model ${a.model}; ${a.frames} frames analysed, ${a.detectorRuns} detector runs`}
+      >
+        analysed {a.fps.toFixed(1)} fps · detector {a.detectorFps.toFixed(1)}/s
+        {a.gating ? (a.motion ? ' · motion' : ' · still') : ' · gating off'} · skipped {a.skippedNoMotion} still, {a.skippedBusy} busy
+      </span>
+      <span className="tech-cam-sub muted" data-testid="analysis-model">
+        {a.model}
+        {reid && (
+          <span data-testid="reid-health" className={reid.problem ? 'tech-cam-warn' : undefined} title={reid.title}>
+            {' '}
+            · {reid.text}
+          </span>
+        )}
+      </span>
+    </>
+  );
+}
+
+/** The core's own RTSP session for viewers of a camera an analytics node runs (nothing for a camera the core runs). */
+function ViewerSessionLine({ camera }: { camera: Camera }) {
+  const v = viewerSessionText(camera.health.live);
+  if (!v) return null;
+  return (
+    <span className={`tech-cam-sub ${v.problem ? 'tech-cam-warn' : 'muted'}`} data-testid="viewer-session" title={v.title}>
+      core's live session: {v.text}
     </span>
   );
 }
@@ -207,6 +234,7 @@ export function TechnicianWorkspace() {
                   <NodeLabel node={nodeOf(nodes, c.id)} />
                 </span>
                 <AnalysisLine camera={c} />
+                <ViewerSessionLine camera={c} />
                 {c.health.lastError && c.health.state !== 'live' && <span className="tech-cam-err">{c.health.lastError}</span>}
               </button>
             </li>
