@@ -101,6 +101,11 @@ describe.skipIf(why !== null)(`analytics nodes in the technician view${why ? ` (
     const row = tp.rows.filter({ hasText: 'Lake platform' });
     await expect.poll(() => row.getByTestId('camera-node').textContent(), { timeout: 30_000 }).toContain('node node-east');
     await expect.poll(() => row.getByTestId('health-badge').textContent(), { timeout: 30_000 }).toMatch(/^Live/);
+    // The console opened on the operations layout, whose tile played the camera: hidden behind
+    // this workspace it stops, and a few seconds on the core's own session on the camera closes.
+    await expect
+      .poll(() => row.getByTestId('viewer-session').textContent(), { timeout: 20_000 })
+      .toBe("core's live session: none open (nobody watches)");
     await page.getByRole('button', { name: 'Analytics nodes' }).click();
     const nodeRow = page.getByTestId('node-row').filter({ hasText: 'node-east' });
     await expect.poll(() => nodeRow.textContent(), { timeout: 15_000 }).toMatch(/node-eastlive1 \/ 4/);
@@ -144,5 +149,30 @@ describe.skipIf(why !== null)(`analytics nodes in the technician view${why ? ` (
       .poll(() => video.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames), { timeout: 10_000 })
       .toBeGreaterThan(10);
     await screenshot(page, 'node-camera-live');
-  });
+
+    // While the operator watches, the technician sees the core's own session feeding that viewer.
+    const { page: techPage } = await openPage(browser, core.url, undefined, { token: tech.token });
+    const tp = new TechnicianPage(techPage);
+    await new ShellPage(techPage).waitConnected(15_000);
+    await techPage.keyboard.press('F2');
+    await techPage.keyboard.press('F2');
+    await expect.poll(() => tp.workspace.isVisible()).toBe(true);
+    const session = tp.rows.filter({ hasText: 'Lake platform' }).getByTestId('viewer-session');
+    await expect
+      .poll(() => session.textContent(), { timeout: 15_000 })
+      .toMatch(/^core's live session: live · 1 viewer · avc1\S* · [\d.]+ fps · [1-9]\d* kbit\/s$/);
+    await tp.rows.filter({ hasText: 'Lake platform' }).click();
+    await techPage.getByRole('tab', { name: 'Analytics' }).click();
+    await expect
+      .poll(() => techPage.getByTestId('camera-viewer-session').textContent(), { timeout: 15_000 })
+      .toMatch(/^live · 1 viewer · avc1/);
+    await screenshot(techPage, 'technician-node-viewer-session');
+    // The operator leaves: the session lingers, then closes, and the technician sees both.
+    await page.close();
+    await expect
+      .poll(() => session.textContent(), { timeout: 15_000 })
+      .toMatch(/^core's live session: live · 0 viewers · closes in \d s · /);
+    await expect.poll(() => session.textContent(), { timeout: 20_000 }).toBe("core's live session: none open (nobody watches)");
+    await techPage.close();
+  }, 120_000);
 });

@@ -293,6 +293,10 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
         { timeout: 60_000 },
       )
       .toMatch(/^analysed [1-9][\d.]* fps · detector [\d.]+\/s · (motion|still) · skipped \d+ still, \d+ busy$/);
+    // Beside the rates: the detector it runs, and re-ID (off in this core's config, so it says so and nothing more).
+    expect(await row.getByTestId('analysis-model').textContent()).toMatch(/^[\w.-]+ · re-ID off$/);
+    // The core runs this camera itself: no line about a viewers' session of its own.
+    expect(await row.getByTestId('viewer-session').count()).toBe(0);
     await screenshot(page, 'technician-analysis-health');
     expect(errors).toEqual([]);
     await page.close();

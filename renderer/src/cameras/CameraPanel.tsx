@@ -37,12 +37,15 @@ export function mountLabel(m: CameraMount, stations?: StationsState): string {
 }
 
 /**
- * A snapshot refreshed every second while the camera is live: the core serves the newest
- * analysis frame as JPEG. The next image is loaded off-screen and swapped in when complete,
- * so a tile never flashes empty between frames.
+ * A snapshot refreshed every second while the camera is live and the image is on screen: the
+ * core serves the newest analysis frame as JPEG. The next image is loaded off-screen and
+ * swapped in when complete, so a tile never flashes empty between frames. Off screen (scrolled
+ * away, or the operations layout hidden behind another workspace) it keeps its last picture
+ * and asks nothing: for a camera an analytics node runs, each snapshot holds the core's own
+ * RTSP session on the camera open.
  */
-function LiveImage({ camera, className }: { camera: Camera; className: string }) {
-  const { src, live } = useLiveSnapshot(camera, 1000);
+function LiveImage({ camera, className, active }: { camera: Camera; className: string; active: boolean }) {
+  const { src, live } = useLiveSnapshot(camera, 1000, active);
   if (!src)
     return <div className={`${className} cam-noimage`}>{live ? 'Waiting for the first frame…' : STATE_LABEL[camera.health.state]}</div>;
   return <img className={className} src={src} alt={`Live view of ${camera.name}`} />;
@@ -92,7 +95,7 @@ export function CameraView({ camera, className, inView = true }: { camera: Camer
     else if (camera.health.state === 'disabled') setWasLive(false);
   }, [streaming, camera.health.state]);
   if (inView && (streaming || wasLive)) return <LiveVideo camera={camera} className={className} />;
-  return <LiveImage camera={camera} className={className} />;
+  return <LiveImage camera={camera} className={className} active={inView} />;
 }
 
 function CameraTile({ camera, onOpen }: { camera: Camera; onOpen: () => void }) {

@@ -13,17 +13,17 @@ export interface LiveSnapshot {
 
 /**
  * A camera's newest analysis frame (JPEG from the core), refreshed every `everyMs` while the
- * camera has frames. The next image loads off-screen and is swapped in when complete, so a
+ * camera has frames and `active` (on screen). The next image loads off-screen and is swapped in when complete, so a
  * view never flashes empty between frames; a camera without frames is not asked (that would
  * be a 503 the browser logs).
  */
-export function useLiveSnapshot(camera: Camera, everyMs: number): LiveSnapshot {
+export function useLiveSnapshot(camera: Camera, everyMs: number, active = true): LiveSnapshot {
   const [src, setSrc] = useState<string | null>(null);
   const [size, setSize] = useState<[number, number] | null>(null);
   const [failed, setFailed] = useState(false);
   const live = camera.health.state === 'live' || camera.health.state === 'stalled';
   useEffect(() => {
-    if (!live) return;
+    if (!live || !active) return;
     let stop = false;
     const base = cameraPath(cameraRoutes.cameraSnapshot.path, camera.id);
     const load = (): void => {
@@ -44,6 +44,6 @@ export function useLiveSnapshot(camera: Camera, everyMs: number): LiveSnapshot {
       stop = true;
       clearInterval(timer);
     };
-  }, [camera.id, live, everyMs]);
+  }, [camera.id, live, everyMs, active]);
   return { src, size, failed: failed || !live, live };
 }

@@ -33,10 +33,10 @@ describe('camera health lines of the technician view', () => {
     expect(viewerSessionText(undefined)).toBeNull();
     expect(viewerSessionText({ ...live, session: 'camera' })).toBeNull();
     expect(viewerSessionText({ ...live, state: 'idle', consumers: 0, codec: null })?.text).toBe('none open (nobody watches)');
-    expect(viewerSessionText(live)).toMatchObject({ text: 'live · avc1.64001f · 5.0 fps · 310 kbit/s · 2 viewers', problem: false });
+    expect(viewerSessionText(live)).toMatchObject({ text: 'live · 2 viewers · avc1.64001f · 5.0 fps · 310 kbit/s', problem: false });
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(viewerSessionText({ ...live, consumers: 0, closesAt: '2026-01-01T00:00:04Z' }, now)?.text).toBe(
-      'live · avc1.64001f · 5.0 fps · 310 kbit/s · 0 viewers · closes in 4 s',
+      'live · 0 viewers · closes in 4 s · avc1.64001f · 5.0 fps · 310 kbit/s',
     );
     expect(viewerSessionText({ ...live, state: 'offline', consumers: 1, lastError: 'connection refused' })).toMatchObject({
       text: 'offline · 1 viewer · connection refused',

@@ -51,12 +51,13 @@ export function viewerSessionText(live: Live | undefined, now = Date.now()): Hea
       title: 'The core opens its own RTSP session on this camera while someone watches it live, and closes it 5 s after the last viewer',
       problem: false,
     };
-  const fed = live.consumers === 1 ? '1 viewer' : `${live.consumers} viewers`;
-  const figures = live.state === 'live' ? ` · ${live.codec ?? '—'} · ${live.fps.toFixed(1)} fps · ${live.kbps} kbit/s` : '';
-  const closing = live.closesAt ? ` · closes in ${seconds(live.closesAt, now)} s` : '';
-  const failed = live.state !== 'live' && live.lastError ? ` · ${live.lastError}` : '';
+  // Most telling first (a camera row cuts the line short): its state, whom it feeds, when it closes or why it failed.
+  const parts = [STATE[live.state], live.consumers === 1 ? '1 viewer' : `${live.consumers} viewers`];
+  if (live.closesAt) parts.push(`closes in ${seconds(live.closesAt, now)} s`);
+  if (live.state !== 'live' && live.lastError) parts.push(live.lastError);
+  if (live.state === 'live') parts.push(live.codec ?? '—', `${live.fps.toFixed(1)} fps`, `${live.kbps} kbit/s`);
   return {
-    text: `${STATE[live.state]}${figures} · ${fed}${closing}${failed}`,
+    text: parts.join(' · '),
     title: `The core's own RTSP session on this camera, for its live viewers (the analytics node holds another)${live.lastError ? `; last error: ${live.lastError}` : ''}`,
     problem: live.state === 'offline' || (live.state !== 'live' && live.lastError !== null),
   };
