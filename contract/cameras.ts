@@ -170,7 +170,9 @@ export const CameraHealth = z.strictObject({
   /**
    * The live stream (restreamer): what viewers get, and whether it had to be transcoded. For a
    * camera an analytics node holds, the core's own RTSP session for its viewers (`session`
-   * 'viewers', opened while anyone watches): `idle` while none is open.
+   * 'viewers', opened while anyone watches): `idle` while none is open. With several core
+   * replicas it is the session of the replica that sent this health (each opens its own for
+   * the viewers connected to it).
    */
   live: z
     .strictObject({
