@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 // The integration tests that run twice: on SQLite (the integration project) and again with every
 // core on its own Postgres database (integration-postgres). They read what the core stored through
 // the core's SqlDb (test/support/rows.ts), never through a SQLite handle.
-const ON_BOTH_DATABASES = ['technician-api', 'sso', 'review', 'push', 'evidence-replicas', 'node-models', 'camera-health'].map((f) => `test/integration/${f}.test.ts`);
+const ON_BOTH_DATABASES = ['technician-api', 'sso', 'review', 'push', 'evidence-replicas', 'node-models', 'camera-health'].map(
+  (f) => `test/integration/${f}.test.ts`,
+);
 
 /**
  * Three projects: unit tests beside the code (`foo.ts` + `foo.test.ts`), integration tests
