@@ -8,9 +8,10 @@ const ON_BOTH_DATABASES = ['technician-api', 'sso', 'review', 'push', 'evidence-
 );
 
 /**
- * Three projects: unit tests beside the code (`foo.ts` + `foo.test.ts`), integration tests
- * against real parts (RTSP server, ffmpeg, ONNX models, SQLite files) and end-to-end tests
- * in Chromium. `npm test` runs them all; CI runs `npm test`.
+ * Four projects: unit tests beside the code (`foo.ts` + `foo.test.ts`, those touching the
+ * database on SQLite and Postgres alike), integration tests against real parts (RTSP server,
+ * ffmpeg, ONNX models, SQLite files, Redis), the database-heavy integration tests again on
+ * Postgres, and end-to-end tests in Chromium. `npm test` runs them all; CI runs `npm test`.
  */
 export default defineConfig({
   test: {
