@@ -1,24 +1,26 @@
-import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterStatus } from '../../contract';
+import type { SqlDb } from '../../core/db/sql';
 import { connected, createAndLogin, login, type SignedIn } from '../support/auth';
 import { balancer, liaisonClient, portOf, type Client } from '../support/cluster';
 import { REDIS_SERVER, startRedis, type RunningRedis } from '../support/redis';
+import { num, one, serveSql } from '../support/rows';
 import { startServe, tempDir, type RunningServe } from '../support/serve';
 import { waitFor } from './ingest-helpers';
 
-// Two real `sentinel serve` processes sharing one data directory (SQLite in WAL mode: several
-// processes on one machine may share the file; a production cluster uses one database server)
-// and a private redis-server started by the test.
+// Two real `sentinel serve` processes sharing one database and a private redis-server started by
+// the test. On SQLite they share the data directory's file (WAL mode: several processes on one
+// machine may share it); on Postgres they share one database, as a production cluster does.
 describe.skipIf(!REDIS_SERVER)('core replicas over Redis (skipped without redis-server)', () => {
   let redis: RunningRedis;
   let dataDir: string;
   let a: RunningServe;
   let b: RunningServe;
   let liaisonOnB: SignedIn;
-  let db: BetterSqlite3.Database;
+  let db: SqlDb;
   const clients: Client[] = [];
   const startReplica = (env: NodeJS.ProcessEnv): Promise<RunningServe> =>
     startServe({ dataDir, env: { SENTINEL_ASSETS: '/nonexistent-assets', ...env }, timeoutMs: 60_000 });
@@ -28,12 +30,11 @@ describe.skipIf(!REDIS_SERVER)('core replicas over Redis (skipped without redis-
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   };
-  const escalations = (alertId: string): number =>
-    (db.prepare("SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(alertId) as { n: number })
-      .n;
-  const holder = (name: string): string | null =>
-    (db.prepare('SELECT holder FROM leases WHERE name = ? AND expires_at_ms > ?').get(name, Date.now()) as { holder: string } | undefined)
-      ?.holder ?? null;
+  const escalations = (alertId: string): Promise<number> =>
+    num(db, sql<{ n: number }>`SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ${alertId} AND kind = 'alert.escalated'`);
+  const holder = async (name: string): Promise<string | null> =>
+    (await one(db, sql<{ holder: string }>`SELECT holder FROM leases WHERE name = ${name} AND expires_at_ms > ${Date.now()}`))?.holder ??
+    null;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -49,12 +50,12 @@ describe.skipIf(!REDIS_SERVER)('core replicas over Redis (skipped without redis-
     await createAndLogin(a.url, a.admin!, liaison);
     // The user was created through A; B signs them in from the shared database.
     liaisonOnB = await login(b.url, liaison.username, liaison.password);
-    db = new BetterSqlite3(join(dataDir, 'sentinel.db'), { readonly: true });
+    db = await serveSql(a);
   }, 120_000);
 
   afterAll(async () => {
     for (const c of clients) c.close();
-    db?.close();
+    await db?.close();
     await a?.stop();
     await b?.stop();
     await redis?.stop();
@@ -99,20 +100,20 @@ describe.skipIf(!REDIS_SERVER)('core replicas over Redis (skipped without redis-
       [a, b, a, b].map((r) => r.api(`/api/v1/alerts/${id}/escalate`, { method: 'POST' }).then((res) => res.status)),
     );
     expect(tries).toEqual([200, 200, 200, 200]);
-    expect(escalations(id)).toBe(1);
+    expect(await escalations(id)).toBe(1);
     // The timer (on whichever replica holds the escalation lease) finds it escalated, too.
     await new Promise((r) => setTimeout(r, 3500));
-    expect(escalations(id)).toBe(1);
+    expect(await escalations(id)).toBe(1);
     // An alert nobody acknowledges escalates on timeout once, by the lease holder alone.
     const late = await raiseThrough(b, '7');
-    await waitFor('the timeout escalation', () => escalations(late) > 0, 15_000);
+    await waitFor('the timeout escalation', async () => (await escalations(late)) > 0, 15_000);
     await new Promise((r) => setTimeout(r, 1000));
-    expect(escalations(late)).toBe(1);
+    expect(await escalations(late)).toBe(1);
   }, 30_000);
 
   it('kill -9 of replica A: its clients reconnect to B and miss nothing; B takes the escalation timers over within 15 s', async () => {
     // A started first and holds the timer jobs.
-    expect(holder('escalation')).toMatch(new RegExp(`-${a.proc.pid}-`));
+    expect(await holder('escalation')).toMatch(new RegExp(`-${a.proc.pid}-`));
     const lb = await balancer(() => [portOf(a.url), portOf(b.url)]);
     try {
       const liaisonOnA = await login(a.url, 'liaison-7', 'liaison-password-7');
@@ -135,9 +136,9 @@ describe.skipIf(!REDIS_SERVER)('core replicas over Redis (skipped without redis-
       expect([before, ...during, after].map((id) => c.raised.get(id))).toEqual([1, 1, 1, 1]);
 
       // Nobody acknowledges them: B, now the timers' owner, escalates each once.
-      await waitFor('escalations by B', () => during.every((id) => escalations(id) === 1), 20_000, 100);
+      await waitFor('escalations by B', async () => (await Promise.all(during.map(escalations))).every((n) => n === 1), 20_000, 100);
       expect(Date.now() - killedAt).toBeLessThan(15_000 + 3000);
-      expect(holder('escalation')).toMatch(new RegExp(`-${b.proc.pid}-`));
+      expect(await holder('escalation')).toMatch(new RegExp(`-${b.proc.pid}-`));
       await waitFor('the escalations on the client', () => during.every((id) => c.escalated.some((e) => e.alertId === id)), 10_000);
     } finally {
       lb.close();
