@@ -1,11 +1,13 @@
-import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VehicleSnapshot } from '../../contract';
+import type { SqlDb } from '../../core/db/sql';
 import { REDIS_SERVER, startRedis, type RunningRedis } from '../support/redis';
+import { one, serveSql } from '../support/rows';
 import { startServe, tempDir, type RunningServe } from '../support/serve';
 import { waitFor } from './ingest-helpers';
 
@@ -35,20 +37,19 @@ async function busTracker(): Promise<{ url: string; server: Server; calls: numbe
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, calls, setLat: (v) => void (lat = v) };
 }
 
-// Two real `sentinel serve` replicas sharing a data directory and a private redis-server, both
-// configured with the same Bus Tracker key: the agency's one daily budget.
+// Two real `sentinel serve` replicas sharing one database (SQLite: the data directory's file;
+// Postgres: one database) and a private redis-server, both configured with the same Bus Tracker
+// key: the agency's one daily budget.
 describe.skipIf(!REDIS_SERVER)('feed polling in a cluster (skipped without redis-server)', () => {
   let redis: RunningRedis;
   let api: Awaited<ReturnType<typeof busTracker>>;
   let dataDir: string;
   let a: RunningServe;
   let b: RunningServe;
-  let db: BetterSqlite3.Database;
-  const holder = (): string | null =>
-    (
-      db.prepare("SELECT holder FROM leases WHERE name = 'feed-polling' AND expires_at_ms > ?").get(Date.now()) as
-        { holder: string } | undefined
-    )?.holder ?? null;
+  let db: SqlDb;
+  const holder = async (): Promise<string | null> =>
+    (await one(db, sql<{ holder: string }>`SELECT holder FROM leases WHERE name = 'feed-polling' AND expires_at_ms > ${Date.now()}`))
+      ?.holder ?? null;
   const busOn = async (r: RunningServe): Promise<{ lat: number; stale: boolean } | undefined> => {
     const res = await r.api('/api/v1/vehicles');
     return VehicleSnapshot.parse(await res.json()).vehicles.find((v) => v.id === 'bus:1');
@@ -69,11 +70,11 @@ describe.skipIf(!REDIS_SERVER)('feed polling in a cluster (skipped without redis
     const env = { SENTINEL_ASSETS: '/nonexistent-assets', SENTINEL_REDIS_URL: redis.url, SENTINEL_CONFIG: configFile };
     a = await startServe({ dataDir, env, timeoutMs: 60_000 });
     b = await startServe({ dataDir, env, timeoutMs: 60_000 });
-    db = new BetterSqlite3(join(dataDir, 'sentinel.db'), { readonly: true });
+    db = await serveSql(a);
   }, 120_000);
 
   afterAll(async () => {
-    db?.close();
+    await db?.close();
     await a?.stop();
     await b?.stop();
     await redis?.stop();
@@ -81,7 +82,7 @@ describe.skipIf(!REDIS_SERVER)('feed polling in a cluster (skipped without redis
   });
 
   it('one replica polls; the other shows the same bus from the relayed reports', async () => {
-    expect(holder()).toMatch(new RegExp(`-${a.proc.pid}-`));
+    expect(await holder()).toMatch(new RegExp(`-${a.proc.pid}-`));
     await waitFor('bus 1 on replica B', () => busOn(b), 15_000);
     // Polling every 5 s (a budget that does not stretch it): one poller calls 2-3 times in 11 s, two would call 4-6 times.
     const from = api.calls.length;
@@ -99,7 +100,11 @@ describe.skipIf(!REDIS_SERVER)('feed polling in a cluster (skipped without redis
     a.proc.kill('SIGKILL');
     const killedAt = Date.now();
     api.setLat(41.95);
-    await waitFor('B holding the feed-polling lease', () => (holder()?.includes(`-${b.proc.pid}-`) ? true : undefined), 20_000);
+    await waitFor(
+      'B holding the feed-polling lease',
+      async () => ((await holder())?.includes(`-${b.proc.pid}-`) ? true : undefined),
+      20_000,
+    );
     await waitFor('a position polled by B', async () => ((await busOn(b))?.lat === 41.95 ? true : undefined), 10_000);
     const tookS = (Date.now() - killedAt) / 1000;
     console.log(`feed polling moved to B ${tookS.toFixed(1)} s after kill -9 of A`);
