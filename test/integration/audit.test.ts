@@ -1,16 +1,21 @@
-import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditList, AuditVerify } from '../../contract';
 import { createAndLogin } from '../support/auth';
+import { one, serveSql } from '../support/rows';
 import { runSentinel, startServe, tempDir, type RunningServe } from '../support/serve';
 
-// The audit trail end to end: a real `sentinel serve`, the real CLI, the SQLite file edited
-// behind the core's back the way an intruder with file access would.
+// The audit trail end to end: a real `sentinel serve`, the real CLI, the database (the SQLite
+// file, or the Postgres database) edited behind the core's back the way an intruder with write
+// access to it would.
 describe('tamper-evident audit trail', () => {
   const dataDir = tempDir();
   let core: RunningServe | null = null;
+  // The core's Postgres database on a Postgres run (the CLI is pointed at it), else undefined.
+  let databaseUrl: string | undefined;
+  const cli = (args: string[]): ReturnType<typeof runSentinel> =>
+    runSentinel(args, { env: databaseUrl ? { SENTINEL_DATABASE_URL: databaseUrl } : {} });
   afterAll(async () => {
     await core?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -18,6 +23,7 @@ describe('tamper-evident audit trail', () => {
 
   it('records sign-ins (good and bad), user changes, incident changes and audit reads, chained', async () => {
     core = await startServe({ dataDir });
+    databaseUrl = core.databaseUrl;
     const op = await createAndLogin(core.url, core.admin!, { username: 'olly', password: 'operator-password-1', role: 'operator' });
     await fetch(new URL('/api/v1/auth/login', core.url), {
       method: 'POST',
@@ -54,20 +60,29 @@ describe('tamper-evident audit trail', () => {
   });
 
   it('`sentinel audit verify` passes on the untouched chain and exits 1 naming the first edited record', async () => {
-    const ok = await runSentinel(['audit', 'verify', '--data-dir', dataDir]);
+    const ok = await cli(['audit', 'verify', '--data-dir', dataDir]);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(AuditVerify.parse(JSON.parse(ok.stdout))).toMatchObject({ ok: true });
 
     // The intruder drops the append-only triggers and rewrites one failed login as a success.
-    const db = new BetterSqlite3(join(dataDir, 'sentinel.db'));
-    const row = db.prepare("SELECT seq FROM audit WHERE action = 'auth.login_failed' ORDER BY seq LIMIT 1").get() as { seq: number };
-    expect(() => db.prepare("UPDATE audit SET action = 'auth.login' WHERE seq = ?").run(row.seq)).toThrow(/append-only/);
-    db.exec('DROP TRIGGER audit_no_update');
-    db.prepare("UPDATE audit SET action = 'auth.login' WHERE seq = ?").run(row.seq);
-    db.close();
+    const db = await serveSql({ dataDir, databaseUrl });
+    const row = await one(db, sql<{ seq: number }>`SELECT seq FROM audit WHERE action = 'auth.login_failed' ORDER BY seq LIMIT 1`);
+    if (!row) throw new Error('no failed sign-in was audited');
+    try {
+      const forge = sql`UPDATE audit SET action = 'auth.login' WHERE seq = ${row.seq}`;
+      await expect(forge.execute(db.as())).rejects.toThrow(/append-only/);
+      // The trigger is the only guard, and the intruder owns the database: SQLite drops it,
+      // Postgres disables it (its DROP TRIGGER names the table, ALTER TABLE is the usual way).
+      await (db.dialect === 'sqlite' ? sql`DROP TRIGGER audit_no_update` : sql`ALTER TABLE audit DISABLE TRIGGER audit_no_update`).execute(
+        db.as(),
+      );
+      await forge.execute(db.as());
+    } finally {
+      await db.close();
+    }
 
-    const bad = await runSentinel(['audit', 'verify', '--data-dir', dataDir]);
+    const bad = await cli(['audit', 'verify', '--data-dir', dataDir]);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toBe(
       `sentinel: audit trail fails verification at record ${row.seq}: record ${row.seq} (auth.login): its content does not match its hash (edited)`,
