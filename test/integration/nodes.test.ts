@@ -1,4 +1,4 @@
-import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { checkModel } from '../../analytics/inference/registry';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { connected, createAndLogin, type SignedIn } from '../support/auth';
 import { putStaffDoorZone, startNode, stopNode, type RunningNode } from '../support/nodes';
+import { num, rows, serveSql } from '../support/rows';
 import { runSentinel, startServe, tempDir, type RunningServe } from '../support/serve';
 import { assets, freePort, skipReason, waitFor } from './ingest-helpers';
 
@@ -129,15 +130,14 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
   });
 
   it('keeps only the token hash, audits the issue, and refuses a bad token with a clear error', async () => {
-    const db = new BetterSqlite3(join(core.dataDir, 'sentinel.db'), { readonly: true });
+    const db = await serveSql(core);
     try {
-      const dump = JSON.stringify(db.prepare('SELECT * FROM analytics_nodes').all());
+      const dump = JSON.stringify(await rows(db, sql`SELECT * FROM analytics_nodes`));
       expect(dump).not.toContain(tokens['node-1']);
       expect(dump).toContain('node-1');
-      const audited = db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'node.create'").get() as { n: number };
-      expect(audited.n).toBe(3);
+      expect(await num(db, sql<{ n: number }>`SELECT count(*) AS n FROM audit WHERE action = 'node.create'`)).toBe(3);
     } finally {
-      db.close();
+      await db.close();
     }
     const r = await runSentinel(['analytics-node', '--core', core.url, '--data-dir', tempDir('sentinel-node-bad-')], {
       env: { SENTINEL_NODE_TOKEN: 'sn_node_not-a-real-token', SENTINEL_ASSETS: assets ?? '' },
@@ -198,11 +198,11 @@ describe.skipIf(why !== null)(`analytics nodes take cameras over${why ? ` [skipp
       await waitFor('the outbox emptied again', () => readFileSync(join(dir, 'node', 'outbox.json'), 'utf8') === '[]', 10_000, 100);
       await new Promise((r) => setTimeout(r, 500));
       expect(mine.filter((a) => a.id === alertId)).toHaveLength(1);
-      const db = new BetterSqlite3(join(core.dataDir, 'sentinel.db'), { readonly: true });
+      const db = await serveSql(core);
       try {
-        expect((db.prepare('SELECT count(*) AS n FROM alerts WHERE id = ?').get(alertId) as { n: number }).n).toBe(1);
+        expect(await num(db, sql<{ n: number }>`SELECT count(*) AS n FROM alerts WHERE id = ${alertId}`)).toBe(1);
       } finally {
-        db.close();
+        await db.close();
       }
 
       // Revoked while running: it stops its cameras and exits, and the revocation is audited.
