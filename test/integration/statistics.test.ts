@@ -2,56 +2,45 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
-import { openDatabase } from '../../core/db/database';
+import { openData } from '../../core/db/open';
+import type { SqlDb } from '../../core/db/sql';
 import { createLogger } from '../../core/logger';
 import { createAndLogin, signIn, type SignedIn } from '../support/auth';
+import { ON_POSTGRES, testDatabaseUrl } from '../support/core';
 import { runSentinel, tempDir } from '../support/serve';
 
-/** Seeds a real Sentinel database (all migrations) with a month of incidents, verdicts and recordings. */
-function seed(dataDir: string): void {
-  const db = openDatabase(join(dataDir, 'sentinel.db'));
-  const inc = db.prepare(
-    `INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, scope, created_at, updated_at, last_alert_at, acknowledged_at, dispatched_at, resolved_at)
-     VALUES (?, ?, ?, 'resolved', 'cam', 'Camera', ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const ev = db.prepare(
-    "INSERT INTO incident_events (incident_id, at, actor, kind, state, text) VALUES (?, ?, NULL, 'escalated', NULL, 'no acknowledgement in 60 s')",
-  );
-  const verdict = db.prepare(
-    "INSERT INTO verdicts (incident_id, verdict, reason, by_user, at) VALUES (?, ?, 'Jane Rider was seen on the platform', 'rev', ?)",
-  );
-  const add = (
+/** Seeds a real Sentinel database (migrated) with a month of incidents, verdicts and recordings. */
+async function seed(db: SqlDb): Promise<void> {
+  const run = (q: ReturnType<typeof sql>): Promise<unknown> => q.execute(db.as());
+  const add = async (
     kind: string,
     at: string,
     scope: object,
     ackMin: number | null,
     opts: { verdict?: string; escalations?: number } = {},
-  ): string => {
+  ): Promise<string> => {
     const id = randomUUID();
     const t = Date.parse(at);
     const plus = (m: number | null) => (m === null ? null : new Date(t + m * 60_000).toISOString());
-    inc.run(
-      id,
-      'Fight involving John Q. Public',
-      kind,
-      JSON.stringify({ placement: null, lines: [], routes: [], district: null, ...scope }),
-      at,
-      at,
-      at,
-      plus(ackMin),
-      plus(ackMin === null ? null : ackMin + 5),
-      plus(ackMin === null ? null : ackMin + 30),
-    );
-    for (let i = 0; i < (opts.escalations ?? 0); i++) ev.run(id, at);
-    if (opts.verdict) verdict.run(id, opts.verdict, at);
+    await run(sql`INSERT INTO incidents (id, title, kind, state, camera_id, camera_name, scope, created_at, updated_at, last_alert_at, acknowledged_at, dispatched_at, resolved_at)
+      VALUES (${id}, ${'Fight involving John Q. Public'}, ${kind}, 'resolved', 'cam', 'Camera',
+        ${JSON.stringify({ placement: null, lines: [], routes: [], district: null, ...scope })}, ${at}, ${at}, ${at},
+        ${plus(ackMin)}, ${plus(ackMin === null ? null : ackMin + 5)}, ${plus(ackMin === null ? null : ackMin + 30)})`);
+    for (let i = 0; i < (opts.escalations ?? 0); i++)
+      await run(sql`INSERT INTO incident_events (incident_id, at, actor, kind, state, text)
+        VALUES (${id}, ${at}, NULL, 'escalated', NULL, 'no acknowledgement in 60 s')`);
+    if (opts.verdict)
+      await run(sql`INSERT INTO verdicts (incident_id, verdict, reason, by_user, at)
+        VALUES (${id}, ${opts.verdict}, 'Jane Rider was seen on the platform', 'rev', ${at})`);
     return id;
   };
   // October 2026 (Chicago, CDT = UTC-5): 12 crowding incidents on the Red Line in district 19 at 08:xx local.
   for (let i = 0; i < 12; i++)
-    add(
+    await add(
       'crowding',
       `2026-10-${String(2 + i).padStart(2, '0')}T13:${String(i).padStart(2, '0')}:00.000Z`,
       { lines: ['Red'], district: '19' },
@@ -60,30 +49,26 @@ function seed(dataDir: string): void {
     );
   // Three fights on the Blue Line in district 1 (a small count), two reviewed.
   for (let i = 0; i < 3; i++)
-    add('fight', `2026-10-20T0${i}:30:00.000Z`, { lines: ['Blue'], district: '1' }, 2, { verdict: i < 2 ? 'true-alarm' : undefined });
+    await add('fight', `2026-10-20T0${i}:30:00.000Z`, { lines: ['Blue'], district: '1' }, 2, { verdict: i < 2 ? 'true-alarm' : undefined });
   // Six rider text reports on bus route 9.
-  for (let i = 0; i < 6; i++) add('rider-report', `2026-10-25T18:0${i}:00.000Z`, { routes: ['9'], district: '12' }, null);
+  for (let i = 0; i < 6; i++) await add('rider-report', `2026-10-25T18:0${i}:00.000Z`, { routes: ['9'], district: '12' }, null);
   // Local time decides the month: 23:30 on 31 October in Chicago is already November in UTC...
-  add('fight', '2026-11-01T04:30:00.000Z', { lines: ['Blue'], district: '1' }, 1);
+  await add('fight', '2026-11-01T04:30:00.000Z', { lines: ['Blue'], district: '1' }, 1);
   // ...and 03:00 UTC on 1 October is still 30 September (22:00) in Chicago: not in October.
-  add('crowding', '2026-10-01T03:00:00.000Z', { lines: ['Red'], district: '19' }, 1);
+  await add('crowding', '2026-10-01T03:00:00.000Z', { lines: ['Red'], district: '19' }, 1);
   // A station camera that recorded the first half of October.
   const cam = 'cam-station';
-  db.prepare(
-    "INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES (?, 'Belmont platform', 'rtsp://127.0.0.1:9/x', ?, '2026-09-01T00:00:00.000Z', '2026-09-01T00:00:00.000Z')",
-  ).run(cam, JSON.stringify({ kind: 'station', stationId: '41320' }));
+  await run(sql`INSERT INTO cameras (id, name, url, mount, created_at, updated_at)
+    VALUES (${cam}, 'Belmont platform', 'rtsp://127.0.0.1:9/x', ${JSON.stringify({ kind: 'station', stationId: '41320' })},
+      '2026-09-01T00:00:00.000Z', '2026-09-01T00:00:00.000Z')`);
   const start = Date.parse('2026-10-01T05:00:00.000Z');
   const end = Date.parse('2026-11-01T05:00:00.000Z');
-  db.prepare("INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, session) VALUES (?, 'seg-1.mp4', ?, ?, 1, 1)").run(
-    cam,
-    start,
-    start + (end - start) / 2,
-  );
-  db.close();
+  await run(sql`INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, session)
+    VALUES (${cam}, 'seg-1.mp4', ${start}, ${start + (end - start) / 2}, 1, 1)`);
 }
 
 // The CLI loads jsdom and Plot; on a shared 2-core machine a run can take tens of seconds.
-const CLI = { timeoutMs: 150_000 };
+const CLI_TIMEOUT_MS = 150_000;
 
 const rows = (csv: string): Map<string, string> =>
   new Map(
@@ -99,11 +84,24 @@ const rows = (csv: string): Map<string, string> =>
 
 describe('monthly statistics: CLI report, small-count suppression, signed publishing', () => {
   const dataDir = tempDir('sentinel-stats-');
+  // The installation's Postgres database on a Postgres run, else undefined (the data directory's
+  // SQLite file): the seed, the CLI and the core all use the one database.
+  let databaseUrl: string | undefined;
   let core: CoreHandle;
   let admin: SignedIn;
   let op: SignedIn;
+  const CLI = (): { timeoutMs: number; env: NodeJS.ProcessEnv } => ({
+    timeoutMs: CLI_TIMEOUT_MS,
+    env: databaseUrl ? { SENTINEL_DATABASE_URL: databaseUrl } : {},
+  });
   beforeAll(async () => {
-    seed(dataDir);
+    databaseUrl = await testDatabaseUrl();
+    const db = await openData({ dataDir, database: { url: databaseUrl } });
+    try {
+      await seed(db);
+    } finally {
+      await db.close();
+    }
   });
   afterAll(async () => {
     await core?.close();
@@ -111,7 +109,7 @@ describe('monthly statistics: CLI report, small-count suppression, signed publis
 
   it('writes the month as CSV and offline HTML, every count under 5 shown as "<5", no free text', async () => {
     const out = join(tempDir('sentinel-stats-out-'), 'reports');
-    const r = await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', dataDir], CLI);
+    const r = await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', dataDir], CLI());
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const csv = readFileSync(join(out, '2026-10.csv'), 'utf8');
@@ -150,31 +148,45 @@ describe('monthly statistics: CLI report, small-count suppression, signed publis
     expect(html).toContain('Under 5 (not drawn)');
   }, 200_000);
 
-  it("refuses a bad month, a missing data directory and one that is not Sentinel's, saying which", async () => {
+  it('refuses a bad month and one that has not started yet, saying which', async () => {
     const out = tempDir('sentinel-stats-bad-');
-    const bad = await runSentinel(['report', 'monthly', '--month', '2026-13', '--out', out, '--data-dir', dataDir], CLI);
+    const bad = await runSentinel(['report', 'monthly', '--month', '2026-13', '--out', out, '--data-dir', dataDir], CLI());
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/month "2026-13" is not a month: expected YYYY-MM/);
-    const future = await runSentinel(['report', 'monthly', '--month', '2999-01', '--out', out, '--data-dir', dataDir], CLI);
+    const future = await runSentinel(['report', 'monthly', '--month', '2999-01', '--out', out, '--data-dir', dataDir], CLI());
     expect(future.stderr).toMatch(/has not started yet/);
-    const missing = await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', join(out, 'nope')], CLI);
-    expect(missing.stderr).toMatch(/data directory .*nope does not exist/);
-    const empty = tempDir('sentinel-stats-empty-');
-    expect((await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', empty], CLI)).stderr).toMatch(
-      /is not a Sentinel data directory: it has no sentinel.db/,
-    );
-    const other = tempDir('sentinel-stats-other-');
-    const foreign = new BetterSqlite3(join(other, 'sentinel.db'));
-    foreign.exec('CREATE TABLE recipes (name TEXT)');
-    foreign.close();
-    const r = await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', other], CLI);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not a usable Sentinel database: it has no installation table/);
-    expect(existsSync(join(out, '2026-10.csv'))).toBe(false);
-  }, 500_000);
+    expect(existsSync(join(out, '2999-01.csv'))).toBe(false);
+  }, 300_000);
+
+  // These check the data directory's SQLite file itself (absent, or another program's): with a
+  // Postgres database named, the report reads that and never opens the file.
+  it.skipIf(ON_POSTGRES)(
+    "refuses a missing data directory and one that is not Sentinel's, saying which (SQLite file only)",
+    async () => {
+      const out = tempDir('sentinel-stats-bad-');
+      const file = { timeoutMs: CLI_TIMEOUT_MS };
+      const missing = await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', join(out, 'nope')], file);
+      expect(missing.stderr).toMatch(/data directory .*nope does not exist/);
+      const empty = tempDir('sentinel-stats-empty-');
+      expect((await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', empty], file)).stderr).toMatch(
+        /is not a Sentinel data directory: it has no sentinel.db/,
+      );
+      const other = tempDir('sentinel-stats-other-');
+      const foreign = new BetterSqlite3(join(other, 'sentinel.db'));
+      foreign.exec('CREATE TABLE recipes (name TEXT)');
+      foreign.close();
+      const r = await runSentinel(['report', 'monthly', '--month', '2026-10', '--out', out, '--data-dir', other], file);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/not a usable Sentinel database: it has no installation table/);
+      expect(existsSync(join(out, '2026-10.csv'))).toBe(false);
+    },
+    500_000,
+  );
 
   it('serves only published months without sign-in, signed with the installation key, publishing audited', async () => {
-    core = await startCore(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), { log: createLogger('silent') });
+    // The seeded database, not a fresh one (onTestDatabase would make one).
+    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
+    core = await startCore({ ...cfg, database: { ...cfg.database, url: databaseUrl } }, { log: createLogger('silent') });
     admin = await signIn(core);
     op = await createAndLogin(core.url, admin, { username: 'op', password: 'operator-password-1', role: 'operator' });
     const pub = (f: string) => fetch(new URL(`/public/statistics/${f}`, core.url));
@@ -205,14 +217,14 @@ describe('monthly statistics: CLI report, small-count suppression, signed publis
     const dl = tempDir('sentinel-stats-dl-');
     for (const f of ['2026-10.html', '2026-10.csv', '2026-10.manifest.json', '2026-10.sig', 'key.pem'])
       writeFileSync(join(dl, f), await (await pub(f)).text());
-    const ok = await runSentinel(['report', 'verify', join(dl, '2026-10.manifest.json'), '--key', join(dl, 'key.pem')], CLI);
+    const ok = await runSentinel(['report', 'verify', join(dl, '2026-10.manifest.json'), '--key', join(dl, 'key.pem')], CLI());
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(ok.stdout).toMatch(/2026-10: OK — signed by key [0-9a-f:]+ \(the trusted key\)/);
     writeFileSync(
       join(dl, '2026-10.csv'),
       readFileSync(join(dl, '2026-10.csv'), 'utf8').replace('incidents,total,22', 'incidents,total,2'),
     );
-    const tampered = await runSentinel(['report', 'verify', join(dl, '2026-10.manifest.json'), '--key', join(dl, 'key.pem')], CLI);
+    const tampered = await runSentinel(['report', 'verify', join(dl, '2026-10.manifest.json'), '--key', join(dl, 'key.pem')], CLI());
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toMatch(/2026-10.csv does not match the signed manifest/);
   }, 400_000);
