@@ -21,6 +21,7 @@ import { HttpPoller } from '../../core/feeds/pollers';
 import { FeedsService } from '../../core/feeds/service';
 import { encodeGtfsRt, parseGtfsRt } from '../../core/feeds/gtfs-rt';
 import { signIn, type SignedIn } from '../support/auth';
+import { onTestDatabase } from '../support/core';
 
 const assets = process.env.SENTINEL_ASSETS ?? discoverAssetsDir();
 const log = pino({ level: 'silent' });
@@ -187,10 +188,14 @@ describe.skipIf(!assets)('sentinel core with the demo fleet over socket.io (skip
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-feeds-'));
-    const config = loadConfig({ port: 0, dataDir, demo: true }, { SENTINEL_LOG_LEVEL: 'silent' });
+    // The assets the skip condition found (SENTINEL_ASSETS first), not only the checkout's neighbour.
+    const config = loadConfig({ port: 0, dataDir, demo: true, assetsDir: assets ?? undefined }, { SENTINEL_LOG_LEVEL: 'silent' });
     // A faster cadence than the default so the test sees several report groups quickly.
     core = await startCore(
-      { ...config, feeds: { ...config.feeds, simulator: { ...config.feeds.simulator, reportIntervalS: 2, groups: 4 } } },
+      await onTestDatabase({
+        ...config,
+        feeds: { ...config.feeds, simulator: { ...config.feeds.simulator, reportIntervalS: 2, groups: 4 } },
+      }),
       { log },
     );
     admin = await signIn(core);
