@@ -3,14 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { sql as q } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipCutter } from '../../analytics/recording/clips';
 import { SegmentRecorder, type RecordedSegment } from '../../analytics/recording/recorder';
-import { openDatabase } from '../../core/db/database';
-import { sqliteSql, type SqlDb } from '../../core/db/sql';
+import type { SqlDb } from '../../core/db/sql';
 import { ClipStore, Clips } from '../../core/recording/clips';
 import { SegmentStore } from '../../core/recording/segments';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
+import { ON_POSTGRES } from '../support/core';
+import { openTestSql } from '../support/dialects';
 import { freePort, quietLog, skipReason, vtest, waitFor } from './ingest-helpers';
 
 function durationOf(path: string): number {
@@ -31,11 +33,11 @@ describe.skipIf(skipReason !== null)(`recording from a real RTSP server${skipRea
   beforeAll(async () => {
     sim = await startSimulator({ port: await freePort(), streams: [{ name: 'platform', file: vtest }] });
     dir = mkdtempSync(join(tmpdir(), 'sentinel-rec-'));
-    const db = openDatabase(join(dir, 'sentinel.db'));
-    sql = sqliteSql(db);
-    db.prepare(
-      "INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('cam', 'Cam', 'rtsp://x/y', '{}', 'now', 'now')",
-    ).run();
+    // The segment and clip indexes on the run's database (a fresh one); the files stay in `dir`.
+    sql = await openTestSql(ON_POSTGRES ? 'postgres' : 'sqlite');
+    await q`INSERT INTO cameras (id, name, url, mount, created_at, updated_at) VALUES ('cam', 'Cam', 'rtsp://x/y', '{}', 'now', 'now')`.execute(
+      sql.as(),
+    );
     store = new SegmentStore(sql, quietLog);
     recorder = new SegmentRecorder({
       cameraId: 'cam',
