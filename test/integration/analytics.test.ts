@@ -13,7 +13,7 @@ import { WORKER_FLOOR_PATCH } from '../../core/analytics/demo-zones';
 /**
  * The live analytics feature against real parts: the RTSP simulator serving the shared
  * footage as a camera, the real `sentinel serve` (ffmpeg ingest, YOLOX-nano in worker
- * threads, SQLite), REST and socket.io as a client uses them.
+ * threads, the run's database), REST and socket.io as a client uses them.
  */
 const worker = assets ? join(assets, 'media', 'worker-zone-detection.gif') : '';
 const modelReady = (() => {

@@ -15,9 +15,10 @@ import { assets, freePort, skipReason, waitFor } from './ingest-helpers';
 
 /**
  * The whole layout of docs/scale.md on one machine: two real `sentinel serve` replicas sharing
- * one data directory and a private redis-server, two real `sentinel analytics-node` processes
- * (ffmpeg, YOLOX-nano, the rules) reaching the core through a load balancer, the RTSP simulator
- * serving the shared footage, and liaisons' socket.io clients on either replica.
+ * one database (the data directory's SQLite file, or one Postgres database) and a private
+ * redis-server, two real `sentinel analytics-node` processes (ffmpeg, YOLOX-nano, the rules)
+ * reaching the core through a load balancer, the RTSP simulator serving the shared footage,
+ * and liaisons' socket.io clients on either replica.
  */
 const worker = assets ? join(assets, 'media', 'worker-zone-detection.gif') : '';
 const modelReady = (() => {
