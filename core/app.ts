@@ -141,7 +141,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
   const log = opts.log ?? createLogger(config.log.level);
   prepareDataDir(config.dataDir);
   // Recordings, keys and exports stay in the data directory on either database.
-  const sqlDb = await openData(config, log.child({ name: 'db' }));
+  const sqlDb = await openData(config, { log: log.child({ name: 'db' }), create: true });
   const closers: Array<() => Promise<void> | void> = [() => sqlDb.close()];
   const runClosers = async (): Promise<void> => {
     for (const fn of closers.splice(0).reverse()) {

@@ -311,4 +311,28 @@ describe.skipIf(!POSTGRES_BIN)('the Postgres schema (skipped without the postgre
     expect(serve.stderr).toMatch(new RegExp(`Postgres database 127\\.0\\.0\\.1:${closed}/nowhere cannot be reached`));
     expect(serve.stderr).not.toContain('s3cret-pw');
   });
+
+  it("a data command pointed at a database that is not Sentinel's refuses it, naming it, and leaves it empty", async () => {
+    const empty = await server.createDatabase('not_sentinel');
+    const dataDir = tempDir();
+    await seedAdmin(dataDir);
+    const env = { SENTINEL_DATABASE_URL: empty };
+    for (const args of [
+      ['audit', 'verify', '--data-dir', dataDir],
+      ['users', 'list', '--data-dir', dataDir],
+      ['nodes', 'list', '--data-dir', dataDir],
+      ['report', 'monthly', '--month', '2026-10', '--out', join(dataDir, 'report'), '--data-dir', dataDir],
+    ]) {
+      const r = await runSentinel(args, { env });
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(/Postgres database 127\.0\.0\.1:\d+\/not_sentinel holds no Sentinel data/);
+    }
+    const pool = openPostgresPool(empty, 1);
+    try {
+      const r = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'");
+      expect(r.rows[0]!.n).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
 });

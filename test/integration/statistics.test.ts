@@ -96,7 +96,7 @@ describe('monthly statistics: CLI report, small-count suppression, signed publis
   });
   beforeAll(async () => {
     databaseUrl = await testDatabaseUrl();
-    const db = await openData({ dataDir, database: { url: databaseUrl } });
+    const db = await openData({ dataDir, database: { url: databaseUrl } }, { create: true });
     try {
       await seed(db);
     } finally {

@@ -76,7 +76,7 @@ export async function ensureUser(db: SqlDb, user: UserCreate & { role: Role }): 
 /** Creates TEST_ADMIN in a data directory (before `sentinel serve` starts on it). */
 export async function seedAdmin(dataDir: string, databaseUrl?: string): Promise<void> {
   prepareDataDir(dataDir);
-  const db = await openData({ dataDir, database: { url: databaseUrl } });
+  const db = await openData({ dataDir, database: { url: databaseUrl } }, { create: true });
   try {
     await ensureUser(db, { ...TEST_ADMIN, role: 'admin' });
   } finally {

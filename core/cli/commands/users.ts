@@ -46,7 +46,7 @@ export function registerUsers(program: Command): void {
     const config = loadConfig({ dataDir });
     if (init) prepareDataDir(config.dataDir);
     else requireSentinelDataDir(config.dataDir, 'or create it with sentinel users create-admin --init');
-    const sql = await openData(config);
+    const sql = await openData(config, { create: init });
     return {
       sql,
       store: new UserStore(sql, { ttlMs: config.auth.sessionHours * 3_600_000, idleMs: config.auth.idleMinutes * 60_000 }),
