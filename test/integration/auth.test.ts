@@ -1,4 +1,4 @@
-import { sqliteOf } from '../support/core';
+import { onTestDatabase } from '../support/core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { loadConfig } from '../../core/config';
 import type { Feature } from '../../core/feature';
 import { createLogger } from '../../core/logger';
 import { connected, createAndLogin, login, signedIn, type SignedIn } from '../support/auth';
+import { num, rows } from '../support/rows';
+import { sql } from 'kysely';
 
 const ADMIN = { username: 'ada', password: 'first-run-admin-password' };
 const registered: { method: string; url: string }[] = [];
@@ -35,10 +37,10 @@ describe('authentication and authorisation on every route and socket', () => {
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
     // No MFA policy here: this file is about sessions and roles in general (the admin is made
     // by first-run set-up and used at once); the policy has its own tests in mfa.test.ts.
-    core = await startCore(
-      { ...cfg, auth: { ...cfg.auth, freeFailures: 3, mfaRequiredRoles: [] } },
-      { log: createLogger('silent'), before: [routeCollector] },
-    );
+    core = await startCore(await onTestDatabase({ ...cfg, auth: { ...cfg.auth, freeFailures: 3, mfaRequiredRoles: [] } }), {
+      log: createLogger('silent'),
+      before: [routeCollector],
+    });
   });
   afterAll(async () => {
     await core?.close();
@@ -73,7 +75,7 @@ describe('authentication and authorisation on every route and socket', () => {
     });
     expect(again.status).toBe(409);
     // The token is stored hashed: the database never holds it.
-    const stored = sqliteOf(core).prepare('SELECT token_hash FROM sessions').all() as { token_hash: string }[];
+    const stored = await rows(core.sql, sql<{ token_hash: string }>`SELECT token_hash FROM sessions`);
     expect(stored.map((s) => s.token_hash)).not.toContain(admin.token);
     expect(stored[0]?.token_hash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -190,12 +192,11 @@ describe('authentication and authorisation on every route and socket', () => {
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(ApiErrorBody.parse(await right.json()).error.message).toMatch(/too many failed sign-ins; try again in \d+ s/);
-    const failed = sqliteOf(core)
-      .prepare("SELECT count(*) AS n FROM audit WHERE action = 'auth.login_failed' AND actor = 'olly'")
-      .get() as {
-      n: number;
-    };
-    expect(failed.n).toBe(4);
+    const failed = await num(
+      core.sql,
+      sql<{ n: number }>`SELECT count(*) AS n FROM audit WHERE action = 'auth.login_failed' AND actor = 'olly'`,
+    );
+    expect(failed).toBe(4);
   });
 
   it('unknown users and wrong passwords get the same answer', async () => {

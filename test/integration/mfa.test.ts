@@ -1,4 +1,4 @@
-import { sqliteOf } from '../support/core';
+import { onTestDatabase } from '../support/core';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,10 @@ import { UserStore } from '../../core/auth/store';
 import { base32Decode, totp } from '../../core/auth/totp';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
+import type { AuditRow } from '../../core/audit/trail';
 import { connected, signedIn, signIn, type SignedIn } from '../support/auth';
+import { rows } from '../support/rows';
+import { sql } from 'kysely';
 
 /**
  * The MFA policy, enrolment, recovery codes, the administrator's reset and the sessions list,
@@ -53,25 +56,25 @@ describe('second factor and sessions', () => {
     expect(res.status).toBe(200);
     return { secret, recoveryCodes: RecoveryCodes.parse(await res.json()).recoveryCodes };
   };
-  const auditOf = (action: string): AuditRecord[] =>
-    (sqliteOf(core).prepare('SELECT * FROM audit WHERE action = ? ORDER BY seq').all(action) as Record<string, unknown>[]).map((r) => ({
-      seq: r.seq as number,
-      at: r.at as string,
-      actorId: r.actor_id as string | null,
-      actor: r.actor as string | null,
-      action: r.action as string,
-      target: r.target as string | null,
-      detail: JSON.parse(r.detail as string) as Record<string, unknown>,
-      ip: r.ip as string | null,
-      prevHash: r.prev_hash as string,
-      hash: r.hash as string,
+  const auditOf = async (action: string): Promise<AuditRecord[]> =>
+    (await rows(core.sql, sql<AuditRow>`SELECT * FROM audit WHERE action = ${action} ORDER BY seq`)).map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      actorId: r.actor_id,
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+      ip: r.ip,
+      prevHash: r.prev_hash,
+      hash: r.hash,
     }));
 
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-mfa-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
     expect(cfg.auth.mfaRequiredRoles).toEqual(['admin', 'liaison']);
-    core = await startCore(cfg, { log: createLogger('silent') });
+    core = await startCore(await onTestDatabase(cfg), { log: createLogger('silent') });
     store = new UserStore(core.sql, { ttlMs: 3_600_000, idleMs: 3_600_000 });
     admin = await signIn(core);
   });
@@ -113,15 +116,16 @@ describe('second factor and sessions', () => {
       recoveryCodesLeft: 10,
     });
     // Stored hashed: no code appears in the database.
-    const rows = sqliteOf(core).prepare('SELECT code_hash FROM recovery_codes WHERE user_id = ?').all(session.user.id) as {
-      code_hash: string;
-    }[];
-    expect(rows).toHaveLength(10);
-    for (const r of rows) {
+    const stored = await rows(
+      core.sql,
+      sql<{ code_hash: string }>`SELECT code_hash FROM recovery_codes WHERE user_id = ${session.user.id}`,
+    );
+    expect(stored).toHaveLength(10);
+    for (const r of stored) {
       expect(r.code_hash).toMatch(/^scrypt\$/);
       for (const c of recoveryCodes) expect(r.code_hash).not.toContain(c.replace('-', ''));
     }
-    expect(auditOf('user.totp_enable').at(-1)).toMatchObject({ actor: 'lee', detail: { replaced: false, recoveryCodes: 10 } });
+    expect((await auditOf('user.totp_enable')).at(-1)).toMatchObject({ actor: 'lee', detail: { replaced: false, recoveryCodes: 10 } });
   });
 
   it('an operator (not in the policy) works without a factor', async () => {
@@ -140,7 +144,10 @@ describe('second factor and sessions', () => {
     // Printed form, upper case and spaces are all accepted.
     const ok = await signInAs('rita', { recoveryCode: ` ${first.toUpperCase()} ` });
     expect(ok.res.status).toBe(200);
-    expect(auditOf('auth.login').at(-1)).toMatchObject({ actor: 'rita', detail: { factor: 'recovery_code', recoveryCodesLeft: 9 } });
+    expect((await auditOf('auth.login')).at(-1)).toMatchObject({
+      actor: 'rita',
+      detail: { factor: 'recovery_code', recoveryCodesLeft: 9 },
+    });
     const again = await signInAs('rita', { recoveryCode: first });
     expect(again.res.status).toBe(401);
     expect(ApiErrorBody.parse(await again.res.json()).error.field).toBe('recoveryCode');
@@ -159,7 +166,7 @@ describe('second factor and sessions', () => {
       const r = await u.api('/api/v1/auth/recovery-codes', { method: 'POST', body: JSON.stringify(body) });
       expect([400, 401], JSON.stringify(body)).toContain(r.status);
     }
-    expect(auditOf('user.mfa_confirm_failed').filter((r) => r.actor === 'rita').length).toBeGreaterThanOrEqual(2);
+    expect((await auditOf('user.mfa_confirm_failed')).filter((r) => r.actor === 'rita').length).toBeGreaterThanOrEqual(2);
     const regen = await u.api('/api/v1/auth/recovery-codes', {
       method: 'POST',
       body: JSON.stringify({ password: PASSWORD, code: code(secret) }),
@@ -220,7 +227,7 @@ describe('second factor and sessions', () => {
     });
     expect(off.status).toBe(200);
     expect((await signInAs('otto')).res.status).toBe(200);
-    expect(auditOf('user.totp_disable').at(-1)).toMatchObject({ actor: 'otto' });
+    expect((await auditOf('user.totp_disable')).at(-1)).toMatchObject({ actor: 'otto' });
   });
 
   it("an administrator's reset is audited, told on the open socket and at the next sign-in, and sends a required role back to enrolment", async () => {
@@ -239,7 +246,7 @@ describe('second factor and sessions', () => {
     expect((await notice).kind).toBe('mfa_reset');
     await expired;
     s.close();
-    expect(auditOf('user.mfa_reset').at(-1)).toMatchObject({
+    expect((await auditOf('user.mfa_reset')).at(-1)).toMatchObject({
       actor: 'test-admin',
       target: `user:${id}`,
       detail: { username: 'nina', hadFactor: true },
@@ -278,7 +285,7 @@ describe('second factor and sessions', () => {
     sb.close();
     expect((await b.api('/api/v1/auth/me')).status).toBe(401);
     expect((await a.api('/api/v1/auth/me')).status).toBe(200);
-    expect(auditOf('auth.session_revoke').at(-1)).toMatchObject({ actor: 'sam', detail: { session: other.id, current: false } });
+    expect((await auditOf('auth.session_revoke')).at(-1)).toMatchObject({ actor: 'sam', detail: { session: other.id, current: false } });
 
     const c = (await signInAs('sam')).who!;
     const d = (await signInAs('sam')).who!;
@@ -306,7 +313,10 @@ describe('second factor and sessions', () => {
     sb.close();
     expect((await a.api('/api/v1/auth/me')).status).toBe(401);
     expect((await b.api('/api/v1/auth/me')).status).toBe(401);
-    expect(auditOf('user.sign_out_everywhere').at(-1)).toMatchObject({ actor: 'test-admin', detail: { username: 'pat', sessions: 2 } });
+    expect((await auditOf('user.sign_out_everywhere')).at(-1)).toMatchObject({
+      actor: 'test-admin',
+      detail: { username: 'pat', sessions: 2 },
+    });
 
     const c = (await signInAs('pat')).who!;
     const sc = c.socket();
