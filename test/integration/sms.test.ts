@@ -1,4 +1,4 @@
-import { sqliteOf } from '../support/core';
+import { ON_POSTGRES, onTestDatabase, sqliteOf } from '../support/core';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,8 @@ import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { TEXTS } from '../../core/sms/language';
 import { createAndLogin, signIn, type SignedIn } from '../support/auth';
+import { everyStoredValue } from '../support/rows';
+import { sql } from 'kysely';
 
 const ASSETS = process.env.SENTINEL_ASSETS ?? join(process.cwd(), '..', 'shared', 'assets');
 const haveGeo = existsSync(join(ASSETS, 'chicago/geo/cta_l_stations.geojson'));
@@ -67,7 +69,7 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-sms-'));
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: ASSETS }, {});
     core = await startCore(
-      {
+      await onTestDatabase({
         ...cfg,
         sms: {
           ...cfg.sms,
@@ -78,7 +80,7 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
           rateLimit: { max: 6, windowS: 60 },
           blockList: ['+13125559999'],
         },
-      },
+      }),
       { log: createLogger(process.env.SMS_TEST_LOG ? 'error' : 'silent') },
     );
     admin = await signIn(core);
@@ -229,9 +231,16 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
   });
 
   it('keeps numbers encrypted at rest, masked in lists, hidden from liaisons until shared, revealed only audited', async () => {
-    sqliteOf(core).pragma('wal_checkpoint(TRUNCATE)');
-    const raw = readFileSync(join(dataDir, 'sentinel.db'));
-    for (const n of ['3125551111', '3125553333']) expect(raw.includes(Buffer.from(n))).toBe(false);
+    // Every stored row, on either database; the texts themselves are there, so the dump is real.
+    const stored = await everyStoredValue(core.sql);
+    expect(stored.includes(Buffer.from('man with a knife'))).toBe(true);
+    for (const n of ['3125551111', '3125553333']) expect(stored.includes(Buffer.from(n))).toBe(false);
+    if (!ON_POSTGRES) {
+      // The SQLite file too, where a deleted or rewritten page could still hold an old value.
+      sqliteOf(core).pragma('wal_checkpoint(TRUNCATE)');
+      const raw = readFileSync(join(dataDir, 'sentinel.db'));
+      for (const n of ['3125551111', '3125553333']) expect(raw.includes(Buffer.from(n))).toBe(false);
+    }
     const c = await byNumber('1111');
     expect(c.numberMasked).toBe('•••• 1111');
     expect(JSON.stringify(await conversations())).not.toContain('3125551111');
@@ -283,9 +292,9 @@ describe.skipIf(!haveGeo)('rider texts: signed webhook, incident at the place, a
 
   it('deletes conversations past the retention period, and audits the deletion', async () => {
     const c = await byNumber('4444');
-    sqliteOf(core)
-      .prepare('UPDATE sms_conversations SET last_message_at = ? WHERE id = ?')
-      .run(new Date(Date.now() - 200 * 86_400_000).toISOString(), c.id);
+    await sql`UPDATE sms_conversations SET last_message_at = ${new Date(Date.now() - 200 * 86_400_000).toISOString()} WHERE id = ${c.id}`.execute(
+      core.sql.as(),
+    );
     await core.services.sms.sweep();
     expect((await op.api(`/api/v1/sms/conversations/${c.id}`)).status).toBe(404);
     const audit = (await (await admin.api('/api/v1/audit?action=sms.retention_delete')).json()) as {

@@ -1,4 +1,4 @@
-import type { RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { openData } from '../../core/db/open';
 import type { SqlDb } from '../../core/db/sql';
 import type { RunningServe } from './serve';
@@ -31,4 +31,31 @@ export async function num(db: SqlDb, query: RawBuilder<{ n: number | string | nu
  */
 export function serveSql(serve: Pick<RunningServe, 'dataDir' | 'databaseUrl'>): Promise<SqlDb> {
   return openData({ dataDir: serve.dataDir, database: { url: serve.databaseUrl } });
+}
+
+/**
+ * Every value of every row of every table, as bytes (text as UTF-8, BLOBs as stored), for a
+ * test that proves a secret is stored nowhere in clear: `expect(dump.includes(secret))`.
+ * The table list is the one dialect-specific read: SQLite's catalogue or Postgres's.
+ */
+export async function everyStoredValue(db: SqlDb): Promise<Buffer> {
+  const tables =
+    db.dialect === 'sqlite'
+      ? await rows(db, sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`)
+      : await rows(
+          db,
+          sql<{
+            name: string;
+          }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+        );
+  const parts: Buffer[] = [];
+  for (const { name } of tables) {
+    for (const row of await rows(db, sql<Record<string, unknown>>`SELECT * FROM ${sql.table(name)}`)) {
+      for (const v of Object.values(row)) {
+        if (v == null) continue;
+        parts.push(Buffer.isBuffer(v) ? v : Buffer.from(typeof v === 'object' ? JSON.stringify(v) : String(v), 'utf8'), Buffer.from([0]));
+      }
+    }
+  }
+  return Buffer.concat(parts);
 }
