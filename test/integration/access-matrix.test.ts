@@ -1,4 +1,6 @@
-import { sqliteOf } from '../support/core';
+import { onTestDatabase } from '../support/core';
+import { one } from '../support/rows';
+import { sql } from 'kysely';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import { Session } from '../../contract';
  * The role x scope matrix, generated from the contract's route table: every route, called by
  * every role (and by liaisons scoped to a district and to a line), on a resource inside and
  * outside the liaison's scope. A route with no visibility rule (core/access/route-rules.ts)
- * fails here. Real core, real SQLite, real geodata (a station's district comes from it).
+ * fails here. Real core, on the run's database, real geodata (a station's district comes from it).
  */
 const ASSETS = process.env.SENTINEL_ASSETS || discoverAssetsDir() || undefined;
 // Skips when the assets pack is absent: a station's district comes from its Chicago geodata.
@@ -77,7 +79,7 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
     const cfg = loadConfig({ port: 0, dataDir, assetsDir: ASSETS! }, {});
     // No post-roll: a clip request on a camera that records nothing answers at once.
     core = await startCore(
-      { ...cfg, recording: { ...cfg.recording, postRollS: 0, preRollS: 0, segmentSeconds: 1 } },
+      await onTestDatabase({ ...cfg, recording: { ...cfg.recording, postRollS: 0, preRollS: 0, segmentSeconds: 1 } }),
       { log: createLogger('silent') },
     );
     store = new UserStore(core.sql, { ttlMs: 3_600_000, idleMs: 3_600_000 });
@@ -101,11 +103,10 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
     for (const place of ['A', 'B'] as const) {
       const camera = await newCamera(place);
       const clip = `clip-${place}`;
-      sqliteOf(core)
-        .prepare(
-          'INSERT INTO clips (id, camera_id, path, snapshot_path, start_ms, end_ms, duration_s, bytes, sha256, snapshot_sha256, created_at) VALUES (?, ?, ?, NULL, 0, 1000, 1, 1, ?, NULL, ?)',
-        )
-        .run(clip, camera, `/nonexistent/${clip}.mp4`, '0'.repeat(64), new Date().toISOString());
+      await sql`INSERT INTO clips (id, camera_id, path, snapshot_path, start_ms, end_ms, duration_s, bytes, sha256, snapshot_sha256, created_at)
+        VALUES (${clip}, ${camera}, ${`/nonexistent/${clip}.mp4`}, NULL, 0, 1000, 1, 1, ${'0'.repeat(64)}, NULL, ${new Date().toISOString()})`.execute(
+        core.sql.as(),
+      );
       const scope = place === 'A' ? { district: '1', lines: ['Red'] } : { district: '16', lines: ['Blue'] };
       const res = await admin.api('/api/v1/test-alert', {
         method: 'POST',
@@ -113,11 +114,10 @@ describe.skipIf(!hasGeo)('visibility: every route x every role and scope (genera
       });
       expect(res.status).toBe(201);
       const alert = ((await res.json()) as { id: string }).id;
-      for (let i = 0; i < 100 && !sqliteOf(core).prepare('SELECT 1 FROM incident_alerts WHERE alert_id = ?').get(alert); i++)
-        await new Promise((r) => setTimeout(r, 50));
-      const incident = (
-        sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string }
-      ).incident_id;
+      const incidentOf = () =>
+        one(core.sql, sql<{ incident_id: string }>`SELECT incident_id FROM incident_alerts WHERE alert_id = ${alert}`);
+      for (let i = 0; i < 100 && !(await incidentOf()); i++) await new Promise((r) => setTimeout(r, 50));
+      const incident = (await incidentOf())!.incident_id;
       fx[place] = { camera, clip, alert, incident };
     }
   }, 60_000);

@@ -1,4 +1,6 @@
-import { sqliteOf } from '../support/core';
+import { onTestDatabase } from '../support/core';
+import { one } from '../support/rows';
+import { sql } from 'kysely';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +50,8 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
   let dataDir: string;
   const ready: ClipReady[] = [];
   const failed: ClipFailed[] = [];
+  const incidentOf = async (alertId: string): Promise<string | undefined> =>
+    (await one(core.sql, sql<{ incident_id: string }>`SELECT incident_id FROM incident_alerts WHERE alert_id = ${alertId}`))?.incident_id;
 
   const raise = async (startedAt: Date) =>
     (
@@ -71,11 +75,11 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-evidence-'));
     const cfg = loadConfig({ dataDir, port: 0, assetsDir: assets ?? undefined }, {});
     core = await startCore(
-      {
+      await onTestDatabase({
         ...cfg,
         analytics: { ...cfg.analytics, enabled: false },
         recording: { ...cfg.recording, segmentSeconds: 1, alertClip: { enabled: true, preRollS: PRE_S, postRollS: POST_S } },
-      },
+      }),
       { log: quietLog },
     );
     core.bus.on('clip:ready', (e) => ready.push(e));
@@ -127,15 +131,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
     expect(Date.parse(clip.startAt)).toBeLessThanOrEqual(t.getTime() - PRE_S * 1000 + 600);
     expect(Date.parse(clip.startAt)).toBeGreaterThan(t.getTime() - PRE_S * 1000 - 2000);
 
-    const incidentId = await waitFor(
-      'the incident',
-      () =>
-        (
-          sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as
-            { incident_id: string } | undefined
-        )?.incident_id,
-      5000,
-    );
+    const incidentId = await waitFor('the incident', () => incidentOf(alert.id), 5000);
     const res = await admin.api(`/api/v1/incidents/${incidentId}/evidence`);
     expect(res.status).toBe(200);
     const body = IncidentEvidence.parse(await res.json());
@@ -145,7 +141,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
 
   it('retention keeps held footage, deletes the rest, and lifts a hold (audited) once the alert is reviewed and closed', async () => {
     const service = core.services.cameras;
-    const alert = (sqliteOf(core).prepare('SELECT id FROM alerts ORDER BY seq LIMIT 1').get() as { id: string }).id;
+    const alert = (await one(core.sql, sql<{ id: string }>`SELECT id FROM alerts ORDER BY seq LIMIT 1`))!.id;
     const hold = (await new HoldStore(core.sql).forAlert(alert))[0]!;
     const ev = new AutoEvidence(
       core.sql,
@@ -179,9 +175,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
 
     // Reviewed (acknowledged) and closed: the next sweep lifts the hold as the system, audited.
     expect((await admin.api(`/api/v1/alerts/${alert}/ack`, { method: 'POST' })).status).toBe(200);
-    const incidentId = (
-      sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert) as { incident_id: string }
-    ).incident_id;
+    const incidentId = (await incidentOf(alert))!;
     const patch = await admin.api(`/api/v1/incidents/${incidentId}`, { method: 'PATCH', body: JSON.stringify({ state: 'resolved' }) });
     expect(patch.status).toBe(200);
     const held = await ev.releaseAndListHeld();
@@ -237,15 +231,7 @@ describe.skipIf(skipReason !== null)(`automatic evidence${skipReason ? ` (skippe
         expect(await new HoldStore(core.sql).forAlert(alert.id)).toMatchObject([{ liftedAt: null }]);
         const left = spawnSync('ls', [clipDir], { encoding: 'utf8' }).stdout.trim().split('\n');
         expect(left).toEqual(['filler']);
-        const incidentId = await waitFor(
-          'the incident',
-          () =>
-            (
-              sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(alert.id) as
-                { incident_id: string } | undefined
-            )?.incident_id,
-          5000,
-        );
+        const incidentId = await waitFor('the incident', () => incidentOf(alert.id), 5000);
         const body = IncidentEvidence.parse(await (await admin.api(`/api/v1/incidents/${incidentId}/evidence`)).json());
         expect(body.clips.find((c) => c.alertId === alert.id)).toMatchObject({
           state: 'failed',
