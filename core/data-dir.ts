@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config } from './config';
 import { SentinelError } from './errors';
 
 /**
@@ -27,6 +28,18 @@ export function prepareDataDir(dir: string): void {
               : (e.code ?? e.message);
     throw new SentinelError(`data directory ${dir} is not writable: ${why}`);
   }
+}
+
+/**
+ * Starts the data directory of a new installation (`users create-admin --init`). On SQLite the
+ * database file opened next marks it as Sentinel's; on Postgres the database lives elsewhere,
+ * so the folder of the installation's keys is made now (the core would make it at its first
+ * start). Without it every later command (`users create`, `evidence key`, `audit verify`)
+ * would refuse the directory as holding no Sentinel data until `sentinel serve` had run once.
+ */
+export function initDataDir(config: Pick<Config, 'dataDir' | 'database'>): void {
+  prepareDataDir(config.dataDir);
+  if (config.database.url) mkdirSync(join(config.dataDir, 'keys'), { recursive: true, mode: 0o700 });
 }
 
 /**

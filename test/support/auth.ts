@@ -3,7 +3,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { Session, SOCKET_PATH, type ClientToServerEvents, type Role, type ServerToClientEvents, type UserCreate } from '../../contract';
 import { UserStore } from '../../core/auth/store';
 import { base32Decode, base32Encode, totp } from '../../core/auth/totp';
-import { prepareDataDir } from '../../core/data-dir';
+import { initDataDir } from '../../core/data-dir';
 import { openData } from '../../core/db/open';
 import type { SqlDb } from '../../core/db/sql';
 
@@ -75,8 +75,9 @@ export async function ensureUser(db: SqlDb, user: UserCreate & { role: Role }): 
 
 /** Creates TEST_ADMIN in a data directory (before `sentinel serve` starts on it). */
 export async function seedAdmin(dataDir: string, databaseUrl?: string): Promise<void> {
-  prepareDataDir(dataDir);
-  const db = await openData({ dataDir, database: { url: databaseUrl } }, { create: true });
+  const config = { dataDir, database: { url: databaseUrl } };
+  initDataDir(config);
+  const db = await openData(config, { create: true });
   try {
     await ensureUser(db, { ...TEST_ADMIN, role: 'admin' });
   } finally {

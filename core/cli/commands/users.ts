@@ -5,7 +5,7 @@ import { Password, Role } from '../../../contract';
 import { AuditTrail } from '../../audit';
 import { UserStore } from '../../auth/store';
 import { loadConfig } from '../../config';
-import { prepareDataDir, requireSentinelDataDir } from '../../data-dir';
+import { initDataDir, requireSentinelDataDir } from '../../data-dir';
 import { promptHidden } from '../prompt';
 import { openData } from '../../db/open';
 import { SentinelError } from '../../errors';
@@ -44,7 +44,7 @@ export function registerUsers(program: Command): void {
   // one, so a mistyped --data-dir is named instead of silently getting a fresh database.
   const open = async (dataDir: string | undefined, init = false) => {
     const config = loadConfig({ dataDir });
-    if (init) prepareDataDir(config.dataDir);
+    if (init) initDataDir(config);
     else requireSentinelDataDir(config.dataDir, 'or create it with sentinel users create-admin --init');
     const sql = await openData(config, { create: init });
     return {
