@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HealthResponse } from '../../contract';
+import { ON_POSTGRES, testDatabaseUrl } from '../support/core';
 import { runSentinel, startServe, tempDir } from '../support/serve';
 
 function freePort(): Promise<number> {
@@ -14,6 +15,12 @@ function freePort(): Promise<number> {
       s.close(() => res(typeof addr === 'object' && addr ? addr.port : 0));
     });
   });
+}
+
+/** The environment of a `sentinel serve` on the run's database (a fresh one on Postgres, the data directory's file on SQLite). */
+async function onRunDatabase(): Promise<{ env: NodeJS.ProcessEnv }> {
+  const url = await testDatabaseUrl();
+  return { env: url ? { SENTINEL_DATABASE_URL: url } : {} };
 }
 
 /** A failure must be exactly one line on stderr, naming the problem. */
@@ -50,7 +57,7 @@ describe('sentinel CLI', () => {
     const dir = tempDir();
     const file = join(dir, 'sentinel.json');
     writeFileSync(file, JSON.stringify({ server: { port: 8787, hots: 'x' } }));
-    const r = await runSentinel(['serve', '--config', file, '--data-dir', join(dir, 'data')]);
+    const r = await runSentinel(['serve', '--config', file, '--data-dir', join(dir, 'data')], await onRunDatabase());
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toBe(`sentinel: ${file}: unknown key "server.hots"`);
   });
@@ -59,7 +66,7 @@ describe('sentinel CLI', () => {
     const core = await startServe();
     try {
       const port = new URL(core.url).port;
-      const r = await runSentinel(['serve', '--port', port, '--data-dir', tempDir()]);
+      const r = await runSentinel(['serve', '--port', port, '--data-dir', tempDir()], await onRunDatabase());
       expect(r.code).toBe(1);
       expect(oneLine(r.stderr)).toBe(`sentinel: port ${port} on 127.0.0.1 is already in use; choose another with --port`);
     } finally {
@@ -71,12 +78,13 @@ describe('sentinel CLI', () => {
     // Root passes permission checks, so the unwritable directory is one under a regular file.
     const dir = tempDir();
     writeFileSync(join(dir, 'file'), '');
-    const r = await runSentinel(['serve', '--port', '0', '--data-dir', join(dir, 'file', 'data')]);
+    const r = await runSentinel(['serve', '--port', '0', '--data-dir', join(dir, 'file', 'data')], await onRunDatabase());
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toMatch(/^sentinel: data directory .*file\/data is not writable: /);
   });
 
-  it('a corrupt database is reported, never replaced', async () => {
+  // On Postgres the data directory's sentinel.db is never opened: this is about that file.
+  it.skipIf(ON_POSTGRES)('a corrupt database file is reported, never replaced (SQLite file only)', async () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
     const db = join(dir, 'sentinel.db');
@@ -88,7 +96,7 @@ describe('sentinel CLI', () => {
   });
 
   it('a bad flag value exits non-zero with a usage message', async () => {
-    const r = await runSentinel(['serve', '--port', 'eighty']);
+    const r = await runSentinel(['serve', '--port', 'eighty'], await onRunDatabase());
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('"eighty" is not a port number');
   });
