@@ -2,13 +2,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { User } from '../../contract';
 import { UserStore } from '../../core/auth/store';
-import { openDatabase } from '../../core/db/database';
-import { sqliteSql } from '../../core/db/sql';
+import { openData } from '../../core/db/open';
+import { testDatabaseUrl } from '../support/core';
 import { REPO_ROOT, runSentinel, SENTINEL_BIN, tempDir } from '../support/serve';
 
+/** The environment naming a command's database: a Postgres one on a Postgres run, none (the data directory's file) on SQLite. */
+function databaseEnv(url: string | undefined): NodeJS.ProcessEnv {
+  return url ? { SENTINEL_DATABASE_URL: url } : {};
+}
+
+// With a Postgres database configured the data directory is still checked first: it holds the
+// installation's keys, and a mistyped one must not get fresh keys (or read another's database).
 describe('commands that read an installation refuse a directory with no Sentinel data', () => {
   for (const args of [
     ['audit', 'verify'],
@@ -19,7 +26,7 @@ describe('commands that read an installation refuse a directory with no Sentinel
   ]) {
     it(`sentinel ${args.join(' ')} --data-dir /wrong/dir names the directory and creates nothing`, async () => {
       const dir = join(tempDir(), 'wrong');
-      const r = await runSentinel([...args, '--data-dir', dir]);
+      const r = await runSentinel([...args, '--data-dir', dir], { env: databaseEnv(await testDatabaseUrl()) });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${dir} holds no Sentinel data`);
       expect(r.stdout).not.toMatch(/ok|BEGIN PUBLIC KEY|"username"/);
@@ -29,7 +36,9 @@ describe('commands that read an installation refuse a directory with no Sentinel
 
   it('an existing but empty directory is refused as well (mkdir then a typo in the config is the same mistake)', async () => {
     const dir = tempDir();
-    const r = await runSentinel(['users', 'create-admin', '--username', 'chief', '--data-dir', dir]);
+    const r = await runSentinel(['users', 'create-admin', '--username', 'chief', '--data-dir', dir], {
+      env: databaseEnv(await testDatabaseUrl()),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(
       `sentinel: ${dir} holds no Sentinel data (no sentinel.db, no keys/); pass the data directory of a Sentinel that has run (or pass --init to create it)`,
@@ -59,12 +68,16 @@ describe('sentinel models list', () => {
  * Runs the CLI inside a real pseudo-terminal (util-linux `script`), so stdin.isTTY is true
  * exactly as for a person at a console. Keys are fed once each prompt has appeared.
  */
-function inPty(args: string[], answers: Array<{ after: string; type: string }>): Promise<{ code: number | null; screen: string }> {
+function inPty(
+  args: string[],
+  answers: Array<{ after: string; type: string }>,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; screen: string }> {
   const cmd = [process.execPath, SENTINEL_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((res, rej) => {
     const p = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', TERM: 'dumb' },
+      env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', TERM: 'dumb', ...env },
     });
     let screen = '';
     let next = 0;
@@ -93,6 +106,10 @@ describe.skipIf(!existsSync('/usr/bin/script'))('users create-admin in a termina
   const dataDir = join(tempDir(), 'fresh');
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const password = 'typed-in-a-terminal-42';
+  let databaseUrl: string | undefined;
+  beforeAll(async () => {
+    databaseUrl = await testDatabaseUrl();
+  });
 
   it('asks twice without echo and refuses two different passwords', async () => {
     const r = await inPty(
@@ -101,6 +118,7 @@ describe.skipIf(!existsSync('/usr/bin/script'))('users create-admin in a termina
         { after: 'Password (not shown): ', type: `${password}\r` },
         { after: 'Same password again: ', type: 'something-else-entirely\r' },
       ],
+      databaseEnv(databaseUrl),
     );
     expect(r.code).toBe(1);
     expect(r.screen).toContain('the two passwords differ; nothing was created');
@@ -114,13 +132,16 @@ describe.skipIf(!existsSync('/usr/bin/script'))('users create-admin in a termina
         { after: 'Password (not shown): ', type: `${password}x\u007f\r` },
         { after: 'Same password again: ', type: `${password}\r` },
       ],
+      databaseEnv(databaseUrl),
     );
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).not.toContain(password);
     const line = r.screen.split(/\r?\n/).find((l) => l.startsWith('{'));
     expect(User.parse(JSON.parse(line ?? '{}'))).toMatchObject({ username: 'chief', role: 'admin' });
+    // On Postgres the administrator is in the database named to the command, and no SQLite file is made.
+    expect(existsSync(join(dataDir, 'sentinel.db'))).toBe(!databaseUrl);
     // The stored hash is of what was typed, minus the erased x.
-    const db = sqliteSql(openDatabase(join(dataDir, 'sentinel.db')));
+    const db = await openData({ dataDir, database: { url: databaseUrl } });
     try {
       const store = new UserStore(db, { ttlMs: 60_000, idleMs: 60_000 });
       const chief = (await store.byUsername('chief'))!;
