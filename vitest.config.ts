@@ -18,6 +18,14 @@ const ON_BOTH_DATABASES = [
   'audit',
   'audit-checkpoints',
   'statistics',
+  'auth',
+  'mfa',
+  'mfa-cli',
+  'auth-cli',
+  'sms',
+  'access-matrix',
+  'evidence',
+  'keys-at-rest',
 ].map((f) => `test/integration/${f}.test.ts`);
 
 /**
