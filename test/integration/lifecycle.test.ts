@@ -1,5 +1,4 @@
-import { sqliteOf } from '../support/core';
-import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,9 +10,12 @@ import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import type { WebhookBody } from '../../core/incidents/outbox';
 import { signWebhook } from '../../core/incidents/webhook';
+import { openData } from '../../core/db/open';
 import { createLogger } from '../../core/logger';
 import { createAndLogin, signIn, type SignedIn } from '../support/auth';
+import { onTestDatabase } from '../support/core';
 import { liaisonCore, type LiaisonCore } from '../support/liaison';
+import { num, one, rows } from '../support/rows';
 import { waitFor } from './ingest-helpers';
 
 const SECRET = 'dispatch-shared-secret-0123456789';
@@ -56,17 +58,15 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
 
   it('writes the alert, its incident, their log events and the audit record in one transaction', async () => {
     const id = await send({ district: '2', cameraId: 'cam-tx' });
-    const events = sqliteOf(core).prepare('SELECT kind, incident_id FROM lifecycle_events WHERE alert_id = ? ORDER BY seq').all(id) as {
-      kind: string;
-      incident_id: string | null;
-    }[];
-    expect(events.map((e) => e.kind)).toEqual(['alert.raised', 'incident.created']);
-    expect(sqliteOf(core).prepare("SELECT count(*) AS n FROM audit WHERE action = 'alert.test' AND target = ?").get(`alert:${id}`)).toEqual(
-      {
-        n: 1,
-      },
+    const events = await rows(
+      core.sql,
+      sql<{ kind: string; incident_id: string | null }>`SELECT kind, incident_id FROM lifecycle_events WHERE alert_id = ${id} ORDER BY seq`,
     );
-    expect(sqliteOf(core).prepare('SELECT count(*) AS n FROM incident_alerts WHERE alert_id = ?').get(id)).toEqual({ n: 1 });
+    expect(events.map((e) => e.kind)).toEqual(['alert.raised', 'incident.created']);
+    expect(await one(core.sql, sql`SELECT count(*) AS n FROM audit WHERE action = 'alert.test' AND target = ${`alert:${id}`}`)).toEqual({
+      n: 1,
+    });
+    expect(await one(core.sql, sql`SELECT count(*) AS n FROM incident_alerts WHERE alert_id = ${id}`)).toEqual({ n: 1 });
   });
 
   it('acknowledged within the window: no escalation; not acknowledged: the escalation liaison is told, and the event says who and why', async () => {
@@ -85,8 +85,10 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     await new Promise((r) => setTimeout(r, 500));
     expect(op.escalated.some((x) => x.alertId === acked)).toBe(false);
     expect(
-      sqliteOf(core).prepare("SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(acked),
-    ).toEqual({ n: 0 });
+      await one(core.sql, sql`SELECT count(*) AS n FROM lifecycle_events WHERE alert_id = ${acked} AND kind = 'alert.escalated'`),
+    ).toEqual({
+      n: 0,
+    });
   });
 
   it('acknowledging the incident acknowledges its alerts and stops their escalation', async () => {
@@ -107,10 +109,13 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     expect(core.lifecycle.push.pendingEscalations()).not.toContain(b);
     await new Promise((r) => setTimeout(r, 2000));
     expect(op.escalated.filter((x) => x.alertId === a || x.alertId === b)).toEqual([]);
-    const audit = sqliteOf(core)
-      .prepare("SELECT detail FROM audit WHERE action = 'incident.update' AND target = ? ORDER BY seq DESC LIMIT 1")
-      .get(`incident:${inc.id}`) as { detail: string };
-    expect(JSON.parse(audit.detail)).toMatchObject({ state: 'acknowledged', acknowledgedAlerts: [a, b] });
+    const audit = await one(
+      core.sql,
+      sql<{
+        detail: string;
+      }>`SELECT detail FROM audit WHERE action = 'incident.update' AND target = ${`incident:${inc.id}`} ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(JSON.parse(audit!.detail)).toMatchObject({ state: 'acknowledged', acknowledgedAlerts: [a, b] });
   });
 
   it('replays raises, clears and acks after the cursor; an unknown cursor gets the current state, never silence', async () => {
@@ -175,8 +180,7 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     await send({ district: '2', cameraId: 'cam-hook', zoneId: 'z' });
     await send({ district: '2', cameraId: 'cam-hook', zoneId: 'z' });
     expect(await core.lifecycle.outbox!.pending()).toBeGreaterThan(0);
-    const tries = sqliteOf(core).prepare('SELECT max(attempts) AS n FROM webhook_outbox').get() as { n: number };
-    expect(tries.n).toBeGreaterThanOrEqual(1);
+    expect(await num(core.sql, sql`SELECT max(attempts) AS n FROM webhook_outbox`)).toBeGreaterThanOrEqual(1);
     const received: { headers: IncomingHttpHeaders; body: string }[] = [];
     const receiver: Server = createServer((req, res) => {
       let body = '';
@@ -189,14 +193,17 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
     await new Promise<void>((r) => receiver.listen(hookPort, '127.0.0.1', r));
     try {
       await waitFor('outbox drained', async () => (await core.lifecycle.outbox!.pending()) === 0, 60_000);
-      const rows = sqliteOf(core).prepare('SELECT idem_key, incident_id, event_seq FROM webhook_outbox ORDER BY id').all() as {
-        idem_key: string;
-        incident_id: string;
-        event_seq: number;
-      }[];
+      const outbox = await rows(
+        core.sql,
+        sql<{
+          idem_key: string;
+          incident_id: string;
+          event_seq: number;
+        }>`SELECT idem_key, incident_id, event_seq FROM webhook_outbox ORDER BY id`,
+      );
       const keys = received.map((r) => String(r.headers['idempotency-key']));
       expect(new Set(keys).size).toBe(keys.length);
-      expect([...keys].sort()).toEqual(rows.map((r) => r.idem_key).sort());
+      expect([...keys].sort()).toEqual(outbox.map((r) => r.idem_key).sort());
       const bodies = received.map((r) => JSON.parse(r.body) as WebhookBody);
       for (const r of received)
         expect(r.headers['x-sentinel-signature']).toBe(signWebhook(SECRET, String(r.headers['x-sentinel-timestamp']), r.body));
@@ -213,7 +220,11 @@ describe('alert lifecycle: one log, one acknowledgement rule, replay by cursor, 
 describe('escalation timers are rebuilt from the log at start', () => {
   it('an alert raised before a restart, still unacknowledged, gets its timer back and escalates; an acknowledged one does not', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-rebuild-'));
-    const cfg = { ...loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), push: { escalateAfterS: 2 } };
+    // One database for both starts: the second core rebuilds its timers from what the first stored.
+    const cfg = await onTestDatabase({
+      ...loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}),
+      push: { escalateAfterS: 2 },
+    });
     let core = await startCore(cfg, { log: createLogger('silent') });
     let open: string;
     let acked: string;
@@ -237,7 +248,7 @@ describe('escalation timers are rebuilt from the log at start', () => {
       expect(core.lifecycle.push.pendingEscalations()).toEqual([open]);
       await waitFor(
         'escalated after the restart',
-        () => sqliteOf(core).prepare("SELECT 1 FROM lifecycle_events WHERE alert_id = ? AND kind = 'alert.escalated'").get(open),
+        async () => await one(core.sql, sql`SELECT 1 AS found FROM lifecycle_events WHERE alert_id = ${open} AND kind = 'alert.escalated'`),
         10_000,
       );
       const e = await core.lifecycle.service.escalation(open);
@@ -256,7 +267,7 @@ describe('shutdown with a webhook receiver that never answers', () => {
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-drain-'));
     const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`;
-    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
+    const cfg = await onTestDatabase(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}));
     const core = await startCore(
       { ...cfg, incidents: { mergeWindowS: 300, webhook: { url, secret: SECRET, drainTimeoutS: 1 } } },
       { log: createLogger('silent') },
@@ -268,11 +279,13 @@ describe('shutdown with a webhook receiver that never answers', () => {
       const closed = core.close().then(() => 'closed' as const);
       const hung = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000).unref());
       expect(await Promise.race([closed, hung])).toBe('closed');
-      const db = new BetterSqlite3(join(dataDir, 'sentinel.db'), { readonly: true });
-      expect((db.prepare('SELECT count(*) AS n FROM webhook_outbox WHERE delivered_at IS NULL').get() as { n: number }).n).toBeGreaterThan(
-        0,
-      );
-      db.close();
+      // The core is closed: a fresh connection to its database sees what the next start will.
+      const db = await openData(cfg);
+      try {
+        expect(await num(db, sql`SELECT count(*) AS n FROM webhook_outbox WHERE delivered_at IS NULL`)).toBeGreaterThan(0);
+      } finally {
+        await db.close();
+      }
     } finally {
       hanging.closeAllConnections();
       await new Promise<void>((r) => hanging.close(() => r()));
