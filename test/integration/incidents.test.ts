@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { sql } from 'kysely';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,14 +10,13 @@ import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import { signWebhook } from '../../core/incidents/webhook';
 import { createLogger } from '../../core/logger';
-import BetterSqlite3 from 'better-sqlite3';
 import type { Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../contract';
 import { connected, createAndLogin, signedIn, signIn, type SignedIn } from '../support/auth';
-import { rmSync } from 'node:fs';
 import { startServe, tempDir, type RunningServe } from '../support/serve';
-import { waitFor } from './ingest-helpers';
 import { onTestDatabase } from '../support/core';
+import { rows, serveSql } from '../support/rows';
+import { waitFor } from './ingest-helpers';
 
 const SECRET = 'dispatch-shared-secret-0123456789';
 
@@ -251,22 +251,29 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
         );
       let sockets = await attach(core.url);
       const reported: string[] = [];
-      const burst = Array.from({ length: 200 }, async (_, i) => {
-        try {
-          const r = await core!.api('/api/v1/test-alert', {
-            method: 'POST',
-            body: JSON.stringify({ cameraId: `kill-${i}`, district: String((i % 20) + 1) }),
-          });
-          if (r.status !== 201) return;
-          const { id } = (await r.json()) as { id: string };
-          reported.push(id);
-          // Killed the moment the 40th is reported, not at the next poll.
-          if (reported.length === 40) core!.proc.kill('SIGKILL');
-          // Every third alert its liaison acknowledges, every fourth the admin clears.
-          if (i % 3 === 0) sockets[i % 20]!.emit('alert:ack', { alertId: id }, () => undefined);
-          if (i % 4 === 0) await core!.api(`/api/v1/test-alert/${id}/clear`, { method: 'POST' });
-        } catch {
-          // In flight when the core died: not reported, so not owed.
+      // 200 alerts from 20 cameras raising at once, each its next alert as soon as the last is
+      // answered, so acks and clears land among the raises. (200 requests sent together would
+      // put every ack behind all the raises already queued for the log's lock on Postgres,
+      // core/db/sql.ts, and the kill would come before any ack or clear.)
+      const burst = Array.from({ length: 20 }, async (_, lane) => {
+        for (let i = lane; i < 200; i += 20) {
+          try {
+            const r = await core!.api('/api/v1/test-alert', {
+              method: 'POST',
+              body: JSON.stringify({ cameraId: `kill-${i}`, district: String((i % 20) + 1) }),
+            });
+            if (r.status !== 201) continue;
+            const { id } = (await r.json()) as { id: string };
+            reported.push(id);
+            // Killed the moment the 40th is reported, not at the next poll.
+            if (reported.length === 40) core!.proc.kill('SIGKILL');
+            // Every third alert its liaison acknowledges, every fourth the admin clears.
+            if (i % 3 === 0) sockets[i % 20]!.emit('alert:ack', { alertId: id }, () => undefined);
+            if (i % 4 === 0) await core!.api(`/api/v1/test-alert/${id}/clear`, { method: 'POST' });
+          } catch {
+            // In flight when the core died: not reported, so not owed; this camera is done.
+            return;
+          }
         }
       });
       await waitFor('some alerts created', () => reported.length >= 40, 30_000);
@@ -278,15 +285,21 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
 
       core = await startServe({ dataDir: dir });
       sockets = await attach(core.url);
-      // What the log says each liaison's view must be (read beside the running core; WAL allows it).
-      const db = new BetterSqlite3(join(dir, 'sentinel.db'), { readonly: true });
+      // What the log says each liaison's view must be, read on a second connection beside the running core.
+      const db = await serveSql(core);
       try {
+        const log = await rows(
+          db,
+          sql<{
+            kind: string;
+            alert_id: string;
+            rooms: string;
+            payload: string;
+          }>`SELECT kind, alert_id, rooms, payload FROM lifecycle_events WHERE alert_id IS NOT NULL ORDER BY seq`,
+        );
         const expected = (district: string) => {
-          const rows = db
-            .prepare('SELECT kind, alert_id, rooms, payload FROM lifecycle_events WHERE alert_id IS NOT NULL ORDER BY seq')
-            .all() as { kind: string; alert_id: string; rooms: string; payload: string }[];
           const state = new Map<string, { endedAt: string | null; acks: string[] }>();
-          for (const r of rows) {
+          for (const r of log) {
             if (!(JSON.parse(r.rooms) as string[]).includes(`district:${district}`)) continue;
             const p = JSON.parse(r.payload) as { endedAt?: string | null; by?: string };
             if (r.kind === 'alert.raised' || r.kind === 'alert.updated' || r.kind === 'alert.cleared')
@@ -295,16 +308,16 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
           }
           return state;
         };
-        const logged = new Set(
-          (db.prepare("SELECT alert_id FROM lifecycle_events WHERE kind = 'alert.raised'").all() as { alert_id: string }[]).map(
-            (r) => r.alert_id,
-          ),
-        );
+        const logged = new Set(log.filter((r) => r.kind === 'alert.raised').map((r) => r.alert_id));
         expect(reported.filter((id) => !logged.has(id))).toEqual([]);
         // The burst did acknowledge and clear before the kill (the views below must show both).
-        const kinds = db
-          .prepare("SELECT kind, count(*) AS n FROM lifecycle_events WHERE kind IN ('alert.acknowledged', 'alert.cleared') GROUP BY kind")
-          .all() as { kind: string; n: number }[];
+        const kinds = await rows(
+          db,
+          sql<{
+            kind: string;
+            n: number;
+          }>`SELECT kind, count(*) AS n FROM lifecycle_events WHERE kind IN ('alert.acknowledged', 'alert.cleared') GROUP BY kind`,
+        );
         expect(kinds.map((k) => k.kind).sort()).toEqual(['alert.acknowledged', 'alert.cleared']);
         for (const [i, v] of views.entries()) {
           const want = expected(String(i + 1));
@@ -316,7 +329,7 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
         // Nothing owed was lost: every alert reported created reached its liaison.
         expect(reported.every((id) => views.some((v) => v.alerts.has(id)))).toBe(true);
       } finally {
-        db.close();
+        await db.close();
         for (const s of sockets) s.close();
       }
     } finally {
