@@ -35,7 +35,7 @@ import { evidenceRefs } from './cameras/evidence';
 import { smsFeature, type SmsServices } from './sms';
 import { statisticsFeature } from './statistics';
 import { serveConsole } from './http/console';
-import { installErrorHandling } from './http/errors';
+import { installErrorHandling, refuseNulCharacters } from './http/errors';
 import { buildLifecycle, type Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { realtimeFeature } from './realtime';
@@ -156,6 +156,7 @@ export async function startCore(config: Config, opts: StartOptions = {}): Promis
   try {
     const http = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
     installErrorHandling(http, log.child({ name: 'http' }));
+    refuseNulCharacters(http);
     const io: SentinelIo = new IoServer(http.server, { path: SOCKET_PATH, serveClient: false, cors: { origin: false } });
     closers.push(() => http.close());
     closers.push(() => new Promise<void>((resolve) => void io.close(() => resolve())));

@@ -42,3 +42,63 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
     void reply.status(errorStatus[body.error.code]).send(body);
   });
 }
+
+/**
+ * The first place in a parsed request part holding a NUL character, as a field path ('' for
+ * the part itself); null when none. Iterative: a JSON body may nest deeper than the stack.
+ */
+export function nulAt(value: unknown): string | null {
+  // Each visited value with the index of its parent and its key, to name the path only when found.
+  const seen: { parent: number; key: string | number | null }[] = [];
+  const stack: { value: unknown; parent: number; key: string | number | null }[] = [{ value, parent: -1, key: null }];
+  const pathOf = (i: number): string => {
+    let path = '';
+    for (let at = i; at >= 0; at = seen[at]!.parent) {
+      const { key, parent } = seen[at]!;
+      if (key === null) continue;
+      path = typeof key === 'number' ? `[${key}]${path}` : `${parent >= 0 && seen[parent]!.key !== null ? '.' : ''}${key}${path}`;
+    }
+    return path;
+  };
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const i = seen.push({ parent: next.parent, key: next.key }) - 1;
+    const v = next.value;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return pathOf(i);
+    } else if (Array.isArray(v)) {
+      for (let k = v.length - 1; k >= 0; k--) stack.push({ value: v[k], parent: i, key: k });
+    } else if (v !== null && typeof v === 'object') {
+      // Only what the JSON, query and path parsers make (plain or null-prototype objects, the
+      // router's params a class over a null prototype); an upload's Buffer or stream is not text.
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null && Object.getPrototypeOf(proto) !== null) continue;
+      const entries = Object.entries(v);
+      for (let k = entries.length - 1; k >= 0; k--) {
+        const [key, child] = entries[k]!;
+        if (key.includes('\u0000')) return pathOf(seen.push({ parent: i, key }) - 1);
+        stack.push({ value: child, parent: i, key });
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Refuses a request whose path parameters, query or JSON body hold a NUL character (%00,
+ * \u0000), before any handler sees it. No field of the API means one, and the databases
+ * disagree on it: SQLite stores and compares such text, Postgres refuses it (invalid byte
+ * sequence for UTF8), which would make the same request a 404 on one and a 500 on the other.
+ */
+export function refuseNulCharacters(app: FastifyInstance): void {
+  app.addHook('preValidation', async (req) => {
+    for (const [part, value] of [
+      ['params', req.params],
+      ['query', req.query],
+      ['body', req.body],
+    ] as const) {
+      const at = nulAt(value);
+      if (at !== null)
+        throw new SentinelError(`${part}: ${at || 'the value'} contains a NUL character`, 'validation_failed', at || undefined);
+    }
+  });
+}
