@@ -1,9 +1,9 @@
-import { sqliteOf } from '../support/core';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER, roleAllows, ROLES, routes, SESSION_COOKIE, type Camera, type Role, type RouteName } from '../../contract';
 import { startCore, type CoreHandle } from '../../core/app';
@@ -11,13 +11,15 @@ import { UserStore } from '../../core/auth/store';
 import { discoverAssetsDir, loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { ensureUser, TEST_ADMIN } from '../support/auth';
+import { onTestDatabase } from '../support/core';
+import { num, one, rows, tableNames } from '../support/rows';
 import { REPO_ROOT } from '../support/serve';
 
 /**
  * Property-based fuzzing from the contract: every route of the route table, called as every
  * role (and signed out, and with broken credentials), with generated bad path parameters,
  * query strings, bodies, headers and oversize payloads, over real HTTP to a real core on a
- * real SQLite file. Three properties hold for every request:
+ * real database (the run's: SQLite or Postgres). Three properties hold for every request:
  *  - no 5xx (but for 503 `unavailable`, the deliberate answer of a camera with no frame yet);
  *  - no stack trace in any reply, and no server file path in a refusal (a signed-in user's
  *    health answer names the assets directory on purpose, so only refusals are checked for paths);
@@ -52,17 +54,19 @@ describe('fuzzing every route from the contract (fast-check)', () => {
     for (const role of ROLES) tokens.set(role, (await store.createSession(userIds.get(role)!, '127.0.0.1')).token);
   };
 
-  /** SHA-256 of every table's rows, in rowid order (sessions without their last-seen time). */
-  const digest = (): { main: string; tables: Record<string, string> } => {
+  /**
+   * SHA-256 of every table's rows (sessions without their last-seen time), taken as a sorted
+   * set: Postgres returns an unordered scan in storage order, which an update of a row (a
+   * session's last-seen time) changes without changing any content.
+   */
+  const digest = async (): Promise<{ main: string; tables: Record<string, string> }> => {
     const tables: Record<string, string> = {};
-    const names = sqliteOf(core)
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-      .all() as { name: string }[];
-    for (const { name } of names) {
+    for (const name of await tableNames(core.sql)) {
       if (AUDIT_TABLES.has(name)) continue;
-      const cols = name === 'sessions' ? 'token_hash, user_id, created_at, expires_at, ip' : '*';
+      const cols = sql.raw(name === 'sessions' ? 'token_hash, user_id, created_at, expires_at, ip' : '*');
+      const all = await rows(core.sql, sql<Record<string, unknown>>`SELECT ${cols} FROM ${sql.table(name)}`);
       const h = createHash('sha256');
-      for (const row of sqliteOf(core).prepare(`SELECT ${cols} FROM "${name}"`).iterate()) h.update(JSON.stringify(row));
+      for (const row of all.map((r) => JSON.stringify(r)).sort()) h.update(row);
       tables[name] = h.digest('hex');
     }
     return { main: createHash('sha256').update(JSON.stringify(tables)).digest('hex'), tables };
@@ -73,14 +77,14 @@ describe('fuzzing every route from the contract (fast-check)', () => {
    * its lifecycle events), so a change seen across a refused request is the request's own.
    */
   const settle = async (): Promise<void> => {
-    let last = digest();
+    let last = await digest();
     let changed: string[] = [];
     for (let i = 0; i < 60; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      const pending = sqliteOf(core).prepare("SELECT COUNT(*) AS n FROM alert_clips WHERE state = 'pending'").get() as { n: number };
-      const now = digest();
+      const pending = await num(core.sql, sql`SELECT COUNT(*) AS n FROM alert_clips WHERE state = 'pending'`);
+      const now = await digest();
       changed = Object.keys(now.tables).filter((t) => now.tables[t] !== last.tables[t]);
-      if (changed.length === 0 && pending.n === 0) return;
+      if (changed.length === 0 && pending === 0) return;
       last = now;
     }
     throw new Error(`the database did not settle within 15 s: ${changed.join(', ') || 'a clip'} still being written in the background`);
@@ -88,7 +92,7 @@ describe('fuzzing every route from the contract (fast-check)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-fuzz-'));
-    const cfg = loadConfig({ port: 0, dataDir, ...(ASSETS ? { assetsDir: ASSETS } : {}) }, {});
+    const cfg = await onTestDatabase(loadConfig({ port: 0, dataDir, ...(ASSETS ? { assetsDir: ASSETS } : {}) }, {}));
     core = await startCore(
       {
         ...cfg,
@@ -147,13 +151,17 @@ describe('fuzzing every route from the contract (fast-check)', () => {
     if (alert.status === 201) {
       const id = ((await alert.json()) as { id: string }).id;
       known.id!.push(id);
-      for (let i = 0; i < 100 && !sqliteOf(core).prepare('SELECT 1 FROM incident_alerts WHERE alert_id = ?').get(id); i++)
-        await new Promise((r) => setTimeout(r, 50));
-      const inc = sqliteOf(core).prepare('SELECT incident_id FROM incident_alerts WHERE alert_id = ?').get(id) as
-        { incident_id: string } | undefined;
+      const incidentOf = () => one(core.sql, sql<{ incident_id: string }>`SELECT incident_id FROM incident_alerts WHERE alert_id = ${id}`);
+      for (let i = 0; i < 100 && !(await incidentOf()); i++) await new Promise((r) => setTimeout(r, 50));
+      const inc = await incidentOf();
       if (inc) known.id!.push(inc.incident_id);
     }
     await settle();
+    // "Changes nothing" means something only if the digest sees the rows the setup wrote.
+    const seen = await digest();
+    expect(Object.keys(seen.tables)).toEqual(
+      expect.arrayContaining(['alerts', 'cameras', 'incidents', 'lifecycle_events', 'sessions', 'users']),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -293,7 +301,7 @@ describe('fuzzing every route from the contract (fast-check)', () => {
           if (req.cred !== 'cookie-no-csrf' && token) headers[CSRF_HEADER] = '1';
           if (req.body?.contentType) headers['content-type'] = req.body.contentType;
 
-          const before = digest();
+          const before = await digest();
           let res: Response;
           try {
             res = await fetch(new URL(path, core.url), {
@@ -316,7 +324,7 @@ describe('fuzzing every route from the contract (fast-check)', () => {
           expect(STACK.test(text), `stack trace in reply: ${what}`).toBe(false);
           if (res.status >= 400) {
             for (const p of PATHS) expect(text.includes(p), `file path ${p} in refusal: ${what}`).toBe(false);
-            const after = digest();
+            const after = await digest();
             if (after.main !== before.main) {
               const changed = Object.keys(after.tables).filter((t) => after.tables[t] !== before.tables[t]);
               throw new Error(`refused request changed table(s) ${changed.join(', ')}: ${what}`);

@@ -59,3 +59,14 @@ export async function everyStoredValue(db: SqlDb): Promise<Buffer> {
   }
   return Buffer.concat(parts);
 }
+
+/** The names of the database's own tables, sorted (SQLite's internal tables left out). */
+export async function tableNames(db: SqlDb): Promise<string[]> {
+  const q =
+    db.dialect === 'postgres'
+      ? sql<{
+          name: string;
+        }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+      : sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`;
+  return (await rows(db, q)).map((r) => r.name).sort();
+}
