@@ -1,4 +1,4 @@
-import { sqliteOf } from '../support/core';
+import { sql } from 'kysely';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +13,13 @@ import { loadConfig } from '../../core/config';
 import { startSimulator, type RunningSim } from '../../tools/rtsp-sim/sim';
 import { alive, assets, freePort, skipReason, vtest, waitFor } from './ingest-helpers';
 import { signIn, type SignedIn } from '../support/auth';
+import { onTestDatabase } from '../support/core';
+import { rows, tableNames } from '../support/rows';
 
 const SECRET = 'Pa:ss@w%rd-Q7';
 const USER = 'tech@cta';
 
-// The camera feature end to end: real core (HTTP, socket.io, SQLite file), real RTSP server.
+// The camera feature end to end: real core (HTTP, socket.io, the run's database), real RTSP server.
 describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let sim: RunningSim;
   let core: CoreHandle;
@@ -49,7 +51,7 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
       streams: [{ name: 'secure', file: vtest, auth: { username: USER, password: SECRET } }],
     });
     dataDir = mkdtempSync(join(tmpdir(), 'sentinel-cam-api-'));
-    const cfg = loadConfig({ dataDir, port: 0, assetsDir: assets ?? undefined }, {});
+    const cfg = await onTestDatabase(loadConfig({ dataDir, port: 0, assetsDir: assets ?? undefined }, {}));
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
         logLines.push(chunk.toString('utf8'));
@@ -94,12 +96,24 @@ describe.skipIf(skipReason !== null)(`camera API over a real core${skipReason ? 
     expect(Buffer.from(await snap.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
 
     // The secret appears nowhere outside the core: not in API bodies, socket payloads,
-    // logs, or the database file (encrypted at rest).
+    // logs, or any row of the database (encrypted at rest).
     const everything = [r.text, (await api('GET', `/api/v1/cameras/${cam.id}`)).text, ...socketPayloads, ...logLines].join('\n');
     for (const form of [SECRET, encodeURIComponent(SECRET)]) expect(everything).not.toContain(form);
-    sqliteOf(core).pragma('wal_checkpoint(TRUNCATE)');
-    const files = readdirSync(dataDir).filter((f) => f.startsWith('sentinel.db'));
-    for (const f of files) expect(readFileSync(join(dataDir, f)).toString('latin1')).not.toContain(SECRET);
+    for (const table of await tableNames(core.sql)) {
+      for (const row of await rows(core.sql, sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)}`)) {
+        const text = Object.values(row)
+          .map((v) => (Buffer.isBuffer(v) ? v.toString('latin1') : String(v)))
+          .join('\n');
+        for (const form of [SECRET, encodeURIComponent(SECRET)]) expect(text, `a row of ${table}`).not.toContain(form);
+      }
+    }
+    // On SQLite the file itself (its WAL, pages freed by an update) must not hold it either.
+    if (core.sql.dialect === 'sqlite') {
+      await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(core.sql.as());
+      const files = readdirSync(dataDir).filter((f) => f.startsWith('sentinel.db'));
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) expect(readFileSync(join(dataDir, f)).toString('latin1')).not.toContain(SECRET);
+    }
   });
 
   it('rejects bad URLs with a message naming the problem, and keeps the other cameras running', async () => {
