@@ -1,4 +1,4 @@
-import { sqliteOf } from '../support/core';
+import { sql } from 'kysely';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +8,15 @@ import { startCore, type CoreHandle } from '../../core/app';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { signIn, type SignedIn } from '../support/auth';
+import { onTestDatabase } from '../support/core';
+import { num } from '../support/rows';
 
 describe('rate limits (@fastify/rate-limit): sign-in per address, writes per user', () => {
   let core: CoreHandle;
   let admin: SignedIn;
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-ratelimit-'));
-    const cfg = loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {});
+    const cfg = await onTestDatabase(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}));
     core = await startCore(
       { ...cfg, auth: { ...cfg.auth, freeFailures: 100, rateLimit: { signInPerMinute: 4, writesPerMinute: 3 } } },
       { log: createLogger('silent') },
@@ -46,7 +48,6 @@ describe('rate limits (@fastify/rate-limit): sign-in per address, writes per use
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await write()).status);
     expect(statuses).toEqual([400, 400, 400, 429]);
-    const before = (sqliteOf(core).prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
-    expect(before).toBe(1);
+    expect(await num(core.sql, sql`SELECT COUNT(*) AS n FROM users`)).toBe(1);
   });
 });
