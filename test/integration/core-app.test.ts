@@ -11,6 +11,7 @@ import type { Feature } from '../../core/feature';
 import { parseInput } from '../../core/http/errors';
 import { createLogger } from '../../core/logger';
 import { signIn, type SignedIn } from '../support/auth';
+import { ON_POSTGRES, onTestDatabase } from '../support/core';
 
 const Echo = z.strictObject({ name: z.string().min(1), count: z.number().int().positive() });
 // A route used only to exercise the shared validation and error path end to end.
@@ -33,7 +34,7 @@ afterEach(async () => {
 
 async function start(): Promise<CoreHandle & { admin: SignedIn }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
-  core = await startCore(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {}), {
+  core = await startCore(await onTestDatabase(loadConfig({ port: 0, dataDir, assetsDir: '/nonexistent-assets' }, {})), {
     log: createLogger('silent'),
     after: [echoFeature],
   });
@@ -47,7 +48,9 @@ describe('core HTTP API and socket.io', () => {
     expect(res.status).toBe(200);
     const body = HealthResponse.parse(await res.json());
     expect(body.status).toBe('ok');
-    expect(body.database).toMatchObject({ dialect: 'sqlite', journalMode: 'wal' });
+    expect(body.database).toMatchObject(
+      ON_POSTGRES ? { dialect: 'postgres', journalMode: null } : { dialect: 'sqlite', journalMode: 'wal' },
+    );
     expect(body.assets.ok).toBe(false);
     expect(body.assets.missing[0]?.impact).toMatch(/does not exist/);
     // Signed out, health does not reveal where the installation keeps its files...
@@ -114,11 +117,13 @@ describe('core HTTP API and socket.io', () => {
   it('refuses an occupied port with a clear message and releases what it opened', async () => {
     const c = await start();
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-app-'));
-    await expect(startCore(loadConfig({ port: c.port, dataDir }, {}), { log: createLogger('silent') })).rejects.toThrow(
+    // Both starts on one database (on Postgres, one fresh database for the two).
+    const { database } = await onTestDatabase(loadConfig({ port: 0, dataDir }, {}));
+    await expect(startCore({ ...loadConfig({ port: c.port, dataDir }, {}), database }, { log: createLogger('silent') })).rejects.toThrow(
       `port ${c.port} on 127.0.0.1 is already in use`,
     );
     // The failed start closed its database: a second core can open the same data dir.
-    const again = await startCore(loadConfig({ port: 0, dataDir }, {}), { log: createLogger('silent') });
+    const again = await startCore({ ...loadConfig({ port: 0, dataDir }, {}), database }, { log: createLogger('silent') });
     await again.close();
   });
 });
