@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeOnBothDatabases } from '../../test/support/dialects';
-import { typed } from './sql';
+import { typed, type SqlDb } from './sql';
 
 interface T {
   leases: { name: string; holder: string; expires_at_ms: number; fence: number; acquired_at: string; renewed_at: string; info: string };
@@ -64,5 +64,31 @@ describeOnBothDatabases('SqlDb', (open, dialect) => {
     const r = await db.as<T>().selectFrom('leases').select('fence').where('name', '=', 'counter').executeTakeFirstOrThrow();
     expect(r.fence).toBe(21);
     expect(db.dialect).toBe(dialect);
+  });
+
+  it('an urgent transaction goes ahead of the ones queued for its lock, on Postgres; on SQLite it keeps its turn', async () => {
+    const db = await open();
+    const order: string[] = [];
+    const step = (name: string) => async (trx: Parameters<Parameters<SqlDb['transaction']>[0]>[0]) => {
+      await sql`SELECT 1`.execute(trx);
+      order.push(name);
+    };
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // One transaction holds the lock while ten more queue behind it, then one urgent one.
+    const first = db.transaction(
+      async (trx) => {
+        await held;
+        await step('first')(trx);
+      },
+      { locks: ['log'] },
+    );
+    const queued = Array.from({ length: 10 }, (_, i) => db.transaction(step(`alert-${i}`), { locks: ['log'] }));
+    const urgent = db.transaction(step('ack'), { locks: ['log'], urgent: true });
+    release();
+    await Promise.all([first, ...queued, urgent]);
+    expect(order).toHaveLength(12);
+    expect(order[0]).toBe('first');
+    expect(order.indexOf('ack')).toBe(dialect === 'postgres' ? 1 : 11);
   });
 });

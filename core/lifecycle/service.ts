@@ -134,7 +134,8 @@ export class LifecycleService {
         );
         return { event, record };
       },
-      { locks: ['log', 'audit'] },
+      // A person is waiting: ahead of queued alert writes (core/db/sql.ts, TransactionOptions.urgent).
+      { locks: ['log', 'audit'], urgent: true },
     );
     if (r) this.d.audit.published(r.record);
     await this.d.lifecycle.flush();
@@ -167,7 +168,7 @@ export class LifecycleService {
         );
         return { inc: next, record };
       },
-      { locks: ['log', 'audit'] },
+      { locks: ['log', 'audit'], urgent: true },
     );
     this.d.audit.published(record);
     await this.d.lifecycle.flush();
@@ -238,7 +239,8 @@ export class LifecycleService {
           : null;
         return { event, first: true, record };
       },
-      { locks: by ? ['log', 'audit'] : ['log'] },
+      // An operator's escalation is waited on; a timeout's queues with the alerts.
+      { locks: by ? ['log', 'audit'] : ['log'], urgent: by !== null },
     );
     if (r?.record) this.d.audit.published(r.record);
     await this.d.lifecycle.flush();
