@@ -26,6 +26,19 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     await lc?.close();
   });
 
+  it('a socket event holding a NUL character is refused with an answer naming the field, on either database', async () => {
+    const one = await sock(d1);
+    expect(await one.s.timeout(5000).emitWithAck('alert:ack', { alertId: 'a\u0000b' })).toEqual({
+      ok: false,
+      error: 'payload: alertId contains a NUL character',
+    });
+    // The socket still works: an unknown id is the usual answer.
+    expect(await one.s.timeout(5000).emitWithAck('alert:ack', { alertId: 'no-such-alert' })).toEqual({
+      ok: false,
+      error: 'no alert with id no-such-alert',
+    });
+  });
+
   it("a district-1 liaison gets district 1's and the Red line's alerts, never district 2's; the operator gets all", async () => {
     const [op, one, two] = [await sock(operator), await sock(d1), await sock(d2)];
     const a1 = await send({ district: '1', cameraId: 'cam-a' });
