@@ -226,7 +226,8 @@ export class AuditTrail {
   }
 }
 
-function toRecord(r: AuditRow): AuditRecord {
+/** A stored audit row as the API gives it. */
+export function toRecord(r: AuditRow): AuditRecord {
   return {
     seq: r.seq,
     at: r.at,

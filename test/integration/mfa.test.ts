@@ -19,7 +19,7 @@ import { UserStore } from '../../core/auth/store';
 import { base32Decode, totp } from '../../core/auth/totp';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import type { AuditRow } from '../../core/audit/trail';
+import { toRecord, type AuditRow } from '../../core/audit/trail';
 import { connected, signedIn, signIn, type SignedIn } from '../support/auth';
 import { rows } from '../support/rows';
 import { sql } from 'kysely';
@@ -57,18 +57,7 @@ describe('second factor and sessions', () => {
     return { secret, recoveryCodes: RecoveryCodes.parse(await res.json()).recoveryCodes };
   };
   const auditOf = async (action: string): Promise<AuditRecord[]> =>
-    (await rows(core.sql, sql<AuditRow>`SELECT * FROM audit WHERE action = ${action} ORDER BY seq`)).map((r) => ({
-      seq: r.seq,
-      at: r.at,
-      actorId: r.actor_id,
-      actor: r.actor,
-      action: r.action,
-      target: r.target,
-      detail: JSON.parse(r.detail) as Record<string, unknown>,
-      ip: r.ip,
-      prevHash: r.prev_hash,
-      hash: r.hash,
-    }));
+    (await rows(core.sql, sql<AuditRow>`SELECT * FROM audit WHERE action = ${action} ORDER BY seq`)).map(toRecord);
 
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-mfa-'));
