@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import type { Alert } from '../../contract';
 import { describeOnBothDatabases } from '../../test/support/dialects';
+import { newAlert } from '../../test/support/spine';
 import { AuditTrail } from '../audit/trail';
 import type { SqlDb } from '../db/sql';
 import { EventBus } from '../events/bus';
@@ -15,18 +16,7 @@ const storeOn = (db: SqlDb, bus: EventBus) =>
 const count = async (db: SqlDb, q: string): Promise<number> =>
   Number((await sql<{ n: number }>`${sql.raw(q)}`.execute(db.as())).rows[0]!.n);
 
-const input: NewAlert = {
-  kind: 'crowding',
-  cameraId: 'cam-1',
-  cameraName: 'Clark/Lake platform',
-  zoneId: 'z1',
-  zoneName: 'Platform',
-  score: 1.2,
-  snapshotPath: '/tmp/x.jpg',
-  trackIds: [3, 4],
-  detail: { people: 6, capacity: 5 },
-  scope: { placement: null, district: '1', lines: ['Blue'], routes: [] },
-};
+const input: NewAlert = newAlert({ snapshotPath: '/tmp/x.jpg', trackIds: [3, 4] });
 
 describeOnBothDatabases('AlertStore', (open, dialect) => {
   it('persists before publishing, then updates and lists in delivery order', async () => {
