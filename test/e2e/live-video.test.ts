@@ -96,10 +96,11 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     const countOf = (el: typeof video) => (): Promise<number> =>
       el.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames - v.getVideoPlaybackQuality().droppedVideoFrames);
     const shownCount = countOf(video);
-    // Three windows of 4 s, each compared with the plain file in the same seconds; the median
-    // ratio decides, as the benchmarks do on this shared machine (one slow window is noise).
+    // Five windows of 4 s, each compared with the plain file in the same seconds; the median
+    // ratio decides, as the benchmarks do on this shared machine (one or two slow windows,
+    // when another process takes the cores, are noise).
     const rounds: Array<{ shown: number; baselineShown: number; ratio: number }> = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const [l0, b0] = [await shownCount(), await countOf(baseline)()];
       const w0 = Date.now();
       await new Promise((r) => setTimeout(r, 4000));
@@ -109,7 +110,7 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
       rounds.push({ shown, baselineShown, ratio: shown / Math.min(fps, baselineShown) });
     }
     await baseline.evaluate((v: HTMLVideoElement) => v.remove());
-    const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[1]!;
+    const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[2]!;
     const said = rounds.map((r) => `live ${r.shown.toFixed(1)} / plain file ${r.baselineShown.toFixed(1)}`).join('; ');
     // The live player shows at least 90 % of the stream's rate, bounded by what the machine
     // presents for a plain file at the same moment (on a quiet machine that is the full rate).
