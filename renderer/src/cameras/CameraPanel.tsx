@@ -260,8 +260,10 @@ export function CameraPanel() {
     return () => window.removeEventListener(OPEN_CAMERA_EVENT, onOpen);
   }, []);
   if (open) return <CameraDetail camera={open} startAt={openAt} onClose={() => setOpenId(null)} />;
-  if (loaded && list.length === 0)
+  if (loaded && list.length === 0 && !lastProblem)
     return <EmptyState title="No cameras registered">A technician registers cameras; live tiles appear here.</EmptyState>;
+  if (!loaded && lastProblem)
+    return <EmptyState title="Cameras cannot be shown">Camera data from the core did not match this console: {lastProblem}</EmptyState>;
   if (!loaded) return <EmptyState title="Loading cameras…" />;
   return (
     <div className="cam-panel">

@@ -20,9 +20,9 @@ export class CameraStore {
 
   attach(socket: CoreSocket): void {
     socket.on('cameras:snapshot', (payload) => {
-      const list = Camera.array().safeParse(payload);
-      if (!list.success) return this.problem('cameras:snapshot', list.error.issues[0]?.message);
-      this.state.set({ cameras: new Map(list.data.map((c) => [c.id, c])), lastProblem: null, loaded: true });
+      const r = parseSnapshot(payload);
+      if (!r.cameras) return this.problem('cameras:snapshot', r.problem ?? undefined);
+      this.state.set({ cameras: new Map(r.cameras.map((c) => [c.id, c])), lastProblem: r.problem, loaded: true });
     });
     socket.on('camera:upsert', (payload) => {
       const c = Camera.safeParse(payload);
@@ -56,4 +56,28 @@ export class CameraStore {
   private problem(event: string, message: string | undefined): void {
     this.state.update((s) => ({ ...s, lastProblem: `${event}: ${message ?? 'invalid payload'}` }));
   }
+}
+
+/**
+ * A snapshot is validated camera by camera: one record this console cannot read (a newer
+ * core, a bad row) must not blank the operator's whole wall. The readable cameras are kept and
+ * the problem names the others (by id when they have one) and what is wrong. Only a payload
+ * that is not a list at all yields no cameras.
+ */
+export function parseSnapshot(payload: unknown): { cameras: Camera[] | null; problem: string | null } {
+  if (!Array.isArray(payload)) return { cameras: null, problem: 'expected a list of cameras' };
+  const cameras: Camera[] = [];
+  const bad: string[] = [];
+  payload.forEach((item: unknown, i) => {
+    const c = Camera.safeParse(item);
+    if (c.success) return cameras.push(c.data);
+    const id = typeof item === 'object' && item !== null && 'id' in item ? String((item as { id: unknown }).id) : `#${i + 1}`;
+    const issue = c.error.issues[0];
+    bad.push(`${id} (${issue ? `${issue.path.join('.') || 'record'}: ${issue.message}` : 'invalid'})`);
+  });
+  const problem =
+    bad.length === 0
+      ? null
+      : `${bad.length} camera${bad.length > 1 ? 's' : ''} not shown: ${bad.slice(0, 3).join('; ')}${bad.length > 3 ? '; …' : ''}`;
+  return { cameras, problem };
 }

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { Camera } from '../../../contract';
+import { parseSnapshot } from './cameraStore';
+
+// A camera as the core sends it; checked against the contract so the fixture cannot drift.
+const camera = (id: string): Camera =>
+  Camera.parse({
+    id,
+    name: `Camera ${id}`,
+    url: 'rtsp://cam.example/stream',
+    subUrl: null,
+    username: null,
+    hasPassword: false,
+    mount: { kind: 'station', stationId: '40380' },
+    location: null,
+    analyticsEnabled: true,
+    recordingEnabled: true,
+    createdAt: '2026-01-01T10:00:00Z',
+    updatedAt: '2026-01-01T10:00:00Z',
+    health: {
+      state: 'live',
+      fpsIn: 5,
+      fpsOut: 5,
+      frames: 1,
+      dropped: 0,
+      reconnects: 0,
+      lastFrameAt: null,
+      lastError: null,
+      sourceWidth: null,
+      sourceHeight: null,
+      since: '2026-01-01T10:00:00Z',
+    },
+  });
+
+describe('parseSnapshot', () => {
+  it('keeps every readable camera and names the one it cannot read, and what is wrong', () => {
+    const bad = { ...camera('c2'), hasPassword: 'yes' };
+    const r = parseSnapshot([camera('c1'), bad, camera('c3')]);
+    expect(r.cameras?.map((c) => c.id)).toEqual(['c1', 'c3']);
+    expect(r.problem).toMatch(/^1 camera not shown: c2 \(hasPassword: /);
+  });
+
+  it('counts records without an id by position, and shortens a long list of problems', () => {
+    const r = parseSnapshot([{}, 7, null, { id: 'x' }, camera('ok')]);
+    expect(r.cameras?.map((c) => c.id)).toEqual(['ok']);
+    expect(r.problem).toMatch(/^4 cameras not shown: #1 \(.*\); #2 \(.*\); #3 \(.*\); …$/);
+  });
+
+  it('reports no problem for a valid list, empty or not, and refuses a payload that is not a list', () => {
+    expect(parseSnapshot([])).toEqual({ cameras: [], problem: null });
+    expect(parseSnapshot([camera('a')]).problem).toBeNull();
+    expect(parseSnapshot({ cameras: [] })).toEqual({ cameras: null, problem: 'expected a list of cameras' });
+  });
+});
