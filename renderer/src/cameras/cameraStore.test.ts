@@ -1,36 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Camera } from '../../../contract';
+import { testCamera as camera } from '../testing/camera';
 import { parseSnapshot } from './cameraStore';
-
-// A camera as the core sends it; checked against the contract so the fixture cannot drift.
-const camera = (id: string): Camera =>
-  Camera.parse({
-    id,
-    name: `Camera ${id}`,
-    url: 'rtsp://cam.example/stream',
-    subUrl: null,
-    username: null,
-    hasPassword: false,
-    mount: { kind: 'station', stationId: '40380' },
-    location: null,
-    analyticsEnabled: true,
-    recordingEnabled: true,
-    createdAt: '2026-01-01T10:00:00Z',
-    updatedAt: '2026-01-01T10:00:00Z',
-    health: {
-      state: 'live',
-      fpsIn: 5,
-      fpsOut: 5,
-      frames: 1,
-      dropped: 0,
-      reconnects: 0,
-      lastFrameAt: null,
-      lastError: null,
-      sourceWidth: null,
-      sourceHeight: null,
-      since: '2026-01-01T10:00:00Z',
-    },
-  });
 
 describe('parseSnapshot', () => {
   it('keeps every readable camera and names the one it cannot read, and what is wrong', () => {

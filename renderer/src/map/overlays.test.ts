@@ -1,35 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, Camera, Incident, LiveVehicle } from '../../../contract';
+import { liveHealth, testCamera } from '../testing/camera';
 import { buildOverlay, KeyedLayer, openAlerts, TrailTracker, vehicleContextFor, type OverlayInput } from './overlays';
 
-const health = {
-  state: 'live' as const,
-  fpsIn: 5,
-  fpsOut: 5,
-  frames: 1,
-  dropped: 0,
-  reconnects: 0,
-  lastFrameAt: null,
-  lastError: null,
-  sourceWidth: null,
-  sourceHeight: null,
-  since: '2026-01-01T10:00:00Z',
-};
-const camera = (id: string, mount: Camera['mount'], location: Camera['location'] = null): Camera => ({
-  id,
-  name: id,
-  url: 'rtsp://x/y',
-  subUrl: null,
-  username: null,
-  hasPassword: false,
-  mount,
-  location,
-  analyticsEnabled: true,
-  recordingEnabled: true,
-  createdAt: '2026-01-01T10:00:00Z',
-  updatedAt: '2026-01-01T10:00:00Z',
-  health,
-});
+const health = liveHealth;
+const camera = (id: string, mount: Camera['mount'], location: Camera['location'] = null): Camera =>
+  testCamera(id, { mount, location, url: 'rtsp://x/y' });
 const bus = (id: string, lon: number, lat: number): LiveVehicle =>
   ({
     id,

@@ -1,35 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Camera, CameraMount, CameraState } from '../../../contract';
+import { liveHealth, testCamera } from '../testing/camera';
 import { filterCameras, NO_FILTER, stateCounts, urlHostPath } from './filter';
 
 function cam(name: string, mount: CameraMount, state: CameraState = 'live', url = 'rtsp://cam.local:554/main'): Camera {
-  return {
-    id: name.toLowerCase().replace(/\W+/g, '-'),
-    name,
-    url,
-    subUrl: null,
-    username: null,
-    hasPassword: false,
-    mount,
-    location: null,
-    analyticsEnabled: true,
-    recordingEnabled: true,
-    createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z',
-    health: {
-      state,
-      fpsIn: 0,
-      fpsOut: 0,
-      frames: 0,
-      dropped: 0,
-      reconnects: 0,
-      lastFrameAt: null,
-      lastError: null,
-      sourceWidth: null,
-      sourceHeight: null,
-      since: '2026-01-01T00:00:00Z',
-    },
-  };
+  return testCamera(name.toLowerCase().replace(/\W+/g, '-'), { name, mount, url, health: { ...liveHealth, state } });
 }
 
 const cams = [
