@@ -101,7 +101,7 @@ const base = { version: 1 as const, features: [...FEATURE_NAMES], frames: T, fps
 type Trainer = (X: number[][], y: number[], w: number[]) => FightModelFile;
 const trainers: Record<Kind, Trainer> = {
   logistic: (X, y, w) =>
-    trainLogistic(X, y, base, { sampleWeight: w, l2: Number(arg('l2') ?? 0.02), epochs: 800, logInput: process.argv.includes('--log') }),
+    trainLogistic(X, y, base, { sampleWeight: w, l2: Number(arg('l2') ?? 0.005), epochs: 800, logInput: process.argv.includes('--log') }),
   stumps: (X, y, w) => trainStumps(X, y, base, { sampleWeight: w, rounds: 150, learningRate: 0.1 }),
   trees: (X, y, w) =>
     trainTrees(X, y, base, { sampleWeight: w, rounds: Number(arg('rounds') ?? 120), learningRate: 0.1, subsample: 0.8, seed: SEED }),

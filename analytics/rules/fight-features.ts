@@ -3,8 +3,10 @@
  *
  * Everything is computed on a fixed small picture (the watch zone's bounding box, resampled to
  * FEATURE_W x FEATURE_H), so the figures do not depend on the camera's resolution and the cost
- * per analysed frame stays well under a millisecond: one frame difference and one block-matching
- * pass over 70 blocks. Hand-written rather than a library: the few kept image libraries (sharp)
+ * per analysed frame stays about a millisecond: one frame difference and one block-matching
+ * pass over 300 blocks. 160x120 rather than 80x60: in surveillance footage a person is only a
+ * few 8x8 blocks at 80x60, and the finer picture lifted the grouped cross-validation from AUC
+ * 0.84 to 0.88 at the same features (docs/analytics.md). Hand-written rather than a library: the few kept image libraries (sharp)
  * resize and encode but have no optical flow, and the features need only integer sums.
  *
  * Per pair of consecutive frames (`pairStats`): frame-difference energy and active fraction,
@@ -18,8 +20,8 @@
  * a fifth of a second); walking is smooth and coherent.
  */
 
-export const FEATURE_W = 80;
-export const FEATURE_H = 60;
+export const FEATURE_W = 160;
+export const FEATURE_H = 120;
 export const BLOCK = 8;
 export const SEARCH = 4;
 /** A pixel whose grey level changed by more than this (0-255) between frames is "active". */
