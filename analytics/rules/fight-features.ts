@@ -6,8 +6,9 @@
  * per analysed frame stays about a millisecond: one frame difference and one block-matching
  * pass over 300 blocks. 160x120 rather than 80x60: in surveillance footage a person is only a
  * few 8x8 blocks at 80x60, and the finer picture lifted the grouped cross-validation from AUC
- * 0.84 to 0.88 at the same features (docs/analytics.md). Hand-written rather than a library: the few kept image libraries (sharp)
- * resize and encode but have no optical flow, and the features need only integer sums.
+ * 0.84 to 0.88 at the same features (docs/analytics.md). Hand-written rather than a library:
+ * the few kept image libraries (sharp) resize and encode but have no optical flow, and the
+ * features need only integer sums.
  *
  * Per pair of consecutive frames (`pairStats`): frame-difference energy and active fraction,
  * block-matching flow (8x8 blocks, +-4 px search) magnitude, direction coherence and
