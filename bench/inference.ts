@@ -4,8 +4,8 @@
 // threads, one session each, nothing but session.run in a loop on a real preprocessed
 // frame). A second baseline feeds raw onnxruntime a fresh ingest-size frame per inference,
 // converted into the input tensor by a plain loop (no resize, no letterbox logic): the least
-// that any frame-fed inference does, so pool / that is what the pool itself costs. Subject: the pool end to end (frame copy + transfer, letterbox, inference,
-// decode, NMS, result message), kept saturated by closed-loop cameras. The two are measured
+// that any frame-fed inference does, so pool / that is what the pool itself costs. Subject:
+// the pool end to end (frame copy + transfer, letterbox, inference, decode, NMS, result message), kept saturated by closed-loop cameras. The two are measured
 // in alternating rounds in the same process, so background load on a shared machine hits
 // both alike; the ratio pool/raw is reported per round and overall (goal >= 0.95).
 // Also the CPU cost ratio: the process's CPU time (every thread, process.cpuUsage) per raw
@@ -48,8 +48,9 @@ const ort = require(workerData.ortPath);
   });
   const data = Float32Array.from(workerData.input);
   const t = new ort.Tensor('float32', data, workerData.shape);
-  // With fresh frames: uint8 HWC -> float32 NCHW, per-channel (v - mean) * inv, placed at the
-  // frame's offset in the model input; the padding keeps what the preprocessed frame had.
+  // With fresh frames: uint8 HWC -> float32 NCHW, per-channel (v - mean) * inv, written at the
+  // input's top left (where it lands does not change the cost); the rest keeps the
+  // preprocessed frame's values.
   const fresh = workerData.fresh;
   const dstW = workerData.shape[3], plane = dstW * workerData.shape[2];
   let k = 0;
