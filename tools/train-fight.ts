@@ -10,7 +10,8 @@
  * on. A clip is called a fight the way the rule calls it (below: k of n windows). The
  * best-accuracy threshold is also cross-validated inside each outer training set (nested CV,
  * `nested` in the report): the pooled out-of-fold best accuracy picks its threshold on the
- * scores it is judged on and is optimistic.
+ * scores it is judged on and is optimistic. `nestedSelection` goes one step further and
+ * chooses the smoothing inside each outer training set too.
  *
  * Alert smoothing is part of the model: a clip (and the rule) calls a fight when k of n
  * consecutive windows are at or above the threshold; every k/n of --smoothing is
@@ -161,24 +162,39 @@ function bestAccuracyThreshold(scores: readonly number[], labels: readonly numbe
 }
 
 /**
+ * The grouped (K - 1)-fold cross-validation inside outer fold f's training clips. Its window
+ * scores do not depend on the smoothing, so each (type, fold) is trained once.
+ */
+const innerRuns = new Map<string, ReturnType<typeof crossValidate>>();
+function innerCrossValidation(kind: Kind, f: number): ReturnType<typeof crossValidate> {
+  const key = `${kind}/${f}`;
+  const known = innerRuns.get(key);
+  if (known) return known;
+  const train = used.filter((c) => foldOfClip.get(c) !== f);
+  const innerFolds = new Map<number, number>();
+  groupedFolds(
+    train.map((i) => clips[i]!.source),
+    K - 1,
+    SEED,
+  ).forEach((g, j) => innerFolds.set(train[j]!, g));
+  const inner = crossValidate(kind, train, K - 1, innerFolds);
+  innerRuns.set(key, inner);
+  return inner;
+}
+
+/**
  * Nested cross-validation of the operating threshold: for each outer fold, a grouped 4-fold
  * cross-validation inside its training clips picks the best-accuracy threshold, which is then
  * applied to the outer fold's clips (scored by the outer model, as in the plain CV). The
  * accuracy over all clips is an estimate in which the threshold never saw the clips it is
- * judged on. Model type, smoothing and L2 are still chosen on the outer folds (reported so).
+ * judged on. Model type, smoothing and L2 are still chosen on the outer folds (reported so;
+ * nestedSelectionAccuracy takes the smoothing inside as well).
  */
 function nestedThresholdAccuracy(kind: Kind, outer: ReturnType<typeof crossValidate>, k: number, n: number): ReturnType<typeof confusion> {
   const predicted: number[] = [];
   const truth: number[] = [];
   for (let f = 0; f < K; f++) {
-    const train = used.filter((c) => foldOfClip.get(c) !== f);
-    const innerFolds = new Map<number, number>();
-    groupedFolds(
-      train.map((i) => clips[i]!.source),
-      K - 1,
-      SEED,
-    ).forEach((g, j) => innerFolds.set(train[j]!, g));
-    const inner = crossValidate(kind, train, K - 1, innerFolds);
+    const inner = innerCrossValidation(kind, f);
     const t = bestAccuracyThreshold(
       inner.windowScores.map((ws) => smoothedScore(ws, k, n)),
       inner.labels,
@@ -192,14 +208,55 @@ function nestedThresholdAccuracy(kind: Kind, outer: ReturnType<typeof crossValid
   return confusion(predicted, truth, 0.5);
 }
 
+/**
+ * Nested cross-validation of every choice the training makes for one model type, not just the
+ * threshold: inside each outer training set, the inner cross-validation picks the smoothing by
+ * `by` (its AUC, as the script picks the shipped one, or its best accuracy; ties to the fewer
+ * windows) and then that smoothing's best-accuracy threshold, and both are applied to the outer
+ * fold's clips. Neither the smoothing nor the threshold saw the clips they are judged on; L2 and
+ * the picture size are still fixed beforehand.
+ */
+function nestedSelectionAccuracy(
+  kind: Kind,
+  outer: ReturnType<typeof crossValidate>,
+  by: 'auc' | 'accuracy',
+): { confusion: ReturnType<typeof confusion>; picked: string[] } {
+  const predicted: number[] = [];
+  const truth: number[] = [];
+  const picked: string[] = [];
+  for (let f = 0; f < K; f++) {
+    const inner = innerCrossValidation(kind, f);
+    const options = SMOOTHINGS.map(({ k, n }) => {
+      const scores = inner.windowScores.map((ws) => smoothedScore(ws, k, n));
+      const t = bestAccuracyThreshold(scores, inner.labels);
+      return { k, n, t, auc: roc(scores, inner.labels).auc, accuracy: confusion(scores, inner.labels, t).accuracy };
+    });
+    const best = options.reduce((a, b) => (b[by] > a[by] ? b : a));
+    picked.push(`${best.k}/${best.n}`);
+    outer.folds.forEach((of, j) => {
+      if (of !== f) return;
+      predicted.push(smoothedScore(outer.windowScores[j]!, best.k, best.n) >= best.t ? 1 : 0);
+      truth.push(outer.labels[j]!);
+    });
+  }
+  return { confusion: confusion(predicted, truth, 0.5), picked };
+}
+
 const kinds: Kind[] = typeArg ? [typeArg as Kind] : ['logistic', 'stumps', 'trees'];
 /**
  * Nested CV costs (K - 1) x K more trainings per model type: by default only for the logistic
  * model (seconds; the boosted models take minutes each on this machine); --nested=all for every type.
  */
 const nestedKinds: Kind[] = arg('nested') === 'all' ? kinds : arg('nested') === 'none' ? [] : kinds.filter((x) => x === 'logistic');
+const selection: Array<{ kind: Kind; by: 'auc' | 'accuracy'; accuracy: number; precision: number; recall: number; picked: string[] }> = [];
 const results = kinds.flatMap((kind) => {
   const oof = crossValidate(kind);
+  if (nestedKinds.includes(kind))
+    for (const by of ['auc', 'accuracy'] as const) {
+      const { confusion: c, picked } = nestedSelectionAccuracy(kind, oof, by);
+      selection.push({ kind, by, accuracy: round(c.accuracy), precision: round(c.precision), recall: round(c.recall), picked });
+      log.info({ kind, smoothingBy: by, nestedAccuracy: round(c.accuracy), picked }, 'nested cross-validation of smoothing and threshold');
+    }
   return SMOOTHINGS.map(({ k, n }) => {
     // The rule's decision statistic for each clip: k of n consecutive windows high.
     const cv = { ...oof, scores: oof.windowScores.map((ws) => smoothedScore(ws, k, n)) };
@@ -279,6 +336,9 @@ const report = {
   sources: new Set(groups).size,
   chosen: chosen.kind,
   chosenSmoothing: { k: chosen.k, n: chosen.n },
+  // The smoothing and the threshold both chosen inside each outer training set (see
+  // nestedSelectionAccuracy): the estimate for the procedure, not for one chosen smoothing.
+  nestedSelection: selection,
   models: results.map((r) => ({
     type: r.kind,
     smoothing: { k: r.k, n: r.n },
