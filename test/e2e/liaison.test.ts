@@ -69,8 +69,22 @@ describe.skipIf(!hasChromium)('operator and liaison in Chromium (skipped: /usr/b
     await expect.poll(() => incident.getAttribute('data-state')).toBe('new');
     await screenshot(op.page, 'incident-operator-new');
 
+    // The same camera raises again while the incident is open: still one card, which says so.
+    const again = await admin.api('/api/v1/test-alert', {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'fight', district: '1', cameraId: 'cam-loop', cameraName: 'Washington platform 2' }),
+    });
+    expect(again.status).toBe(201);
+    const { id: id2 } = (await again.json()) as { id: string };
+    await expect.poll(() => liaison.card(id2).getAttribute('data-alert-id'), { timeout: 10_000 }).toBe(id2);
+    await expect.poll(() => liaison.page.getByTestId('liaison-alert').filter({ hasText: 'Washington platform 2' }).count()).toBe(1);
+    await expect.poll(() => card.getByTestId('incident-alert-count').textContent()).toMatch(/^2 alerts since /);
+
+    // One acknowledgement on the card acknowledges both of its alerts.
     await liaison.acknowledge(id);
     await expect.poll(() => liaison.acks(id).textContent(), { timeout: 10_000 }).toContain('Acknowledged by officer.lee (liaison)');
+    // The button turns to "Acknowledged" only once the core confirmed each alert's acknowledgement.
+    await expect.poll(() => card.getByRole('button', { name: /Acknowledged/ }).isDisabled(), { timeout: 10_000 }).toBe(true);
     await screenshot(li.page, 'liaison-acknowledged');
 
     await expect

@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { Incident, User } from '../../../contract';
+import type { User } from '../../../contract';
 import { UserMenu } from '../auth/AuthGate';
 import { useConnection, useCoreSocket } from '../client/CoreProvider';
 import { useStore } from '../client/store';
 import { EmptyState } from '../shell/EmptyState';
 import { MiniMap } from './MiniMap';
-import { alertPlace, alertTitle, createPushStore, ctTime, type PushedAlert } from './pushStore';
+import { alertPlace, alertTitle, createPushStore, ctTime, groupByIncident, type PushedGroup } from './pushStore';
 import './liaison.css';
 
 function scopeText(u: User): string {
@@ -20,9 +20,10 @@ function scopeText(u: User): string {
 }
 
 /**
- * The police liaison's console: the alerts of their district, lines and routes as they are
- * pushed, each with its snapshot, its place on the map, the vehicle and the clip, and one key
- * to acknowledge. Plain browser friendly: no WebGL, Web Notifications when allowed.
+ * The police liaison's console: the incidents of their district, lines and routes as their
+ * alerts are pushed, each with its newest snapshot, its place on the map, the vehicle and the
+ * clip, and one key to acknowledge. Plain browser friendly: no WebGL, Web Notifications when
+ * allowed.
  */
 export function LiaisonView({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const socket = useCoreSocket();
@@ -30,31 +31,38 @@ export function LiaisonView({ user, onSignOut }: { user: User; onSignOut: () => 
   const push = useMemo(() => createPushStore(socket, { notify: true }), [socket]);
   useEffect(() => () => push.close(), [push]);
   const { alerts, incidents } = useStore(push.state);
+  const groups = useMemo(() => groupByIncident(alerts, incidents), [alerts, incidents]);
   const [selected, setSelected] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [permission, setPermission] = useState(typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
 
+  // Acknowledging a card acknowledges each of its alerts this liaison has not acknowledged yet
+  // (the core records, audits and escalates per alert).
   const ack = useCallback(
-    (p: PushedAlert | undefined) => {
-      if (!p) return;
-      void push.ack(p.alert.id).then((r) => setError(r.ok ? null : r.error));
+    (g: PushedGroup | undefined) => {
+      if (!g) return;
+      const open = g.alerts.filter((p) => !p.acks.some((x) => x.by === user.username));
+      void Promise.all(open.map((p) => push.ack(p.alert.id))).then((replies) => {
+        const failed = replies.find((r) => !r.ok);
+        setError(failed && !failed.ok ? failed.error : null);
+      });
     },
-    [push],
+    [push, user.username],
   );
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       if (e.target instanceof HTMLElement && ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.target.tagName)) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.key === 'j' || e.key === 'ArrowDown') setSelected((i) => Math.min(i + 1, alerts.length - 1));
+      if (e.key === 'j' || e.key === 'ArrowDown') setSelected((i) => Math.min(i + 1, groups.length - 1));
       else if (e.key === 'k' || e.key === 'ArrowUp') setSelected((i) => Math.max(i - 1, 0));
-      else if (e.key === 'a') ack(alerts[selected]);
+      else if (e.key === 'a') ack(groups[selected]);
       else return;
       e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [alerts, selected, ack]);
+  }, [groups, selected, ack]);
 
   const online = conn.status === 'connected';
   return (
@@ -87,21 +95,13 @@ export function LiaisonView({ user, onSignOut }: { user: User; onSignOut: () => 
         </div>
       )}
       <main className="liaison-list" aria-label="Alerts in your scope">
-        {alerts.length === 0 ? (
+        {groups.length === 0 ? (
           <EmptyState title="No alerts in your scope">
             Alerts for {scopeText(user)} appear here the moment they are raised. Keys: J/K move, A acknowledges.
           </EmptyState>
         ) : (
-          alerts.map((p, i) => (
-            <AlertCard
-              key={p.alert.id}
-              p={p}
-              me={user}
-              incident={incidents.get(p.alert.id)}
-              selected={i === selected}
-              onSelect={() => setSelected(i)}
-              onAck={() => ack(p)}
-            />
+          groups.map((g, i) => (
+            <IncidentCard key={g.key} g={g} me={user} selected={i === selected} onSelect={() => setSelected(i)} onAck={() => ack(g)} />
           ))
         )}
       </main>
@@ -109,30 +109,31 @@ export function LiaisonView({ user, onSignOut }: { user: User; onSignOut: () => 
   );
 }
 
-function AlertCard({
-  p,
+function IncidentCard({
+  g,
   me,
-  incident,
   selected,
   onSelect,
   onAck,
 }: {
-  p: PushedAlert;
+  g: PushedGroup;
   me: User;
-  incident: Incident | undefined;
   selected: boolean;
   onSelect: () => void;
   onAck: () => void;
 }) {
-  const a = p.alert;
-  const mine = p.acks.some((x) => x.by === me.username);
+  const a = g.alerts[0]!.alert;
+  const first = g.alerts.at(-1)!.alert;
+  const mine = g.alerts.every((p) => p.acks.some((x) => x.by === me.username));
+  const incident = g.incident;
   const clip = incident?.links.find((l) => l.kind === 'clip');
   const vehicle = a.scope.placement?.vehicleId ?? incident?.vehicleId ?? null;
   return (
     <article
-      className={`liaison-card ${selected ? 'selected' : ''} ${p.escalated ? 'escalated' : ''}`}
+      className={`liaison-card ${selected ? 'selected' : ''} ${g.escalated ? 'escalated' : ''}`}
       data-testid="liaison-alert"
       data-alert-id={a.id}
+      data-alert-ids={g.alerts.map((p) => p.alert.id).join(' ')}
       onClick={onSelect}
       aria-current={selected}
     >
@@ -144,6 +145,11 @@ function AlertCard({
         <div className="muted">
           {ctTime(a.startedAt)} CT · {alertPlace(a)}
         </div>
+        {g.alerts.length > 1 && (
+          <div data-testid="incident-alert-count">
+            {g.alerts.length} alerts since {ctTime(first.startedAt)} CT
+          </div>
+        )}
         <div>Vehicle: {vehicle ?? '—'}</div>
         <div>
           {clip ? (
@@ -154,9 +160,9 @@ function AlertCard({
             <span className="muted">Clip: not cut yet</span>
           )}
         </div>
-        {p.escalated && <div className="liaison-escalated">Escalated: {p.escalated.reason}</div>}
+        {g.escalated && <div className="liaison-escalated">Escalated: {g.escalated.reason}</div>}
         <div className="liaison-acks" data-testid="alert-acks">
-          {p.acks.length ? p.acks.map((x) => `Acknowledged by ${x.by} (${x.role}) at ${ctTime(x.at)}`).join('; ') : 'Not acknowledged'}
+          {g.acks.length ? g.acks.map((x) => `Acknowledged by ${x.by} (${x.role}) at ${ctTime(x.at)}`).join('; ') : 'Not acknowledged'}
         </div>
         <button type="button" className="ack-button" onClick={onAck} disabled={mine}>
           {mine ? 'Acknowledged' : 'Acknowledge'} <kbd>A</kbd>

@@ -115,6 +115,42 @@ export function createPushStore(
   };
 }
 
+/** The alerts of one incident, as one card: a liaison acts on an incident, not on each repeat. */
+export interface PushedGroup {
+  /** The incident's id, or the alert's own while no incident is known for it. */
+  key: string;
+  incident: Incident | undefined;
+  /** Newest first; the first is the card's face (its snapshot, title and place). */
+  alerts: PushedAlert[];
+  /** Everyone who acknowledged any of them, once each, earliest first. */
+  acks: AlertAcked[];
+  /** The newest escalation among them. */
+  escalated: AlertEscalated | null;
+}
+
+/**
+ * Groups pushed alerts by their incident. A busy platform raises crowding again and again
+ * while one incident is open; one card per alert buried the liaison's other incidents under
+ * repeats. Groups keep the order of their newest alert.
+ */
+export function groupByIncident(alerts: readonly PushedAlert[], incidents: ReadonlyMap<string, Incident>): PushedGroup[] {
+  const groups = new Map<string, PushedGroup>();
+  for (const p of alerts) {
+    const incident = incidents.get(p.alert.id);
+    const key = incident?.id ?? p.alert.id;
+    const g = groups.get(key);
+    if (g) g.alerts.push(p);
+    else groups.set(key, { key, incident, alerts: [p], acks: [], escalated: null });
+  }
+  for (const g of groups.values()) {
+    const by = new Map<string, AlertAcked>();
+    for (const a of g.alerts.flatMap((p) => p.acks).sort((x, y) => x.at.localeCompare(y.at))) if (!by.has(a.by)) by.set(a.by, a);
+    g.acks = [...by.values()];
+    g.escalated = g.alerts.find((p) => p.escalated)?.escalated ?? null;
+  }
+  return [...groups.values()];
+}
+
 export function alertTitle(a: Alert): string {
   return `${ALERT_KIND_LABEL[a.kind]} · ${a.cameraName}`;
 }

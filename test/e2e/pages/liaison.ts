@@ -9,8 +9,9 @@ export class LiaisonPage {
     return this.page.getByText(text);
   }
 
+  /** The card of the incident the alert belongs to (a card holds every alert of its incident). */
   card(alertId: string): Locator {
-    return this.page.locator(`[data-alert-id="${alertId}"]`);
+    return this.page.locator(`[data-alert-ids~="${alertId}"]`);
   }
 
   async acknowledge(alertId: string): Promise<void> {
