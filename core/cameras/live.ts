@@ -26,6 +26,14 @@ import type { CameraService } from './service';
 const MAX_QUEUED_BYTES = 1.5 * 1024 * 1024;
 /** How often the media-time/wall-clock pair goes out (the player's delay read-out). */
 const CLOCK_EVERY_MS = 1000;
+/**
+ * Every viewer socket is pinged this often, and one that has not answered the last ping is
+ * dropped. A viewer that vanished without a close (a browser that gave up on the socket mid-
+ * handshake, a laptop lid, a dead link) otherwise keeps its hold, and for a camera an
+ * analytics node runs, the core's own RTSP session on it, for ever. The `ws` library's own
+ * recipe (ping/pong with terminate); browsers answer pings by themselves.
+ */
+const HEARTBEAT_MS = 5000;
 
 /**
  * The fMP4 stream protocol one viewer socket speaks, for live video and playback alike:
@@ -321,8 +329,25 @@ export function registerLiveVideo(
     });
   };
 
+  // wss.clients holds every socket handleUpgrade accepted, until it closes.
+  const unanswered = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (unanswered.has(ws)) {
+        log.info('a viewer socket did not answer its ping; dropped');
+        ws.terminate();
+        continue;
+      }
+      unanswered.add(ws);
+      ws.once('pong', () => unanswered.delete(ws));
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
   http.server.on('upgrade', onUpgrade);
   ctx.onClose(() => {
+    clearInterval(heartbeat);
     http.server.off('upgrade', onUpgrade);
     for (const c of wss.clients) c.terminate();
     wss.close();

@@ -16,9 +16,9 @@ interface Viewer {
   closed: boolean;
 }
 
-function watch(core: RunningServe, cameraId: string, token: string): Promise<Viewer> {
+function watch(core: RunningServe, cameraId: string, token: string, opts: { autoPong?: boolean } = {}): Promise<Viewer> {
   const url = `${core.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api/v1/cameras/${cameraId}/live`;
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, ...opts });
   const v: Viewer = { ws, messages: [], binaries: [], closed: false };
   ws.on('message', (data, isBinary) => {
     if (isBinary) v.binaries.push(data as Buffer);
@@ -112,6 +112,23 @@ describe.skipIf(skipReason !== null)(`live video over WebSocket${skipReason ? ` 
     const platform = (await sim.list()).find((s) => s.name === 'platform');
     expect(platform?.sessions).toBe(1);
   }, 60_000);
+
+  it('drops a viewer that stops answering pings, and keeps one that answers', async () => {
+    // A client that never answers pings and never closes: what the core sees of a viewer whose
+    // browser dropped the socket unannounced, or whose link died.
+    const consumers = async (): Promise<number> =>
+      ((await (await core.api(`/api/v1/cameras/${cameraId}`)).json()) as { health: { live?: { consumers: number } } }).health.live
+        ?.consumers ?? -1;
+    // The recorder, the analysis decoder and the viewers of the tests before.
+    const before = await waitFor('the camera streaming', async () => Math.max(0, await consumers()), 30_000, 200);
+    const silent = await watch(core, cameraId, core.token, { autoPong: false });
+    const answering = await watch(core, cameraId, core.token);
+    await waitFor('both new viewers attached', async () => (await consumers()) === before + 2, 10_000, 200);
+    await waitFor('the silent viewer dropped', () => silent.closed, 20_000, 100);
+    expect(answering.closed).toBe(false);
+    await waitFor('its hold released', async () => (await consumers()) === before + 1, 5000, 200);
+    answering.ws.close();
+  }, 40_000);
 
   it("refuses live video without a session, and to a liaison outside the camera's scope", async () => {
     await expect(watch(core, cameraId, 'not-a-token')).rejects.toThrow('HTTP 401');

@@ -100,7 +100,15 @@ export class LivePlayer {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.statsTimer) clearInterval(this.statsTimer);
-    this.ws?.close();
+    const ws = this.ws;
+    if (ws) {
+      ws.onmessage = null;
+      // Closed while still connecting, Chromium drops the socket mid-handshake, and a core that
+      // had already accepted it does not learn that the viewer left (a tile hidden right after it
+      // mounted kept its camera's viewer session open). Closed once open, it gets a close frame.
+      if (ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close();
+      else ws.close();
+    }
     this.resetMedia();
   }
 
