@@ -123,22 +123,17 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     const shownFrames = shownCount;
     await sim.stopStream('station-platform');
     await expect.poll(() => video.getAttribute('data-state'), { timeout: 15_000 }).not.toBe('playing');
-    // The core says the stream is interrupted as soon as ffmpeg loses the camera, while the
-    // element may still present the frame or two it had buffered ahead of the playhead. Once
-    // those are out, nothing more is shown while the camera is down.
-    let still = await shownFrames();
-    await expect
-      .poll(
-        async () => {
-          const before = still;
-          still = await shownFrames();
-          return still === before;
-        },
-        { timeout: 5000, interval: 400 },
-      )
-      .toBe(true);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await shownFrames()).toBe(still);
+    // Nothing new is shown while the camera is down: no media reaches the element. (Its frame
+    // counter is no measure: the element still plays out what it had buffered ahead of the
+    // playhead, up to 1.5 s, at whatever pace a loaded machine allows; CI saw it pause 0.4 s
+    // and then present two more.)
+    const bufferedEnd = (): Promise<number> =>
+      video.evaluate((v: HTMLVideoElement) => (v.buffered.length ? v.buffered.end(v.buffered.length - 1) : 0));
+    const still = await bufferedEnd();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await bufferedEnd()).toBe(still);
+    // The playhead stops at the end of what it has (Chromium may report it up to a frame past it).
+    expect(await video.evaluate((v: HTMLVideoElement) => v.currentTime)).toBeLessThanOrEqual(still + 1 / fps);
     await sim.startStream('station-platform');
     const back = Date.now();
     const n0 = await shownFrames();
