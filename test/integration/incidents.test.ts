@@ -217,11 +217,17 @@ describe('durability: the core killed with SIGKILL during a burst of alerts', ()
     const before = reported.length;
 
     core = await startServe({ dataDir });
-    // Every alert joined its own incident (one camera each): count through the API.
-    const list = IncidentList.parse(await (await core.api('/api/v1/incidents?limit=2000')).json());
-    const have = new Set(list.incidents.flatMap((i) => i.alertIds));
-    expect(reported.filter((id) => !have.has(id))).toEqual([]);
-    expect(reported.length).toBe(before);
+    try {
+      // Every alert joined its own incident (one camera each): count through the API.
+      const list = IncidentList.parse(await (await core.api('/api/v1/incidents?limit=2000')).json());
+      const have = new Set(list.incidents.flatMap((i) => i.alertIds));
+      expect(reported.filter((id) => !have.has(id))).toEqual([]);
+      expect(reported.length).toBe(before);
+    } finally {
+      // The next test starts its own core in `core`: this one would be left running.
+      await core.stop();
+      core = null;
+    }
   });
 
   it('20 liaison sockets through a burst of 200 alerts with acks and clears, SIGKILL, restart: every client ends in the state the log says', async () => {

@@ -32,6 +32,15 @@ export function tempDir(prefix = 'sentinel-test-'): string {
 
 const databaseOfDir = new Map<string, string>();
 
+/** The test or bench file that called, read from the stack (plain JS: benches run outside vitest). */
+function callerFile(): string {
+  for (const line of (new Error().stack ?? '').split('\n').slice(2)) {
+    const m = /([^\s(]+\.ts):\d+/.exec(line);
+    if (m?.[1] && !m[1].includes('/test/support/')) return m[1];
+  }
+  return '';
+}
+
 /**
  * Starts the real `sentinel serve` as a child process on a free port (the same command a
  * user runs) and resolves once it prints its console URL.
@@ -47,6 +56,7 @@ export async function startServe(
     databaseUrl?: string;
   } = {},
 ): Promise<RunningServe> {
+  const caller = callerFile(); // before any await, while the stack still holds the caller
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? tempDir();
   // Every route needs a session: the first admin is created in the data directory before the
@@ -61,7 +71,14 @@ export async function startServe(
   if (opts.auth !== false) await seedAdmin(dataDir, databaseUrl);
   const proc = spawn(process.execPath, [SENTINEL_BIN, 'serve', '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn', ...(databaseUrl ? { SENTINEL_DATABASE_URL: databaseUrl } : {}), ...opts.env },
+    env: {
+      ...process.env,
+      SENTINEL_LOG_LEVEL: 'warn',
+      // Names the test that started it, so a core left running after a run says whose it is.
+      SENTINEL_TEST_FILE: caller,
+      ...(databaseUrl ? { SENTINEL_DATABASE_URL: databaseUrl } : {}),
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
