@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatZoneIssue, pointInPolygon, polygonProblems, privacyMasks, selfIntersection, ZonesFile } from './zones';
+import { formatZoneIssue, motionMasks, pointInPolygon, polygonProblems, privacyMasks, selfIntersection, ZonesFile } from './zones';
 
 function problem(raw: unknown): string | null {
   const r = ZonesFile.safeParse(raw);
@@ -137,6 +137,22 @@ describe('zone validation', () => {
       ],
     });
     expect(privacyMasks(f.zones)).toEqual([square]);
+  });
+
+  it('takes motion masks only with a polygon, and lists them apart from privacy masks and rule zones', () => {
+    expect(problem({ zones: [{ id: 'clock', kind: 'motion-mask' }] })).toBe(
+      'zones[0] ("clock").polygon: a motion mask needs a polygon (the area to ignore), not the whole frame',
+    );
+    const f = ZonesFile.parse({
+      zones: [
+        { id: 'clock', kind: 'motion-mask', polygon: square },
+        { id: 'window', kind: 'privacy', polygon: square.map(([x, y]) => [x / 2, y / 2]) },
+        { id: 'platform', kind: 'watch' },
+      ],
+    });
+    expect(motionMasks(f.zones)).toEqual([square]);
+    expect(privacyMasks(f.zones)).toHaveLength(1);
+    expect(privacyMasks(f.zones)).not.toContainEqual(square);
   });
 
   it('rejects unknown kinds and keys, and duplicate ids', () => {

@@ -16,9 +16,22 @@ import { z } from 'zod';
  * terminal); `unattended`: where a bag left alone is looked for; `person-down`: where a person
  * falling and staying down is looked for; `surge`: where occupancy rising fast is the warning;
  * `privacy`: a privacy mask (a window into a home, a screen), pixelated in snapshots and
- * public copies and covered in the console's players; no rule runs on it.
+ * public copies and covered in the console's players; no rule runs on it; `motion-mask`: an
+ * area whose changes never count as motion (a clock, a screen, trees), so it never wakes the
+ * person detector; no rule runs on it either.
  */
-export const ZoneKind = z.enum(['crowding', 'operator', 'watch', 'trackbed', 'loitering', 'unattended', 'person-down', 'surge', 'privacy']);
+export const ZoneKind = z.enum([
+  'crowding',
+  'operator',
+  'watch',
+  'trackbed',
+  'loitering',
+  'unattended',
+  'person-down',
+  'surge',
+  'privacy',
+  'motion-mask',
+]);
 export type ZoneKind = z.infer<typeof ZoneKind>;
 
 export type Point = [number, number];
@@ -109,6 +122,7 @@ export const ZONE_RULE_OPTIONS: Record<ZoneKind, readonly ZoneRuleOption[]> = {
     { key: 'cooldownS', label: 'Cooldown (s)', default: 60 },
   ],
   privacy: [],
+  'motion-mask': [],
 };
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -220,6 +234,8 @@ function checkZone(z0: z.infer<typeof ZoneBase>, ctx: z.RefinementCtx): void {
   });
   if (z0.kind === 'privacy' && !z0.polygon)
     ctx.addIssue({ code: 'custom', path: ['polygon'], message: 'a privacy mask needs a polygon (the area to hide), not the whole frame' });
+  if (z0.kind === 'motion-mask' && !z0.polygon)
+    ctx.addIssue({ code: 'custom', path: ['polygon'], message: 'a motion mask needs a polygon (the area to ignore), not the whole frame' });
   if (z0.kind === 'crowding') {
     if (z0.capacity === undefined)
       ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'a crowding zone needs a capacity (people, a whole number above 0)' });
@@ -277,4 +293,9 @@ export type CameraZones = z.infer<typeof CameraZones>;
 /** The privacy masks among a camera's zones: the polygons to hide. */
 export function privacyMasks(zones: readonly Zone[]): Point[][] {
   return zones.filter((z0) => z0.kind === 'privacy' && z0.polygon).map((z0) => z0.polygon!);
+}
+
+/** The motion masks among a camera's zones: the polygons whose changes never count as motion. */
+export function motionMasks(zones: readonly Zone[]): Point[][] {
+  return zones.filter((z0) => z0.kind === 'motion-mask' && z0.polygon).map((z0) => z0.polygon!);
 }

@@ -55,6 +55,11 @@ export class MotionGate {
     this.holdMs = opts.holdMs ?? 1500;
   }
 
+  /** The camera's motion masks changed: they count from the next frame (see MotionDetector.setMasks). */
+  setMasks(masks: NonNullable<GateOptions['masks']>): void {
+    this.detector.setMasks(masks);
+  }
+
   decide(t: number, bgr: Uint8Array, width: number, height: number): GateDecision {
     this.stats.framesSeen++;
     const d = this.enabled ? this.evaluate(t, bgr, width, height) : { run: true, reason: 'off' as const, motion: null };

@@ -54,6 +54,28 @@ describe('MotionDetector', () => {
     expect(m.detect(frame({ x: 200, y: 40, w: 20, h: 60 }), W, H).moving).toBe(true);
   });
 
+  it('takes new masks from the next frame (a technician drew one), and the same masks again keep the background', () => {
+    const mask: [number, number][] = [
+      [0.25, 0.1],
+      [0.45, 0.1],
+      [0.45, 0.7],
+      [0.25, 0.7],
+    ];
+    const m = new MotionDetector();
+    m.detect(frame(null), W, H);
+    expect(m.detect(frame({ x: 100, y: 40, w: 20, h: 60 }), W, H).moving).toBe(true);
+    m.setMasks([mask]);
+    // The grid is laid out again and the background restarts on the next frame.
+    expect(m.detect(frame(null), W, H).reset).toBe(true);
+    expect(m.detect(frame({ x: 100, y: 40, w: 20, h: 60 }), W, H).moving).toBe(false);
+    expect(m.detect(frame({ x: 200, y: 40, w: 20, h: 60 }), W, H).moving).toBe(true);
+    m.setMasks([mask.map((p) => [...p] as [number, number])]);
+    expect(m.detect(frame(null), W, H).reset).toBe(false);
+    m.setMasks([]);
+    m.detect(frame(null), W, H);
+    expect(m.detect(frame({ x: 100, y: 40, w: 20, h: 60 }), W, H).moving).toBe(true);
+  });
+
   it('treats a change of most of the picture as lighting: the background restarts', () => {
     const m = new MotionDetector();
     m.detect(frame(null), W, H);

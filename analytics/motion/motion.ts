@@ -53,13 +53,26 @@ export class MotionDetector {
   private gh = 0;
   private step = 1;
   private unmasked = 0;
+  private masks: ReadonlyArray<readonly Point[]>;
 
-  constructor(private readonly opts: MotionOptions = {}) {
+  constructor(opts: MotionOptions = {}) {
     this.gridWidth = Math.max(8, Math.round(opts.gridWidth ?? 80));
     this.threshold = Math.min(255, Math.max(1, opts.threshold ?? 20));
     this.alpha = Math.min(1, Math.max(0.001, opts.alpha ?? 0.1));
     this.minArea = Math.max(0, opts.minArea ?? 0.0015);
     this.lightingFraction = opts.lightingFraction ?? 0.6;
+    this.masks = opts.masks ?? [];
+  }
+
+  /**
+   * New masks (a technician drew or removed one): the grid is laid out again on the next
+   * frame, and the background restarts with it.
+   */
+  setMasks(masks: ReadonlyArray<readonly Point[]>): void {
+    // The same masks again (zones re-sent, a model swapped) keep the background learned so far.
+    if (JSON.stringify(masks) === JSON.stringify(this.masks)) return;
+    this.masks = masks;
+    this.geometry = '';
   }
 
   /** Forgets the background (the next frame starts a new one). */
@@ -79,7 +92,7 @@ export class MotionDetector {
     this.stack = new Int32Array(n);
     this.masked = null;
     this.unmasked = n;
-    const masks = this.opts.masks ?? [];
+    const masks = this.masks;
     if (masks.length) {
       this.masked = new Uint8Array(n);
       for (let y = 0; y < this.gh; y++) {

@@ -1,4 +1,4 @@
-import type { Zone } from '../../contract/zones';
+import { motionMasks, type Zone } from '../../contract/zones';
 import type { InferencePool } from '../inference/pool';
 import { embedRequested, type Embedder } from '../inference/reid';
 import { scoreCandidates } from '../rules/fight-model';
@@ -112,7 +112,8 @@ export async function runOffline(o: OfflineOptions): Promise<SummaryLine> {
   const byKind: Record<string, number> = {};
   let alerts = 0;
   let error: SourceError | null = null;
-  const gate = new MotionGate(o.gate);
+  // Motion masks drawn among the zones count with the configured ones, as they do live.
+  const gate = new MotionGate({ ...o.gate, masks: [...(o.gate?.masks ?? []), ...motionMasks(o.zones)] });
   // A frame the gate skips keeps the last detections: nothing moved, so whoever was there still is.
   let held: readonly PipelineDetection[] = [];
   try {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { AlertScope, CameraAnalysisHealth, CameraMount, CameraReidHealth, GeoPoint } from '../../contract';
-import { privacyMasks, type Zone } from '../../contract/zones';
+import { motionMasks, privacyMasks, type Point, type Zone } from '../../contract/zones';
 import type { IngestFrame } from '../../analytics/ingest/frame-slot';
 import type { FightWorker, InferencePool } from '../../analytics/inference';
 import { embedRequested, type Embedder } from '../../analytics/inference/reid';
@@ -127,7 +127,12 @@ export class CameraRunner {
   ) {
     this.fightKind = this.currentFight().kind;
     this.pipeline = this.newPipeline(zones);
-    this.gate = new MotionGate(deps.gate);
+    this.gate = new MotionGate({ ...deps.gate, masks: this.masksFor(zones) });
+  }
+
+  /** The config's motion masks for this camera and the ones drawn among its zones. */
+  private masksFor(zones: readonly Zone[]): Point[][] {
+    return [...(this.deps.gate?.masks ?? []).map((m) => [...m]), ...motionMasks(zones)];
   }
 
   private currentFight(): FightChoice {
@@ -199,6 +204,7 @@ export class CameraRunner {
     this.reidBefore.reassociated += old.reassociated;
     this.reidBefore.refused += old.refused;
     this.pipeline = this.newPipeline(zones);
+    this.gate.setMasks(this.masksFor(zones));
     this.held = [];
   }
 

@@ -172,6 +172,27 @@ describe.skipIf(why !== null)(`technician screens in Chromium${why ? ` (skipped:
     expect(op.exclude).toHaveLength(1);
     expect(op.exclude![0]![0]![0]).toBeCloseTo(0.6, 1);
 
+    // A clock on the wall, drawn as a motion mask: it needs no capacity and takes no rule options.
+    await tp.drawZone([
+      [0.05, 0.05],
+      [0.2, 0.05],
+      [0.2, 0.2],
+      [0.05, 0.05],
+    ]);
+    await expect.poll(() => tp.zones.count()).toBe(2);
+    const clock = tp.zones.nth(1);
+    await clock.getByLabel('Name', { exact: true }).fill('Station clock');
+    await clock.getByLabel('Kind').selectOption('motion-mask');
+    expect(await clock.locator('[data-testid^="zone-rule-"]').count()).toBe(0);
+    expect(await clock.getByLabel('Capacity').count()).toBe(0);
+    await expect.poll(() => tp.zoneProblem.count()).toBe(0);
+    await tp.saveZonesButton().click();
+    await expect.poll(() => tp.zonesSaved.textContent()).toBe('Saved 2 zones');
+    await screenshot(page, 'technician-zone-motion-mask');
+    const both = CameraZones.parse(await (await tech.api(`/api/v1/cameras/${saved!.id}/zones`)).json()).zones;
+    expect(both[1]).toMatchObject({ name: 'Station clock', kind: 'motion-mask' });
+    expect(both[1]!.polygon).toHaveLength(3);
+
     // Edit: the stored settings come back (never a password), the probe runs again, a change saves.
     await shell.tab('Settings').click();
     const edit = tp.form;

@@ -171,6 +171,39 @@ describe.skipIf(why !== null)(`live analytics on an RTSP camera${why ? ` [skippe
     expect(a.skippedBusy).toBeGreaterThanOrEqual(0);
   }, 60_000);
 
+  it('a motion mask drawn over the whole picture stops the running camera waking its detector, and health shows it', async () => {
+    const read = async () => Camera.parse(await (await core.api(`/api/v1/cameras/${camera.id}`)).json()).health.analysis!;
+    const whole = [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+      [0, 1],
+    ];
+    // The camera is already analysed (the operator zone above): the mask reaches its running gate.
+    const put = await core.api(`/api/v1/cameras/${camera.id}/zones`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        zones: [
+          { id: 'operator', kind: 'operator', polygon: WORKER_FLOOR_PATCH, rules: { cooldownS: 600 } },
+          { id: 'all', name: 'Whole picture', kind: 'motion-mask', polygon: whole },
+        ],
+      }),
+    });
+    expect(put.status).toBe(200);
+    // Past the 1.5 s the gate keeps detecting after the last motion it saw.
+    await new Promise((r) => setTimeout(r, 3000));
+    const a0 = await read();
+    await new Promise((r) => setTimeout(r, 6000));
+    const a1 = await read();
+    // The worker keeps walking (the clip loops) and every frame still goes through the rules...
+    expect(a1.frames - a0.frames).toBeGreaterThanOrEqual(15);
+    // ...but only keep-alives (one per 5 s) run the detector.
+    expect(a1.detectorRuns - a0.detectorRuns).toBeLessThanOrEqual(2);
+    expect(a1.skippedNoMotion - a0.skippedNoMotion).toBeGreaterThanOrEqual(13);
+    expect(a1.motion).toBe(false);
+  }, 60_000);
+
   it('answers 404 for unknown alerts and zones, and 400 for a bad query', async () => {
     expect((await core.api('/api/v1/alerts/nope')).status).toBe(404);
     expect((await core.api('/api/v1/alerts/nope/snapshot.jpg')).status).toBe(404);

@@ -115,4 +115,33 @@ describe.skipIf(!haveAll)(`motion-gated detection${SKIP}`, () => {
     const summary = out.at(-1)!;
     expect(summary.detectorRuns as number).toBeLessThan(summary.framesRead as number);
   }, 240_000);
+
+  it('a motion mask drawn among the zones: people moving inside it never wake the detector', async () => {
+    const base = (await analyze(['--video', ONE_BY_ONE, '--zones', zones, '--seconds', '20'])).stdout;
+    const open = lines(base).at(-1)!;
+    // The same 20 s with the whole picture masked: only the first frame and the keep-alives run.
+    const masked = join(dir, 'masked.json');
+    const whole = [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+      [0, 1],
+    ];
+    writeFileSync(
+      masked,
+      JSON.stringify({
+        zones: [
+          { id: 'all', kind: 'crowding', capacity: 5 },
+          { id: 'screen', kind: 'motion-mask', polygon: whole },
+        ],
+      }),
+    );
+    const r = await analyze(['--video', ONE_BY_ONE, '--zones', masked, '--seconds', '20']);
+    expect(r.stderr).toBe('');
+    const summary = lines(r.stdout).at(-1)!;
+    expect(summary).toMatchObject({ type: 'summary', framesRead: open.framesRead });
+    expect(open.detectorRuns as number).toBeGreaterThan(20);
+    // First frame + keep-alives at 5, 10 and 15 s.
+    expect(summary.detectorRuns).toBe(4);
+  }, 240_000);
 });

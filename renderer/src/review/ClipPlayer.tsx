@@ -112,7 +112,8 @@ export function ClipPlayer({
     if (overlay) {
       g.lineWidth = 2;
       for (const z of zones) {
-        if (!z.polygon || z.kind === 'privacy') continue;
+        // A motion mask only tunes the detector's wake-ups: nothing a reviewer needs drawn.
+        if (!z.polygon || z.kind === 'privacy' || z.kind === 'motion-mask') continue;
         g.strokeStyle =
           z.kind === 'operator' ? 'rgba(229,72,77,0.9)' : z.kind === 'crowding' ? 'rgba(245,165,36,0.9)' : 'rgba(76,194,255,0.9)';
         g.setLineDash([6, 4]);

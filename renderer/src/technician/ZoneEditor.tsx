@@ -26,6 +26,7 @@ const KIND_LABEL: Record<ZoneKind, string> = {
   'person-down': 'Person down',
   surge: 'Crowd surge',
   privacy: 'Privacy mask (hidden)',
+  'motion-mask': 'Motion mask (ignored)',
 };
 const KIND_COLOR: Record<ZoneKind, string> = {
   crowding: '#f5a524',
@@ -37,7 +38,10 @@ const KIND_COLOR: Record<ZoneKind, string> = {
   'person-down': '#fb7185',
   surge: '#34d399',
   privacy: '#8a8f98',
+  'motion-mask': '#64748b',
 };
+/** Kinds that only hide or quiet an area: no rule, no capacity. */
+const MASK_KINDS: ReadonlySet<ZoneKind> = new Set(['privacy', 'motion-mask']);
 /** Pixels within which a click on the first point closes the polygon being drawn. */
 const CLOSE_PX = 12;
 
@@ -422,56 +426,61 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
                 ))}
               </select>
             </div>
-            <div className="tech-row">
-              <label htmlFor={`${id}-${i}-cap`}>Capacity</label>
-              <input
-                id={`${id}-${i}-cap`}
-                type="number"
-                min={1}
-                step={1}
-                value={z.capacity ?? ''}
-                placeholder={z.kind === 'crowding' ? 'people (required)' : 'optional'}
-                onChange={(e) => update(i, { capacity: e.target.value === '' ? undefined : Number(e.target.value) })}
-              />
-            </div>
-            <fieldset className="zone-rules" aria-label={`Rule options of ${z.name ?? z.id}`}>
-              <legend className="muted">Rule options (empty = default)</legend>
-              {ZONE_RULE_OPTIONS[z.kind].map((o) => {
-                const fid = `${id}-${i}-rule-${o.key}`;
-                const value = z.rules?.[o.key];
-                const setRule = (v: number | boolean | undefined): void => {
-                  const rules: ZoneRules & Record<string, unknown> = { ...z.rules, [o.key]: v };
-                  for (const k of Object.keys(rules)) if (rules[k] === undefined) delete rules[k];
-                  update(i, { rules: Object.keys(rules).length ? rules : undefined });
-                };
-                return typeof o.default === 'boolean' ? (
-                  <div className="tech-row" key={o.key}>
-                    <label htmlFor={fid}>{o.label}</label>
-                    <input
-                      id={fid}
-                      type="checkbox"
-                      data-testid={`zone-rule-${o.key}`}
-                      checked={value === true}
-                      onChange={(e) => setRule(e.target.checked ? true : undefined)}
-                    />
-                  </div>
-                ) : (
-                  <div className="tech-row" key={o.key}>
-                    <label htmlFor={fid}>{o.label}</label>
-                    <input
-                      id={fid}
-                      type="number"
-                      min={0}
-                      step={o.step ?? 1}
-                      data-testid={`zone-rule-${o.key}`}
-                      value={typeof value === 'number' ? value : ''}
-                      placeholder={`default ${String(o.default)}`}
-                      onChange={(e) => setRule(e.target.value === '' ? undefined : Number(e.target.value))}
-                    />
-                  </div>
-                );
-              })}
-            </fieldset>
+            {/* A mask counts nobody: no capacity to give it. */}
+            {!MASK_KINDS.has(z.kind) && (
+              <div className="tech-row">
+                <label htmlFor={`${id}-${i}-cap`}>Capacity</label>
+                <input
+                  id={`${id}-${i}-cap`}
+                  type="number"
+                  min={1}
+                  step={1}
+                  value={z.capacity ?? ''}
+                  placeholder={z.kind === 'crowding' ? 'people (required)' : 'optional'}
+                  onChange={(e) => update(i, { capacity: e.target.value === '' ? undefined : Number(e.target.value) })}
+                />
+              </div>
+            )}
+            {ZONE_RULE_OPTIONS[z.kind].length > 0 && (
+              <fieldset className="zone-rules" aria-label={`Rule options of ${z.name ?? z.id}`}>
+                <legend className="muted">Rule options (empty = default)</legend>
+                {ZONE_RULE_OPTIONS[z.kind].map((o) => {
+                  const fid = `${id}-${i}-rule-${o.key}`;
+                  const value = z.rules?.[o.key];
+                  const setRule = (v: number | boolean | undefined): void => {
+                    const rules: ZoneRules & Record<string, unknown> = { ...z.rules, [o.key]: v };
+                    for (const k of Object.keys(rules)) if (rules[k] === undefined) delete rules[k];
+                    update(i, { rules: Object.keys(rules).length ? rules : undefined });
+                  };
+                  return typeof o.default === 'boolean' ? (
+                    <div className="tech-row" key={o.key}>
+                      <label htmlFor={fid}>{o.label}</label>
+                      <input
+                        id={fid}
+                        type="checkbox"
+                        data-testid={`zone-rule-${o.key}`}
+                        checked={value === true}
+                        onChange={(e) => setRule(e.target.checked ? true : undefined)}
+                      />
+                    </div>
+                  ) : (
+                    <div className="tech-row" key={o.key}>
+                      <label htmlFor={fid}>{o.label}</label>
+                      <input
+                        id={fid}
+                        type="number"
+                        min={0}
+                        step={o.step ?? 1}
+                        data-testid={`zone-rule-${o.key}`}
+                        value={typeof value === 'number' ? value : ''}
+                        placeholder={`default ${String(o.default)}`}
+                        onChange={(e) => setRule(e.target.value === '' ? undefined : Number(e.target.value))}
+                      />
+                    </div>
+                  );
+                })}
+              </fieldset>
+            )}
             <div className="zone-excludes">
               <span className="muted">
                 {(z.exclude ?? []).length === 0
