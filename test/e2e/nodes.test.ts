@@ -95,8 +95,9 @@ describe.skipIf(why !== null)(`analytics nodes in the technician view${why ? ` (
     const shell = new ShellPage(page);
     const tp = new TechnicianPage(page);
     await shell.waitConnected(15_000);
-    await page.keyboard.press('F2');
-    await page.keyboard.press('F2');
+    // Straight to Cameras: passing through the video wall on the way (F2 twice) has left a viewer
+    // socket open in CI, a defect not yet found, which would hold the session this test watches close.
+    await shell.tab('Cameras').click();
     await expect.poll(() => tp.workspace.isVisible()).toBe(true);
     const row = tp.rows.filter({ hasText: 'Lake platform' });
     await expect.poll(() => row.getByTestId('camera-node').textContent(), { timeout: 30_000 }).toContain('node node-east');
@@ -112,6 +113,7 @@ describe.skipIf(why !== null)(`analytics nodes in the technician view${why ? ` (
     // A technician sees the nodes but cannot issue tokens.
     expect(await page.getByRole('form', { name: 'Add an analytics node' }).count()).toBe(0);
     await screenshot(page, 'technician-nodes');
+    await page.close();
   });
 
   it('an administrator issues a token in the form and sees it once', async () => {
@@ -129,6 +131,7 @@ describe.skipIf(why !== null)(`analytics nodes in the technician view${why ? ` (
       .poll(() => page.getByTestId('node-token').textContent(), { timeout: 10_000 })
       .toMatch(/Token for node-west, shown once: sn_node_\S{20,}/);
     await expect.poll(() => page.getByTestId('node-row').filter({ hasText: 'node-west' }).textContent()).toContain('never connected');
+    await page.close();
   });
 
   it('an operator opens the node-held camera and its live video plays (the core pulls it for its viewers)', async () => {
@@ -153,9 +156,9 @@ describe.skipIf(why !== null)(`analytics nodes in the technician view${why ? ` (
     // While the operator watches, the technician sees the core's own session feeding that viewer.
     const { page: techPage } = await openPage(browser, core.url, undefined, { token: tech.token });
     const tp = new TechnicianPage(techPage);
-    await new ShellPage(techPage).waitConnected(15_000);
-    await techPage.keyboard.press('F2');
-    await techPage.keyboard.press('F2');
+    const techShell = new ShellPage(techPage);
+    await techShell.waitConnected(15_000);
+    await techShell.tab('Cameras').click();
     await expect.poll(() => tp.workspace.isVisible()).toBe(true);
     const session = tp.rows.filter({ hasText: 'Lake platform' }).getByTestId('viewer-session');
     await expect
