@@ -34,6 +34,11 @@ export const ZoneKind = z.enum([
 ]);
 export type ZoneKind = z.infer<typeof ZoneKind>;
 
+/** The kinds that only hide or quiet an area (no rule, no capacity, a polygon required), with what they are called. */
+export const MASK_KINDS = { privacy: 'privacy mask', 'motion-mask': 'motion mask' } as const;
+export type MaskKind = keyof typeof MASK_KINDS;
+export const isMaskKind = (k: ZoneKind): k is MaskKind => k in MASK_KINDS;
+
 export type Point = [number, number];
 const Coordinate = z.number().refine(Number.isFinite, 'must be a finite number');
 export const Point = z.tuple([Coordinate, Coordinate]);
@@ -232,10 +237,13 @@ function checkZone(z0: z.infer<typeof ZoneBase>, ctx: z.RefinementCtx): void {
     const p = polygonProblems(ex);
     if (p) ctx.addIssue({ code: 'custom', path: ['exclude', i], message: `excluded polygon ${p}` });
   });
-  if (z0.kind === 'privacy' && !z0.polygon)
-    ctx.addIssue({ code: 'custom', path: ['polygon'], message: 'a privacy mask needs a polygon (the area to hide), not the whole frame' });
-  if (z0.kind === 'motion-mask' && !z0.polygon)
-    ctx.addIssue({ code: 'custom', path: ['polygon'], message: 'a motion mask needs a polygon (the area to ignore), not the whole frame' });
+  const mask = MASK_KINDS[z0.kind as MaskKind];
+  if (mask && !z0.polygon)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['polygon'],
+      message: `a ${mask} needs a polygon (the area to ${mask === 'privacy mask' ? 'hide' : 'ignore'}), not the whole frame`,
+    });
   if (z0.kind === 'crowding') {
     if (z0.capacity === undefined)
       ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'a crowding zone needs a capacity (people, a whole number above 0)' });
@@ -290,12 +298,11 @@ export type OccupancySeries = z.infer<typeof OccupancySeries>;
 export const CameraZones = z.strictObject({ cameraId: z.string(), zones: z.array(Zone) });
 export type CameraZones = z.infer<typeof CameraZones>;
 
+const masksOf = (zones: readonly Zone[], kind: MaskKind): Point[][] =>
+  zones.filter((z0) => z0.kind === kind && z0.polygon).map((z0) => z0.polygon!);
+
 /** The privacy masks among a camera's zones: the polygons to hide. */
-export function privacyMasks(zones: readonly Zone[]): Point[][] {
-  return zones.filter((z0) => z0.kind === 'privacy' && z0.polygon).map((z0) => z0.polygon!);
-}
+export const privacyMasks = (zones: readonly Zone[]): Point[][] => masksOf(zones, 'privacy');
 
 /** The motion masks among a camera's zones: the polygons whose changes never count as motion. */
-export function motionMasks(zones: readonly Zone[]): Point[][] {
-  return zones.filter((z0) => z0.kind === 'motion-mask' && z0.polygon).map((z0) => z0.polygon!);
-}
+export const motionMasks = (zones: readonly Zone[]): Point[][] => masksOf(zones, 'motion-mask');

@@ -131,8 +131,8 @@ export class CameraRunner {
   }
 
   /** The config's motion masks for this camera and the ones drawn among its zones. */
-  private masksFor(zones: readonly Zone[]): Point[][] {
-    return [...(this.deps.gate?.masks ?? []).map((m) => [...m]), ...motionMasks(zones)];
+  private masksFor(zones: readonly Zone[]): ReadonlyArray<readonly Point[]> {
+    return [...(this.deps.gate?.masks ?? []), ...motionMasks(zones)];
   }
 
   private currentFight(): FightChoice {

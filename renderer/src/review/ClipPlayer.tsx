@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import type { Clip, DetectionFrame, Zone } from '../../../contract';
+import { isMaskKind } from '../../../contract/zones';
 import { ApiError, call } from '../client/api';
 import { boxToRect, containedRect, frameAt, timelinePos, trackColour } from './overlay';
 import { clockTenths } from '../shell/time';
@@ -112,8 +113,8 @@ export function ClipPlayer({
     if (overlay) {
       g.lineWidth = 2;
       for (const z of zones) {
-        // A motion mask only tunes the detector's wake-ups: nothing a reviewer needs drawn.
-        if (!z.polygon || z.kind === 'privacy' || z.kind === 'motion-mask') continue;
+        // Masks are no rule's zone: privacy is covered above, a motion mask only tunes the detector.
+        if (!z.polygon || isMaskKind(z.kind)) continue;
         g.strokeStyle =
           z.kind === 'operator' ? 'rgba(229,72,77,0.9)' : z.kind === 'crowding' ? 'rgba(245,165,36,0.9)' : 'rgba(76,194,255,0.9)';
         g.setLineDash([6, 4]);

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import type { Camera } from '../../../contract';
-import { ZONE_RULE_OPTIONS, ZoneKind, type Point, type ZoneRules } from '../../../contract/zones';
+import { isMaskKind, ZONE_RULE_OPTIONS, ZoneKind, type Point, type ZoneRules } from '../../../contract/zones';
 import { ApiError, call } from '../client/api';
 import {
   clampPoint,
@@ -40,8 +40,6 @@ const KIND_COLOR: Record<ZoneKind, string> = {
   privacy: '#8a8f98',
   'motion-mask': '#64748b',
 };
-/** Kinds that only hide or quiet an area: no rule, no capacity. */
-const MASK_KINDS: ReadonlySet<ZoneKind> = new Set(['privacy', 'motion-mask']);
 /** Pixels within which a click on the first point closes the polygon being drawn. */
 const CLOSE_PX = 12;
 
@@ -427,7 +425,7 @@ export function ZoneEditor({ camera }: { camera: Camera }) {
               </select>
             </div>
             {/* A mask counts nobody: no capacity to give it. */}
-            {!MASK_KINDS.has(z.kind) && (
+            {!isMaskKind(z.kind) && (
               <div className="tech-row">
                 <label htmlFor={`${id}-${i}-cap`}>Capacity</label>
                 <input
