@@ -9,7 +9,8 @@
  *
  * NAME: `linear` (L2, smoothing by mean), `mlp` (one hidden layer, tanh, Adam), `person`
  * (person-box features from YOLOX-nano tracks, see below), `context` (features averaged over
- * the previous windows), `regions` (the window scored in five sub-regions, max taken), `decision` (how window scores
+ * the previous windows), `regions` (the window scored in five sub-regions, max taken), `incoherence` (local flow
+ * structure, over eight fold seeds; see incoherenceExperiment), `decision` (how window scores
  * become an alert: k of n windows, an exponentially smoothed score; see decisionExperiment),
  * `augment` (training on phase-offset 5 fps samplings of a 25 fps decode and on mirrored
  * frames, and test-time averaging over phases; see augmentExperiment).
@@ -54,6 +55,8 @@ import { discoverAssetsDir, loadConfig } from '../core/config';
 const T = 6;
 const FPS = 5;
 const SEED = 7;
+/** The seed of the grouped fold assignment in evaluate/oof (`incoherence` repeats the CV over several). */
+let foldSeed = SEED;
 const assets = process.env.SENTINEL_ASSETS || discoverAssetsDir();
 if (!assets) throw new Error('no assets pack: set SENTINEL_ASSETS');
 const dir = join(assets, 'media', 'fight-surv');
@@ -190,7 +193,7 @@ function oof(idx: readonly number[], train: Trainer, agg: Agg, k: number, clip?:
   const folds = groupedFolds(
     idx.map((i) => data[i]!.source),
     k,
-    SEED,
+    foldSeed,
   );
   const out = new Array<number>(idx.length);
   for (let f = 0; f < k; f++) {
@@ -215,12 +218,12 @@ function evaluate(
   nested: boolean,
   score?: (i: number, s: Scorer) => number[],
   clip?: ClipScore,
-): { hits: boolean[] } {
+): { hits: boolean[]; scores: number[]; auc: number; pooled: number } {
   const all = data.map((_, i) => i);
   const outer = groupedFolds(
     data.map((d) => d.source),
     5,
-    SEED,
+    foldSeed,
   );
   const scores = new Array<number>(data.length);
   const hits = new Array<boolean>(data.length);
@@ -242,7 +245,7 @@ function evaluate(
   const pooled = confusion(scores, labels, bestThreshold(scores, labels)).accuracy;
   const nestedAcc = nested ? (hits.filter(Boolean).length / hits.length).toFixed(3) : '  -  ';
   process.stdout.write(`${name.padEnd(44)} AUC ${auc.toFixed(3)}  pooled best accuracy ${pooled.toFixed(3)}  nested ${nestedAcc}\n`);
-  return { hits };
+  return { hits, scores, auc, pooled };
 }
 
 /** Tracks' boxes (0..1) per analysed frame of every clip, as `sentinel analyze` finds them; cached. */
@@ -497,6 +500,9 @@ switch (which) {
     evaluate('region-trained model, whole frame', withRegions, kOfN(3, 5), false);
     break;
   }
+  case 'incoherence':
+    incoherenceExperiment();
+    break;
   case 'decision':
     await decisionExperiment();
     break;
@@ -504,8 +510,107 @@ switch (which) {
     await augmentExperiment();
     break;
   default:
-    process.stderr.write('usage: node bin/run-ts.js tools/fight-experiments.ts linear|mlp|person|context|regions|decision|augment\n');
+    process.stderr.write(
+      'usage: node bin/run-ts.js tools/fight-experiments.ts linear|mlp|person|context|regions|incoherence|decision|augment\n',
+    );
     process.exit(2);
+}
+
+/**
+ * Local flow structure of one frame pair: neighbouring moving blocks of one walking body move
+ * together, limbs and bodies in a fight pull neighbours every way. Incoherence of a pair of
+ * blocks is |va - vb| / (|va| + |vb|) (0 = same motion, 1 = opposite); returned: its mean over
+ * 4-neighbour pairs of moving blocks, the share of moving blocks in the largest 4-connected
+ * group, and the incoherence inside that group.
+ */
+function localFlow(p: PairStats): [number, number, number] {
+  const BX = FEATURE_W / 8;
+  const n = p.vx.length;
+  const moving = (b: number): boolean => p.vx[b] !== 0 || p.vy[b] !== 0;
+  const inc = (a: number, b: number): number =>
+    Math.hypot(p.vx[a]! - p.vx[b]!, p.vy[a]! - p.vy[b]!) / (Math.hypot(p.vx[a]!, p.vy[a]!) + Math.hypot(p.vx[b]!, p.vy[b]!));
+  const pairsOf = (keep: (b: number) => boolean): number[] => {
+    const out: number[] = [];
+    for (let b = 0; b < n; b++) {
+      if (!keep(b)) continue;
+      if ((b % BX) + 1 < BX && keep(b + 1)) out.push(inc(b, b + 1));
+      if (b + BX < n && keep(b + BX)) out.push(inc(b, b + BX));
+    }
+    return out;
+  };
+  const label = new Int32Array(n).fill(-1);
+  let best = { label: -1, size: 0 };
+  let count = 0;
+  for (let b = 0, next = 0; b < n; b++) {
+    if (!moving(b) || label[b]! >= 0) continue;
+    const stack = [b];
+    label[b] = next;
+    let size = 0;
+    while (stack.length) {
+      const c = stack.pop()!;
+      size++;
+      count++;
+      for (const d of [c % BX > 0 ? c - 1 : -1, (c % BX) + 1 < BX ? c + 1 : -1, c - BX, c + BX])
+        if (d >= 0 && d < n && label[d]! < 0 && moving(d)) {
+          label[d] = next;
+          stack.push(d);
+        }
+    }
+    if (size > best.size) best = { label: next, size };
+    next++;
+  }
+  const avg = (v: number[]): number => (v.length ? v.reduce((a, x) => a + x, 0) / v.length : 0);
+  return [avg(pairsOf(moving)), count ? best.size / count : 0, avg(pairsOf((b) => label[b] === best.label && best.label >= 0))];
+}
+
+/**
+ * `incoherence`: the 32 shipped figures plus four of local flow structure per window (mean and
+ * max of localFlow's incoherence, mean largest-group share, mean in-group incoherence), against
+ * the 32 alone, each over 8 grouped fold assignments (fold seeds 1-8; the shipped report uses
+ * 7): one seed's nested accuracy moves by a clip or two with the fold split. Logistic, L2 0.005,
+ * 2 of 2 (the shipped model). Per line: AUC, pooled and nested accuracy, and the recall where
+ * at most 2 of the 59 non-fight clips (3.4 %) score above the threshold, the region the alert
+ * threshold lives in.
+ */
+function incoherenceExperiment(): void {
+  const plain = motion;
+  const withLocal = clips.map((c, i) => {
+    const pairs: PairStats[] = [];
+    for (let f = 1; f < c.frames.length; f++) pairs.push(pairStats(c.frames[f - 1]!, c.frames[f]!));
+    const ws: number[][] = [];
+    for (let s = 0; s + T <= c.frames.length; s++) {
+      const span = pairs.slice(s, s + T - 1);
+      const lf = span.map(localFlow);
+      const col = (j: number): number[] => lf.map((v) => v[j]!);
+      const mean = (v: number[]): number => v.reduce((a, x) => a + x, 0) / v.length;
+      ws.push([...windowFeatures(span), mean(col(0)), Math.max(...col(0)), mean(col(1)), mean(col(2))]);
+    }
+    return { ...plain[i]!, ws };
+  });
+  const recallAt = (scores: readonly number[], maxFp: number): number => {
+    const neg = scores.filter((_, i) => labels[i] === 0).sort((a, b) => b - a);
+    const t = neg[maxFp]!; // strictly above the (maxFp+1)-th highest non-fight score
+    const pos = scores.filter((_, i) => labels[i] === 1);
+    return pos.filter((x) => x > t).length / pos.length;
+  };
+  for (const [name, set] of [
+    ['32 shipped figures', plain],
+    ['+ 4 local-flow figures', withLocal],
+  ] as const) {
+    data = set;
+    const rows: Array<{ auc: number; pooled: number; nested: number; recall: number }> = [];
+    for (let seed = 1; seed <= 8; seed++) {
+      foldSeed = seed;
+      const r = evaluate(`${name}, fold seed ${seed}`, logistic(0.005), kOfN(2, 2), true);
+      rows.push({ auc: r.auc, pooled: r.pooled, nested: r.hits.filter(Boolean).length / r.hits.length, recall: recallAt(r.scores, 2) });
+    }
+    const m = (k: keyof (typeof rows)[number]): string => (rows.reduce((a, x) => a + x[k], 0) / rows.length).toFixed(3);
+    process.stdout.write(
+      `${name}: mean of 8 fold seeds: AUC ${m('auc')}, pooled ${m('pooled')}, nested ${m('nested')}, recall at <= 2 of 59 non-fight ${m('recall')}\n`,
+    );
+  }
+  foldSeed = SEED;
+  data = motion;
 }
 
 /**

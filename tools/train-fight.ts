@@ -21,7 +21,9 @@
  * --smoothing=k/n,... (default 2/2,2/3,3/4,3/5),
  * --seed=N (default 7), --max-fpr=F (alert threshold: out-of-fold false-positive rate at most F,
  * default 0.05), --min-threshold=F (the alert threshold's floor, default 0.93), --l2=L, --log (log inputs), --fps=N (default 5),
- * --nested=logistic|all|none (which model types get the nested CV; default logistic), --dry-run (write nothing;
+ * --nested=logistic|all|none (which model types get the nested CV; default logistic),
+ * --folds=N|sources (outer grouped folds, default 5; `sources` leaves one source video out at a time),
+ * --inner-folds=N (the nested CV's inner folds, default folds - 1), --dry-run (write nothing;
  * with --json the report goes to stdout: `npm run eval` uses that).
  */
 import { writeFileSync } from 'node:fs';
@@ -49,7 +51,6 @@ const arg = (k: string): string | undefined => process.argv.find((a) => a.starts
 const T = Number(arg('frames') ?? 6);
 const SEED = Number(arg('seed') ?? 7);
 const FPS = Number(arg('fps') ?? 5);
-const K = 5;
 const MAX_FPR = Number(arg('max-fpr') ?? 0.05);
 /**
  * The alert threshold never goes below this. The clip set's false-positive rate is not the
@@ -111,6 +112,14 @@ const trainers: Record<Kind, Trainer> = {
 const { scoreWindow } = await import('../analytics/rules/fight-classifier');
 
 const groups = used.map((i) => clips[i]!.source);
+/**
+ * Outer folds: --folds=N grouped folds (default 5), or --folds=sources for one fold per source
+ * video (leave-one-source-out). Inner folds (the nested choices): --inner-folds=N, default K - 1.
+ */
+const foldsArg = arg('folds') ?? '5';
+const K = foldsArg === 'sources' ? new Set(groups).size : Number(foldsArg);
+if (!Number.isInteger(K) || K < 3) throw new Error(`--folds must be an integer of at least 3 or "sources", not ${foldsArg}`);
+const INNER = Number(arg('inner-folds') ?? K - 1);
 const foldOfClip = new Map<number, number>();
 groupedFolds(groups, K, SEED).forEach((f, j) => foldOfClip.set(used[j]!, f));
 
@@ -174,10 +183,10 @@ function innerCrossValidation(kind: Kind, f: number): ReturnType<typeof crossVal
   const innerFolds = new Map<number, number>();
   groupedFolds(
     train.map((i) => clips[i]!.source),
-    K - 1,
+    INNER,
     SEED,
   ).forEach((g, j) => innerFolds.set(train[j]!, g));
-  const inner = crossValidate(kind, train, K - 1, innerFolds);
+  const inner = crossValidate(kind, train, INNER, innerFolds);
   innerRuns.set(key, inner);
   return inner;
 }
