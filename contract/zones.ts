@@ -34,8 +34,14 @@ export const ZoneKind = z.enum([
 ]);
 export type ZoneKind = z.infer<typeof ZoneKind>;
 
-/** The kinds that only hide or quiet an area (no rule, no capacity, a polygon required), with what they are called. */
-export const MASK_KINDS = { privacy: 'privacy mask', 'motion-mask': 'motion mask' } as const;
+/**
+ * The kinds that only hide or quiet an area (no rule, no capacity, a polygon required): what
+ * each is called, and what it does to its area.
+ */
+export const MASK_KINDS = {
+  privacy: { label: 'privacy mask', does: 'hide' },
+  'motion-mask': { label: 'motion mask', does: 'ignore' },
+} as const;
 export type MaskKind = keyof typeof MASK_KINDS;
 export const isMaskKind = (k: ZoneKind): k is MaskKind => k in MASK_KINDS;
 
@@ -237,13 +243,14 @@ function checkZone(z0: z.infer<typeof ZoneBase>, ctx: z.RefinementCtx): void {
     const p = polygonProblems(ex);
     if (p) ctx.addIssue({ code: 'custom', path: ['exclude', i], message: `excluded polygon ${p}` });
   });
-  const mask = MASK_KINDS[z0.kind as MaskKind];
-  if (mask && !z0.polygon)
+  if (isMaskKind(z0.kind) && !z0.polygon) {
+    const mask = MASK_KINDS[z0.kind];
     ctx.addIssue({
       code: 'custom',
       path: ['polygon'],
-      message: `a ${mask} needs a polygon (the area to ${mask === 'privacy mask' ? 'hide' : 'ignore'}), not the whole frame`,
+      message: `a ${mask.label} needs a polygon (the area to ${mask.does}), not the whole frame`,
     });
+  }
   if (z0.kind === 'crowding') {
     if (z0.capacity === undefined)
       ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'a crowding zone needs a capacity (people, a whole number above 0)' });
