@@ -16,7 +16,7 @@ import {
   type OccupancySeries,
   type PrivacyMaskList,
 } from '../../contract';
-import { inScope } from '../alerts/deliver';
+import { canSee } from '../access/visibility';
 import type { StoredAlert } from '../alerts/store';
 import { SentinelError } from '../errors';
 import type { CameraCatalog } from '../cameras/catalog';
@@ -27,12 +27,6 @@ import type { OccupancyStore, ZoneStore } from './store';
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 const ZoneParams = z.strictObject({ id: z.string().min(1).max(100), zoneId: z.string().min(1).max(64) });
-
-/** A liaison sees only alerts in their scope (district, lines, routes); everyone else sees all. */
-function visible(req: FastifyRequest, alert: Alert): boolean {
-  const user = req.auth?.user;
-  return !user || user.role !== 'liaison' || inScope(user, alert);
-}
 
 export function registerAnalyticsRoutes(
   ctx: CoreContext,
@@ -50,10 +44,23 @@ export function registerAnalyticsRoutes(
   const requireCamera = (id: string): void => {
     if (!deps.cameraRepo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
   };
+  /**
+   * The one visibility rule for an alert: a liaison sees those in their scope, and, as the
+   * escalation liaison, those escalated to them (which they were pushed, so their snapshot and
+   * detail must open too). Only an out-of-scope alert asks whether it escalated.
+   */
+  const visible = async (req: FastifyRequest, alert: Alert): Promise<boolean> => {
+    const user = req.auth?.user;
+    if (!user || canSee(user, { kind: 'alert', scope: alert.scope, escalated: false })) return true;
+    return (
+      user.scope.escalation &&
+      canSee(user, { kind: 'alert', scope: alert.scope, escalated: await ctx.lifecycle.service.escalated(alert.id) })
+    );
+  };
   const alertOr404 = async (req: FastifyRequest, id: string): Promise<StoredAlert> => {
     const a = await ctx.alerts.get(id);
     // Out of scope reads as absent: a liaison learns nothing about other districts.
-    if (!a || !visible(req, a.alert)) throw new SentinelError(`no alert with id ${id}`, 'not_found', 'id');
+    if (!a || !(await visible(req, a.alert))) throw new SentinelError(`no alert with id ${id}`, 'not_found', 'id');
     return a;
   };
 
@@ -67,7 +74,11 @@ export function registerAnalyticsRoutes(
       ...(q.afterSeq !== undefined ? { afterSeq: q.afterSeq } : {}),
       ...(q.cameraId ? { cameraId: q.cameraId } : {}),
     });
-    const alerts = rows.filter((r) => (q.kind === undefined || r.alert.kind === q.kind) && visible(req, r.alert)).slice(0, limit);
+    const alerts: typeof rows = [];
+    for (const r of rows) {
+      if (alerts.length >= limit) break;
+      if ((q.kind === undefined || r.alert.kind === q.kind) && (await visible(req, r.alert))) alerts.push(r);
+    }
     return { alerts: alerts.map((r) => ({ seq: r.seq, alert: r.alert })) };
   });
 

@@ -126,10 +126,22 @@ describe('liaison push: scoped rooms, acknowledgement, replay, escalation', () =
     // The acknowledgement cancelled that alert's escalation; the other one still waits.
     expect(core.lifecycle.push.pendingEscalations()).not.toContain(acked);
     expect(sup.raised.some((a) => a.id === id)).toBe(false);
+    // Before it escalates, the backup liaison cannot open it either: out of scope reads as absent.
+    expect((await backup.api(`/api/v1/alerts/${id}`)).status).toBe(404);
     const e = await waitFor('operator sees escalation', () => op.escalated.find((x) => x.alertId === id), 10_000);
     expect(e.reason).toMatch(/no acknowledgement within 2 s|no acknowledgement within 1 s/);
     await waitFor('backup liaison got the alert', () => sup.raised.some((a) => a.id === id), 5000);
     await waitFor('backup liaison got the escalation', () => sup.escalated.some((x) => x.alertId === id), 5000);
+    // Pushed to them, it opens for them over REST too (its detail, its place in the list: the
+    // card's snapshot is read the same way), by the same rule; the acknowledged one stays out of reach.
+    const detail = await backup.api(`/api/v1/alerts/${id}`);
+    expect(detail.status).toBe(200);
+    expect(((await detail.json()) as { id: string }).id).toBe(id);
+    const listed = (await (await backup.api('/api/v1/alerts?limit=500')).json()) as { alerts: Array<{ alert: { id: string } }> };
+    expect(listed.alerts.map((r) => r.alert.id)).toContain(id);
+    expect(listed.alerts.map((r) => r.alert.id)).not.toContain(acked);
+    expect((await backup.api(`/api/v1/alerts/${acked}`)).status).toBe(404);
+    expect((await d1.api(`/api/v1/alerts/${id}`)).status).toBe(404);
     // The backup may now acknowledge it; the acknowledged one never escalated.
     expect(await sup.s.timeout(5000).emitWithAck('alert:ack', { alertId: id })).toEqual({ ok: true });
     expect(op.escalated.some((x) => x.alertId === acked)).toBe(false);

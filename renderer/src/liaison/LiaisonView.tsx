@@ -109,6 +109,14 @@ export function LiaisonView({ user, onSignOut }: { user: User; onSignOut: () => 
   );
 }
 
+/** The alert's snapshot, or a plain note when it has none or it cannot be read (never a broken image). */
+function Snapshot({ url, alt }: { url: string | null; alt: string }) {
+  const [failed, setFailed] = useState(false);
+  if (!url) return <span className="muted">No snapshot</span>;
+  if (failed) return <span className="muted">Snapshot unavailable</span>;
+  return <img src={url} alt={alt} onError={() => setFailed(true)} />;
+}
+
 function IncidentCard({
   g,
   me,
@@ -138,7 +146,7 @@ function IncidentCard({
       aria-current={selected}
     >
       <div className="liaison-snap">
-        {a.snapshotUrl ? <img src={a.snapshotUrl} alt={`Snapshot: ${alertTitle(a)}`} /> : <span className="muted">No snapshot</span>}
+        <Snapshot key={a.snapshotUrl ?? ''} url={a.snapshotUrl} alt={`Snapshot: ${alertTitle(a)}`} />
       </div>
       <div className="liaison-body">
         <h3>{alertTitle(a)}</h3>
@@ -156,8 +164,12 @@ function IncidentCard({
             <a href={`/api/v1/clips/${encodeURIComponent(clip.ref)}/video.mp4`} target="_blank" rel="noreferrer">
               Play clip
             </a>
-          ) : (
+          ) : incident ? (
             <span className="muted">Clip: not cut yet</span>
+          ) : (
+            // Escalated from outside this liaison's scope: the alert is theirs, its incident and
+            // footage stay with its own district, line or route (docs/security.md).
+            <span className="muted">Clip: not shared outside its scope</span>
           )}
         </div>
         {g.escalated && <div className="liaison-escalated">Escalated: {g.escalated.reason}</div>}
