@@ -41,6 +41,7 @@ import {
 } from '../analytics/rules/fight-classifier';
 import { loadClips, type Clip } from '../analytics/rules/fight-data';
 import {
+  BLOCK,
   clipFeatures,
   downsample,
   FEATURE_H,
@@ -524,7 +525,7 @@ switch (which) {
  * group, and the incoherence inside that group.
  */
 function localFlow(p: PairStats): [number, number, number] {
-  const BX = FEATURE_W / 8;
+  const BX = Math.floor(FEATURE_W / BLOCK);
   const n = p.vx.length;
   const moving = (b: number): boolean => p.vx[b] !== 0 || p.vy[b] !== 0;
   const inc = (a: number, b: number): number =>

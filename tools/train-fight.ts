@@ -120,6 +120,7 @@ const foldsArg = arg('folds') ?? '5';
 const K = foldsArg === 'sources' ? new Set(groups).size : Number(foldsArg);
 if (!Number.isInteger(K) || K < 3) throw new Error(`--folds must be an integer of at least 3 or "sources", not ${foldsArg}`);
 const INNER = Number(arg('inner-folds') ?? K - 1);
+if (!Number.isInteger(INNER) || INNER < 2) throw new Error(`--inner-folds must be an integer of at least 2, not ${arg('inner-folds')}`);
 const foldOfClip = new Map<number, number>();
 groupedFolds(groups, K, SEED).forEach((f, j) => foldOfClip.set(used[j]!, f));
 

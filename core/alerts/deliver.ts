@@ -276,13 +276,14 @@ export class AlertPush {
   /** Alerts of the recent window that this user may see, oldest first, in their current state. */
   private async recentInScope(user: User, max: number): Promise<StoredAlert[]> {
     const since = new Date(Date.now() - RECENT_WINDOW_MS).toISOString();
-    const out: StoredAlert[] = [];
-    for (const s of await this.d.alerts.list({ limit: 5000, since })) {
-      if (out.length >= max) break;
-      // In scope without escalation needs no read; only an out-of-scope alert asks whether it escalated.
-      if (inScope(user, s.alert, false) || inScope(user, s.alert, await this.escalated(s.alert.id))) out.push(s);
-    }
-    return out.reverse();
+    const recent = await this.d.alerts.list({ limit: 5000, since });
+    // In scope needs no read; the out-of-scope ones ask, in one query, whether they escalated.
+    const outside = user.scope.escalation ? recent.filter((s) => !inScope(user, s.alert, false)).map((s) => s.alert.id) : [];
+    const escalated = outside.length ? await this.d.service.escalatedAmong(outside) : new Set<string>();
+    return recent
+      .filter((s) => inScope(user, s.alert, escalated.has(s.alert.id)))
+      .slice(0, max)
+      .reverse();
   }
 
   private async replayRecent(socket: Socket, user: User): Promise<void> {

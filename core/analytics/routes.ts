@@ -11,7 +11,6 @@ import {
   ZonesFile,
   formatZoneIssue,
   privacyMasks,
-  type Alert,
   type CameraZones,
   type OccupancySeries,
   type PrivacyMaskList,
@@ -44,23 +43,11 @@ export function registerAnalyticsRoutes(
   const requireCamera = (id: string): void => {
     if (!deps.cameraRepo.get(id)) throw new SentinelError(`no camera with id ${id}`, 'not_found', 'id');
   };
-  /**
-   * The one visibility rule for an alert: a liaison sees those in their scope, and, as the
-   * escalation liaison, those escalated to them (which they were pushed, so their snapshot and
-   * detail must open too). Only an out-of-scope alert asks whether it escalated.
-   */
-  const visible = async (req: FastifyRequest, alert: Alert): Promise<boolean> => {
-    const user = req.auth?.user;
-    if (!user || canSee(user, { kind: 'alert', scope: alert.scope, escalated: false })) return true;
-    return (
-      user.scope.escalation &&
-      canSee(user, { kind: 'alert', scope: alert.scope, escalated: await ctx.lifecycle.service.escalated(alert.id) })
-    );
-  };
-  const alertOr404 = async (req: FastifyRequest, id: string): Promise<StoredAlert> => {
+  // Whether the caller may see this alert is decided before the handler, by the route gate
+  // (core/access/gate.ts, canSee with the alert's escalation); here an absent alert is a 404.
+  const alertOr404 = async (id: string): Promise<StoredAlert> => {
     const a = await ctx.alerts.get(id);
-    // Out of scope reads as absent: a liaison learns nothing about other districts.
-    if (!a || !(await visible(req, a.alert))) throw new SentinelError(`no alert with id ${id}`, 'not_found', 'id');
+    if (!a) throw new SentinelError(`no alert with id ${id}`, 'not_found', 'id');
     return a;
   };
 
@@ -74,18 +61,25 @@ export function registerAnalyticsRoutes(
       ...(q.afterSeq !== undefined ? { afterSeq: q.afterSeq } : {}),
       ...(q.cameraId ? { cameraId: q.cameraId } : {}),
     });
-    const alerts: typeof rows = [];
-    for (const r of rows) {
-      if (alerts.length >= limit) break;
-      if ((q.kind === undefined || r.alert.kind === q.kind) && (await visible(req, r.alert))) alerts.push(r);
-    }
+    const user = req.auth?.user;
+    const kindOk = rows.filter((r) => q.kind === undefined || r.alert.kind === q.kind);
+    // A liaison's list by the one rule: in scope, or escalated to them as the escalation
+    // liaison (asked once for all the out-of-scope ones).
+    const outside = user ? kindOk.filter((r) => !canSee(user, { kind: 'alert', scope: r.alert.scope, escalated: false })) : [];
+    const escalated =
+      user?.scope.escalation && outside.length
+        ? await ctx.lifecycle.service.escalatedAmong(outside.map((r) => r.alert.id))
+        : new Set<string>();
+    const alerts = kindOk
+      .filter((r) => !user || canSee(user, { kind: 'alert', scope: r.alert.scope, escalated: escalated.has(r.alert.id) }))
+      .slice(0, limit);
     return { alerts: alerts.map((r) => ({ seq: r.seq, alert: r.alert })) };
   });
 
-  http.get(alertRoutes.alert.path, async (req) => (await alertOr404(req, parseInput(IdParams, req.params, 'params').id)).alert);
+  http.get(alertRoutes.alert.path, async (req) => (await alertOr404(parseInput(IdParams, req.params, 'params').id)).alert);
 
   http.get(alertRoutes.alertSnapshot.path, async (req, reply) => {
-    const a = await alertOr404(req, parseInput(IdParams, req.params, 'params').id);
+    const a = await alertOr404(parseInput(IdParams, req.params, 'params').id);
     if (!a.snapshotPath || !existsSync(a.snapshotPath)) throw new SentinelError(`alert ${a.alert.id} has no snapshot`, 'not_found');
     await ctx.audit.view(req, 'alert.snapshot.view', a.alert.id);
     return reply

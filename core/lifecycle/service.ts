@@ -80,6 +80,23 @@ export class LifecycleService {
     );
   }
 
+  /**
+   * Which of these alerts escalated, in one query per 500 ids (a list of thousands asks once,
+   * not once an alert; 500 stays under every database's bound-parameter limit).
+   */
+  async escalatedAmong(alertIds: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < alertIds.length; i += 500) {
+      const rows = await this.k()
+        .selectFrom('alert_escalations')
+        .select('alert_id')
+        .where('alert_id', 'in', alertIds.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.add(r.alert_id);
+    }
+    return out;
+  }
+
   private async acked(alertId: string, ex: Executor): Promise<boolean> {
     return (
       (await this.k(ex).selectFrom('alert_acks').select('alert_id').where('alert_id', '=', alertId).limit(1).executeTakeFirst()) !==

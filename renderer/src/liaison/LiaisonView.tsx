@@ -164,12 +164,12 @@ function IncidentCard({
             <a href={`/api/v1/clips/${encodeURIComponent(clip.ref)}/video.mp4`} target="_blank" rel="noreferrer">
               Play clip
             </a>
-          ) : incident ? (
-            <span className="muted">Clip: not cut yet</span>
-          ) : (
+          ) : g.escalated && !incident ? (
             // Escalated from outside this liaison's scope: the alert is theirs, its incident and
             // footage stay with its own district, line or route (docs/security.md).
             <span className="muted">Clip: not shared outside its scope</span>
+          ) : (
+            <span className="muted">Clip: not cut yet</span>
           )}
         </div>
         {g.escalated && <div className="liaison-escalated">Escalated: {g.escalated.reason}</div>}
