@@ -132,8 +132,10 @@ describe.skipIf(skip !== null)(`live video in Chromium${skip ? ` (skipped: ${ski
     const still = await bufferedEnd();
     await new Promise((r) => setTimeout(r, 1500));
     expect(await bufferedEnd()).toBe(still);
-    // The playhead stops at the end of what it has (Chromium may report it up to a frame past it).
-    expect(await video.evaluate((v: HTMLVideoElement) => v.currentTime)).toBeLessThanOrEqual(still + 1 / fps);
+    // The playhead stops at the end of what it has. Chromium's media clock runs on until the
+    // renderer notices the stall, so it may report the playhead up to two frames past it (CI saw
+    // 1.6 frames); no frame beyond the buffered end exists to be shown.
+    expect(await video.evaluate((v: HTMLVideoElement) => v.currentTime)).toBeLessThanOrEqual(still + 2 / fps);
     await sim.startStream('station-platform');
     const back = Date.now();
     const n0 = await shownFrames();
